@@ -1,0 +1,11 @@
+/**
+ * @file app.h  The banter program's subcommands.
+ */
+#ifndef BANTER_APP_H
+#define BANTER_APP_H
+
+int cmd_simulate(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_talk(int argc, char **argv);
+
+#endif

@@ -1,0 +1,36 @@
+/**
+ * @file main.c  The banter command-line program.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "app.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: banter COMMAND [options]\n"
+		"commands:\n"
+		"  simulate   a simulated caller talks to an agent (see --help)\n"
+		"  stats      latency percentiles and stage shares from traces\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "simulate"))
+		return cmd_simulate(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "stats"))
+		return cmd_stats(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "talk"))
+		return cmd_talk(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "banter: unknown command \"%s\"\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

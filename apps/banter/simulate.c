@@ -1,0 +1,706 @@
+/**
+ * @file simulate.c  `banter simulate`: a simulated caller talks to an agent.
+ *
+ * The caller file's turns are rendered to audio before the call (so a bad
+ * WAV or voice is reported before anything starts), then the call runs
+ * frame by frame through the public session API: on a virtual clock by
+ * default, or paced by the wall clock with --realtime.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "banter/banter.h"
+#include "app.h"
+
+enum { MAX_TURNS = 256 };
+
+struct cturn {
+	int16_t *pcm;     /* 16 kHz */
+	size_t n;
+	int64_t barge_after_ms; /* -1: waits for the agent to stop */
+	bool backchannel;
+	bool silence;
+	uint32_t gap_ms;
+	char label[256];
+};
+
+struct caller {
+	struct cturn turns[MAX_TURNS];
+	size_t n_turns;
+};
+
+struct sim {
+	FILE *trace;
+	bool quiet;
+	struct caller caller;
+	struct bt_session *sess;
+	uint64_t now;
+	/* what the caller observes of the agent */
+	uint64_t speak_start, last_stop;
+	enum bt_state state;
+	bool ended;
+	char end_reason[64];
+	/* the latency table */
+	char rows[64][200];
+	size_t n_rows;
+	unsigned barge_ins, backchannels;
+};
+
+static void caller_destructor(struct caller *c)
+{
+	for (size_t i = 0; i < c->n_turns; i++)
+		c->turns[i].pcm = mem_deref(c->turns[i].pcm);
+}
+
+/* Append samples to a turn's audio. */
+static int turn_append(struct cturn *t, const int16_t *pcm, size_t n)
+{
+	int16_t *p;
+
+	if (t->n + n > (size_t)BT_RATE_HZ * 600)
+		return bt_err(EFBIG, "a caller turn is longer than 10 minutes");
+	/* libre's mem_realloc does not take NULL */
+	p = t->pcm ? mem_realloc(t->pcm, (t->n + n + 1) * sizeof(int16_t))
+		   : mem_alloc((n + 1) * sizeof(int16_t), NULL);
+	if (!p)
+		return ENOMEM;
+	if (pcm)
+		memcpy(p + t->n, pcm, n * sizeof(int16_t));
+	else
+		memset(p + t->n, 0, n * sizeof(int16_t));
+	t->pcm = p;
+	t->n += n;
+	return 0;
+}
+
+static int render_say(struct cturn *t, struct bt_tts_st *tts, const char *text)
+{
+	struct bt_tts_audio *a = NULL;
+	int16_t *pcm = NULL;
+	size_t n = 0;
+	int err;
+
+	err = bt_tts_synth(tts, text, &a);
+	if (err)
+		return err;
+	err = bt_resample_buf(a->pcm, a->n, a->rate_hz, BT_RATE_HZ, &pcm, &n);
+	if (!err)
+		err = turn_append(t, pcm, n);
+	mem_deref(pcm);
+	mem_deref(a);
+	return err;
+}
+
+static int render_wav(struct cturn *t, const char *dir, const char *file)
+{
+	char path[1024];
+	int16_t *pcm = NULL, *rs = NULL;
+	size_t n = 0, nrs = 0;
+	uint32_t rate = 0;
+	int err;
+
+	if (file[0] == '/')
+		snprintf(path, sizeof(path), "%s", file);
+	else
+		snprintf(path, sizeof(path), "%s/%s", dir, file);
+	err = bt_wav_read(path, &pcm, &n, &rate);
+	if (err)
+		return err;
+	err = bt_resample_buf(pcm, n, rate, BT_RATE_HZ, &rs, &nrs);
+	if (!err)
+		err = turn_append(t, rs, nrs);
+	mem_deref(pcm);
+	mem_deref(rs);
+	return err;
+}
+
+/* Say where in the caller file a field is, then what is wrong. */
+static int caller_err(const char *path, const char *text, const char *field,
+		      const char *what)
+{
+	unsigned line = 0, col = 0;
+
+	bt_json_locate(text, field, &line, &col);
+	return bt_err(EINVAL, "%s:%u:%u: \"%s\": %s", path, line, col, field,
+		      what);
+}
+
+static int load_segment(struct cturn *t, const json_t *o, struct bt_tts_st *tts,
+			const char *dir, const char *path, const char *text,
+			const char *field)
+{
+	const json_t *v;
+	char f[128];
+
+	if ((v = json_object_get(o, "say"))) {
+		snprintf(f, sizeof(f), "%s.say", field);
+		if (!json_is_string(v))
+			return caller_err(path, text, f, "must be a string "
+					  "(the words the caller says)");
+		if (t->label[0] == '\0' || strlen(t->label) < 200) {
+			size_t l = strlen(t->label);
+			snprintf(t->label + l, sizeof(t->label) - l, "%s%s",
+				 l ? " ... " : "", json_string_value(v));
+		}
+		return render_say(t, tts, json_string_value(v));
+	}
+	if ((v = json_object_get(o, "wav"))) {
+		int err;
+		snprintf(f, sizeof(f), "%s.wav", field);
+		if (!json_is_string(v))
+			return caller_err(path, text, f, "must be a string "
+					  "(a WAV file's path)");
+		err = render_wav(t, dir, json_string_value(v));
+		if (err) {
+			char msg[800];
+			snprintf(msg, sizeof(msg), "%s", bt_errmsg());
+			return caller_err(path, text, f, msg);
+		}
+		if (!t->label[0])
+			snprintf(t->label, sizeof(t->label), "<%s>",
+				 json_string_value(v));
+		return 0;
+	}
+	if ((v = json_object_get(o, "pause_ms")) ||
+	    (v = json_object_get(o, "silence_ms"))) {
+		snprintf(f, sizeof(f), "%s.%s", field,
+			 json_object_get(o, "pause_ms") ? "pause_ms"
+							: "silence_ms");
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > 600000)
+			return caller_err(path, text, f, "must be an integer "
+					  "number of milliseconds, 0 to 600000");
+		return turn_append(t, NULL, (size_t)json_integer_value(v) *
+						   BT_RATE_HZ / 1000);
+	}
+	return caller_err(path, text, field, "needs one of \"say\", \"wav\", "
+			  "\"segments\", \"pause_ms\" or \"silence_ms\"");
+}
+
+static int caller_load(struct caller *c, const char *path)
+{
+	json_error_t jerr;
+	json_t *root = NULL;
+	const json_t *turns, *v;
+	struct bt_tts_st *tts = NULL;
+	char dir[1024], *text = NULL;
+	const char *voice = "flite:slt", *slash;
+	uint32_t gap = 300;
+	FILE *f;
+	long sz;
+	int err = 0;
+
+	f = fopen(path, "rb");
+	if (!f)
+		return bt_err(ENOENT, "%s: cannot open the caller file (%s); "
+			      "check the path", path, strerror(errno));
+	fseek(f, 0, SEEK_END);
+	sz = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	if (sz < 0 || sz > 4 * 1024 * 1024) {
+		fclose(f);
+		return bt_err(EFBIG, "%s: caller file too large (max 4 MiB)",
+			      path);
+	}
+	text = mem_zalloc((size_t)sz + 1, NULL);
+	if (!text || fread(text, 1, (size_t)sz, f) != (size_t)sz) {
+		fclose(f);
+		mem_deref(text);
+		return bt_err(EIO, "%s: cannot read the caller file", path);
+	}
+	fclose(f);
+
+	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		err = bt_err(EINVAL, "%s:%d:%d: not valid JSON: %s; fix the "
+			     "syntax there", path, jerr.line, jerr.column,
+			     jerr.text);
+		goto out;
+	}
+	if (!json_is_object(root)) {
+		err = bt_err(EINVAL, "%s:1:1: a caller file is a JSON object "
+			     "with \"voice\", \"gap_ms\" and \"turns\"", path);
+		goto out;
+	}
+	slash = strrchr(path, '/');
+	if (slash)
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	else
+		snprintf(dir, sizeof(dir), ".");
+
+	if ((v = json_object_get(root, "voice"))) {
+		if (!json_is_string(v)) {
+			err = caller_err(path, text, "voice", "must be a "
+					 "string like \"flite:slt\"");
+			goto out;
+		}
+		voice = json_string_value(v);
+	}
+	if ((v = json_object_get(root, "gap_ms"))) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > 60000) {
+			err = caller_err(path, text, "gap_ms", "must be an "
+					 "integer 0 to 60000 (ms)");
+			goto out;
+		}
+		gap = (uint32_t)json_integer_value(v);
+	}
+	turns = json_object_get(root, "turns");
+	if (!json_is_array(turns)) {
+		err = caller_err(path, text, "turns", "must be an array of "
+				 "turns, e.g. [{\"say\": \"hello\"}]");
+		goto out;
+	}
+	if (json_array_size(turns) > MAX_TURNS) {
+		err = caller_err(path, text, "turns", "too many turns (max "
+				 "256)");
+		goto out;
+	}
+	err = bt_tts_open(&tts, voice, NULL);
+	if (err) {
+		char msg[800];
+		snprintf(msg, sizeof(msg), "%s", bt_errmsg());
+		err = caller_err(path, text, "voice", msg);
+		goto out;
+	}
+
+	for (size_t i = 0; i < json_array_size(turns); i++) {
+		const json_t *t = json_array_get(turns, i);
+		struct cturn *ct = &c->turns[c->n_turns++];
+		char field[64];
+
+		snprintf(field, sizeof(field), "turns[%zu]", i);
+		ct->barge_after_ms = -1;
+		ct->gap_ms = gap;
+		if (!json_is_object(t)) {
+			err = caller_err(path, text, field, "each turn is an "
+					 "object, e.g. {\"say\": \"yes\"}");
+			goto out;
+		}
+		if ((v = json_object_get(t, "barge_in_after_ms"))) {
+			if (!json_is_integer(v) || json_integer_value(v) < 0) {
+				char f2[96];
+				snprintf(f2, sizeof(f2), "%s.barge_in_after_ms",
+					 field);
+				err = caller_err(path, text, f2, "must be a "
+						 "non-negative integer (ms)");
+				goto out;
+			}
+			ct->barge_after_ms = json_integer_value(v);
+		}
+		if ((v = json_object_get(t, "gap_ms")) && json_is_integer(v))
+			ct->gap_ms = (uint32_t)json_integer_value(v);
+		ct->backchannel = json_is_true(json_object_get(t,
+							       "backchannel"));
+		ct->silence = json_object_get(t, "silence_ms") != NULL;
+
+		if ((v = json_object_get(t, "segments"))) {
+			if (!json_is_array(v) || !json_array_size(v)) {
+				char f2[96];
+				snprintf(f2, sizeof(f2), "%s.segments", field);
+				err = caller_err(path, text, f2, "must be a "
+						 "non-empty array of segments");
+				goto out;
+			}
+			for (size_t k = 0; k < json_array_size(v); k++) {
+				char f2[96];
+				snprintf(f2, sizeof(f2), "%s.segments[%zu]",
+					 field, k);
+				err = load_segment(ct, json_array_get(v, k),
+						   tts, dir, path, text, f2);
+				if (err)
+					goto out;
+			}
+		}
+		else {
+			err = load_segment(ct, t, tts, dir, path, text, field);
+			if (err)
+				goto out;
+		}
+		if (ct->silence && !ct->label[0])
+			snprintf(ct->label, sizeof(ct->label), "(silence %lld "
+				 "ms)", (long long)json_integer_value(
+					 json_object_get(t, "silence_ms")));
+	}
+ out:
+	mem_deref(tts);
+	json_decref(root);
+	mem_deref(text);
+	return err;
+}
+
+static void print_at(struct sim *sm, uint64_t t, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void print_at(struct sim *sm, uint64_t t, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (sm->quiet)
+		return;
+	printf("[%7.2f s] ", (double)t / 1000.0);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static int64_t jint(const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : -1;
+}
+
+static void add_row(struct sim *sm, const char *json)
+{
+	json_t *o = json_loads(json, 0, NULL);
+	const char *ut;
+	char utext[40];
+
+	if (!o)
+		return;
+	if (sm->n_rows < 64 && !strcmp(json_string_value(json_object_get(
+					       o, "kind")) ?: "", "reply")) {
+		int64_t se = jint(o, "user_speech_end_ms");
+		int64_t ep = jint(o, "endpoint_ms");
+		int64_t sf = jint(o, "stt_final_ms");
+		int64_t ft = jint(o, "first_text_ms");
+		int64_t fa = jint(o, "first_audio_ms");
+		int64_t ao = jint(o, "audio_out_ms");
+		int64_t v2v = jint(o, "voice_to_voice_ms");
+
+		ut = json_string_value(json_object_get(o, "user_text")) ?: "";
+		snprintf(utext, sizeof(utext), "%.36s", ut);
+		snprintf(sm->rows[sm->n_rows++], sizeof(sm->rows[0]),
+			 "%4lld  %-36s %5.2f %6lld %6lld %6lld %6lld %6lld %7lld%s",
+			 (long long)jint(o, "turn"), utext,
+			 json_real_value(json_object_get(o, "confidence")),
+			 (long long)(ep - se), (long long)(sf - ep),
+			 (long long)(ft - sf), (long long)(fa - ft),
+			 (long long)(ao >= 0 ? ao - fa : -1),
+			 (long long)v2v,
+			 json_is_true(json_object_get(o, "barge_in"))
+				 ? "  (interrupted)" : "");
+	}
+	json_decref(o);
+}
+
+static void on_event(const struct bt_event *ev, void *arg)
+{
+	struct sim *sm = arg;
+
+	if (sm->trace) {
+		fputs(ev->json, sm->trace);
+		fputc('\n', sm->trace);
+	}
+	switch (ev->type) {
+	case BT_EV_STATE:
+		if (!strcmp(ev->text, "speaking"))
+			sm->speak_start = sm->now;
+		if (sm->state == BT_ST_SPEAKING)
+			sm->last_stop = sm->now;
+		sm->state = bt_session_state(sm->sess);
+		break;
+	case BT_EV_USER: {
+		json_t *o = json_loads(ev->json, 0, NULL);
+		print_at(sm, ev->t_ms, "  agent heard: \"%s\" (confidence %.2f)",
+			 ev->text, json_real_value(json_object_get(
+					   o, "confidence")));
+		json_decref(o);
+		break;
+	}
+	case BT_EV_AGENT:
+		print_at(sm, ev->t_ms, "agent:  %s", ev->text);
+		break;
+	case BT_EV_BARGE_IN:
+		++sm->barge_ins;
+		print_at(sm, ev->t_ms, "  -- barge-in: the agent stopped; the "
+			 "caller heard \"%s\"", ev->text);
+		break;
+	case BT_EV_BACKCHANNEL:
+		++sm->backchannels;
+		print_at(sm, ev->t_ms, "  -- backchannel \"%s\": the agent "
+			 "goes on", ev->text);
+		break;
+	case BT_EV_TOOL:
+		print_at(sm, ev->t_ms, "  [tool] %s", ev->json);
+		break;
+	case BT_EV_ERROR:
+		print_at(sm, ev->t_ms, "  !! %s", ev->text);
+		break;
+	case BT_EV_TURN:
+		add_row(sm, ev->json);
+		break;
+	case BT_EV_ENDED:
+		sm->ended = true;
+		snprintf(sm->end_reason, sizeof(sm->end_reason), "%s",
+			 ev->text);
+		print_at(sm, ev->t_ms, "-- call ended (%s)", ev->text);
+		break;
+	default:
+		break;
+	}
+}
+
+static void sleep_until(const struct timespec *t0, uint64_t ms)
+{
+	struct timespec t = *t0;
+
+	t.tv_sec += (time_t)(ms / 1000);
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL);
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: banter simulate --agent FILE --caller FILE [--out call.wav]\n"
+		"                       [--trace trace.jsonl] [--db FILE] [--realtime]\n"
+		"                       [--max-s SECONDS] [--quiet]\n"
+		"                       [--echo-db DB [--echo-delay-ms MS] [--no-aec]]\n"
+		"  --echo-db -20 leaks the agent's voice into the caller's microphone\n"
+		"  (a speakerphone); the session's echo canceller removes it unless\n"
+		"  --no-aec.\n");
+}
+
+int cmd_simulate(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"agent", required_argument, NULL, 'a'},
+		{"caller", required_argument, NULL, 'c'},
+		{"out", required_argument, NULL, 'o'},
+		{"trace", required_argument, NULL, 't'},
+		{"db", required_argument, NULL, 'd'},
+		{"realtime", no_argument, NULL, 'r'},
+		{"max-s", required_argument, NULL, 'm'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"echo-db", required_argument, NULL, 'e'},
+		{"echo-delay-ms", required_argument, NULL, 'E'},
+		{"no-aec", no_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *agent_path = NULL, *caller_path = NULL, *out_path = NULL;
+	const char *trace_path = NULL;
+	struct bt_session_prm prm;
+	struct bt_agent *agent = NULL;
+	struct bt_wav_writer *wav = NULL;
+	struct sim *sm;
+	struct timespec t0;
+	uint64_t max_ms = 600000;
+	size_t cur = 0, pos = 0;
+	int64_t playing = -1;
+	uint64_t prev_end = 0;
+	bool prev_silence = false;
+	/* a speakerphone: the agent's voice leaks into the caller's mic */
+	double echo_gain = 0;
+	uint32_t echo_delay_ms = 80;
+	bool no_aec = false;
+	int16_t echo_line[BT_RATE_HZ]; /* one second of agent audio */
+	size_t echo_pos = 0;
+	int c, err, rc = 1;
+
+	sm = calloc(1, sizeof(*sm));
+	if (!sm)
+		return 1;
+	bt_session_prm_default(&prm);
+	optind = 1;
+	memset(echo_line, 0, sizeof(echo_line));
+	while ((c = getopt_long(argc, argv, "a:c:o:t:d:rm:qhe:E:n", opts, NULL))
+	       != -1) {
+		switch (c) {
+		case 'a': agent_path = optarg; break;
+		case 'c': caller_path = optarg; break;
+		case 'o': out_path = optarg; break;
+		case 't': trace_path = optarg; break;
+		case 'd': prm.db_path = optarg; break;
+		case 'r': prm.realtime = true; break;
+		case 'm': max_ms = strtoull(optarg, NULL, 10) * 1000; break;
+		case 'q': sm->quiet = true; break;
+		case 'e': echo_gain = pow(10.0, atof(optarg) / 20.0); break;
+		case 'E': echo_delay_ms = (uint32_t)atoi(optarg); break;
+		case 'n': no_aec = true; break;
+		case 'h': usage(); free(sm); return 0;
+		default: usage(); free(sm); return 2;
+		}
+	}
+	if (!agent_path || !caller_path) {
+		fprintf(stderr, "banter simulate: --agent and --caller are "
+			"required\n");
+		usage();
+		free(sm);
+		return 2;
+	}
+
+	err = bt_init();
+	if (err) {
+		fprintf(stderr, "banter: cannot start: %s\n", bt_errmsg());
+		free(sm);
+		return 1;
+	}
+	err = bt_agent_load(&agent, agent_path);
+	if (err) {
+		fprintf(stderr, "banter: %s\n", bt_errmsg());
+		goto out;
+	}
+	err = caller_load(&sm->caller, caller_path);
+	if (err) {
+		fprintf(stderr, "banter: %s\n", bt_errmsg());
+		goto out;
+	}
+	if (trace_path) {
+		sm->trace = fopen(trace_path, "w");
+		if (!sm->trace) {
+			fprintf(stderr, "banter: cannot write the trace %s: "
+				"%s\n", trace_path, strerror(errno));
+			goto out;
+		}
+	}
+	if (out_path) {
+		err = bt_wav_writer_open(&wav, out_path, BT_RATE_HZ, 2);
+		if (err) {
+			fprintf(stderr, "banter: %s\n", bt_errmsg());
+			goto out;
+		}
+	}
+	if (echo_delay_ms < BT_FRAME_MS || echo_delay_ms > 900) {
+		fprintf(stderr, "banter simulate: --echo-delay-ms must be 20 "
+			"to 900\n");
+		goto out;
+	}
+	prm.aec = echo_gain > 0 && !no_aec;
+	err = bt_session_alloc(&sm->sess, agent, &prm, on_event, sm);
+	if (err) {
+		fprintf(stderr, "banter: cannot open the session: %s\n",
+			bt_errmsg());
+		goto out;
+	}
+	if (!sm->quiet)
+		printf("banter simulate: agent \"%s\" (%s), %zu caller turns, "
+		       "%s clock\n", bt_agent_name(agent), bt_agent_voice(agent),
+		       sm->caller.n_turns, prm.realtime ? "real-time"
+							 : "virtual");
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	bt_session_start(sm->sess);
+	sm->state = bt_session_state(sm->sess);
+
+	while (!sm->ended && sm->now < max_ms) {
+		int16_t in[BT_FRAME_SAMPLES], out[BT_FRAME_SAMPLES];
+		int16_t st[BT_FRAME_SAMPLES * 2];
+		bool speech = false;
+
+		/* the caller decides whether to start its next turn */
+		if (playing < 0 && cur < sm->caller.n_turns) {
+			struct cturn *t = &sm->caller.turns[cur];
+			bool go;
+
+			if (t->barge_after_ms >= 0)
+				go = sm->state == BT_ST_SPEAKING &&
+				     sm->now >= sm->speak_start +
+						(uint64_t)t->barge_after_ms;
+			else
+				go = sm->state == BT_ST_LISTENING &&
+				     (sm->last_stop >= prev_end || prev_silence) &&
+				     sm->now >= (sm->last_stop > prev_end
+							 ? sm->last_stop
+							 : prev_end) + t->gap_ms;
+			if (go) {
+				playing = (int64_t)cur++;
+				pos = 0;
+				print_at(sm, sm->now, "caller: %s%s", t->label,
+					 t->backchannel ? "  (backchannel)" : "");
+			}
+		}
+		memset(in, 0, sizeof(in));
+		if (playing >= 0) {
+			struct cturn *t = &sm->caller.turns[playing];
+			size_t k = t->n - pos;
+			if (k > BT_FRAME_SAMPLES)
+				k = BT_FRAME_SAMPLES;
+			memcpy(in, t->pcm + pos, k * sizeof(int16_t));
+			pos += k;
+			if (pos >= t->n) {
+				prev_end = sm->now + BT_FRAME_MS;
+				prev_silence = t->silence;
+				playing = -1;
+			}
+		}
+
+		if (echo_gain > 0) {
+			/* what the agent said echo_delay_ms ago, attenuated */
+			size_t d = (size_t)echo_delay_ms * BT_RATE_HZ / 1000;
+			size_t rd = (echo_pos + BT_RATE_HZ - d) % BT_RATE_HZ;
+			for (size_t i = 0; i < BT_FRAME_SAMPLES; i++) {
+				double v = in[i] + echo_gain *
+					   echo_line[(rd + i) % BT_RATE_HZ];
+				in[i] = (int16_t)(v > 32767 ? 32767 :
+						  v < -32768 ? -32768 : v);
+			}
+		}
+		if (prm.realtime)
+			sleep_until(&t0, sm->now);
+		err = bt_session_push(sm->sess, in, BT_FRAME_SAMPLES);
+		if (!err)
+			err = bt_session_pull(sm->sess, out, BT_FRAME_SAMPLES,
+					      &speech);
+		if (err) {
+			fprintf(stderr, "banter: %s\n", bt_errmsg());
+			break;
+		}
+		for (size_t i = 0; i < BT_FRAME_SAMPLES; i++)
+			echo_line[(echo_pos + i) % BT_RATE_HZ] = out[i];
+		echo_pos = (echo_pos + BT_FRAME_SAMPLES) % BT_RATE_HZ;
+		sm->now += BT_FRAME_MS;
+		sm->state = bt_session_state(sm->sess);
+		if (wav) {
+			for (size_t i = 0; i < BT_FRAME_SAMPLES; i++) {
+				st[2 * i] = in[i];
+				st[2 * i + 1] = out[i];
+			}
+			bt_wav_writer_write(wav, st, BT_FRAME_SAMPLES);
+		}
+	}
+	if (!sm->ended)
+		bt_session_end(sm->sess, "timeout");
+
+	if (!sm->quiet) {
+		printf("\nlatency per turn (ms; media clock%s)\n",
+		       prm.realtime ? ", real time" : ", virtual time");
+		printf("turn  %-36s %5s %6s %6s %6s %6s %6s %7s\n", "user said",
+		       "conf", "endpt", "stt", "text", "audio", "out",
+		       "v2v");
+		for (size_t i = 0; i < sm->n_rows; i++)
+			printf("%s\n", sm->rows[i]);
+		printf("barge-ins: %u, backchannels ignored: %u\n",
+		       sm->barge_ins, sm->backchannels);
+		if (out_path)
+			printf("recording: %s (stereo: caller left, agent "
+			       "right)\n", out_path);
+	}
+	rc = !strcmp(sm->end_reason, "completed") ? 0 : 1;
+	if (rc)
+		fprintf(stderr, "banter: the call did not end normally (%s)\n",
+			sm->end_reason[0] ? sm->end_reason : "no end");
+ out:
+	mem_deref(sm->sess);
+	if (wav)
+		bt_wav_writer_close(wav);
+	mem_deref(wav);
+	if (sm->trace)
+		fclose(sm->trace);
+	caller_destructor(&sm->caller);
+	mem_deref(agent);
+	bt_close();
+	free(sm);
+	return rc;
+}

@@ -1,0 +1,444 @@
+/*
+ * Turn-taking benchmark over the generated corpus (bench/corpus): runs the
+ * real pipeline (VAD, pocketsphinx, endpointer, flow brain, TTS) on the
+ * virtual clock through the public session API, and prints
+ *  - premature end-of-turn on pause-containing utterances and the end-of-turn
+ *    delay on complete ones, for adaptive endpointing beside fixed 500 ms and
+ *    800 ms silence;
+ *  - backchannels that stop the agent, real interruptions that stop it and
+ *    how soon after their onset the agent's audio stops;
+ *  - self-interruptions on a speakerphone (the agent's voice leaking back at
+ *    -20 dB), with and without the echo canceller.
+ *   bench_turns CORPUS_DIR [--conditions clean,white10,...] [--all]
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <banter/banter.h>
+
+enum { MAX_ITEMS = 2048, MAX_SEG = 16 };
+
+struct item {
+	char file[128];
+	char category[24];
+	char cond[24];
+	unsigned n_speech;
+	uint32_t speech[MAX_SEG][2];
+};
+
+static struct item items[MAX_ITEMS];
+static size_t n_items;
+
+/* What the event handler saw. */
+struct obs {
+	unsigned n_barge, n_paused, n_thinking, n_speech_start;
+	uint64_t t_thinking, t_paused;
+	bool ended;
+};
+
+static void on_event(const struct bt_event *ev, void *arg)
+{
+	struct obs *o = arg;
+
+	switch (ev->type) {
+	case BT_EV_BARGE_IN:
+		++o->n_barge;
+		break;
+	case BT_EV_PAUSED:
+		if (!o->n_paused++)
+			o->t_paused = ev->t_ms;
+		break;
+	case BT_EV_SPEECH_START:
+		++o->n_speech_start;
+		break;
+	case BT_EV_STATE:
+		if (!strcmp(ev->text, "thinking") && !o->n_thinking++)
+			o->t_thinking = ev->t_ms;
+		break;
+	case BT_EV_ENDED:
+		o->ended = true;
+		break;
+	default:
+		break;
+	}
+}
+
+static const char *agent_fmt =
+	"{\"name\": \"turn bench\", \"persona\": {\"voice\": \"espeak:en-us+f3\"},"
+	" \"turn\": {\"endpointing\": \"%s\", \"end_silence_ms\": %u,"
+	"  \"idle_ms\": 600000},"
+	" \"flow\": {\"start\": \"talk\", \"min_confidence\": 0.0,"
+	"  \"reprompt\": {\"say\": \"Sorry?\", \"max\": 1000},"
+	"  \"nodes\": {\"talk\": {\"ask\": \"Let me tell you about tonight. We "
+	"have a mushroom risotto, a grilled sea bass with lemon and capers, "
+	"and a dark chocolate tart for dessert. The wine of the week is a "
+	"Sicilian red. What would you like to do?\","
+	"  \"expect\": {\"type\": \"text\", \"slot\": \"answer\"},"
+	"  \"next\": \"talk\"}}}}";
+
+struct run {
+	struct bt_session *s;
+	struct obs o;
+	double echo_gain;
+	int16_t echo[BT_RATE_HZ];
+	size_t echo_pos;
+	uint64_t now;
+	bool last_speech;
+};
+
+/* One frame through the session; returns whether agent speech came out. */
+static bool step(struct run *r, const int16_t *caller)
+{
+	int16_t in[BT_FRAME_SAMPLES], out[BT_FRAME_SAMPLES];
+	bool sp = false;
+	size_t d = 80 * BT_RATE_HZ / 1000;
+
+	for (size_t i = 0; i < BT_FRAME_SAMPLES; i++) {
+		double v = caller ? caller[i] : 0;
+		v += r->echo_gain * r->echo[(r->echo_pos + BT_RATE_HZ - d + i) %
+					    BT_RATE_HZ];
+		in[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+	}
+	bt_session_push(r->s, in, BT_FRAME_SAMPLES);
+	bt_session_pull(r->s, out, BT_FRAME_SAMPLES, &sp);
+	for (size_t i = 0; i < BT_FRAME_SAMPLES; i++)
+		r->echo[(r->echo_pos + i) % BT_RATE_HZ] = out[i];
+	r->echo_pos = (r->echo_pos + BT_FRAME_SAMPLES) % BT_RATE_HZ;
+	r->now += BT_FRAME_MS;
+	r->last_speech = sp;
+	return sp;
+}
+
+static void wait_listening(struct run *r, unsigned extra_ms)
+{
+	unsigned guard = 0;
+
+	while (bt_session_state(r->s) != BT_ST_LISTENING && guard++ < 3000)
+		step(r, NULL);
+	for (unsigned t = 0; t < extra_ms; t += BT_FRAME_MS)
+		step(r, NULL);
+}
+
+static int load_item_audio(const struct item *it, const char *dir,
+			   int16_t **pcm, size_t *n)
+{
+	char path[1024];
+	uint32_t rate;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, it->file);
+	return bt_wav_read(path, pcm, n, &rate);
+}
+
+static int cmp_u(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+static uint32_t pct(uint32_t *v, size_t n, double p)
+{
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_u);
+	return v[(size_t)(p * (double)(n - 1) + 0.5)];
+}
+
+static int open_run(struct run *r, const char *mode, unsigned silence,
+		    bool aec, double echo_gain)
+{
+	char json[2048];
+	struct bt_agent *a = NULL;
+	struct bt_session_prm prm;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(json, sizeof(json), agent_fmt, mode, silence);
+	err = bt_agent_load_str(&a, json, "bench-agent");
+	if (err)
+		return err;
+	bt_session_prm_default(&prm);
+	prm.db_path = "/dev/null";
+	prm.aec = aec;
+	err = bt_session_alloc(&r->s, a, &prm, on_event, &r->o);
+	mem_deref(a);
+	if (err)
+		return err;
+	r->echo_gain = echo_gain;
+	bt_session_start(r->s);
+	return 0;
+}
+
+/* End of turn on pause and complete items. */
+static int bench_endpoint(const char *dir, const char *mode, unsigned silence)
+{
+	struct run r;
+	unsigned n_pause = 0, n_premature = 0, n_complete = 0, n_missed = 0;
+	uint32_t delays[MAX_ITEMS];
+	size_t nd = 0;
+	double sum = 0;
+	int err;
+
+	err = open_run(&r, mode, silence, false, 0);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n_items; i++) {
+		const struct item *it = &items[i];
+		bool pause = !strcmp(it->category, "pause");
+		int16_t *pcm = NULL;
+		size_t n = 0;
+		uint64_t t0, true_end;
+
+		if (!pause && strcmp(it->category, "complete"))
+			continue;
+		if (load_item_audio(it, dir, &pcm, &n))
+			continue;
+		wait_listening(&r, 400);
+		memset(&r.o, 0, sizeof(r.o));
+		t0 = r.now;
+		true_end = t0 + it->speech[it->n_speech - 1][1];
+		for (size_t pos = 0; pos + BT_FRAME_SAMPLES <= n;
+		     pos += BT_FRAME_SAMPLES)
+			step(&r, pcm + pos);
+		for (unsigned t = 0; t < 4000 && !r.o.n_thinking;
+		     t += BT_FRAME_MS)
+			step(&r, NULL);
+		mem_deref(pcm);
+
+		if (!r.o.n_thinking) {
+			++n_missed;
+			continue;
+		}
+		if (pause) {
+			++n_pause;
+			if (r.o.t_thinking < true_end)
+				++n_premature;
+		}
+		else if (r.o.t_thinking >= true_end) {
+			uint32_t d = (uint32_t)(r.o.t_thinking - true_end);
+			++n_complete;
+			delays[nd++] = d;
+			sum += d;
+		}
+		else {
+			++n_complete;
+			delays[nd++] = 0;
+		}
+	}
+	printf("  %-15s %6.1f %% (%u/%u)   %7.0f ms   %6u ms   %u\n",
+	       !strcmp(mode, "adaptive") ? "adaptive" :
+	       silence == 500 ? "fixed 500 ms" : "fixed 800 ms",
+	       n_pause ? 100.0 * n_premature / n_pause : 0, n_premature,
+	       n_pause, nd ? sum / (double)nd : 0, pct(delays, nd, 0.95),
+	       n_missed);
+	mem_deref(r.s);
+	return 0;
+}
+
+/* Backchannels and interruptions said 1 s into the agent's speech. */
+static int bench_interrupt(const char *dir)
+{
+	struct run r;
+	unsigned n_bc = 0, n_bc_stop = 0, n_int = 0, n_int_stop = 0;
+	uint32_t lat[MAX_ITEMS];
+	size_t nl = 0;
+	int err;
+
+	err = open_run(&r, "adaptive", 500, false, 0);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n_items; i++) {
+		const struct item *it = &items[i];
+		bool bc = !strcmp(it->category, "backchannel");
+		int16_t *pcm = NULL;
+		size_t n = 0;
+		uint64_t onset, stop = 0;
+		unsigned spoke = 0;
+
+		if (!bc && strcmp(it->category, "interruption"))
+			continue;
+		if (load_item_audio(it, dir, &pcm, &n))
+			continue;
+		/* the agent starts its long speech again; 1 s into it... */
+		wait_listening(&r, 200);
+		bt_session_start(r.s);
+		while (spoke < 50) {
+			if (step(&r, NULL))
+				++spoke;
+		}
+		memset(&r.o, 0, sizeof(r.o));
+		onset = r.now + it->speech[0][0];
+		for (size_t pos = 0; pos + BT_FRAME_SAMPLES <= n;
+		     pos += BT_FRAME_SAMPLES) {
+			bool sp = step(&r, pcm + pos);
+			if (!sp && !stop && r.now > onset)
+				stop = r.now - BT_FRAME_MS;
+		}
+		for (unsigned t = 0; t < 1500; t += BT_FRAME_MS)
+			step(&r, NULL);
+		mem_deref(pcm);
+		if (bc) {
+			++n_bc;
+			n_bc_stop += r.o.n_barge > 0;
+		}
+		else {
+			++n_int;
+			if (r.o.n_barge) {
+				++n_int_stop;
+				lat[nl++] = stop > onset ? (uint32_t)(stop - onset)
+							 : 0;
+			}
+		}
+	}
+	printf("  backchannels that stopped the agent: %5.1f %% (%u/%u)\n",
+	       n_bc ? 100.0 * n_bc_stop / n_bc : 0, n_bc_stop, n_bc);
+	printf("  interruptions that stopped it:       %5.1f %% (%u/%u)\n",
+	       n_int ? 100.0 * n_int_stop / n_int : 0, n_int_stop, n_int);
+	printf("  agent audio stopped after the onset: p50 %u ms, p95 %u ms\n",
+	       pct(lat, nl, 0.5), pct(lat, nl, 0.95));
+	mem_deref(r.s);
+	return 0;
+}
+
+/* A speakerphone: complete turns while the agent's voice leaks back. */
+static int bench_echo(const char *dir, bool aec)
+{
+	struct run r;
+	unsigned self = 0, turns = 0;
+	int err;
+
+	err = open_run(&r, "adaptive", 500, aec, 0.1 /* -20 dB */);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n_items && turns < 12; i++) {
+		const struct item *it = &items[i];
+		int16_t *pcm = NULL;
+		size_t n = 0;
+
+		if (strcmp(it->category, "complete") ||
+		    strcmp(it->cond, "clean"))
+			continue;
+		if (load_item_audio(it, dir, &pcm, &n))
+			continue;
+		/* the agent talks: any pause or barge-in now is its own echo */
+		memset(&r.o, 0, sizeof(r.o));
+		while (bt_session_state(r.s) != BT_ST_LISTENING &&
+		       r.o.n_paused == 0 && r.o.n_barge == 0)
+			step(&r, NULL);
+		self += (r.o.n_paused || r.o.n_barge) ? 1 : 0;
+		wait_listening(&r, 400);
+		for (size_t pos = 0; pos + BT_FRAME_SAMPLES <= n;
+		     pos += BT_FRAME_SAMPLES)
+			step(&r, pcm + pos);
+		mem_deref(pcm);
+		++turns;
+	}
+	printf("  %-22s %u self-interruptions in %u agent replies\n",
+	       aec ? "with echo cancelling:" : "without (baseline):", self,
+	       turns);
+	mem_deref(r.s);
+	return 0;
+}
+
+static int load_corpus(const char *dir, const char *conds)
+{
+	char path[1024], line[8192];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/corpus.jsonl", dir);
+	f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "bench_turns: cannot open %s; make it with "
+			"build/gen_corpus %s\n", path, dir);
+		return ENOENT;
+	}
+	while (fgets(line, sizeof(line), f) && n_items < MAX_ITEMS) {
+		json_t *o = json_loads(line, 0, NULL);
+		struct item *it = &items[n_items];
+		const json_t *sp, *noise, *snr;
+		char cond[24];
+
+		if (!o)
+			continue;
+		noise = json_object_get(o, "noise");
+		snr = json_object_get(o, "snr_db");
+		if (json_object_get(o, "echo") &&
+		    !json_is_null(json_object_get(o, "echo")))
+			snprintf(cond, sizeof(cond), "echo");
+		else if (json_is_string(noise) &&
+			 strcmp(json_string_value(noise), "none"))
+			snprintf(cond, sizeof(cond), "%s%d",
+				 json_string_value(noise),
+				 (int)json_number_value(snr));
+		else
+			snprintf(cond, sizeof(cond), "clean");
+		sp = json_object_get(o, "speech");
+		if (json_array_size(sp) && json_array_size(sp) <= MAX_SEG &&
+		    strstr(conds, cond)) {
+			snprintf(it->file, sizeof(it->file), "%s",
+				 json_string_value(json_object_get(o, "file")));
+			snprintf(it->category, sizeof(it->category), "%s",
+				 json_string_value(json_object_get(o,
+							"category")));
+			snprintf(it->cond, sizeof(it->cond), "%s", cond);
+			it->n_speech = (unsigned)json_array_size(sp);
+			for (unsigned k = 0; k < it->n_speech; k++) {
+				const json_t *iv = json_array_get(sp, k);
+				it->speech[k][0] = (uint32_t)json_integer_value(
+					json_array_get(iv, 0));
+				it->speech[k][1] = (uint32_t)json_integer_value(
+					json_array_get(iv, 1));
+			}
+			++n_items;
+		}
+		json_decref(o);
+	}
+	fclose(f);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *conds = "clean,white10,pink10,babble10";
+	int err;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: bench_turns CORPUS_DIR [--conditions "
+			"clean,white10,...] [--all]\n");
+		return 2;
+	}
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--all"))
+			conds = "clean,white20,white10,white5,pink20,pink10,"
+				"pink5,babble20,babble10,babble5";
+		else if (!strcmp(argv[i], "--conditions") && i + 1 < argc)
+			conds = argv[++i];
+	}
+	err = bt_init();
+	if (!err)
+		err = load_corpus(argv[1], conds);
+	if (err) {
+		fprintf(stderr, "bench_turns: %s\n", bt_errmsg());
+		return 1;
+	}
+	printf("turn-taking benchmark: %zu corpus items (%s), virtual clock\n",
+	       n_items, conds);
+	printf("\nend of turn        premature (pause items)  mean delay "
+	       "(complete)  p95   no endpoint\n");
+	if (bench_endpoint(argv[1], "adaptive", 500) ||
+	    bench_endpoint(argv[1], "fixed", 500) ||
+	    bench_endpoint(argv[1], "fixed", 800))
+		goto fail;
+	printf("\ninterruptions (said 1 s into the agent's speech)\n");
+	if (bench_interrupt(argv[1]))
+		goto fail;
+	printf("\nspeakerphone (agent voice back at -20 dB, 80 ms)\n");
+	if (bench_echo(argv[1], true) || bench_echo(argv[1], false))
+		goto fail;
+	bt_close();
+	return 0;
+ fail:
+	fprintf(stderr, "bench_turns: %s\n", bt_errmsg());
+	bt_close();
+	return 1;
+}

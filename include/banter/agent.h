@@ -1,0 +1,35 @@
+/**
+ * @file agent.h  Agent files: load, validate, and the settings inside.
+ */
+#ifndef BANTER_AGENT_H
+#define BANTER_AGENT_H
+
+#include "json.h"
+#include <stdint.h>
+
+struct bt_agent;
+
+/**
+ * Load and validate an agent file (JSON). On error returns EINVAL/ENOENT
+ * and bt_errmsg() says file:line:column, the field and what to do.
+ * Free with mem_deref().
+ */
+int bt_agent_load(struct bt_agent **ap, const char *path);
+
+/** Same from a string; `name` is used in messages. */
+int bt_agent_load_str(struct bt_agent **ap, const char *text,
+		      const char *name);
+
+const char *bt_agent_name(const struct bt_agent *a);
+const char *bt_agent_voice(const struct bt_agent *a);  /* "espeak:en-us+f3" */
+const json_t *bt_agent_json(const struct bt_agent *a);
+
+/**
+ * Find the line and column (1-based) of the value at a dotted path
+ * ("flow.nodes.greet.say", "a.b[2].c") in JSON text. Returns 0 if found,
+ * ENOENT if not (then *line and *col point at the deepest parent found).
+ */
+int bt_json_locate(const char *text, const char *path, unsigned *line,
+		   unsigned *col);
+
+#endif

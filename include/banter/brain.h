@@ -1,0 +1,119 @@
+/**
+ * @file brain.h  The brain: what the agent says next.
+ *
+ * Providers: "flow" (the conversation-flow engine, offline); LLMs over HTTP
+ * later, behind the same interface. All calls come from the session's
+ * thread; a provider may answer later (asynchronously) but must then call
+ * the sink from the session's thread too.
+ */
+#ifndef BANTER_BRAIN_H
+#define BANTER_BRAIN_H
+
+#include "json.h"
+#include <re.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "stt.h"
+
+enum bt_brain_input_type {
+	BT_BRAIN_START = 0, /**< the call begins: greet */
+	BT_BRAIN_USER,      /**< the user finished a turn */
+	BT_BRAIN_IDLE,      /**< the user said nothing for the idle time */
+};
+
+struct bt_brain_input {
+	enum bt_brain_input_type type;
+	const char *text;       /**< USER: transcript ("" if nothing heard) */
+	float confidence;       /**< USER: STT confidence 0..1 */
+	unsigned idle_count;    /**< IDLE: 1 for the first check, 2, ... */
+};
+
+/** Called for each piece of reply text, in order (a sentence or a delta). */
+typedef void (bt_brain_text_h)(const char *text, void *arg);
+
+/** The end of a reply. */
+struct bt_brain_done {
+	bool end_call;       /**< hang up after the reply has been played */
+	const char *grammar; /**< STT grammar for the next user turn, NULL=open */
+};
+typedef void (bt_brain_done_h)(const struct bt_brain_done *done, void *arg);
+
+/** A tool event (call + result), reported for the trace. */
+typedef void (bt_brain_tool_h)(const char *name, const char *args_json,
+			       const char *result_json, int err, void *arg);
+
+/**
+ * The text that follows (until the next call) must play through without
+ * interruption (a legal notice) or may be interrupted again.
+ */
+typedef void (bt_brain_segment_h)(bool uninterruptible, void *arg);
+
+struct bt_brain_sink {
+	bt_brain_text_h *texth;
+	bt_brain_done_h *doneh;
+	bt_brain_tool_h *toolh;       /**< may be NULL */
+	void *arg;
+	bt_brain_segment_h *segmenth; /**< may be NULL */
+};
+
+/** Context the brain's tools get. */
+struct bt_brain_ctx {
+	const char *db_path;    /**< SQLite file for built-in tools */
+	const char *session_id;
+};
+
+struct bt_brain_st; /* instance; first member: const struct bt_brain * */
+
+/**
+ * Validate the provider's part of the agent file (the whole agent object
+ * is passed). On error return EINVAL and set *pathp to a static or
+ * json-owned string naming the offending field as a dotted path
+ * ("flow.nodes.confirm.expect.type") and bt_errmsg() to what is wrong and
+ * how to fix it; the loader adds file, line and column.
+ */
+typedef int (bt_brain_check_h)(const json_t *agent, const char **pathp);
+
+/** The STT grammars this agent needs (compiled before the call). */
+typedef int (bt_brain_grammars_h)(const json_t *agent,
+				  struct bt_stt_grammar **gp, size_t *np);
+
+typedef int (bt_brain_alloc_h)(struct bt_brain_st **stp, const json_t *agent,
+			       const struct bt_brain_ctx *ctx);
+typedef int (bt_brain_respond_h)(struct bt_brain_st *st,
+				 const struct bt_brain_input *in,
+				 const struct bt_brain_sink *sink);
+
+struct bt_brain {
+	struct le le;
+	const char *name;
+	bt_brain_check_h *checkh;
+	/** *gp: one mem block holding the array, the phrase lists and all
+	 *  strings; the caller frees it with a single mem_deref(*gp). */
+	bt_brain_grammars_h *grammarsh;
+	bt_brain_alloc_h *alloch;
+	bt_brain_respond_h *respondh;
+};
+
+void bt_brain_register(struct bt_brain *b);
+void bt_brain_unregister(struct bt_brain *b);
+const struct bt_brain *bt_brain_find(const char *name);
+
+int bt_brain_flow_init(void);
+
+/* ---- tools (function calling) ---- */
+typedef int (bt_tool_call_h)(const json_t *args, const struct bt_brain_ctx *ctx,
+			     json_t **resultp);
+struct bt_tool {
+	struct le le;
+	const char *name;  /**< e.g. "booking.save" */
+	bt_tool_call_h *callh;
+};
+void bt_tool_register(struct bt_tool *t);
+void bt_tool_unregister(struct bt_tool *t);
+const struct bt_tool *bt_tool_find(const char *name);
+
+/** Built-in "booking.save": a row in the SQLite file ctx->db_path. */
+int bt_tool_booking_init(void);
+
+#endif

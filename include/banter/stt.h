@@ -1,0 +1,90 @@
+/**
+ * @file stt.h  Streaming speech-to-text providers.
+ *
+ * A provider instance is made before the call (model loads happen there,
+ * never on the call path) and reused for every utterance of the session.
+ * All calls come from the session's thread.
+ */
+#ifndef BANTER_STT_H
+#define BANTER_STT_H
+
+#include <re.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/** Slot types a grammar can be built for. */
+enum bt_slot_type {
+	BT_SLOT_TEXT = 0, /**< free text: the open language model */
+	BT_SLOT_NUMBER,   /**< "three", "twelve", "two people", digits */
+	BT_SLOT_DAY,      /**< "tuesday", "tomorrow", "today" */
+	BT_SLOT_TIME,     /**< "seven pm", "half past seven", "seven thirty" */
+	BT_SLOT_YESNO,    /**< "yes", "yeah", "no", "that's right" ... */
+};
+
+/** Parse "number" / "day" / "time" / "yes_no" / "text"; -1 if unknown. */
+int bt_slot_type_parse(const char *s);
+const char *bt_slot_type_name(enum bt_slot_type t);
+
+/**
+ * A grammar the session may ask for: the slot type plus extra phrases
+ * that must also be recognised there (the agent's global intents, e.g.
+ * "what are your opening hours"). Declared at alloc so it is compiled
+ * before the call.
+ */
+struct bt_stt_grammar {
+	const char *name;          /**< unique name, e.g. the node id */
+	enum bt_slot_type type;
+	const char *const *phrases; /**< extra phrases, lower case */
+	size_t n_phrases;
+};
+
+struct bt_stt_prm {
+	const struct bt_stt_grammar *grammars;
+	size_t n_grammars;
+};
+
+struct bt_transcript {
+	char text[512];    /**< lower-case words, "" if nothing recognised */
+	float confidence;  /**< 0..1 */
+};
+
+struct bt_stt_st; /* instance; first member: const struct bt_stt * */
+
+typedef int (bt_stt_alloc_h)(struct bt_stt_st **stp,
+			     const struct bt_stt_prm *prm);
+/** Begin an utterance with grammar `grammar` (NULL: open language model). */
+typedef int (bt_stt_start_h)(struct bt_stt_st *st, const char *grammar);
+/** Feed audio at BT_RATE_HZ. */
+typedef int (bt_stt_feed_h)(struct bt_stt_st *st, const int16_t *pcm,
+			    size_t n);
+/** Current partial hypothesis into buf; returns true if it changed. */
+typedef bool (bt_stt_partial_h)(struct bt_stt_st *st, char *buf, size_t sz);
+/** End the utterance and give the final transcript (single pass, fast). */
+typedef int (bt_stt_finish_h)(struct bt_stt_st *st, struct bt_transcript *tr);
+
+struct bt_stt {
+	struct le le;
+	const char *name;
+	bt_stt_alloc_h *alloch;
+	bt_stt_start_h *starth;
+	bt_stt_feed_h *feedh;
+	bt_stt_partial_h *partialh;
+	bt_stt_finish_h *finishh;
+};
+
+void bt_stt_register(struct bt_stt *stt);
+void bt_stt_unregister(struct bt_stt *stt);
+const struct bt_stt *bt_stt_find(const char *name);
+
+/** The pocketsphinx provider ("pocketsphinx"); registered by bt_init. */
+int bt_stt_pocketsphinx_init(void);
+void bt_stt_pocketsphinx_close(void);
+
+/** The provider of an instance. */
+static inline const struct bt_stt *bt_stt_of(const struct bt_stt_st *st)
+{
+	return *(const struct bt_stt *const *)(const void *)st;
+}
+
+#endif

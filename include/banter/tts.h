@@ -1,0 +1,73 @@
+/**
+ * @file tts.h  Text-to-speech providers with word timings.
+ *
+ * Voices are named "provider:voice", e.g. "espeak:en-us+f3", "flite:slt".
+ * synth() renders one sentence; the session calls it sentence by sentence
+ * so the first audio never waits for the whole reply. synth() may be called
+ * from a worker thread; a provider whose library is not thread-safe
+ * (espeak-ng) serialises internally by owning the library in one thread.
+ */
+#ifndef BANTER_TTS_H
+#define BANTER_TTS_H
+
+#include <re.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct bt_tts_prm {
+	uint32_t rate_wpm; /**< speaking rate (0 = 160) */
+	uint32_t pitch;    /**< 0..100, 50 neutral (0 = 50) */
+};
+void bt_tts_prm_default(struct bt_tts_prm *prm);
+
+struct bt_tts_word {
+	char text[64];     /**< the word as written in the input text */
+	uint32_t start_ms; /**< from the start of the sentence's audio */
+	uint32_t end_ms;
+};
+
+/** One rendered sentence. mem_deref frees pcm and words with it. */
+struct bt_tts_audio {
+	int16_t *pcm;           /**< mono PCM16 at rate_hz (mem_alloc'd) */
+	size_t n;
+	uint32_t rate_hz;
+	struct bt_tts_word *words; /**< mem_alloc'd array */
+	size_t n_words;
+};
+
+struct bt_tts_st; /* instance; first member: const struct bt_tts * */
+
+/** voice: the part after "provider:" (may be "" for the default). */
+typedef int (bt_tts_alloc_h)(struct bt_tts_st **stp, const char *voice,
+			     const struct bt_tts_prm *prm);
+typedef int (bt_tts_synth_h)(struct bt_tts_st *st, const char *text,
+			     struct bt_tts_audio **audiop);
+
+struct bt_tts {
+	struct le le;
+	const char *name;  /**< "espeak", "flite" */
+	bt_tts_alloc_h *alloch;
+	bt_tts_synth_h *synthh;
+};
+
+void bt_tts_register(struct bt_tts *tts);
+void bt_tts_unregister(struct bt_tts *tts);
+const struct bt_tts *bt_tts_find(const char *name);
+
+/**
+ * Make an instance for a full voice name "provider:voice". Unknown provider
+ * or voice: ENOENT with a message listing what exists.
+ */
+int bt_tts_open(struct bt_tts_st **stp, const char *voice_full,
+		const struct bt_tts_prm *prm);
+
+/** Render one sentence with a full voice instance. */
+int bt_tts_synth(struct bt_tts_st *st, const char *text,
+		 struct bt_tts_audio **audiop);
+
+int bt_tts_espeak_init(void);
+void bt_tts_espeak_close(void);
+int bt_tts_flite_init(void);
+void bt_tts_flite_close(void);
+
+#endif

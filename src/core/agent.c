@@ -1,0 +1,610 @@
+/**
+ * @file agent.c  Agent files: load and validate.
+ *
+ * An agent file is edited by hand, so every error names the file, the line
+ * and column, the field as a dotted path, what is wrong and what to do.
+ * jansson keeps no positions, so errors are located afterwards in the raw
+ * text with bt_json_locate(). Everything is checked before a call starts,
+ * including that the named providers exist and the voice opens, so a typo
+ * never surfaces in the middle of a call.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <re.h>
+#include "banter/banter.h"
+
+enum {
+	AGENT_FILE_MAX = 1024 * 1024,
+	MSG_MAX = 900,
+	PATH_MAX_LEN = 256,
+};
+
+struct bt_agent {
+	json_t *json;
+	const char *name;  /* owned by json */
+	const char *voice; /* owned by json */
+};
+
+/* What errors need: the file's name for messages, its text for positions. */
+struct loadctx {
+	const char *file;
+	const char *text;
+};
+
+static const char *const top_keys[] = {
+	"name", "description", "persona", "stt", "vad", "turn", "brain", NULL,
+};
+static const char *const persona_keys[] = {
+	"name", "voice", "rate_wpm", "pitch", NULL,
+};
+static const char *const provider_keys[] = {"provider", NULL};
+static const char *const turn_keys[] = {
+	"end_silence_ms", "barge_in_min_ms", "idle_ms", "interruptions",
+	"min_wait_ms", "incomplete_wait_ms", "max_wait_ms", "endpointing",
+	NULL,
+};
+
+static void agent_destructor(void *arg)
+{
+	struct bt_agent *a = arg;
+
+	json_decref(a->json);
+}
+
+/* A short rendering of a value for "(got ...)". */
+static void brief(const json_t *v, char *buf, size_t sz)
+{
+	switch (json_typeof(v)) {
+	case JSON_STRING: {
+		const char *s = json_string_value(v);
+
+		if (strlen(s) > 40)
+			snprintf(buf, sz, "\"%.40s...\"", s);
+		else
+			snprintf(buf, sz, "\"%s\"", s);
+		break;
+	}
+	case JSON_INTEGER:
+		snprintf(buf, sz, "%" JSON_INTEGER_FORMAT,
+			 json_integer_value(v));
+		break;
+	case JSON_REAL:
+		snprintf(buf, sz, "%g", json_real_value(v));
+		break;
+	case JSON_TRUE: snprintf(buf, sz, "true"); break;
+	case JSON_FALSE: snprintf(buf, sz, "false"); break;
+	case JSON_NULL: snprintf(buf, sz, "null"); break;
+	case JSON_OBJECT: snprintf(buf, sz, "an object"); break;
+	case JSON_ARRAY: snprintf(buf, sz, "a list"); break;
+	default: snprintf(buf, sz, "?"); break;
+	}
+}
+
+/* EINVAL with "file:line:col: <message>", located at `path`. */
+static int fail(const struct loadctx *lc, const char *path, const char *fmt,
+		...) __attribute__((format(printf, 3, 4)));
+
+static int fail(const struct loadctx *lc, const char *path, const char *fmt,
+		...)
+{
+	char msg[MSG_MAX];
+	unsigned line = 1, col = 1;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	(void)bt_json_locate(lc->text, path ? path : "", &line, &col);
+	return bt_err(EINVAL, "%s:%u:%u: %s", lc->file, line, col, msg);
+}
+
+static void join(char *buf, size_t sz, const char *parent, const char *key)
+{
+	if (parent && *parent)
+		snprintf(buf, sz, "%s.%s", parent, key);
+	else
+		snprintf(buf, sz, "%s", key);
+}
+
+static void list_words(char *buf, size_t sz, const char *const *words,
+		       const char *extra)
+{
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; words[i] && n < sz; i++)
+		n += (size_t)snprintf(buf + n, sz - n, "%s%s", i ? ", " : "",
+				      words[i]);
+	if (extra && n < sz)
+		snprintf(buf + n, sz - n, "%s%s", i ? ", " : "", extra);
+}
+
+static bool in_list(const char *const *words, const char *w, const char *extra)
+{
+	size_t i;
+
+	for (i = 0; words[i]; i++) {
+		if (!strcmp(words[i], w))
+			return true;
+	}
+	return extra && !strcmp(extra, w);
+}
+
+/* Unknown keys are typos more often than not: refuse them. */
+static int check_keys(const struct loadctx *lc, const json_t *obj,
+		      const char *path, const char *const *valid,
+		      const char *extra)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)obj, key, v) {
+		char full[PATH_MAX_LEN], valid_s[256];
+
+		if (in_list(valid, key, extra))
+			continue;
+		join(full, sizeof(full), path, key);
+		list_words(valid_s, sizeof(valid_s), valid, extra);
+		if (*path)
+			return fail(lc, full,
+				    "unknown field \"%s\"; the fields of "
+				    "\"%s\" are %s; check the spelling",
+				    full, path, valid_s);
+		return fail(lc, full,
+			    "unknown field \"%s\"; the top-level fields are "
+			    "%s; check the spelling", full, valid_s);
+	}
+	return 0;
+}
+
+static int get_object(const struct loadctx *lc, const json_t *parent,
+		      const char *ppath, const char *key, bool required,
+		      const json_t **vp)
+{
+	char full[PATH_MAX_LEN], got[64];
+	const json_t *v = json_object_get(parent, key);
+
+	join(full, sizeof(full), ppath, key);
+	*vp = NULL;
+	if (!v) {
+		if (!required)
+			return 0;
+		return fail(lc, ppath,
+			    "\"%s\" is missing; add it as an object ({...}), "
+			    "see docs/agent-file.md", full);
+	}
+	if (!json_is_object(v)) {
+		brief(v, got, sizeof(got));
+		return fail(lc, full,
+			    "\"%s\" must be an object ({...}) (got %s); "
+			    "see docs/agent-file.md", full, got);
+	}
+	*vp = v;
+	return 0;
+}
+
+static int get_string(const struct loadctx *lc, const json_t *parent,
+		      const char *ppath, const char *key, bool required,
+		      const char *example, const char **sp)
+{
+	char full[PATH_MAX_LEN], got[64];
+	const json_t *v = json_object_get(parent, key);
+
+	join(full, sizeof(full), ppath, key);
+	if (!v) {
+		if (!required)
+			return 0;
+		return fail(lc, ppath,
+			    "\"%s\" is missing; add it, e.g. \"%s\": \"%s\"",
+			    full, key, example);
+	}
+	if (!json_is_string(v) || !json_string_length(v)) {
+		brief(v, got, sizeof(got));
+		return fail(lc, full,
+			    "\"%s\" must be a non-empty string (got %s); set "
+			    "it to e.g. \"%s\"", full, got, example);
+	}
+	*sp = json_string_value(v);
+	return 0;
+}
+
+static int get_int(const struct loadctx *lc, const json_t *parent,
+		   const char *ppath, const char *key, json_int_t min,
+		   json_int_t max, json_int_t example)
+{
+	char full[PATH_MAX_LEN], got[64];
+	const json_t *v = json_object_get(parent, key);
+
+	if (!v)
+		return 0;
+	join(full, sizeof(full), ppath, key);
+	if (!json_is_integer(v) || json_integer_value(v) < min ||
+	    json_integer_value(v) > max) {
+		brief(v, got, sizeof(got));
+		return fail(lc, full,
+			    "\"%s\" must be an integer between %"
+			    JSON_INTEGER_FORMAT " and %" JSON_INTEGER_FORMAT
+			    " (got %s); set it to e.g. %" JSON_INTEGER_FORMAT,
+			    full, min, max, got, example);
+	}
+	return 0;
+}
+
+/* Registered provider names, for messages ("pocketsphinx, whisper"). */
+#define NAMES_FN(kind)                                                   \
+	static void kind##_names(char *buf, size_t sz)                   \
+	{                                                                \
+		const struct bt_##kind *first = bt_##kind##_find(NULL);  \
+		const struct le *le;                                     \
+		size_t n = 0;                                            \
+		buf[0] = '\0';                                           \
+		for (le = first ? &first->le : NULL; le && n < sz;       \
+		     le = le->next) {                                    \
+			const struct bt_##kind *p = le->data;            \
+			n += (size_t)snprintf(buf + n, sz - n, "%s%s",   \
+					      n ? ", " : "", p->name);   \
+		}                                                        \
+		if (!n)                                                  \
+			snprintf(buf, sz, "none (was bt_init() called?)"); \
+	}
+
+NAMES_FN(stt)
+NAMES_FN(vad)
+NAMES_FN(brain)
+NAMES_FN(tts)
+
+enum pkind { PK_STT, PK_VAD, PK_BRAIN };
+
+static bool provider_known(enum pkind k, const char *name)
+{
+	switch (k) {
+	case PK_STT: return bt_stt_find(name) != NULL;
+	case PK_VAD: return bt_vad_find(name) != NULL;
+	case PK_BRAIN: return bt_brain_find(name) != NULL;
+	}
+	return false;
+}
+
+/* A {"provider": "..."} section; the default when it is left out. */
+static int check_provider(const struct loadctx *lc, const json_t *root,
+			  const char *section, enum pkind k, const char *def,
+			  const char *what, const char **namep)
+{
+	const json_t *sec;
+	const char *name = def;
+	char full[PATH_MAX_LEN], names[256];
+	int err;
+
+	err = get_object(lc, root, "", section, false, &sec);
+	if (err)
+		return err;
+	if (sec) {
+		err = check_keys(lc, sec, section, provider_keys, NULL);
+		if (!err)
+			err = get_string(lc, sec, section, "provider", true,
+					 def, &name);
+		if (err)
+			return err;
+	}
+	if (provider_known(k, name)) {
+		*namep = name;
+		return 0;
+	}
+
+	switch (k) {
+	case PK_STT: stt_names(names, sizeof(names)); break;
+	case PK_VAD: vad_names(names, sizeof(names)); break;
+	default: brain_names(names, sizeof(names)); break;
+	}
+	snprintf(full, sizeof(full), "%s.provider", section);
+	return fail(lc, sec ? full : "",
+		    "\"%s\" is \"%s\" but no %s of that name is registered; "
+		    "registered: %s; use one of those", full, name, what,
+		    names);
+}
+
+static int check_persona(const struct loadctx *lc, const json_t *root,
+			 const char **voicep)
+{
+	const json_t *p;
+	const char *voice = NULL, *pname = NULL;
+	int err;
+
+	err = get_object(lc, root, "", "persona", true, &p);
+	if (err)
+		return err;
+	err = check_keys(lc, p, "persona", persona_keys, NULL);
+	if (err)
+		return err;
+	err = get_string(lc, p, "persona", "name", false, "Bella", &pname);
+	if (err)
+		return err;
+	err = get_string(lc, p, "persona", "voice", true, "espeak:en-us+f3",
+			 &voice);
+	if (err)
+		return err;
+	if (!strchr(voice, ':') || voice[0] == ':') {
+		return fail(lc, "persona.voice",
+			    "\"persona.voice\" must be \"provider:voice\" "
+			    "(got \"%s\"); set it to e.g. \"espeak:en-us+f3\" "
+			    "or \"flite:slt\"", voice);
+	}
+	err = get_int(lc, p, "persona", "rate_wpm", 80, 400, 160);
+	if (!err)
+		err = get_int(lc, p, "persona", "pitch", 0, 100, 50);
+	if (err)
+		return err;
+
+	*voicep = voice;
+	return 0;
+}
+
+static int check_turn(const struct loadctx *lc, const json_t *root)
+{
+	const json_t *t;
+	int err;
+
+	err = get_object(lc, root, "", "turn", false, &t);
+	if (err || !t)
+		return err;
+	err = check_keys(lc, t, "turn", turn_keys, NULL);
+	if (!err)
+		err = get_int(lc, t, "turn", "end_silence_ms", 1, 5000, 400);
+	if (!err)
+		err = get_int(lc, t, "turn", "barge_in_min_ms", 1, 5000, 200);
+	if (!err)
+		err = get_int(lc, t, "turn", "idle_ms", 1, 600000, 7000);
+	if (!err)
+		err = get_int(lc, t, "turn", "min_wait_ms", 1, 5000, 200);
+	if (!err)
+		err = get_int(lc, t, "turn", "incomplete_wait_ms", 1, 10000,
+			      1600);
+	if (!err)
+		err = get_int(lc, t, "turn", "max_wait_ms", 1, 10000, 2500);
+	if (!err) {
+		const json_t *v = json_object_get(t, "interruptions");
+		if (v && !json_is_boolean(v))
+			err = fail(lc, "turn.interruptions", "\"turn."
+				   "interruptions\" must be true or false; "
+				   "false keeps the agent talking and answers "
+				   "what the user said afterwards");
+	}
+	if (!err) {
+		const json_t *v = json_object_get(t, "endpointing");
+		const char *e = json_string_value(v);
+		if (v && (!e || (strcmp(e, "adaptive") && strcmp(e, "fixed"))))
+			err = fail(lc, "turn.endpointing", "\"turn."
+				   "endpointing\" must be \"adaptive\" "
+				   "(completeness, prosody, pause model) or "
+				   "\"fixed\" (end_silence_ms of silence)");
+	}
+	return err;
+}
+
+/* The voice must open now, not when the greeting is due. */
+static int check_voice(const struct loadctx *lc, const json_t *root,
+		       const char *voice)
+{
+	const json_t *p = json_object_get(root, "persona");
+	struct bt_tts_prm prm;
+	struct bt_tts_st *tts = NULL;
+	char why[MSG_MAX / 2], provider[64], names[256];
+	const char *colon = strchr(voice, ':');
+	size_t n = (size_t)(colon - voice);
+	int err;
+
+	bt_tts_prm_default(&prm);
+	prm.rate_wpm = (uint32_t)json_integer_value(
+		json_object_get(p, "rate_wpm"));
+	prm.pitch = (uint32_t)json_integer_value(json_object_get(p, "pitch"));
+
+	str_ncpy(provider, voice, n + 1 < sizeof(provider) ?
+		 n + 1 : sizeof(provider));
+	if (!bt_tts_find(provider)) {
+		tts_names(names, sizeof(names));
+		return fail(lc, "persona.voice",
+			    "\"persona.voice\" is \"%s\" but there is no "
+			    "speech synthesiser \"%s\"; registered: %s; use "
+			    "one of those, e.g. \"espeak:en-us+f3\"", voice,
+			    provider, names);
+	}
+
+	bt_err_clear();
+	err = bt_tts_open(&tts, voice, &prm);
+	mem_deref(tts);
+	if (!err)
+		return 0;
+
+	str_ncpy(why, *bt_errmsg() ? bt_errmsg() : strerror(err),
+		 sizeof(why));
+	return fail(lc, "persona.voice",
+		    "\"persona.voice\" \"%s\" cannot be opened: %s; pick a "
+		    "voice that is installed (e.g. \"espeak:en-us+f3\")",
+		    voice, why);
+}
+
+/* The brain provider's own section, checked by the provider. */
+static int check_brain(const struct loadctx *lc, const json_t *root,
+		       const char *provider)
+{
+	const struct bt_brain *b = bt_brain_find(provider);
+	const char *path = NULL;
+	char why[MSG_MAX];
+	int err;
+
+	if (!b || !b->checkh)
+		return 0;
+
+	bt_err_clear();
+	err = b->checkh(root, &path);
+	if (!err)
+		return 0;
+
+	str_ncpy(why, *bt_errmsg() ? bt_errmsg() : strerror(err),
+		 sizeof(why));
+	/* the path may point into a static buffer the next check reuses */
+	{
+		char p[PATH_MAX_LEN];
+
+		str_ncpy(p, path ? path : "", sizeof(p));
+		return fail(lc, p, "%s", why);
+	}
+}
+
+int bt_agent_load_str(struct bt_agent **ap, const char *text,
+		      const char *name)
+{
+	struct loadctx lc;
+	struct bt_agent *a = NULL;
+	json_error_t jerr;
+	json_t *root = NULL;
+	const char *aname = NULL, *voice = NULL, *desc = NULL;
+	const char *brain = NULL, *prov = NULL;
+	int err;
+
+	if (!ap || !text)
+		return bt_err(EINVAL, "bt_agent_load_str: no agent text given");
+
+	lc.file = name ? name : "agent";
+	lc.text = text;
+
+	/* duplicate keys are a mistake in a hand-written file */
+	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		err = bt_err(EINVAL, "%s:%d:%d: not valid JSON: %s; fix the "
+			     "syntax there", lc.file, jerr.line,
+			     jerr.column, jerr.text);
+		goto out;
+	}
+	if (!json_is_object(root)) {
+		err = fail(&lc, "", "the agent must be a JSON object "
+			   "({\"name\": ..., \"persona\": ...}); see "
+			   "docs/agent-file.md");
+		goto out;
+	}
+
+	/* the brain first: its name decides which section is allowed */
+	err = check_provider(&lc, root, "brain", PK_BRAIN, "flow", "brain",
+			     &brain);
+	if (err)
+		goto out;
+	err = check_keys(&lc, root, "", top_keys, brain);
+	if (err)
+		goto out;
+	err = get_string(&lc, root, "", "name", true, "Bella's Trattoria",
+			 &aname);
+	if (err)
+		goto out;
+	err = get_string(&lc, root, "", "description", false,
+			 "Books tables for a restaurant", &desc);
+	if (err)
+		goto out;
+	err = check_persona(&lc, root, &voice);
+	if (err)
+		goto out;
+	err = check_provider(&lc, root, "stt", PK_STT, "pocketsphinx",
+			     "speech recogniser", &prov);
+	if (err)
+		goto out;
+	err = check_provider(&lc, root, "vad", PK_VAD, "energy",
+			     "voice activity detector", &prov);
+	if (err)
+		goto out;
+	err = check_turn(&lc, root);
+	if (err)
+		goto out;
+	err = check_brain(&lc, root, brain);
+	if (err)
+		goto out;
+	err = check_voice(&lc, root, voice);
+	if (err)
+		goto out;
+
+	a = mem_zalloc(sizeof(*a), agent_destructor);
+	if (!a) {
+		err = bt_err(ENOMEM, "out of memory loading %s", lc.file);
+		goto out;
+	}
+	a->json = root;
+	a->name = aname;
+	a->voice = voice;
+	root = NULL;
+	*ap = a;
+
+ out:
+	json_decref(root);
+	return err;
+}
+
+int bt_agent_load(struct bt_agent **ap, const char *path)
+{
+	FILE *f = NULL;
+	char *text = NULL;
+	size_t n;
+	int err = 0;
+
+	if (!ap || !path)
+		return bt_err(EINVAL, "bt_agent_load: no agent file given");
+
+	f = fopen(path, "rb");
+	if (!f) {
+		err = errno;
+		if (err == ENOENT)
+			bt_err(err, "%s: no such agent file; check the path "
+			       "(the default agent is agents/restaurant.json)",
+			       path);
+		else
+			bt_err(err, "%s: cannot open the agent file: %s",
+			       path, strerror(err));
+		goto out;
+	}
+
+	text = mem_alloc(AGENT_FILE_MAX + 1, NULL);
+	if (!text) {
+		err = bt_err(ENOMEM, "out of memory reading %s", path);
+		goto out;
+	}
+	n = fread(text, 1, AGENT_FILE_MAX + 1, f);
+	if (ferror(f)) {
+		err = bt_err(EIO, "%s: cannot read the agent file", path);
+		goto out;
+	}
+	if (n > AGENT_FILE_MAX) {
+		err = bt_err(EFBIG, "%s: the agent file is larger than %d "
+			     "bytes; is it the right file?", path,
+			     AGENT_FILE_MAX);
+		goto out;
+	}
+	text[n] = '\0';
+	if (memchr(text, '\0', n)) {
+		err = bt_err(EINVAL, "%s: the agent file holds a NUL byte; "
+			     "it must be JSON text (UTF-8)", path);
+		goto out;
+	}
+
+	err = bt_agent_load_str(ap, text, path);
+
+ out:
+	if (f)
+		fclose(f);
+	mem_deref(text);
+	return err;
+}
+
+const char *bt_agent_name(const struct bt_agent *a)
+{
+	return a ? a->name : NULL;
+}
+
+const char *bt_agent_voice(const struct bt_agent *a)
+{
+	return a ? a->voice : NULL;
+}
+
+const json_t *bt_agent_json(const struct bt_agent *a)
+{
+	return a ? a->json : NULL;
+}

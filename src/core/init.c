@@ -1,0 +1,44 @@
+/**
+ * @file init.c  Library set-up: the built-in providers and the workers.
+ */
+#include <errno.h>
+#include "banter/banter.h"
+#include "core/worker.h"
+
+static bool initialised;
+
+int bt_init(void)
+{
+	int err;
+
+	if (initialised)
+		return 0;
+	err = bt_worker_init(0);
+	if (!err)
+		err = bt_vad_energy_init();
+	if (!err)
+		err = bt_stt_pocketsphinx_init();
+	if (!err)
+		err = bt_tts_espeak_init();
+	if (!err)
+		err = bt_tts_flite_init();
+	if (!err)
+		err = bt_brain_flow_init();
+	if (!err)
+		err = bt_tool_booking_init();
+	if (err) {
+		bt_close();
+		return err;
+	}
+	initialised = true;
+	return 0;
+}
+
+void bt_close(void)
+{
+	bt_worker_close();
+	bt_tts_espeak_close();
+	bt_tts_flite_close();
+	bt_stt_pocketsphinx_close();
+	initialised = false;
+}

@@ -1,0 +1,47 @@
+/**
+ * @file planner.c  Sentence chunking for streaming TTS.
+ */
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+#include "core/planner.h"
+
+static bool is_abbrev(const char *buf, size_t dot)
+{
+	static const char *abbr[] = {"mr", "mrs", "ms", "dr", "st", "vs",
+				     "etc", "e.g", "i.e", "no"};
+	size_t start = dot;
+
+	while (start > 0 && !isspace((unsigned char)buf[start - 1]))
+		--start;
+	for (size_t i = 0; i < sizeof(abbr) / sizeof(abbr[0]); i++) {
+		size_t l = strlen(abbr[i]);
+		if (dot - start == l && !strncasecmp(buf + start, abbr[i], l))
+			return true;
+	}
+	return false;
+}
+
+size_t bt_planner_sentence(const char *buf, size_t len, bool final)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = buf[i];
+		size_t end;
+
+		if (c != '.' && c != '!' && c != '?')
+			continue;
+		/* the punctuation must be followed by white space */
+		if (i + 1 >= len)
+			break;
+		if (!isspace((unsigned char)buf[i + 1])) {
+			continue;
+		}
+		if (c == '.' && is_abbrev(buf, i))
+			continue;
+		end = i + 1;
+		while (end < len && isspace((unsigned char)buf[end]))
+			++end;
+		return end;
+	}
+	return final ? len : 0;
+}

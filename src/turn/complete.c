@@ -1,0 +1,810 @@
+/**
+ * @file complete.c  Rules for "has the user finished saying it?".
+ *
+ * Why rules: the question is asked on every new partial transcript and
+ * again at every pause, in microseconds, and its answer has to be
+ * explainable in the trace ("ends in a preposition"). A handful of
+ * English facts catch most premature endpoints:
+ *  - a clause cannot end in a conjunction, article, preposition,
+ *    possessive or filler ("a table for", "my", "um") - except known
+ *    idioms ("i think so", "hold on", "count me in") and a preposition
+ *    stranded at the end of a wh-question ("what is that for");
+ *  - a number being read digit by digit continues until it has the
+ *    length of a phone number (7, 10 or 11 digits); "twenty", "hundred",
+ *    "half past", "point" announce more;
+ *  - a question that has its verb but no object ("do you have", "can i",
+ *    "what are your") is half asked;
+ *  - a verb that needs an object ("i want", "could you tell me") is not
+ *    an answer;
+ *  - when the agent waits for a slot, a short reply without a value of
+ *    that type is likely a lead-in ("uh for", "we are"); with the value
+ *    it is done ("three people"); a time with only the hour ("seven") is
+ *    medium: "seven" is a fine answer, but "seven thirty" may be coming;
+ *  - polite endings ("please", "thanks") and greetings close a turn.
+ * The first rule that matches decides; the order goes from the most
+ * specific to the most general. Scores are levels (0.05 .. 0.95) that the
+ * endpointer maps to waiting times, not probabilities.
+ *
+ * Cost: one pass to split at most 512 bytes into words, then a few dozen
+ * string compares against short tables per rule: ~5-20 us, no allocation.
+ */
+#include <ctype.h>
+#include <stdbool.h>
+#include <string.h>
+#include <re.h>
+#include "turn/complete.h"
+
+enum {
+	MAX_WORDS = 64,
+	HEAD_WORDS = 8,     /* kept from the start of a long text */
+	WORD_LEN = 24,
+	TEXT_MAX = 1024,    /* of longer input only the end is read */
+	SCAN_MAX = 65536,   /* longest input looked at */
+};
+
+struct words {
+	size_t n;
+	char v[MAX_WORDS][WORD_LEN];
+};
+
+/* ---- word lists (NULL-terminated) ---- */
+
+static const char *const conj_art[] = {
+	"and", "or", "but", "because", "cause", "nor", "the", "a", "an", NULL
+};
+
+static const char *const function_end[] = {
+	/* prepositions */
+	"to", "for", "of", "with", "at", "on", "in", "from", "about", "into",
+	"onto", "than", "until", "till", "between", "per", "via", "without",
+	"towards", "toward", "as", "after", "dot",
+	/* possessives and determiners that need a noun */
+	"my", "your", "our", "their", "his", "its", "every", "each", "whose",
+	/* subordinators, intensifiers */
+	"if", "whether", "unless", "although", "while", "so", "very", "just",
+	"such", "rather",
+	NULL
+};
+
+static const char *const stranded_prep[] = {
+	"for", "from", "about", "with", "to", "at", "in", "on", "of", "like",
+	NULL
+};
+
+static const char *const fillers[] = {
+	"um", "umm", "uh", "uhh", "uhm", "er", "erm", "hmm", "hm", "mm",
+	"mmm", "ah", "eh", "like", NULL
+};
+
+static const char *const aux[] = {
+	"is", "are", "am", "was", "were", "be", "been", "being", "will",
+	"would", "can", "could", "should", "shall", "may", "might", "must",
+	"do", "does", "did", "have", "has", "had", NULL
+};
+
+static const char *const wh[] = {
+	"what", "when", "where", "which", "who", "whom", "whose", "why",
+	"how", "what's", "where's", "when's", "who's", "how's", NULL
+};
+
+static const char *const subj[] = {
+	"i", "we", "you", "they", "he", "she", "it", "there", NULL
+};
+
+/* a subject fused with a verb that still needs its complement */
+static const char *const subj_contr[] = {
+	"i'm", "we're", "you're", "they're", "he's", "she's", "it's",
+	"that's", "there's", "here's", "i'd", "we'd", "you'd", "they'd",
+	"he'd", "she'd", "i'll", "we'll", "you'll", "they'll", "it'll",
+	"i've", "we've", "you've", "they've", "let's", "what's", "where's",
+	"when's", "who's", "how's", NULL
+};
+
+static const char *const neg_contr[] = {
+	"don't", "doesn't", "didn't", "can't", "cannot", "won't", "wouldn't",
+	"couldn't", "shouldn't", "isn't", "aren't", "wasn't", "weren't",
+	"haven't", "hasn't", "hadn't", "not", NULL
+};
+
+/* verbs that want an object when they end a clause */
+static const char *const v_trans[] = {
+	"have", "get", "want", "need", "book", "reserve", "make", "take",
+	"order", "tell", "give", "bring", "change", "cancel", "check", "find",
+	"put", "add", "pick", "show", "send", "try", "use", "move", "switch",
+	"confirm", "know", "recommend", "suggest", NULL
+};
+
+static const char SHORT_ANSWER[] = "short answer (pronoun and verb)";
+
+/* verbs whose "me" / "us" still wants the thing */
+static const char *const v_ditrans[] = {
+	"tell", "give", "show", "send", "get", "bring", "book", "find", "let",
+	"make", "put", "reserve", "offer", "ask", NULL
+};
+
+static const char *const boundary[] = {
+	"and", "but", "so", "or", "yes", "yeah", "yep", "no", "nope", "ok",
+	"okay", "well", "oh", "um", "uh", "also", "then", "please", "thanks",
+	"hi", "hello", "hey", "sorry", "actually", "alright", "right",
+	"great", "perfect", "sure", NULL
+};
+
+static const char *const yesno[] = {
+	"yes", "yeah", "yep", "yup", "ya", "yea", "no", "nope", "nah",
+	"sure", "correct", "right", "ok", "okay", "absolutely",
+	"definitely", "certainly", "fine", "great", "perfect", "exactly",
+	"wrong", "incorrect", "alright", "course", NULL
+};
+
+static const char *const greetings[] = {
+	"hi", "hello", "hey", "bye", "goodbye", "morning", "afternoon",
+	"evening", "cheers", NULL
+};
+
+static const char *const polite[] = {
+	"please", "thanks", "cheers", NULL
+};
+
+static const char *const digits[] = {
+	"zero", "oh", "o", "one", "two", "three", "four", "five", "six",
+	"seven", "eight", "nine", NULL
+};
+
+static const char *const teens[] = {
+	"ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen",
+	"sixteen", "seventeen", "eighteen", "nineteen", NULL
+};
+
+static const char *const tens[] = {
+	"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty",
+	"ninety", NULL
+};
+
+static const char *const count_words[] = {
+	"hundred", "thousand", "couple", "dozen", "single", "myself",
+	"alone", "both", "pair", NULL
+};
+
+static const char *const days[] = {
+	"monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+	"sunday", "mondays", "tuesdays", "wednesdays", "thursdays",
+	"fridays", "saturdays", "sundays", "today", "tonight", "tomorrow",
+	"weekend", NULL
+};
+
+static const char *const months[] = {
+	"january", "february", "march", "april", "may", "june", "july",
+	"august", "september", "october", "november", "december", NULL
+};
+
+static const char *const ordinals[] = {
+	"first", "second", "third", "fourth", "fifth", "sixth", "seventh",
+	"eighth", "ninth", "tenth", "eleventh", "twelfth", "thirteenth",
+	"fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth",
+	"nineteenth", "twentieth", "thirtieth", NULL
+};
+
+static const char *const time_marks[] = {
+	"pm", "am", "o'clock", "oclock", "noon", "midnight", "tonight",
+	"evening", "morning", "afternoon", "night", "midday", "lunchtime",
+	NULL
+};
+
+/* a clause that is complete but says "wait for me" */
+static const char *const hold_floor[] = {
+	"hold on", "hang on", "one moment", "one sec", "one second",
+	"a second", "a sec", "a moment", "a minute", "let me see",
+	"let me think", "let me check", "let me look", "wait", "i mean",
+	NULL
+};
+
+/* endings that look unfinished by the rules but are idioms */
+static const char *const idioms[] = {
+	"think so", "hope so", "guess so", "believe so", "said so", "or so",
+	"do so", "i'm in", "we're in", "me in", "us in", "come in", "log in",
+	"sign in", "check in", "come on", "go on", "carry on", "later on",
+	"and so on", "what for", "love to", "happy to", "glad to",
+	"as well", "so so", NULL
+};
+
+static bool in(const char *w, const char *const *list)
+{
+	for (; *list; list++) {
+		if (!strcmp(w, *list))
+			return true;
+	}
+	return false;
+}
+
+/* ---- splitting ---- */
+
+static void push_word(struct words *ws, const char *s, size_t len)
+{
+	size_t i;
+
+	while (len && s[0] == '\'') {
+		s++;
+		len--;
+	}
+	while (len && s[len - 1] == '\'')
+		len--;
+	if (!len)
+		return;
+	if (len >= WORD_LEN)
+		len = WORD_LEN - 1;  /* cut: it will match nothing */
+
+	if (ws->n == MAX_WORDS) {
+		/* keep the head (clause type) and the tail (the ending) */
+		memmove(ws->v[HEAD_WORDS], ws->v[HEAD_WORDS + 1],
+			(MAX_WORDS - HEAD_WORDS - 1) * sizeof(ws->v[0]));
+		ws->n--;
+	}
+	for (i = 0; i < len; i++)
+		ws->v[ws->n][i] = (char)tolower((unsigned char)s[i]);
+	ws->v[ws->n][len] = '\0';
+	ws->n++;
+}
+
+/*
+ * Words are letters with inner apostrophes, or digits with inner colons
+ * ("7:30"); a letter-digit change splits ("7pm" -> "7" "pm"); anything
+ * else separates (so "twenty-five" is two words).
+ */
+static void split(struct words *ws, const char *text)
+{
+	size_t i = 0, start = 0, len = 0;
+	int kind = 0;  /* 0 none, 1 letters, 2 digits */
+
+	ws->n = 0;
+	if (!text)
+		return;
+	len = strnlen(text, SCAN_MAX);
+	if (len > TEXT_MAX) {
+		const char *end = text + len;
+
+		/* the ending decides; start at a word boundary */
+		text = end - TEXT_MAX;
+		while (*text && !isspace((unsigned char)*text))
+			text++;
+		len = (size_t)(end - text);
+	}
+	for (i = 0; i <= len; i++) {
+		unsigned char c = i < len ? (unsigned char)text[i] : ' ';
+		int k = isalpha(c) ? 1 : isdigit(c) ? 2 : 0;
+
+		if (c == '\'' && kind == 1)
+			continue;
+		if (c == ':' && kind == 2 && i + 1 < len &&
+		    isdigit((unsigned char)text[i + 1]))
+			continue;
+		if (k != kind) {
+			if (kind)
+				push_word(ws, text + start, i - start);
+			kind = k;
+			start = i;
+		}
+	}
+}
+
+/* ---- helpers over the word list ---- */
+
+static const char *word(const struct words *ws, size_t back)
+{
+	return back < ws->n ? ws->v[ws->n - 1 - back] : "";
+}
+
+static bool ends_with(const struct words *ws, const char *phrase)
+{
+	char buf[64];
+	const char *p;
+	size_t k = 1, i;
+
+	for (p = phrase; *p; p++)
+		k += *p == ' ';
+	if (k > ws->n)
+		return false;
+	buf[0] = '\0';
+	for (i = k; i > 0; i--) {
+		size_t l = strlen(buf);
+
+		if (re_snprintf(buf + l, sizeof(buf) - l, "%s%s",
+				l ? " " : "", word(ws, i - 1)) < 0)
+			return false;
+	}
+	return !strcmp(buf, phrase);
+}
+
+static bool ends_with_any(const struct words *ws, const char *const *list)
+{
+	for (; *list; list++) {
+		if (ends_with(ws, *list))
+			return true;
+	}
+	return false;
+}
+
+static bool is_numeric(const char *w)
+{
+	return isdigit((unsigned char)w[0]) != 0;
+}
+
+static bool is_number_word(const char *w)
+{
+	return is_numeric(w) || (in(w, digits) && strcmp(w, "o") &&
+				 strcmp(w, "oh")) ||
+		in(w, teens) || in(w, tens);
+}
+
+/* A number that can be an hour: 1..12 as a word or digits (7, 7:30). */
+static bool is_hour(const char *w)
+{
+	static const char *const hours[] = {
+		"one", "two", "three", "four", "five", "six", "seven",
+		"eight", "nine", "ten", "eleven", "twelve", NULL
+	};
+	int h = 0;
+
+	if (is_numeric(w)) {
+		for (; isdigit((unsigned char)*w) && h < 100; w++)
+			h = h * 10 + (*w - '0');
+		return h >= 1 && h <= 24;
+	}
+	return in(w, hours);
+}
+
+static bool is_digit_word(const char *w)
+{
+	return in(w, digits) || (is_numeric(w) && !strchr(w, ':'));
+}
+
+/* Digits read one by one at the end ("five five five one" -> 4);
+ * a token "555" counts its digits. */
+static size_t digit_run(const struct words *ws)
+{
+	size_t run = 0, i;
+
+	for (i = 0; i < ws->n; i++) {
+		const char *w = word(ws, i);
+
+		if (!is_digit_word(w))
+			break;
+		/* "oh" and "o" are digits only next to other digits */
+		run += is_numeric(w) ? strlen(w) : 1;
+	}
+	if (run == 1 && (!strcmp(word(ws, 0), "oh") ||
+			 !strcmp(word(ws, 0), "o")))
+		return 0;
+	return run;
+}
+
+/* Index of the first word of the last clause. */
+static size_t clause_start(const struct words *ws)
+{
+	size_t i;
+
+	for (i = ws->n; i > 0; i--) {
+		if (in(ws->v[i - 1], boundary) && i < ws->n)
+			return i;
+	}
+	return 0;
+}
+
+static bool has_verb(const struct words *ws, size_t from)
+{
+	static const char *const verbs[] = {
+		"want", "need", "like", "book", "make", "get", "take", "think",
+		"know", "go", "come", "see", "say", "said", "tell", "told",
+		"give", "call", "called", "order", "reserve", "cancel",
+		"change", "check", "open", "close", "let", "bring", "put",
+		"sounds", "sound", "works", "work", "looks", "look", "love",
+		"prefer", "mean", "guess", "hope", "wonder", "live", "pay",
+		"eat", "drink", "sit", "stay", "arrive", "leave", "bye",
+		"help", "thank", "try", "use", "find", "wants", "needs",
+		"likes", "knows", "thinks", NULL
+	};
+	size_t i;
+
+	for (i = from; i < ws->n; i++) {
+		const char *w = ws->v[i];
+		size_t l = strlen(w);
+
+		if (in(w, aux) || in(w, verbs) || in(w, subj_contr) ||
+		    in(w, neg_contr))
+			return true;
+		if (l >= 5 && (!strcmp(w + l - 2, "ed") ||
+			       !strcmp(w + l - 3, "ing")))
+			return true;
+	}
+	return false;
+}
+
+static bool any_word(const struct words *ws, size_t from,
+		     bool (*pred)(const char *))
+{
+	size_t i;
+
+	for (i = from; i < ws->n; i++) {
+		if (pred(ws->v[i]))
+			return true;
+	}
+	return false;
+}
+
+static bool any_in(const struct words *ws, size_t from,
+		   const char *const *list)
+{
+	size_t i;
+
+	for (i = from; i < ws->n; i++) {
+		if (in(ws->v[i], list))
+			return true;
+	}
+	return false;
+}
+
+static bool is_count(const char *w)
+{
+	return is_number_word(w) || in(w, count_words);
+}
+
+static bool is_day(const char *w)
+{
+	return in(w, days);
+}
+
+/* ---- slots ---- */
+
+/* 0: none, 1: partial (hour only, month only), 2: full */
+static int slot_level(const struct words *ws, enum bt_slot_type t)
+{
+	size_t i;
+
+	switch (t) {
+	case BT_SLOT_NUMBER:
+		if (any_word(ws, 0, is_count) || ends_with(ws, "just me") ||
+		    ends_with(ws, "only me"))
+			return 2;
+		return 0;
+
+	case BT_SLOT_DAY:
+		if (any_word(ws, 0, is_day) || any_in(ws, 0, ordinals))
+			return 2;
+		for (i = 0; i < ws->n; i++) {
+			/* "june" alone: the day may follow */
+			if (in(ws->v[i], months))
+				return i + 1 < ws->n &&
+					is_number_word(ws->v[i + 1]) ? 2 : 1;
+		}
+		if (ends_with(ws, "next week") ||
+		    ends_with(ws, "day after tomorrow"))
+			return 2;
+		return 0;
+
+	case BT_SLOT_TIME:
+		for (i = 0; i < ws->n; i++) {
+			const char *w = ws->v[i];
+
+			if (!strcmp(w, "noon") || !strcmp(w, "midnight") ||
+			    strchr(w, ':'))
+				return 2;
+		}
+		if (!any_word(ws, 0, is_hour))
+			return 0;
+		/* an hour with am/pm, o'clock, minutes, "half past" */
+		if (any_in(ws, 0, time_marks) || ends_with(ws, "p m") ||
+		    ends_with(ws, "a m"))
+			return 2;
+		for (i = 1; i < ws->n; i++) {
+			const char *a = ws->v[i - 1], *b = ws->v[i];
+
+			if (((!strcmp(a, "past") || !strcmp(a, "to")) &&
+			     is_hour(b)) ||
+			    (is_hour(a) && (is_number_word(b) ||
+					    !strcmp(b, "oh"))))
+				return 2;
+		}
+		return 1;
+
+	case BT_SLOT_YESNO:
+		return any_in(ws, 0, yesno) || any_in(ws, 0, neg_contr) ? 2 : 0;
+
+	case BT_SLOT_TEXT:
+	default:
+		return 0;
+	}
+}
+
+/* ---- the rules ---- */
+
+struct verdict {
+	float score;
+	const char *rule;
+};
+
+static bool verdict(struct verdict *v, float score, const char *rule)
+{
+	v->score = score;
+	v->rule = rule;
+	return true;
+}
+
+static bool rule_numbers(const struct words *ws, enum bt_slot_type t,
+			 struct verdict *v)
+{
+	const char *l = word(ws, 0), *p = word(ws, 1);
+	size_t run = digit_run(ws);
+
+	/* "seven oh five", "seven fifteen": a time, not digits */
+	if (run >= 2 && !(t == BT_SLOT_TIME && run <= 3)) {
+		if (run == 10 || run == 11)
+			return verdict(v, 0.85f, "a full phone number");
+		if (run == 7)
+			return verdict(v, 0.55f, "seven digits: a local "
+				       "number, or more to come");
+		if (run >= 12)
+			return verdict(v, 0.5f, "a long digit string");
+		return verdict(v, 0.15f, "digits still being read");
+	}
+	if (in(l, tens)) {
+		/* "seven thirty" is a time; "seven twenty" may get a five */
+		if (t == BT_SLOT_TIME && is_hour(p))
+			return verdict(v, strcmp(l, "thirty") ? 0.5f : 0.9f,
+				       "hour and minutes");
+		return verdict(v, 0.25f, "a tens number, the units may come");
+	}
+	if (!strcmp(l, "hundred") || !strcmp(l, "thousand"))
+		return verdict(v, 0.4f, "a number that may go on");
+	if (!strcmp(l, "point") || !strcmp(l, "minus") || !strcmp(l, "plus"))
+		return verdict(v, 0.1f, "a number half said");
+	if (!strcmp(l, "past"))
+		return verdict(v, 0.1f, "a time half said");
+	/* "at half", "a quarter" - but "two and a half" is a number */
+	if ((!strcmp(l, "quarter") || !strcmp(l, "half")) &&
+	    ((!strcmp(p, "a") && strcmp(word(ws, 2), "and")) ||
+	     !strcmp(p, "at") || !strcmp(p, "about") || ws->n == 1))
+		return verdict(v, 0.15f, "a time half said");
+	if (!strcmp(l, "oh") && is_hour(p))
+		return verdict(v, 0.2f, "a time half said");
+	return false;
+}
+
+static bool rule_function_word(const struct words *ws, size_t cs, bool q,
+			       struct verdict *v)
+{
+	const char *l = word(ws, 0);
+
+	if (ends_with_any(ws, idioms))
+		return verdict(v, 0.85f, "idiomatic ending");
+
+	/* "what is that for", "where are you from": fine in a question */
+	if (q && in(l, stranded_prep) && ws->n - cs >= 4 &&
+	    in(ws->v[cs], wh) && has_verb(ws, cs))
+		return verdict(v, 0.6f, "question ending in a preposition");
+
+	if (in(l, conj_art)) {
+		if (!strcmp(l, "and") || !strcmp(l, "or"))
+			return verdict(v, 0.05f, "a list or clause goes on");
+		return verdict(v, 0.05f, "ends in a conjunction or article");
+	}
+	if (in(l, function_end))
+		return verdict(v, 0.1f, "ends in a function word");
+	return false;
+}
+
+/* Whether the utterance holds a yes/no word before the last clause,
+ * so that "yes i do" reads as a short answer. */
+static bool answered(const struct words *ws, size_t cs)
+{
+	size_t i;
+
+	for (i = 0; i < cs; i++) {
+		if (in(ws->v[i], yesno) || !strcmp(ws->v[i], "so") ||
+		    !strcmp(ws->v[i], "neither"))
+			return true;
+	}
+	return false;
+}
+
+static bool rule_clause(const struct words *ws, size_t cs, bool q,
+			enum bt_slot_type t, struct verdict *v)
+{
+	const char *l = word(ws, 0), *p = word(ws, 1);
+	bool p_aux = in(p, aux) || in(p, neg_contr);
+	bool p_subj = in(p, subj) || !strcmp(p, "that") ||
+		!strcmp(p, "this");
+	size_t clen = ws->n - cs;
+
+	/* "so do i", "nor can we" */
+	if (clen == 2 && cs > 0 && in(ws->v[cs], aux) && in(l, subj) &&
+	    (!strcmp(ws->v[cs - 1], "so") || !strcmp(ws->v[cs - 1], "nor")))
+		return verdict(v, 0.8f, "short answer");
+
+	/* "can i", "do you", "is there", "what time should we" */
+	if (in(l, subj) && strcmp(l, "it")) {
+		if (p_aux && q)
+			return verdict(v, 0.1f, "question half asked");
+		if (!strcmp(l, "you") || !strcmp(l, "there"))
+			return false;
+		if (p_aux)  /* "so do i", "neither can we" */
+			return verdict(v, 0.8f, "short answer");
+		return verdict(v, 0.1f, "subject without a verb");
+	}
+	if (in(l, subj_contr))
+		return verdict(v, 0.1f, "subject without a complement");
+
+	if (in(l, aux)) {
+		/* "what do you have": the wh-word is the object */
+		if (q && clen >= 4 && in(ws->v[cs], wh) && p_subj &&
+		    (!strcmp(l, "have") || !strcmp(l, "do") ||
+		     !strcmp(l, "did")))
+			return false;
+		if (q)  /* "what is", "do you have" */
+			return verdict(v, 0.1f, "question half asked");
+		if (!strcmp(l, "be") || !strcmp(l, "been") ||
+		    !strcmp(l, "being"))
+			return verdict(v, 0.15f, "verb without a complement");
+		if (!p_subj)
+			return verdict(v, 0.15f, "verb without a complement");
+		if (answered(ws, cs))  /* "yes i do" */
+			return verdict(v, 0.8f, SHORT_ANSWER);
+		/* "i do" may answer; waiting for a value, "we are" leads in */
+		if (t == BT_SLOT_TEXT || t == BT_SLOT_YESNO)
+			return verdict(v, 0.35f, SHORT_ANSWER);
+		return verdict(v, 0.2f, "lead-in to the expected value");
+	}
+
+	if (in(l, v_trans)) {
+		bool lead = p_subj || p_aux || in(p, subj_contr) ||
+			!strcmp(p, "to") || !strcmp(p, "please") ||
+			!strcmp(p, "you");
+
+		if (!strcmp(l, "know")) {
+			if (q && p_subj)
+				return verdict(v, 0.2f, "question half asked");
+			return false;
+		}
+		if (!strcmp(l, "have") && p_subj && !q && answered(ws, cs))
+			return verdict(v, 0.8f, SHORT_ANSWER);
+		/* "what do you recommend": the wh-word is the object */
+		if (lead && !(q && in(ws->v[cs], wh)))
+			return q ? verdict(v, 0.1f, "question half asked") :
+				verdict(v, 0.15f, "verb missing its object");
+	}
+
+	if ((!strcmp(l, "me") || !strcmp(l, "us")) && in(p, v_ditrans))
+		return verdict(v, 0.15f, "verb missing its object");
+
+	if (!strcmp(l, "many") && !strcmp(p, "how"))
+		return verdict(v, 0.25f, "question half asked");
+	return false;
+}
+
+static bool slot_rule(const struct words *ws, enum bt_slot_type t, bool q,
+		       bool verb, struct bt_complete_info *info,
+		       struct verdict *v)
+{
+	int lvl = slot_level(ws, t);
+	const char *l = word(ws, 0);
+
+	info->slot_found = lvl > 0;
+	if (lvl == 2)
+		return verdict(v, 0.9f, "answer with the expected value");
+	if (lvl == 1) {
+		if (t == BT_SLOT_TIME)
+			return verdict(v, 0.6f, "an hour: minutes or pm may "
+				       "follow");
+		return verdict(v, 0.45f, "a month: the day may follow");
+	}
+
+	if (t == BT_SLOT_DAY && (!strcmp(l, "next") || !strcmp(l, "this")))
+		return verdict(v, 0.15f, "a day half said");
+	if (verb && ws->n >= 3)
+		return verdict(v, q ? 0.7f : 0.65f,
+			       "complete, but not the expected value");
+	if (any_in(ws, 0, yesno) || any_in(ws, 0, neg_contr))
+		return verdict(v, 0.6f, "yes/no, not the expected value");
+	return verdict(v, 0.3f, "expected value not heard yet");
+}
+
+static void text_rule(const struct words *ws, size_t cs, bool q, bool verb,
+		      struct verdict *v)
+{
+	if (ws->n <= 2 && (any_in(ws, 0, greetings) ||
+			   ends_with(ws, "good morning")))
+		verdict(v, 0.9f, "greeting");
+	else if (ws->n <= 3 && any_in(ws, 0, yesno))
+		verdict(v, 0.85f, "short yes/no answer");
+	else if (q && verb && ws->n - cs >= 3)
+		verdict(v, 0.85f, "complete question");
+	else if (verb && ws->n >= 3)
+		verdict(v, 0.85f, "full sentence");
+	else if (verb)
+		verdict(v, 0.75f, "short sentence");
+	else if (ws->n >= 3)
+		verdict(v, 0.7f, "phrase");
+	else
+		verdict(v, 0.6f, "short answer");
+}
+
+float bt_complete_score(const char *text, enum bt_slot_type expected,
+			struct bt_complete_info *info)
+{
+	struct bt_complete_info dummy;
+	struct words ws;
+	struct verdict v = {0.5f, "empty"};
+	const char *l, *p;
+	size_t cs;
+	bool q, verb;
+
+	if (!info)
+		info = &dummy;
+	if ((unsigned)expected > BT_SLOT_YESNO)
+		expected = BT_SLOT_TEXT;
+	memset(info, 0, sizeof(*info));
+
+	split(&ws, text);
+	info->words = ws.n;
+	if (!ws.n)
+		goto out;
+
+	l = word(&ws, 0);
+	p = word(&ws, 1);
+	cs = clause_start(&ws);
+	q = in(ws.v[cs], wh) || in(ws.v[cs], aux);
+	verb = has_verb(&ws, 0);
+	info->question = q;
+
+	if (ends_with_any(&ws, hold_floor) && !ends_with(&ws, "can't wait") &&
+	    !ends_with(&ws, "cannot wait")) {
+		verdict(&v, 0.1f, "holding the floor (\"hold on\")");
+		goto out;
+	}
+	if (in(l, polite) || ends_with(&ws, "thank you") ||
+	    ends_with(&ws, "thank you very much") ||
+	    ends_with(&ws, "thanks a lot")) {
+		if (!strcmp(l, "please") &&
+		    (in(p, subj) || in(p, aux)))  /* "could you please" */
+			verdict(&v, 0.15f, "question half asked");
+		else
+			verdict(&v, 0.95f, "polite ending");
+		goto out;
+	}
+	if (ends_with(&ws, "you know") && !in(word(&ws, 2), aux)) {
+		verdict(&v, 0.4f, "trailing \"you know\"");
+		goto out;
+	}
+	if (!strcmp(l, "like")) {
+		static const char *const wants[] = {
+			"would", "i'd", "we'd", "you'd", "they'd", "i", "we",
+			"you", "they", "to", NULL
+		};
+
+		if (in(p, wants)) {  /* "i would like" */
+			verdict(&v, 0.15f, "verb missing its object");
+			goto out;
+		}
+	}
+	if (in(l, fillers) && !(!strcmp(l, "like") && q)) {
+		verdict(&v, 0.1f, "trailing filler");
+		goto out;
+	}
+	if ((!strcmp(l, "oh") || !strcmp(l, "well")) && ws.n == 1) {
+		verdict(&v, 0.15f, "a lead-in word");
+		goto out;
+	}
+	if (rule_numbers(&ws, expected, &v))
+		goto out;
+	if (rule_function_word(&ws, cs, q, &v))
+		goto out;
+	if (rule_clause(&ws, cs, q, expected, &v))
+		goto out;
+
+	if (expected != BT_SLOT_TEXT)
+		slot_rule(&ws, expected, q, verb, info, &v);
+	else
+		text_rule(&ws, cs, q, verb, &v);
+
+ out:
+	info->rule = v.rule;
+	return v.score;
+}

@@ -1,0 +1,44 @@
+/**
+ * @file complete.h  Is a (partial) transcript a finished thing to say?
+ * (private to libbanter: the turn manager's endpointer calls it.)
+ *
+ * Looks at the words the STT has so far ("i'd like a table for") and the
+ * slot the agent is waiting for, and says how complete the utterance is:
+ * low when it stops on "and", "the", "um", in the middle of a phone
+ * number or a half-asked question, or before the expected value was
+ * said; high for a full sentence, a short answer that fills the slot
+ * ("three people", "seven pm", "yes") or a polite ending ("thanks").
+ * English only; rules, not a model, so every decision can be explained
+ * (info->rule) and costs microseconds.
+ *
+ * Pure and thread-safe; no allocation.
+ */
+#ifndef BANTER_TURN_COMPLETE_H
+#define BANTER_TURN_COMPLETE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "banter/stt.h"
+
+/** Score levels the rules give; callers may compare against them. */
+#define BT_COMPLETE_LOW 0.3f   /**< below: clearly unfinished */
+#define BT_COMPLETE_HIGH 0.8f  /**< at or above: clearly finished */
+
+/** Why a text got its score. */
+struct bt_complete_info {
+	const char *rule;  /**< static text naming the deciding rule */
+	bool question;     /**< the last clause is a question */
+	bool slot_found;   /**< a value of the expected type is there */
+	size_t words;      /**< words looked at */
+};
+
+/**
+ * Completeness of `text` (lower-case words; punctuation and case are
+ * tolerated) when the agent expects a value of type `expected`
+ * (BT_SLOT_TEXT: anything). Returns 0..1; 0.5 for empty text (no
+ * opinion). `info` may be NULL.
+ */
+float bt_complete_score(const char *text, enum bt_slot_type expected,
+			struct bt_complete_info *info);
+
+#endif

@@ -1,0 +1,126 @@
+/**
+ * @file endpoint.h  When has the user finished their turn? (private to
+ * libbanter: the session's turn manager calls it.)
+ *
+ * Instead of one fixed silence, the endpointer says how long the silence
+ * after the user's last speech must last before the turn ends, from
+ *  - what was said so far (turn/complete.h: "a table for" is unfinished,
+ *    "a table for three please" is finished),
+ *  - how it was said (turn/prosody.h: a final fall and a drawn-out last
+ *    syllable sound finished),
+ *  - who says it: a speaker who has paused long inside earlier turns, or
+ *    whose turns were cut too early, gets longer waits on endings that
+ *    are not clearly complete.
+ *
+ * Use: after the VAD's speech end (and again whenever the partial
+ * transcript changes during the silence) call bt_endpoint_wait_ms(); the
+ * turn ends when the silence reaches the returned time. When the user
+ * speaks again before that, report the pause with
+ * bt_endpoint_observe_pause(); when a turn was ended, report how it went
+ * with bt_endpoint_observe_turn_end().
+ *
+ * One instance per session, called from the session's thread; no locks,
+ * no allocation after bt_endpoint_alloc().
+ */
+#ifndef BANTER_TURN_ENDPOINT_H
+#define BANTER_TURN_ENDPOINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "banter/stt.h"
+
+/** Waiting times for one situation; 0 means the default. */
+struct bt_endpoint_waits {
+	uint32_t min_wait_ms;        /**< complete and falling (200 / 300) */
+	uint32_t base_wait_ms;       /**< ambiguous ending (500 / 700) */
+	uint32_t incomplete_wait_ms; /**< clearly unfinished (1600 / 1600) */
+	uint32_t max_wait_ms;        /**< never longer (2500 / 2500) */
+	uint32_t prosody_pct;        /**< weight of prosody against the
+					  words, percent (45 / 25) */
+};
+
+/**
+ * Settings (0 = default). Defaults are given as listening / speaking.
+ * While the agent's audio plays, the user's speech overlaps it: echo
+ * residue blurs the pitch and the transcript, and short overlapping
+ * utterances are often backchannels or false starts, so the waits are a
+ * little longer and prosody counts less.
+ */
+struct bt_endpoint_prm {
+	struct bt_endpoint_waits listening; /**< agent listening/thinking */
+	struct bt_endpoint_waits speaking;  /**< agent audio playing */
+	uint32_t pause_pct;        /**< percentile of the speaker's inner
+					pauses used as a floor (90) */
+	uint32_t pause_margin_ms;  /**< added to that percentile (150) */
+	uint32_t pause_min_count;  /**< pauses seen before it counts (3) */
+	uint32_t false_end_step_ms; /**< extra wait per premature end (100) */
+	uint32_t false_end_max_ms;  /**< cap of that extra wait (600) */
+};
+
+/** Fill prm with the defaults (all fields set, none 0). */
+void bt_endpoint_prm_default(struct bt_endpoint_prm *prm);
+
+struct bt_endpoint;
+
+/**
+ * Allocate an endpointer for one session. prm may be NULL (defaults);
+ * its 0 fields get defaults. EINVAL if a set is not ordered
+ * min <= base <= incomplete <= max, or prosody_pct > 100, pause_pct > 100.
+ * Free with mem_deref().
+ */
+int bt_endpoint_alloc(struct bt_endpoint **epp,
+		      const struct bt_endpoint_prm *prm);
+
+/**
+ * How long the silence after the last speech must last before the turn
+ * ends, in ms, between the set's min_wait_ms and max_wait_ms.
+ *  partial:        transcript so far (lower-case words; NULL or "" when
+ *                  the STT has nothing yet)
+ *  expected:       the slot the agent waits for (BT_SLOT_TEXT: anything)
+ *  prosody_end:    bt_prosody_end_score(), 0..1; pass a negative value
+ *                  when there is none (taken as 0.5, no opinion)
+ *  agent_speaking: true while the agent's audio is playing
+ * Cost: one bt_complete_score() plus a sort of at most 32 numbers.
+ */
+uint32_t bt_endpoint_wait_ms(struct bt_endpoint *ep, const char *partial,
+			     enum bt_slot_type expected, float prosody_end,
+			     bool agent_speaking);
+
+/**
+ * The user spoke again after a pause of pause_ms inside their turn
+ * (before the turn ended). Feeds the speaker's pause model; pauses under
+ * 100 ms are VAD jitter and ignored.
+ */
+void bt_endpoint_observe_pause(struct bt_endpoint *ep, uint32_t pause_ms);
+
+/**
+ * A turn was ended by the endpointer. If the user went on speaking
+ * although the turn had ended (they were only pausing: the agent cut in),
+ * pass user_resumed = true and silence_ms = the whole pause, from their
+ * last speech to their next; it counts as an inner pause and lengthens
+ * later waits by false_end_step_ms (up to false_end_max_ms). A turn that
+ * really ended (user_resumed = false) slowly takes that extra back.
+ */
+void bt_endpoint_observe_turn_end(struct bt_endpoint *ep,
+				  uint32_t silence_ms, bool user_resumed);
+
+/** The last bt_endpoint_wait_ms() decision, for traces. */
+struct bt_endpoint_decision {
+	float complete;          /**< bt_complete_score() of the partial */
+	const char *rule;        /**< its rule (static text) */
+	bool question;
+	float prosody;           /**< as used (0.5 if none given) */
+	float end_like;          /**< combined 0..1 */
+	uint32_t rule_wait_ms;   /**< from end_like alone */
+	uint32_t pause_floor_ms; /**< speaker model floor, 0 if not used */
+	uint32_t bias_ms;        /**< extra from premature ends */
+	uint32_t wait_ms;        /**< returned */
+	bool agent_speaking;
+};
+
+/** Valid until the next bt_endpoint_wait_ms(); NULL if ep is NULL. */
+const struct bt_endpoint_decision *
+bt_endpoint_last(const struct bt_endpoint *ep);
+
+#endif

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Bad input gets a clear message and a non-zero exit, never a crash.
+source "$(dirname "$0")/lib.sh"
+expect_err() { # expect_err PATTERN -- ARGS...
+  local pat=$1; shift; set +e
+  "$BANTER" "$@" >"$TMP/out.txt" 2>&1; local rc=$?; set -e
+  [ "$rc" -ne 0 ] && [ "$rc" -lt 128 ] || fail "'$*' exited $rc"
+  grep -qE "$pat" "$TMP/out.txt" || fail "'$*': message lacks /$pat/: $(cat "$TMP/out.txt")"
+}
+printf '{"name": "x",\n  "persona": {"voice": "espeak:en-us" \n}\n' >"$TMP/bad.json"
+expect_err "bad.json:[0-9]+:[0-9]+: not valid JSON" simulate --agent "$TMP/bad.json" --caller callers/booking.json
+printf '{"name": "x",\n "persona": {"voice": "espeak:en-us", "rate_wpm": "fast"},\n "flow": {}}\n' >"$TMP/schema.json"
+expect_err 'schema.json:2:[0-9]+:.*persona.rate_wpm' simulate --agent "$TMP/schema.json" --caller callers/booking.json
+sed 's/"espeak:en-us+f3"/"nosuch:voice"/' agents/restaurant.json >"$TMP/prov.json"
+expect_err 'nosuch' simulate --agent "$TMP/prov.json" --caller callers/booking.json
+expect_err 'no such (agent )?file|cannot open' simulate --agent "$TMP/none.json" --caller callers/booking.json
+printf '{"turns": [{"wav": "missing.wav"}]}' >"$TMP/c1.json"
+expect_err 'c1.json:1:[0-9]+:.*turns\[0\].wav.*missing.wav' simulate --agent agents/restaurant.json --caller "$TMP/c1.json"
+printf 'not a wav' >"$TMP/junk.wav"; printf '{"turns": [{"wav": "junk.wav"}]}' >"$TMP/c2.json"
+expect_err 'junk.wav' simulate --agent agents/restaurant.json --caller "$TMP/c2.json"
+printf '{"voice": "flite:nobody", "turns": []}' >"$TMP/c3.json"
+expect_err 'nobody' simulate --agent agents/restaurant.json --caller "$TMP/c3.json"
+printf '{"turns": [{"sing": "la"}]}' >"$TMP/c4.json"
+expect_err 'turns\[0\]' simulate --agent agents/restaurant.json --caller "$TMP/c4.json"
+pass "bad input is reported clearly"

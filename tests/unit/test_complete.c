@@ -1,0 +1,297 @@
+/**
+ * @file test_complete.c  Completeness of transcripts, per expected slot:
+ * unfinished (< BT_COMPLETE_LOW), in between, finished (>= HIGH).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include <re.h>
+#include "turn/complete.h"
+
+enum level { INC, MED, COMP };
+
+struct tcase {
+	const char *text;
+	enum bt_slot_type slot;
+	enum level want;
+};
+
+#define T BT_SLOT_TEXT
+#define N BT_SLOT_NUMBER
+#define D BT_SLOT_DAY
+#define H BT_SLOT_TIME
+#define Y BT_SLOT_YESNO
+
+static const struct tcase cases[] = {
+	/* trailing conjunctions, articles, prepositions, possessives */
+	{"i would like a table and", T, INC},
+	{"pasta salad and", T, INC},
+	{"yes but", Y, INC},
+	{"chicken or", T, INC},
+	{"i'd like to book the", T, INC},
+	{"can i get a", T, INC},
+	{"is there an", T, INC},
+	{"i want to", T, INC},
+	{"a table for", N, INC},
+	{"a table for", T, INC},
+	{"the name is on", T, INC},
+	{"it's for my", T, INC},
+	{"we will be there at", H, INC},
+	{"with", T, INC},
+	{"because", T, INC},
+	{"i was just", T, INC},
+	/* fillers */
+	{"um", T, INC},
+	{"so my name is uh", T, INC},
+	{"i think er", T, INC},
+	{"it's like", T, INC},
+	{"so", T, INC},
+	/* numbers still being read */
+	{"my number is five five five one", T, INC},
+	{"five five five", N, INC},
+	{"it's 555 12", T, INC},
+	{"twenty", N, INC},
+	{"half past", H, INC},
+	{"at half", H, INC},
+	{"three point", T, INC},
+	{"seven oh", H, INC},
+	/* questions half asked */
+	{"what are your", T, INC},
+	{"can i", T, INC},
+	{"do you have", T, INC},
+	{"do you", T, INC},
+	{"what is", T, INC},
+	{"is there", T, INC},
+	{"could you tell me", T, INC},
+	{"could you please", T, INC},
+	{"yes and can i", Y, INC},
+	{"do you know", T, INC},
+	{"how many", T, INC},
+	/* verbs without their object, subjects without verbs */
+	{"i want", T, INC},
+	{"i would like", T, INC},
+	{"we'd like", N, INC},
+	{"i'll have", T, INC},
+	{"i need to check", T, INC},
+	{"let me", T, INC},
+	{"yes i", Y, INC},
+	{"i'm", T, INC},
+	{"it's", T, INC},
+	{"it will be", T, INC},
+	/* holding the floor */
+	{"hold on", T, INC},
+	{"let me check", T, INC},
+	{"one moment", N, INC},
+	/* the expected slot not there yet */
+	{"uh we are", N, INC},
+	{"we're going to be", N, INC},
+	{"next", D, INC},
+	{"hmm let me think", D, INC},
+	{"maybe", N, MED},
+	{"maybe", D, MED},
+	{"i", N, INC},
+
+	/* medium */
+	{"seven", H, MED},
+	{"at seven", H, MED},
+	{"june", D, MED},
+	{"hundred", N, MED},
+	{"i do", T, MED},
+	{"five five five one two three four", T, MED},
+	{"pasta", T, MED},
+	{"what are your opening hours", N, MED},
+	{"seven twenty", H, MED},
+
+	/* complete: slot answers */
+	{"three people", N, COMP},
+	{"three", N, COMP},
+	{"just the two of us", N, COMP},
+	{"a table for four please", N, COMP},
+	{"twenty five", N, COMP},
+	{"tuesday", D, COMP},
+	{"next friday", D, COMP},
+	{"tomorrow", D, COMP},
+	{"the fifth", D, COMP},
+	{"june third", D, COMP},
+	{"seven pm", H, COMP},
+	{"half past seven", H, COMP},
+	{"seven thirty", H, COMP},
+	{"at 7:30", H, COMP},
+	{"7pm", H, COMP},
+	{"noon", H, COMP},
+	{"eight o'clock", H, COMP},
+	{"seven in the evening", H, COMP},
+	{"seven oh five", H, COMP},
+	{"yes", Y, COMP},
+	{"no", Y, COMP},
+	{"yeah that's right", Y, COMP},
+	{"no thanks", Y, COMP},
+	{"i don't think so", Y, COMP},
+	{"yes i do", Y, COMP},
+	{"so do i", T, COMP},
+	{"yes i have", Y, COMP},
+	/* complete: sentences, questions, politeness */
+	{"i would like to book a table for three", T, COMP},
+	{"what are your opening hours", T, COMP},
+	{"can i book a table", T, COMP},
+	{"do you have parking", T, COMP},
+	{"what is that for", T, MED},
+	{"what do you recommend", T, COMP},
+	{"what do you have", T, COMP},
+	{"what time is", H, INC},
+	{"where are", T, INC},
+	{"my email is john at gmail dot", T, INC},
+	{"any time after", H, INC},
+	{"i'm allergic to", T, INC},
+	{"six or", N, INC},
+	{"a party of six", N, COMP},
+	{"eight thirty pm", H, COMP},
+	{"quarter to eight", H, COMP},
+	{"no that's wrong", Y, COMP},
+	{"my phone number is 415 555 1234", T, COMP},
+	{"i don't know", T, COMP},
+	{"that sounds good", T, COMP},
+	{"please", T, COMP},
+	{"thanks", T, COMP},
+	{"thank you", T, COMP},
+	{"thank you very much", T, COMP},
+	{"yes please", Y, COMP},
+	{"hello", T, COMP},
+	{"good morning", T, COMP},
+	{"yes", T, COMP},
+	{"i think so", T, COMP},
+	{"i can't wait", T, COMP},
+	{"my number is five five five one two three four five six seven",
+	 T, COMP},
+	{"count me in", T, COMP},
+	{"I'd like to book a table, please.", T, COMP},
+	{"The name is Robert Smith", T, COMP},
+	{"i'll take it", T, COMP},
+};
+
+static const char *slot_name(enum bt_slot_type t)
+{
+	static const char *const names[] = {"text", "number", "day", "time",
+					    "yes_no"};
+
+	return (size_t)t < ARRAY_SIZE(names) ? names[t] : "?";
+}
+
+static const char *level_name(enum level l)
+{
+	return l == INC ? "incomplete" : l == MED ? "medium" : "complete";
+}
+
+static void test_table(void **state)
+{
+	size_t i, bad = 0;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		const struct tcase *c = &cases[i];
+		struct bt_complete_info info;
+		float s = bt_complete_score(c->text, c->slot, &info);
+		enum level got = s < BT_COMPLETE_LOW ? INC :
+			s < BT_COMPLETE_HIGH ? MED : COMP;
+
+		assert_true(s >= 0.0f && s <= 1.0f);
+		assert_non_null(info.rule);
+		if (got != c->want) {
+			print_error("\"%s\" (%s): %.2f %s (%s), want %s\n",
+				    c->text, slot_name(c->slot), s,
+				    level_name(got), info.rule,
+				    level_name(c->want));
+			bad++;
+		}
+	}
+	print_message("%zu cases\n", ARRAY_SIZE(cases));
+	assert_true(ARRAY_SIZE(cases) >= 40);
+	assert_int_equal(bad, 0);
+}
+
+/* Finishing the words raises the score step by step. */
+static void test_growing_partial(void **state)
+{
+	static const char *const steps[] = {
+		"i would like", "i would like a", "i would like a table",
+	};
+	float s0, s1, s2, s3;
+
+	(void)state;
+	s0 = bt_complete_score(steps[0], BT_SLOT_TEXT, NULL);
+	s1 = bt_complete_score(steps[1], BT_SLOT_TEXT, NULL);
+	s2 = bt_complete_score(steps[2], BT_SLOT_TEXT, NULL);
+	s3 = bt_complete_score("i would like a table for", BT_SLOT_TEXT,
+			       NULL);
+	assert_true(s0 < BT_COMPLETE_LOW && s1 < BT_COMPLETE_LOW);
+	assert_true(s2 >= BT_COMPLETE_HIGH);
+	assert_true(s3 < BT_COMPLETE_LOW);
+
+	/* the same number, complete for a count, short for a phone */
+	assert_true(bt_complete_score("three", BT_SLOT_NUMBER, NULL) >=
+		    BT_COMPLETE_HIGH);
+	assert_true(bt_complete_score("it's five five", BT_SLOT_TEXT, NULL) <
+		    BT_COMPLETE_LOW);
+	/* an hour alone is fine but weaker than with pm */
+	assert_true(bt_complete_score("seven", BT_SLOT_TIME, NULL) <
+		    bt_complete_score("seven pm", BT_SLOT_TIME, NULL));
+	assert_true(bt_complete_score("seven", BT_SLOT_TIME, NULL) >
+		    bt_complete_score("half past", BT_SLOT_TIME, NULL));
+}
+
+static void test_info_and_edges(void **state)
+{
+	struct bt_complete_info info;
+	static const char long_word[] = "supercalifragilisticexpialidocious";
+	char longtext[2000];
+	size_t i, off = 0;
+	float s;
+
+	(void)state;
+	s = bt_complete_score("", BT_SLOT_TEXT, &info);
+	assert_true(s == 0.5f);
+	assert_int_equal(info.words, 0);
+	assert_true(bt_complete_score(NULL, BT_SLOT_TEXT, NULL) == 0.5f);
+	assert_true(bt_complete_score("  ,.!? ", BT_SLOT_NUMBER, NULL) == 0.5f);
+
+	s = bt_complete_score("can i book a table", BT_SLOT_TEXT, &info);
+	assert_true(info.question);
+	assert_int_equal(info.words, 5);
+	s = bt_complete_score("three people", BT_SLOT_NUMBER, &info);
+	assert_true(info.slot_found);
+	assert_false(info.question);
+	s = bt_complete_score("we are", BT_SLOT_NUMBER, &info);
+	assert_false(info.slot_found);
+
+	/* a very long transcript: only its end matters, nothing overflows */
+	for (i = 0; i < 300 && off + 8 < sizeof(longtext); i++)
+		off += (size_t)re_snprintf(longtext + off,
+					   sizeof(longtext) - off, "%s ",
+					   i % 2 ? "blah" : long_word);
+	re_snprintf(longtext + off, sizeof(longtext) - off, "and");
+	s = bt_complete_score(longtext, BT_SLOT_TEXT, &info);
+	assert_true(s < BT_COMPLETE_LOW);
+	assert_true(info.words <= 64);
+
+	/* case and punctuation do not matter */
+	assert_true(bt_complete_score("Can I get a...", BT_SLOT_TEXT, NULL) <
+		    BT_COMPLETE_LOW);
+	assert_true(bt_complete_score("Seven P.M.", BT_SLOT_TIME, NULL) >=
+		    BT_COMPLETE_HIGH);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_growing_partial),
+		cmocka_unit_test(test_info_and_edges),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

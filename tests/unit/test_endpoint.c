@@ -1,0 +1,331 @@
+/**
+ * @file test_endpoint.c  The endpointer's waiting times: ordering by how
+ * finished the turn sounds, the agent-speaking settings, the adaptive
+ * pause model and premature-end feedback.
+ */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include <re.h>
+#include "banter/err.h"
+#include "turn/endpoint.h"
+
+static const float FALLING = 0.9f, NEUTRAL = 0.5f, RISING = 0.1f;
+
+static struct bt_endpoint *make(const struct bt_endpoint_prm *prm)
+{
+	struct bt_endpoint *ep = NULL;
+
+	assert_int_equal(bt_endpoint_alloc(&ep, prm), 0);
+	assert_non_null(ep);
+	return ep;
+}
+
+static void test_defaults_and_args(void **state)
+{
+	struct bt_endpoint_prm prm;
+	struct bt_endpoint *ep = NULL;
+
+	(void)state;
+	bt_endpoint_prm_default(&prm);
+	assert_int_equal(prm.listening.min_wait_ms, 200);
+	assert_int_equal(prm.listening.base_wait_ms, 500);
+	assert_int_equal(prm.listening.incomplete_wait_ms, 1600);
+	assert_int_equal(prm.listening.max_wait_ms, 2500);
+	assert_true(prm.speaking.min_wait_ms >= prm.listening.min_wait_ms);
+	assert_true(prm.speaking.base_wait_ms >= prm.listening.base_wait_ms);
+	assert_true(prm.pause_pct > 50 && prm.pause_pct <= 100);
+	bt_endpoint_prm_default(NULL);
+
+	assert_int_equal(bt_endpoint_alloc(NULL, NULL), EINVAL);
+	assert_true(strlen(bt_errmsg()) > 0);
+
+	/* out of order */
+	bt_endpoint_prm_default(&prm);
+	prm.listening.base_wait_ms = 3000;
+	assert_int_equal(bt_endpoint_alloc(&ep, &prm), EINVAL);
+	assert_null(ep);
+	assert_non_null(strstr(bt_errmsg(), "listening"));
+	bt_endpoint_prm_default(&prm);
+	prm.speaking.prosody_pct = 150;
+	assert_int_equal(bt_endpoint_alloc(&ep, &prm), EINVAL);
+	assert_null(ep);
+
+	/* zeros are defaults */
+	memset(&prm, 0, sizeof(prm));
+	ep = make(&prm);
+	assert_int_equal(bt_endpoint_wait_ms(ep, "um", BT_SLOT_TEXT, NEUTRAL,
+					     false), 1600);
+	mem_deref(ep);
+
+	/* NULL-safe */
+	assert_true(bt_endpoint_wait_ms(NULL, "yes", BT_SLOT_TEXT, 1.0f,
+					false) > 0);
+	bt_endpoint_observe_pause(NULL, 500);
+	bt_endpoint_observe_turn_end(NULL, 500, true);
+	assert_null(bt_endpoint_last(NULL));
+}
+
+/* complete + falling < ambiguous < incomplete <= max, in both states. */
+static void test_ordering(void **state)
+{
+	struct bt_endpoint *ep = make(NULL);
+	struct bt_endpoint_prm prm;
+	int sp;
+
+	(void)state;
+	bt_endpoint_prm_default(&prm);
+	for (sp = 0; sp < 2; sp++) {
+		const struct bt_endpoint_waits *w = sp ? &prm.speaking :
+			&prm.listening;
+		uint32_t done, done_flat, amb, amb_rise, inc, inc_fall, slot;
+
+		done = bt_endpoint_wait_ms(ep, "a table for three please",
+					   BT_SLOT_NUMBER, FALLING, sp);
+		done_flat = bt_endpoint_wait_ms(ep, "i would like a table",
+						BT_SLOT_TEXT, NEUTRAL, sp);
+		amb = bt_endpoint_wait_ms(ep, "seven", BT_SLOT_TIME, NEUTRAL,
+					  sp);
+		amb_rise = bt_endpoint_wait_ms(ep, "i would like a table",
+					       BT_SLOT_TEXT, RISING, sp);
+		inc = bt_endpoint_wait_ms(ep, "i would like a table for",
+					  BT_SLOT_TEXT, NEUTRAL, sp);
+		/* a fall does not rescue unfinished words */
+		inc_fall = bt_endpoint_wait_ms(ep, "my number is five five",
+					       BT_SLOT_TEXT, FALLING, sp);
+		slot = bt_endpoint_wait_ms(ep, "seven pm", BT_SLOT_TIME,
+					   FALLING, sp);
+
+		print_message("%s: done %u, done/flat %u, ambiguous %u, "
+			      "complete but rising %u, incomplete %u/%u\n",
+			      sp ? "speaking" : "listening", done, done_flat,
+			      amb, amb_rise, inc, inc_fall);
+		assert_int_equal(done, w->min_wait_ms);
+		assert_int_equal(slot, w->min_wait_ms);
+		assert_true(done < done_flat);
+		assert_true(done_flat < amb);
+		assert_true(amb < inc);
+		assert_true(done_flat < amb_rise && amb_rise < inc);
+		if (!sp)  /* prosody weighs more while listening */
+			assert_true(amb_rise >= w->base_wait_ms - 50);
+		assert_int_equal(inc, w->incomplete_wait_ms);
+		assert_int_equal(inc_fall, w->incomplete_wait_ms);
+		assert_true(inc <= w->max_wait_ms);
+		/* ambiguous sits near the base */
+		assert_true(amb >= w->min_wait_ms && amb <= w->base_wait_ms);
+	}
+	mem_deref(ep);
+}
+
+/* With agent_speaking the speaking set is used, not the listening one. */
+static void test_agent_speaking(void **state)
+{
+	struct bt_endpoint_prm prm;
+	struct bt_endpoint *ep;
+	const struct bt_endpoint_decision *d;
+
+	(void)state;
+	bt_endpoint_prm_default(&prm);
+	prm.speaking.min_wait_ms = 333;
+	prm.speaking.base_wait_ms = 777;
+	prm.speaking.incomplete_wait_ms = 1777;
+	prm.speaking.max_wait_ms = 2222;
+	ep = make(&prm);
+
+	assert_int_equal(bt_endpoint_wait_ms(ep, "yes please", BT_SLOT_YESNO,
+					     1.0f, true), 333);
+	d = bt_endpoint_last(ep);
+	assert_true(d->agent_speaking);
+	assert_int_equal(bt_endpoint_wait_ms(ep, "yes please", BT_SLOT_YESNO,
+					     1.0f, false), 200);
+	assert_false(bt_endpoint_last(ep)->agent_speaking);
+	assert_int_equal(bt_endpoint_wait_ms(ep, "and", BT_SLOT_TEXT, 1.0f,
+					     true), 1777);
+	assert_int_equal(bt_endpoint_wait_ms(ep, "and", BT_SLOT_TEXT, 1.0f,
+					     false), 1600);
+
+	/* no evidence at all: the base of each set */
+	assert_int_equal(bt_endpoint_wait_ms(ep, "", BT_SLOT_TEXT, -1.0f,
+					     true), 777);
+	assert_int_equal(bt_endpoint_wait_ms(ep, NULL, BT_SLOT_TEXT, NAN,
+					     false), 500);
+
+	/* prosody counts less while speaking */
+	{
+		uint32_t l_rise, l_fall, s_rise, s_fall;
+
+		l_fall = bt_endpoint_wait_ms(ep, "pasta", BT_SLOT_TEXT,
+					     FALLING, false);
+		l_rise = bt_endpoint_wait_ms(ep, "pasta", BT_SLOT_TEXT,
+					     RISING, false);
+		s_fall = bt_endpoint_wait_ms(ep, "pasta", BT_SLOT_TEXT,
+					     FALLING, true);
+		s_rise = bt_endpoint_wait_ms(ep, "pasta", BT_SLOT_TEXT,
+					     RISING, true);
+		assert_true(l_rise > l_fall);
+		assert_true(s_rise > s_fall);
+		assert_true((float)(s_rise - s_fall) / (777 - 333) <
+			    (float)(l_rise - l_fall) / (500 - 200));
+	}
+	mem_deref(ep);
+}
+
+/* A speaker who pauses long inside turns gets longer waits on ambiguous
+ * and unfinished endings, capped by max; clear endings stay fast. */
+static void test_adaptive_pauses(void **state)
+{
+	static const uint32_t long_pauses[] = {900, 1100, 1000, 1200, 950,
+					       1050};
+	struct bt_endpoint *ep = make(NULL), *quick = make(NULL);
+	const struct bt_endpoint_decision *d;
+	uint32_t amb0, amb1, inc1, done1, q_amb;
+	size_t i;
+
+	(void)state;
+	amb0 = bt_endpoint_wait_ms(ep, "seven", BT_SLOT_TIME, NEUTRAL, false);
+
+	/* two pauses are not enough to judge a speaker */
+	bt_endpoint_observe_pause(ep, long_pauses[0]);
+	bt_endpoint_observe_pause(ep, long_pauses[1]);
+	assert_int_equal(bt_endpoint_wait_ms(ep, "seven", BT_SLOT_TIME,
+					     NEUTRAL, false), amb0);
+
+	for (i = 2; i < ARRAY_SIZE(long_pauses); i++)
+		bt_endpoint_observe_pause(ep, long_pauses[i]);
+	amb1 = bt_endpoint_wait_ms(ep, "seven", BT_SLOT_TIME, NEUTRAL, false);
+	d = bt_endpoint_last(ep);
+	assert_true(d->pause_floor_ms >= 1200);
+	assert_true(amb1 >= 1200 + 150);
+	assert_true(amb1 > amb0 + 500);
+
+	inc1 = bt_endpoint_wait_ms(ep, "i want a table for", BT_SLOT_TEXT,
+				   NEUTRAL, false);
+	assert_true(inc1 >= 1600 && inc1 <= 2500);
+	done1 = bt_endpoint_wait_ms(ep, "three people please",
+				    BT_SLOT_NUMBER, FALLING, false);
+	assert_int_equal(done1, 200);
+
+	/* very long pauses: capped at max_wait */
+	for (i = 0; i < 40; i++)
+		bt_endpoint_observe_pause(ep, 6000);
+	assert_int_equal(bt_endpoint_wait_ms(ep, "seven", BT_SLOT_TIME,
+					     NEUTRAL, false), 2500);
+	assert_int_equal(bt_endpoint_wait_ms(ep, "um", BT_SLOT_TIME, NEUTRAL,
+					     true), 2500);
+
+	/* a quick speaker (pauses under the base wait) changes nothing;
+	 * jitter under 100 ms is ignored */
+	for (i = 0; i < 10; i++) {
+		bt_endpoint_observe_pause(quick, 120 + 15 * (uint32_t)i);
+		bt_endpoint_observe_pause(quick, 40);
+	}
+	q_amb = bt_endpoint_wait_ms(quick, "seven", BT_SLOT_TIME, NEUTRAL,
+				    false);
+	assert_int_equal(q_amb, amb0);
+
+	/* the model forgets: 32 short pauses push the long ones out */
+	for (i = 0; i < 32; i++)
+		bt_endpoint_observe_pause(ep, 200);
+	assert_int_equal(bt_endpoint_wait_ms(ep, "seven", BT_SLOT_TIME,
+					     NEUTRAL, false), amb0);
+
+	mem_deref(quick);
+	mem_deref(ep);
+}
+
+/* Premature ends lengthen unclear waits; good ends take it back. */
+static void test_false_ends(void **state)
+{
+	struct bt_endpoint *ep = make(NULL);
+	uint32_t amb0, amb3, done0, done3, amb_after;
+	int i;
+
+	(void)state;
+	amb0 = bt_endpoint_wait_ms(ep, "pasta", BT_SLOT_TEXT, NEUTRAL, false);
+	done0 = bt_endpoint_wait_ms(ep, "yes please", BT_SLOT_YESNO, FALLING,
+				    false);
+	for (i = 0; i < 3; i++)
+		bt_endpoint_observe_turn_end(ep, 300, true);
+	amb3 = bt_endpoint_wait_ms(ep, "pasta", BT_SLOT_TEXT, NEUTRAL, false);
+	done3 = bt_endpoint_wait_ms(ep, "yes please", BT_SLOT_YESNO, FALLING,
+				    false);
+	assert_int_equal(bt_endpoint_last(ep)->bias_ms, 150);
+	assert_int_equal(amb3, amb0 + 300);
+	assert_int_equal(done3, done0 + 150);
+
+	/* capped */
+	for (i = 0; i < 20; i++)
+		bt_endpoint_observe_turn_end(ep, 300, true);
+	assert_true(bt_endpoint_wait_ms(ep, "pasta", BT_SLOT_TEXT, NEUTRAL,
+					false) <= amb0 + 600);
+
+	/* good ends decay the extra back to nothing */
+	for (i = 0; i < 40; i++)
+		bt_endpoint_observe_turn_end(ep, 0, false);
+	amb_after = bt_endpoint_wait_ms(ep, "pasta", BT_SLOT_TEXT, NEUTRAL,
+					false);
+	assert_int_equal(amb_after, amb0);
+	mem_deref(ep);
+}
+
+/* A rise ends a question: "can i book a table" + rise is not held like
+ * a statement + rise. */
+static void test_question_rise(void **state)
+{
+	struct bt_endpoint *ep = make(NULL);
+	const struct bt_endpoint_decision *d;
+	uint32_t q_rise, s_rise;
+
+	(void)state;
+	q_rise = bt_endpoint_wait_ms(ep, "can i book a table", BT_SLOT_TEXT,
+				     RISING, false);
+	d = bt_endpoint_last(ep);
+	assert_true(d->question);
+	assert_true(d->prosody > 0.5f);
+	s_rise = bt_endpoint_wait_ms(ep, "i would like a table",
+				     BT_SLOT_TEXT, RISING, false);
+	assert_false(bt_endpoint_last(ep)->question);
+	assert_true(q_rise < s_rise);
+	assert_true(q_rise < 300);
+	mem_deref(ep);
+}
+
+/* The decision record explains the wait. */
+static void test_decision(void **state)
+{
+	struct bt_endpoint *ep = make(NULL);
+	const struct bt_endpoint_decision *d;
+	uint32_t w;
+
+	(void)state;
+	w = bt_endpoint_wait_ms(ep, "do you have", BT_SLOT_TEXT, 0.8f, false);
+	d = bt_endpoint_last(ep);
+	assert_int_equal(d->wait_ms, w);
+	assert_true(d->complete < 0.3f);
+	assert_non_null(strstr(d->rule, "question"));
+	assert_true(fabsf(d->end_like - d->complete) < 1e-6f);
+	assert_int_equal(d->rule_wait_ms, 1600);
+	assert_int_equal(d->pause_floor_ms, 0);
+	mem_deref(ep);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_and_args),
+		cmocka_unit_test(test_ordering),
+		cmocka_unit_test(test_agent_speaking),
+		cmocka_unit_test(test_adaptive_pauses),
+		cmocka_unit_test(test_false_ends),
+		cmocka_unit_test(test_question_rise),
+		cmocka_unit_test(test_decision),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,513 @@
+/**
+ * @file test_flow.c  The flow brain driven turn by turn on the default
+ *                    agent (agents/restaurant.json), with a real SQLite file.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include "banter/banter.h"
+
+#define AGENT "agents/restaurant.json"
+#define Q_PARTY "How many people is the table for?"
+#define Q_DAY "What day would you like to come?"
+#define Q_TIME "And at what time?"
+#define HOURS "We're open Tuesday to Sunday from noon to 10 pm."
+#define SORRY "Sorry, could you repeat that?"
+
+struct fx {
+	char dir[64];
+	char db[128];
+	json_t *agent;
+	const struct bt_brain *brain;
+	struct bt_brain_st *st;
+	struct bt_brain_ctx ctx;
+
+	/* what the last turn produced */
+	char text[4096];
+	unsigned n_text;
+	unsigned n_done;
+	bool end_call;
+	char grammar[64];
+	bool has_grammar;
+	unsigned n_tool;
+	char tool_name[64];
+	char tool_args[512];
+	char tool_result[512];
+	int tool_err;
+};
+
+static void on_text(const char *text, void *arg)
+{
+	struct fx *fx = arg;
+	size_t len = strlen(fx->text);
+
+	assert_non_null(text);
+	snprintf(fx->text + len, sizeof(fx->text) - len, "%s%s",
+		 len ? " " : "", text);
+	fx->n_text++;
+}
+
+static void on_done(const struct bt_brain_done *done, void *arg)
+{
+	struct fx *fx = arg;
+
+	fx->n_done++;
+	fx->end_call = done->end_call;
+	fx->has_grammar = done->grammar != NULL;
+	snprintf(fx->grammar, sizeof(fx->grammar), "%s",
+		 done->grammar ? done->grammar : "");
+}
+
+static void on_tool(const char *name, const char *args_json,
+		    const char *result_json, int err, void *arg)
+{
+	struct fx *fx = arg;
+
+	fx->n_tool++;
+	snprintf(fx->tool_name, sizeof(fx->tool_name), "%s", name);
+	snprintf(fx->tool_args, sizeof(fx->tool_args), "%s", args_json);
+	snprintf(fx->tool_result, sizeof(fx->tool_result), "%s",
+		 result_json ? result_json : "");
+	fx->tool_err = err;
+}
+
+static int setup_db(struct fx *fx, const char *db_path)
+{
+	json_error_t jerr;
+	const char *path = NULL;
+	int err;
+
+	fx->agent = json_load_file(AGENT, 0, &jerr);
+	if (!fx->agent) {
+		print_error("%s:%d: %s\n", AGENT, jerr.line, jerr.text);
+		return -1;
+	}
+	bt_brain_flow_init();
+	bt_tool_booking_init();
+	fx->brain = bt_brain_find("flow");
+	if (!fx->brain)
+		return -1;
+	err = fx->brain->checkh(fx->agent, &path);
+	if (err) {
+		print_error("check: %s at %s\n", bt_errmsg(), path);
+		return -1;
+	}
+	fx->ctx.db_path = db_path ? db_path : fx->db;
+	fx->ctx.session_id = "test-session";
+	return fx->brain->alloch(&fx->st, fx->agent, &fx->ctx);
+}
+
+static int setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	if (!fx)
+		return -1;
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/bt_test_flow_XXXXXX");
+	if (!mkdtemp(fx->dir))
+		return -1;
+	snprintf(fx->db, sizeof(fx->db), "%s/banter.db", fx->dir);
+	*state = fx;
+	return setup_db(fx, NULL);
+}
+
+/* The database sits in a folder that does not exist: the tool fails. */
+static int setup_bad_db(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	if (!fx)
+		return -1;
+	*state = fx;
+	return setup_db(fx, "/nonexistent-banter-dir/sub/banter.db");
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	mem_deref(fx->st);
+	json_decref(fx->agent);
+	if (fx->dir[0]) {
+		unlink(fx->db);
+		rmdir(fx->dir);
+	}
+	free(fx);
+	return 0;
+}
+
+static void turn(struct fx *fx, enum bt_brain_input_type type,
+		 const char *text, float conf, unsigned idle)
+{
+	struct bt_brain_input in = {
+		.type = type, .text = text, .confidence = conf,
+		.idle_count = idle,
+	};
+	struct bt_brain_sink sink = {
+		.texth = on_text, .doneh = on_done, .toolh = on_tool,
+		.arg = fx,
+	};
+
+	fx->text[0] = '\0';
+	fx->n_text = 0;
+	fx->n_done = 0;
+	fx->end_call = false;
+	fx->grammar[0] = '\0';
+	fx->has_grammar = false;
+	fx->n_tool = 0;
+	assert_int_equal(fx->brain->respondh(fx->st, &in, &sink), 0);
+	/* exactly one done per reply, at most one text (the whole reply) */
+	assert_int_equal(fx->n_done, 1);
+	assert_true(fx->n_text <= 1);
+}
+
+static void user(struct fx *fx, const char *text)
+{
+	turn(fx, BT_BRAIN_USER, text, 0.9f, 0);
+}
+
+static void expect_q(struct fx *fx, const char *text, const char *grammar)
+{
+	assert_string_equal(fx->text, text);
+	assert_false(fx->end_call);
+	assert_string_equal(fx->grammar, grammar);
+}
+
+static int db_count(struct fx *fx)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *stmt = NULL;
+	int n = -1;
+
+	if (sqlite3_open_v2(fx->db, &db, SQLITE_OPEN_READONLY, NULL) ==
+	    SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT count(*) FROM bookings", -1, &stmt,
+			       NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW)
+		n = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return n;
+}
+
+/* The booking with id `id`: "party|day|time|session". */
+static void db_row(struct fx *fx, int id, char *buf, size_t sz)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *stmt = NULL;
+
+	buf[0] = '\0';
+	assert_int_equal(sqlite3_open_v2(fx->db, &db, SQLITE_OPEN_READONLY,
+					 NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT party, day, time, "
+					    "session_id, created_at FROM "
+					    "bookings WHERE id = ?", -1,
+					    &stmt, NULL), SQLITE_OK);
+	sqlite3_bind_int(stmt, 1, id);
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		assert_int_equal(sqlite3_column_type(stmt, 0), SQLITE_INTEGER);
+		/* created_at looks like 2024-05-07T19:00:00Z */
+		assert_int_equal(strlen((const char *)
+					sqlite3_column_text(stmt, 4)), 20);
+		snprintf(buf, sz, "%d|%s|%s|%s", sqlite3_column_int(stmt, 0),
+			 sqlite3_column_text(stmt, 1),
+			 sqlite3_column_text(stmt, 2),
+			 sqlite3_column_text(stmt, 3));
+	}
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+}
+
+static void greet(struct fx *fx)
+{
+	turn(fx, BT_BRAIN_START, NULL, 0, 0);
+	expect_q(fx, "Hello, thanks for calling Bella's Trattoria. " Q_PARTY,
+		 "party");
+}
+
+static void test_happy_path(void **state)
+{
+	struct fx *fx = *state;
+	char row[256];
+
+	greet(fx);
+	user(fx, "a table for three please");
+	expect_q(fx, Q_DAY, "day");
+	user(fx, "on tuesday");
+	expect_q(fx, Q_TIME, "time");
+	user(fx, "seven pm");
+	expect_q(fx, "A table for three on Tuesday at 7 pm, is that right?",
+		 "confirm");
+	assert_int_equal(fx->n_tool, 0);
+
+	user(fx, "yes please");
+	assert_string_equal(fx->text, "Great, your table is booked. Your "
+			    "booking number is 1. Thanks for calling. "
+			    "Goodbye!");
+	assert_true(fx->end_call);
+	assert_false(fx->has_grammar);
+
+	/* the tool event with typed args and the result */
+	assert_int_equal(fx->n_tool, 1);
+	assert_string_equal(fx->tool_name, "booking.save");
+	assert_int_equal(fx->tool_err, 0);
+	assert_string_equal(fx->tool_args, "{\"party\":3,\"day\":\"Tuesday\","
+			    "\"time\":\"7 pm\"}");
+	assert_string_equal(fx->tool_result, "{\"booking_id\":1}");
+
+	assert_int_equal(db_count(fx), 1);
+	db_row(fx, 1, row, sizeof(row));
+	assert_string_equal(row, "3|Tuesday|7 pm|test-session");
+
+	/* after the end nothing more is said */
+	user(fx, "hello");
+	assert_string_equal(fx->text, "");
+	assert_true(fx->end_call);
+	turn(fx, BT_BRAIN_IDLE, NULL, 0, 1);
+	assert_string_equal(fx->text, "");
+	assert_true(fx->end_call);
+
+	/* a new call starts from scratch and books a second row */
+	greet(fx);
+	user(fx, "two");
+	user(fx, "tomorrow");
+	expect_q(fx, Q_TIME, "time");
+	user(fx, "half past eight");
+	assert_string_equal(fx->grammar, "confirm");
+	assert_non_null(strstr(fx->text, "A table for two on "));
+	assert_non_null(strstr(fx->text, " at 8:30 pm, is that right?"));
+	user(fx, "that's right");
+	assert_true(fx->end_call);
+	assert_int_equal(db_count(fx), 2);
+	assert_non_null(strstr(fx->text, "booking number is 2."));
+}
+
+static void test_no_restarts(void **state)
+{
+	struct fx *fx = *state;
+	char row[256];
+
+	greet(fx);
+	user(fx, "four people");
+	user(fx, "friday");
+	user(fx, "eight o'clock");
+	expect_q(fx, "A table for four on Friday at 8 pm, is that right?",
+		 "confirm");
+	user(fx, "no that's wrong");
+	expect_q(fx, "Sorry about that, let's start again. " Q_PARTY, "party");
+	assert_int_equal(fx->n_tool, 0);
+
+	user(fx, "five");
+	expect_q(fx, Q_DAY, "day");
+	user(fx, "saturday");
+	user(fx, "seven thirty");
+	expect_q(fx, "A table for five on Saturday at 7:30 pm, is that "
+		 "right?", "confirm");
+	user(fx, "yeah");
+	assert_true(fx->end_call);
+	db_row(fx, 1, row, sizeof(row));
+	assert_string_equal(row, "5|Saturday|7:30 pm|test-session");
+	assert_int_equal(db_count(fx), 1);
+}
+
+static void test_hours_intent(void **state)
+{
+	struct fx *fx = *state;
+
+	greet(fx);
+	user(fx, "three");
+	expect_q(fx, Q_DAY, "day");
+
+	user(fx, "what are your opening hours");
+	expect_q(fx, HOURS " " Q_DAY, "day");
+	/* by keyword too, and again: an intent is not a failed answer */
+	user(fx, "um what are the hours");
+	expect_q(fx, HOURS " " Q_DAY, "day");
+	user(fx, "when are you open");
+	expect_q(fx, HOURS " " Q_DAY, "day");
+
+	user(fx, "tuesday");
+	expect_q(fx, Q_TIME, "time");
+
+	/* from the confirmation, the echo is asked again */
+	user(fx, "At 7:00.");
+	user(fx, "What are your opening hours?");
+	expect_q(fx, HOURS " A table for three on Tuesday at 7 pm, is that "
+		 "right?", "confirm");
+}
+
+static void test_reprompt(void **state)
+{
+	struct fx *fx = *state;
+
+	greet(fx);
+	user(fx, "banana split");
+	expect_q(fx, SORRY " " Q_PARTY, "party");
+
+	/* a valid answer heard with low confidence is not trusted */
+	turn(fx, BT_BRAIN_USER, "three", 0.2f, 0);
+	expect_q(fx, SORRY " " Q_PARTY, "party");
+
+	/* the third failure at the node: the fallback, and the call ends */
+	turn(fx, BT_BRAIN_USER, "", 0.0f, 0);
+	assert_string_equal(fx->text, "Sorry, I'm having trouble "
+			    "understanding. Please call us again later. "
+			    "Goodbye.");
+	assert_true(fx->end_call);
+	assert_false(fx->has_grammar);
+}
+
+static void test_reprompt_per_node(void **state)
+{
+	struct fx *fx = *state;
+
+	greet(fx);
+	user(fx, "fifty");   /* more than max 20 */
+	expect_q(fx, SORRY " " Q_PARTY, "party");
+	user(fx, "two or three");
+	expect_q(fx, SORRY " " Q_PARTY, "party");
+	turn(fx, BT_BRAIN_USER, "two", 0.4f, 0); /* at the threshold: ok */
+	expect_q(fx, Q_DAY, "day");
+
+	/* the count starts again at a new node */
+	user(fx, "seven");
+	expect_q(fx, SORRY " " Q_DAY, "day");
+	user(fx, "maybe");
+	expect_q(fx, SORRY " " Q_DAY, "day");
+	user(fx, "sunday");
+	expect_q(fx, Q_TIME, "time");
+	user(fx, "sunday");
+	expect_q(fx, SORRY " " Q_TIME, "time");
+	user(fx, "noon");
+	expect_q(fx, "A table for two on Sunday at noon, is that right?",
+		 "confirm");
+	user(fx, "hmm");
+	expect_q(fx, SORRY " A table for two on Sunday at noon, is that "
+		 "right?", "confirm");
+}
+
+static void test_idle(void **state)
+{
+	struct fx *fx = *state;
+
+	greet(fx);
+	turn(fx, BT_BRAIN_IDLE, NULL, 0, 1);
+	expect_q(fx, "Are you still there? " Q_PARTY, "party");
+
+	/* an answer after the check goes on normally */
+	user(fx, "three");
+	expect_q(fx, Q_DAY, "day");
+	turn(fx, BT_BRAIN_IDLE, NULL, 0, 1);
+	expect_q(fx, "Are you still there? " Q_DAY, "day");
+	turn(fx, BT_BRAIN_IDLE, NULL, 0, 2);
+	assert_string_equal(fx->text, "I'll hang up now. Feel free to call "
+			    "again. Goodbye.");
+	assert_true(fx->end_call);
+	assert_false(fx->has_grammar);
+	assert_int_equal(db_count(fx), -1); /* nothing was booked */
+}
+
+static void test_tool_error(void **state)
+{
+	struct fx *fx = *state;
+
+	greet(fx);
+	user(fx, "two");
+	user(fx, "monday");
+	user(fx, "six");
+	user(fx, "correct");
+	assert_string_equal(fx->text, "Sorry, I couldn't save your booking. "
+			    "Please call us again later. Thanks for calling. "
+			    "Goodbye!");
+	assert_true(fx->end_call);
+	/* the failure is reported, with the database's reason */
+	assert_int_equal(fx->n_tool, 1);
+	assert_string_equal(fx->tool_name, "booking.save");
+	assert_int_not_equal(fx->tool_err, 0);
+	assert_non_null(strstr(fx->tool_result, "\"error\""));
+	assert_non_null(strstr(fx->tool_result, "nonexistent-banter-dir"));
+}
+
+static void test_grammars(void **state)
+{
+	struct fx *fx = *state;
+	struct bt_stt_grammar *g = NULL;
+	size_t n = 0, i;
+	static const char *const names[] = {"party", "day", "time",
+					    "confirm"};
+	static const enum bt_slot_type types[] = {
+		BT_SLOT_NUMBER, BT_SLOT_DAY, BT_SLOT_TIME, BT_SLOT_YESNO,
+	};
+
+	assert_int_equal(fx->brain->grammarsh(fx->agent, &g, &n), 0);
+	assert_int_equal(n, 4);
+	assert_non_null(g);
+	for (i = 0; i < n; i++) {
+		assert_string_equal(g[i].name, names[i]);
+		assert_int_equal(g[i].type, types[i]);
+		assert_int_equal(g[i].n_phrases, 4);
+		assert_string_equal(g[i].phrases[0],
+				    "what are your opening hours");
+		assert_string_equal(g[i].phrases[3], "what time do you close");
+	}
+	mem_deref(g);
+}
+
+static void test_flow_misuse(void **state)
+{
+	struct fx *fx = *state;
+	struct bt_brain_input in = {.type = (enum bt_brain_input_type)42};
+	struct bt_brain_sink sink = {.texth = on_text, .doneh = on_done,
+				     .arg = fx};
+	struct bt_brain_st *st = NULL;
+	json_t *bad;
+
+	assert_int_equal(fx->brain->respondh(fx->st, &in, &sink), EINVAL);
+	assert_int_equal(fx->brain->respondh(fx->st, &in, NULL), EINVAL);
+
+	/* a user turn before the start greets first */
+	user(fx, "three");
+	expect_q(fx, "Hello, thanks for calling Bella's Trattoria. " Q_PARTY,
+		 "party");
+
+	/* alloc checks the flow itself */
+	bad = json_pack("{s:{s:s, s:{}}}", "flow", "start", "x", "nodes");
+	assert_non_null(bad);
+	assert_int_equal(fx->brain->alloch(&st, bad, &fx->ctx), EINVAL);
+	assert_null(st);
+	assert_non_null(strstr(bt_errmsg(), "flow.nodes"));
+	json_decref(bad);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_happy_path, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_no_restarts, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_hours_intent, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reprompt, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reprompt_per_node, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_idle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tool_error, setup_bad_db,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_grammars, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_flow_misuse, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

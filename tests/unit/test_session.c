@@ -1,0 +1,601 @@
+/*
+ * The session state machine and turn-taking v1, with scripted providers
+ * (VAD: a frame is speech if it is loud; STT: returns the scripted text;
+ * TTS: 200 ms of tone per word with exact word timings; brain: scripted
+ * replies). What is tested is the session's logic, not the engines.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "banter/banter.h"
+#include "core/planner.h"
+
+/* ---- scripted providers ---- */
+
+struct fvad { const struct bt_vad *vad; };
+static int fvad_alloc(struct bt_vad_st **stp);
+static int fvad_frame(struct bt_vad_st *st, const int16_t *pcm, size_t n,
+		      float *probp)
+{
+	(void)st;
+	*probp = (n && pcm[0] > 1000) ? 1.0f : 0.0f;
+	return 0;
+}
+static struct bt_vad fake_vad = {.name = "fake", .alloch = fvad_alloc,
+				 .frameh = fvad_frame};
+static int fvad_alloc(struct bt_vad_st **stp)
+{
+	struct fvad *v = mem_zalloc(sizeof(*v), NULL);
+	v->vad = &fake_vad;
+	*stp = (struct bt_vad_st *)v;
+	return 0;
+}
+
+static char stt_text[128];
+static int stt_starts;
+struct fstt { const struct bt_stt *stt; size_t fed; };
+static int fstt_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm);
+static int fstt_start(struct bt_stt_st *st, const char *g)
+{
+	(void)g;
+	((struct fstt *)st)->fed = 0;
+	++stt_starts;
+	return 0;
+}
+static int fstt_feed(struct bt_stt_st *st, const int16_t *pcm, size_t n)
+{
+	(void)pcm;
+	((struct fstt *)st)->fed += n;
+	return 0;
+}
+static bool fstt_partial(struct bt_stt_st *st, char *buf, size_t sz)
+{
+	/* words show up after 200 ms of audio */
+	if (((struct fstt *)st)->fed < 3200 || !strcmp(buf, stt_text))
+		return false;
+	str_ncpy(buf, stt_text, sz);
+	return true;
+}
+static int fstt_finish(struct bt_stt_st *st, struct bt_transcript *tr)
+{
+	(void)st;
+	str_ncpy(tr->text, stt_text, sizeof(tr->text));
+	tr->confidence = 0.9f;
+	return 0;
+}
+static struct bt_stt fake_stt = {.name = "fake", .alloch = fstt_alloc,
+	.starth = fstt_start, .feedh = fstt_feed, .partialh = fstt_partial,
+	.finishh = fstt_finish};
+static int fstt_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm)
+{
+	struct fstt *s = mem_zalloc(sizeof(*s), NULL);
+	(void)prm;
+	s->stt = &fake_stt;
+	*stp = (struct bt_stt_st *)s;
+	return 0;
+}
+
+struct ftts { const struct bt_tts *tts; };
+static int ftts_alloc(struct bt_tts_st **stp, const char *voice,
+		      const struct bt_tts_prm *prm);
+static void audio_destructor(void *arg)
+{
+	struct bt_tts_audio *a = arg;
+	mem_deref(a->pcm);
+	mem_deref(a->words);
+}
+static int ftts_synth(struct bt_tts_st *st, const char *text,
+		      struct bt_tts_audio **ap)
+{
+	struct bt_tts_audio *a = mem_zalloc(sizeof(*a), audio_destructor);
+	const char *p = text;
+	size_t nw = 0;
+
+	(void)st;
+	a->rate_hz = 16000;
+	a->words = mem_zalloc(64 * sizeof(*a->words), NULL);
+	while (*p && nw < 64) {
+		size_t l = strcspn(p, " ");
+		if (l) {
+			snprintf(a->words[nw].text, sizeof(a->words[nw].text),
+				 "%.*s", (int)l, p);
+			a->words[nw].start_ms = (uint32_t)nw * 200;
+			a->words[nw].end_ms = (uint32_t)nw * 200 + 200;
+			++nw;
+		}
+		p += l;
+		while (*p == ' ')
+			++p;
+	}
+	a->n_words = nw;
+	a->n = nw * 3200;
+	a->pcm = mem_zalloc(a->n * sizeof(int16_t) + 2, NULL);
+	for (size_t i = 0; i < a->n; i++)
+		a->pcm[i] = 500;
+	*ap = a;
+	return 0;
+}
+static struct bt_tts fake_tts = {.name = "fake", .alloch = ftts_alloc,
+				 .synthh = ftts_synth};
+static int ftts_alloc(struct bt_tts_st **stp, const char *voice,
+		      const struct bt_tts_prm *prm)
+{
+	struct ftts *t = mem_zalloc(sizeof(*t), NULL);
+	(void)voice;
+	(void)prm;
+	t->tts = &fake_tts;
+	*stp = (struct bt_tts_st *)t;
+	return 0;
+}
+
+static const char *greeting = "one two three four five six seven eight.";
+static bool protect_greeting;
+static char last_user[128];
+static unsigned idles;
+static bool end_next;
+struct fbrain { const struct bt_brain *b; };
+static int fbrain_alloc(struct bt_brain_st **stp, const json_t *agent,
+			const struct bt_brain_ctx *ctx);
+static int fbrain_check(const json_t *agent, const char **pathp)
+{
+	(void)agent;
+	(void)pathp;
+	return 0;
+}
+static int fbrain_respond(struct bt_brain_st *st,
+			  const struct bt_brain_input *in,
+			  const struct bt_brain_sink *sink)
+{
+	struct bt_brain_done d = {false, NULL};
+
+	(void)st;
+	if (in->type == BT_BRAIN_START) {
+		if (protect_greeting)
+			sink->segmenth(true, sink->arg);
+		sink->texth(greeting, sink->arg);
+		if (protect_greeting)
+			sink->segmenth(false, sink->arg);
+	}
+	else if (in->type == BT_BRAIN_IDLE) {
+		++idles;
+		sink->texth("are you there?", sink->arg);
+	}
+	else {
+		str_ncpy(last_user, in->text, sizeof(last_user));
+		sink->texth("okay. got it.", sink->arg);
+	}
+	d.end_call = end_next;
+	sink->doneh(&d, sink->arg);
+	return 0;
+}
+static struct bt_brain fake_brain = {.name = "fake", .checkh = fbrain_check,
+	.alloch = fbrain_alloc, .respondh = fbrain_respond};
+static int fbrain_alloc(struct bt_brain_st **stp, const json_t *agent,
+			const struct bt_brain_ctx *ctx)
+{
+	struct fbrain *b = mem_zalloc(sizeof(*b), NULL);
+	(void)agent;
+	(void)ctx;
+	b->b = &fake_brain;
+	*stp = (struct bt_brain_st *)b;
+	return 0;
+}
+
+/* ---- the harness ---- */
+
+struct rec {
+	unsigned n_barge, n_back, n_turn, n_ended, n_paused, n_resumed;
+	unsigned n_kept, n_done;
+	char done_text[256];
+	uint64_t barge_ms;
+	char barge_text[256];
+	char turn_json[2048];
+};
+
+static void on_event(const struct bt_event *ev, void *arg)
+{
+	struct rec *r = arg;
+
+	if (getenv("BT_TEST_VERBOSE"))
+		fprintf(stderr, "%s\n", ev->json);
+	switch (ev->type) {
+	case BT_EV_BARGE_IN:
+		++r->n_barge;
+		r->barge_ms = ev->t_ms;
+		str_ncpy(r->barge_text, ev->text, sizeof(r->barge_text));
+		break;
+	case BT_EV_BACKCHANNEL:
+		++r->n_back;
+		break;
+	case BT_EV_PAUSED:
+		++r->n_paused;
+		break;
+	case BT_EV_RESUMED:
+		++r->n_resumed;
+		break;
+	case BT_EV_KEPT:
+		++r->n_kept;
+		break;
+	case BT_EV_AGENT_DONE:
+		if (!r->n_done++)
+			str_ncpy(r->done_text, ev->text, sizeof(r->done_text));
+		break;
+	case BT_EV_TURN:
+		++r->n_turn;
+		str_ncpy(r->turn_json, ev->json, sizeof(r->turn_json));
+		break;
+	case BT_EV_ENDED:
+		++r->n_ended;
+		break;
+	default:
+		break;
+	}
+}
+
+static const char *agent_json =
+	"{\"name\": \"t\", \"persona\": {\"voice\": \"fake:x\"},"
+	" \"stt\": {\"provider\": \"fake\"}, \"vad\": {\"provider\": \"fake\"},"
+	" \"brain\": {\"provider\": \"fake\"},"
+	" \"turn\": {\"end_silence_ms\": 400, \"barge_in_min_ms\": 300,"
+	" \"idle_ms\": 3000, \"endpointing\": \"fixed\"}}";
+
+static const char *adaptive_json =
+	"{\"name\": \"t\", \"persona\": {\"voice\": \"fake:x\"},"
+	" \"stt\": {\"provider\": \"fake\"}, \"vad\": {\"provider\": \"fake\"},"
+	" \"brain\": {\"provider\": \"fake\"},"
+	" \"turn\": {\"idle_ms\": 30000, \"endpointing\": \"adaptive\"}}";
+
+static struct bt_session *open_agent(struct rec *r, const char *json)
+{
+	struct bt_agent *a = NULL;
+	struct bt_session *s = NULL;
+	int err;
+
+	err = bt_agent_load_str(&a, json, "test-agent");
+	if (err)
+		fail_msg("agent: %s", bt_errmsg());
+	err = bt_session_alloc(&s, a, NULL, on_event, r);
+	if (err)
+		fail_msg("session: %s", bt_errmsg());
+	mem_deref(a);
+	return s;
+}
+
+static struct bt_session *open_session(struct rec *r)
+{
+	return open_agent(r, agent_json);
+}
+
+/* Run ms of audio: loud (user speech) or quiet. Returns agent frames. */
+static unsigned run(struct bt_session *s, unsigned ms, bool loud,
+		    bool *stopped_in_frame)
+{
+	unsigned speech_frames = 0;
+
+	for (unsigned t = 0; t < ms; t += 20) {
+		int16_t in[320], out[320];
+		bool sp = false;
+		for (int i = 0; i < 320; i++)
+			in[i] = loud ? 3000 : 0;
+		enum bt_state st;
+		assert_int_equal(bt_session_push(s, in, 320), 0);
+		st = bt_session_state(s);
+		assert_int_equal(bt_session_pull(s, out, 320, &sp), 0);
+		if (sp)
+			++speech_frames;
+		/* invariant: agent audio only while speaking */
+		if (sp)
+			assert_int_equal(st, BT_ST_SPEAKING);
+		else
+			for (int i = 0; i < 320; i++)
+				assert_int_equal(out[i], 0);
+		if (stopped_in_frame && !sp && loud)
+			*stopped_in_frame = true;
+	}
+	return speech_frames;
+}
+
+static void test_greeting_plays_whole(void **state)
+{
+	struct rec r = {0};
+	struct bt_session *s = open_session(&r);
+	unsigned frames;
+
+	(void)state;
+	assert_int_equal(bt_session_start(s), 0);
+	assert_int_equal(bt_session_state(s), BT_ST_SPEAKING);
+	frames = run(s, 2000, false, NULL);
+	/* 8 words x 200 ms = 1.6 s = 80 frames */
+	assert_int_equal(frames, 80);
+	assert_int_equal(bt_session_state(s), BT_ST_LISTENING);
+	assert_int_equal(r.n_turn, 1);
+	assert_non_null(strstr(r.turn_json, "\"kind\":\"greeting\""));
+	mem_deref(s);
+}
+
+static void test_user_turn_and_latency(void **state)
+{
+	struct rec r = {0};
+	struct bt_session *s = open_session(&r);
+	char *h;
+
+	(void)state;
+	bt_session_start(s);
+	run(s, 2000, false, NULL);
+	str_ncpy(stt_text, "three people", sizeof(stt_text));
+	run(s, 600, true, NULL);
+	assert_int_equal(bt_session_state(s), BT_ST_USER_SPEAKING);
+	/* a 200 ms pause is not the end of the turn */
+	run(s, 200, false, NULL);
+	assert_int_equal(bt_session_state(s), BT_ST_USER_SPEAKING);
+	run(s, 400, true, NULL);
+	run(s, 500, false, NULL);
+	/* the endpoint came after 400 ms of silence: the reply is playing */
+	assert_int_equal(bt_session_state(s), BT_ST_SPEAKING);
+	assert_string_equal(last_user, "three people");
+	run(s, 1500, false, NULL);
+	assert_int_equal(bt_session_state(s), BT_ST_LISTENING);
+	assert_non_null(strstr(r.turn_json, "\"user_text\":\"three people\""));
+	/* speech ended at 3200 ms, endpoint at 3600, audio right after */
+	assert_non_null(strstr(r.turn_json, "\"user_speech_end_ms\":3200"));
+	assert_non_null(strstr(r.turn_json, "\"endpoint_ms\":3600"));
+	assert_non_null(strstr(r.turn_json, "\"voice_to_voice_ms\":400"));
+	h = bt_session_history(s);
+	assert_non_null(strstr(h, "{\"role\":\"user\",\"text\":\"three people\"}"));
+	assert_non_null(strstr(h, "\"okay. got it.\""));
+	mem_deref(h);
+	mem_deref(s);
+}
+
+static void test_barge_in_cuts_history(void **state)
+{
+	struct rec r = {0};
+	struct bt_session *s = open_session(&r);
+	bool stopped = false;
+	char *h;
+
+	(void)state;
+	bt_session_start(s);
+	/* 700 ms of the greeting: three words heard (0-600 ms) */
+	run(s, 700, false, NULL);
+	str_ncpy(stt_text, "wait stop", sizeof(stt_text));
+	/* the user talks over the agent: words confirm it after 600 ms */
+	run(s, 700, true, &stopped);
+	assert_int_equal(r.n_barge, 1);
+	assert_true(stopped);
+	assert_int_equal(bt_session_state(s), BT_ST_USER_SPEAKING);
+	/*
+	 * heard: the words fully played before the agent paused. Speech
+	 * began at 700 ms and was confirmed as speech 80 ms later, when
+	 * the agent paused; its first frame left at 20 ms, so 760 ms had
+	 * played: three words of 200 ms.
+	 */
+	assert_string_equal(r.barge_text, "one two three");
+	assert_int_equal(r.n_paused, 1);
+	assert_int_equal(r.n_resumed, 0);
+	h = bt_session_history(s);
+	assert_non_null(strstr(h, "\"text\":\"one two three\""));
+	assert_null(strstr(h, "eight"));
+	mem_deref(h);
+	assert_non_null(strstr(r.turn_json, "\"barge_in\":true"));
+	assert_non_null(strstr(r.turn_json,
+			       "\"heard_text\":\"one two three\""));
+	/* the user's turn goes on and is answered */
+	run(s, 600, false, NULL);
+	assert_string_equal(last_user, "wait stop");
+	mem_deref(s);
+}
+
+static void test_backchannel_does_not_stop(void **state)
+{
+	struct rec r = {0};
+	struct bt_session *s = open_session(&r);
+	unsigned frames = 0;
+
+	(void)state;
+	bt_session_start(s);
+	frames += run(s, 300, false, NULL);
+	str_ncpy(stt_text, "mhm", sizeof(stt_text));
+	frames += run(s, 400, true, NULL);  /* "mhm" for 400 ms */
+	frames += run(s, 2000, false, NULL);
+	assert_int_equal(r.n_barge, 0);
+	assert_int_equal(r.n_back, 1);
+	/* a short pause, then the word it was in is said again */
+	assert_int_equal(r.n_paused, 1);
+	assert_int_equal(r.n_resumed, 1);
+	assert_true(frames >= 80 && frames <= 80 + 10);
+	assert_int_equal(r.n_done, 1);
+	assert_string_equal(r.done_text, greeting);
+	assert_int_equal(bt_session_state(s), BT_ST_LISTENING);
+	mem_deref(s);
+}
+
+static void test_false_interruption_resumes(void **state)
+{
+	struct rec r = {0};
+	struct bt_session *s = open_session(&r);
+
+	(void)state;
+	bt_session_start(s);
+	run(s, 500, false, NULL);
+	stt_text[0] = '\0';                 /* a cough: no words */
+	run(s, 200, true, NULL);
+	run(s, 2000, false, NULL);
+	assert_int_equal(r.n_barge, 0);
+	assert_int_equal(r.n_paused, 1);
+	assert_int_equal(r.n_resumed, 1);
+	assert_string_equal(r.done_text, greeting);
+	mem_deref(s);
+}
+
+static void test_uninterruptible_keeps_words(void **state)
+{
+	struct rec r = {0};
+	struct bt_session *s = open_session(&r);
+
+	(void)state;
+	protect_greeting = true;
+	last_user[0] = '\0';
+	bt_session_start(s);
+	protect_greeting = false;
+	run(s, 500, false, NULL);
+	str_ncpy(stt_text, "stop talking", sizeof(stt_text));
+	run(s, 400, true, NULL);
+	run(s, 300, false, NULL);
+	/* the notice plays on; the words are kept, not yet answered */
+	assert_int_equal(r.n_paused, 0);
+	assert_int_equal(r.n_barge, 0);
+	assert_int_equal(r.n_kept, 1);
+	assert_string_equal(last_user, "");
+	assert_int_equal(bt_session_state(s), BT_ST_SPEAKING);
+	run(s, 1500, false, NULL);
+	/* played through, then answered */
+	assert_string_equal(r.done_text, greeting);
+	assert_string_equal(last_user, "stop talking");
+	mem_deref(s);
+}
+
+static void test_interruptions_off(void **state)
+{
+	struct rec r = {0};
+	struct bt_session *s = open_session(&r);
+
+	(void)state;
+	last_user[0] = '\0';
+	bt_session_set_interruptions(s, false);
+	bt_session_start(s);
+	run(s, 500, false, NULL);
+	str_ncpy(stt_text, "wait stop", sizeof(stt_text));
+	run(s, 600, true, NULL);
+	run(s, 200, false, NULL);
+	assert_int_equal(r.n_barge, 0);
+	assert_int_equal(r.n_kept, 1);
+	bt_session_set_interruptions(s, true);
+	/* the greeting ends at 1620 ms; the kept words are answered */
+	run(s, 600, false, NULL);
+	assert_string_equal(r.done_text, greeting);
+	assert_string_equal(last_user, "wait stop");
+	assert_int_equal(bt_session_state(s), BT_ST_SPEAKING);
+	/* back on: this reply can be interrupted */
+	run(s, 700, true, NULL);
+	assert_int_equal(r.n_barge, 1);
+	mem_deref(s);
+}
+
+static void test_idle_and_end(void **state)
+{
+	struct rec r = {0};
+	struct bt_session *s = open_session(&r);
+
+	(void)state;
+	idles = 0;
+	bt_session_start(s);
+	run(s, 1600, false, NULL);
+	run(s, 3000, false, NULL);
+	assert_int_equal(idles, 1);
+	end_next = true;
+	run(s, 5000, false, NULL);
+	end_next = false;
+	assert_int_equal(idles, 2);
+	assert_int_equal(bt_session_state(s), BT_ST_ENDED);
+	assert_int_equal(r.n_ended, 1);
+	/* pushing after the end is harmless */
+	run(s, 100, true, NULL);
+	mem_deref(s);
+}
+
+/* Silence after speech until the turn ends, in ms (adaptive endpointing). */
+static unsigned silence_to_end(const char *words)
+{
+	struct rec r = {0};
+	struct bt_session *s = open_agent(&r, adaptive_json);
+	unsigned ms = 0;
+
+	bt_session_start(s);
+	run(s, 2000, false, NULL);
+	str_ncpy(stt_text, words, sizeof(stt_text));
+	run(s, 800, true, NULL);
+	while (bt_session_state(s) == BT_ST_USER_SPEAKING && ms < 5000) {
+		run(s, 20, false, NULL);
+		ms += 20;
+	}
+	mem_deref(s);
+	return ms;
+}
+
+static void test_adaptive_endpointing(void **state)
+{
+	unsigned complete, incomplete;
+
+	(void)state;
+	complete = silence_to_end("a table for three people please");
+	incomplete = silence_to_end("a table for");
+	/* an unfinished phrase waits longer than a complete one */
+	assert_true(complete < incomplete);
+	assert_true(complete <= 500);
+	assert_true(incomplete >= 1000);
+	assert_true(incomplete <= 2600);
+}
+
+static void test_bad_frames(void **state)
+{
+	struct rec r = {0};
+	struct bt_session *s = open_session(&r);
+	int16_t buf[100] = {0};
+
+	(void)state;
+	assert_int_equal(bt_session_push(s, buf, 100), EINVAL);
+	assert_non_null(strstr(bt_errmsg(), "320"));
+	assert_int_equal(bt_session_pull(s, buf, 100, NULL), EINVAL);
+	mem_deref(s);
+}
+
+static void test_planner(void **state)
+{
+	const char *t = "Hello Mr. Smith. It is 7.30 now! Ok? rest";
+
+	(void)state;
+	assert_int_equal(bt_planner_sentence(t, strlen(t), false), 17);
+	t += 17;
+	assert_int_equal(bt_planner_sentence(t, strlen(t), false), 16);
+	t += 16;
+	assert_int_equal(bt_planner_sentence(t, strlen(t), false), 4);
+	t += 4;
+	assert_int_equal(bt_planner_sentence(t, strlen(t), false), 0);
+	assert_int_equal(bt_planner_sentence(t, strlen(t), true), 4);
+	assert_int_equal(bt_planner_sentence("Done.", 5, false), 0);
+	assert_int_equal(bt_planner_sentence("Done.", 5, true), 5);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	bt_vad_register(&fake_vad);
+	bt_stt_register(&fake_stt);
+	bt_tts_register(&fake_tts);
+	bt_brain_register(&fake_brain);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_planner),
+		cmocka_unit_test(test_greeting_plays_whole),
+		cmocka_unit_test(test_user_turn_and_latency),
+		cmocka_unit_test(test_barge_in_cuts_history),
+		cmocka_unit_test(test_backchannel_does_not_stop),
+		cmocka_unit_test(test_false_interruption_resumes),
+		cmocka_unit_test(test_uninterruptible_keeps_words),
+		cmocka_unit_test(test_interruptions_off),
+		cmocka_unit_test(test_idle_and_end),
+		cmocka_unit_test(test_adaptive_endpointing),
+		cmocka_unit_test(test_bad_frames),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
