@@ -652,6 +652,8 @@ int cmd_talk(int argc, char **argv)
 
 	prm.rate_hz = BT_RATE_HZ;
 	prm.realtime = true;
+	/* the echo is cancelled here, aligned to the measured latency */
+	prm.aec = false;
 	err = bt_session_alloc(&tk->sess, agent, &prm, on_event, tk);
 	if (err) {
 		fprintf(stderr, "banter: cannot open the session: %s\n",

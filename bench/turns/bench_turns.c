@@ -69,7 +69,7 @@ static const char *agent_fmt =
 	" \"turn\": {\"endpointing\": \"%s\", \"end_silence_ms\": %u,"
 	"  \"idle_ms\": 600000},"
 	" \"flow\": {\"start\": \"talk\", \"min_confidence\": 0.0,"
-	"  \"reprompt\": {\"say\": \"Sorry?\", \"max\": 1000},"
+	"  \"reprompt\": {\"say\": \"Sorry?\", \"max\": 10, \"fallback\": {\"say\": \"Let us go on.\", \"next\": \"talk\"}},"
 	"  \"nodes\": {\"talk\": {\"ask\": \"Let me tell you about tonight. We "
 	"have a mushroom risotto, a grilled sea bass with lemon and capers, "
 	"and a dark chocolate tart for dessert. The wine of the week is a "

@@ -28,9 +28,15 @@
  * After that a broadband residual suppressor stays: while the far end
  * plays, a frame whose output is 6-10 dB or more under the microphone is
  * mostly cancelled echo, and it is brought down towards the noise floor
- * as well (fully from 10 dB on). The near end talking keeps the output
- * near the microphone's level and passes untouched; only a near end much
- * quieter than the echo is lost (as with any AEC).
+ * as well (fully from 10 dB on). So is a frame where the filter's echo
+ * estimate holds more than the microphone (-1 to +2 dB): with the near
+ * end and the echo independent that cannot be right; it happens when a
+ * loud onset in the reference meets the taps of the lags shorter than the
+ * echo's delay, which should be zero but carry the filter's small errors,
+ * and the "cancelled" output is then mostly the filter's own injection.
+ * The near end talking keeps the output near the microphone's level and
+ * passes untouched; only a near end quieter than the echo is lost (as
+ * with any AEC).
  *
  * Cost per 20 ms frame at 16 kHz with the default 250 ms tail: the MDF
  * filter works on 13 blocks of 320 samples, the preprocessor on one frame;
@@ -62,6 +68,8 @@ static const double NOISE_RISE = 1.0046;       /* 1 dB/s */
 static const double NOISE_MIN_POW = 1e-2;
 static const double NLP_FROM_DB = 6.0;  /* mic over output: ... */
 static const double NLP_TO_DB = 10.0;   /* ... mostly echo removed */
+static const double EST_FROM_DB = -1.0; /* echo estimate over the mic */
+static const double EST_TO_DB = 2.0;
 
 struct bt_aec {
 	SpeexEchoState *echo;
@@ -229,6 +237,19 @@ static double power(const int16_t *x, size_t n)
 	return e / (double)n;
 }
 
+/* Power of the filter's echo estimate: what it took out of the mic. */
+static double est_power(const int16_t *mic, const int16_t *e, size_t n)
+{
+	double p = 0.0;
+
+	for (size_t i = 0; i < n; i++) {
+		double y = (double)mic[i] - e[i];
+
+		p += y * y;
+	}
+	return p / (double)n;
+}
+
 bool bt_aec_converged(const struct bt_aec *a)
 {
 	return a && a->converged;
@@ -247,7 +268,7 @@ static double to_floor(const struct bt_aec *a, double p)
 
 /* The half-duplex gate of the file comment, on one output frame. */
 static void gate(struct bt_aec *a, const int16_t *mic, const int16_t *play,
-		 int16_t *out)
+		 double p_est, int16_t *out)
 {
 	double p_mic = power(mic, a->frame), p_out, far_max = 0.0, g;
 	size_t i;
@@ -275,8 +296,11 @@ static void gate(struct bt_aec *a, const int16_t *mic, const int16_t *play,
 	}
 	else if (a->converged) {
 		double r_db = 10.0 * log10((p_mic + 1.0) / (p_out + 1.0));
+		double e_db = 10.0 * log10((p_est + 1.0) / (p_mic + 1.0));
 		double t = (r_db - NLP_FROM_DB) / (NLP_TO_DB - NLP_FROM_DB);
+		double t2 = (e_db - EST_FROM_DB) / (EST_TO_DB - EST_FROM_DB);
 
+		t = t2 > t ? t2 : t;
 		t = t < 0.0 ? 0.0 : t > 1.0 ? 1.0 : t;
 		g = pow(to_floor(a, p_out), t);
 	}
@@ -309,6 +333,7 @@ int bt_aec_process(struct bt_aec *a, const int16_t *mic, const int16_t *ref,
 		   int16_t *out, size_t n)
 {
 	int16_t play[960]; /* a 20 ms frame at 48 kHz */
+	double p_est;
 	size_t off;
 
 	if (!a || !mic || !out)
@@ -321,8 +346,9 @@ int bt_aec_process(struct bt_aec *a, const int16_t *mic, const int16_t *ref,
 	for (off = 0; off < n; off += a->frame) {
 		delay_frame(a, ref ? ref + off : a->zero, play);
 		speex_echo_cancellation(a->echo, mic + off, play, a->tmp);
+		p_est = est_power(mic + off, a->tmp, a->frame);
 		speex_preprocess_run(a->pp, a->tmp);
-		gate(a, mic + off, play, a->tmp);
+		gate(a, mic + off, play, p_est, a->tmp);
 		memcpy(out + off, a->tmp, a->frame * sizeof(int16_t));
 	}
 

@@ -1,21 +1,26 @@
 /**
  * @file pocketsphinx.c  Streaming STT provider "pocketsphinx".
  *
- * Each instance owns two decoders over the same audio:
+ * Each instance owns up to three decoders, all fed the same audio so that
+ * their front ends (VAD, live CMN) stay in step and their scores can be
+ * compared frame for frame:
  *
- *  - words: the open language model (the default search) plus one
- *    finite-state grammar search per declared grammar, compiled at alloc
- *    from JSGF. Switching searches between utterances costs nothing.
- *  - phones: a context-independent phone loop (allphone search). It is
- *    not there for its transcript: it is the reference that tells how
- *    well the words' path fits the audio compared with any sequence of
- *    English sounds (classic utterance verification), see confidence().
+ *  - lm: the open language model. It gives the words of free speech, and
+ *    for a grammar utterance it is the reference that says what else the
+ *    caller may have said.
+ *  - fsg: one finite-state search per declared grammar, compiled at alloc
+ *    from JSGF (none if no grammar is declared). Switching searches
+ *    between utterances costs nothing.
+ *  - phones: a context-independent phone loop (allphone search), the
+ *    reference that says whether there was speech at all and how well
+ *    free sounds fit it.
+ * confidence() explains how their scores become one figure.
  *
  * Settings chosen for the live path, measured on 16 kHz TTS speech (flite
  * slt/rms/awb/kal, espeak-ng) on a 2-core x86 box:
- *  - -fwdflat no -bestpath no: finish() is only ps_end_utt (a few frames
- *    plus a backtrace), 2-10 ms; a bestpath lattice pass costs 40-135 ms
- *    on 2 s utterances.
+ *  - -fwdflat no -bestpath no: finish() is ps_end_utt on the last few
+ *    frames plus a backtrace, 1-20 ms; a bestpath lattice pass costs
+ *    40-135 ms on 2 s utterances.
  *  - -cmn live (the model's feat.params asks for batch CMN, which holds
  *    every frame until the end of the utterance: no partials).
  *  - -remove_silence yes: pocketsphinx's own VAD keeps silence out of
@@ -23,16 +28,17 @@
  *    that feeds long near-silent lead-in and trailing audio drags the
  *    cepstral mean towards silence from one utterance to the next, and
  *    words appear in the silence ("four" became "for eight").
- *  - -compallsen yes in both decoders: senone scores are normalised per
- *    frame by the best scoring senone, and that best is taken over the
- *    active senones only. A narrow grammar activates few senones, so its
- *    scores would be normalised by a worse best than the phone loop's
- *    and could not be compared. Scoring all senones costs about 0.03 x
- *    real time per decoder.
- *  Cost: about 0.12 x real time per instance for a grammar utterance and
- *  0.3 x for the open language model (the phone loop is 0.04 of it).
- *  Memory: about 100 MB per instance (the language model and the lexicon
- *  tree of the words decoder); the acoustic model is mmap()ed and shared.
+ *  - -compallsen yes: senone scores are normalised per frame by the best
+ *    scoring senone, and that best is taken over the active senones only.
+ *    A narrow grammar activates few senones, so its scores would be
+ *    normalised by a worse best than the references' and could not be
+ *    compared. Scoring all senones costs about 0.03 x real time per
+ *    decoder.
+ *  Cost: about 0.3 x real time of one core per instance while it listens
+ *  (lm 0.16, phones 0.07, fsg 0.05; 5-7 ms of CPU per 20 ms frame).
+ *  Memory: about 130 MB per instance (lm 93 MB: language model and
+ *  lexicon tree; fsg 28 MB: dictionary); the acoustic model is mmap()ed
+ *  and shared.
  */
 #include <errno.h>
 #include <math.h>
@@ -42,6 +48,7 @@
 #include <unistd.h>
 #include <pocketsphinx.h>
 #include <sphinxbase/err.h>
+#include <sphinxbase/jsgf.h>
 #include <re.h>
 #include "banter/audio.h"
 #include "banter/err.h"
@@ -62,11 +69,14 @@ enum {
 };
 
 /*
- * Confidence calibration (see confidence()). LLR in decoder score units
- * per speech frame; a unit is 2^10 log-base-1.0001 steps, about 0.1 nat.
+ * Confidence calibration, see confidence(). Log-likelihood ratios in
+ * decoder score units per speech frame (a unit is 2^10 log-base-1.0001
+ * steps, about 0.1 nat).
  */
-#define LLR_MID -44.0    /* confidence 0.5 */
-#define LLR_SCALE 4.0    /* logistic slope */
+#define GRAM_MID -40.0   /* grammar: LLR(phones) + LLR(lm) at 0.5 */
+#define GRAM_SCALE 6.0
+#define OPEN_MID -36.0   /* open LM: LLR(phones) at 0.5 */
+#define OPEN_SCALE 6.0
 
 struct gram {
 	char *name;              /* the caller's name (owned) */
@@ -76,12 +86,13 @@ struct gram {
 
 struct bt_stt_st {
 	const struct bt_stt *stt;  /* first: see bt_stt_of() */
-	ps_decoder_t *words;
+	ps_decoder_t *lm;
+	ps_decoder_t *fsg;         /* NULL if no grammar needs one */
 	ps_decoder_t *phones;
-	char *lm_search;           /* name of the open LM search (owned) */
 	struct gram *gramv;
 	size_t gramc;
 	bool in_utt;
+	bool grammar;              /* this utterance's words come from fsg */
 	size_t since_partial;      /* samples fed since the last backtrace */
 	char partial[512];         /* the hypothesis partialh last gave */
 };
@@ -251,6 +262,17 @@ static int body_check(ps_decoder_t *ps, const char *body, const char *gname)
 	return 0;
 }
 
+static int word_check(ps_decoder_t *ps, const char *gname, const char *w,
+		      const char *phrase)
+{
+	if (in_dict(ps, w))
+		return 0;
+	return bt_err(EINVAL, "STT grammar \"%s\": the word '%s' in phrase "
+		      "\"%s\" is not in the pronunciation dictionary; "
+		      "rephrase it with common words (numbers as words)",
+		      gname, w, phrase);
+}
+
 /*
  * An extra phrase into out: lower case, single spaces, every word in the
  * dictionary. Characters other than letters, digits and ' - . _ are
@@ -259,51 +281,44 @@ static int body_check(ps_decoder_t *ps, const char *body, const char *gname)
 static int phrase_norm(ps_decoder_t *ps, const char *gname,
 		       const char *phrase, char *out, size_t sz)
 {
-	size_t len = 0, ws = 0;
+	size_t len = 0, ws = 0;   /* ws: where the current word starts */
 	const char *p;
+	int err;
 
-	out[0] = '\0';
 	for (p = phrase; ; p++) {
 		char c = *p;
+		bool sep = c == '\0' || c == ' ' || c == '\t' || c == '\n';
 
 		if (c >= 'A' && c <= 'Z')
 			c = (char)(c - 'A' + 'a');
-		if (c == '\0' || c == ' ' || c == '\t' || c == '\n') {
-			if (len > ws) {
-				char *w = out + ws;
-
-				out[len] = '\0';
-				if (!in_dict(ps, w))
-					return bt_err(EINVAL, "STT grammar \"%s\""
-						      ": the word '%s' in phrase"
-						      " \"%s\" is not in the "
-						      "pronunciation dictionary;"
-						      " rephrase it with common "
-						      "words (numbers as words)",
-						      gname, w, phrase);
-				/* room: a character is only added while
-				 * len + 2 < sz */
-				out[len++] = ' ';
-				ws = len;
-			}
-			if (c == '\0')
-				break;
+		if (!sep && !word_char(c))
+			return bt_err(EINVAL, "STT grammar \"%s\": phrase "
+				      "\"%s\" has the character '%c'; phrases "
+				      "are plain words separated by spaces",
+				      gname, phrase, c);
+		if (!sep) {
+			/* keeps room for a space and the terminator */
+			if (len + 2 >= sz)
+				return bt_err(E2BIG, "STT grammar \"%s\": "
+					      "phrase \"%.40s...\" is too long "
+					      "(at most %d characters)", gname,
+					      phrase, PHRASE_MAX - 1);
+			out[len++] = c;
 			continue;
 		}
-		if (!word_char(c))
-			return bt_err(EINVAL, "STT grammar \"%s\": phrase \"%s\""
-				      " has the character '%c'; phrases are "
-				      "plain words separated by spaces",
-				      gname, phrase, c);
-		if (len + 2 >= sz)
-			return bt_err(E2BIG, "STT grammar \"%s\": phrase "
-				      "\"%.40s...\" is too long (at most %d "
-				      "characters)", gname, phrase,
-				      PHRASE_MAX - 1);
-		out[len++] = c;
+		if (len > ws) {
+			out[len] = '\0';
+			err = word_check(ps, gname, out + ws, phrase);
+			if (err)
+				return err;
+			out[len++] = ' ';
+			ws = len;
+		}
+		if (c == '\0')
+			break;
 	}
-	if (len && out[len - 1] == ' ')
-		len--;
+	if (len)
+		len--;            /* the space after the last word */
 	out[len] = '\0';
 	return 0;
 }
@@ -393,52 +408,84 @@ static double ramp(double x, double lo, double hi)
 	return (x - lo) / (hi - lo);
 }
 
+static double logistic(double x, double mid, double scale)
+{
+	return 1.0 / (1.0 + exp(-(x - mid) / scale));
+}
+
+/* Log-likelihood ratio per speech frame of path a against reference b. */
+static double llr(int64_t a, int a_frames, int64_t b, int b_frames)
+{
+	int frames = a_frames > b_frames ? a_frames : b_frames;
+
+	return (double)(a - b) / (frames > 0 ? frames : 1);
+}
+
 /*
- * Utterance verification. Both decoders score every senone on the same
- * frames, so their acoustic path scores share a per-frame reference and
- * their difference is a log-likelihood ratio:
+ * Utterance verification. All decoders score every senone on the same
+ * frames, so the acoustic scores of their best paths share a per-frame
+ * reference and differences are log-likelihood ratios. Per speech frame
+ * (frames the paths spend in words or phones, not silence, so the figure
+ * does not depend on how much silence the session feeds):
  *
- *   LLR = (ascr(words path) - ascr(phone loop path)) / max(W, P)
+ *   LLR(x) = (ascr(words) - ascr(x)) / max(speech frames of both)
  *
- * W = frames the words' path spends in words (not silence or fillers),
- * P = frames the phone loop spends in phones. Silence frames cancel out,
- * so the figure does not depend on how much silence the session feeds.
- * A grammar forces any audio onto some phrase; when the audio is not one,
- * the forced path fits much worse than free phones do.
+ * A grammar forces any audio onto some phrase; when the audio is not one
+ * of them, the forced path fits worse than what the references found.
+ * Grammar utterances use LLR(phones) + LLR(lm): the phone loop alone is a
+ * weak reference (context-independent phones fit worse than the words'
+ * triphones, so near misses like "yes please" heard as "eight guests
+ * please" still scored high), the open LM alone misses some noise.
  *
- * Measured on 16 kHz TTS (5 voices, 4 grammars, 165 utterances): correct
- * in-grammar answers gave LLR -46..+15 (all but espeak's above -38),
- * off-topic speech, reversed speech and noise forced onto the grammar
- * gave -42..-110 (all but one reversed-speech case below -49).
- * Confidence is a logistic around -44 (0.5), slope 4.
+ * Measured with this file on 16 kHz TTS (flite slt, rms, awb, kal and
+ * espeak-ng; number, day, time and yes/no grammars each with 4 intent
+ * phrases): the sum had a median of -19 for correct answers (90% above
+ * -36) and of -93 for utterances the grammar should not take (90% below
+ * -54). Confidence is a logistic around -40 (0.5), slope 6. At 0.4, 78
+ * of 82 correct answers pass (the misses: two espeak-ng answers, "four"
+ * and "sure" by slt) and 14 of 346 utterances that should not pass do:
+ * 3 of 156 off-topic sentences and noises, 11 of 190 answers to other
+ * slots, mostly "yes please" or "no thanks" forced onto "eight guests
+ * please" or "tomorrow thanks", where the polite word fits and the near
+ * miss is short.
  *
- * Two checks on R = P / W catch what the LLR misses:
- *  - R small: the phone loop hears silence where the words claim speech
- *    (noise bursts gave R = 0 and a harmless-looking LLR). R < 0.2 gives
- *    0; R >= 0.6 (all correct answers had >= 0.62) costs nothing.
+ * R = phone-loop speech frames / word frames catches what the LLRs miss:
+ *  - R small: the phone loop hears silence where words are claimed
+ *    (noise bursts gave R = 0). R < 0.2 gives 0; R >= 0.6 (all correct
+ *    answers had >= 0.62) costs nothing.
  *  - R large: the words cover a small part of what was said (fillers
  *    absorbed the rest, e.g. "correct" found in "purple monkey
  *    dishwasher", R ~ 6). R <= 1.5 costs nothing, R >= 3 gives 0.
  *
- * With the open language model any speech is "in grammar": the figure
- * then says whether there was speech and the words fit the sounds; it
- * does not catch fluent nonsense or mumbles, which the LM turns into
- * plausible words.
+ * With the open language model any speech is "in grammar": the figure is
+ * LLR(phones) of the LM's path (logistic around -36, slope 6) and says
+ * whether there was speech and the words fit the sounds (-33..+20 on
+ * clear speech; noise gives no words). Fluent nonsense and mumbles come
+ * back as plausible words with a high figure.
  */
 static float confidence(struct bt_stt_st *st)
 {
-	int64_t wa, pa;
-	int ws, psp, frames;
-	double llr, c, r;
+	int64_t wa, la, pa;
+	int ws, ls, psp;
+	double c, r;
 
-	path_score(st->words, &wa, &ws);
+	path_score(st->lm, &la, &ls);
 	path_score(st->phones, &pa, &psp);
-	if (ws <= 0)
-		return 0;
-	frames = ws > psp ? ws : psp;
-	llr = (double)(wa - pa) / frames;
+	if (st->grammar) {
+		path_score(st->fsg, &wa, &ws);
+		if (ws <= 0)
+			return 0;
+		c = logistic(llr(wa, ws, pa, psp) + llr(wa, ws, la, ls),
+			     GRAM_MID, GRAM_SCALE);
+	}
+	else {
+		wa = la;
+		ws = ls;
+		if (ws <= 0)
+			return 0;
+		c = logistic(llr(wa, ws, pa, psp), OPEN_MID, OPEN_SCALE);
+	}
 	r = (double)psp / ws;
-	c = 1.0 / (1.0 + exp(-(llr - LLR_MID) / LLR_SCALE));
 	c *= ramp(r, 0.2, 0.6) * (1.0 - ramp(r, 1.5, 3.0));
 	if (!(c >= 0))
 		c = 0;
@@ -449,32 +496,41 @@ static float confidence(struct bt_stt_st *st)
 /* decoders                                                            */
 /* ------------------------------------------------------------------ */
 
-static ps_decoder_t *decoder(bool phones)
+enum dec_kind { DEC_LM, DEC_FSG, DEC_PHONES };
+
+static ps_decoder_t *decoder(enum dec_kind kind)
 {
-	cmd_ln_t *cfg;
+	cmd_ln_t *cfg = NULL;
 	ps_decoder_t *ps;
 
-	if (phones)
-		cfg = cmd_ln_init(NULL, ps_args(), TRUE,
-			"-hmm", BT_PS_MODELDIR "/en-us",
-			"-allphone", BT_PS_MODELDIR "/en-us-phone.lm.bin",
-			"-allphone_ci", "yes",
-			"-compallsen", "yes",
-			"-bestpath", "no",
-			"-remove_silence", "yes",
-			"-cmn", "live",
-			NULL);
-	else
-		cfg = cmd_ln_init(NULL, ps_args(), TRUE,
-			"-hmm", BT_PS_MODELDIR "/en-us",
+	/* identical front ends and senone scoring: see the file comment */
+#define COMMON "-hmm", BT_PS_MODELDIR "/en-us", "-compallsen", "yes", \
+		"-bestpath", "no", "-remove_silence", "yes", "-cmn", "live"
+
+	switch (kind) {
+
+	case DEC_LM:
+		cfg = cmd_ln_init(NULL, ps_args(), TRUE, COMMON,
 			"-lm", BT_PS_MODELDIR "/en-us.lm.bin",
 			"-dict", BT_PS_MODELDIR "/cmudict-en-us.dict",
-			"-compallsen", "yes",
 			"-fwdflat", "no",
-			"-bestpath", "no",
-			"-remove_silence", "yes",
-			"-cmn", "live",
 			NULL);
+		break;
+
+	case DEC_FSG:
+		cfg = cmd_ln_init(NULL, ps_args(), TRUE, COMMON,
+			"-dict", BT_PS_MODELDIR "/cmudict-en-us.dict",
+			NULL);
+		break;
+
+	case DEC_PHONES:
+		cfg = cmd_ln_init(NULL, ps_args(), TRUE, COMMON,
+			"-allphone", BT_PS_MODELDIR "/en-us-phone.lm.bin",
+			"-allphone_ci", "yes",
+			NULL);
+		break;
+	}
+#undef COMMON
 	if (!cfg)
 		return NULL;
 	ps = ps_init(cfg);
@@ -482,7 +538,7 @@ static ps_decoder_t *decoder(bool phones)
 	return ps;
 }
 
-static int decoders_make(struct bt_stt_st *st)
+static int decoders_make(struct bt_stt_st *st, bool need_fsg)
 {
 	static const char *const files[] = {
 		BT_PS_MODELDIR "/en-us/mdef",
@@ -502,20 +558,42 @@ static int decoders_make(struct bt_stt_st *st)
 	/* sphinxbase logs to stderr by default: silence it */
 	err_set_logfp(NULL);
 
-	st->words = decoder(false);
-	if (!st->words)
+	st->lm = decoder(DEC_LM);
+	st->phones = st->lm ? decoder(DEC_PHONES) : NULL;
+	if (st->phones && need_fsg)
+		st->fsg = decoder(DEC_FSG);
+	if (!st->lm || !st->phones || (need_fsg && !st->fsg))
 		return bt_err(EIO, "pocketsphinx could not load its model from "
 			      "%s (out of memory or damaged files)",
 			      BT_PS_MODELDIR);
-	st->phones = decoder(true);
-	if (!st->phones)
-		return bt_err(EIO, "pocketsphinx could not load its phone loop "
-			      "from %s (out of memory or damaged files)",
-			      BT_PS_MODELDIR);
-	if (!ps_get_search(st->words) ||
-	    str_dup(&st->lm_search, ps_get_search(st->words)))
-		return bt_err(ENOMEM, "out of memory starting pocketsphinx");
 	return 0;
+}
+
+/*
+ * ps_set_jsgf_string() of pocketsphinx 5prealpha leaks the parsed
+ * grammar; this is the same without the leak.
+ */
+static int jsgf_compile(ps_decoder_t *ps, const char *search,
+			const char *text)
+{
+	float lw = cmd_ln_float32_r(ps_get_config(ps), "-lw");
+	jsgf_t *jsgf;
+	jsgf_rule_t *rule;
+	fsg_model_t *fsg = NULL;
+	int err = EINVAL;
+
+	jsgf = jsgf_parse_string(text, NULL);
+	if (!jsgf)
+		return EINVAL;
+	rule = jsgf_get_public_rule(jsgf);
+	if (rule)
+		fsg = jsgf_build_fsg(jsgf, rule, ps_get_logmath(ps), lw);
+	if (fsg && ps_set_fsg(ps, search, fsg) >= 0)
+		err = 0;
+	if (fsg)
+		fsg_model_free(fsg);   /* the search holds its own reference */
+	jsgf_grammar_free(jsgf);
+	return err;
 }
 
 static int grammar_compile(struct bt_stt_st *st, const struct bt_stt_grammar *g,
@@ -532,28 +610,29 @@ static int grammar_compile(struct bt_stt_st *st, const struct bt_stt_grammar *g,
 		return bt_err(ENOMEM, "out of memory compiling grammar \"%s\"",
 			      g->name);
 
-	err = body_check(st->words, body, g->name);
+	err = body_check(st->lm, body, g->name);
 	if (!err)
-		err = body_check(st->words, gram_polite, g->name);
+		err = body_check(st->lm, gram_polite, g->name);
 	if (err)
 		goto out;
 
 	err = mbuf_write_str(mb, "#JSGF V1.0;\ngrammar banter;\n");
 	err |= mbuf_write_str(mb, "public <utt> = <answer>");
-	for (i = 0; i < g->n_phrases && !err; i++) {
-		if (!g->phrases || !g->phrases[i]) {
+	for (i = 0; i < g->n_phrases && !err && mb->end <= JSGF_MAX; i++) {
+		if (!g->phrases[i]) {
 			err = bt_err(EINVAL, "STT grammar \"%s\": phrase %zu "
 				     "is NULL", g->name, i);
 			goto out;
 		}
-		err = phrase_norm(st->words, g->name, g->phrases[i], norm,
+		err = phrase_norm(st->lm, g->name, g->phrases[i], norm,
 				  sizeof(norm));
 		if (err)
 			goto out;
 		if (!norm[0])
 			continue;
-		/* the extra phrases share one branch with the answer, so
-		 * many intents do not make the answer itself unlikely */
+		/* JSGF splits a rule's probability evenly among its
+		 * alternatives: grouped, the phrases share half and many
+		 * intents do not make the answer itself unlikely */
 		err = mbuf_write_str(mb, n_extra ? " | " : " | ( ");
 		err |= mbuf_write_str(mb, norm);
 		n_extra++;
@@ -575,8 +654,9 @@ static int grammar_compile(struct bt_stt_st *st, const struct bt_stt_grammar *g,
 			     "phrases", g->name, mb->end, JSGF_MAX);
 		goto out;
 	}
-	if (ps_set_jsgf_string(st->words, search, (const char *)mb->buf) < 0)
-		err = bt_err(EINVAL, "STT grammar \"%s\" could not be compiled "
+	err = jsgf_compile(st->fsg, search, (const char *)mb->buf);
+	if (err)
+		err = bt_err(err, "STT grammar \"%s\" could not be compiled "
 			     "by pocketsphinx", g->name);
 
  out:
@@ -584,12 +664,25 @@ static int grammar_compile(struct bt_stt_st *st, const struct bt_stt_grammar *g,
 	return err;
 }
 
-static int grammars_make(struct bt_stt_st *st, const struct bt_stt_prm *prm)
+static bool needs_fsg(const struct bt_stt_prm *prm)
+{
+	size_t i;
+
+	if (!prm || !prm->grammars)
+		return false;
+	for (i = 0; i < prm->n_grammars; i++) {
+		if (prm->grammars[i].type != BT_SLOT_TEXT)
+			return true;
+	}
+	return false;
+}
+
+/* What can be checked before the models load (which takes a while). */
+static int prm_check(const struct bt_stt_prm *prm)
 {
 	size_t i, j;
-	int err;
 
-	if (!prm->n_grammars)
+	if (!prm || !prm->n_grammars)
 		return 0;
 	if (!prm->grammars)
 		return bt_err(EINVAL, "STT: %zu grammars declared but the "
@@ -598,6 +691,36 @@ static int grammars_make(struct bt_stt_st *st, const struct bt_stt_prm *prm)
 		return bt_err(E2BIG, "STT: %zu grammars declared, at most %d",
 			      prm->n_grammars, GRAMMAR_MAX);
 
+	for (i = 0; i < prm->n_grammars; i++) {
+		const struct bt_stt_grammar *g = &prm->grammars[i];
+
+		if (!g->name || !g->name[0])
+			return bt_err(EINVAL, "STT grammar %zu has no name", i);
+		for (j = 0; j < i; j++) {
+			if (!strcmp(prm->grammars[j].name, g->name))
+				return bt_err(EINVAL, "STT grammar \"%s\" is "
+					      "declared twice", g->name);
+		}
+		if (g->type != BT_SLOT_TEXT && !builtin(g->type))
+			return bt_err(EINVAL, "STT grammar \"%s\": unknown "
+				      "slot type %d", g->name, (int)g->type);
+		if (g->n_phrases && !g->phrases)
+			return bt_err(EINVAL, "STT grammar \"%s\": %zu phrases "
+				      "declared but the array is NULL",
+				      g->name, g->n_phrases);
+	}
+	return 0;
+}
+
+static int grammars_make(struct bt_stt_st *st, const struct bt_stt_prm *prm)
+{
+	bool selected = false;
+	size_t i;
+	int err;
+
+	if (!prm || !prm->n_grammars)
+		return 0;
+
 	st->gramv = mem_zalloc(prm->n_grammars * sizeof(*st->gramv), NULL);
 	if (!st->gramv)
 		return bt_err(ENOMEM, "out of memory making STT grammars");
@@ -605,17 +728,6 @@ static int grammars_make(struct bt_stt_st *st, const struct bt_stt_prm *prm)
 	for (i = 0; i < prm->n_grammars; i++) {
 		const struct bt_stt_grammar *g = &prm->grammars[i];
 		struct gram *sg = &st->gramv[i];
-
-		if (!g->name || !g->name[0])
-			return bt_err(EINVAL, "STT grammar %zu has no name", i);
-		for (j = 0; j < i; j++) {
-			if (!strcmp(st->gramv[j].name, g->name))
-				return bt_err(EINVAL, "STT grammar \"%s\" is "
-					      "declared twice", g->name);
-		}
-		if (g->type != BT_SLOT_TEXT && !builtin(g->type))
-			return bt_err(EINVAL, "STT grammar \"%s\": unknown "
-				      "slot type %d", g->name, (int)g->type);
 
 		err = str_dup(&sg->name, g->name);
 		if (err)
@@ -626,10 +738,21 @@ static int grammars_make(struct bt_stt_st *st, const struct bt_stt_prm *prm)
 		/* a text slot is free speech: the open language model */
 		if (g->type == BT_SLOT_TEXT)
 			continue;
-		snprintf(sg->search, sizeof(sg->search), "bt_g%u", (unsigned)i);
+		snprintf(sg->search, sizeof(sg->search), "bt_g%u",
+			 (unsigned)i);
 		err = grammar_compile(st, g, sg->search);
 		if (err)
 			return err;
+
+		/* fsg is fed in every utterance (see the file comment), so
+		 * it always needs a search, even under the open LM */
+		if (!selected) {
+			if (ps_set_search(st->fsg, sg->search) < 0)
+				return bt_err(EINVAL, "pocketsphinx could not "
+					      "select grammar \"%s\"",
+					      g->name);
+			selected = true;
+		}
 	}
 	return 0;
 }
@@ -638,19 +761,30 @@ static int grammars_make(struct bt_stt_st *st, const struct bt_stt_prm *prm)
 /* provider                                                            */
 /* ------------------------------------------------------------------ */
 
+static int each_end(struct bt_stt_st *st);
+
 static void destructor(void *arg)
 {
 	struct bt_stt_st *st = arg;
 	size_t i;
 
-	if (st->words)
-		ps_free(st->words);
-	if (st->phones)
+	if (st->in_utt)
+		each_end(st);
+	if (st->lm)
+		ps_free(st->lm);
+	if (st->fsg)
+		ps_free(st->fsg);
+	if (st->phones) {
+		/* the allphone search of 5prealpha frees its last phone
+		 * segments only when it backtraces again: an empty
+		 * utterance clears them */
+		if (ps_start_utt(st->phones) >= 0)
+			ps_end_utt(st->phones);
 		ps_free(st->phones);
+	}
 	for (i = 0; i < st->gramc; i++)
 		mem_deref(st->gramv[i].name);
 	mem_deref(st->gramv);
-	mem_deref(st->lm_search);
 }
 
 static int ps_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm)
@@ -661,6 +795,9 @@ static int ps_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm)
 	if (!stp)
 		return bt_err(EINVAL, "pocketsphinx alloc: no place for the "
 			      "instance (stp is NULL)");
+	err = prm_check(prm);
+	if (err)
+		return err;
 
 	st = mem_zalloc(sizeof(*st), destructor);
 	if (!st)
@@ -668,8 +805,8 @@ static int ps_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm)
 	st->stt = &ps_stt;
 
 	pthread_mutex_lock(&init_lock);
-	err = decoders_make(st);
-	if (!err && prm)
+	err = decoders_make(st, needs_fsg(prm));
+	if (!err)
 		err = grammars_make(st, prm);
 	pthread_mutex_unlock(&init_lock);
 
@@ -709,40 +846,63 @@ static int unknown_grammar(const struct bt_stt_st *st, const char *name)
 		      name, st->gramc ? known : "none");
 }
 
+/* Every decoder, so that they all see the same frames. */
+static int each_start(struct bt_stt_st *st)
+{
+	if (ps_start_utt(st->lm) < 0)
+		return -1;
+	if (ps_start_utt(st->phones) < 0) {
+		ps_end_utt(st->lm);
+		return -1;
+	}
+	if (st->fsg && ps_start_utt(st->fsg) < 0) {
+		ps_end_utt(st->lm);
+		ps_end_utt(st->phones);
+		return -1;
+	}
+	return 0;
+}
+
+static int each_end(struct bt_stt_st *st)
+{
+	int err = 0;
+
+	if (ps_end_utt(st->lm) < 0)
+		err = -1;
+	if (ps_end_utt(st->phones) < 0)
+		err = -1;
+	if (st->fsg && ps_end_utt(st->fsg) < 0)
+		err = -1;
+	return err;
+}
+
 static int ps_start(struct bt_stt_st *st, const char *grammar)
 {
-	const char *search;
+	const struct gram *g = NULL;
 
 	if (!st)
 		return bt_err(EINVAL, "pocketsphinx start: no instance");
-
-	search = st->lm_search;
 	if (grammar) {
-		const struct gram *g = gram_find(st, grammar);
-
+		g = gram_find(st, grammar);
 		if (!g)
 			return unknown_grammar(st, grammar);
-		if (g->search[0])
-			search = g->search;
+		if (!g->search[0])
+			g = NULL;
 	}
 
 	/* a new utterance before finish (barge-in, restart): drop the old */
 	if (st->in_utt) {
-		ps_end_utt(st->words);
-		ps_end_utt(st->phones);
+		each_end(st);
 		st->in_utt = false;
 	}
 
-	if (ps_set_search(st->words, search) < 0)
+	if (g && ps_set_search(st->fsg, g->search) < 0)
 		return bt_err(EINVAL, "pocketsphinx could not switch to "
-			      "grammar \"%s\"", grammar ? grammar : "(open)");
-	if (ps_start_utt(st->words) < 0)
+			      "grammar \"%s\"", grammar);
+	if (each_start(st))
 		return bt_err(EIO, "pocketsphinx could not start an utterance");
-	if (ps_start_utt(st->phones) < 0) {
-		ps_end_utt(st->words);
-		return bt_err(EIO, "pocketsphinx could not start an utterance");
-	}
 	st->in_utt = true;
+	st->grammar = g != NULL;
 	st->since_partial = 0;
 	st->partial[0] = '\0';
 	return 0;
@@ -751,18 +911,25 @@ static int ps_start(struct bt_stt_st *st, const char *grammar)
 static int ps_feed(struct bt_stt_st *st, const int16_t *pcm, size_t n)
 {
 	if (!st || (!pcm && n))
-		return bt_err(EINVAL, "pocketsphinx feed: no instance or audio");
+		return bt_err(EINVAL, "pocketsphinx feed: no instance or "
+			      "audio");
 	if (!st->in_utt)
 		return bt_err(EINVAL, "pocketsphinx feed: no utterance; call "
 			      "start first");
 	if (!n)
 		return 0;
 
-	if (ps_process_raw(st->words, pcm, n, FALSE, FALSE) < 0 ||
-	    ps_process_raw(st->phones, pcm, n, FALSE, FALSE) < 0)
+	if (ps_process_raw(st->lm, pcm, n, FALSE, FALSE) < 0 ||
+	    ps_process_raw(st->phones, pcm, n, FALSE, FALSE) < 0 ||
+	    (st->fsg && ps_process_raw(st->fsg, pcm, n, FALSE, FALSE) < 0))
 		return bt_err(EIO, "pocketsphinx could not decode the audio");
 	st->since_partial += n;
 	return 0;
+}
+
+static ps_decoder_t *words(const struct bt_stt_st *st)
+{
+	return st->grammar ? st->fsg : st->lm;
 }
 
 static bool ps_partial(struct bt_stt_st *st, char *buf, size_t sz)
@@ -776,7 +943,7 @@ static bool ps_partial(struct bt_stt_st *st, char *buf, size_t sz)
 		int32 score = 0;
 
 		st->since_partial = 0;
-		hyp_clean(ps_get_hyp(st->words, &score), now, sizeof(now));
+		hyp_clean(ps_get_hyp(words(st), &score), now, sizeof(now));
 		if (strcmp(now, st->partial)) {
 			str_ncpy(st->partial, now, sizeof(st->partial));
 			changed = true;
@@ -790,7 +957,6 @@ static bool ps_partial(struct bt_stt_st *st, char *buf, size_t sz)
 static int ps_finish(struct bt_stt_st *st, struct bt_transcript *tr)
 {
 	int32 score = 0;
-	int e1, e2;
 
 	if (!st || !tr)
 		return bt_err(EINVAL, "pocketsphinx finish: no instance or "
@@ -802,12 +968,10 @@ static int ps_finish(struct bt_stt_st *st, struct bt_transcript *tr)
 	st->in_utt = false;
 	st->partial[0] = '\0';
 
-	e1 = ps_end_utt(st->words);
-	e2 = ps_end_utt(st->phones);
-	if (e1 < 0 || e2 < 0)
+	if (each_end(st))
 		return bt_err(EIO, "pocketsphinx could not end the utterance");
 
-	hyp_clean(ps_get_hyp(st->words, &score), tr->text, sizeof(tr->text));
+	hyp_clean(ps_get_hyp(words(st), &score), tr->text, sizeof(tr->text));
 	if (tr->text[0])
 		tr->confidence = confidence(st);
 	return 0;

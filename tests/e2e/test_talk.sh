@@ -14,7 +14,6 @@ source "$(dirname "$0")/lib.sh"
 MIXPID=
 cleanup() { [ -n "$MIXPID" ] && kill "$MIXPID" 2>/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT
-[ -n "${KEEP_TMP:-}" ] && trap - EXIT
 
 # the caller's words, as raw 16 kHz PCM16
 flite -voice slt -t "a table for three please" -o "$TMP/say.wav"
@@ -40,6 +39,7 @@ cat >"$TMP/room.pl" <<'EOF'
 # room.pl IN_FIFO OUT_FIFO SAY.raw PLAYED.raw LOG
 # Opens IN first, then OUT: banter talk opens capture, then playback.
 use strict; use warnings; use IO::Select;
+alarm 150; # if banter dies before opening both pipes, this would wait
 my ($in, $out, $say, $played, $log) = @ARGV;
 my ($F, $B) = (320, 640);
 open(my $sf, '<:raw', $say) or die "$say: $!";
@@ -113,6 +113,7 @@ talk() {
     --db "$TMP/db" --max-s "$max" "$@" >"$TMP/out.txt" 2>&1
   TALK_RC=$?
   set -e
+  [ "$TALK_RC" = 0 ] || { kill "$MIXPID" 2>/dev/null; MIXPID=; return; }
   wait "$MIXPID" || fail "the room process failed: $(cat "$TMP/room.err")"
   MIXPID=
 }

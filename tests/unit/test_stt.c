@@ -1,0 +1,425 @@
+/**
+ * @file test_stt.c  The pocketsphinx STT provider on real speech.
+ *
+ * tests/data/stt_*.wav are flite voices, made with
+ *   flite -voice V -t "TEXT" -o x.wav
+ *   sox x.wav -r 16000 -c 1 -b 16 tests/data/stt_NAME_V.wav
+ *   (V = slt, rms, awb, kal16 saved as kal)
+ * and stt_noise.wav with
+ *   sox -n -r 16000 -c 1 -b 16 stt_noise.wav synth 1.2 pinknoise vol 0.3
+ *
+ * One instance serves the whole file, as one serves a whole call; the
+ * order of the tests is the order of the utterances (live CMN carries
+ * over from one to the next, as in a call).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+#include <re.h>
+#include "banter/banter.h"
+
+/* The flow's default "min_confidence": what a grammar answer must reach. */
+#define THRESH 0.4f
+
+static const struct bt_stt *stt;
+static struct bt_stt_st *st;
+
+static const char *const intents[] = {
+	"what are your opening hours",
+	"When are you OPEN",         /* normalised to lower case */
+};
+
+static const struct bt_stt_grammar grammars[] = {
+	{"party",   BT_SLOT_NUMBER, intents, 2},
+	{"day",     BT_SLOT_DAY,    intents, 2},
+	{"time",    BT_SLOT_TIME,   intents, 2},
+	{"confirm", BT_SLOT_YESNO,  intents, 2},
+	{"notes",   BT_SLOT_TEXT,   NULL,    0},
+};
+
+/* what the good answers scored, for the off-topic comparison */
+static float min_good = 1.0f;
+static double fin_ms_sum, fin_ms_max, feed_ms_sum, audio_ms_sum;
+static int n_utts;
+
+struct utt {
+	struct bt_transcript tr;
+	bool partial;            /* a non-empty partial came before finish */
+};
+
+static double cpu_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/*
+ * Feed a WAV as the session does: 20 ms frames, a partial after each,
+ * with 200 ms of quiet room noise before and 400 ms after (the VAD's
+ * pre-roll and the endpoint's silence).
+ */
+static void run(const char *name, const char *grammar, struct utt *u)
+{
+	enum { LEAD = BT_RATE_HZ / 5, TRAIL = BT_RATE_HZ * 2 / 5 };
+	char path[256], part[512];
+	int16_t *pcm = NULL, *buf;
+	size_t n = 0, total, i;
+	uint32_t rate = 0, seed = 12345;
+	double lp = 0, t0, feed_ms = 0;
+
+	snprintf(path, sizeof(path), "tests/data/stt_%s.wav", name);
+	assert_int_equal(bt_wav_read(path, &pcm, &n, &rate), 0);
+	assert_int_equal(rate, BT_RATE_HZ);
+
+	total = LEAD + n + TRAIL;
+	buf = mem_zalloc(total * sizeof(*buf), NULL);
+	assert_non_null(buf);
+	for (i = 0; i < total; i++) {
+		seed = seed * 1103515245u + 12345u;
+		lp = 0.8 * lp + (double)((int)((seed >> 16) % 41) - 20);
+		buf[i] = (int16_t)lp;
+	}
+	for (i = 0; i < n; i++)
+		buf[LEAD + i] = (int16_t)(buf[LEAD + i] + pcm[i]);
+
+	memset(u, 0, sizeof(*u));
+	assert_int_equal(stt->starth(st, grammar), 0);
+	for (i = 0; i + BT_FRAME_SAMPLES <= total; i += BT_FRAME_SAMPLES) {
+		t0 = cpu_ms();
+		assert_int_equal(stt->feedh(st, buf + i, BT_FRAME_SAMPLES), 0);
+		if (stt->partialh(st, part, sizeof(part)) && part[0])
+			u->partial = true;
+		feed_ms += cpu_ms() - t0;
+	}
+	t0 = cpu_ms();
+	assert_int_equal(stt->finishh(st, &u->tr), 0);
+	t0 = cpu_ms() - t0;
+
+	fin_ms_sum += t0;
+	if (t0 > fin_ms_max)
+		fin_ms_max = t0;
+	feed_ms_sum += feed_ms;
+	audio_ms_sum += (double)total * 1000 / BT_RATE_HZ;
+	n_utts++;
+	print_message("  %-12s %-8s -> \"%s\" conf %.3f (finish %.1f ms)\n",
+		      name, grammar ? grammar : "(open)", u->tr.text,
+		      u->tr.confidence, t0);
+
+	mem_deref(buf);
+	mem_deref(pcm);
+}
+
+/* Lower-case words, one space apart, no fillers or markers. */
+static void assert_clean(const char *text)
+{
+	const char *p;
+
+	assert_true(text[0] != ' ');
+	for (p = text; *p; p++) {
+		assert_false(*p >= 'A' && *p <= 'Z');
+		assert_null(strchr("<>[]()+", *p));
+		assert_false(p[0] == ' ' && (p[1] == ' ' || p[1] == '\0'));
+	}
+}
+
+/* word w is in text as a whole word */
+static bool has_word(const char *text, const char *w)
+{
+	size_t n = strlen(w);
+	const char *p = text;
+
+	while ((p = strstr(p, w))) {
+		if ((p == text || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+static void good(const struct utt *u)
+{
+	assert_clean(u->tr.text);
+	assert_true(u->tr.confidence >= THRESH);
+	if (u->tr.confidence < min_good)
+		min_good = u->tr.confidence;
+}
+
+static void bad(const struct utt *u)
+{
+	assert_clean(u->tr.text);
+	assert_true(u->tr.confidence < THRESH);
+	assert_true(u->tr.confidence < min_good);
+}
+
+/* ---- tests ---- */
+
+static void test_slot_names(void **state)
+{
+	(void)state;
+	assert_int_equal(bt_slot_type_parse("text"), BT_SLOT_TEXT);
+	assert_int_equal(bt_slot_type_parse("number"), BT_SLOT_NUMBER);
+	assert_int_equal(bt_slot_type_parse("day"), BT_SLOT_DAY);
+	assert_int_equal(bt_slot_type_parse("time"), BT_SLOT_TIME);
+	assert_int_equal(bt_slot_type_parse("yes_no"), BT_SLOT_YESNO);
+	assert_int_equal(bt_slot_type_parse("yesno"), -1);
+	assert_int_equal(bt_slot_type_parse(NULL), -1);
+	assert_string_equal(bt_slot_type_name(BT_SLOT_YESNO), "yes_no");
+	assert_string_equal(bt_slot_type_name(BT_SLOT_TEXT), "text");
+	assert_string_equal(bt_slot_type_name((enum bt_slot_type)42), "?");
+}
+
+static void test_open_lm(void **state)
+{
+	struct utt u;
+
+	(void)state;
+	run("hours_rms", NULL, &u);
+	assert_non_null(strstr(u.tr.text, "opening hours"));
+	assert_true(u.partial);
+	good(&u);
+}
+
+static void test_number(void **state)
+{
+	struct utt u;
+
+	(void)state;
+	run("table3_slt", "party", &u);
+	assert_true(has_word(u.tr.text, "three"));
+	assert_true(u.partial);
+	good(&u);
+
+	run("people3_kal", "party", &u);
+	assert_string_equal(u.tr.text, "three people");
+	good(&u);
+}
+
+static void test_day(void **state)
+{
+	struct utt u;
+
+	(void)state;
+	run("tuesday_awb", "day", &u);
+	assert_true(has_word(u.tr.text, "tuesday"));
+	good(&u);
+}
+
+static void test_time(void **state)
+{
+	struct utt u;
+
+	(void)state;
+	run("sevenpm_rms", "time", &u);
+	assert_string_equal(u.tr.text, "seven pm");
+	good(&u);
+}
+
+static void test_yes_no(void **state)
+{
+	struct utt u;
+
+	(void)state;
+	run("yes_slt", "confirm", &u);
+	assert_true(has_word(u.tr.text, "yes"));
+	good(&u);
+
+	run("no_kal", "confirm", &u);
+	assert_true(has_word(u.tr.text, "no"));
+	good(&u);
+}
+
+/* An intent phrase is heard inside a slot's grammar. */
+static void test_extra_phrase(void **state)
+{
+	struct utt u;
+
+	(void)state;
+	run("hours_rms", "party", &u);
+	assert_string_equal(u.tr.text, "what are your opening hours");
+	good(&u);
+}
+
+/* A text slot is the open language model. */
+static void test_text_slot(void **state)
+{
+	struct utt u;
+
+	(void)state;
+	run("yes_slt", "notes", &u);
+	assert_string_equal(u.tr.text, "yes please");
+	good(&u);
+}
+
+static void test_off_topic(void **state)
+{
+	struct utt u;
+
+	(void)state;
+	run("purple_slt", "party", &u);
+	bad(&u);
+	run("weather_rms", "day", &u);
+	bad(&u);
+	/* another slot's answer is off-topic too */
+	run("tuesday_awb", "party", &u);
+	bad(&u);
+	run("people3_kal", "confirm", &u);
+	bad(&u);
+	/* noise: nothing, or nothing to believe */
+	run("noise", "time", &u);
+	bad(&u);
+	run("noise", NULL, &u);
+	bad(&u);
+}
+
+static void test_misuse(void **state)
+{
+	struct bt_transcript tr;
+	int16_t pcm[BT_FRAME_SAMPLES] = {0};
+	struct utt u;
+
+	(void)state;
+	bt_err_clear();
+	assert_int_equal(stt->starth(st, "nosuchnode"), EINVAL);
+	assert_non_null(strstr(bt_errmsg(), "nosuchnode"));
+	assert_non_null(strstr(bt_errmsg(), "party"));
+
+	assert_int_equal(stt->feedh(st, pcm, BT_FRAME_SAMPLES), EINVAL);
+	assert_int_equal(stt->finishh(st, &tr), EINVAL);
+	assert_string_equal(tr.text, "");
+
+	/* an utterance abandoned by a new start leaves nothing behind */
+	assert_int_equal(stt->starth(st, "confirm"), 0);
+	assert_int_equal(stt->feedh(st, pcm, BT_FRAME_SAMPLES), 0);
+	run("no_kal", "confirm", &u);
+	assert_true(has_word(u.tr.text, "no"));
+	good(&u);
+}
+
+static void test_speed(void **state)
+{
+	double rtf = feed_ms_sum / audio_ms_sum;
+	double fin = fin_ms_sum / n_utts;
+
+	(void)state;
+	print_message("  %d utterances: feed %.3f x real time (CPU), finish "
+		      "mean %.1f ms, max %.1f ms\n", n_utts, rtf, fin,
+		      fin_ms_max);
+	/* CPU time, so a busy machine does not fail it; loose enough for
+	 * ASan, tight enough to catch a second pass at the end */
+	assert_true(fin < 60);
+	assert_true(rtf < 2.0);
+}
+
+static void test_bad_grammars(void **state)
+{
+	static const char *const oov[] = {"book a zqxvyk table"};
+	static const char *const odd[] = {"hours?"};
+	const struct bt_stt_grammar dup[] = {
+		{"a", BT_SLOT_DAY, NULL, 0}, {"a", BT_SLOT_TIME, NULL, 0},
+	};
+	const struct bt_stt_grammar g_oov[] = {{"party", BT_SLOT_NUMBER, oov, 1}};
+	const struct bt_stt_grammar g_odd[] = {{"party", BT_SLOT_DAY, odd, 1}};
+	const struct bt_stt_grammar g_type[] = {
+		{"x", (enum bt_slot_type)17, NULL, 0},
+	};
+	struct bt_stt_prm prm;
+	struct bt_stt_st *s2 = NULL;
+
+	(void)state;
+	prm.grammars = dup;
+	prm.n_grammars = 2;
+	assert_int_equal(stt->alloch(&s2, &prm), EINVAL);
+	assert_non_null(strstr(bt_errmsg(), "twice"));
+	assert_null(s2);
+
+	prm.grammars = g_type;
+	prm.n_grammars = 1;
+	assert_int_equal(stt->alloch(&s2, &prm), EINVAL);
+	assert_null(s2);
+
+	/* these two load the models before they can fail */
+	prm.grammars = g_oov;
+	assert_int_equal(stt->alloch(&s2, &prm), EINVAL);
+	assert_non_null(strstr(bt_errmsg(), "'zqxvyk'"));
+	assert_non_null(strstr(bt_errmsg(), "book a zqxvyk table"));
+	assert_null(s2);
+
+	prm.grammars = g_odd;
+	assert_int_equal(stt->alloch(&s2, &prm), EINVAL);
+	assert_non_null(strstr(bt_errmsg(), "hours?"));
+	assert_null(s2);
+}
+
+/* Without grammars there is only the open language model. */
+static void test_no_grammars(void **state)
+{
+	struct bt_stt_st *keep = st;
+	struct utt u;
+
+	(void)state;
+	assert_int_equal(stt->alloch(&st, NULL), 0);
+	assert_int_equal(stt->starth(st, "party"), EINVAL);
+	assert_non_null(strstr(bt_errmsg(), "none"));
+	run("yes_slt", NULL, &u);
+	assert_string_equal(u.tr.text, "yes please");
+	good(&u);
+	st = mem_deref(st);
+	st = keep;
+}
+
+static int setup(void **state)
+{
+	struct bt_stt_prm prm = {grammars, sizeof(grammars) /
+					   sizeof(grammars[0])};
+	int err;
+
+	(void)state;
+	bt_stt_pocketsphinx_init();
+	stt = bt_stt_find("pocketsphinx");
+	if (!stt)
+		return -1;
+	err = stt->alloch(&st, &prm);
+	if (err) {
+		print_error("alloc: %s\n", bt_errmsg());
+		return -1;
+	}
+	if (bt_stt_of(st) != stt)
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	st = mem_deref(st);
+	bt_stt_pocketsphinx_close();
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_slot_names),
+		cmocka_unit_test(test_open_lm),
+		cmocka_unit_test(test_number),
+		cmocka_unit_test(test_day),
+		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_yes_no),
+		cmocka_unit_test(test_extra_phrase),
+		cmocka_unit_test(test_text_slot),
+		cmocka_unit_test(test_off_topic),
+		cmocka_unit_test(test_misuse),
+		cmocka_unit_test(test_speed),
+		cmocka_unit_test(test_bad_grammars),
+		cmocka_unit_test(test_no_grammars),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
