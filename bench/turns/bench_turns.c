@@ -74,7 +74,7 @@ static const char *agent_fmt =
 	"have a mushroom risotto, a grilled sea bass with lemon and capers, "
 	"and a dark chocolate tart for dessert. The wine of the week is a "
 	"Sicilian red. What would you like to do?\","
-	"  \"expect\": {\"type\": \"text\", \"slot\": \"answer\"},"
+	"  \"expect\": {\"type\": \"number\", \"slot\": \"answer\"},"
 	"  \"next\": \"talk\"}}}}";
 
 struct run {
@@ -172,16 +172,13 @@ static int open_run(struct run *r, const char *mode, unsigned silence,
 /* End of turn on pause and complete items. */
 static int bench_endpoint(const char *dir, const char *mode, unsigned silence)
 {
-	struct run r;
+	struct run r = {0};
 	unsigned n_pause = 0, n_premature = 0, n_complete = 0, n_missed = 0;
 	uint32_t delays[MAX_ITEMS];
 	size_t nd = 0;
 	double sum = 0;
 	int err;
 
-	err = open_run(&r, mode, silence, false, 0);
-	if (err)
-		return err;
 	for (size_t i = 0; i < n_items; i++) {
 		const struct item *it = &items[i];
 		bool pause = !strcmp(it->category, "pause");
@@ -193,6 +190,13 @@ static int bench_endpoint(const char *dir, const char *mode, unsigned silence)
 			continue;
 		if (load_item_audio(it, dir, &pcm, &n))
 			continue;
+		/* each item is a new caller: a fresh session */
+		mem_deref(r.s);
+		err = open_run(&r, mode, silence, false, 0);
+		if (err) {
+			mem_deref(pcm);
+			return err;
+		}
 		wait_listening(&r, 400);
 		memset(&r.o, 0, sizeof(r.o));
 		t0 = r.now;
@@ -205,6 +209,13 @@ static int bench_endpoint(const char *dir, const char *mode, unsigned silence)
 			step(&r, NULL);
 		mem_deref(pcm);
 
+		if (getenv("BENCH_VERBOSE"))
+			fprintf(stderr, "%s %s: t0 %llu end %llu thinking %llu "
+				"(%+lld)\n", mode, it->file,
+				(unsigned long long)t0,
+				(unsigned long long)true_end,
+				(unsigned long long)r.o.t_thinking,
+				(long long)r.o.t_thinking - (long long)true_end);
 		if (!r.o.n_thinking) {
 			++n_missed;
 			continue;
@@ -244,9 +255,7 @@ static int bench_interrupt(const char *dir)
 	size_t nl = 0;
 	int err;
 
-	err = open_run(&r, "adaptive", 500, false, 0);
-	if (err)
-		return err;
+	memset(&r, 0, sizeof(r));
 	for (size_t i = 0; i < n_items; i++) {
 		const struct item *it = &items[i];
 		bool bc = !strcmp(it->category, "backchannel");
@@ -259,9 +268,13 @@ static int bench_interrupt(const char *dir)
 			continue;
 		if (load_item_audio(it, dir, &pcm, &n))
 			continue;
-		/* the agent starts its long speech again; 1 s into it... */
-		wait_listening(&r, 200);
-		bt_session_start(r.s);
+		/* a new caller; 1 s into the agent's greeting... */
+		mem_deref(r.s);
+		err = open_run(&r, "adaptive", 500, false, 0);
+		if (err) {
+			mem_deref(pcm);
+			return err;
+		}
 		while (spoke < 50) {
 			if (step(&r, NULL))
 				++spoke;

@@ -1248,6 +1248,8 @@ int bt_session_start(struct bt_session *s)
 
 	if (!s)
 		return EINVAL;
+	/* stamps before the first frame count from here */
+	clock_gettime(CLOCK_MONOTONIC, &s->frame_t0);
 	memset(&in, 0, sizeof(in));
 	in.type = BT_BRAIN_START;
 	return respond(s, REPLY_GREETING, &in);

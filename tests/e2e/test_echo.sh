@@ -11,7 +11,7 @@ n=$(trace_type backchannel | wc -l)
 rows=$(sql "select party, day, time from bookings")
 [ "$rows" = "3|Tuesday|7 pm" ] || fail "booking '$rows'"
 cp "$TMP/trace.jsonl" "$TMP/aec.jsonl"
-sim callers/booking.json --echo-db -20 --echo-delay-ms 80 --no-aec
+sim callers/booking.json --echo-db -20 --echo-delay-ms 80 --no-aec --max-s 40
 bad=$(( $(trace_type paused | wc -l) + $(trace_type barge_in | wc -l) ))
 [ "$bad" -gt 0 ] || fail "baseline without AEC did not react to the echo (test proves nothing)"
 pass "no self-interruption with AEC ($bad pauses/barge-ins without it)"
