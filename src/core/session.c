@@ -729,7 +729,7 @@ static const char *backchannels[] = {"mhm", "mm", "hmm", "uh-huh", "uh", "um",
 				     "sure", "yep", "ah", "oh", "i", "see"};
 
 /* Backchannels every STT grammar must recognise (in the dictionary). */
-static const char *gram_backchannels[] = {"mhm", "hmm", "uh-huh", "yeah", "um", "uh",
+static const char *gram_backchannels[] = {"mhm", "hmm", "uh-huh", "yeah",
 					  "okay", "right", "i see"};
 
 /* True if text is empty or holds only backchannel words. */
