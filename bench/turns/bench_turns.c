@@ -79,6 +79,10 @@ static const char *agent_fmt =
 
 struct run {
 	struct bt_session *s;
+	/* the line's noise: the item's lead before speech, looped, so the
+	 * caller's line is noisy all call long as on a real phone line */
+	const int16_t *bg;
+	size_t bg_n, bg_pos;
 	struct obs o;
 	double echo_gain;
 	int16_t echo[BT_RATE_HZ];
@@ -94,6 +98,14 @@ static bool step(struct run *r, const int16_t *caller)
 	bool sp = false;
 	size_t d = 80 * BT_RATE_HZ / 1000;
 
+	int16_t bgf[BT_FRAME_SAMPLES];
+
+	if (!caller && r->bg_n >= BT_FRAME_SAMPLES) {
+		for (size_t i = 0; i < BT_FRAME_SAMPLES; i++)
+			bgf[i] = r->bg[(r->bg_pos + i) % r->bg_n];
+		r->bg_pos = (r->bg_pos + BT_FRAME_SAMPLES) % r->bg_n;
+		caller = bgf;
+	}
 	for (size_t i = 0; i < BT_FRAME_SAMPLES; i++) {
 		double v = caller ? caller[i] : 0;
 		v += r->echo_gain * r->echo[(r->echo_pos + BT_RATE_HZ - d + i) %
@@ -204,6 +216,9 @@ static int bench_endpoint(const char *dir, const char *mode, unsigned silence)
 			mem_deref(pcm);
 			return err;
 		}
+		r.bg = pcm;
+		r.bg_n = (size_t)(it->speech[0][0] > 100 ? it->speech[0][0] - 100
+							  : 0) * 16;
 		wait_listening(&r, 400);
 		memset(&r.o, 0, sizeof(r.o));
 		t0 = r.now;
@@ -214,6 +229,8 @@ static int bench_endpoint(const char *dir, const char *mode, unsigned silence)
 		for (unsigned t = 0; t < 4000 && !r.o.n_thinking;
 		     t += BT_FRAME_MS)
 			step(&r, NULL);
+		r.bg = NULL;
+		r.bg_n = 0;
 		mem_deref(pcm);
 
 		if (getenv("BENCH_VERBOSE"))
@@ -282,6 +299,9 @@ static int bench_interrupt(const char *dir)
 			mem_deref(pcm);
 			return err;
 		}
+		r.bg = pcm;
+		r.bg_n = (size_t)(it->speech[0][0] > 100 ? it->speech[0][0] - 100
+							  : 0) * 16;
 		while (spoke < 50) {
 			if (step(&r, NULL))
 				++spoke;
@@ -296,6 +316,8 @@ static int bench_interrupt(const char *dir)
 		}
 		for (unsigned t = 0; t < 1500; t += BT_FRAME_MS)
 			step(&r, NULL);
+		r.bg = NULL;
+		r.bg_n = 0;
 		mem_deref(pcm);
 		if (bc) {
 			++n_bc;
@@ -350,6 +372,8 @@ static int bench_echo(const char *dir, bool aec)
 		for (size_t pos = 0; pos + BT_FRAME_SAMPLES <= n;
 		     pos += BT_FRAME_SAMPLES)
 			step(&r, pcm + pos);
+		r.bg = NULL;
+		r.bg_n = 0;
 		mem_deref(pcm);
 		++turns;
 	}
