@@ -188,6 +188,20 @@ static int open_run(struct run *r, const char *mode, unsigned silence,
 	return 0;
 }
 
+/* A new caller on a fresh session, the item's line noise around it. */
+static int open_caller(struct run *r, const char *mode, unsigned silence,
+		       const struct item *it, const int16_t *pcm)
+{
+	int err = open_run(r, mode, silence, false, 0);
+
+	if (err)
+		return err;
+	r->bg = pcm;
+	r->bg_n = (size_t)(it->speech[0][0] > 100 ? it->speech[0][0] - 100 : 0) *
+		  (BT_RATE_HZ / 1000);
+	return 0;
+}
+
 /* End of turn on pause and complete items. */
 static int bench_endpoint(const char *dir, const char *mode, unsigned silence)
 {
@@ -211,14 +225,11 @@ static int bench_endpoint(const char *dir, const char *mode, unsigned silence)
 			continue;
 		/* each item is a new caller: a fresh session */
 		mem_deref(r.s);
-		err = open_run(&r, mode, silence, false, 0);
+		err = open_caller(&r, mode, silence, it, pcm);
 		if (err) {
 			mem_deref(pcm);
 			return err;
 		}
-		r.bg = pcm;
-		r.bg_n = (size_t)(it->speech[0][0] > 100 ? it->speech[0][0] - 100
-							  : 0) * 16;
 		wait_listening(&r, 400);
 		memset(&r.o, 0, sizeof(r.o));
 		t0 = r.now;
@@ -294,14 +305,11 @@ static int bench_interrupt(const char *dir)
 			continue;
 		/* a new caller; 1 s into the agent's greeting... */
 		mem_deref(r.s);
-		err = open_run(&r, "adaptive", 500, false, 0);
+		err = open_caller(&r, "adaptive", 500, it, pcm);
 		if (err) {
 			mem_deref(pcm);
 			return err;
 		}
-		r.bg = pcm;
-		r.bg_n = (size_t)(it->speech[0][0] > 100 ? it->speech[0][0] - 100
-							  : 0) * 16;
 		while (spoke < 50) {
 			if (step(&r, NULL))
 				++spoke;
