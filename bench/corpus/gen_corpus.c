@@ -228,8 +228,9 @@ static const char *say_text(const char *voice, const char *text)
 }
 
 /* Render text with a voice into 16 kHz float samples. */
-static int synth(const char *voice, uint32_t rate, uint32_t pitch,
-		 const char *text, float **pcmp, size_t *np)
+static int synth_words(const char *voice, uint32_t rate, uint32_t pitch,
+		       const char *text, float **pcmp, size_t *np,
+		       struct bt_tts_word **wordsp, size_t *n_wordsp)
 {
 	struct bt_tts_prm prm;
 	struct bt_tts_st *st = NULL;
@@ -269,12 +270,22 @@ static int synth(const char *voice, uint32_t rate, uint32_t pitch,
 
 	*pcmp = pcm;
 	*np = n;
+	if (wordsp) {
+		*wordsp = mem_ref(au->words);
+		*n_wordsp = au->n_words;
+	}
 
  out:
 	mem_deref(pcm16);
 	mem_deref(au);
 	mem_deref(st);
 	return err;
+}
+
+static int synth(const char *voice, uint32_t rate, uint32_t pitch,
+		 const char *text, float **pcmp, size_t *np)
+{
+	return synth_words(voice, rate, pitch, text, pcmp, np, NULL, NULL);
 }
 
 static int seg_render(struct seg *s, const char *voice, uint32_t rate,
@@ -717,6 +728,102 @@ static int babble_make(uint64_t seed, float **bp, size_t *np)
 	return err;
 }
 
+static size_t count_words(const char *t)
+{
+	size_t n = 0;
+	bool in = false;
+
+	for (; *t; t++) {
+		bool sp = *t == ' ';
+		if (!sp && !in)
+			++n;
+		in = !sp;
+	}
+	return n;
+}
+
+/*
+ * An utterance with pauses inside is said as one sentence and cut at the
+ * word boundaries where the pauses go: the words before a pause keep the
+ * intonation of the middle of a sentence (no final fall, no final
+ * lengthening), as when a person stops to think, instead of the falling
+ * end a sentence of their own would get. 5 ms fades at each cut.
+ */
+static int segs_render_cut(struct base *b, const struct utt *u)
+{
+	char text[TEXT_MAX];
+	struct bt_tts_word *w = NULL;
+	size_t n_w = 0, n = 0, i, first = 0, len = 0;
+	size_t cut[MAX_SEGS + 1];
+	float *pcm = NULL;
+	int err;
+
+	text[0] = '\0';
+	for (i = 0; i < MAX_SEGS && u->segs[i]; i++) {
+		int k = snprintf(text + len, sizeof(text) - len, "%s%s",
+				 i ? " " : "", say_text(b->voice, u->segs[i]));
+		if (k < 0 || len + (size_t)k >= sizeof(text))
+			return bt_err(E2BIG, "utterance too long");
+		len += (size_t)k;
+	}
+	err = synth_words(b->voice, b->rate, 0, text, &pcm, &n, &w, &n_w);
+	if (err)
+		return err;
+
+	cut[0] = 0;
+	for (i = 0; i < MAX_SEGS && u->segs[i]; i++) {
+		size_t last = first + count_words(say_text(b->voice,
+							   u->segs[i])) - 1;
+		if (last >= n_w) {
+			err = bt_err(EIO, "%s gave %zu word timings for "
+				     "\"%s\"", b->voice, n_w, text);
+			goto out;
+		}
+		if (!u->segs[i + 1] || i + 1 == MAX_SEGS) {
+			cut[i + 1] = n;
+		}
+		else {
+			uint32_t ms = (w[last].end_ms + w[last + 1].start_ms)
+				/ 2;
+			cut[i + 1] = (size_t)ms * SMP_PER_MS;
+			if (cut[i + 1] > n)
+				cut[i + 1] = n;
+		}
+		first = last + 1;
+	}
+	for (i = 0; i < MAX_SEGS && u->segs[i]; i++) {
+		struct seg *sg = &b->segs[i];
+		size_t m = cut[i + 1] > cut[i] ? cut[i + 1] - cut[i] : 0;
+		size_t fade = 5 * SMP_PER_MS, k;
+
+		b->n_segs = i + 1;
+		sg->pcm = mem_alloc((m ? m : 1) * sizeof(float), NULL);
+		if (!sg->pcm) {
+			err = bt_err(ENOMEM, "out of memory");
+			goto out;
+		}
+		memcpy(sg->pcm, pcm + cut[i], m * sizeof(float));
+		sg->n = m;
+		for (k = 0; k < fade && k < m; k++) {
+			float g = (float)k / (float)fade;
+			if (i)
+				sg->pcm[k] *= g;
+			if (u->segs[i + 1])
+				sg->pcm[m - 1 - k] *= g;
+		}
+		if (!mix_find_active(sg->pcm, sg->n, RATE, ACTIVE_REL_DB,
+				     &sg->act)) {
+			err = bt_err(EIO, "%s: no sound in \"%s\" cut from "
+				     "\"%s\"", b->voice, u->segs[i], text);
+			goto out;
+		}
+	}
+ out:
+	mem_deref(w);
+	mem_deref(pcm);
+	return err;
+}
+
 static int base_make(struct base *b, const struct utt *u, size_t cat_idx,
 		     size_t voice_idx, size_t rate_idx, uint64_t seed)
 {
@@ -736,13 +843,13 @@ static int base_make(struct base *b, const struct utt *u, size_t cat_idx,
 	b->trail_ms = mix_rng_range(&rng, 600, 1000);
 	b->level_dbfs = mix_rng_range(&rng, -32, -20);
 
-	for (i = 0; i < MAX_SEGS && u->segs[i]; i++) {
+	for (i = 0; i < MAX_SEGS && u->segs[i]; i++)
 		b->pause_ms[i] = mix_rng_range(&rng, 300, 1500);
-		err = seg_render(&b->segs[i], b->voice, b->rate, u->segs[i]);
-		b->n_segs = i + 1;
-		if (err)
-			break;
-	}
+	if (i > 1)
+		return segs_render_cut(b, u);
+
+	err = seg_render(&b->segs[0], b->voice, b->rate, u->segs[0]);
+	b->n_segs = 1;
 
 	return err;
 }

@@ -10,6 +10,9 @@
  *  - self-interruptions on a speakerphone (the agent's voice leaking back at
  *    -20 dB), with and without the echo canceller.
  *   bench_turns CORPUS_DIR [--conditions clean,white10,...] [--all]
+ *               [--only endpoint,interrupt,echo] [--items pause_003,...]
+ *               [--collect FILE]
+ * BENCH_VERBOSE=1 prints each item's outcome and the endpointer's reason.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,13 +31,18 @@ struct item {
 };
 
 static struct item items[MAX_ITEMS];
+static const char *id_filter;  /* --items: ids to run, comma separated */
+/* --collect FILE: every endpointer decision with the ground truth, turns
+ * never ended by it (all waits 2.5 s), for tuning the endpointer offline */
+static FILE *collect;
 static size_t n_items;
 
 /* What the event handler saw. */
 struct obs {
-	unsigned n_barge, n_paused, n_thinking, n_speech_start;
+	unsigned n_barge, n_paused, n_thinking, n_speech_start, n_wait;
 	uint64_t t_thinking, t_paused;
 	bool ended;
+	char why[512];     /* the first USER event: words and endpoint */
 };
 
 static void on_event(const struct bt_event *ev, void *arg)
@@ -59,6 +67,19 @@ static void on_event(const struct bt_event *ev, void *arg)
 	case BT_EV_ENDED:
 		o->ended = true;
 		break;
+	case BT_EV_WAIT:
+		if (getenv("BENCH_VERBOSE"))
+			fprintf(stderr, "    %s\n", ev->json);
+		if (collect)
+			fprintf(collect, "%s%s", o->n_wait++ ? "," : "",
+				ev->json);
+		break;
+	case BT_EV_USER:
+	case BT_EV_BACKCHANNEL:
+		if (!o->why[0])
+			snprintf(o->why, sizeof(o->why), "%s",
+				 ev->json ? ev->json : "");
+		break;
 	default:
 		break;
 	}
@@ -67,7 +88,7 @@ static void on_event(const struct bt_event *ev, void *arg)
 static const char *agent_fmt =
 	"{\"name\": \"turn bench\", \"persona\": {\"voice\": \"espeak:en-us+f3\"},"
 	" \"turn\": {\"endpointing\": \"%s\", \"end_silence_ms\": %u,"
-	"  \"idle_ms\": 600000},"
+	"  \"idle_ms\": 600000%s},"
 	" \"flow\": {\"start\": \"talk\", \"min_confidence\": 0.0,"
 	"  \"reprompt\": {\"say\": \"Sorry?\", \"max\": 10, \"fallback\": {\"say\": \"Let us go on.\", \"next\": \"talk\"}},"
 	"  \"nodes\": {\"talk\": {\"ask\": \"Let me tell you about tonight. We "
@@ -172,7 +193,11 @@ static int open_run(struct run *r, const char *mode, unsigned silence,
 	int err;
 
 	memset(r, 0, sizeof(*r));
-	snprintf(json, sizeof(json), agent_fmt, mode, silence, expect_type);
+	snprintf(json, sizeof(json), agent_fmt,
+		 collect ? "adaptive" : mode, silence,
+		 collect ? ", \"min_wait_ms\": 2500, \"base_wait_ms\": 2500,"
+		 " \"incomplete_wait_ms\": 2500, \"max_wait_ms\": 2500" : "",
+		 expect_type);
 	err = bt_agent_load_str(&a, json, "bench-agent");
 	if (err)
 		return err;
@@ -234,6 +259,16 @@ static int bench_endpoint(const char *dir, const char *mode, unsigned silence)
 		memset(&r.o, 0, sizeof(r.o));
 		t0 = r.now;
 		true_end = t0 + it->speech[it->n_speech - 1][1];
+		if (collect) {
+			fprintf(collect, "{\"file\":\"%s\",\"category\":\"%s\","
+				"\"cond\":\"%s\",\"t0\":%llu,\"speech\":[",
+				it->file, it->category, it->cond,
+				(unsigned long long)t0);
+			for (unsigned k = 0; k < it->n_speech; k++)
+				fprintf(collect, "%s[%u,%u]", k ? "," : "",
+					it->speech[k][0], it->speech[k][1]);
+			fprintf(collect, "],\"waits\":[");
+		}
 		for (size_t pos = 0; pos + BT_FRAME_SAMPLES <= n;
 		     pos += BT_FRAME_SAMPLES)
 			step(&r, pcm + pos);
@@ -243,6 +278,9 @@ static int bench_endpoint(const char *dir, const char *mode, unsigned silence)
 		r.bg = NULL;
 		r.bg_n = 0;
 		mem_deref(pcm);
+		if (collect)
+			fprintf(collect, "],\"thinking\":%llu}\n",
+				(unsigned long long)r.o.t_thinking);
 
 		if (getenv("BENCH_VERBOSE"))
 			fprintf(stderr, "%s %s: t0 %llu end %llu thinking %llu "
@@ -251,6 +289,8 @@ static int bench_endpoint(const char *dir, const char *mode, unsigned silence)
 				(unsigned long long)true_end,
 				(unsigned long long)r.o.t_thinking,
 				(long long)r.o.t_thinking - (long long)true_end);
+		if (getenv("BENCH_VERBOSE"))
+			fprintf(stderr, "    %s\n", r.o.why);
 		if (!r.o.n_thinking) {
 			++n_missed;
 			continue;
@@ -327,6 +367,11 @@ static int bench_interrupt(const char *dir)
 		r.bg = NULL;
 		r.bg_n = 0;
 		mem_deref(pcm);
+		if (getenv("BENCH_VERBOSE"))
+			fprintf(stderr, "%s: barge %u paused %u stop %+lld ms"
+				"\n    %s\n", it->file, r.o.n_barge, r.o.n_paused,
+				stop ? (long long)stop - (long long)onset : -1LL,
+				r.o.why);
 		if (bc) {
 			++n_bc;
 			n_bc_stop += r.o.n_barge > 0;
@@ -392,6 +437,26 @@ static int bench_echo(const char *dir, bool aec)
 	return 0;
 }
 
+/* --items: comma-separated prefixes of item ids ("pause", "pause_003") */
+static bool id_match(const char *id)
+{
+	const char *p = id_filter;
+
+	if (!p)
+		return true;
+	if (!id)
+		return false;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		if (n && !strncmp(id, p, n))
+			return true;
+		p += n;
+		if (*p == ',')
+			++p;
+	}
+	return false;
+}
+
 static int load_corpus(const char *dir, const char *conds)
 {
 	char path[1024], line[8192];
@@ -426,7 +491,8 @@ static int load_corpus(const char *dir, const char *conds)
 			snprintf(cond, sizeof(cond), "clean");
 		sp = json_object_get(o, "speech");
 		if (json_array_size(sp) && json_array_size(sp) <= MAX_SEG &&
-		    strstr(conds, cond)) {
+		    strstr(conds, cond) &&
+		    id_match(json_string_value(json_object_get(o, "id")))) {
 			snprintf(it->file, sizeof(it->file), "%s",
 				 json_string_value(json_object_get(o, "file")));
 			snprintf(it->category, sizeof(it->category), "%s",
@@ -452,6 +518,7 @@ static int load_corpus(const char *dir, const char *conds)
 int main(int argc, char **argv)
 {
 	const char *conds = "clean,white10,pink10,babble10";
+	const char *only = "endpoint,interrupt,echo";
 	int err;
 
 	if (argc < 2) {
@@ -465,6 +532,22 @@ int main(int argc, char **argv)
 				"pink5,babble20,babble10,babble5";
 		else if (!strcmp(argv[i], "--conditions") && i + 1 < argc)
 			conds = argv[++i];
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+			only = argv[++i];
+		else if (!strcmp(argv[i], "--items") && i + 1 < argc)
+			id_filter = argv[++i];
+		else if (!strcmp(argv[i], "--collect") && i + 1 < argc) {
+			collect = fopen(argv[++i], "w");
+			if (!collect) {
+				perror(argv[i]);
+				return 1;
+			}
+		}
+		else {
+			fprintf(stderr, "bench_turns: unknown option %s\n",
+				argv[i]);
+			return 2;
+		}
 	}
 	err = bt_init();
 	if (!err)
@@ -475,19 +558,31 @@ int main(int argc, char **argv)
 	}
 	printf("turn-taking benchmark: %zu corpus items (%s), virtual clock\n",
 	       n_items, conds);
-	printf("\nend of turn        premature (pause items)  mean delay "
-	       "(complete)  p95   no endpoint\n");
-	if (bench_endpoint(argv[1], "adaptive", 500) ||
-	    bench_endpoint(argv[1], "fixed", 500) ||
-	    bench_endpoint(argv[1], "fixed", 800))
-		goto fail;
+	if (collect) {
+		err = bench_endpoint(argv[1], "adaptive", 500);
+		fclose(collect);
+		bt_close();
+		return err ? 1 : 0;
+	}
+	if (strstr(only, "endpoint")) {
+		printf("\nend of turn        premature (pause items)  mean "
+		       "delay (complete)  p95   no endpoint\n");
+		if (bench_endpoint(argv[1], "adaptive", 500) ||
+		    bench_endpoint(argv[1], "fixed", 500) ||
+		    bench_endpoint(argv[1], "fixed", 800))
+			goto fail;
+	}
 	expect_type = "number";
-	printf("\ninterruptions (said 1 s into the agent's speech)\n");
-	if (bench_interrupt(argv[1]))
-		goto fail;
-	printf("\nspeakerphone (agent voice back at -20 dB, 80 ms)\n");
-	if (bench_echo(argv[1], true) || bench_echo(argv[1], false))
-		goto fail;
+	if (strstr(only, "interrupt")) {
+		printf("\ninterruptions (said 1 s into the agent's speech)\n");
+		if (bench_interrupt(argv[1]))
+			goto fail;
+	}
+	if (strstr(only, "echo")) {
+		printf("\nspeakerphone (agent voice back at -20 dB, 80 ms)\n");
+		if (bench_echo(argv[1], true) || bench_echo(argv[1], false))
+			goto fail;
+	}
 	bt_close();
 	return 0;
  fail:

@@ -43,6 +43,9 @@ enum bt_event_type {
 	BT_EV_RESUMED,      /**< text: why the agent went on after a pause */
 	BT_EV_KEPT,         /**< text: words said over an uninterruptible
 				 segment, answered when it has played */
+	BT_EV_WAIT,         /**< json: the endpointer's decision after the
+				 user's speech stopped: how long a silence
+				 ends the turn, and why */
 };
 
 struct bt_event {

@@ -63,6 +63,30 @@ typedef bool (bt_stt_partial_h)(struct bt_stt_st *st, char *buf, size_t sz);
 /** End the utterance and give the final transcript (single pass, fast). */
 typedef int (bt_stt_finish_h)(struct bt_stt_st *st, struct bt_transcript *tr);
 
+/** What speech said over the agent's voice sounds most like. */
+enum bt_overlap_kind {
+	BT_OVERLAP_NONE = 0,    /**< no words */
+	BT_OVERLAP_BACKCHANNEL, /**< "mhm", "yeah", "right", "i see" */
+	BT_OVERLAP_STOP,        /**< "wait", "stop", "no", "hold on" */
+};
+
+/** The utterance read as something said over someone talking. */
+struct bt_stt_overlap {
+	enum bt_overlap_kind kind;
+	char text[128];    /**< the phrase, lower case */
+	float confidence;  /**< 0..1 that this phrase, and not other words,
+				was said */
+};
+
+/**
+ * Optional: classify the current utterance (during it: so far; after
+ * finish: the whole of it, until the next start) against a small grammar
+ * of backchannels and stop phrases, independent of the utterance's own
+ * grammar. The session calls it for speech over the agent's voice.
+ */
+typedef int (bt_stt_overlap_h)(struct bt_stt_st *st,
+			       struct bt_stt_overlap *ov);
+
 struct bt_stt {
 	struct le le;
 	const char *name;
@@ -71,6 +95,7 @@ struct bt_stt {
 	bt_stt_feed_h *feedh;
 	bt_stt_partial_h *partialh;
 	bt_stt_finish_h *finishh;
+	bt_stt_overlap_h *overlaph;  /**< may be NULL */
 };
 
 void bt_stt_register(struct bt_stt *stt);

@@ -42,7 +42,8 @@ static const char *const persona_keys[] = {
 static const char *const provider_keys[] = {"provider", NULL};
 static const char *const turn_keys[] = {
 	"end_silence_ms", "barge_in_min_ms", "idle_ms", "interruptions",
-	"min_wait_ms", "incomplete_wait_ms", "max_wait_ms", "endpointing",
+	"min_wait_ms", "base_wait_ms", "incomplete_wait_ms", "max_wait_ms",
+	"endpointing",
 	NULL,
 };
 
@@ -359,6 +360,8 @@ static int check_turn(const struct loadctx *lc, const json_t *root)
 		err = get_int(lc, t, "turn", "idle_ms", 1, 600000, 7000);
 	if (!err)
 		err = get_int(lc, t, "turn", "min_wait_ms", 1, 5000, 200);
+	if (!err)
+		err = get_int(lc, t, "turn", "base_wait_ms", 1, 10000, 500);
 	if (!err)
 		err = get_int(lc, t, "turn", "incomplete_wait_ms", 1, 10000,
 			      1600);

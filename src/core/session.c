@@ -24,7 +24,16 @@ enum {
 	MAX_HISTORY = 256,
 	BARGE_MAX_MS = 1500,       /* speech this long is never a backchannel */
 	BARGE_WORDS_MS = 600,      /* partial words count after this much */
+	BARGE_LONG_MS = 900,       /* longer than a backchannel usually is */
+	OVERLAP_GAP_MS = 200,      /* a pause that ends speech over the agent */
 };
+
+/* How sure the overlap classifier must be (bt_stt_overlap.confidence). */
+#define OV_STOP_NOW 0.5f   /* a stop phrase mid-speech: barge at once */
+#define OV_STOP_END 0.2f   /* a stop phrase in a short utterance (any
+			      confidence if the words are not a backchannel
+			      either) */
+#define OV_BC_SURE 0.5f    /* a backchannel that outweighs partial words */
 
 struct word {
 	size_t start, end; /* samples in the reply's audio */
@@ -135,6 +144,9 @@ struct bt_session {
 	uint64_t cand_start;
 	bool cand_protected;       /* ... over an uninterruptible segment */
 	bool cand_ignored;         /* ... judged a false interruption */
+	struct bt_stt_overlap ov;  /* ... as the STT reads it, so far */
+	uint64_t ov_at;            /* when ov was read (every 160 ms) */
+	uint64_t cand_end;         /* its speech paused here (0: speaking) */
 	bool interruptible;        /* barge-in on (can change mid-call) */
 	struct utt pending;        /* words said over a protected segment */
 	bool has_pending;
@@ -212,7 +224,7 @@ static uint64_t stamp(const struct bt_session *s)
 static const char *ev_names[] = {
 	"state", "speech_start", "speech_end", "partial", "user", "agent",
 	"agent_done", "barge_in", "backchannel", "turn", "tool", "error",
-	"ended", "paused", "resumed", "kept"};
+	"ended", "paused", "resumed", "kept", "wait"};
 
 /* Emit an event; takes ownership of obj (may be NULL). */
 static void emit(struct bt_session *s, enum bt_event_type type, uint64_t t,
@@ -357,7 +369,7 @@ static void reply_destructor(void *arg)
 
 static void plan(struct bt_session *s);
 static void end_call(struct bt_session *s, const char *reason);
-static void user_turn(struct bt_session *s);
+static void user_turn(struct bt_session *s, json_t *why);
 
 /* The words of the reply the user has heard so far. */
 static void heard_text(const struct reply *r, bool all, char *buf, size_t sz)
@@ -449,11 +461,14 @@ static void reply_finish(struct bt_session *s, bool barged)
 	else if (!barged && s->has_pending && !s->cand) {
 		s->has_pending = false;
 		s->utt = s->pending;
-		user_turn(s);
+		user_turn(s, NULL);
 	}
 	else if (!barged && s->cand) {
 		/* the user began while the last words played: their turn */
 		s->cand = false;
+		if (s->cand_end)
+			s->utt.speech_end = s->cand_end;
+		s->cand_end = 0;
 		set_state(s, BT_ST_USER_SPEAKING);
 	}
 	else if (!barged) {
@@ -818,13 +833,15 @@ static void stt_end(struct bt_session *s)
 }
 
 /* A user turn is complete (s->utt holds it): tell the brain. */
-static void user_turn(struct bt_session *s)
+static void user_turn(struct bt_session *s, json_t *why)
 {
 	struct bt_brain_input in;
 	json_t *o;
 
 	o = json_object();
 	json_object_set_new(o, "confidence", json_real(s->utt.confidence));
+	if (why)
+		json_object_set_new(o, "endpoint", why);
 	emit(s, BT_EV_USER, s->utt.stt_final, s->utt.text, o);
 	hist_add(s, true, s->utt.text);
 
@@ -835,6 +852,30 @@ static void user_turn(struct bt_session *s)
 	respond(s, REPLY_USER, &in);
 }
 
+/* Why the endpointer ended the turn, for the USER event and traces. */
+static json_t *endpoint_why(const struct bt_session *s, bool ended)
+{
+	const struct bt_endpoint_decision *d;
+	json_t *o = json_object();
+
+	if (ended)
+		json_object_set_new(o, "silence_ms",
+				    json_integer(s->last_wait));
+	json_object_set_new(o, "partial", json_string(s->partial));
+	if (!s->adaptive || !(d = bt_endpoint_last(s->ep))) {
+		json_object_set_new(o, "rule", json_string("fixed silence"));
+		return o;
+	}
+	json_object_set_new(o, "rule", json_string(d->rule));
+	json_object_set_new(o, "complete", json_real(d->complete));
+	json_object_set_new(o, "prosody", json_real(d->prosody));
+	json_object_set_new(o, "end_like", json_real(d->end_like));
+	json_object_set_new(o, "wait_ms", json_integer(d->wait_ms));
+	json_object_set_new(o, "pause_floor_ms",
+			    json_integer(d->pause_floor_ms));
+	return o;
+}
+
 /* The user has finished a turn: final transcript, then the brain. */
 static void endpoint(struct bt_session *s)
 {
@@ -843,7 +884,7 @@ static void endpoint(struct bt_session *s)
 	s->utt.endpoint = now_ms(s);
 	stt_end(s);
 	s->utt.stt_final = stamp(s);
-	user_turn(s);
+	user_turn(s, endpoint_why(s, true));
 }
 
 /* The user really interrupts: stop the agent in this very frame. */
@@ -851,7 +892,10 @@ static void barge_in(struct bt_session *s)
 {
 	s->cand = false;
 	reply_finish(s, true);
-	s->utt.speech_end = 0;
+	/* in a pause of the speech: the endpointer times it from there */
+	s->utt.speech_end = s->cand_end;
+	s->cand_end = 0;
+	s->wait_stale = true;
 	set_state(s, BT_ST_USER_SPEAKING);
 }
 
@@ -885,7 +929,20 @@ static void deliver_pending(struct bt_session *s)
 	if (s->reply)
 		reply_finish(s, true);
 	s->utt = s->pending;
-	user_turn(s);
+	user_turn(s, NULL);
+}
+
+/*
+ * The STT's reading of speech over the agent as a backchannel or a stop
+ * phrase, into s->ov; false if the provider has no overlap classifier.
+ */
+static bool overlap_read(struct bt_session *s)
+{
+	const struct bt_stt *p = bt_stt_of(s->stt);
+
+	if (!p->overlaph || p->overlaph(s->stt, &s->ov))
+		return false;
+	return true;
 }
 
 static void on_speech_start(struct bt_session *s, uint64_t onset)
@@ -894,6 +951,11 @@ static void on_speech_start(struct bt_session *s, uint64_t onset)
 
 	emit(s, BT_EV_SPEECH_START, onset, NULL, NULL);
 	s->idle_count = 0;
+	if (s->cand && s->cand_end) {
+		/* more of the same speech over the agent */
+		s->cand_end = 0;
+		return;
+	}
 
 	switch (s->state) {
 	case BT_ST_LISTENING:
@@ -917,6 +979,8 @@ static void on_speech_start(struct bt_session *s, uint64_t onset)
 		s->cand = true;
 		s->cand_start = onset;
 		s->cand_ignored = false;
+		s->ov_at = 0;
+		s->cand_end = 0;
 		s->cand_protected = !s->interruptible ||
 			(r && (r->cursor < r->protect_end ||
 			       (r->unint_open || r->unint_to > r->planned)));
@@ -948,13 +1012,70 @@ static void on_speech_end(struct bt_session *s, uint64_t end)
 	}
 	if (!s->cand)
 		return;
+	/*
+	 * Speech over the agent ended before a barge-in was confirmed.
+	 * Noise can split one phrase ("hold on ... a second") into pieces
+	 * that each sound like a backchannel: the decision waits
+	 * OVERLAP_GAP_MS for more speech, which continues the same one.
+	 */
+	s->cand_end = end;
+	s->utt.speech_end = end;
+}
 
-	/* speech while the agent talked ended before it was confirmed */
+/* Speech over the agent is over: a backchannel, noise or words? */
+static void overlap_decide(struct bt_session *s)
+{
+	uint64_t end = s->cand_end;
+
 	s->cand = false;
+	s->cand_end = 0;
 	stt_end(s);
 	s->utt.speech_end = end;
+	if (!s->cand_ignored && !s->utt.text[0] && overlap_read(s) &&
+	    s->ov.kind == BT_OVERLAP_STOP &&
+	    s->ov.confidence >= OV_STOP_NOW) {
+		/* the node's grammar found nothing, but "wait" was said */
+		str_ncpy(s->utt.text, s->ov.text, sizeof(s->utt.text));
+		s->utt.confidence = s->ov.confidence;
+	}
 	if (s->cand_ignored || !s->utt.text[0]) {
 		resume(s, "no words: not an interruption");
+		return;
+	}
+	if (overlap_read(s) && !s->cand_protected) {
+		/* the overlap classifier read it as a backchannel or a stop
+		 * phrase, whatever the node's grammar made of it */
+		bool other = !only_backchannel(s->utt.text);
+		bool stop = s->ov.kind == BT_OVERLAP_STOP &&
+			(s->ov.confidence >= OV_STOP_END || other);
+		bool words = other && s->utt.confidence >= 0.5f;
+
+		if (s->ov.kind == BT_OVERLAP_BACKCHANNEL || (!stop && !words)) {
+			json_t *o = json_object();
+			json_object_set_new(o, "confidence",
+					    json_real(s->ov.confidence));
+			json_object_set_new(o, "heard_as",
+					    json_string(s->utt.text));
+			json_object_set_new(o, "words_confidence",
+					    json_real(s->utt.confidence));
+			json_object_set_new(o, "overlap", json_string(
+				s->ov.kind == BT_OVERLAP_STOP ? "stop" :
+				s->ov.kind == BT_OVERLAP_BACKCHANNEL ?
+				"backchannel" : "none"));
+			json_object_set_new(o, "overlap_text",
+					    json_string(s->ov.text));
+			emit(s, BT_EV_BACKCHANNEL, now_ms(s),
+			     s->ov.kind == BT_OVERLAP_BACKCHANNEL ?
+			     s->ov.text : s->utt.text, o);
+			resume(s, s->ov.kind == BT_OVERLAP_BACKCHANNEL ?
+			       "backchannel" : "unsure words: not an "
+			       "interruption");
+			return;
+		}
+		reply_finish(s, true);
+		s->utt.endpoint = now_ms(s);
+		s->utt.stt_final = stamp(s);
+		user_turn(s, NULL);
 		return;
 	}
 	if (only_backchannel(s->utt.text)) {
@@ -978,7 +1099,7 @@ static void on_speech_end(struct bt_session *s, uint64_t end)
 	reply_finish(s, true);
 	s->utt.endpoint = now_ms(s);
 	s->utt.stt_final = stamp(s);
-	user_turn(s);
+	user_turn(s, NULL);
 }
 
 static void check_barge_in(struct bt_session *s)
@@ -994,7 +1115,29 @@ static void check_barge_in(struct bt_session *s)
 	if (s->cand_protected || s->cand_ignored || dur < s->barge_in_min_ms ||
 	    dur < BARGE_WORDS_MS)
 		return;
-	if (s->partial[0] && !only_backchannel(s->partial)) {
+	if (now_ms(s) < s->ov_at + 160)
+		return;
+	s->ov_at = now_ms(s);
+	if (overlap_read(s)) {
+		/*
+		 * A stop phrase ("wait", "no, stop") barges in at once; other
+		 * words only once the speech is longer than a backchannel,
+		 * unless it still sounds like one ("yeah yeah, okay").
+		 */
+		if (s->ov.kind == BT_OVERLAP_STOP &&
+		    s->ov.confidence >= OV_STOP_NOW) {
+			barge_in(s);
+			return;
+		}
+		if (dur >= BARGE_LONG_MS && s->partial[0] &&
+		    !only_backchannel(s->partial) &&
+		    !(s->ov.kind == BT_OVERLAP_BACKCHANNEL &&
+		      s->ov.confidence >= OV_BC_SURE)) {
+			barge_in(s);
+			return;
+		}
+	}
+	else if (s->partial[0] && !only_backchannel(s->partial)) {
 		barge_in(s);
 		return;
 	}
@@ -1050,6 +1193,9 @@ static void process_frame(struct bt_session *s, const int16_t *pcm)
 	}
 	if (ev == BT_VADSEG_END)
 		on_speech_end(s, ev_ms);
+	if (s->cand && s->cand_end && !bt_vadseg_active(s->vad) &&
+	    now_ms(s) >= s->cand_end + OVERLAP_GAP_MS)
+		overlap_decide(s);
 
 	switch (s->state) {
 	case BT_ST_USER_SPEAKING:
@@ -1060,6 +1206,8 @@ static void process_frame(struct bt_session *s, const int16_t *pcm)
 				s->ep, s->partial, expected_type(s),
 				bt_prosody_end_score(s->prosody), false);
 			s->wait_stale = false;
+			emit(s, BT_EV_WAIT, now_ms(s), NULL,
+			     endpoint_why(s, false));
 		}
 		if (now_ms(s) - s->utt.speech_end >=
 		    (s->adaptive ? s->wait_ms : s->end_silence_ms))
@@ -1389,6 +1537,9 @@ int bt_session_alloc(struct bt_session **sp, struct bt_agent *agent,
 		bt_endpoint_prm_default(&eprm);
 		if ((v = json_object_get(t, "min_wait_ms")))
 			eprm.listening.min_wait_ms =
+				(uint32_t)json_integer_value(v);
+		if ((v = json_object_get(t, "base_wait_ms")))
+			eprm.listening.base_wait_ms =
 				(uint32_t)json_integer_value(v);
 		if ((v = json_object_get(t, "incomplete_wait_ms")))
 			eprm.listening.incomplete_wait_ms =

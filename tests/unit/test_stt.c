@@ -65,18 +65,15 @@ static double cpu_ms(void)
  * with 200 ms of quiet room noise before and 400 ms after (the VAD's
  * pre-roll and the endpoint's silence).
  */
-static void run(const char *name, const char *grammar, struct utt *u)
+static void run_pcm(const char *name, const int16_t *pcm, size_t n,
+		    const char *grammar, struct utt *u)
 {
 	enum { LEAD = BT_RATE_HZ / 5, TRAIL = BT_RATE_HZ * 2 / 5 };
-	char path[256], part[512];
-	int16_t *pcm = NULL, *buf;
-	size_t n = 0, total, i;
-	uint32_t rate = 0, seed = 12345;
+	char part[512];
+	int16_t *buf;
+	size_t total, i;
+	uint32_t seed = 12345;
 	double lp = 0, t0, feed_ms = 0;
-
-	snprintf(path, sizeof(path), "tests/data/stt_%s.wav", name);
-	assert_int_equal(bt_wav_read(path, &pcm, &n, &rate), 0);
-	assert_int_equal(rate, BT_RATE_HZ);
 
 	total = LEAD + n + TRAIL;
 	buf = mem_zalloc(total * sizeof(*buf), NULL);
@@ -113,6 +110,19 @@ static void run(const char *name, const char *grammar, struct utt *u)
 		      u->tr.confidence, t0);
 
 	mem_deref(buf);
+}
+
+static void run(const char *name, const char *grammar, struct utt *u)
+{
+	char path[256];
+	int16_t *pcm = NULL;
+	size_t n = 0;
+	uint32_t rate = 0;
+
+	snprintf(path, sizeof(path), "tests/data/stt_%s.wav", name);
+	assert_int_equal(bt_wav_read(path, &pcm, &n, &rate), 0);
+	assert_int_equal(rate, BT_RATE_HZ);
+	run_pcm(name, pcm, n, grammar, u);
 	mem_deref(pcm);
 }
 
@@ -278,6 +288,55 @@ static void test_off_topic(void **state)
 	bad(&u);
 }
 
+/*
+ * Speech over the agent, under a number grammar that forces "yeah" onto
+ * "four": the overlap classifier still reads backchannels as backchannels
+ * and stop phrases as stop phrases.
+ */
+static void test_overlap(void **state)
+{
+	static const struct {
+		const char *voice, *text;
+		enum bt_overlap_kind kind;
+	} cases[] = {
+		{"flite:slt", "wait", BT_OVERLAP_STOP},
+		{"flite:awb", "no, stop", BT_OVERLAP_STOP},
+		{"flite:rms", "hold on a second", BT_OVERLAP_STOP},
+		{"flite:slt", "sorry, that's wrong", BT_OVERLAP_STOP},
+		{"flite:slt", "yeah", BT_OVERLAP_BACKCHANNEL},
+		{"flite:awb", "right", BT_OVERLAP_BACKCHANNEL},
+		{"flite:rms", "okay", BT_OVERLAP_BACKCHANNEL},
+		{"flite:slt", "I see", BT_OVERLAP_BACKCHANNEL},
+	};
+	struct bt_stt_overlap ov;
+	struct utt u;
+	(void)state;
+
+	assert_non_null(stt->overlaph);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bt_tts_prm prm;
+		struct bt_tts_st *ts = NULL;
+		struct bt_tts_audio *au = NULL;
+		int16_t *pcm = NULL;
+		size_t n = 0;
+
+		bt_tts_prm_default(&prm);
+		assert_int_equal(bt_tts_open(&ts, cases[i].voice, &prm), 0);
+		assert_int_equal(bt_tts_synth(ts, cases[i].text, &au), 0);
+		assert_int_equal(bt_resample_buf(au->pcm, au->n, au->rate_hz,
+						 BT_RATE_HZ, &pcm, &n), 0);
+		run_pcm(cases[i].text, pcm, n, "party", &u);
+		assert_int_equal(stt->overlaph(st, &ov), 0);
+		print_message("    overlap: \"%s\" kind %d conf %.2f\n",
+			      ov.text, (int)ov.kind, (double)ov.confidence);
+		assert_int_equal(ov.kind, cases[i].kind);
+		assert_true(ov.confidence >= 0.0f && ov.confidence <= 1.0f);
+		mem_deref(pcm);
+		mem_deref(au);
+		mem_deref(ts);
+	}
+}
+
 static void test_misuse(void **state)
 {
 	struct bt_transcript tr;
@@ -382,6 +441,7 @@ static int setup(void **state)
 
 	(void)state;
 	bt_stt_pocketsphinx_init();
+	bt_tts_flite_init();  /* test_overlap makes its speech */
 	stt = bt_stt_find("pocketsphinx");
 	if (!stt)
 		return -1;
@@ -400,6 +460,7 @@ static int teardown(void **state)
 	(void)state;
 	st = mem_deref(st);
 	bt_stt_pocketsphinx_close();
+	bt_tts_flite_close();
 	return 0;
 }
 
@@ -415,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_extra_phrase),
 		cmocka_unit_test(test_text_slot),
 		cmocka_unit_test(test_off_topic),
+		cmocka_unit_test(test_overlap),
 		cmocka_unit_test(test_misuse),
 		cmocka_unit_test(test_speed),
 		cmocka_unit_test(test_bad_grammars),
