@@ -79,6 +79,13 @@ int bt_vadseg_frame(struct bt_vadseg *seg, const int16_t *pcm, size_t n,
 bool bt_vadseg_active(const struct bt_vadseg *seg);
 
 /**
+ * Speech gathered so far by a candidate that has not given START yet, in
+ * ms (0 when none is open or speech is active): lets a caller act on a
+ * likely onset before it is confirmed, e.g. duck the agent's voice.
+ */
+uint32_t bt_vadseg_pending_ms(const struct bt_vadseg *seg);
+
+/**
  * The prefix: the audio from the speech onset (less prefix_ms) up to and
  * including the current frame, valid right after START. Points inside
  * the segmenter; valid until the next bt_vadseg_frame().

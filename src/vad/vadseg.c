@@ -299,6 +299,13 @@ bool bt_vadseg_active(const struct bt_vadseg *seg)
 	return seg ? seg->active : false;
 }
 
+uint32_t bt_vadseg_pending_ms(const struct bt_vadseg *seg)
+{
+	if (!seg || seg->active || !seg->cand)
+		return 0;
+	return (uint32_t)(seg->cand_speech / SMP_PER_MS);
+}
+
 const int16_t *bt_vadseg_prefix(const struct bt_vadseg *seg, size_t *np)
 {
 	uint64_t from, first;
