@@ -144,6 +144,7 @@ struct run {
 	size_t frames;
 	bool prefix_ok;           /* first START's prefix is exact */
 	size_t prefix_n;
+	uint32_t pending[64];     /* bt_vadseg_pending_ms after each frame */
 };
 
 /* Feed pcm (n samples, a multiple of FRAME not required) frame by frame;
@@ -169,6 +170,8 @@ static void run_seg(const struct bt_vad *vad, const int16_t *pcm, size_t n,
 		assert_int_equal(err, 0);
 		assert_true(prob >= 0.0f && prob <= 1.0f);
 
+		if (r->frames < ARRAY_SIZE(r->pending))
+			r->pending[r->frames] = bt_vadseg_pending_ms(seg);
 		r->frames++;
 		if (prob == BT_VAD_PROB_HOLD)
 			r->hold_frames++;
@@ -294,6 +297,14 @@ static void test_seg_start_end_timing(void **state)
 	/* START on the 4th speech frame (80 ms): 100 ms of pre-roll
 	 * (all there is) + 80 ms */
 	assert_int_equal(r.prefix_n, 180 * MS);
+	/* before it, the candidate's speech so far (the session holds the
+	 * agent at 40 ms); none once START has come */
+	assert_int_equal(r.pending[4], 0);
+	assert_int_equal(r.pending[5], 20);
+	assert_int_equal(r.pending[6], 40);
+	assert_int_equal(r.pending[7], 60);
+	assert_int_equal(r.pending[8], 0);
+	assert_int_equal(r.pending[12], 0);
 }
 
 static void test_seg_short_bursts(void **state)
@@ -308,6 +319,9 @@ static void test_seg_short_bursts(void **state)
 
 	run_script(p, ARRAY_SIZE(p), NULL, &r);
 	assert_int_equal(r.n_start, 0);
+	/* a burst is pending while it lasts and forgotten after it */
+	assert_int_equal(r.pending[3], 60);
+	assert_int_equal(r.pending[6], 0);
 
 	run_script(q, ARRAY_SIZE(q), NULL, &r);
 	assert_int_equal(r.n_start, 1);
