@@ -268,30 +268,45 @@ static bool in_dict(ps_decoder_t *ps, const char *word)
  * grammar with nothing but a log line. A body of ours failing here is a
  * bug in this file, not in the agent.
  */
-static int body_check(ps_decoder_t *ps, const char *body, const char *gname)
+/*
+ * The next word of a JSGF body into w (rule names <...> and weights /.../
+ * skipped); false at the end of the body.
+ */
+static bool body_word(const char **pp, char *w, size_t sz)
 {
-	const char *p = body;
+	const char *p = *pp;
+	size_t n = 0;
 
-	while (*p) {
-		char w[WORD_MAX];
-		size_t n = 0;
-
+	for (;;) {
+		if (!*p) {
+			*pp = p;
+			return false;
+		}
 		if (*p == '<' || *p == '/') {
 			const char *e = strchr(p + 1, *p == '<' ? '>' : '/');
 
 			p = e ? e + 1 : p + strlen(p);
 			continue;
 		}
-		if (!word_char(*p)) {
-			p++;
-			continue;
-		}
-		while (word_char(*p)) {
-			if (n + 1 < sizeof(w))
-				w[n++] = *p;
-			p++;
-		}
-		w[n] = '\0';
+		if (word_char(*p))
+			break;
+		p++;
+	}
+	while (word_char(*p)) {
+		if (n + 1 < sz)
+			w[n++] = *p;
+		p++;
+	}
+	w[n] = '\0';
+	*pp = p;
+	return true;
+}
+
+static int body_check(ps_decoder_t *ps, const char *body, const char *gname)
+{
+	char w[WORD_MAX];
+
+	while (body_word(&body, w, sizeof(w))) {
 		if (!in_dict(ps, w))
 			return bt_err(EINVAL, "STT grammar \"%s\": built-in "
 				      "word '%s' is not in the pocketsphinx "
@@ -662,26 +677,14 @@ static int jsgf_compile(ps_decoder_t *ps, const char *search,
  * grammar. */
 static int overlap_make(struct bt_stt_st *st)
 {
-	const char *p = gram_overlap;
+	/* the rules after the header: "public <utt> = ..." */
+	const char *p = strchr(strstr(gram_overlap, "public"), '=');
+	char w[WORD_MAX];
 
-	/* past the header and the rule names, every word of the body */
-	p = strstr(p, "public");
-	while (p && *p) {
-		char w[WORD_MAX], *pron;
-		size_t n = 0;
+	while (body_word(&p, w, sizeof(w))) {
+		char *pron;
+		bool fail;
 
-		if (*p == '<') {
-			const char *e = strchr(p, '>');
-			p = e ? e + 1 : p + strlen(p);
-			continue;
-		}
-		if (!word_char(*p) || !strncmp(p, "public", 6)) {
-			p += word_char(*p) ? 6 : 1;
-			continue;
-		}
-		while (word_char(*p) && n + 1 < sizeof(w))
-			w[n++] = *p++;
-		w[n] = '\0';
 		if (in_dict(st->ovl, w))
 			continue;
 		pron = ps_lookup_word(st->lm, w);
@@ -689,9 +692,9 @@ static int overlap_make(struct bt_stt_st *st)
 			return bt_err(EINVAL, "STT overlap grammar: '%s' is not "
 				      "in the pocketsphinx dictionary; the "
 				      "model files may be damaged", w);
-		n = ps_add_word(st->ovl, w, pron, FALSE) < 0;
+		fail = ps_add_word(st->ovl, w, pron, FALSE) < 0;
 		ckd_free(pron);
-		if (n)
+		if (fail)
 			return bt_err(EIO, "STT overlap grammar: pocketsphinx "
 				      "could not add '%s'", w);
 	}
