@@ -1031,16 +1031,27 @@ static void on_speech_end(struct bt_session *s, uint64_t end)
 	s->utt.speech_end = end;
 }
 
+/* Short speech over the agent was an interruption: cut, then answer. */
+static void interrupt_now(struct bt_session *s)
+{
+	reply_finish(s, true);
+	s->utt.endpoint = now_ms(s);
+	s->utt.stt_final = stamp(s);
+	user_turn(s, NULL);
+}
+
 /* Speech over the agent is over: a backchannel, noise or words? */
 static void overlap_decide(struct bt_session *s)
 {
 	uint64_t end = s->cand_end;
+	bool have_ov;
 
 	s->cand = false;
 	s->cand_end = 0;
 	stt_end(s);
 	s->utt.speech_end = end;
-	if (!s->cand_ignored && !s->utt.text[0] && overlap_read(s) &&
+	have_ov = overlap_read(s);
+	if (!s->cand_ignored && !s->utt.text[0] && have_ov &&
 	    s->ov.kind == BT_OVERLAP_STOP &&
 	    s->ov.confidence >= OV_STOP_NOW) {
 		/* the node's grammar found nothing, but "wait" was said */
@@ -1051,7 +1062,7 @@ static void overlap_decide(struct bt_session *s)
 		resume(s, "no words: not an interruption");
 		return;
 	}
-	if (overlap_read(s) && !s->cand_protected) {
+	if (have_ov && !s->cand_protected) {
 		/* the overlap classifier read it as a backchannel or a stop
 		 * phrase, whatever the node's grammar made of it */
 		bool other = !only_backchannel(s->utt.text);
@@ -1081,10 +1092,7 @@ static void overlap_decide(struct bt_session *s)
 			       "interruption");
 			return;
 		}
-		reply_finish(s, true);
-		s->utt.endpoint = now_ms(s);
-		s->utt.stt_final = stamp(s);
-		user_turn(s, NULL);
+		interrupt_now(s);
 		return;
 	}
 	if (only_backchannel(s->utt.text)) {
@@ -1105,10 +1113,7 @@ static void overlap_decide(struct bt_session *s)
 		return;
 	}
 	/* short but real words ("stop"): an interruption after all */
-	reply_finish(s, true);
-	s->utt.endpoint = now_ms(s);
-	s->utt.stt_final = stamp(s);
-	user_turn(s, NULL);
+	interrupt_now(s);
 }
 
 static void check_barge_in(struct bt_session *s)
