@@ -12,7 +12,8 @@
  *   bench_turns CORPUS_DIR [--conditions clean,white10,...] [--all]
  *               [--only endpoint,interrupt,echo] [--items pause_003,...]
  *               [--collect FILE]
- * BENCH_VERBOSE=1 prints each item's outcome and the endpointer's reason.
+ * BENCH_VERBOSE=1 prints each item's outcome and the endpointer's reason;
+ * BENCH_VERBOSE=2 every session event as well.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,6 +41,7 @@ static size_t n_items;
 /* What the event handler saw. */
 struct obs {
 	unsigned n_barge, n_paused, n_thinking, n_speech_start, n_wait;
+	unsigned n_tentative;  /* pauses on an unconfirmed onset */
 	uint64_t t_thinking, t_paused;
 	bool ended;
 	char why[512];     /* the first USER event: words and endpoint */
@@ -48,12 +50,17 @@ struct obs {
 static void on_event(const struct bt_event *ev, void *arg)
 {
 	struct obs *o = arg;
+	const char *v = getenv("BENCH_VERBOSE");
 
+	if (v && atoi(v) >= 2 && ev->type != BT_EV_WAIT)
+		fprintf(stderr, "      %s\n", ev->json);
 	switch (ev->type) {
 	case BT_EV_BARGE_IN:
 		++o->n_barge;
 		break;
 	case BT_EV_PAUSED:
+		if (ev->json && strstr(ev->json, "\"tentative\""))
+			++o->n_tentative;
 		if (!o->n_paused++)
 			o->t_paused = ev->t_ms;
 		break;
@@ -421,6 +428,11 @@ static int bench_echo(const char *dir, bool aec)
 		       r.o.n_paused == 0 && r.o.n_barge == 0)
 			step(&r, NULL);
 		self += (r.o.n_paused || r.o.n_barge) ? 1 : 0;
+		if (getenv("BENCH_VERBOSE") && (r.o.n_paused || r.o.n_barge))
+			fprintf(stderr, "echo (%s) before %s: paused at %llu, "
+				"barge %u, tentative %u\n", aec ? "aec" : "no aec",
+				it->file, (unsigned long long)r.o.t_paused,
+				r.o.n_barge, r.o.n_tentative);
 		wait_listening(&r, 400);
 		for (size_t pos = 0; pos + BT_FRAME_SAMPLES <= n;
 		     pos += BT_FRAME_SAMPLES)

@@ -80,8 +80,10 @@ bool bt_vadseg_active(const struct bt_vadseg *seg);
 
 /**
  * Speech gathered so far by a candidate that has not given START yet, in
- * ms (0 when none is open or speech is active): lets a caller act on a
- * likely onset before it is confirmed, e.g. duck the agent's voice.
+ * ms, or a run of weak frames (loud but unvoiced: a fricative onset)
+ * less its first 40 ms, whichever is more; 0 when there is neither or
+ * speech is active. Lets a caller act on a likely onset before it is
+ * confirmed, e.g. hold the agent's voice.
  */
 uint32_t bt_vadseg_pending_ms(const struct bt_vadseg *seg);
 

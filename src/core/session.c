@@ -24,17 +24,19 @@ enum {
 	MAX_HISTORY = 256,
 	BARGE_MAX_MS = 1500,       /* speech this long is never a backchannel */
 	BARGE_WORDS_MS = 600,      /* partial words count after this much */
-	BARGE_LONG_MS = 900,       /* longer than a backchannel usually is */
+	BARGE_LONG_MS = 1000,      /* longer than any backchannel */
 	OVERLAP_GAP_MS = 200,      /* a pause that ends speech over the agent */
+	OVERLAP_JOIN_MS = 400,     /* after a resume, more speech continues it */
 	PREHOLD_MS = 40,           /* likely speech over the agent: hold */
 };
 
 /* How sure the overlap classifier must be (bt_stt_overlap.confidence). */
-#define OV_STOP_NOW 0.5f   /* a stop phrase mid-speech: barge at once */
+#define OV_STOP_NOW 0.8f   /* a stop phrase mid-speech: barge at once
+			      (the audio is paused already: being sure
+			      costs nothing but a later flush) */
 #define OV_STOP_END 0.2f   /* a stop phrase in a short utterance (any
 			      confidence if the words are not a backchannel
 			      either) */
-#define OV_BC_SURE 0.5f    /* a backchannel that outweighs partial words */
 
 struct word {
 	size_t start, end; /* samples in the reply's audio */
@@ -148,6 +150,8 @@ struct bt_session {
 	struct bt_stt_overlap ov;  /* ... as the STT reads it, so far */
 	uint64_t ov_at;            /* when ov was read (every 160 ms) */
 	uint64_t cand_end;         /* its speech paused here (0: speaking) */
+	uint64_t join_start, join_until; /* a resumed candidate's onset, and
+				      until when new speech continues it */
 	bool prehold;              /* agent held on a likely onset (VAD
 				      candidate not confirmed yet) */
 	bool interruptible;        /* barge-in on (can change mid-call) */
@@ -911,6 +915,10 @@ static void resume(struct bt_session *s, const char *why)
 	struct reply *r = s->reply;
 	json_t *o;
 
+	/* speech again soon after is the same utterance going on ("no,
+	 * ... stop"): its length counts from this one's onset */
+	s->join_start = s->cand_start;
+	s->join_until = now_ms(s) + OVERLAP_JOIN_MS;
 	if (!r || !r->held)
 		return;
 	r->held = false;
@@ -982,7 +990,8 @@ static void on_speech_start(struct bt_session *s, uint64_t onset)
 			s->last_endpoint = 0;
 		}
 		s->cand = true;
-		s->cand_start = onset;
+		s->cand_start = onset < s->join_until && s->join_start ?
+			s->join_start : onset;
 		s->cand_ignored = false;
 		s->ov_at = 0;
 		s->cand_end = 0;
@@ -1053,7 +1062,7 @@ static void overlap_decide(struct bt_session *s)
 	have_ov = overlap_read(s);
 	if (!s->cand_ignored && !s->utt.text[0] && have_ov &&
 	    s->ov.kind == BT_OVERLAP_STOP &&
-	    s->ov.confidence >= OV_STOP_NOW) {
+	    s->ov.confidence >= OV_STOP_END) {
 		/* the node's grammar found nothing, but "wait" was said */
 		str_ncpy(s->utt.text, s->ov.text, sizeof(s->utt.text));
 		s->utt.confidence = s->ov.confidence;
@@ -1064,13 +1073,16 @@ static void overlap_decide(struct bt_session *s)
 	}
 	if (have_ov && !s->cand_protected) {
 		/* the overlap classifier read it as a backchannel or a stop
-		 * phrase, whatever the node's grammar made of it */
+		 * phrase, whatever the node's grammar made of it; longer
+		 * than a backchannel can be, it interrupts */
 		bool other = !only_backchannel(s->utt.text);
 		bool stop = s->ov.kind == BT_OVERLAP_STOP &&
 			(s->ov.confidence >= OV_STOP_END || other);
 		bool words = other && s->utt.confidence >= 0.5f;
 
-		if (s->ov.kind == BT_OVERLAP_BACKCHANNEL || (!stop && !words)) {
+		if (end >= s->cand_start + BARGE_LONG_MS)
+			stop = true;
+		if (!stop && (s->ov.kind == BT_OVERLAP_BACKCHANNEL || !words)) {
 			json_t *o = json_object();
 			json_object_set_new(o, "confidence",
 					    json_real(s->ov.confidence));
@@ -1134,19 +1146,19 @@ static void check_barge_in(struct bt_session *s)
 	s->ov_at = now_ms(s);
 	if (overlap_read(s)) {
 		/*
-		 * A stop phrase ("wait", "no, stop") barges in at once; other
-		 * words only once the speech is longer than a backchannel,
-		 * unless it still sounds like one ("yeah yeah, okay").
+		 * A stop phrase ("wait", "no, stop") barges in at once. Speech
+		 * longer than any backchannel is an interruption whatever the
+		 * words sound like: in noise the recogniser hears "hold on a
+		 * second" as "ah hmm", but nobody says "mhm" for a second.
 		 */
+		uint64_t span = s->cand_end ? s->cand_end - s->cand_start : dur;
+
 		if (s->ov.kind == BT_OVERLAP_STOP &&
 		    s->ov.confidence >= OV_STOP_NOW) {
 			barge_in(s);
 			return;
 		}
-		if (dur >= BARGE_LONG_MS && s->partial[0] &&
-		    !only_backchannel(s->partial) &&
-		    !(s->ov.kind == BT_OVERLAP_BACKCHANNEL &&
-		      s->ov.confidence >= OV_BC_SURE)) {
+		if (span >= BARGE_LONG_MS && (s->partial[0] || s->ov.text[0])) {
 			barge_in(s);
 			return;
 		}

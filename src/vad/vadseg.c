@@ -29,6 +29,7 @@ enum {
 	SMP_PER_MS = BT_RATE_HZ / 1000,
 	GAP_MS = 20,                 /* tolerated non-speech in a candidate */
 	BACK_MAX_MS = 200,           /* how far a weak lead-in back-dates */
+	WEAK_LEAD_MS = 40,           /* weak frames before they are pending */
 	MAX_PREFIX_MS = 10000,
 	MAX_MIN_SPEECH_MS = 5000,
 	MAX_HANGOVER_MS = 60000,
@@ -301,9 +302,23 @@ bool bt_vadseg_active(const struct bt_vadseg *seg)
 
 uint32_t bt_vadseg_pending_ms(const struct bt_vadseg *seg)
 {
-	if (!seg || seg->active || !seg->cand)
+	uint32_t ms = 0, weak_ms;
+
+	if (!seg || seg->active)
 		return 0;
-	return (uint32_t)(seg->cand_speech / SMP_PER_MS);
+	if (seg->cand)
+		ms = (uint32_t)(seg->cand_speech / SMP_PER_MS);
+	/* a run of loud but unvoiced frames (the "s" of "sorry", which the
+	 * VAD only trusts at the vowel) counts once it is longer than
+	 * WEAK_LEAD_MS */
+	if (seg->weak && seg->total - seg->weak_pos >
+	    (uint64_t)WEAK_LEAD_MS * SMP_PER_MS) {
+		weak_ms = (uint32_t)((seg->total - seg->weak_pos) /
+				     SMP_PER_MS) - WEAK_LEAD_MS;
+		if (weak_ms > ms)
+			ms = weak_ms;
+	}
+	return ms;
 }
 
 const int16_t *bt_vadseg_prefix(const struct bt_vadseg *seg, size_t *np)
