@@ -880,6 +880,19 @@ static json_t *endpoint_why(const struct bt_session *s, bool ended)
 	json_object_set_new(o, "wait_ms", json_integer(d->wait_ms));
 	json_object_set_new(o, "pause_floor_ms",
 			    json_integer(d->pause_floor_ms));
+	{
+		struct bt_prosody_feat f;
+		bt_prosody_features(s->prosody, &f);
+		json_object_set_new(o, "pitch_fall_st", json_real(f.fall_st));
+		json_object_set_new(o, "pitch_end_st",
+				    json_real(f.end_rel_st));
+		json_object_set_new(o, "last_syllable_ms",
+				    json_integer(f.last_seg_ms));
+		json_object_set_new(o, "mean_syllable_ms",
+				    json_integer(f.mean_seg_ms));
+		json_object_set_new(o, "voiced_frames",
+				    json_integer((json_int_t)f.voiced_frames));
+	}
 	return o;
 }
 

@@ -4,6 +4,7 @@
  * TTS: 200 ms of tone per word with exact word timings; brain: scripted
  * replies). What is tested is the session's logic, not the engines.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -68,9 +69,28 @@ static int fstt_finish(struct bt_stt_st *st, struct bt_transcript *tr)
 	tr->confidence = 0.9f;
 	return 0;
 }
+/* the overlap classifier's scripted reading; off: no classifier */
+static bool ov_on;
+static struct bt_stt_overlap ov_read;
+static int fstt_overlap(struct bt_stt_st *st, struct bt_stt_overlap *ov)
+{
+	(void)st;
+	if (!ov_on)
+		return ENOTSUP;
+	*ov = ov_read;
+	return 0;
+}
+static void ov_script(enum bt_overlap_kind kind, const char *text,
+		     float conf)
+{
+	ov_on = true;
+	ov_read.kind = kind;
+	str_ncpy(ov_read.text, text, sizeof(ov_read.text));
+	ov_read.confidence = conf;
+}
 static struct bt_stt fake_stt = {.name = "fake", .alloch = fstt_alloc,
 	.starth = fstt_start, .feedh = fstt_feed, .partialh = fstt_partial,
-	.finishh = fstt_finish};
+	.finishh = fstt_finish, .overlaph = fstt_overlap};
 static int fstt_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm)
 {
 	struct fstt *s = mem_zalloc(sizeof(*s), NULL);
@@ -371,8 +391,8 @@ static void test_barge_in_cuts_history(void **state)
 	assert_int_equal(bt_session_state(s), BT_ST_USER_SPEAKING);
 	/*
 	 * heard: the words fully played before the agent paused. Speech
-	 * began at 700 ms and was confirmed as speech 80 ms later, when
-	 * the agent paused; its first frame left at 20 ms, so 760 ms had
+	 * began at 700 ms; the agent paused 40 ms later (the early hold)
+	 * and the VAD confirmed it 40 ms after that; its first frame left at 20 ms, so 760 ms had
 	 * played: three words of 200 ms.
 	 */
 	assert_string_equal(r.barge_text, "one two three");
@@ -430,6 +450,90 @@ static void test_false_interruption_resumes(void **state)
 	assert_int_equal(r.n_paused, 1);
 	assert_int_equal(r.n_resumed, 1);
 	assert_string_equal(r.done_text, greeting);
+	mem_deref(s);
+}
+
+/* The grammar forced a "yeah" onto "four"; the classifier knows better. */
+static void test_overlap_backchannel(void **state)
+{
+	struct rec r = {0};
+	struct bt_session *s = open_session(&r);
+
+	(void)state;
+	bt_session_start(s);
+	run(s, 300, false, NULL);
+	str_ncpy(stt_text, "four", sizeof(stt_text));
+	ov_script(BT_OVERLAP_BACKCHANNEL, "yeah", 0.9f);
+	run(s, 400, true, NULL);
+	run(s, 2000, false, NULL);
+	assert_int_equal(r.n_barge, 0);
+	assert_int_equal(r.n_back, 1);
+	assert_int_equal(r.n_resumed, 1);
+	assert_string_equal(r.done_text, greeting);
+	ov_on = false;
+	mem_deref(s);
+}
+
+/* Nobody says "mhm" for over a second: that interrupts, whatever the
+ * words sounded like (noise makes "hold on a second" sound like "ah"). */
+static void test_overlap_long_speech_interrupts(void **state)
+{
+	struct rec r = {0};
+	struct bt_session *s = open_session(&r);
+
+	(void)state;
+	bt_session_start(s);
+	run(s, 300, false, NULL);
+	str_ncpy(stt_text, "four", sizeof(stt_text));
+	ov_script(BT_OVERLAP_BACKCHANNEL, "ah", 0.9f);
+	run(s, 900, true, NULL);
+	assert_int_equal(r.n_barge, 0);
+	run(s, 300, true, NULL);
+	assert_int_equal(r.n_barge, 1);
+	assert_int_equal(bt_session_state(s), BT_ST_USER_SPEAKING);
+	ov_on = false;
+	mem_deref(s);
+}
+
+/* "no, ... stop": speech again right after a resume continues it, so the
+ * two pieces together are long enough to interrupt. */
+static void test_overlap_pieces_join(void **state)
+{
+	struct rec r = {0};
+	struct bt_session *s = open_session(&r);
+
+	(void)state;
+	bt_session_start(s);
+	run(s, 300, false, NULL);
+	str_ncpy(stt_text, "four", sizeof(stt_text));
+	ov_script(BT_OVERLAP_BACKCHANNEL, "oh", 0.9f);
+	run(s, 500, true, NULL);
+	run(s, 300, false, NULL);       /* decided after 200 ms: resumed */
+	assert_int_equal(r.n_resumed, 1);
+	assert_int_equal(r.n_barge, 0);
+	run(s, 500, true, NULL);        /* 1.3 s from the first onset */
+	assert_int_equal(r.n_barge, 1);
+	ov_on = false;
+	mem_deref(s);
+}
+
+/* The node's grammar heard nothing, the classifier a stop phrase. */
+static void test_overlap_stop_phrase(void **state)
+{
+	struct rec r = {0};
+	struct bt_session *s = open_session(&r);
+
+	(void)state;
+	bt_session_start(s);
+	run(s, 300, false, NULL);
+	stt_text[0] = '\0';
+	ov_script(BT_OVERLAP_STOP, "wait", 0.6f);
+	run(s, 400, true, NULL);
+	run(s, 300, false, NULL);
+	assert_int_equal(r.n_barge, 1);
+	assert_int_equal(r.n_back, 0);
+	assert_string_equal(last_user, "wait");
+	ov_on = false;
 	mem_deref(s);
 }
 
@@ -591,6 +695,10 @@ int main(void)
 		cmocka_unit_test(test_barge_in_cuts_history),
 		cmocka_unit_test(test_backchannel_does_not_stop),
 		cmocka_unit_test(test_false_interruption_resumes),
+		cmocka_unit_test(test_overlap_backchannel),
+		cmocka_unit_test(test_overlap_long_speech_interrupts),
+		cmocka_unit_test(test_overlap_pieces_join),
+		cmocka_unit_test(test_overlap_stop_phrase),
 		cmocka_unit_test(test_uninterruptible_keeps_words),
 		cmocka_unit_test(test_interruptions_off),
 		cmocka_unit_test(test_idle_and_end),
