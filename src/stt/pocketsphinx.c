@@ -16,7 +16,7 @@
  *    free sounds fit it.
  *  - ovl: the overlap classifier, a small grammar of backchannels
  *    ("mhm", "yeah", "i see") and stop phrases ("wait", "no, stop",
- *    "hold on"), with a dictionary of just those words (~0.6 MB). It
+ *    "hold on"), with a dictionary of just those words. It
  *    reads speech said over the agent's voice independently of the
  *    utterance's own grammar: a number grammar would force "yeah" onto
  *    "four". Fed every utterance like the others (its live CMN must stay
@@ -43,9 +43,10 @@
  *    decoder.
  *  Cost: about 0.3 x real time of one core per instance while it listens
  *  (lm 0.16, phones 0.07, fsg 0.05; 5-7 ms of CPU per 20 ms frame).
- *  Memory: about 130 MB per instance (lm 93 MB: language model and
- *  lexicon tree; fsg 28 MB: dictionary); the acoustic model is mmap()ed
- *  and shared.
+ *  Memory: about 100 MB per instance (lm 93 MB: language model,
+ *  dictionary and lexicon tree); fsg and ovl start from an empty
+ *  dictionary and get only their grammars' words (dict_take), which
+ *  saved ~30 MB per instance; the acoustic model is mmap()ed and shared.
  */
 #include <errno.h>
 #include <math.h>
@@ -611,13 +612,9 @@ static ps_decoder_t *decoder(enum dec_kind kind)
 		break;
 
 	case DEC_FSG:
-		cfg = cmd_ln_init(NULL, ps_args(), TRUE, COMMON,
-			"-dict", BT_PS_MODELDIR "/cmudict-en-us.dict",
-			NULL);
-		break;
-
 	case DEC_OVL:
-		/* an empty dictionary: its few words are added one by one */
+		/* an empty dictionary: the grammars' words are added to it
+		 * (dict_take) */
 		cfg = cmd_ln_init(NULL, ps_args(), TRUE, COMMON,
 			"-dict", "/dev/null",
 			NULL);
@@ -675,29 +672,56 @@ static int jsgf_compile(ps_decoder_t *ps, const char *search,
 
 /* The overlap classifier: its words from the main dictionary, then its
  * grammar. */
+/*
+ * Give decoder `to` (made with an empty dictionary) every word of the
+ * JSGF rules `rules` from the full dictionary of `from`, alternative
+ * pronunciations ("word(2)") included: a decoder then holds only the
+ * words its grammars use (kilobytes instead of the 28 MB dictionary).
+ */
+static int dict_take(ps_decoder_t *to, ps_decoder_t *from, const char *rules,
+		     const char *what)
+{
+	char w[WORD_MAX], alt[WORD_MAX + 8];
+
+	while (body_word(&rules, w, sizeof(w))) {
+		if (in_dict(to, w))
+			continue;
+		for (unsigned k = 1; k < 10; k++) {
+			const char *name = w;
+			char *pron;
+			bool fail;
+
+			if (k > 1) {
+				snprintf(alt, sizeof(alt), "%s(%u)", w, k);
+				name = alt;
+			}
+			pron = ps_lookup_word(from, name);
+			if (!pron) {
+				if (k > 1)
+					break;
+				return bt_err(EINVAL, "%s: '%s' is not in the "
+					      "pocketsphinx dictionary", what,
+					      w);
+			}
+			fail = ps_add_word(to, name, pron, FALSE) < 0;
+			ckd_free(pron);
+			if (fail)
+				return bt_err(EIO, "%s: pocketsphinx could not "
+					      "add '%s'", what, name);
+		}
+	}
+	return 0;
+}
+
 static int overlap_make(struct bt_stt_st *st)
 {
 	/* the rules after the header: "public <utt> = ..." */
-	const char *p = strchr(strstr(gram_overlap, "public"), '=');
-	char w[WORD_MAX];
+	int err = dict_take(st->ovl, st->lm, strchr(strstr(gram_overlap,
+							  "public"), '='),
+			    "STT overlap grammar");
 
-	while (body_word(&p, w, sizeof(w))) {
-		char *pron;
-		bool fail;
-
-		if (in_dict(st->ovl, w))
-			continue;
-		pron = ps_lookup_word(st->lm, w);
-		if (!pron)
-			return bt_err(EINVAL, "STT overlap grammar: '%s' is not "
-				      "in the pocketsphinx dictionary; the "
-				      "model files may be damaged", w);
-		fail = ps_add_word(st->ovl, w, pron, FALSE) < 0;
-		ckd_free(pron);
-		if (fail)
-			return bt_err(EIO, "STT overlap grammar: pocketsphinx "
-				      "could not add '%s'", w);
-	}
+	if (err)
+		return err;
 	if (jsgf_compile(st->ovl, "bt_overlap", gram_overlap) ||
 	    ps_set_search(st->ovl, "bt_overlap") < 0)
 		return bt_err(EIO, "STT overlap grammar could not be compiled "
@@ -790,6 +814,10 @@ static int grammar_compile(struct bt_stt_st *st, const struct bt_stt_grammar *g,
 			     "phrases", g->name, mb->end, JSGF_MAX);
 		goto out;
 	}
+	err = dict_take(st->fsg, st->lm, strchr((const char *)mb->buf, '='),
+			g->name);
+	if (err)
+		goto out;
 	err = jsgf_compile(st->fsg, search, (const char *)mb->buf);
 	if (err)
 		err = bt_err(err, "STT grammar \"%s\" could not be compiled "
