@@ -675,18 +675,19 @@ static int jsgf_compile(ps_decoder_t *ps, const char *search,
 /*
  * Give decoder `to` (made with an empty dictionary) every word of the
  * JSGF rules `rules` from the full dictionary of `from`, alternative
- * pronunciations ("word(2)") included: a decoder then holds only the
+ * pronunciations ("word(2)") included if alts (the overlap classifier is
+ * tuned with the first pronunciation only): a decoder then holds only the
  * words its grammars use (kilobytes instead of the 28 MB dictionary).
  */
 static int dict_take(ps_decoder_t *to, ps_decoder_t *from, const char *rules,
-		     const char *what)
+		     bool alts, const char *what)
 {
 	char w[WORD_MAX], alt[WORD_MAX + 8];
 
 	while (body_word(&rules, w, sizeof(w))) {
 		if (in_dict(to, w))
 			continue;
-		for (unsigned k = 1; k < 10; k++) {
+		for (unsigned k = 1; k < (alts ? 10u : 2u); k++) {
 			const char *name = w;
 			char *pron;
 			bool fail;
@@ -718,7 +719,7 @@ static int overlap_make(struct bt_stt_st *st)
 	/* the rules after the header: "public <utt> = ..." */
 	int err = dict_take(st->ovl, st->lm, strchr(strstr(gram_overlap,
 							  "public"), '='),
-			    "STT overlap grammar");
+			    false, "STT overlap grammar");
 
 	if (err)
 		return err;
@@ -815,7 +816,7 @@ static int grammar_compile(struct bt_stt_st *st, const struct bt_stt_grammar *g,
 		goto out;
 	}
 	err = dict_take(st->fsg, st->lm, strchr((const char *)mb->buf, '='),
-			g->name);
+			true, g->name);
 	if (err)
 		goto out;
 	err = jsgf_compile(st->fsg, search, (const char *)mb->buf);
