@@ -682,7 +682,7 @@ static int jsgf_compile(ps_decoder_t *ps, const char *search,
 static int dict_take(ps_decoder_t *to, ps_decoder_t *from, const char *rules,
 		     bool alts, const char *what)
 {
-	char w[WORD_MAX], alt[WORD_MAX + 8];
+	char w[WORD_MAX], alt[WORD_MAX + 16];  /* "word(k)" */
 
 	while (body_word(&rules, w, sizeof(w))) {
 		if (in_dict(to, w))
