@@ -43,8 +43,13 @@ static const char *const provider_keys[] = {"provider", NULL};
 static const char *const turn_keys[] = {
 	"end_silence_ms", "barge_in_min_ms", "idle_ms", "interruptions",
 	"min_wait_ms", "base_wait_ms", "incomplete_wait_ms", "max_wait_ms",
-	"endpointing",
+	"prosody_pct", "endpointing", "speaking", "thinking",
 	NULL,
+};
+/* turn.speaking, turn.thinking: endpoint waits for those situations */
+static const char *const waits_keys[] = {
+	"min_wait_ms", "base_wait_ms", "incomplete_wait_ms", "max_wait_ms",
+	"prosody_pct", NULL,
 };
 
 static void agent_destructor(void *arg)
@@ -343,9 +348,27 @@ static int check_persona(const struct loadctx *lc, const json_t *root,
 	return 0;
 }
 
+/* The endpoint waits of one situation (turn, turn.speaking, ...). */
+static int check_waits(const struct loadctx *lc, const json_t *w,
+		       const char *path)
+{
+	int err = get_int(lc, w, path, "min_wait_ms", 1, 5000, 200);
+
+	if (!err)
+		err = get_int(lc, w, path, "base_wait_ms", 1, 10000, 500);
+	if (!err)
+		err = get_int(lc, w, path, "incomplete_wait_ms", 1, 10000,
+			      1600);
+	if (!err)
+		err = get_int(lc, w, path, "max_wait_ms", 1, 10000, 2500);
+	if (!err)
+		err = get_int(lc, w, path, "prosody_pct", 1, 100, 45);
+	return err;
+}
+
 static int check_turn(const struct loadctx *lc, const json_t *root)
 {
-	const json_t *t;
+	const json_t *t, *sub;
 	int err;
 
 	err = get_object(lc, root, "", "turn", false, &t);
@@ -359,14 +382,18 @@ static int check_turn(const struct loadctx *lc, const json_t *root)
 	if (!err)
 		err = get_int(lc, t, "turn", "idle_ms", 1, 600000, 7000);
 	if (!err)
-		err = get_int(lc, t, "turn", "min_wait_ms", 1, 5000, 200);
-	if (!err)
-		err = get_int(lc, t, "turn", "base_wait_ms", 1, 10000, 500);
-	if (!err)
-		err = get_int(lc, t, "turn", "incomplete_wait_ms", 1, 10000,
-			      1600);
-	if (!err)
-		err = get_int(lc, t, "turn", "max_wait_ms", 1, 10000, 2500);
+		err = check_waits(lc, t, "turn");
+	for (size_t i = 0; !err && i < 2; i++) {
+		const char *key = i ? "thinking" : "speaking";
+		char path[32];
+
+		snprintf(path, sizeof(path), "turn.%s", key);
+		err = get_object(lc, t, "turn", key, false, &sub);
+		if (!err && sub)
+			err = check_keys(lc, sub, path, waits_keys, NULL);
+		if (!err && sub)
+			err = check_waits(lc, sub, path);
+	}
 	if (!err) {
 		const json_t *v = json_object_get(t, "interruptions");
 		if (v && !json_is_boolean(v))

@@ -119,6 +119,8 @@ struct bt_session {
 	struct bt_endpoint *ep;
 	uint32_t wait_ms;          /* silence that ends the current turn */
 	bool wait_stale;           /* recompute: partial or silence changed */
+	enum bt_endpoint_ctx utt_ctx; /* what the agent did when the user's
+				      utterance began: its endpoint waits */
 	uint64_t last_endpoint;    /* to spot a turn ended too early */
 	uint32_t last_wait;
 	struct { char name[64]; enum bt_slot_type type; } gram[64];
@@ -874,6 +876,9 @@ static json_t *endpoint_why(const struct bt_session *s, bool ended)
 		return o;
 	}
 	json_object_set_new(o, "rule", json_string(d->rule));
+	json_object_set_new(o, "context", json_string(
+		d->ctx == BT_EP_SPEAKING ? "speaking" :
+		d->ctx == BT_EP_THINKING ? "thinking" : "listening"));
 	json_object_set_new(o, "complete", json_real(d->complete));
 	json_object_set_new(o, "prosody", json_real(d->prosody));
 	json_object_set_new(o, "end_like", json_real(d->end_like));
@@ -985,6 +990,7 @@ static void on_speech_start(struct bt_session *s, uint64_t onset)
 
 	switch (s->state) {
 	case BT_ST_LISTENING:
+		s->utt_ctx = BT_EP_LISTENING;
 		stt_begin(s, onset);
 		set_state(s, BT_ST_USER_SPEAKING);
 		break;
@@ -1003,6 +1009,8 @@ static void on_speech_start(struct bt_session *s, uint64_t onset)
 			s->last_endpoint = 0;
 		}
 		s->cand = true;
+		s->utt_ctx = s->state == BT_ST_THINKING ? BT_EP_THINKING :
+			BT_EP_SPEAKING;
 		s->cand_start = onset < s->join_until && s->join_start ?
 			s->join_start : onset;
 		s->cand_ignored = false;
@@ -1283,7 +1291,7 @@ static void process_frame(struct bt_session *s, const int16_t *pcm)
 		if (s->adaptive && s->wait_stale) {
 			s->wait_ms = bt_endpoint_wait_ms(
 				s->ep, s->partial, expected_type(s),
-				bt_prosody_end_score(s->prosody), false);
+				bt_prosody_end_score(s->prosody), s->utt_ctx);
 			s->wait_stale = false;
 			emit(s, BT_EV_WAIT, now_ms(s), NULL,
 			     endpoint_why(s, false));
@@ -1523,6 +1531,41 @@ static void session_destructor(void *arg)
 	mem_deref(s->agent);
 }
 
+/* Cap a set of waits at max_ms, keeping it ordered. */
+static void waits_cap(struct bt_endpoint_waits *w, uint32_t max_ms)
+{
+	w->max_wait_ms = max_ms;
+	if (w->incomplete_wait_ms > max_ms)
+		w->incomplete_wait_ms = max_ms;
+	if (w->base_wait_ms > w->incomplete_wait_ms)
+		w->base_wait_ms = w->incomplete_wait_ms;
+	if (w->min_wait_ms > w->base_wait_ms)
+		w->min_wait_ms = w->base_wait_ms;
+}
+
+/* An agent file's endpoint waits (validated by the agent loader) over
+ * the defaults in w; obj may be NULL. */
+static void waits_read(const json_t *obj, struct bt_endpoint_waits *w)
+{
+	const struct {
+		const char *key;
+		uint32_t *dst;
+	} f[] = {
+		{"min_wait_ms", &w->min_wait_ms},
+		{"base_wait_ms", &w->base_wait_ms},
+		{"incomplete_wait_ms", &w->incomplete_wait_ms},
+		{"max_wait_ms", &w->max_wait_ms},
+		{"prosody_pct", &w->prosody_pct},
+	};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		const json_t *v = json_object_get(obj, f[i].key);
+
+		if (v)
+			*f[i].dst = (uint32_t)json_integer_value(v);
+	}
+}
+
 int bt_session_alloc(struct bt_session **sp, struct bt_agent *agent,
 		     const struct bt_session_prm *prm, bt_event_h *eh,
 		     void *arg)
@@ -1614,20 +1657,18 @@ int bt_session_alloc(struct bt_session **sp, struct bt_agent *agent,
 		const json_t *v;
 
 		bt_endpoint_prm_default(&eprm);
-		if ((v = json_object_get(t, "min_wait_ms")))
-			eprm.listening.min_wait_ms =
-				(uint32_t)json_integer_value(v);
-		if ((v = json_object_get(t, "base_wait_ms")))
-			eprm.listening.base_wait_ms =
-				(uint32_t)json_integer_value(v);
-		if ((v = json_object_get(t, "incomplete_wait_ms")))
-			eprm.listening.incomplete_wait_ms =
-				(uint32_t)json_integer_value(v);
 		if ((v = json_object_get(t, "max_wait_ms"))) {
-			eprm.listening.max_wait_ms =
-				(uint32_t)json_integer_value(v);
-			eprm.speaking.max_wait_ms = eprm.listening.max_wait_ms;
+			/* the cap holds in every situation unless a set has
+			 * its own; defaults above it come down to it */
+			uint32_t cap = (uint32_t)json_integer_value(v);
+
+			waits_cap(&eprm.listening, cap);
+			waits_cap(&eprm.speaking, cap);
+			waits_cap(&eprm.thinking, cap);
 		}
+		waits_read(t, &eprm.listening);
+		waits_read(json_object_get(t, "speaking"), &eprm.speaking);
+		waits_read(json_object_get(t, "thinking"), &eprm.thinking);
 		err = bt_pitch_alloc(&s->pitch);
 		if (!err)
 			err = bt_prosody_alloc(&s->prosody);

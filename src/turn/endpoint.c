@@ -50,6 +50,9 @@ static const struct bt_endpoint_waits def_listening = {
 static const struct bt_endpoint_waits def_speaking = {
 	300, 700, 1600, 2500, 25
 };
+static const struct bt_endpoint_waits def_thinking = {
+	400, 900, 2000, 3000, 20
+};
 
 struct bt_endpoint {
 	struct bt_endpoint_prm prm;
@@ -66,6 +69,7 @@ void bt_endpoint_prm_default(struct bt_endpoint_prm *prm)
 	memset(prm, 0, sizeof(*prm));
 	prm->listening = def_listening;
 	prm->speaking = def_speaking;
+	prm->thinking = def_thinking;
 	prm->pause_pct = 90;
 	prm->pause_margin_ms = 150;
 	prm->pause_min_count = 3;
@@ -130,6 +134,10 @@ int bt_endpoint_alloc(struct bt_endpoint **epp,
 		goto out;
 	err = waits_fill(&ep->prm.speaking, &prm->speaking, &def.speaking,
 			 "speaking");
+	if (err)
+		goto out;
+	err = waits_fill(&ep->prm.thinking, &prm->thinking, &def.thinking,
+			 "thinking");
 	if (err)
 		goto out;
 	ep->prm.pause_pct = or_def(prm->pause_pct, def.pause_pct);
@@ -227,7 +235,7 @@ static uint32_t map_wait(const struct bt_endpoint_waits *w, float e)
 
 uint32_t bt_endpoint_wait_ms(struct bt_endpoint *ep, const char *partial,
 			     enum bt_slot_type expected, float prosody_end,
-			     bool agent_speaking)
+			     enum bt_endpoint_ctx ctx)
 {
 	struct bt_endpoint_decision *d;
 	const struct bt_endpoint_waits *w;
@@ -237,7 +245,8 @@ uint32_t bt_endpoint_wait_ms(struct bt_endpoint *ep, const char *partial,
 
 	if (!ep)
 		return def_listening.base_wait_ms;
-	w = agent_speaking ? &ep->prm.speaking : &ep->prm.listening;
+	w = ctx == BT_EP_SPEAKING ? &ep->prm.speaking :
+		ctx == BT_EP_THINKING ? &ep->prm.thinking : &ep->prm.listening;
 	d = &ep->last;
 
 	c = bt_complete_score(partial, expected, &info);
@@ -275,7 +284,7 @@ uint32_t bt_endpoint_wait_ms(struct bt_endpoint *ep, const char *partial,
 	d->pause_floor_ms = floor_ms;
 	d->bias_ms = bias;
 	d->wait_ms = wait;
-	d->agent_speaking = agent_speaking;
+	d->ctx = ctx;
 	return wait;
 }
 

@@ -32,24 +32,40 @@
 
 /** Waiting times for one situation; 0 means the default. */
 struct bt_endpoint_waits {
-	uint32_t min_wait_ms;        /**< complete and falling (200 / 300) */
-	uint32_t base_wait_ms;       /**< ambiguous ending (500 / 700) */
-	uint32_t incomplete_wait_ms; /**< clearly unfinished (1600 / 1600) */
-	uint32_t max_wait_ms;        /**< never longer (2500 / 2500) */
+	uint32_t min_wait_ms;        /**< complete and falling
+					  (200 / 300 / 400) */
+	uint32_t base_wait_ms;       /**< ambiguous ending (500 / 700 / 900) */
+	uint32_t incomplete_wait_ms; /**< clearly unfinished
+					  (1600 / 1600 / 2000) */
+	uint32_t max_wait_ms;        /**< never longer (2500 / 2500 / 3000) */
 	uint32_t prosody_pct;        /**< weight of prosody against the
-					  words, percent (45 / 25) */
+					  words, percent (45 / 25 / 20) */
+};
+
+/** What the agent was doing when the user's utterance began. */
+enum bt_endpoint_ctx {
+	BT_EP_LISTENING = 0, /**< waiting for the user */
+	BT_EP_SPEAKING,      /**< its audio was playing: the user barged in */
+	BT_EP_THINKING,      /**< it had just taken the turn, no audio yet:
+				  the user went on */
 };
 
 /**
- * Settings (0 = default). Defaults are given as listening / speaking.
+ * Settings (0 = default). Defaults are given as listening / speaking /
+ * thinking.
  * While the agent's audio plays, the user's speech overlaps it: echo
  * residue blurs the pitch and the transcript, and short overlapping
  * utterances are often backchannels or false starts, so the waits are a
  * little longer and prosody counts less.
+ * Speech that starts while the agent is thinking comes moments after the
+ * endpointer ended the turn: the user was not done, so the endpointer's
+ * evidence misled it once already. Those waits are the longest and
+ * prosody counts least.
  */
 struct bt_endpoint_prm {
-	struct bt_endpoint_waits listening; /**< agent listening/thinking */
+	struct bt_endpoint_waits listening; /**< agent listening */
 	struct bt_endpoint_waits speaking;  /**< agent audio playing */
+	struct bt_endpoint_waits thinking;  /**< agent thinking */
 	uint32_t pause_pct;        /**< percentile of the speaker's inner
 					pauses used as a floor (90) */
 	uint32_t pause_margin_ms;  /**< added to that percentile (150) */
@@ -80,12 +96,13 @@ int bt_endpoint_alloc(struct bt_endpoint **epp,
  *  expected:       the slot the agent waits for (BT_SLOT_TEXT: anything)
  *  prosody_end:    bt_prosody_end_score(), 0..1; pass a negative value
  *                  when there is none (taken as 0.5, no opinion)
- *  agent_speaking: true while the agent's audio is playing
+ *  ctx:            what the agent was doing when the utterance began
+ *                  (chooses the set of waits)
  * Cost: one bt_complete_score() plus a sort of at most 32 numbers.
  */
 uint32_t bt_endpoint_wait_ms(struct bt_endpoint *ep, const char *partial,
 			     enum bt_slot_type expected, float prosody_end,
-			     bool agent_speaking);
+			     enum bt_endpoint_ctx ctx);
 
 /**
  * The user spoke again after a pause of pause_ms inside their turn
@@ -116,7 +133,7 @@ struct bt_endpoint_decision {
 	uint32_t pause_floor_ms; /**< speaker model floor, 0 if not used */
 	uint32_t bias_ms;        /**< extra from premature ends */
 	uint32_t wait_ms;        /**< returned */
-	bool agent_speaking;
+	enum bt_endpoint_ctx ctx;  /**< the set used */
 };
 
 /** Valid until the next bt_endpoint_wait_ms(); NULL if ep is NULL. */

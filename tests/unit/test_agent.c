@@ -219,6 +219,25 @@ static void test_wrong_type(void **state)
 			   "  \"turn\": {\"end_silence_ms\": 9000},\n"),
 		   "t.json:3:30: \"turn.end_silence_ms\" must be an integer "
 		   "between 1 and 5000 (got 9000); set it to e.g. 400");
+	load_fails_like(variant("  \"name\": \"Test\",\n",
+				"  \"name\": \"Test\",\n"
+				"  \"turn\": {\"thinking\": 900},\n"),
+			"t.json:3:24: \"turn.thinking\" must be an object",
+			"agent-file.md");
+	load_fails_like(variant("  \"name\": \"Test\",\n",
+				"  \"name\": \"Test\",\n"
+				"  \"turn\": {\"speaking\": {\"prosody_pct\": "
+				"150}},\n"),
+			"t.json:3:40: \"turn.speaking.prosody_pct\" must be an "
+			"integer "
+			"between 1 and 100 (got 150)", "set it to e.g. 45");
+	load_fails_like(variant("  \"name\": \"Test\",\n",
+				"  \"name\": \"Test\",\n"
+				"  \"turn\": {\"thinking\": {\"min_wait\": "
+				"300}},\n"),
+			"t.json:3:37: unknown field \"turn.thinking.min_wait\"",
+			"min_wait_ms, base_wait_ms, incomplete_wait_ms, "
+			"max_wait_ms, prosody_pct");
 	load_fails(variant("\"end\": true", "\"end\": \"yes\""),
 		   "t.json:13:51: \"flow.nodes.bye.end\" must be true or "
 		   "false (got \"yes\")");

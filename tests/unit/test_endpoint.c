@@ -61,50 +61,54 @@ static void test_defaults_and_args(void **state)
 	memset(&prm, 0, sizeof(prm));
 	ep = make(&prm);
 	assert_int_equal(bt_endpoint_wait_ms(ep, "um", BT_SLOT_TEXT, NEUTRAL,
-					     false), 1600);
+					     BT_EP_LISTENING), 1600);
 	mem_deref(ep);
 
 	/* NULL-safe */
 	assert_true(bt_endpoint_wait_ms(NULL, "yes", BT_SLOT_TEXT, 1.0f,
-					false) > 0);
+					BT_EP_LISTENING) > 0);
 	bt_endpoint_observe_pause(NULL, 500);
 	bt_endpoint_observe_turn_end(NULL, 500, true);
 	assert_null(bt_endpoint_last(NULL));
 }
 
-/* complete + falling < ambiguous < incomplete <= max, in both states. */
+/* complete + falling < ambiguous < incomplete <= max, in every state. */
 static void test_ordering(void **state)
 {
 	struct bt_endpoint *ep = make(NULL);
 	struct bt_endpoint_prm prm;
-	int sp;
+	static const char *const names[] = {"listening", "speaking",
+					     "thinking"};
+	int c;
 
 	(void)state;
 	bt_endpoint_prm_default(&prm);
-	for (sp = 0; sp < 2; sp++) {
-		const struct bt_endpoint_waits *w = sp ? &prm.speaking :
-			&prm.listening;
+	for (c = BT_EP_LISTENING; c <= BT_EP_THINKING; c++) {
+		enum bt_endpoint_ctx ctx = (enum bt_endpoint_ctx)c;
+		const struct bt_endpoint_waits *w =
+			ctx == BT_EP_SPEAKING ? &prm.speaking :
+			ctx == BT_EP_THINKING ? &prm.thinking : &prm.listening;
 		uint32_t done, done_flat, amb, amb_rise, inc, inc_fall, slot;
 
 		done = bt_endpoint_wait_ms(ep, "a table for three please",
-					   BT_SLOT_NUMBER, FALLING, sp);
+					   BT_SLOT_NUMBER, FALLING, ctx);
 		done_flat = bt_endpoint_wait_ms(ep, "i would like a table",
-						BT_SLOT_TEXT, NEUTRAL, sp);
+						BT_SLOT_TEXT, NEUTRAL, ctx);
 		amb = bt_endpoint_wait_ms(ep, "seven", BT_SLOT_TIME, NEUTRAL,
-					  sp);
+					  ctx);
 		amb_rise = bt_endpoint_wait_ms(ep, "i would like a table",
-					       BT_SLOT_TEXT, RISING, sp);
+					       BT_SLOT_TEXT, RISING, ctx);
 		inc = bt_endpoint_wait_ms(ep, "i would like a table for",
-					  BT_SLOT_TEXT, NEUTRAL, sp);
+					  BT_SLOT_TEXT, NEUTRAL, ctx);
 		/* a fall does not rescue unfinished words */
 		inc_fall = bt_endpoint_wait_ms(ep, "my number is five five",
-					       BT_SLOT_TEXT, FALLING, sp);
+					       BT_SLOT_TEXT, FALLING, ctx);
 		slot = bt_endpoint_wait_ms(ep, "seven pm", BT_SLOT_TIME,
-					   FALLING, sp);
+					   FALLING, ctx);
 
 		print_message("%s: done %u, done/flat %u, ambiguous %u, "
 			      "complete but rising %u, incomplete %u/%u\n",
-			      sp ? "speaking" : "listening", done, done_flat,
+			      names[c], done, done_flat,
 			      amb, amb_rise, inc, inc_fall);
 		assert_int_equal(done, w->min_wait_ms);
 		assert_int_equal(slot, w->min_wait_ms);
@@ -112,7 +116,7 @@ static void test_ordering(void **state)
 		assert_true(done_flat < amb);
 		assert_true(amb < inc);
 		assert_true(done_flat < amb_rise && amb_rise < inc);
-		if (!sp)  /* prosody weighs more while listening */
+		if (ctx == BT_EP_LISTENING)  /* prosody weighs most here */
 			assert_true(amb_rise >= w->base_wait_ms - 50);
 		assert_int_equal(inc, w->incomplete_wait_ms);
 		assert_int_equal(inc_fall, w->incomplete_wait_ms);
@@ -139,41 +143,90 @@ static void test_agent_speaking(void **state)
 	ep = make(&prm);
 
 	assert_int_equal(bt_endpoint_wait_ms(ep, "yes please", BT_SLOT_YESNO,
-					     1.0f, true), 333);
+					     1.0f, BT_EP_SPEAKING), 333);
 	d = bt_endpoint_last(ep);
-	assert_true(d->agent_speaking);
+	assert_int_equal(d->ctx, BT_EP_SPEAKING);
 	assert_int_equal(bt_endpoint_wait_ms(ep, "yes please", BT_SLOT_YESNO,
-					     1.0f, false), 200);
-	assert_false(bt_endpoint_last(ep)->agent_speaking);
+					     1.0f, BT_EP_LISTENING), 200);
+	assert_int_equal(bt_endpoint_last(ep)->ctx, BT_EP_LISTENING);
 	assert_int_equal(bt_endpoint_wait_ms(ep, "and", BT_SLOT_TEXT, 1.0f,
-					     true), 1777);
+					     BT_EP_SPEAKING), 1777);
 	assert_int_equal(bt_endpoint_wait_ms(ep, "and", BT_SLOT_TEXT, 1.0f,
-					     false), 1600);
+					     BT_EP_LISTENING), 1600);
 
 	/* no evidence at all: the base of each set */
 	assert_int_equal(bt_endpoint_wait_ms(ep, "", BT_SLOT_TEXT, -1.0f,
-					     true), 777);
+					     BT_EP_SPEAKING), 777);
 	assert_int_equal(bt_endpoint_wait_ms(ep, NULL, BT_SLOT_TEXT, NAN,
-					     false), 500);
+					     BT_EP_LISTENING), 500);
 
 	/* prosody counts less while speaking */
 	{
 		uint32_t l_rise, l_fall, s_rise, s_fall;
 
 		l_fall = bt_endpoint_wait_ms(ep, "pasta", BT_SLOT_TEXT,
-					     FALLING, false);
+					     FALLING, BT_EP_LISTENING);
 		l_rise = bt_endpoint_wait_ms(ep, "pasta", BT_SLOT_TEXT,
-					     RISING, false);
+					     RISING, BT_EP_LISTENING);
 		s_fall = bt_endpoint_wait_ms(ep, "pasta", BT_SLOT_TEXT,
-					     FALLING, true);
+					     FALLING, BT_EP_SPEAKING);
 		s_rise = bt_endpoint_wait_ms(ep, "pasta", BT_SLOT_TEXT,
-					     RISING, true);
+					     RISING, BT_EP_SPEAKING);
 		assert_true(l_rise > l_fall);
 		assert_true(s_rise > s_fall);
 		assert_true((float)(s_rise - s_fall) / (777 - 333) <
 			    (float)(l_rise - l_fall) / (500 - 200));
 	}
 	mem_deref(ep);
+}
+
+/*
+ * Speech that began while the agent was thinking (the user went on after
+ * the turn was taken) uses the thinking set: it waits longer than the
+ * listening set for the same words and voice, and its own settings are
+ * kept apart from the other two.
+ */
+static void test_agent_thinking(void **state)
+{
+	struct bt_endpoint_prm prm;
+	struct bt_endpoint *ep;
+	uint32_t l, t;
+
+	(void)state;
+	ep = make(NULL);
+	bt_endpoint_prm_default(&prm);
+	assert_true(prm.thinking.min_wait_ms > prm.listening.min_wait_ms);
+	assert_true(prm.thinking.base_wait_ms > prm.speaking.base_wait_ms);
+	assert_true(prm.thinking.prosody_pct < prm.listening.prosody_pct);
+	l = bt_endpoint_wait_ms(ep, "pasta", BT_SLOT_TEXT, NEUTRAL,
+				BT_EP_LISTENING);
+	t = bt_endpoint_wait_ms(ep, "pasta", BT_SLOT_TEXT, NEUTRAL,
+				BT_EP_THINKING);
+	assert_int_equal(bt_endpoint_last(ep)->ctx, BT_EP_THINKING);
+	assert_true(t > l);
+	assert_int_equal(bt_endpoint_wait_ms(ep, "um", BT_SLOT_TEXT, FALLING,
+					     BT_EP_THINKING),
+			 prm.thinking.incomplete_wait_ms);
+	mem_deref(ep);
+
+	prm.thinking.min_wait_ms = 250;
+	prm.thinking.max_wait_ms = 2100;
+	prm.thinking.incomplete_wait_ms = 2100;
+	ep = make(&prm);
+	assert_int_equal(bt_endpoint_wait_ms(ep, "yes please", BT_SLOT_YESNO,
+					     1.0f, BT_EP_THINKING), 250);
+	assert_int_equal(bt_endpoint_wait_ms(ep, "and", BT_SLOT_TEXT, 1.0f,
+					     BT_EP_THINKING), 2100);
+	/* the other sets are untouched */
+	assert_int_equal(bt_endpoint_wait_ms(ep, "yes please", BT_SLOT_YESNO,
+					     1.0f, BT_EP_LISTENING), 200);
+	assert_int_equal(bt_endpoint_wait_ms(ep, "and", BT_SLOT_TEXT, 1.0f,
+					     BT_EP_SPEAKING), 1600);
+	mem_deref(ep);
+
+	/* an unordered thinking set is refused */
+	prm.thinking.min_wait_ms = 3000;
+	assert_int_equal(bt_endpoint_alloc(&ep, &prm), EINVAL);
 }
 
 /* A speaker who pauses long inside turns gets longer waits on ambiguous
@@ -188,36 +241,36 @@ static void test_adaptive_pauses(void **state)
 	size_t i;
 
 	(void)state;
-	amb0 = bt_endpoint_wait_ms(ep, "seven", BT_SLOT_TIME, NEUTRAL, false);
+	amb0 = bt_endpoint_wait_ms(ep, "seven", BT_SLOT_TIME, NEUTRAL, BT_EP_LISTENING);
 
 	/* two pauses are not enough to judge a speaker */
 	bt_endpoint_observe_pause(ep, long_pauses[0]);
 	bt_endpoint_observe_pause(ep, long_pauses[1]);
 	assert_int_equal(bt_endpoint_wait_ms(ep, "seven", BT_SLOT_TIME,
-					     NEUTRAL, false), amb0);
+					     NEUTRAL, BT_EP_LISTENING), amb0);
 
 	for (i = 2; i < ARRAY_SIZE(long_pauses); i++)
 		bt_endpoint_observe_pause(ep, long_pauses[i]);
-	amb1 = bt_endpoint_wait_ms(ep, "seven", BT_SLOT_TIME, NEUTRAL, false);
+	amb1 = bt_endpoint_wait_ms(ep, "seven", BT_SLOT_TIME, NEUTRAL, BT_EP_LISTENING);
 	d = bt_endpoint_last(ep);
 	assert_true(d->pause_floor_ms >= 1200);
 	assert_true(amb1 >= 1200 + 150);
 	assert_true(amb1 > amb0 + 500);
 
 	inc1 = bt_endpoint_wait_ms(ep, "i want a table for", BT_SLOT_TEXT,
-				   NEUTRAL, false);
+				   NEUTRAL, BT_EP_LISTENING);
 	assert_true(inc1 >= 1600 && inc1 <= 2500);
 	done1 = bt_endpoint_wait_ms(ep, "three people please",
-				    BT_SLOT_NUMBER, FALLING, false);
+				    BT_SLOT_NUMBER, FALLING, BT_EP_LISTENING);
 	assert_int_equal(done1, 200);
 
 	/* very long pauses: capped at max_wait */
 	for (i = 0; i < 40; i++)
 		bt_endpoint_observe_pause(ep, 6000);
 	assert_int_equal(bt_endpoint_wait_ms(ep, "seven", BT_SLOT_TIME,
-					     NEUTRAL, false), 2500);
+					     NEUTRAL, BT_EP_LISTENING), 2500);
 	assert_int_equal(bt_endpoint_wait_ms(ep, "um", BT_SLOT_TIME, NEUTRAL,
-					     true), 2500);
+					     BT_EP_SPEAKING), 2500);
 
 	/* a quick speaker (pauses under the base wait) changes nothing;
 	 * jitter under 100 ms is ignored */
@@ -226,14 +279,14 @@ static void test_adaptive_pauses(void **state)
 		bt_endpoint_observe_pause(quick, 40);
 	}
 	q_amb = bt_endpoint_wait_ms(quick, "seven", BT_SLOT_TIME, NEUTRAL,
-				    false);
+				    BT_EP_LISTENING);
 	assert_int_equal(q_amb, amb0);
 
 	/* the model forgets: 32 short pauses push the long ones out */
 	for (i = 0; i < 32; i++)
 		bt_endpoint_observe_pause(ep, 200);
 	assert_int_equal(bt_endpoint_wait_ms(ep, "seven", BT_SLOT_TIME,
-					     NEUTRAL, false), amb0);
+					     NEUTRAL, BT_EP_LISTENING), amb0);
 
 	mem_deref(quick);
 	mem_deref(ep);
@@ -247,14 +300,14 @@ static void test_false_ends(void **state)
 	int i;
 
 	(void)state;
-	amb0 = bt_endpoint_wait_ms(ep, "pasta", BT_SLOT_TEXT, NEUTRAL, false);
+	amb0 = bt_endpoint_wait_ms(ep, "pasta", BT_SLOT_TEXT, NEUTRAL, BT_EP_LISTENING);
 	done0 = bt_endpoint_wait_ms(ep, "yes please", BT_SLOT_YESNO, FALLING,
-				    false);
+				    BT_EP_LISTENING);
 	for (i = 0; i < 3; i++)
 		bt_endpoint_observe_turn_end(ep, 300, true);
-	amb3 = bt_endpoint_wait_ms(ep, "pasta", BT_SLOT_TEXT, NEUTRAL, false);
+	amb3 = bt_endpoint_wait_ms(ep, "pasta", BT_SLOT_TEXT, NEUTRAL, BT_EP_LISTENING);
 	done3 = bt_endpoint_wait_ms(ep, "yes please", BT_SLOT_YESNO, FALLING,
-				    false);
+				    BT_EP_LISTENING);
 	assert_int_equal(bt_endpoint_last(ep)->bias_ms, 150);
 	assert_int_equal(amb3, amb0 + 300);
 	assert_int_equal(done3, done0 + 150);
@@ -263,13 +316,13 @@ static void test_false_ends(void **state)
 	for (i = 0; i < 20; i++)
 		bt_endpoint_observe_turn_end(ep, 300, true);
 	assert_true(bt_endpoint_wait_ms(ep, "pasta", BT_SLOT_TEXT, NEUTRAL,
-					false) <= amb0 + 600);
+					BT_EP_LISTENING) <= amb0 + 600);
 
 	/* good ends decay the extra back to nothing */
 	for (i = 0; i < 40; i++)
 		bt_endpoint_observe_turn_end(ep, 0, false);
 	amb_after = bt_endpoint_wait_ms(ep, "pasta", BT_SLOT_TEXT, NEUTRAL,
-					false);
+					BT_EP_LISTENING);
 	assert_int_equal(amb_after, amb0);
 	mem_deref(ep);
 }
@@ -284,12 +337,12 @@ static void test_question_rise(void **state)
 
 	(void)state;
 	q_rise = bt_endpoint_wait_ms(ep, "can i book a table", BT_SLOT_TEXT,
-				     RISING, false);
+				     RISING, BT_EP_LISTENING);
 	d = bt_endpoint_last(ep);
 	assert_true(d->question);
 	assert_true(d->prosody > 0.5f);
 	s_rise = bt_endpoint_wait_ms(ep, "i would like a table",
-				     BT_SLOT_TEXT, RISING, false);
+				     BT_SLOT_TEXT, RISING, BT_EP_LISTENING);
 	assert_false(bt_endpoint_last(ep)->question);
 	assert_true(q_rise < s_rise);
 	assert_true(q_rise < 300);
@@ -304,7 +357,7 @@ static void test_decision(void **state)
 	uint32_t w;
 
 	(void)state;
-	w = bt_endpoint_wait_ms(ep, "do you have", BT_SLOT_TEXT, 0.8f, false);
+	w = bt_endpoint_wait_ms(ep, "do you have", BT_SLOT_TEXT, 0.8f, BT_EP_LISTENING);
 	d = bt_endpoint_last(ep);
 	assert_int_equal(d->wait_ms, w);
 	assert_true(d->complete < 0.3f);
@@ -321,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_defaults_and_args),
 		cmocka_unit_test(test_ordering),
 		cmocka_unit_test(test_agent_speaking),
+		cmocka_unit_test(test_agent_thinking),
 		cmocka_unit_test(test_adaptive_pauses),
 		cmocka_unit_test(test_false_ends),
 		cmocka_unit_test(test_question_rise),

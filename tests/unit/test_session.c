@@ -158,6 +158,8 @@ static bool protect_greeting;
 static char last_user[128];
 static unsigned idles;
 static bool end_next;
+/* hold the reply to the user: the agent stays THINKING */
+static bool hold_reply;
 struct fbrain { const struct bt_brain *b; };
 static int fbrain_alloc(struct bt_brain_st **stp, const json_t *agent,
 			const struct bt_brain_ctx *ctx);
@@ -187,6 +189,8 @@ static int fbrain_respond(struct bt_brain_st *st,
 	}
 	else {
 		str_ncpy(last_user, in->text, sizeof(last_user));
+		if (hold_reply)
+			return 0;  /* still thinking when the user goes on */
 		sink->texth("okay. got it.", sink->arg);
 	}
 	d.end_call = end_next;
@@ -215,6 +219,7 @@ struct rec {
 	uint64_t barge_ms;
 	char barge_text[256];
 	char turn_json[2048];
+	char user_json[2048];
 };
 
 static void on_event(const struct bt_event *ev, void *arg)
@@ -244,6 +249,9 @@ static void on_event(const struct bt_event *ev, void *arg)
 	case BT_EV_AGENT_DONE:
 		if (!r->n_done++)
 			str_ncpy(r->done_text, ev->text, sizeof(r->done_text));
+		break;
+	case BT_EV_USER:
+		str_ncpy(r->user_json, ev->json, sizeof(r->user_json));
 		break;
 	case BT_EV_TURN:
 		++r->n_turn;
@@ -646,6 +654,86 @@ static void test_adaptive_endpointing(void **state)
 	assert_true(incomplete <= 2600);
 }
 
+/*
+ * The endpointer's waits depend on what the agent was doing when the
+ * user began: listening, speaking (a barge-in) or thinking (the user went
+ * on right after the turn was taken). Flat sets (min = ... = max) make the
+ * wait independent of the words and the voice.
+ */
+static unsigned quiet_until_turn_ends(struct bt_session *s)
+{
+	unsigned ms = 0;
+
+	while (bt_session_state(s) == BT_ST_USER_SPEAKING && ms < 5000) {
+		run(s, 20, false, NULL);
+		ms += 20;
+	}
+	return ms;
+}
+
+static void test_endpoint_contexts(void **state)
+{
+	static const char *json =
+		"{\"name\": \"t\", \"persona\": {\"voice\": \"fake:x\"},"
+		" \"stt\": {\"provider\": \"fake\"},"
+		" \"vad\": {\"provider\": \"fake\"},"
+		" \"brain\": {\"provider\": \"fake\"},"
+		" \"turn\": {\"idle_ms\": 30000, \"endpointing\": \"adaptive\","
+		"  \"min_wait_ms\": 300, \"base_wait_ms\": 300,"
+		"  \"incomplete_wait_ms\": 300, \"max_wait_ms\": 300,"
+		"  \"speaking\": {\"min_wait_ms\": 700, \"base_wait_ms\": 700,"
+		"   \"incomplete_wait_ms\": 700, \"max_wait_ms\": 700},"
+		"  \"thinking\": {\"min_wait_ms\": 1100, \"base_wait_ms\": 1100,"
+		"   \"incomplete_wait_ms\": 1100, \"max_wait_ms\": 1100,"
+		"   \"prosody_pct\": 10}}}";
+	struct rec r = {0};
+	struct bt_session *s = open_agent(&r, json);
+	unsigned listening, speaking, thinking, guard = 0;
+
+	(void)state;
+	bt_session_start(s);
+	run(s, 2000, false, NULL);
+
+	/* listening */
+	str_ncpy(stt_text, "three people", sizeof(stt_text));
+	run(s, 800, true, NULL);
+	listening = quiet_until_turn_ends(s);
+	assert_non_null(strstr(r.user_json, "\"context\":\"listening\""));
+	run(s, 1000, false, NULL);
+	assert_int_equal(bt_session_state(s), BT_ST_LISTENING);
+
+	/* thinking: the turn was taken, the user goes on before any reply */
+	hold_reply = true;
+	str_ncpy(stt_text, "a table for", sizeof(stt_text));
+	run(s, 800, true, NULL);
+	while (bt_session_state(s) != BT_ST_THINKING && guard++ < 100)
+		run(s, 20, false, NULL);
+	assert_int_equal(bt_session_state(s), BT_ST_THINKING);
+	hold_reply = false;
+	str_ncpy(stt_text, "a table for three", sizeof(stt_text));
+	run(s, 800, true, NULL);
+	assert_int_equal(bt_session_state(s), BT_ST_USER_SPEAKING);
+	thinking = quiet_until_turn_ends(s);
+	assert_non_null(strstr(r.user_json, "\"context\":\"thinking\""));
+	assert_string_equal(last_user, "a table for three");
+
+	/* speaking: the reply plays, the user barges in */
+	assert_int_equal(bt_session_state(s), BT_ST_SPEAKING);
+	str_ncpy(stt_text, "wait stop", sizeof(stt_text));
+	run(s, 800, true, NULL);
+	assert_int_equal(bt_session_state(s), BT_ST_USER_SPEAKING);
+	speaking = quiet_until_turn_ends(s);
+	assert_non_null(strstr(r.user_json, "\"context\":\"speaking\""));
+
+	print_message("silence to the end of turn: listening %u ms, speaking "
+		      "%u ms, thinking %u ms\n", listening, speaking, thinking);
+	/* each is its set's wait plus the VAD's end hangover */
+	assert_true(listening >= 300 && listening <= 700);
+	assert_true(speaking >= 700 && speaking <= 1100);
+	assert_true(thinking >= 1100 && thinking <= 1500);
+	mem_deref(s);
+}
+
 static void test_bad_frames(void **state)
 {
 	struct rec r = {0};
@@ -703,6 +791,7 @@ int main(void)
 		cmocka_unit_test(test_interruptions_off),
 		cmocka_unit_test(test_idle_and_end),
 		cmocka_unit_test(test_adaptive_endpointing),
+		cmocka_unit_test(test_endpoint_contexts),
 		cmocka_unit_test(test_bad_frames),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
