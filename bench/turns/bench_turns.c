@@ -334,6 +334,7 @@ static int bench_interrupt(const char *dir)
 {
 	struct run r;
 	unsigned n_bc = 0, n_bc_stop = 0, n_int = 0, n_int_stop = 0;
+	unsigned n_early = 0;  /* agent held on line noise before the onset */
 	uint32_t lat[MAX_ITEMS];
 	size_t nl = 0;
 	int err;
@@ -375,6 +376,9 @@ static int bench_interrupt(const char *dir)
 		r.bg = NULL;
 		r.bg_n = 0;
 		mem_deref(pcm);
+		/* 100 ms of slack: the VAD back-dates an onset it confirms */
+		if (r.o.n_paused && r.o.t_paused + 100 < onset)
+			++n_early;
 		if (getenv("BENCH_VERBOSE"))
 			fprintf(stderr, "%s: barge %u paused %u stop %+lld ms"
 				"\n    %s\n", it->file, r.o.n_barge, r.o.n_paused,
@@ -399,6 +403,8 @@ static int bench_interrupt(const char *dir)
 	       n_int ? 100.0 * n_int_stop / n_int : 0, n_int_stop, n_int);
 	printf("  agent audio stopped after the onset: p50 %u ms, p95 %u ms\n",
 	       pct(lat, nl, 0.5), pct(lat, nl, 0.95));
+	printf("  agent held on line noise before it:  %u of %u items\n",
+	       n_early, n_bc + n_int);
 	mem_deref(r.s);
 	return 0;
 }

@@ -121,6 +121,10 @@ struct bt_session {
 	bool wait_stale;           /* recompute: partial or silence changed */
 	enum bt_endpoint_ctx utt_ctx; /* what the agent did when the user's
 				      utterance began: its endpoint waits */
+	struct utt carry;          /* a turn taken too soon: the caller went
+				      on before hearing a reply, so its words
+				      begin the next turn */
+	bool has_carry;
 	uint64_t last_endpoint;    /* to spot a turn ended too early */
 	uint32_t last_wait;
 	struct { char name[64]; enum bt_slot_type type; } gram[64];
@@ -296,6 +300,17 @@ static void hist_add(struct bt_session *s, bool user, const char *text)
 	if (str_dup(&s->hist[s->n_hist].text, text))
 		return;
 	s->hist[s->n_hist++].user = user;
+}
+
+/* Take back the last history entry if it is the user's text. */
+static void hist_drop_user(struct bt_session *s, const char *text)
+{
+	struct hist *h = s->n_hist ? &s->hist[s->n_hist - 1] : NULL;
+
+	if (!h || !h->user || strcmp(h->text, text))
+		return;
+	h->text = mem_deref(h->text);
+	--s->n_hist;
 }
 
 char *bt_session_history(const struct bt_session *s)
@@ -848,6 +863,18 @@ static void user_turn(struct bt_session *s, json_t *why)
 	json_t *o;
 
 	o = json_object();
+	if (s->has_carry) {
+		char text[2 * sizeof(s->utt.text) + 1];  /* cut to fit below */
+
+		s->has_carry = false;
+		json_object_set_new(o, "continues", json_string(s->carry.text));
+		snprintf(text, sizeof(text), "%s%s%s", s->carry.text,
+			 s->utt.text[0] ? " " : "", s->utt.text);
+		str_ncpy(s->utt.text, text, sizeof(s->utt.text));
+		s->utt.speech_start = s->carry.speech_start;
+		if (s->carry.confidence < s->utt.confidence)
+			s->utt.confidence = s->carry.confidence;
+	}
 	json_object_set_new(o, "confidence", json_real(s->utt.confidence));
 	if (why)
 		json_object_set_new(o, "endpoint", why);
@@ -915,7 +942,21 @@ static void endpoint(struct bt_session *s)
 /* The user really interrupts: stop the agent in this very frame. */
 static void barge_in(struct bt_session *s)
 {
+	struct reply *r = s->reply;
+
 	s->cand = false;
+	if (r && r->kind == REPLY_USER && s->utt_ctx == BT_EP_THINKING &&
+	    !r->audio_out) {
+		/*
+		 * The caller went on before any reply reached them: the turn
+		 * was taken too soon, and what they say now finishes it ("a
+		 * table for ... three people"). One user turn, in the history
+		 * too.
+		 */
+		s->carry = r->user;
+		s->has_carry = true;
+		hist_drop_user(s, r->user.text);
+	}
 	reply_finish(s, true);
 	/* in a pause of the speech: the endpointer times it from there */
 	s->utt.speech_end = s->cand_end;

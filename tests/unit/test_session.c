@@ -710,12 +710,22 @@ static void test_endpoint_contexts(void **state)
 		run(s, 20, false, NULL);
 	assert_int_equal(bt_session_state(s), BT_ST_THINKING);
 	hold_reply = false;
-	str_ncpy(stt_text, "a table for three", sizeof(stt_text));
+	str_ncpy(stt_text, "three people", sizeof(stt_text));
 	run(s, 800, true, NULL);
 	assert_int_equal(bt_session_state(s), BT_ST_USER_SPEAKING);
 	thinking = quiet_until_turn_ends(s);
 	assert_non_null(strstr(r.user_json, "\"context\":\"thinking\""));
-	assert_string_equal(last_user, "a table for three");
+	/* the turn taken too soon and its continuation are one turn */
+	assert_string_equal(last_user, "a table for three people");
+	assert_non_null(strstr(r.user_json, "\"continues\":\"a table for\""));
+	{
+		char *h = bt_session_history(s);
+
+		assert_non_null(strstr(h, "{\"role\":\"user\",\"text\":"
+				       "\"a table for three people\"}"));
+		assert_null(strstr(h, "\"text\":\"a table for\"}"));
+		mem_deref(h);
+	}
 
 	/* speaking: the reply plays, the user barges in */
 	assert_int_equal(bt_session_state(s), BT_ST_SPEAKING);
