@@ -29,6 +29,7 @@ test: build asan
 
 bench: build
 	bench/latency.sh ./$(BUILD)/banter
+	./$(BUILD)/bench_tts_cache agents/restaurant.json 20
 
 bench-vad: build
 	bench/vad.sh

@@ -65,6 +65,24 @@ int bt_tts_open(struct bt_tts_st **stp, const char *voice_full,
 int bt_tts_synth(struct bt_tts_st *st, const char *text,
 		 struct bt_tts_audio **audiop);
 
+/**
+ * The process-wide cache of rendered sentences (on by default, 16 MiB):
+ * a sentence said again by the same voice, rate and pitch is a copy of
+ * its first rendering instead of a new synthesis. Instances opened while
+ * the cache is off (max_bytes 0) never use it. bt_close() flushes it.
+ */
+struct bt_tts_cache_stats {
+	uint64_t hits, misses;  /**< since the last flush */
+	size_t entries, bytes;  /**< held now */
+	size_t max_bytes;       /**< the budget */
+};
+
+/** Set the byte budget (0: off, and emptied); evicts down to it. */
+void bt_tts_cache_set(size_t max_bytes);
+/** Drop every entry and zero the counters. */
+void bt_tts_cache_flush(void);
+void bt_tts_cache_stats(struct bt_tts_cache_stats *st);
+
 int bt_tts_espeak_init(void);
 void bt_tts_espeak_close(void);
 int bt_tts_flite_init(void);

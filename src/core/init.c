@@ -39,6 +39,7 @@ void bt_close(void)
 	bt_worker_close();
 	bt_tts_espeak_close();
 	bt_tts_flite_close();
+	bt_tts_cache_flush();
 	bt_stt_pocketsphinx_close();
 	initialised = false;
 }

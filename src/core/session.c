@@ -897,6 +897,12 @@ static json_t *endpoint_why(const struct bt_session *s, bool ended)
 	if (ended)
 		json_object_set_new(o, "silence_ms",
 				    json_integer(s->last_wait));
+	else {
+		json_object_set_new(o, "speech_start_ms", json_integer(
+			(json_int_t)s->utt.speech_start));
+		json_object_set_new(o, "speech_end_ms", json_integer(
+			(json_int_t)s->utt.speech_end));
+	}
 	json_object_set_new(o, "partial", json_string(s->partial));
 	if (!s->adaptive || !(d = bt_endpoint_last(s->ep))) {
 		json_object_set_new(o, "rule", json_string("fixed silence"));

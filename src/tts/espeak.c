@@ -682,6 +682,8 @@ int bt_tts_espeak_init(void)
 
 void bt_tts_espeak_close(void)
 {
+	/* a closed engine's renderings go with it */
+	bt_tts_cache_flush();
 	pthread_mutex_lock(&esp.mtx);
 	if (!esp.started) {
 		pthread_mutex_unlock(&esp.mtx);

@@ -488,6 +488,8 @@ int bt_tts_flite_init(void)
 
 void bt_tts_flite_close(void)
 {
+	/* a closed engine's renderings go with it */
+	bt_tts_cache_flush();
 	size_t i;
 
 	pthread_mutex_lock(&fl_mtx);

@@ -172,6 +172,31 @@ static void audio_destructor(void *arg)
 	mem_deref(a->words);
 }
 
+int bt_tts_audio_copy(struct bt_tts_audio **ap, const int16_t *pcm, size_t n,
+		      uint32_t rate_hz, const struct bt_tts_word *words,
+		      size_t n_words)
+{
+	struct bt_tts_audio *a = mem_zalloc(sizeof(*a), audio_destructor);
+
+	if (!a)
+		return bt_err(ENOMEM, "tts: out of memory");
+	a->pcm = mem_alloc((n ? n : 1) * sizeof(int16_t), NULL);
+	a->words = mem_alloc((n_words ? n_words : 1) * sizeof(*words), NULL);
+	if (!a->pcm || !a->words) {
+		mem_deref(a);
+		return bt_err(ENOMEM, "tts: out of memory");
+	}
+	if (n)
+		memcpy(a->pcm, pcm, n * sizeof(int16_t));
+	if (n_words)
+		memcpy(a->words, words, n_words * sizeof(*words));
+	a->n = n;
+	a->rate_hz = rate_hz;
+	a->n_words = n_words;
+	*ap = a;
+	return 0;
+}
+
 static uint64_t frame_energy(const int16_t *pcm, size_t n)
 {
 	uint64_t e = 0;
@@ -430,7 +455,14 @@ int bt_tts_open(struct bt_tts_st **stp, const char *voice_full,
 	if (err)
 		return err;
 
-	return tts->alloch(stp, voice, &p);
+	{
+		struct bt_tts_st *inner = NULL;
+
+		err = tts->alloch(&inner, voice, &p);
+		if (err)
+			return err;
+		return bt_tts_cache_wrap(stp, inner, name, voice, &p);
+	}
 }
 
 int bt_tts_synth(struct bt_tts_st *st, const char *text,

@@ -56,6 +56,20 @@ size_t bt_tts_tok_find(const struct bt_tts_tok *toks, size_t n, size_t off);
  * silence (engines that only mark word starts put pauses into the word
  * before). Takes ownership of pcm (a mem_alloc'd buffer), also on error.
  */
+/** A new bt_tts_audio holding copies of pcm and words (cache hits). */
+int bt_tts_audio_copy(struct bt_tts_audio **ap, const int16_t *pcm, size_t n,
+		      uint32_t rate_hz, const struct bt_tts_word *words,
+		      size_t n_words);
+
+/**
+ * Put the cache in front of a provider's instance (tts/cache.c): *stp is
+ * a wrapper owning inner, or inner itself while the cache is off. On
+ * error inner is freed.
+ */
+int bt_tts_cache_wrap(struct bt_tts_st **stp, struct bt_tts_st *inner,
+		      const char *provider, const char *voice,
+		      const struct bt_tts_prm *prm);
+
 int bt_tts_audio_build(struct bt_tts_audio **ap, const char *text,
 		       const struct bt_tts_tok *toks,
 		       const struct bt_tts_span *spans, size_t n_toks,

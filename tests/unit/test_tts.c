@@ -591,6 +591,94 @@ static void test_reinit(void **state)
 	check_sentence("espeak:en-us", 22050);
 }
 
+/* The sentence cache: a repeat is a copy of the first rendering, keyed by
+ * voice, rate, pitch and text; the budget holds; off means off. */
+static void test_cache(void **state)
+{
+	struct bt_tts_cache_stats cs;
+	struct bt_tts_st *st, *fast, *raw;
+	struct bt_tts_audio *a, *b, *c;
+	size_t i;
+
+	(void)state;
+
+	bt_tts_cache_set(16 * 1024 * 1024);
+	bt_tts_cache_flush();
+	st = open_voice("espeak:en-us+f3", 160, 0);
+	a = say(st, "Sorry, could you repeat that?");
+	b = say(st, "Sorry, could you repeat that?");
+	bt_tts_cache_stats(&cs);
+	assert_int_equal(cs.misses, 1);
+	assert_int_equal(cs.hits, 1);
+	assert_int_equal(cs.entries, 1);
+	assert_true(cs.bytes > a->n * sizeof(int16_t));
+	/* the same samples and words, in memory of its own */
+	assert_ptr_not_equal(a->pcm, b->pcm);
+	assert_int_equal(a->n, b->n);
+	assert_int_equal(a->rate_hz, b->rate_hz);
+	assert_memory_equal(a->pcm, b->pcm, a->n * sizeof(int16_t));
+	assert_int_equal(a->n_words, b->n_words);
+	for (i = 0; i < a->n_words; i++) {
+		assert_string_equal(a->words[i].text, b->words[i].text);
+		assert_int_equal(a->words[i].end_ms, b->words[i].end_ms);
+	}
+	mem_deref(b);
+
+	/* another rate, another text: other entries */
+	fast = open_voice("espeak:en-us+f3", 220, 0);
+	c = say(fast, "Sorry, could you repeat that?");
+	assert_true(c->n < a->n);
+	mem_deref(c);
+	c = say(st, "Are you still there?");
+	mem_deref(c);
+	bt_tts_cache_stats(&cs);
+	assert_int_equal(cs.misses, 3);
+	assert_int_equal(cs.entries, 3);
+
+	/* a budget of about six sentences (one may take a quarter of it):
+	 * after six more, the oldest are gone and the newest are kept */
+	bt_tts_cache_set(cs.bytes / 3 * 6);
+	for (i = 0; i < 6; i++) {
+		char text[64];
+
+		snprintf(text, sizeof(text), "Table number %zu is ready.", i);
+		c = say(st, text);
+		mem_deref(c);
+		bt_tts_cache_stats(&cs);
+		assert_true(cs.bytes <= cs.max_bytes);
+	}
+	assert_true(cs.entries >= 4 && cs.entries < 9);
+	{
+		uint64_t hits = cs.hits, misses = cs.misses;
+
+		c = say(st, "Table number 5 is ready.");
+		mem_deref(c);
+		bt_tts_cache_stats(&cs);
+		assert_int_equal(cs.hits, hits + 1);
+		c = say(fast, "Sorry, could you repeat that?");
+		mem_deref(c);
+		bt_tts_cache_stats(&cs);
+		assert_int_equal(cs.misses, misses + 1);
+	}
+
+	/* off: emptied, and instances opened now render every time */
+	bt_tts_cache_set(0);
+	bt_tts_cache_stats(&cs);
+	assert_int_equal(cs.entries, 0);
+	assert_int_equal(cs.bytes, 0);
+	raw = open_voice("espeak:en-us+f3", 160, 0);
+	c = say(raw, "Sorry, could you repeat that?");
+	mem_deref(c);
+	bt_tts_cache_stats(&cs);
+	assert_int_equal(cs.entries, 0);
+
+	bt_tts_cache_set(16 * 1024 * 1024);
+	mem_deref(a);
+	mem_deref(raw);
+	mem_deref(fast);
+	mem_deref(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -606,6 +694,7 @@ int main(void)
 		cmocka_unit_test(test_word_text),
 		cmocka_unit_test(test_espeak_threads),
 		cmocka_unit_test(test_reinit),
+		cmocka_unit_test(test_cache),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
