@@ -634,6 +634,17 @@ static void test_cache(void **state)
 	bt_tts_cache_stats(&cs);
 	assert_int_equal(cs.misses, 3);
 	assert_int_equal(cs.entries, 3);
+	/* another call's instance of the voice, after other sentences (which
+	 * move espeak-ng's wave generator on): the very same samples */
+	{
+		struct bt_tts_st *st2 = open_voice("espeak:en-us+f3", 160, 0);
+
+		c = say(st2, "Sorry, could you repeat that?");
+		assert_int_equal(c->n, a->n);
+		assert_memory_equal(c->pcm, a->pcm, a->n * sizeof(int16_t));
+		mem_deref(c);
+		mem_deref(st2);
+	}
 
 	/* a budget of about six sentences (one may take a quarter of it):
 	 * after six more, the oldest are gone and the newest are kept */
