@@ -167,13 +167,6 @@ static struct entry *lookup(const char *key, uint32_t h)
 	return e;
 }
 
-/* A fresh bt_tts_audio with copies of e's samples and words (lock held). */
-static int audio_from(struct bt_tts_audio **ap, const struct entry *e)
-{
-	return bt_tts_audio_copy(ap, e->pcm, e->n, e->rate_hz, e->words,
-				 e->n_words);
-}
-
 static void insert(const char *key, uint32_t h, const struct bt_tts_audio *a)
 {
 	size_t bytes = sizeof(struct entry) + strlen(key) + 1 +
@@ -236,7 +229,8 @@ static int cached_synth(struct bt_tts_st *st, const char *text,
 		lru_unlink(e);
 		lru_push(e);
 		cache.hits++;
-		err = audio_from(audiop, e);
+		err = bt_tts_audio_copy(audiop, e->pcm, e->n, e->rate_hz,
+					e->words, e->n_words);
 		pthread_mutex_unlock(&cache.mtx);
 		free(key);
 		return err;
