@@ -13,6 +13,13 @@
  *               [--only endpoint,adaptive,interrupt,echo]
  *               [--items pause_003,...]
  *               [--collect FILE]
+ *   bench_turns --replay FILE [--waits MIN,BASE,INCOMPLETE,MAX,PROSODY_PCT]
+ * --replay re-decides every silence of a --collect run with the real
+ * endpointer under other listening waits (the agent file's turn settings),
+ * in seconds instead of a run of the pipeline: the partials, prosody and
+ * speech onsets are the recorded ones, so the figures are those the
+ * pipeline would give as long as ending a turn earlier changes nothing
+ * before that moment (it does not: the STT and the VAD do not see waits).
  * BENCH_VERBOSE=1 prints each item's outcome and the endpointer's reason;
  * BENCH_VERBOSE=2 every session event as well.
  */
@@ -21,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <banter/banter.h>
+#include "turn/endpoint.h"
 
 enum { MAX_ITEMS = 2048, MAX_SEG = 16 };
 
@@ -37,6 +45,8 @@ static const char *id_filter;  /* --items: ids to run, comma separated */
 /* --collect FILE: every endpointer decision with the ground truth, turns
  * never ended by it (all waits 2.5 s), for tuning the endpointer offline */
 static FILE *collect;
+static uint64_t clock_now;  /* the running item's clock, for --collect */
+static bool collecting;     /* inside an item's record */
 static size_t n_items;
 
 /* What the event handler saw. */
@@ -67,6 +77,14 @@ static void on_event(const struct bt_event *ev, void *arg)
 		break;
 	case BT_EV_SPEECH_START:
 		++o->n_speech_start;
+		/* the onset (back-dated) and when the VAD confirmed it: the
+		 * silence timer runs until then */
+		if (collecting)
+			fprintf(collect, "%s{\"type\":\"speech_start\","
+				"\"t_ms\":%llu,\"detected_ms\":%llu}",
+				o->n_wait++ ? "," : "",
+				(unsigned long long)ev->t_ms,
+				(unsigned long long)clock_now + BT_FRAME_MS);
 		break;
 	case BT_EV_STATE:
 		if (!strcmp(ev->text, "thinking") && !o->n_thinking++)
@@ -78,7 +96,7 @@ static void on_event(const struct bt_event *ev, void *arg)
 	case BT_EV_WAIT:
 		if (getenv("BENCH_VERBOSE"))
 			fprintf(stderr, "    %s\n", ev->json);
-		if (collect)
+		if (collecting)
 			fprintf(collect, "%s%s", o->n_wait++ ? "," : "",
 				ev->json);
 		break;
@@ -147,6 +165,7 @@ static bool step(struct run *r, const int16_t *caller)
 		r->echo[(r->echo_pos + i) % BT_RATE_HZ] = out[i];
 	r->echo_pos = (r->echo_pos + BT_FRAME_SAMPLES) % BT_RATE_HZ;
 	r->now += BT_FRAME_MS;
+	clock_now = r->now;
 	r->last_speech = sp;
 	return sp;
 }
@@ -276,6 +295,7 @@ static int bench_endpoint(const char *dir, const char *mode, unsigned silence)
 				fprintf(collect, "%s[%u,%u]", k ? "," : "",
 					it->speech[k][0], it->speech[k][1]);
 			fprintf(collect, "],\"waits\":[");
+			collecting = true;
 		}
 		for (size_t pos = 0; pos + BT_FRAME_SAMPLES <= n;
 		     pos += BT_FRAME_SAMPLES)
@@ -286,6 +306,7 @@ static int bench_endpoint(const char *dir, const char *mode, unsigned silence)
 		r.bg = NULL;
 		r.bg_n = 0;
 		mem_deref(pcm);
+		collecting = false;
 		if (collect)
 			fprintf(collect, "],\"thinking\":%llu}\n",
 				(unsigned long long)r.o.t_thinking);
@@ -456,6 +477,183 @@ static int bench_echo(const char *dir, bool aec)
 	return 0;
 }
 
+/*
+ * --replay: each collected item through a fresh endpointer. The turn ends
+ * at the first moment the silence since the recorded speech end reaches
+ * the wait decided on the recorded partial and prosody, unless the VAD
+ * confirmed new speech before that.
+ */
+struct replay_acc {
+	char cond[24];
+	unsigned n_pause, n_premature, n_missed;
+	uint32_t delays[MAX_ITEMS];
+	size_t nd;
+	double sum;
+};
+
+static int64_t replay_item(const json_t *o, const struct bt_endpoint_prm *prm)
+{
+	const json_t *evs = json_object_get(o, "waits"), *e;
+	struct bt_endpoint *ep = NULL;
+	uint64_t speech_end = 0, t_w = 0, wait = 0;
+	int64_t ended = -1;
+	size_t i;
+
+	if (bt_endpoint_alloc(&ep, prm))
+		return -2;
+	json_array_foreach(evs, i, e) {
+		const char *type = json_string_value(json_object_get(e,
+								     "type"));
+		bool start = type && !strcmp(type, "speech_start");
+		uint64_t t = (uint64_t)json_integer_value(json_object_get(e,
+				start ? "detected_ms" : "t_ms"));
+
+		if (speech_end && speech_end + wait < t) {
+			ended = (int64_t)(speech_end + wait > t_w ?
+					  speech_end + wait : t_w);
+			break;
+		}
+		if (start) {
+			uint64_t onset = (uint64_t)json_integer_value(
+				json_object_get(e, "t_ms"));
+			if (speech_end && onset > speech_end)
+				bt_endpoint_observe_pause(ep, (uint32_t)(onset -
+							       speech_end));
+			speech_end = 0;
+			continue;
+		}
+		{
+			const char *ctx = json_string_value(json_object_get(
+				e, "context"));
+			speech_end = (uint64_t)json_integer_value(
+				json_object_get(e, "speech_end_ms"));
+			t_w = t;
+			wait = bt_endpoint_wait_ms(ep, json_string_value(
+				json_object_get(e, "partial")), BT_SLOT_TEXT,
+				(float)json_number_value(json_object_get(
+					e, "prosody")),
+				ctx && !strcmp(ctx, "speaking") ? BT_EP_SPEAKING :
+				ctx && !strcmp(ctx, "thinking") ? BT_EP_THINKING :
+				BT_EP_LISTENING);
+		}
+	}
+	if (ended < 0 && speech_end)
+		ended = (int64_t)(speech_end + wait > t_w ? speech_end + wait :
+				  t_w);
+	mem_deref(ep);
+	return ended;
+}
+
+static void replay_print(const char *name, struct replay_acc *a)
+{
+	printf("  %-15s %6.1f %% (%u/%u)   %7.0f ms   %6u ms   %u\n", name,
+	       a->n_pause ? 100.0 * a->n_premature / a->n_pause : 0,
+	       a->n_premature, a->n_pause, a->nd ? a->sum / (double)a->nd : 0,
+	       pct(a->delays, a->nd, 0.95), a->n_missed);
+}
+
+static int replay(const char *path, const char *waits)
+{
+	static struct replay_acc acc[16], all;
+	struct bt_endpoint_prm prm;
+	size_t n_acc = 0, n = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		fprintf(stderr, "bench_turns: cannot open %s: %s\n", path,
+			strerror(errno));
+		return 1;
+	}
+	bt_endpoint_prm_default(&prm);
+	if (waits) {
+		struct bt_endpoint_waits *w = &prm.listening;
+		if (sscanf(waits, "%u,%u,%u,%u,%u", &w->min_wait_ms,
+			   &w->base_wait_ms, &w->incomplete_wait_ms,
+			   &w->max_wait_ms, &w->prosody_pct) != 5) {
+			fprintf(stderr, "bench_turns: --waits wants five "
+				"numbers: min,base,incomplete,max ms and the "
+				"prosody weight in percent, e.g. "
+				"200,500,1600,2500,45\n");
+			fclose(f);
+			return 2;
+		}
+	}
+	memset(&all, 0, sizeof(all));
+	snprintf(all.cond, sizeof(all.cond), "all");
+	while (getline(&line, &cap, f) > 0) {
+		json_t *o = json_loads(line, 0, NULL);
+		const json_t *sp;
+		const char *cat, *cond;
+		struct replay_acc *a = NULL;
+		uint64_t true_end;
+		int64_t ended;
+		size_t k;
+
+		if (!o)
+			continue;
+		cat = json_string_value(json_object_get(o, "category"));
+		cond = json_string_value(json_object_get(o, "cond"));
+		sp = json_object_get(o, "speech");
+		if (!cat || !cond || !json_array_size(sp)) {
+			json_decref(o);
+			continue;
+		}
+		true_end = (uint64_t)json_integer_value(json_object_get(o,
+								      "t0")) +
+			(uint64_t)json_integer_value(json_array_get(
+				json_array_get(sp, json_array_size(sp) - 1),
+				1));
+		ended = replay_item(o, &prm);
+		if (ended == -2) {
+			fprintf(stderr, "bench_turns: %s\n", bt_errmsg());
+			json_decref(o);
+			break;
+		}
+		for (k = 0; k < n_acc; k++)
+			if (!strcmp(acc[k].cond, cond))
+				a = &acc[k];
+		if (!a && n_acc < 16) {
+			a = &acc[n_acc++];
+			memset(a, 0, sizeof(*a));
+			snprintf(a->cond, sizeof(a->cond), "%s", cond);
+		}
+		for (k = 0; k < 2; k++) {
+			struct replay_acc *t = k ? &all : a;
+			if (!t)
+				continue;
+			if (ended < 0)
+				++t->n_missed;
+			else if (!strcmp(cat, "pause")) {
+				++t->n_pause;
+				t->n_premature += (uint64_t)ended < true_end;
+			}
+			else if (t->nd < MAX_ITEMS) {
+				uint32_t d = (uint64_t)ended > true_end ?
+					(uint32_t)((uint64_t)ended - true_end) :
+					0;
+				t->delays[t->nd++] = d;
+				t->sum += d;
+			}
+		}
+		++n;
+		json_decref(o);
+	}
+	free(line);
+	fclose(f);
+	printf("replay of %s: %zu items, listening waits %u/%u/%u/%u ms, "
+	       "prosody %u %%\n", path, n, prm.listening.min_wait_ms,
+	       prm.listening.base_wait_ms, prm.listening.incomplete_wait_ms,
+	       prm.listening.max_wait_ms, prm.listening.prosody_pct);
+	printf("\nend of turn        premature (pause items)  mean "
+	       "delay (complete)  p95   no endpoint\n");
+	for (size_t k = 0; k < n_acc; k++)
+		replay_print(acc[k].cond, &acc[k]);
+	replay_print("all", &all);
+	return 0;
+}
+
 /* --items: comma-separated prefixes of item ids ("pause", "pause_003") */
 static bool id_match(const char *id)
 {
@@ -542,8 +740,31 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: bench_turns CORPUS_DIR [--conditions "
-			"clean,white10,...] [--all]\n");
+			"clean,white10,...] [--all]\n"
+			"       bench_turns --replay FILE [--waits "
+			"MIN,BASE,INCOMPLETE,MAX,PROSODY_PCT]\n");
 		return 2;
+	}
+	if (!strcmp(argv[1], "--replay")) {
+		const char *waits = NULL;
+
+		if (argc < 3) {
+			fprintf(stderr, "bench_turns: --replay needs the file "
+				"a --collect run wrote\n");
+			return 2;
+		}
+		if (argc == 5 && !strcmp(argv[3], "--waits"))
+			waits = argv[4];
+		else if (argc != 3) {
+			fprintf(stderr, "bench_turns: --replay FILE takes only "
+				"--waits\n");
+			return 2;
+		}
+		err = bt_init();
+		if (!err)
+			err = replay(argv[2], waits);
+		bt_close();
+		return err;
 	}
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--all"))
