@@ -401,8 +401,10 @@ static int bench_interrupt(const char *dir)
 		if (r.o.n_paused && r.o.t_paused + 100 < onset)
 			++n_early;
 		if (getenv("BENCH_VERBOSE"))
-			fprintf(stderr, "%s: barge %u paused %u stop %+lld ms"
-				"\n    %s\n", it->file, r.o.n_barge, r.o.n_paused,
+			fprintf(stderr, "%s: barge %u paused %u (first %+lld ms)"
+				" stop %+lld ms\n    %s\n", it->file,
+				r.o.n_barge, r.o.n_paused, r.o.n_paused ?
+				(long long)r.o.t_paused - (long long)onset : 0LL,
 				stop ? (long long)stop - (long long)onset : -1LL,
 				r.o.why);
 		if (bc) {

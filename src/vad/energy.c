@@ -21,6 +21,19 @@
  *    speech, the level alone decides (the voicing cue ramps up from 2 to
  *    5 dB over the noise), so the fricatives and plosive bursts of a
  *    talker we already hear count;
+ *  - hiss: the band above 3.5 kHz (two more biquads) against its own
+ *    noise floor; a frame 6 dB over it, with at least an eighth of the
+ *    frame's energy in that band, reports FRIC_PROB (0.2):
+ *    the "s" of "sorry" or "stop", which in pink or babble noise at 10 dB
+ *    SNR is no louder than the noise over the whole band but stands well
+ *    out of the noise's thin top octave. Under the segmenter's threshold,
+ *    so a hiss never starts speech alone; it back-dates the onset the
+ *    vowel confirms and, pending, lets the session hold the agent's audio
+ *    ~100 ms before the vowel; a dip of one frame after a hiss (the
+ *    closure of "st") is bridged. White noise fills that band too: there the
+ *    hiss is lost, as it is to a listener. The share keeps out most
+ *    fricatives of distant talkers (babble), which stand out of the
+ *    band's floor too but not out of the frame;
  *  - hold: after a speech frame clearly over the noise, the next HOLD_FRAMES
  *    frames report BT_VAD_PROB_HOLD (0.5), which bridges the weak
  *    consonants and short dips between words; the segmenter does not take
@@ -36,7 +49,7 @@
  * under the segmenter's 0.5 but above its threshold / 4 for back-dating
  * onsets.
  *
- * Cost: three biquads per sample plus 115 lags x 160 products for voicing;
+ * Cost: five biquads per sample plus 115 lags x 160 products for voicing;
  * no allocation after the instance is made.
  */
 #include <errno.h>
@@ -81,6 +94,11 @@ static const unsigned HOLD_FRAMES = 5;      /* 100 ms */
 static const float HOLD_SNR_DB = 6.0f;      /* only strong frames hold */
 static const float NOISE_MODEL_RATE = 0.05f;
 static const float NOISE_MODEL_MAX_PROB = 0.3f;
+static const double FRIC_HZ = 3500.0;      /* fricative band: above this */
+static const float FRIC_SNR_DB = 6.0f;     /* over its own noise */
+static const float FRIC_PROB = 0.2f;       /* weak: onsets, never speech */
+static const float FRIC_SHARE_DB = -9.0f;  /* of the frame's energy, at least */
+static const unsigned FRIC_BRIDGE_FRAMES = 1; /* the "t" closure of "st" */
 
 /* Direct form I biquad, RBJ cookbook coefficients (a0 normalised). */
 struct biquad {
@@ -102,6 +120,7 @@ struct bt_vad_st {
 	const struct bt_vad *vad;
 
 	struct biquad hp80, lp3400, hp300;
+	struct biquad hpf1, hpf2;    /* fricative band, 24 dB/octave */
 
 	/* LPC residual at 8 kHz: LAG_MAX samples of history then the
 	 * current frame. */
@@ -110,10 +129,11 @@ struct bt_vad_st {
 	float dec_prev[2];
 
 	bool init;
-	struct floor_trk full, band;
+	struct floor_trk full, band, fric;
 	float memory;
 	unsigned since_voiced;       /* frames since a voiced speech frame */
 	unsigned hold;               /* hold frames left */
+	unsigned fric_bridge;        /* frames a hiss still bridges */
 
 	/* Noise model for whitening: normalised autocorrelation at lags 1
 	 * and 2 (smoothed) and the inverse-filter taps from it; the last
@@ -347,8 +367,9 @@ static float floor_snr(const struct floor_trk *fl, float db)
 static int energy_frame(struct bt_vad_st *st, const int16_t *pcm, size_t n,
 			float *probp)
 {
-	double e_all = 0.0, e_band = 0.0;
-	float db, bdb, snr, p_level, voice, cue, prob, m;
+	double e_all = 0.0, e_band = 0.0, e_fric = 0.0;
+	float db, bdb, fdb, snr, p_level, voice, cue, prob, m;
+	bool fric;
 	size_t i;
 	unsigned k;
 
@@ -363,9 +384,11 @@ static int energy_frame(struct bt_vad_st *st, const int16_t *pcm, size_t n,
 		float y = biquad_run(&st->hp80, pcm[i]);
 		float lo = biquad_run(&st->lp3400, y);
 		float b = biquad_run(&st->hp300, lo);
+		float f = biquad_run(&st->hpf2, biquad_run(&st->hpf1, y));
 
 		e_all += (double)y * y;
 		e_band += (double)b * b;
+		e_fric += (double)f * f;
 		if (i & 1)
 			st->dec[k++] = lo;
 	}
@@ -376,12 +399,14 @@ static int energy_frame(struct bt_vad_st *st, const int16_t *pcm, size_t n,
 
 	db = to_db(e_all / n);
 	bdb = to_db(e_band / n);
+	fdb = to_db(e_fric / n);
 	if (!st->init) {
 		/* Start from the first frame's level: a call usually opens
 		 * on line noise, and this spares a slow climb from below. */
 		st->init = true;
 		floor_init(&st->full, db);
 		floor_init(&st->band, bdb);
+		floor_init(&st->fric, fdb);
 	}
 
 	snr = floor_snr(&st->full, db);
@@ -406,6 +431,16 @@ static int energy_frame(struct bt_vad_st *st, const int16_t *pcm, size_t n,
 			m = uv;
 	}
 	prob = p_level * (CUE_BASE + (1.0f - CUE_BASE) * m);
+	/* A hiss well over the noise's own high band, an eighth of the
+	 * frame or more, above the absolute minimum: the "s" of "sorry",
+	 * "stop". Weak evidence only (under the segmenter's threshold): it
+	 * back-dates the onset the vowel confirms and lets the session hold
+	 * the agent's audio early, but never starts speech alone. */
+	fric = floor_snr(&st->fric, fdb) >= FRIC_SNR_DB &&
+		fdb - db >= FRIC_SHARE_DB && fdb > LEVEL_MIN_DB &&
+		prob < FRIC_PROB;
+	if (fric)
+		prob = FRIC_PROB;
 	if (p_level * (CUE_BASE + (1.0f - CUE_BASE) * cue) >= 0.5f) {
 		st->memory = 1.0f;
 		st->since_voiced = 0;
@@ -418,8 +453,22 @@ static int energy_frame(struct bt_vad_st *st, const int16_t *pcm, size_t n,
 
 	floor_update(&st->full, db, prob >= 0.5f, cue < EXCESS_CUE_MAX);
 	floor_update(&st->band, bdb, prob >= 0.5f, cue < EXCESS_CUE_MAX);
-	if (prob < NOISE_MODEL_MAX_PROB)
+	floor_update(&st->fric, fdb, prob >= 0.5f || fric, cue <
+		     EXCESS_CUE_MAX);
+	if (prob < NOISE_MODEL_MAX_PROB && !fric)
 		noise_model_update(st);
+
+	/* A hiss bridges a short dip after it (the closure between the "s"
+	 * and the "t" of "stop"), so the onset it marks survives to the
+	 * vowel; like the hold, after the updates. */
+	if (fric)
+		st->fric_bridge = FRIC_BRIDGE_FRAMES;
+	else if (st->fric_bridge && prob < FRIC_PROB) {
+		st->fric_bridge--;
+		prob = FRIC_PROB;
+	}
+	else
+		st->fric_bridge = 0;
 
 	/* The hold comes after the updates above: they must see the frame
 	 * as it is. Only frames well over the noise start a hold, so the
@@ -463,6 +512,8 @@ static int energy_alloc(struct bt_vad_st **stp)
 	biquad_init(&st->hp80, true, 80.0);
 	biquad_init(&st->lp3400, false, 3400.0);
 	biquad_init(&st->hp300, true, 300.0);
+	biquad_init(&st->hpf1, true, FRIC_HZ);
+	biquad_init(&st->hpf2, true, FRIC_HZ);
 	*stp = st;
 	return 0;
 }

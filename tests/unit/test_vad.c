@@ -677,6 +677,83 @@ static void test_burst_in_noise(void **state)
 	check_burst(true, true);
 }
 
+/* A hiss: white noise differenced twice (+12 dB/octave, most of its power
+ * above 4 kHz, like an "s"), at an RMS of dbfs, 10 ms fades. */
+static void add_hiss(double *x, size_t from, size_t n, double dbfs)
+{
+	double *h = mem_zalloc((n + 2) * sizeof(*h), NULL);
+	double e = 0.0, g;
+	size_t i;
+
+	assert_non_null(h);
+	for (i = 0; i < n + 2; i++)
+		h[i] = grand();
+	for (i = 0; i < n; i++) {
+		h[i] = h[i + 2] - 2.0 * h[i + 1] + h[i];
+		e += h[i] * h[i];
+	}
+	g = rms_of(dbfs) / sqrt(e / n);
+	for (i = 0; i < n; i++) {
+		double fade = 1.0;
+
+		if (i < 10 * MS)
+			fade = (double)i / (10 * MS);
+		if (n - i < 10 * MS)
+			fade = (double)(n - i) / (10 * MS);
+		x[from + i] += g * h[i] * fade;
+	}
+	mem_deref(h);
+}
+
+/*
+ * "stop" in rumble: the "s" (100 ms of hiss, 10 dB under the vowel and
+ * no louder than the noise over the whole band), 20 ms of closure, then
+ * the vowel. The hiss is pending speech from its first frames, through
+ * the closure, before the vowel confirms it, and the onset is dated at
+ * the hiss; the hiss alone never starts speech.
+ */
+static void test_fricative_onset(void **state)
+{
+	const size_t n = 1280 * MS;
+	const size_t s_on = 800, s_off = 900, v_on = 920;
+	double *x = mem_zalloc(n * sizeof(*x), NULL);
+	int16_t *pcm;
+	struct run r;
+	size_t i;
+	(void)state;
+
+	assert_non_null(x);
+	rng = 21;
+	add_brown(x, n, -35.0);
+	add_hiss(x, s_on * MS, (s_off - s_on) * MS, -37.0);
+	add_voiced(x, v_on * MS, n - v_on * MS - 20 * MS, 130.0, -27.0);
+	pcm = to_pcm(x, n);
+	run_seg(energy(), pcm, n, NULL, &r);
+	assert_int_equal(r.n_start, 1);
+	assert_true(r.start_ms[0] + 20 >= s_on && r.start_ms[0] <= s_on + 40);
+	/* nothing pending in the noise before it */
+	for (i = 0; i < s_on / 20; i++)
+		assert_int_equal(r.pending[i], 0);
+	/* ... and the hiss is pending before the vowel begins, through
+	 * the closure */
+	assert_true(r.pending[s_off / 20 - 1] >= 40);
+	assert_true(r.pending[v_on / 20 - 1] >= 40);
+	mem_deref(pcm);
+
+	/* the hiss alone, and a second one: never speech */
+	memset(x, 0, n * sizeof(*x));
+	rng = 22;
+	add_brown(x, n, -35.0);
+	add_hiss(x, 400 * MS, 150 * MS, -37.0);
+	add_hiss(x, 900 * MS, 150 * MS, -37.0);
+	pcm = to_pcm(x, n);
+	run_seg(energy(), pcm, n, NULL, &r);
+	assert_int_equal(r.n_start, 0);
+	assert_int_equal(r.speech_frames, 0);
+	mem_deref(pcm);
+	mem_deref(x);
+}
+
 static void test_floor_not_raised_by_speech(void **state)
 {
 	/* 8 s of talk over noise: 600 ms words, 80 ms dips. A floor
@@ -1097,6 +1174,7 @@ int main(void)
 		cmocka_unit_test(test_click),
 		cmocka_unit_test(test_steady_noise),
 		cmocka_unit_test(test_burst_in_noise),
+		cmocka_unit_test(test_fricative_onset),
 		cmocka_unit_test(test_floor_not_raised_by_speech),
 		cmocka_unit_test(test_floor_falls_fast),
 		cmocka_unit_test(test_digital_zero_gaps),
