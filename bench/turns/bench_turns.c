@@ -55,7 +55,7 @@ struct obs {
 	unsigned n_tentative;  /* pauses on an unconfirmed onset */
 	uint64_t t_thinking, t_paused;
 	bool ended;
-	char why[512];     /* the first USER event: words and endpoint */
+	char why[4096];    /* the first USER event: words and endpoint */
 };
 
 static void on_event(const struct bt_event *ev, void *arg)

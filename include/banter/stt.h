@@ -76,6 +76,10 @@ struct bt_stt_overlap {
 	char text[128];    /**< the phrase, lower case */
 	float confidence;  /**< 0..1 that this phrase, and not other words,
 				was said */
+	float stop_llr;    /**< how much better a stop phrase fits than a
+				backchannel, per speech frame of decoder
+				score (> 0: a stop phrase; +-99 when only
+				one class found words) */
 };
 
 /**

@@ -34,9 +34,13 @@ enum {
 #define OV_STOP_NOW 0.8f   /* a stop phrase mid-speech: barge at once
 			      (the audio is paused already: being sure
 			      costs nothing but a later flush) */
-#define OV_STOP_END 0.2f   /* a stop phrase in a short utterance (any
-			      confidence if the words are not a backchannel
-			      either) */
+#define OV_STOP_END 0.2f   /* a stop phrase in a short utterance (less
+			      if the words are not a backchannel either
+			      and the stop phrase fits clearly better) */
+/* ... and by how much it must fit better than a backchannel then
+ * (bt_stt_overlap.stop_llr): misheard backchannels over 0.2 to 2.1, real
+ * stop phrases 0.9 to 18 on the turn corpus */
+#define OV_UNSURE_LLR 3.0f
 
 struct word {
 	size_t start, end; /* samples in the reply's audio */
@@ -155,6 +159,8 @@ struct bt_session {
 	bool cand_ignored;         /* ... judged a false interruption */
 	struct bt_stt_overlap ov;  /* ... as the STT reads it, so far */
 	uint64_t ov_at;            /* when ov was read (every 160 ms) */
+	json_t *ov_why;            /* the reading that made it a barge-in,
+				      for the next USER event */
 	uint64_t cand_end;         /* its speech paused here (0: speaking) */
 	uint64_t join_start, join_until; /* a resumed candidate's onset, and
 				      until when new speech continues it */
@@ -878,6 +884,10 @@ static void user_turn(struct bt_session *s, json_t *why)
 	json_object_set_new(o, "confidence", json_real(s->utt.confidence));
 	if (why)
 		json_object_set_new(o, "endpoint", why);
+	if (s->ov_why) {
+		json_object_set_new(o, "interruption", s->ov_why);
+		s->ov_why = NULL;
+	}
 	emit(s, BT_EV_USER, s->utt.stt_final, s->utt.text, o);
 	hist_add(s, true, s->utt.text);
 
@@ -1021,6 +1031,36 @@ static bool overlap_read(struct bt_session *s)
 	return true;
 }
 
+/* The overlap classifier's reading of speech over the agent, for events. */
+static json_t *ov_json(const struct bt_session *s, bool have_ov,
+		       uint64_t speech_ms)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "speech_ms", json_integer(
+		(json_int_t)speech_ms));
+	json_object_set_new(o, "words_confidence",
+			    json_real(s->utt.confidence));
+	if (!have_ov)
+		return o;
+	json_object_set_new(o, "overlap", json_string(
+		s->ov.kind == BT_OVERLAP_STOP ? "stop" :
+		s->ov.kind == BT_OVERLAP_BACKCHANNEL ? "backchannel" :
+		"none"));
+	json_object_set_new(o, "overlap_text", json_string(s->ov.text));
+	json_object_set_new(o, "overlap_confidence",
+			    json_real(s->ov.confidence));
+	json_object_set_new(o, "stop_llr", json_real(s->ov.stop_llr));
+	return o;
+}
+
+/* Speech over the agent is a barge-in: keep why for the USER event. */
+static void ov_keep(struct bt_session *s, bool have_ov, uint64_t speech_ms)
+{
+	json_decref(s->ov_why);
+	s->ov_why = ov_json(s, have_ov, speech_ms);
+}
+
 static void on_speech_start(struct bt_session *s, uint64_t onset)
 {
 	struct reply *r = s->reply;
@@ -1062,6 +1102,8 @@ static void on_speech_start(struct bt_session *s, uint64_t onset)
 			s->join_start : onset;
 		s->cand_ignored = false;
 		s->ov_at = 0;
+		json_decref(s->ov_why);
+		s->ov_why = NULL;
 		s->cand_end = 0;
 		s->cand_protected = !s->interruptible ||
 			(r && (r->cursor < r->protect_end ||
@@ -1145,25 +1187,18 @@ static void overlap_decide(struct bt_session *s)
 		 * than a backchannel can be, it interrupts */
 		bool other = !only_backchannel(s->utt.text);
 		bool stop = s->ov.kind == BT_OVERLAP_STOP &&
-			(s->ov.confidence >= OV_STOP_END || other);
+			(s->ov.confidence >= OV_STOP_END ||
+			 (other && s->ov.stop_llr >= OV_UNSURE_LLR));
 		bool words = other && s->utt.confidence >= 0.5f;
 
 		if (end >= s->cand_start + BARGE_LONG_MS)
 			stop = true;
 		if (!stop && (s->ov.kind == BT_OVERLAP_BACKCHANNEL || !words)) {
-			json_t *o = json_object();
+			json_t *o = ov_json(s, true, end - s->cand_start);
 			json_object_set_new(o, "confidence",
 					    json_real(s->ov.confidence));
 			json_object_set_new(o, "heard_as",
 					    json_string(s->utt.text));
-			json_object_set_new(o, "words_confidence",
-					    json_real(s->utt.confidence));
-			json_object_set_new(o, "overlap", json_string(
-				s->ov.kind == BT_OVERLAP_STOP ? "stop" :
-				s->ov.kind == BT_OVERLAP_BACKCHANNEL ?
-				"backchannel" : "none"));
-			json_object_set_new(o, "overlap_text",
-					    json_string(s->ov.text));
 			emit(s, BT_EV_BACKCHANNEL, now_ms(s),
 			     s->ov.kind == BT_OVERLAP_BACKCHANNEL ?
 			     s->ov.text : s->utt.text, o);
@@ -1172,6 +1207,7 @@ static void overlap_decide(struct bt_session *s)
 			       "interruption");
 			return;
 		}
+		ov_keep(s, true, end - s->cand_start);
 		interrupt_now(s);
 		return;
 	}
@@ -1193,6 +1229,7 @@ static void overlap_decide(struct bt_session *s)
 		return;
 	}
 	/* short but real words ("stop"): an interruption after all */
+	ov_keep(s, have_ov, end - s->cand_start);
 	interrupt_now(s);
 }
 
@@ -1223,15 +1260,18 @@ static void check_barge_in(struct bt_session *s)
 
 		if (s->ov.kind == BT_OVERLAP_STOP &&
 		    s->ov.confidence >= OV_STOP_NOW) {
+			ov_keep(s, true, span);
 			barge_in(s);
 			return;
 		}
 		if (span >= BARGE_LONG_MS && (s->partial[0] || s->ov.text[0])) {
+			ov_keep(s, true, span);
 			barge_in(s);
 			return;
 		}
 	}
 	else if (s->partial[0] && !only_backchannel(s->partial)) {
+		ov_keep(s, false, dur);
 		barge_in(s);
 		return;
 	}
@@ -1571,6 +1611,7 @@ static void session_destructor(void *arg)
 	mem_deref(s->pitch);
 	mem_deref(s->prosody);
 	mem_deref(s->ep);
+	json_decref(s->ov_why);
 	mem_deref(s->rs_in);
 	mem_deref(s->rs_out);
 	for (size_t i = 0; i < s->n_hist; i++)

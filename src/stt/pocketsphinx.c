@@ -14,7 +14,7 @@
  *  - phones: a context-independent phone loop (allphone search), the
  *    reference that says whether there was speech at all and how well
  *    free sounds fit it.
- *  - ovl: the overlap classifier, a small grammar of backchannels
+ *  - ovb, ovs: the overlap classifier, small grammars of backchannels
  *    ("mhm", "yeah", "i see") and stop phrases ("wait", "no, stop",
  *    "hold on"), with a dictionary of just those words. It
  *    reads speech said over the agent's voice independently of the
@@ -44,7 +44,7 @@
  *  Cost: about 0.3 x real time of one core per instance while it listens
  *  (lm 0.16, phones 0.07, fsg 0.05; 5-7 ms of CPU per 20 ms frame).
  *  Memory: about 100 MB per instance (lm 93 MB: language model,
- *  dictionary and lexicon tree); fsg and ovl start from an empty
+ *  dictionary and lexicon tree); fsg, ovb and ovs start from an empty
  *  dictionary and get only their grammars' words (dict_take), which
  *  saved ~30 MB per instance; the acoustic model is mmap()ed and shared.
  */
@@ -97,7 +97,8 @@ struct bt_stt_st {
 	ps_decoder_t *lm;
 	ps_decoder_t *fsg;         /* NULL if no grammar needs one */
 	ps_decoder_t *phones;
-	ps_decoder_t *ovl;         /* overlap classifier (see above) */
+	ps_decoder_t *ovb;         /* overlap classifier (see above): */
+	ps_decoder_t *ovs;         /* backchannels, stop phrases */
 	struct bt_stt_overlap ov;  /* its reading of the last utterance */
 	struct gram *gramv;
 	size_t gramc;
@@ -199,34 +200,37 @@ static const char gram_yesno[] =
 	"         | no idea;\n";
 
 /*
- * What people say over someone who is talking. A backchannel is one to
- * three of <bcword>; anything else that fits is a stop phrase.
+ * What people say over someone who is talking: a backchannel is one to
+ * three of <bcw>, a stop phrase one or two of <stopw> with a word around
+ * them. One decoder per class: their scores against each other say how
+ * sure the reading is (overlap_read).
  */
-static const char *const bc_words[] = {
-	"mhm", "hmm", "mm", "uh-huh", "uh", "huh", "yeah", "yes", "yep",
-	"yup", "right", "okay", "sure", "i", "see", "alright", "oh", "ah",
-	"cool", "great", "exactly", "wow", "really", "nice", "good", "got",
-	"it", "of", "course", "true", "indeed",
-};
 
-static const char gram_overlap[] =
-	"#JSGF V1.0;\ngrammar overlap;\n"
-	"public <utt> = <bc> | <stop>;\n"
-	"<bc> = <bcw> [<bcw>] [<bcw>];\n"
-	"<bcw> = mhm | hmm | mm | uh-huh | uh huh | yeah | yes | yep | yup\n"
-	"      | right | okay | sure | i see | alright | oh | ah | cool\n"
-	"      | great | exactly | wow | really | nice | good | got it\n"
+#define OV_BC_RULES \
+	"<bc> = <bcw> [<bcw>] [<bcw>];\n" \
+	"<bcw> = mhm | hmm | mm | uh-huh | uh huh | yeah | yes | yep | yup\n" \
+	"      | right | okay | sure | i see | alright | oh | ah | cool\n" \
+	"      | great | exactly | wow | really | nice | good | got it\n" \
 	"      | of course | true | indeed;\n"
-	"<stop> = [<pre>] <stopw> [<stopw>] [<post>];\n"
-	"<pre> = oh | um | uh | but | no no;\n"
-	"<stopw> = wait | stop | no | hold on | hang on | sorry | actually\n"
-	"        | excuse me | pardon | what | one moment\n"
-	"        | one second | just a moment | just a second\n"
-	"        | wait a minute | wait a second | that's wrong\n"
-	"        | that's not right | not that | i meant | never mind\n"
-	"        | listen | let me;\n"
-	"<post> = please | a second | a moment | a minute | there\n"
-	"       | for a second | that's wrong | that's not right;\n";
+#define OV_STOP_RULES \
+	"<stop> = [<pre>] <stopw> [<stopw>] [<post>];\n" \
+	"<pre> = oh | um | uh | but | no no;\n" \
+	"<stopw> = wait | stop | no | hold on | hang on | sorry | actually\n" \
+	"        | excuse me | pardon | what | one moment\n" \
+	"        | one second | just a moment | just a second\n" \
+	"        | wait a minute | wait a second | that's wrong\n" \
+	"        | that's not right | not that | i meant | never mind\n" \
+	"        | listen | let me;\n" \
+	"<post> = please | a second | a moment | a minute | there\n" \
+	"       | for a second | that's wrong | that's not right;\n"
+
+static const char gram_ov_bc[] =
+	"#JSGF V1.0;\ngrammar overlap_bc;\n"
+	"public <utt> = <bc>;\n" OV_BC_RULES;
+
+static const char gram_ov_stop[] =
+	"#JSGF V1.0;\ngrammar overlap_stop;\n"
+	"public <utt> = <stop>;\n" OV_STOP_RULES;
 
 static const char gram_polite[] =
 	"<polite> = please | thanks | thank you | please thank you;\n";
@@ -552,38 +556,38 @@ static float confidence(struct bt_stt_st *st)
 	return confidence_of(st, st->grammar ? st->fsg : NULL);
 }
 
-static bool is_bc_word(const char *w, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(bc_words) / sizeof(bc_words[0]); i++) {
-		if (strlen(bc_words[i]) == n && !strncmp(bc_words[i], w, n))
-			return true;
-	}
-	return false;
-}
-
-/* The overlap classifier's reading so far (or of the ended utterance). */
+/*
+ * The overlap classifier's reading so far (or of the ended utterance): the
+ * better of its two classes, and by how much, per speech frame of the
+ * longer path. Each class decoder forces the audio onto one of its
+ * phrases, so the difference of their scores is a log-likelihood ratio of
+ * "a stop phrase" against "a backchannel" on the same frames.
+ */
 static void overlap_read(struct bt_stt_st *st, struct bt_stt_overlap *ov)
 {
-	int32 score = 0;
-	const char *p;
-	bool bc = true;
+	int32 sb = 0, ss = 0;
+	char tb[sizeof(ov->text)], ts[sizeof(ov->text)];
+	int64_t unused;
+	int fb, fs, frames;
+	bool stop;
 
 	memset(ov, 0, sizeof(*ov));
-	hyp_clean(ps_get_hyp(st->ovl, &score), ov->text, sizeof(ov->text));
-	if (!ov->text[0])
+	hyp_clean(ps_get_hyp(st->ovb, &sb), tb, sizeof(tb));
+	hyp_clean(ps_get_hyp(st->ovs, &ss), ts, sizeof(ts));
+	if (!tb[0] && !ts[0])
 		return;
-	for (p = ov->text; *p; ) {
-		size_t n = strcspn(p, " ");
-		if (n && !is_bc_word(p, n))
-			bc = false;
-		p += n;
-		while (*p == ' ')
-			p++;
+	stop = ts[0] && (!tb[0] || ss > sb);
+	str_ncpy(ov->text, stop ? ts : tb, sizeof(ov->text));
+	ov->kind = stop ? BT_OVERLAP_STOP : BT_OVERLAP_BACKCHANNEL;
+	ov->confidence = confidence_of(st, stop ? st->ovs : st->ovb);
+	if (!tb[0] || !ts[0]) {
+		ov->stop_llr = stop ? 99.0f : -99.0f;
+		return;
 	}
-	ov->kind = bc ? BT_OVERLAP_BACKCHANNEL : BT_OVERLAP_STOP;
-	ov->confidence = confidence_of(st, st->ovl);
+	path_score(st->ovb, &unused, &fb);
+	path_score(st->ovs, &unused, &fs);
+	frames = fb > fs ? fb : fs;
+	ov->stop_llr = (float)((double)(ss - sb) / (frames > 0 ? frames : 1));
 }
 
 /* ------------------------------------------------------------------ */
@@ -657,10 +661,11 @@ static int decoders_make(struct bt_stt_st *st, bool need_fsg)
 
 	st->lm = decoder(DEC_LM);
 	st->phones = st->lm ? decoder(DEC_PHONES) : NULL;
-	st->ovl = st->phones ? decoder(DEC_OVL) : NULL;
-	if (st->ovl && need_fsg)
+	st->ovb = st->phones ? decoder(DEC_OVL) : NULL;
+	st->ovs = st->ovb ? decoder(DEC_OVL) : NULL;
+	if (st->ovs && need_fsg)
 		st->fsg = decoder(DEC_FSG);
-	if (!st->lm || !st->phones || !st->ovl || (need_fsg && !st->fsg))
+	if (!st->lm || !st->phones || !st->ovs || (need_fsg && !st->fsg))
 		return bt_err(EIO, "pocketsphinx could not load its model from "
 			      "%s (out of memory or damaged files)",
 			      BT_PS_MODELDIR);
@@ -714,20 +719,27 @@ static int dict_take(ps_decoder_t *to, ps_decoder_t *from, const char *rules,
 	return 0;
 }
 
-static int overlap_make(struct bt_stt_st *st)
+static int overlap_class(struct bt_stt_st *st, ps_decoder_t *ps,
+			 const char *gram, const char *search)
 {
 	/* the rules after the header: "public <utt> = ..." */
-	int err = dict_take(st->ovl, st->lm, strchr(strstr(gram_overlap,
-							  "public"), '='),
+	int err = dict_take(ps, st->lm, strchr(strstr(gram, "public"), '='),
 			    false, "STT overlap grammar");
 
 	if (err)
 		return err;
-	if (jsgf_compile(st->ovl, "bt_overlap", gram_overlap) ||
-	    ps_set_search(st->ovl, "bt_overlap") < 0)
+	if (jsgf_compile(ps, search, gram) || ps_set_search(ps, search) < 0)
 		return bt_err(EIO, "STT overlap grammar could not be compiled "
 			      "by pocketsphinx");
 	return 0;
+}
+
+static int overlap_make(struct bt_stt_st *st)
+{
+	int err = overlap_class(st, st->ovb, gram_ov_bc, "bt_ov_bc");
+
+	return err ? err : overlap_class(st, st->ovs, gram_ov_stop,
+					 "bt_ov_stop");
 }
 
 /*
@@ -939,8 +951,10 @@ static void destructor(void *arg)
 		ps_free(st->lm);
 	if (st->fsg)
 		ps_free(st->fsg);
-	if (st->ovl)
-		ps_free(st->ovl);
+	if (st->ovb)
+		ps_free(st->ovb);
+	if (st->ovs)
+		ps_free(st->ovs);
 	if (st->phones) {
 		/* the allphone search of 5prealpha frees its last phone
 		 * segments only when it backtraces again: an empty
@@ -1029,11 +1043,19 @@ static int each_start(struct bt_stt_st *st)
 		ps_end_utt(st->phones);
 		return -1;
 	}
-	if (ps_start_utt(st->ovl) < 0) {
+	if (ps_start_utt(st->ovb) < 0) {
 		ps_end_utt(st->lm);
 		ps_end_utt(st->phones);
 		if (st->fsg)
 			ps_end_utt(st->fsg);
+		return -1;
+	}
+	if (ps_start_utt(st->ovs) < 0) {
+		ps_end_utt(st->lm);
+		ps_end_utt(st->phones);
+		if (st->fsg)
+			ps_end_utt(st->fsg);
+		ps_end_utt(st->ovb);
 		return -1;
 	}
 	return 0;
@@ -1049,7 +1071,9 @@ static int each_end(struct bt_stt_st *st)
 		err = -1;
 	if (st->fsg && ps_end_utt(st->fsg) < 0)
 		err = -1;
-	if (ps_end_utt(st->ovl) < 0)
+	if (ps_end_utt(st->ovb) < 0)
+		err = -1;
+	if (ps_end_utt(st->ovs) < 0)
 		err = -1;
 	return err;
 }
@@ -1101,7 +1125,8 @@ static int ps_feed(struct bt_stt_st *st, const int16_t *pcm, size_t n)
 	if (ps_process_raw(st->lm, pcm, n, FALSE, FALSE) < 0 ||
 	    ps_process_raw(st->phones, pcm, n, FALSE, FALSE) < 0 ||
 	    (st->fsg && ps_process_raw(st->fsg, pcm, n, FALSE, FALSE) < 0) ||
-	    ps_process_raw(st->ovl, pcm, n, FALSE, FALSE) < 0)
+	    ps_process_raw(st->ovb, pcm, n, FALSE, FALSE) < 0 ||
+	    ps_process_raw(st->ovs, pcm, n, FALSE, FALSE) < 0)
 		return bt_err(EIO, "pocketsphinx could not decode the audio");
 	st->since_partial += n;
 	return 0;

@@ -38,6 +38,7 @@ static int fvad_alloc(struct bt_vad_st **stp)
 }
 
 static char stt_text[128];
+static float stt_conf = 0.9f;  /* the fake STT's confidence */
 static int stt_starts;
 struct fstt { const struct bt_stt *stt; size_t fed; };
 static int fstt_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm);
@@ -66,7 +67,7 @@ static int fstt_finish(struct bt_stt_st *st, struct bt_transcript *tr)
 {
 	(void)st;
 	str_ncpy(tr->text, stt_text, sizeof(tr->text));
-	tr->confidence = 0.9f;
+	tr->confidence = stt_conf;
 	return 0;
 }
 /* the overlap classifier's scripted reading; off: no classifier */
@@ -87,6 +88,7 @@ static void ov_script(enum bt_overlap_kind kind, const char *text,
 	ov_read.kind = kind;
 	str_ncpy(ov_read.text, text, sizeof(ov_read.text));
 	ov_read.confidence = conf;
+	ov_read.stop_llr = kind == BT_OVERLAP_STOP ? 10.0f : -10.0f;
 }
 static struct bt_stt fake_stt = {.name = "fake", .alloch = fstt_alloc,
 	.starth = fstt_start, .feedh = fstt_feed, .partialh = fstt_partial,
@@ -545,6 +547,39 @@ static void test_overlap_stop_phrase(void **state)
 	mem_deref(s);
 }
 
+/*
+ * An unsure stop phrase over words that are no backchannel either: it
+ * interrupts only if the stop phrase fits clearly better than any
+ * backchannel ("uh-huh" misheard as "but let me" / "for one" does not).
+ */
+static void test_overlap_unsure_stop(void **state)
+{
+	static const struct {
+		float llr;
+		unsigned barge;
+	} cases[] = {{1.0f, 0}, {5.0f, 1}};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rec r = {0};
+		struct bt_session *s = open_session(&r);
+
+		bt_session_start(s);
+		run(s, 300, false, NULL);
+		str_ncpy(stt_text, "for one", sizeof(stt_text));
+		stt_conf = 0.2f;
+		ov_script(BT_OVERLAP_STOP, "but let me", 0.1f);
+		ov_read.stop_llr = cases[i].llr;
+		run(s, 400, true, NULL);
+		run(s, 300, false, NULL);
+		assert_int_equal(r.n_barge, cases[i].barge);
+		assert_int_equal(r.n_resumed, 1 - cases[i].barge);
+		stt_conf = 0.9f;
+		ov_on = false;
+		mem_deref(s);
+	}
+}
+
 static void test_uninterruptible_keeps_words(void **state)
 {
 	struct rec r = {0};
@@ -797,6 +832,7 @@ int main(void)
 		cmocka_unit_test(test_overlap_long_speech_interrupts),
 		cmocka_unit_test(test_overlap_pieces_join),
 		cmocka_unit_test(test_overlap_stop_phrase),
+		cmocka_unit_test(test_overlap_unsure_stop),
 		cmocka_unit_test(test_uninterruptible_keeps_words),
 		cmocka_unit_test(test_interruptions_off),
 		cmocka_unit_test(test_idle_and_end),

@@ -327,9 +327,15 @@ static void test_overlap(void **state)
 						 BT_RATE_HZ, &pcm, &n), 0);
 		run_pcm(cases[i].text, pcm, n, "party", &u);
 		assert_int_equal(stt->overlaph(st, &ov), 0);
-		print_message("    overlap: \"%s\" kind %d conf %.2f\n",
-			      ov.text, (int)ov.kind, (double)ov.confidence);
+		print_message("    overlap: \"%s\" kind %d conf %.2f llr "
+			      "%.1f\n", ov.text, (int)ov.kind,
+			      (double)ov.confidence, (double)ov.stop_llr);
 		assert_int_equal(ov.kind, cases[i].kind);
+		/* the margin between the classes agrees with the reading */
+		if (cases[i].kind == BT_OVERLAP_STOP)
+			assert_true(ov.stop_llr > 0.0f);
+		else
+			assert_true(ov.stop_llr < 0.0f);
 		assert_true(ov.confidence >= 0.0f && ov.confidence <= 1.0f);
 		mem_deref(pcm);
 		mem_deref(au);
