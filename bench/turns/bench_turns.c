@@ -356,6 +356,8 @@ static int bench_interrupt(const char *dir)
 	struct run r;
 	unsigned n_bc = 0, n_bc_stop = 0, n_int = 0, n_int_stop = 0;
 	unsigned n_early = 0;  /* agent held on line noise before the onset */
+	unsigned n_noise_barge = 0; /* ... or stopped by it, in its first
+				       second */
 	uint32_t lat[MAX_ITEMS];
 	size_t nl = 0;
 	int err;
@@ -384,6 +386,7 @@ static int bench_interrupt(const char *dir)
 			if (step(&r, NULL))
 				++spoke;
 		}
+		n_noise_barge += r.o.n_barge > 0;
 		memset(&r.o, 0, sizeof(r.o));
 		onset = r.now + it->speech[0][0];
 		for (size_t pos = 0; pos + BT_FRAME_SAMPLES <= n;
@@ -428,6 +431,8 @@ static int bench_interrupt(const char *dir)
 	       pct(lat, nl, 0.5), pct(lat, nl, 0.95));
 	printf("  agent held on line noise before it:  %u of %u items\n",
 	       n_early, n_bc + n_int);
+	printf("  agent stopped by line noise (its first second): %u of %u\n",
+	       n_noise_barge, n_bc + n_int);
 	mem_deref(r.s);
 	return 0;
 }

@@ -38,6 +38,11 @@
  *    frames report BT_VAD_PROB_HOLD (0.5), which bridges the weak
  *    consonants and short dips between words; the segmenter does not take
  *    those frames for speech, so its END stays at the last genuine frame.
+ *  - warm-up: for the first second the level needed starts 6 dB higher
+ *    and comes down linearly; until the noise has been heard a while, its
+ *    fluctuation and its spectrum (for the voicing cue) are not known,
+ *    and babble at a call's start passed for speech (the agent stopped
+ *    its greeting for it);
  * prob = P(level) * (0.15 + 0.85 * voicing cue), where P(level) is 0.5 at
  * 5 dB over the noise's mean level (3 dB when clearly voiced) and zero
  * below an absolute -55 dBFS. The floor is a minimum, which sits below the
@@ -73,6 +78,8 @@ static const float LEVEL_MIN_DB = -55.0f;  /* nothing quieter is speech */
 static const float LEVEL_RAMP_DB = 4.0f;   /* soft edge above the minimum */
 static const float FLOOR_MIN_DB = -90.0f;
 static const float SNR_MID_DB = 5.0f;      /* over the noise's mean */
+static const float WARM_DB = 6.0f;         /* more at a call's start, */
+static const unsigned WARM_FRAMES = 50;    /* ... gone after 1 s */
 static const float SNR_SLOPE_DB = 1.5f;
 static const float VOICED_BONUS_DB = 2.0f;
 static const float FLOOR_RISE = 0.08f;     /* per frame, towards the min */
@@ -132,6 +139,7 @@ struct bt_vad_st {
 	struct floor_trk full, band, fric;
 	float memory;
 	unsigned since_voiced;       /* frames since a voiced speech frame */
+	unsigned frames;             /* seen, up to the warm-up's length */
 	unsigned hold;               /* hold frames left */
 	unsigned fric_bridge;        /* frames a hiss still bridges */
 
@@ -415,6 +423,13 @@ static int energy_frame(struct bt_vad_st *st, const int16_t *pcm, size_t n,
 	cue = clamp01((voice - VOICE_LO) / (VOICE_HI - VOICE_LO));
 
 	/* Clear voicing is evidence too: it lowers the level needed. */
+	/* Warm-up: the noise is not known yet (its fluctuation, its
+	 * spectrum for the voicing cue), so the first second asks for more
+	 * level, less and less. */
+	if (st->frames < WARM_FRAMES) {
+		snr -= WARM_DB * (1.0f - (float)st->frames / WARM_FRAMES);
+		st->frames++;
+	}
 	p_level = 1.0f / (1.0f + expf(-(snr - SNR_MID_DB + VOICED_BONUS_DB *
 					 cue) / SNR_SLOPE_DB));
 	p_level *= clamp01((db - LEVEL_MIN_DB) / LEVEL_RAMP_DB);

@@ -677,6 +677,46 @@ static void test_burst_in_noise(void **state)
 	check_burst(true, true);
 }
 
+/*
+ * The first second of a call: the line's noise is not known yet, so a
+ * weak voiced sound (a distant talker) that would pass for speech later
+ * does not start speech there. The same sound later in the call still
+ * does.
+ */
+static void test_warm_up(void **state)
+{
+	static const struct {
+		double dbfs;
+		unsigned starts;
+		uint64_t first_ms;
+	} cases[] = {
+		{-34.0, 1, 2000},  /* 1 dB under the noise: only the later */
+		{-26.0, 2, 200},   /* 9 dB over it: speech from the start */
+	};
+	const size_t n = 3 * FS;
+	double *x = mem_zalloc(n * sizeof(*x), NULL);
+	(void)state;
+
+	assert_non_null(x);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		int16_t *pcm;
+		struct run r;
+
+		memset(x, 0, n * sizeof(*x));
+		rng = 11;
+		add_white(x, n, -35.0);
+		add_voiced(x, 200 * MS, 200 * MS, 140.0, cases[i].dbfs);
+		add_voiced(x, 2000 * MS, 200 * MS, 140.0, cases[i].dbfs);
+		pcm = to_pcm(x, n);
+		run_seg(energy(), pcm, n, NULL, &r);
+		assert_int_equal(r.n_start, cases[i].starts);
+		assert_true(r.start_ms[0] + 40 >= cases[i].first_ms &&
+			    r.start_ms[0] <= cases[i].first_ms + 40);
+		mem_deref(pcm);
+	}
+	mem_deref(x);
+}
+
 /* A hiss: white noise differenced twice (+12 dB/octave, most of its power
  * above 4 kHz, like an "s"), at an RMS of dbfs, 10 ms fades. */
 static void add_hiss(double *x, size_t from, size_t n, double dbfs)
@@ -1175,6 +1215,7 @@ int main(void)
 		cmocka_unit_test(test_steady_noise),
 		cmocka_unit_test(test_burst_in_noise),
 		cmocka_unit_test(test_fricative_onset),
+		cmocka_unit_test(test_warm_up),
 		cmocka_unit_test(test_floor_not_raised_by_speech),
 		cmocka_unit_test(test_floor_falls_fast),
 		cmocka_unit_test(test_digital_zero_gaps),
