@@ -1029,33 +1029,34 @@ static int unknown_grammar(const struct bt_stt_st *st, const char *name)
 		      name, st->gramc ? known : "none");
 }
 
+enum { DECODERS_MAX = 5 };
+
+/* Every decoder the instance has, in a fixed order. */
+static size_t decoders_of(const struct bt_stt_st *st,
+			  ps_decoder_t *v[DECODERS_MAX])
+{
+	size_t n = 0;
+
+	v[n++] = st->lm;
+	v[n++] = st->phones;
+	if (st->fsg)
+		v[n++] = st->fsg;
+	v[n++] = st->ovb;
+	v[n++] = st->ovs;
+	return n;
+}
+
 /* Every decoder, so that they all see the same frames. */
 static int each_start(struct bt_stt_st *st)
 {
-	if (ps_start_utt(st->lm) < 0)
-		return -1;
-	if (ps_start_utt(st->phones) < 0) {
-		ps_end_utt(st->lm);
-		return -1;
-	}
-	if (st->fsg && ps_start_utt(st->fsg) < 0) {
-		ps_end_utt(st->lm);
-		ps_end_utt(st->phones);
-		return -1;
-	}
-	if (ps_start_utt(st->ovb) < 0) {
-		ps_end_utt(st->lm);
-		ps_end_utt(st->phones);
-		if (st->fsg)
-			ps_end_utt(st->fsg);
-		return -1;
-	}
-	if (ps_start_utt(st->ovs) < 0) {
-		ps_end_utt(st->lm);
-		ps_end_utt(st->phones);
-		if (st->fsg)
-			ps_end_utt(st->fsg);
-		ps_end_utt(st->ovb);
+	ps_decoder_t *v[DECODERS_MAX];
+	size_t n = decoders_of(st, v);
+
+	for (size_t i = 0; i < n; i++) {
+		if (ps_start_utt(v[i]) >= 0)
+			continue;
+		while (i--)
+			ps_end_utt(v[i]);
 		return -1;
 	}
 	return 0;
@@ -1063,18 +1064,13 @@ static int each_start(struct bt_stt_st *st)
 
 static int each_end(struct bt_stt_st *st)
 {
+	ps_decoder_t *v[DECODERS_MAX];
+	size_t n = decoders_of(st, v);
 	int err = 0;
 
-	if (ps_end_utt(st->lm) < 0)
-		err = -1;
-	if (ps_end_utt(st->phones) < 0)
-		err = -1;
-	if (st->fsg && ps_end_utt(st->fsg) < 0)
-		err = -1;
-	if (ps_end_utt(st->ovb) < 0)
-		err = -1;
-	if (ps_end_utt(st->ovs) < 0)
-		err = -1;
+	for (size_t i = 0; i < n; i++)
+		if (ps_end_utt(v[i]) < 0)
+			err = -1;
 	return err;
 }
 
@@ -1113,6 +1109,9 @@ static int ps_start(struct bt_stt_st *st, const char *grammar)
 
 static int ps_feed(struct bt_stt_st *st, const int16_t *pcm, size_t n)
 {
+	ps_decoder_t *v[DECODERS_MAX];
+	size_t nd;
+
 	if (!st || (!pcm && n))
 		return bt_err(EINVAL, "pocketsphinx feed: no instance or "
 			      "audio");
@@ -1122,12 +1121,11 @@ static int ps_feed(struct bt_stt_st *st, const int16_t *pcm, size_t n)
 	if (!n)
 		return 0;
 
-	if (ps_process_raw(st->lm, pcm, n, FALSE, FALSE) < 0 ||
-	    ps_process_raw(st->phones, pcm, n, FALSE, FALSE) < 0 ||
-	    (st->fsg && ps_process_raw(st->fsg, pcm, n, FALSE, FALSE) < 0) ||
-	    ps_process_raw(st->ovb, pcm, n, FALSE, FALSE) < 0 ||
-	    ps_process_raw(st->ovs, pcm, n, FALSE, FALSE) < 0)
-		return bt_err(EIO, "pocketsphinx could not decode the audio");
+	nd = decoders_of(st, v);
+	for (size_t i = 0; i < nd; i++)
+		if (ps_process_raw(v[i], pcm, n, FALSE, FALSE) < 0)
+			return bt_err(EIO, "pocketsphinx could not decode the "
+				      "audio");
 	st->since_partial += n;
 	return 0;
 }
