@@ -20,7 +20,7 @@
  *    reads speech said over the agent's voice independently of the
  *    utterance's own grammar: a number grammar would force "yeah" onto
  *    "four". Fed every utterance like the others (its live CMN must stay
- *    in step for its scores to compare), about 0.03 x real time.
+ *    in step for its scores to compare), about 0.03 x real time each.
  * confidence() explains how their scores become one figure.
  *
  * Settings chosen for the live path, measured on 16 kHz TTS speech (flite
@@ -41,8 +41,9 @@
  *    normalised by a worse best than the references' and could not be
  *    compared. Scoring all senones costs about 0.03 x real time per
  *    decoder.
- *  Cost: about 0.3 x real time of one core per instance while it listens
- *  (lm 0.16, phones 0.07, fsg 0.05; 5-7 ms of CPU per 20 ms frame).
+ *  Cost: about 0.36 x real time of one core per instance while it listens
+ *  (lm 0.16, phones 0.07, fsg 0.05, ovb and ovs 0.03 each; 5-7 ms of CPU
+ *  per 20 ms frame).
  *  Memory: about 100 MB per instance (lm 93 MB: language model,
  *  dictionary and lexicon tree); fsg, ovb and ovs start from an empty
  *  dictionary and get only their grammars' words (dict_take), which
@@ -205,32 +206,28 @@ static const char gram_yesno[] =
  * them. One decoder per class: their scores against each other say how
  * sure the reading is (overlap_read).
  */
-
-#define OV_BC_RULES \
-	"<bc> = <bcw> [<bcw>] [<bcw>];\n" \
-	"<bcw> = mhm | hmm | mm | uh-huh | uh huh | yeah | yes | yep | yup\n" \
-	"      | right | okay | sure | i see | alright | oh | ah | cool\n" \
-	"      | great | exactly | wow | really | nice | good | got it\n" \
-	"      | of course | true | indeed;\n"
-#define OV_STOP_RULES \
-	"<stop> = [<pre>] <stopw> [<stopw>] [<post>];\n" \
-	"<pre> = oh | um | uh | but | no no;\n" \
-	"<stopw> = wait | stop | no | hold on | hang on | sorry | actually\n" \
-	"        | excuse me | pardon | what | one moment\n" \
-	"        | one second | just a moment | just a second\n" \
-	"        | wait a minute | wait a second | that's wrong\n" \
-	"        | that's not right | not that | i meant | never mind\n" \
-	"        | listen | let me;\n" \
-	"<post> = please | a second | a moment | a minute | there\n" \
-	"       | for a second | that's wrong | that's not right;\n"
-
 static const char gram_ov_bc[] =
 	"#JSGF V1.0;\ngrammar overlap_bc;\n"
-	"public <utt> = <bc>;\n" OV_BC_RULES;
+	"public <utt> = <bc>;\n"
+	"<bc> = <bcw> [<bcw>] [<bcw>];\n"
+	"<bcw> = mhm | hmm | mm | uh-huh | uh huh | yeah | yes | yep | yup\n"
+	"      | right | okay | sure | i see | alright | oh | ah | cool\n"
+	"      | great | exactly | wow | really | nice | good | got it\n"
+	"      | of course | true | indeed;\n";
 
 static const char gram_ov_stop[] =
 	"#JSGF V1.0;\ngrammar overlap_stop;\n"
-	"public <utt> = <stop>;\n" OV_STOP_RULES;
+	"public <utt> = <stop>;\n"
+	"<stop> = [<pre>] <stopw> [<stopw>] [<post>];\n"
+	"<pre> = oh | um | uh | but | no no;\n"
+	"<stopw> = wait | stop | no | hold on | hang on | sorry | actually\n"
+	"        | excuse me | pardon | what | one moment\n"
+	"        | one second | just a moment | just a second\n"
+	"        | wait a minute | wait a second | that's wrong\n"
+	"        | that's not right | not that | i meant | never mind\n"
+	"        | listen | let me;\n"
+	"<post> = please | a second | a moment | a minute | there\n"
+	"       | for a second | that's wrong | that's not right;\n";
 
 static const char gram_polite[] =
 	"<polite> = please | thanks | thank you | please thank you;\n";
