@@ -8,9 +8,12 @@
  *  - backchannels that stop the agent, real interruptions that stop it and
  *    how soon after their onset the agent's audio stops;
  *  - self-interruptions on a speakerphone (the agent's voice leaking back at
- *    -20 dB), with and without the echo canceller.
+ *    -20 dB), with and without the echo canceller;
+ *  - with --only words (not in the default run): the recogniser alone, its
+ *    word error on each item against the corpus text, by condition, voice
+ *    and category: what every word-based decision above stands on.
  *   bench_turns CORPUS_DIR [--conditions clean,white10,...] [--all]
- *               [--only endpoint,adaptive,interrupt,echo]
+ *               [--only endpoint,adaptive,interrupt,echo,words]
  *               [--items pause_003,...]
  *               [--collect FILE]
  *   bench_turns --replay FILE [--waits MIN,BASE,INCOMPLETE,MAX,PROSODY_PCT]
@@ -23,10 +26,13 @@
  * BENCH_VERBOSE=1 prints each item's outcome and the endpointer's reason;
  * BENCH_VERBOSE=2 every session event as well.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <banter/banter.h>
 #include "turn/endpoint.h"
 
@@ -36,6 +42,8 @@ struct item {
 	char file[128];
 	char category[24];
 	char cond[24];
+	char voice[32];
+	char text[256];
 	unsigned n_speech;
 	uint32_t speech[MAX_SEG][2];
 };
@@ -186,7 +194,8 @@ static int load_item_audio(const struct item *it, const char *dir,
 	char path[1024];
 	uint32_t rate;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, it->file);
+	snprintf(path, sizeof(path), "%s/%.*s", dir, (int)sizeof(it->file),
+		 it->file);
 	return bt_wav_read(path, pcm, n, &rate);
 }
 
@@ -485,6 +494,194 @@ static int bench_echo(const char *dir, bool aec)
 }
 
 /*
+ * --only words: the recogniser alone. Each item through a fresh
+ * pocketsphinx instance (an item is a call's first utterance, as in the
+ * sections above), open language model, fed in 20 ms frames from 300 ms
+ * before the first word to 300 ms after the last with a partial asked
+ * after every frame, as the session does; the final transcript is scored
+ * against the corpus text. CPU time is the process's around start..finish.
+ */
+enum { WORDS_MAX = 64, WORD_LEN = 32, WACC_MAX = 48,
+       SMP_PER_MS = BT_RATE_HZ / 1000 };
+
+struct wacc {
+	char name[40];
+	unsigned edits, words, right, utts;
+	double cpu_s, audio_s;
+};
+
+static size_t split_words(const char *text, char w[WORDS_MAX][WORD_LEN])
+{
+	size_t n = 0, k = 0;
+
+	for (const char *p = text;; p++) {
+		char c = (char)tolower((unsigned char)*p);
+		bool part = c && (isalnum((unsigned char)c) || c == '\'' ||
+				  c == '-');
+
+		if (part && k + 1 < WORD_LEN)
+			w[n][k++] = c;
+		else if (!part && k) {
+			w[n][k] = '\0';
+			/* "[pause]" marks where the corpus put a pause */
+			if (strcmp(w[n], "pause") || p[0] != ']')
+				n++;
+			k = 0;
+			if (n == WORDS_MAX)
+				break;
+		}
+		if (!c)
+			break;
+	}
+	return n;
+}
+
+static unsigned word_edits(char r[WORDS_MAX][WORD_LEN], size_t nr,
+			   char h[WORDS_MAX][WORD_LEN], size_t nh)
+{
+	unsigned d[WORDS_MAX + 1], prev[WORDS_MAX + 1];
+
+	for (size_t j = 0; j <= nh; j++)
+		d[j] = (unsigned)j;
+	for (size_t i = 1; i <= nr; i++) {
+		memcpy(prev, d, sizeof(d));
+		d[0] = (unsigned)i;
+		for (size_t j = 1; j <= nh; j++) {
+			unsigned sub = prev[j - 1] +
+				(strcmp(r[i - 1], h[j - 1]) != 0);
+			unsigned del = prev[j] + 1, ins = d[j - 1] + 1;
+
+			d[j] = sub < del ? (sub < ins ? sub : ins) :
+				(del < ins ? del : ins);
+		}
+	}
+	return d[nh];
+}
+
+static struct wacc *wacc_get(struct wacc *a, size_t *n, const char *name)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp(a[i].name, name))
+			return &a[i];
+	if (*n == WACC_MAX)
+		return NULL;
+	memset(&a[*n], 0, sizeof(a[*n]));
+	snprintf(a[*n].name, sizeof(a[*n].name), "%s", name);
+	return &a[(*n)++];
+}
+
+static void wacc_print(const char *title, const struct wacc *a, size_t n)
+{
+	printf("  %-18s word error (edits/words)   utterances right   CPU "
+	       "x real time\n", title);
+	for (size_t i = 0; i < n; i++) {
+		char ew[32], ru[24];
+
+		snprintf(ew, sizeof(ew), "(%u/%u)", a[i].edits, a[i].words);
+		snprintf(ru, sizeof(ru), "%u/%u", a[i].right, a[i].utts);
+		printf("  %-18s %6.1f %% %-14s     %-18s %.2f\n", a[i].name,
+		       a[i].words ? 100.0 * a[i].edits / a[i].words : 0, ew,
+		       ru, a[i].audio_s > 0 ? a[i].cpu_s / a[i].audio_s : 0);
+	}
+}
+
+static double cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int bench_words(const char *dir)
+{
+	static struct wacc acc[3][WACC_MAX];  /* condition, voice, category */
+	size_t n_acc[3] = {0, 0, 0};
+	const struct bt_stt *p = bt_stt_find("pocketsphinx");
+
+	if (!p)
+		return bt_err(ENOENT, "bench_turns: no pocketsphinx provider");
+	for (size_t i = 0; i < n_items; i++) {
+		const struct item *it = &items[i];
+		char r[WORDS_MAX][WORD_LEN], h[WORDS_MAX][WORD_LEN];
+		struct bt_stt_st *st = NULL;
+		struct bt_transcript tr;
+		char partial[512];
+		int16_t *pcm = NULL;
+		size_t n = 0, a, b, nr, nh;
+		double t0, t1;
+		unsigned e;
+		int err;
+
+		if (load_item_audio(it, dir, &pcm, &n))
+			continue;
+		a = it->speech[0][0] > 300 ?
+			(size_t)(it->speech[0][0] - 300) * SMP_PER_MS : 0;
+		b = (size_t)(it->speech[it->n_speech - 1][1] + 300) *
+			SMP_PER_MS;
+		if (b > n)
+			b = n;
+		err = p->alloch(&st, NULL);
+		t0 = cpu_s();
+		if (!err)
+			err = p->starth(st, NULL);
+		for (size_t k = a; !err && k + BT_FRAME_SAMPLES <= b;
+		     k += BT_FRAME_SAMPLES) {
+			err = p->feedh(st, pcm + k, BT_FRAME_SAMPLES);
+			p->partialh(st, partial, sizeof(partial));
+		}
+		memset(&tr, 0, sizeof(tr));
+		if (!err)
+			err = p->finishh(st, &tr);
+		t1 = cpu_s();
+		mem_deref(st);
+		mem_deref(pcm);
+		if (err)
+			return err;
+		nr = split_words(it->text, r);
+		nh = split_words(tr.text, h);
+		e = word_edits(r, nr, h, nh);
+		if (getenv("BENCH_VERBOSE"))
+			printf("words %s: \"%s\" heard \"%s\" (%u/%zu)\n",
+			       it->file, it->text, tr.text, e, nr);
+		for (int g = 0; g < 3; g++) {
+			struct wacc *w = wacc_get(acc[g], &n_acc[g],
+				g == 0 ? it->cond : g == 1 ? it->voice :
+				it->category);
+			struct wacc *all = g ? NULL :
+				wacc_get(acc[g], &n_acc[g], "all");
+
+			for (int k = 0; k < 2; k++) {
+				struct wacc *x = k ? all : w;
+
+				if (!x)
+					continue;
+				x->edits += e;
+				x->words += (unsigned)nr;
+				x->right += !e;
+				x->utts++;
+				x->cpu_s += t1 - t0;
+				x->audio_s += (double)(b - a) / BT_RATE_HZ;
+			}
+		}
+	}
+	/* "all" goes last in the condition table */
+	for (size_t i = 0; i + 1 < n_acc[0]; i++)
+		if (!strcmp(acc[0][i].name, "all")) {
+			struct wacc t = acc[0][i];
+
+			memmove(&acc[0][i], &acc[0][i + 1],
+				(n_acc[0] - i - 1) * sizeof(t));
+			acc[0][n_acc[0] - 1] = t;
+			break;
+		}
+	wacc_print("condition", acc[0], n_acc[0]);
+	wacc_print("voice", acc[1], n_acc[1]);
+	wacc_print("category", acc[2], n_acc[2]);
+	return 0;
+}
+
+/*
  * --replay: each collected item through a fresh endpointer. The turn ends
  * at the first moment the silence since the recorded speech end reaches
  * the wait decided on the recorded partial and prosody, unless the VAD
@@ -723,6 +920,11 @@ static int load_corpus(const char *dir, const char *conds)
 				 json_string_value(json_object_get(o,
 							"category")));
 			snprintf(it->cond, sizeof(it->cond), "%s", cond);
+			snprintf(it->voice, sizeof(it->voice), "%s",
+				 json_string_value(json_object_get(o,
+							"voice")));
+			snprintf(it->text, sizeof(it->text), "%s",
+				 json_string_value(json_object_get(o, "text")));
 			it->n_speech = (unsigned)json_array_size(sp);
 			for (unsigned k = 0; k < it->n_speech; k++) {
 				const json_t *iv = json_array_get(sp, k);
@@ -742,7 +944,7 @@ static int load_corpus(const char *dir, const char *conds)
 int main(int argc, char **argv)
 {
 	const char *conds = "clean,white10,pink10,babble10";
-	const char *only = "endpoint,interrupt,echo";
+	const char *only = "endpoint,interrupt,echo";  /* words on request */
 	int err;
 
 	if (argc < 2) {
@@ -831,6 +1033,12 @@ int main(int argc, char **argv)
 	if (strstr(only, "echo")) {
 		printf("\nspeakerphone (agent voice back at -20 dB, 80 ms)\n");
 		if (bench_echo(argv[1], true) || bench_echo(argv[1], false))
+			goto fail;
+	}
+	if (strstr(only, "words")) {
+		printf("\nrecogniser alone (open language model, a call's first "
+		       "utterance)\n");
+		if (bench_words(argv[1]))
 			goto fail;
 	}
 	bt_close();
