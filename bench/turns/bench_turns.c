@@ -558,16 +558,30 @@ static unsigned word_edits(char r[WORDS_MAX][WORD_LEN], size_t nr,
 	return d[nh];
 }
 
+/* The row called name; one row of WACC_MAX is always left free. */
 static struct wacc *wacc_get(struct wacc *a, size_t *n, const char *name)
 {
 	for (size_t i = 0; i < *n; i++)
 		if (!strcmp(a[i].name, name))
 			return &a[i];
-	if (*n == WACC_MAX)
+	if (*n + 1 >= WACC_MAX)
 		return NULL;
 	memset(&a[*n], 0, sizeof(a[*n]));
 	snprintf(a[*n].name, sizeof(a[*n].name), "%s", name);
 	return &a[(*n)++];
+}
+
+static void wacc_add(struct wacc *x, unsigned edits, size_t words,
+		     double cpu, size_t samples)
+{
+	if (!x)
+		return;
+	x->edits += edits;
+	x->words += (unsigned)words;
+	x->right += !edits;
+	x->utts++;
+	x->cpu_s += cpu;
+	x->audio_s += (double)samples / BT_RATE_HZ;
 }
 
 static void wacc_print(const char *title, const struct wacc *a, size_t n)
@@ -596,6 +610,7 @@ static double cpu_s(void)
 static int bench_words(const char *dir)
 {
 	static struct wacc acc[3][WACC_MAX];  /* condition, voice, category */
+	struct wacc all = {.name = "all"};
 	size_t n_acc[3] = {0, 0, 0};
 	const struct bt_stt *p = bt_stt_find("pocketsphinx");
 
@@ -644,37 +659,15 @@ static int bench_words(const char *dir)
 		if (getenv("BENCH_VERBOSE"))
 			printf("words %s: \"%s\" heard \"%s\" (%u/%zu)\n",
 			       it->file, it->text, tr.text, e, nr);
-		for (int g = 0; g < 3; g++) {
-			struct wacc *w = wacc_get(acc[g], &n_acc[g],
-				g == 0 ? it->cond : g == 1 ? it->voice :
-				it->category);
-			struct wacc *all = g ? NULL :
-				wacc_get(acc[g], &n_acc[g], "all");
-
-			for (int k = 0; k < 2; k++) {
-				struct wacc *x = k ? all : w;
-
-				if (!x)
-					continue;
-				x->edits += e;
-				x->words += (unsigned)nr;
-				x->right += !e;
-				x->utts++;
-				x->cpu_s += t1 - t0;
-				x->audio_s += (double)(b - a) / BT_RATE_HZ;
-			}
-		}
+		wacc_add(wacc_get(acc[0], &n_acc[0], it->cond), e, nr, t1 - t0,
+			 b - a);
+		wacc_add(wacc_get(acc[1], &n_acc[1], it->voice), e, nr,
+			 t1 - t0, b - a);
+		wacc_add(wacc_get(acc[2], &n_acc[2], it->category), e, nr,
+			 t1 - t0, b - a);
+		wacc_add(&all, e, nr, t1 - t0, b - a);
 	}
-	/* "all" goes last in the condition table */
-	for (size_t i = 0; i + 1 < n_acc[0]; i++)
-		if (!strcmp(acc[0][i].name, "all")) {
-			struct wacc t = acc[0][i];
-
-			memmove(&acc[0][i], &acc[0][i + 1],
-				(n_acc[0] - i - 1) * sizeof(t));
-			acc[0][n_acc[0] - 1] = t;
-			break;
-		}
+	acc[0][n_acc[0]++] = all;  /* the last row; wacc_get leaves room */
 	wacc_print("condition", acc[0], n_acc[0]);
 	wacc_print("voice", acc[1], n_acc[1]);
 	wacc_print("category", acc[2], n_acc[2]);
