@@ -26,7 +26,6 @@
  * BENCH_VERBOSE=1 prints each item's outcome and the endpointer's reason;
  * BENCH_VERBOSE=2 every session event as well.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -34,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 #include <banter/banter.h>
+#include "brain/slots.h"
 #include "turn/endpoint.h"
 
 enum { MAX_ITEMS = 2048, MAX_SEG = 16 };
@@ -501,8 +501,7 @@ static int bench_echo(const char *dir, bool aec)
  * after every frame, as the session does; the final transcript is scored
  * against the corpus text. CPU time is the process's around start..finish.
  */
-enum { WORDS_MAX = 64, WORD_LEN = 32, WACC_MAX = 48,
-       SMP_PER_MS = BT_RATE_HZ / 1000 };
+enum { WACC_MAX = 48, SMP_PER_MS = BT_RATE_HZ / 1000 };
 
 struct wacc {
 	char name[40];
@@ -510,36 +509,24 @@ struct wacc {
 	double cpu_s, audio_s;
 };
 
-static size_t split_words(const char *text, char w[WORDS_MAX][WORD_LEN])
+/* The words of text as the slot matcher splits them, less the corpus's
+ * "[pause]" marks. */
+static void words_of(const char *text, struct slot_toks *t)
 {
-	size_t n = 0, k = 0;
+	size_t k = 0;
 
-	for (const char *p = text;; p++) {
-		char c = (char)tolower((unsigned char)*p);
-		bool part = c && (isalnum((unsigned char)c) || c == '\'' ||
-				  c == '-');
-
-		if (part && k + 1 < WORD_LEN)
-			w[n][k++] = c;
-		else if (!part && k) {
-			w[n][k] = '\0';
-			/* "[pause]" marks where the corpus put a pause */
-			if (strcmp(w[n], "pause") || p[0] != ']')
-				n++;
-			k = 0;
-			if (n == WORDS_MAX)
-				break;
-		}
-		if (!c)
-			break;
-	}
-	return n;
+	slot_tokenize(t, text);
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->v[i], "pause"))
+			memmove(t->v[k++], t->v[i], sizeof(t->v[i]));
+	t->n = k;
 }
 
-static unsigned word_edits(char r[WORDS_MAX][WORD_LEN], size_t nr,
-			   char h[WORDS_MAX][WORD_LEN], size_t nh)
+static unsigned word_edits(const struct slot_toks *r,
+			   const struct slot_toks *h)
 {
-	unsigned d[WORDS_MAX + 1], prev[WORDS_MAX + 1];
+	unsigned d[SLOT_TOK_MAX + 1], prev[SLOT_TOK_MAX + 1];
+	size_t nr = r->n, nh = h->n;
 
 	for (size_t j = 0; j <= nh; j++)
 		d[j] = (unsigned)j;
@@ -548,7 +535,7 @@ static unsigned word_edits(char r[WORDS_MAX][WORD_LEN], size_t nr,
 		d[0] = (unsigned)i;
 		for (size_t j = 1; j <= nh; j++) {
 			unsigned sub = prev[j - 1] +
-				(strcmp(r[i - 1], h[j - 1]) != 0);
+				(strcmp(r->v[i - 1], h->v[j - 1]) != 0);
 			unsigned del = prev[j] + 1, ins = d[j - 1] + 1;
 
 			d[j] = sub < del ? (sub < ins ? sub : ins) :
@@ -618,12 +605,12 @@ static int bench_words(const char *dir)
 		return bt_err(ENOENT, "bench_turns: no pocketsphinx provider");
 	for (size_t i = 0; i < n_items; i++) {
 		const struct item *it = &items[i];
-		char r[WORDS_MAX][WORD_LEN], h[WORDS_MAX][WORD_LEN];
+		struct slot_toks r, h;
 		struct bt_stt_st *st = NULL;
 		struct bt_transcript tr;
 		char partial[512];
 		int16_t *pcm = NULL;
-		size_t n = 0, a, b, nr, nh;
+		size_t n = 0, a, b;
 		double t0, t1;
 		unsigned e;
 		int err;
@@ -653,19 +640,19 @@ static int bench_words(const char *dir)
 		mem_deref(pcm);
 		if (err)
 			return err;
-		nr = split_words(it->text, r);
-		nh = split_words(tr.text, h);
-		e = word_edits(r, nr, h, nh);
+		words_of(it->text, &r);
+		words_of(tr.text, &h);
+		e = word_edits(&r, &h);
 		if (getenv("BENCH_VERBOSE"))
 			printf("words %s: \"%s\" heard \"%s\" (%u/%zu)\n",
-			       it->file, it->text, tr.text, e, nr);
-		wacc_add(wacc_get(acc[0], &n_acc[0], it->cond), e, nr, t1 - t0,
-			 b - a);
-		wacc_add(wacc_get(acc[1], &n_acc[1], it->voice), e, nr,
+			       it->file, it->text, tr.text, e, r.n);
+		wacc_add(wacc_get(acc[0], &n_acc[0], it->cond), e, r.n,
 			 t1 - t0, b - a);
-		wacc_add(wacc_get(acc[2], &n_acc[2], it->category), e, nr,
+		wacc_add(wacc_get(acc[1], &n_acc[1], it->voice), e, r.n,
 			 t1 - t0, b - a);
-		wacc_add(&all, e, nr, t1 - t0, b - a);
+		wacc_add(wacc_get(acc[2], &n_acc[2], it->category), e, r.n,
+			 t1 - t0, b - a);
+		wacc_add(&all, e, r.n, t1 - t0, b - a);
 	}
 	acc[0][n_acc[0]++] = all;  /* the last row; wacc_get leaves room */
 	wacc_print("condition", acc[0], n_acc[0]);
