@@ -46,13 +46,28 @@ enum bt_event_type {
 	BT_EV_WAIT,         /**< json: the endpointer's decision after the
 				 user's speech stopped: how long a silence
 				 ends the turn, and why */
+	BT_EV_REPLY,        /**< json: a reply begins (turn, kind:
+				 "greeting" | "reply" | "idle", audio);
+				 item_id: its assistant item */
 };
+
+/** Who said a conversation item. */
+enum bt_role {
+	BT_ROLE_USER = 0,
+	BT_ROLE_ASSISTANT,
+	BT_ROLE_TOOL,    /**< a tool's output */
+	BT_ROLE_SYSTEM,
+};
+const char *bt_role_name(enum bt_role r);
 
 struct bt_event {
 	enum bt_event_type type;
 	uint64_t t_ms;    /**< media clock */
 	const char *text; /**< may be NULL */
 	const char *json; /**< the whole event as one JSON object (trace line) */
+	const char *item_id; /**< the conversation item it is about (USER:
+				  the user's; REPLY, AGENT, AGENT_DONE,
+				  BARGE_IN: the reply's), else NULL */
 };
 
 /** Called on the session's thread; pointers valid during the call only. */
@@ -114,6 +129,74 @@ char *bt_session_history(const struct bt_session *s);
  * says while the agent talks is kept and answered after the reply.
  */
 void bt_session_set_interruptions(struct bt_session *s, bool on);
+
+/* ---- control by a transport (the Realtime server, a phone line) ----
+ * All on the session's thread, like push and pull. */
+
+#define BT_IDLE_OFF UINT32_MAX
+
+/** How turns are taken; all zero: as the agent file says. */
+struct bt_session_turns {
+	bool manual;          /**< the transport ends turns (commit); no
+				   barge-in, no idle prompts */
+	bool no_respond;      /**< a finished turn waits for respond() */
+	bool no_interrupt;    /**< speech over the agent never stops it */
+	uint32_t silence_ms;  /**< > 0: a fixed silence ends a turn instead
+				   of the adaptive endpointer */
+	uint32_t eagerness_pct; /**< adaptive waits scaled (0: 100 %) */
+	uint32_t idle_ms;     /**< silence before "are you still there?"
+				   (0: the agent's, BT_IDLE_OFF: never) */
+	float vad_threshold;  /**< 0: the default */
+	uint32_t prefix_ms;   /**< audio kept before speech (0: default) */
+};
+int bt_session_set_turns(struct bt_session *s,
+			 const struct bt_session_turns *t);
+
+/** Speak replies (the default) or give them as text only. */
+void bt_session_set_audio_out(struct bt_session *s, bool on);
+
+/**
+ * Use another voice ("provider:voice") from the next sentence on, at
+ * speed_pct percent of the persona's rate (0: unchanged).
+ */
+int bt_session_set_voice(struct bt_session *s, const char *voice,
+			 uint32_t speed_pct);
+
+/**
+ * End the user's turn now with what was heard since it began (the
+ * manual-turn commit). ENOENT when no speech was heard.
+ */
+int bt_session_commit(struct bt_session *s);
+/** Forget the user's speech in progress (no item is made). */
+void bt_session_clear(struct bt_session *s);
+
+/**
+ * Add an item to the conversation: a typed user message (the text
+ * fallback; answered by the next bt_session_respond), an assistant line
+ * or a tool output. id: the caller's (unique) or NULL for a new one.
+ */
+int bt_session_item_add(struct bt_session *s, enum bt_role role,
+			const char *text, const char *id);
+/** The id of the newest item (valid until the history changes). */
+const char *bt_session_last_item_id(const struct bt_session *s);
+int bt_session_item_delete(struct bt_session *s, const char *id);
+/** One item as JSON {id, role, text, audio}; mem_alloc'd, NULL if none. */
+char *bt_session_item(const struct bt_session *s, const char *id);
+
+/**
+ * Start a reply now: to the newest unanswered user item, else the
+ * greeting, else the brain asks again. EBUSY while a reply is active.
+ */
+int bt_session_respond(struct bt_session *s);
+/** Stop the active reply; its item keeps what was heard. ENOENT: none. */
+int bt_session_cancel(struct bt_session *s);
+/**
+ * The user heard only the first audio_end_ms of assistant item id: its
+ * text in the history is cut to the words that ended by then (an active
+ * reply stops there).
+ */
+int bt_session_truncate(struct bt_session *s, const char *id,
+			uint32_t audio_end_ms);
 
 /** End the call (reason for the trace). */
 void bt_session_end(struct bt_session *s, const char *reason);

@@ -6,6 +6,8 @@
  * hand-over is the TTS job, polled once per frame (no lock on this path).
  */
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +16,7 @@
 #include "audio/pitch.h"
 #include "core/planner.h"
 #include "core/worker.h"
+#include "net/loop.h"
 #include "turn/endpoint.h"
 #include "turn/prosody.h"
 
@@ -47,10 +50,37 @@ struct word {
 	char text[64];
 };
 
+/*
+ * The session's voice, shared with the TTS jobs that use it: a job may
+ * still run on a worker when the session drops the voice (a new voice,
+ * the end of the call), so the last of them frees it, on whichever
+ * thread. An atomic count, since libre's reference count is not.
+ */
+struct tts_hold {
+	atomic_int refs;
+	struct bt_tts_st *tts;
+};
+
+static struct tts_hold *tts_hold_get(struct tts_hold *h)
+{
+	if (h)
+		atomic_fetch_add(&h->refs, 1);
+	return h;
+}
+
+static void tts_hold_put(struct tts_hold *h)
+{
+	if (h && atomic_fetch_sub(&h->refs, 1) == 1) {
+		mem_deref(h->tts);
+		free(h);
+	}
+}
+
 /* A TTS job: one sentence, rendered and resampled to the pipeline rate. */
 struct synth_job {
 	struct bt_job job;
-	struct bt_tts_st *tts;
+	struct bt_session *s;    /* valid while the job is not cancelled */
+	struct tts_hold *tts;
 	char text[1024];
 	int err;
 	char errmsg[256];
@@ -70,10 +100,12 @@ struct utt {
 	char text[512];
 	float confidence;
 	uint64_t speech_start, speech_end, endpoint, stt_final;
+	char item_id[24];
 };
 
 struct reply {
 	unsigned no;
+	char item_id[24];
 	enum reply_kind kind;
 	struct utt user;         /* the user turn it answers (REPLY_USER) */
 	char text[MAX_TEXT];
@@ -96,8 +128,14 @@ struct reply {
 };
 
 struct hist {
-	bool user;
+	enum bt_role role;
 	char *text;
+	char id[24];
+	/* an assistant item's words and when each ended in its audio, so a
+	 * client's truncate can cut it later (NULL for text) */
+	struct word_end { char text[64]; uint32_t end_ms; } *words;
+	size_t n_words;
+	bool audio;
 };
 
 struct bt_session {
@@ -172,7 +210,8 @@ struct bt_session {
 
 	/* reasoning and speech */
 	struct bt_brain_st *brain;
-	struct bt_tts_st *tts;
+	struct tts_hold *tts;
+	struct bt_tts_prm tts_prm;
 	struct reply *reply;
 	unsigned replies;
 	uint64_t idle_since;
@@ -180,7 +219,15 @@ struct bt_session {
 
 	struct hist hist[MAX_HISTORY];
 	size_t n_hist;
+	unsigned items;            /* conversation item ids given out */
+	unsigned uid;              /* process-wide number, for item ids */
 	bool ending;
+
+	/* what a transport asked for (bt_session_set_turns and friends) */
+	struct bt_session_turns turns;
+	bool audio_out;            /* replies are spoken (else text only) */
+	struct utt unanswered;     /* a user item no reply has answered yet */
+	bool has_unanswered;
 };
 
 static const char *state_names[] = {"listening", "user_speaking", "thinking",
@@ -243,17 +290,20 @@ static uint64_t stamp(const struct bt_session *s)
 static const char *ev_names[] = {
 	"state", "speech_start", "speech_end", "partial", "user", "agent",
 	"agent_done", "barge_in", "backchannel", "turn", "tool", "error",
-	"ended", "paused", "resumed", "kept", "wait"};
+	"ended", "paused", "resumed", "kept", "wait", "reply"};
 
-/* Emit an event; takes ownership of obj (may be NULL). */
-static void emit(struct bt_session *s, enum bt_event_type type, uint64_t t,
-		 const char *text, json_t *obj)
+/* Emit an event about a conversation item; takes ownership of obj. */
+static void emit_item(struct bt_session *s, enum bt_event_type type,
+		      uint64_t t, const char *text, json_t *obj,
+		      const char *item_id)
 {
 	struct bt_event ev;
 	char *js;
 
 	if (!obj)
 		obj = json_object();
+	if (item_id && item_id[0])
+		json_object_set_new(obj, "item_id", json_string(item_id));
 	json_object_set_new(obj, "type", json_string(ev_names[type]));
 	json_object_set_new(obj, "t_ms", json_integer((json_int_t)t));
 	if (text && !json_object_get(obj, "text"))
@@ -265,9 +315,22 @@ static void emit(struct bt_session *s, enum bt_event_type type, uint64_t t,
 	ev.t_ms = t;
 	ev.text = text;
 	ev.json = js ? js : "{}";
+	ev.item_id = item_id && item_id[0] ? item_id : NULL;
 	if (s->eh)
 		s->eh(&ev, s->arg);
 	free(js);
+}
+
+/* Emit an event; takes ownership of obj (may be NULL). */
+static void emit(struct bt_session *s, enum bt_event_type type, uint64_t t,
+		 const char *text, json_t *obj)
+{
+	emit_item(s, type, t, text, obj, NULL);
+}
+
+static void new_item_id(struct bt_session *s, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "item_%x_%u", s->uid, ++s->items);
 }
 
 static void set_state(struct bt_session *s, enum bt_state st)
@@ -292,20 +355,47 @@ static void error_event(struct bt_session *s, const char *what)
 
 /* ---- history ---- */
 
-static void hist_add(struct bt_session *s, bool user, const char *text)
+static void hist_free(struct hist *h)
 {
-	if (!text || !text[0])
-		return;
+	h->text = mem_deref(h->text);
+	h->words = mem_deref(h->words);
+	h->n_words = 0;
+}
+
+/* Add an item to the history; returns it (NULL if not added). */
+static struct hist *hist_add_id(struct bt_session *s, enum bt_role role,
+				const char *text, const char *id)
+{
+	struct hist *h;
+
+	if (!text || (!text[0] && role != BT_ROLE_ASSISTANT))
+		return NULL;
 	if (s->n_hist == MAX_HISTORY) {
 		/* keep the latest: drop the oldest entry */
-		mem_deref(s->hist[0].text);
+		hist_free(&s->hist[0]);
 		memmove(&s->hist[0], &s->hist[1],
 			(MAX_HISTORY - 1) * sizeof(s->hist[0]));
 		--s->n_hist;
 	}
-	if (str_dup(&s->hist[s->n_hist].text, text))
-		return;
-	s->hist[s->n_hist++].user = user;
+	h = &s->hist[s->n_hist];
+	memset(h, 0, sizeof(*h));
+	if (str_dup(&h->text, text))
+		return NULL;
+	h->role = role;
+	if (id && id[0])
+		str_ncpy(h->id, id, sizeof(h->id));
+	else
+		new_item_id(s, h->id, sizeof(h->id));
+	++s->n_hist;
+	return h;
+}
+
+static struct hist *hist_find(struct bt_session *s, const char *id)
+{
+	for (size_t i = 0; id && i < s->n_hist; i++)
+		if (!strcmp(s->hist[i].id, id))
+			return &s->hist[i];
+	return NULL;
 }
 
 /* Take back the last history entry if it is the user's text. */
@@ -313,9 +403,9 @@ static void hist_drop_user(struct bt_session *s, const char *text)
 {
 	struct hist *h = s->n_hist ? &s->hist[s->n_hist - 1] : NULL;
 
-	if (!h || !h->user || strcmp(h->text, text))
+	if (!h || h->role != BT_ROLE_USER || strcmp(h->text, text))
 		return;
-	h->text = mem_deref(h->text);
+	hist_free(h);
 	--s->n_hist;
 }
 
@@ -330,8 +420,9 @@ char *bt_session_history(const struct bt_session *s)
 	for (size_t i = 0; i < s->n_hist; i++) {
 		json_t *o = json_object();
 		json_object_set_new(o, "role", json_string(
-			s->hist[i].user ? "user" : "assistant"));
+			bt_role_name(s->hist[i].role)));
 		json_object_set_new(o, "text", json_string(s->hist[i].text));
+		json_object_set_new(o, "id", json_string(s->hist[i].id));
 		json_array_append_new(a, o);
 	}
 	js = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -352,7 +443,7 @@ static void job_work(struct bt_job *job)
 	struct timespec t0, t1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	sj->err = bt_tts_synth(sj->tts, sj->text, &a);
+	sj->err = bt_tts_synth(sj->tts->tts, sj->text, &a);
 	if (sj->err) {
 		snprintf(sj->errmsg, sizeof(sj->errmsg), "%s", bt_errmsg());
 		goto out;
@@ -380,6 +471,7 @@ static void job_free(struct bt_job *job)
 
 	mem_deref(sj->pcm);
 	mem_deref(sj->audio);
+	tts_hold_put(sj->tts);
 	mem_deref(sj);
 }
 
@@ -395,6 +487,13 @@ static void reply_destructor(void *arg)
 	}
 	mem_deref(r->pcm);
 	mem_deref(r->words);
+}
+
+static void reply_end(struct bt_session *s, const char *why);
+
+static void reply_finish(struct bt_session *s, bool barged)
+{
+	reply_end(s, barged ? "turn_detected" : NULL);
 }
 
 static void plan(struct bt_session *s);
@@ -466,19 +565,52 @@ static void trace_turn(struct bt_session *s, struct reply *r, bool barged,
 	emit(s, BT_EV_TURN, now_ms(s), NULL, o);
 }
 
-/* The reply is over: played to the end, or cut by a barge-in. */
-static void reply_finish(struct bt_session *s, bool barged)
+/* Keep the reply's word timings with its history item (for truncate). */
+static void hist_keep_words(struct hist *h, const struct reply *r)
+{
+	if (!h || !r->n)
+		return;
+	h->audio = true;
+	if (!r->n_words)
+		return;
+	h->words = mem_zalloc(r->n_words * sizeof(*h->words), NULL);
+	if (!h->words)
+		return;
+	for (size_t i = 0; i < r->n_words; i++) {
+		str_ncpy(h->words[i].text, r->words[i].text,
+			 sizeof(h->words[i].text));
+		h->words[i].end_ms = (uint32_t)(r->words[i].end * 1000 /
+						BT_RATE_HZ);
+	}
+	h->n_words = r->n_words;
+}
+
+/*
+ * The reply is over: played to the end (why NULL), or cut by a barge-in
+ * ("turn_detected") or the transport ("client_cancelled").
+ */
+static void reply_end(struct bt_session *s, const char *why)
 {
 	struct reply *r = s->reply;
 	char heard[MAX_TEXT];
+	bool barged = why != NULL;
+	struct hist *h;
+	json_t *o;
 	bool end;
 
 	if (!r)
 		return;
 	heard_text(r, !barged, heard, sizeof(heard));
-	hist_add(s, false, heard);
-	emit(s, barged ? BT_EV_BARGE_IN : BT_EV_AGENT_DONE, now_ms(s), heard,
-	     NULL);
+	h = hist_add_id(s, BT_ROLE_ASSISTANT, heard, r->item_id);
+	hist_keep_words(h, r);
+	o = json_object();
+	json_object_set_new(o, "turn", json_integer(r->no));
+	json_object_set_new(o, "audio_ms", json_integer(
+		(json_int_t)(r->cursor * 1000 / BT_RATE_HZ)));
+	if (why)
+		json_object_set_new(o, "reason", json_string(why));
+	emit_item(s, barged ? BT_EV_BARGE_IN : BT_EV_AGENT_DONE, now_ms(s),
+		  heard, o, r->item_id);
 	trace_turn(s, r, barged, heard);
 
 	end = r->end_call && !barged;
@@ -582,6 +714,14 @@ static void poll_job(struct bt_session *s)
 	plan(s);
 }
 
+/* A TTS job came back to the session's loop (not cancelled). */
+static void job_back(struct bt_job *job)
+{
+	struct synth_job *sj = (struct synth_job *)job;
+
+	poll_job(sj->s);
+}
+
 static void submit_sentence(struct bt_session *s, const char *text, size_t n)
 {
 	struct reply *r = s->reply;
@@ -600,6 +740,15 @@ static void submit_sentence(struct bt_session *s, const char *text, size_t n)
 	if (!n)
 		return;
 
+	if (!s->audio_out) {
+		/* a text-only reply: the sentence is all there is to it */
+		char sent[1024];
+		snprintf(sent, sizeof(sent), "%.*s", (int)n, text);
+		o = json_object();
+		json_object_set_new(o, "turn", json_integer(r->no));
+		emit_item(s, BT_EV_AGENT, stamp(s), sent, o, r->item_id);
+		return;
+	}
 	sj = mem_zalloc(sizeof(*sj), NULL);
 	if (!sj) {
 		error_event(s, "out of memory for a TTS job");
@@ -608,13 +757,17 @@ static void submit_sentence(struct bt_session *s, const char *text, size_t n)
 	sj->job.work = job_work;
 	sj->job.freeh = job_free;
 	atomic_init(&sj->job.refs, 1);
-	sj->tts = s->tts;
+	sj->s = s;
+	sj->tts = tts_hold_get(s->tts);
 	sj->protect = protect;
 	snprintf(sj->text, sizeof(sj->text), "%.*s", (int)n, text);
 
 	o = json_object();
 	json_object_set_new(o, "turn", json_integer(r->no));
-	emit(s, BT_EV_AGENT, stamp(s), sj->text, o);
+	emit_item(s, BT_EV_AGENT, stamp(s), sj->text, o, r->item_id);
+	/* on an event loop the result comes back as a message */
+	sj->job.loop = s->realtime ? bt_loop_current() : NULL;
+	sj->job.doneh = job_back;
 
 	r->job = sj;
 	if (s->realtime && !bt_worker_submit(&sj->job))
@@ -751,8 +904,19 @@ static int respond(struct bt_session *s, enum reply_kind kind,
 	r->kind = kind;
 	if (kind == REPLY_USER)
 		r->user = s->utt;
+	new_item_id(s, r->item_id, sizeof(r->item_id));
 	s->reply = r;
+	s->has_unanswered = false;
 	set_state(s, BT_ST_THINKING);
+	{
+		json_t *o = json_object();
+		json_object_set_new(o, "turn", json_integer(r->no));
+		json_object_set_new(o, "kind", json_string(
+			kind == REPLY_USER ? "reply" :
+			kind == REPLY_IDLE ? "idle" : "greeting"));
+		json_object_set_new(o, "audio", json_boolean(s->audio_out));
+		emit_item(s, BT_EV_REPLY, now_ms(s), NULL, o, r->item_id);
+	}
 
 	err = b->respondh(s->brain, in, &sink);
 	if (err) {
@@ -888,8 +1052,28 @@ static void user_turn(struct bt_session *s, json_t *why)
 		json_object_set_new(o, "interruption", s->ov_why);
 		s->ov_why = NULL;
 	}
-	emit(s, BT_EV_USER, s->utt.stt_final, s->utt.text, o);
-	hist_add(s, true, s->utt.text);
+	{
+		/* the user's item, even when nothing was understood: a
+		 * transport has announced it */
+		struct hist *h = hist_add_id(s, BT_ROLE_USER, s->utt.text,
+					     NULL);
+		if (h)
+			str_ncpy(s->utt.item_id, h->id,
+				 sizeof(s->utt.item_id));
+		else
+			new_item_id(s, s->utt.item_id,
+				    sizeof(s->utt.item_id));
+	}
+	emit_item(s, BT_EV_USER, s->utt.stt_final, s->utt.text, o,
+		  s->utt.item_id);
+	if (s->turns.no_respond || s->turns.manual) {
+		/* the transport asks for the reply (response.create) */
+		s->unanswered = s->utt;
+		s->has_unanswered = true;
+		if (s->state == BT_ST_USER_SPEAKING)
+			set_state(s, BT_ST_LISTENING);
+		return;
+	}
 
 	memset(&in, 0, sizeof(in));
 	in.type = BT_BRAIN_USER;
@@ -1069,6 +1253,18 @@ static void on_speech_start(struct bt_session *s, uint64_t onset)
 	emit(s, BT_EV_SPEECH_START, onset, NULL, NULL);
 	s->idle_count = 0;
 	s->prehold = false;
+	if (s->turns.manual) {
+		/* the transport ends turns (commit): only record the words,
+		 * over the agent's voice too, in one utterance until then */
+		if (!s->stt_active)
+			stt_begin(s, onset);
+		if (s->state == BT_ST_LISTENING) {
+			s->utt_ctx = BT_EP_LISTENING;
+			set_state(s, BT_ST_USER_SPEAKING);
+		}
+		s->utt.speech_end = 0;
+		return;
+	}
 	if (s->cand && s->cand_end) {
 		/* more of the same speech over the agent */
 		s->cand_end = 0;
@@ -1373,12 +1569,16 @@ static void process_frame(struct bt_session *s, const int16_t *pcm)
 
 	switch (s->state) {
 	case BT_ST_USER_SPEAKING:
-		if (bt_vadseg_active(s->vad) || !s->utt.speech_end)
+		if (s->turns.manual || bt_vadseg_active(s->vad) ||
+		    !s->utt.speech_end)
 			break;
 		if (s->adaptive && s->wait_stale) {
 			s->wait_ms = bt_endpoint_wait_ms(
 				s->ep, s->partial, expected_type(s),
 				bt_prosody_end_score(s->prosody), s->utt_ctx);
+			if (s->turns.eagerness_pct)
+				s->wait_ms = (uint32_t)((uint64_t)s->wait_ms *
+					s->turns.eagerness_pct / 100);
 			s->wait_stale = false;
 			emit(s, BT_EV_WAIT, now_ms(s), NULL,
 			     endpoint_why(s, false));
@@ -1393,7 +1593,8 @@ static void process_frame(struct bt_session *s, const int16_t *pcm)
 			check_barge_in(s);
 		break;
 	case BT_ST_LISTENING:
-		if (s->idle_ms && now_ms(s) - s->idle_since >= s->idle_ms) {
+		if (s->idle_ms && !s->turns.manual &&
+		    now_ms(s) - s->idle_since >= s->idle_ms) {
 			struct bt_brain_input in;
 			memset(&in, 0, sizeof(in));
 			in.type = BT_BRAIN_IDLE;
@@ -1577,6 +1778,341 @@ int bt_session_start(struct bt_session *s)
 	return respond(s, REPLY_GREETING, &in);
 }
 
+/* ---- control by a transport (bt_session_set_turns and friends) ---- */
+
+int bt_session_set_turns(struct bt_session *s,
+			 const struct bt_session_turns *t)
+{
+	struct bt_session_turns def;
+	const json_t *aj;
+
+	if (!s)
+		return EINVAL;
+	if (!t) {
+		memset(&def, 0, sizeof(def));
+		t = &def;
+	}
+	if (t->eagerness_pct > 400)
+		return bt_err(EINVAL, "eagerness_pct %u is out of range "
+			      "(0 for the default, 25 to 400)",
+			      t->eagerness_pct);
+	if (t->silence_ms > 10000)
+		return bt_err(EINVAL, "silence_ms %u is out of range "
+			      "(0 for adaptive endpointing, up to 10000)",
+			      t->silence_ms);
+	aj = bt_agent_json(s->agent);
+	s->turns = *t;
+	if (t->silence_ms) {
+		s->adaptive = false;
+		s->end_silence_ms = t->silence_ms;
+	}
+	else {
+		const json_t *tj = json_object_get(aj, "turn");
+		const json_t *v = json_object_get(tj, "endpointing");
+		const json_t *es = json_object_get(tj, "end_silence_ms");
+
+		s->adaptive = !json_is_string(v) ||
+			strcmp(json_string_value(v), "fixed") != 0;
+		s->end_silence_ms = json_is_integer(es) &&
+			json_integer_value(es) > 0 ?
+			(uint32_t)json_integer_value(es) : 400;
+	}
+	if (t->idle_ms == BT_IDLE_OFF)
+		s->idle_ms = 0;
+	else if (t->idle_ms)
+		s->idle_ms = t->idle_ms;
+	else {
+		const json_t *v = json_object_get(json_object_get(aj, "turn"),
+						  "idle_ms");
+		s->idle_ms = json_is_integer(v) && json_integer_value(v) > 0 ?
+			(uint32_t)json_integer_value(v) : 7000;
+	}
+	s->interruptible = !t->no_interrupt && !json_is_false(json_object_get(
+		json_object_get(aj, "turn"), "interruptions"));
+	if ((t->vad_threshold > 0 || t->prefix_ms) && !s->stt_active &&
+	    !s->cand) {
+		struct bt_vadseg_prm vp;
+		struct bt_vadseg *seg = NULL;
+		const struct bt_vad *vad = bt_vad_find(json_string_value(
+			json_object_get(json_object_get(aj, "vad"),
+					"provider")) ?: "energy");
+		int err;
+
+		bt_vadseg_prm_default(&vp);
+		if (t->vad_threshold > 0)
+			vp.threshold = t->vad_threshold;
+		if (t->prefix_ms)
+			vp.prefix_ms = t->prefix_ms;
+		err = bt_vadseg_alloc(&seg, vad, &vp);
+		if (err)
+			return err;
+		mem_deref(s->vad);
+		s->vad = seg;
+	}
+	return 0;
+}
+
+void bt_session_set_audio_out(struct bt_session *s, bool on)
+{
+	if (s)
+		s->audio_out = on;
+}
+
+int bt_session_set_voice(struct bt_session *s, const char *voice,
+			 uint32_t speed_pct)
+{
+	struct bt_tts_prm prm;
+	struct tts_hold *h;
+	int err;
+
+	if (!s || !voice)
+		return EINVAL;
+	if (speed_pct && (speed_pct < 25 || speed_pct > 400))
+		return bt_err(EINVAL, "speed %u %% is out of range (25 to 400)",
+			      speed_pct);
+	prm = s->tts_prm;
+	if (speed_pct)
+		prm.rate_wpm = (s->tts_prm.rate_wpm ? s->tts_prm.rate_wpm :
+				160) * speed_pct / 100;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return ENOMEM;
+	atomic_init(&h->refs, 1);
+	err = bt_tts_open(&h->tts, voice, &prm);
+	if (err) {
+		free(h);
+		return err;
+	}
+	/* a sentence being rendered keeps the old voice until it is done */
+	tts_hold_put(s->tts);
+	s->tts = h;
+	return 0;
+}
+
+int bt_session_commit(struct bt_session *s)
+{
+	if (!s || s->state == BT_ST_ENDED)
+		return EINVAL;
+	if (!s->stt_active && !s->has_pending)
+		return bt_err(ENOENT, "no speech to commit: the audio since the "
+			      "last commit held no speech");
+	if (s->stt_active) {
+		if (!s->utt.speech_end)
+			s->utt.speech_end = now_ms(s);
+		s->utt.endpoint = now_ms(s);
+		stt_end(s);
+		s->utt.stt_final = stamp(s);
+		s->cand = false;
+		if (s->reply && s->reply->held)
+			s->reply->held = false;
+	}
+	else {
+		s->has_pending = false;
+		s->utt = s->pending;
+	}
+	if (s->state == BT_ST_USER_SPEAKING)
+		set_state(s, BT_ST_LISTENING);
+	if (s->reply && !s->turns.manual && !s->turns.no_respond)
+		reply_end(s, "turn_detected");  /* the answer replaces it */
+	/* with manual turns a commit never starts a reply by itself */
+	user_turn(s, NULL);
+	return 0;
+}
+
+void bt_session_clear(struct bt_session *s)
+{
+	if (!s || s->state == BT_ST_ENDED)
+		return;
+	if (s->stt_active) {
+		stt_end(s);
+		memset(&s->utt, 0, sizeof(s->utt));
+	}
+	s->has_pending = false;
+	if (s->cand) {
+		s->cand = false;
+		resume(s, "input cleared");
+	}
+	if (s->state == BT_ST_USER_SPEAKING)
+		set_state(s, BT_ST_LISTENING);
+}
+
+int bt_session_item_add(struct bt_session *s, enum bt_role role,
+			const char *text, const char *id)
+{
+	struct hist *h;
+
+	if (!s || !text)
+		return EINVAL;
+	if (strlen(text) >= MAX_TEXT)
+		return bt_err(EMSGSIZE, "the item's text is %zu bytes; at most "
+			      "%d are kept", strlen(text), MAX_TEXT - 1);
+	if (id && hist_find(s, id))
+		return bt_err(EEXIST, "an item with id \"%s\" is already in "
+			      "the conversation", id);
+	h = hist_add_id(s, role, text, id);
+	if (!h)
+		return role == BT_ROLE_USER && !text[0] ?
+			bt_err(EINVAL, "a user item needs text") : ENOMEM;
+	if (role == BT_ROLE_USER) {
+		memset(&s->unanswered, 0, sizeof(s->unanswered));
+		str_ncpy(s->unanswered.text, text,
+			 sizeof(s->unanswered.text));
+		s->unanswered.confidence = 1.0f;
+		s->unanswered.speech_start = s->unanswered.speech_end =
+			s->unanswered.endpoint = s->unanswered.stt_final =
+			now_ms(s);
+		str_ncpy(s->unanswered.item_id, h->id,
+			 sizeof(s->unanswered.item_id));
+		s->has_unanswered = true;
+	}
+	return 0;
+}
+
+const char *bt_session_last_item_id(const struct bt_session *s)
+{
+	return s && s->n_hist ? s->hist[s->n_hist - 1].id : NULL;
+}
+
+int bt_session_item_delete(struct bt_session *s, const char *id)
+{
+	struct hist *h = s ? hist_find(s, id) : NULL;
+	size_t i;
+
+	if (!h)
+		return bt_err(ENOENT, "no item \"%s\" in the conversation",
+			      id ? id : "");
+	i = (size_t)(h - s->hist);
+	hist_free(h);
+	memmove(&s->hist[i], &s->hist[i + 1],
+		(s->n_hist - i - 1) * sizeof(s->hist[0]));
+	--s->n_hist;
+	if (s->has_unanswered && !strcmp(s->unanswered.item_id, id))
+		s->has_unanswered = false;
+	return 0;
+}
+
+char *bt_session_item(const struct bt_session *s, const char *id)
+{
+	const struct hist *h = NULL;
+	char *out = NULL, *js;
+	json_t *o;
+
+	for (size_t i = 0; s && id && i < s->n_hist; i++)
+		if (!strcmp(s->hist[i].id, id))
+			h = &s->hist[i];
+	if (!h)
+		return NULL;
+	o = json_object();
+	json_object_set_new(o, "id", json_string(h->id));
+	json_object_set_new(o, "role", json_string(bt_role_name(h->role)));
+	json_object_set_new(o, "text", json_string(h->text));
+	json_object_set_new(o, "audio", json_boolean(h->audio));
+	js = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (js) {
+		str_dup(&out, js);
+		free(js);
+	}
+	return out;
+}
+
+int bt_session_respond(struct bt_session *s)
+{
+	struct bt_brain_input in;
+
+	if (!s || s->state == BT_ST_ENDED)
+		return EINVAL;
+	if (s->reply)
+		return bt_err(EBUSY, "a reply is already in progress; cancel "
+			      "it first or wait for it to finish");
+	memset(&in, 0, sizeof(in));
+	if (s->has_unanswered) {
+		s->utt = s->unanswered;
+		in.type = BT_BRAIN_USER;
+		in.text = s->utt.text;
+		in.confidence = s->utt.confidence;
+		return respond(s, REPLY_USER, &in);
+	}
+	if (!s->replies) {
+		in.type = BT_BRAIN_START;
+		return respond(s, REPLY_GREETING, &in);
+	}
+	/* nothing new from the user: the brain asks again */
+	memset(&s->utt, 0, sizeof(s->utt));
+	s->utt.speech_start = s->utt.speech_end = s->utt.endpoint =
+		s->utt.stt_final = now_ms(s);
+	in.type = BT_BRAIN_USER;
+	in.text = "";
+	return respond(s, REPLY_USER, &in);
+}
+
+int bt_session_cancel(struct bt_session *s)
+{
+	if (!s || !s->reply)
+		return bt_err(ENOENT, "no reply is in progress");
+	reply_end(s, "client_cancelled");
+	if (s->state != BT_ST_ENDED && s->state != BT_ST_USER_SPEAKING)
+		set_state(s, BT_ST_LISTENING);
+	return 0;
+}
+
+int bt_session_truncate(struct bt_session *s, const char *id,
+			uint32_t audio_end_ms)
+{
+	struct reply *r = s ? s->reply : NULL;
+	struct hist *h;
+	char text[MAX_TEXT];
+	size_t pos = 0;
+
+	if (!s || !id)
+		return EINVAL;
+	if (r && !strcmp(r->item_id, id)) {
+		/* the reply still plays: the client stopped it there */
+		size_t at = (size_t)audio_end_ms * BT_RATE_HZ / 1000;
+		if (at > r->n)
+			return bt_err(EINVAL, "audio_end_ms %u is past the "
+				      "%zu ms of audio sent for item %s",
+				      audio_end_ms, r->n * 1000 / BT_RATE_HZ,
+				      id);
+		if (at < r->cursor)
+			r->cursor = at;
+		reply_end(s, "client_cancelled");
+		if (s->state != BT_ST_ENDED && s->state !=
+		    BT_ST_USER_SPEAKING)
+			set_state(s, BT_ST_LISTENING);
+		return 0;
+	}
+	h = hist_find(s, id);
+	if (!h)
+		return bt_err(ENOENT, "no item \"%s\" in the conversation",
+			      id);
+	if (h->role != BT_ROLE_ASSISTANT || !h->audio)
+		return bt_err(EINVAL, "item %s is not an assistant message "
+			      "with audio; only those can be truncated", id);
+	text[0] = '\0';
+	for (size_t i = 0; i < h->n_words; i++) {
+		int k;
+		if (h->words[i].end_ms > audio_end_ms)
+			break;
+		k = snprintf(text + pos, sizeof(text) - pos, "%s%s",
+			     pos ? " " : "", h->words[i].text);
+		if (k < 0 || (size_t)k >= sizeof(text) - pos)
+			break;
+		pos += (size_t)k;
+	}
+	if (h->n_words && audio_end_ms > h->words[h->n_words - 1].end_ms)
+		return 0;  /* all of it was heard */
+	mem_deref(h->text);
+	h->text = NULL;
+	return str_dup(&h->text, text);
+}
+
+const char *bt_role_name(enum bt_role r)
+{
+	return r == BT_ROLE_USER ? "user" : r == BT_ROLE_TOOL ? "tool" :
+		r == BT_ROLE_SYSTEM ? "system" : "assistant";
+}
+
 /* ---- set-up ---- */
 
 static uint32_t cfg_ms(const json_t *agent, const char *sect, const char *key,
@@ -1605,7 +2141,7 @@ static void session_destructor(void *arg)
 	mem_deref(s->reply);
 	mem_deref(s->brain);
 	mem_deref(s->stt);
-	mem_deref(s->tts);
+	tts_hold_put(s->tts);
 	mem_deref(s->vad);
 	mem_deref(s->aec);
 	mem_deref(s->pitch);
@@ -1615,7 +2151,7 @@ static void session_destructor(void *arg)
 	mem_deref(s->rs_in);
 	mem_deref(s->rs_out);
 	for (size_t i = 0; i < s->n_hist; i++)
-		mem_deref(s->hist[i].text);
+		hist_free(&s->hist[i]);
 	mem_deref(s->agent);
 }
 
@@ -1658,7 +2194,6 @@ int bt_session_alloc(struct bt_session **sp, struct bt_agent *agent,
 		     const struct bt_session_prm *prm, bt_event_h *eh,
 		     void *arg)
 {
-	static unsigned counter;
 	struct bt_session_prm def;
 	const json_t *aj;
 	const struct bt_stt *stt;
@@ -1686,6 +2221,10 @@ int bt_session_alloc(struct bt_session **sp, struct bt_agent *agent,
 	if (!s)
 		return ENOMEM;
 	s->agent = mem_ref(agent);
+	{
+		static atomic_uint uids;
+		s->uid = atomic_fetch_add(&uids, 1) + 1;
+	}
 	s->eh = eh;
 	s->arg = arg;
 	s->rate_hz = prm->rate_hz ? prm->rate_hz : BT_RATE_HZ;
@@ -1694,7 +2233,7 @@ int bt_session_alloc(struct bt_session **sp, struct bt_agent *agent,
 	if (prm->id)
 		str_ncpy(s->id, prm->id, sizeof(s->id));
 	else
-		snprintf(s->id, sizeof(s->id), "s%u-%ld", ++counter,
+		snprintf(s->id, sizeof(s->id), "s%u-%ld", s->uid,
 			 (long)time(NULL));
 	str_ncpy(s->db_path, prm->db_path ? prm->db_path : "banter.db",
 		 sizeof(s->db_path));
@@ -1817,7 +2356,15 @@ int bt_session_alloc(struct bt_session **sp, struct bt_agent *agent,
 	if (json_is_integer(json_object_get(persona, "pitch")))
 		tprm.pitch = (uint32_t)json_integer_value(
 			json_object_get(persona, "pitch"));
-	err = bt_tts_open(&s->tts, bt_agent_voice(agent), &tprm);
+	s->tts_prm = tprm;
+	s->audio_out = true;
+	s->tts = calloc(1, sizeof(*s->tts));
+	if (!s->tts) {
+		err = ENOMEM;
+		goto out;
+	}
+	atomic_init(&s->tts->refs, 1);
+	err = bt_tts_open(&s->tts->tts, bt_agent_voice(agent), &tprm);
 	if (err)
 		goto out;
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include "banter/err.h"
 #include "core/worker.h"
+#include "net/loop.h"
 
 static struct {
 	pthread_mutex_t mtx;
@@ -26,6 +27,17 @@ void bt_job_release(struct bt_job *job)
 		return;
 	if (atomic_fetch_sub(&job->refs, 1) == 1)
 		job->freeh(job);
+}
+
+/* On the submitter's loop: the pool's reference came with the message. */
+static void job_back(void *arg)
+{
+	struct bt_job *job = arg;
+
+	atomic_store_explicit(&job->done, true, memory_order_release);
+	if (!atomic_load(&job->cancelled) && job->doneh)
+		job->doneh(job);
+	bt_job_release(job);
 }
 
 void bt_job_run_inline(struct bt_job *job)
@@ -56,6 +68,8 @@ static void *worker_main(void *arg)
 		/* A cancelled job is skipped: nobody wants its result. */
 		if (!atomic_load(&job->cancelled))
 			job->work(job);
+		if (job->loop && !bt_loop_call(job->loop, job_back, job))
+			continue;
 		atomic_store_explicit(&job->done, true, memory_order_release);
 		bt_job_release(job);
 	}

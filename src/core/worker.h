@@ -2,9 +2,12 @@
  * @file worker.h  A small pool of worker threads for work that takes long
  *                 (a sentence of TTS, a database write).
  *
- * A job is handed over whole: the worker runs job->work(job) and then sets
- * job->done. The session polls bt_job_done() once per frame on its own
- * thread, so results come back without a lock on the per-frame path.
+ * A job is handed over whole: the worker runs job->work(job). A job with a
+ * loop set comes back to that event loop as a message (bt_loop_call) and
+ * job->doneh runs there, unless the submitter cancelled it: nothing polls.
+ * Without a loop (the simulator's real-time mode, which has no event loop)
+ * the worker sets job->done and the submitter polls bt_job_done() once
+ * per frame on its own thread.
  * A job is reference counted (the submitter and the pool), so a session
  * may drop a job that is still running.
  */
@@ -15,7 +18,10 @@
 #include <stdbool.h>
 
 struct bt_job;
+struct bt_loop;
 typedef void (bt_job_work_h)(struct bt_job *job);
+/** Runs on job->loop's thread once the work is done (not if cancelled). */
+typedef void (bt_job_done_h)(struct bt_job *job);
 typedef void (bt_job_free_h)(struct bt_job *job);
 
 struct bt_job {
@@ -25,6 +31,8 @@ struct bt_job {
 	atomic_bool done;
 	atomic_bool cancelled;   /**< set by the submitter: result unwanted */
 	struct bt_job *next;
+	struct bt_loop *loop;    /**< where doneh runs; NULL: poll done */
+	bt_job_done_h *doneh;
 };
 
 /** Start the pool with n threads (0 = 2). Idempotent. */

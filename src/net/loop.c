@@ -1,0 +1,261 @@
+/**
+ * @file loop.c  Event-loop threads.
+ *
+ * Each loop is a thread running libre's re_main with its own fd table and
+ * timers (re_thread_init). Cross-thread calls go through one libre mqueue
+ * per loop: a pipe carrying a pointer, so a call costs one write and one
+ * read, and the loop sleeps in epoll when there is nothing to do.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "banter/err.h"
+#include "net/loop.h"
+
+enum {
+	FRAME_MS = 20,
+	MAX_LOOPS = 64,
+	MAXFDS = 65536,
+	BT_LOOP_CATCHUP = 5,
+};
+
+struct bt_loop {
+	pthread_t thr;
+	unsigned idx;
+	struct mqueue *mq;
+	struct tmr tmr;
+	struct list ticks;
+	atomic_uint n_ticks;
+	uint64_t next;          /* jiffies of the next frame */
+	uint32_t max_lag;
+	pthread_mutex_t mtx;    /* start-up hand-shake only */
+	pthread_cond_t cond;
+	bool ready;
+	int err;
+};
+
+struct call {
+	bt_loop_call_h *h;
+	void *arg;
+};
+
+static struct bt_loop loops[MAX_LOOPS];
+static unsigned n_loops;
+static __thread struct bt_loop *cur;
+
+static void tick_timer(void *arg);
+
+static void schedule(struct bt_loop *l)
+{
+	uint64_t now = tmr_jiffies();
+
+	tmr_start(&l->tmr, l->next > now ? l->next - now : 0, tick_timer, l);
+}
+
+static void tick_timer(void *arg)
+{
+	struct bt_loop *l = arg;
+	uint64_t now = tmr_jiffies();
+	unsigned frames = 0;
+
+	/*
+	 * Deadlines are absolute (start + k * 20 ms), so the timer's own
+	 * jitter does not accumulate into the media clock.
+	 */
+	while (l->next <= now && frames < BT_LOOP_CATCHUP) {
+		struct le *le = l->ticks.head;
+
+		while (le) {
+			struct bt_tick *t = le->data;
+			le = le->next;  /* a handler may remove itself */
+			t->h(t->arg);
+		}
+		l->next += FRAME_MS;
+		++frames;
+	}
+	if (frames > l->max_lag)
+		l->max_lag = frames;
+	if (l->next + FRAME_MS * BT_LOOP_CATCHUP < now)
+		l->next = now;  /* too far behind: drop, do not spiral */
+	schedule(l);
+}
+
+static void mq_handler(int id, void *data, void *arg)
+{
+	struct call *c = data;
+	(void)id;
+	(void)arg;
+
+	c->h(c->arg);
+	free(c);
+}
+
+static void stop_handler(void *arg)
+{
+	(void)arg;
+	re_cancel();
+}
+
+static void *loop_main(void *arg)
+{
+	struct bt_loop *l = arg;
+	int err;
+
+	err = re_thread_init();
+	if (!err)
+		err = fd_setsize(MAXFDS);
+	if (!err)
+		err = mqueue_alloc(&l->mq, mq_handler, l);
+	cur = l;
+	pthread_mutex_lock(&l->mtx);
+	l->err = err;
+	l->ready = true;
+	pthread_cond_signal(&l->cond);
+	pthread_mutex_unlock(&l->mtx);
+	if (err)
+		goto out;
+
+	tmr_init(&l->tmr);
+	l->next = tmr_jiffies() + FRAME_MS;
+	schedule(l);
+	(void)re_main(NULL);
+	tmr_cancel(&l->tmr);
+	l->mq = mem_deref(l->mq);
+ out:
+	re_thread_close();
+	cur = NULL;
+	return NULL;
+}
+
+int bt_loops_start(unsigned n)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int err = 0;
+
+	if (n_loops)
+		return 0;
+	if (!n)
+		n = cores > 0 ? (unsigned)cores : 1;
+	if (n > MAX_LOOPS)
+		return bt_err(EINVAL, "at most %d event-loop threads (asked "
+			      "for %u)", MAX_LOOPS, n);
+	for (unsigned i = 0; i < n; i++) {
+		struct bt_loop *l = &loops[i];
+
+		memset(l, 0, sizeof(*l));
+		l->idx = i;
+		list_init(&l->ticks);
+		pthread_mutex_init(&l->mtx, NULL);
+		pthread_cond_init(&l->cond, NULL);
+		err = pthread_create(&l->thr, NULL, loop_main, l);
+		if (err) {
+			bt_err(err, "cannot start event-loop thread %u", i);
+			break;
+		}
+		pthread_mutex_lock(&l->mtx);
+		while (!l->ready)
+			pthread_cond_wait(&l->cond, &l->mtx);
+		pthread_mutex_unlock(&l->mtx);
+		++n_loops;
+		if (l->err) {
+			err = bt_err(l->err, "event-loop thread %u could not "
+				     "set up its loop", i);
+			break;
+		}
+	}
+	if (err)
+		bt_loops_stop();
+	return err;
+}
+
+void bt_loops_stop(void)
+{
+	for (unsigned i = 0; i < n_loops; i++) {
+		struct bt_loop *l = &loops[i];
+
+		if (!l->err && bt_loop_call(l, stop_handler, NULL) == 0)
+			pthread_join(l->thr, NULL);
+		else if (!l->err)
+			pthread_detach(l->thr);
+		else
+			pthread_join(l->thr, NULL);
+		pthread_mutex_destroy(&l->mtx);
+		pthread_cond_destroy(&l->cond);
+	}
+	n_loops = 0;
+}
+
+unsigned bt_loops_count(void)
+{
+	return n_loops;
+}
+
+struct bt_loop *bt_loop_at(unsigned i)
+{
+	return i < n_loops ? &loops[i] : NULL;
+}
+
+struct bt_loop *bt_loop_pick(void)
+{
+	struct bt_loop *best = NULL;
+
+	for (unsigned i = 0; i < n_loops; i++) {
+		if (!best || atomic_load(&loops[i].n_ticks) <
+		    atomic_load(&best->n_ticks))
+			best = &loops[i];
+	}
+	return best;
+}
+
+struct bt_loop *bt_loop_current(void)
+{
+	return cur;
+}
+
+int bt_loop_call(struct bt_loop *l, bt_loop_call_h *h, void *arg)
+{
+	struct call *c;
+	int err;
+
+	if (!l || !h || !l->mq)
+		return EINVAL;
+	c = malloc(sizeof(*c));
+	if (!c)
+		return ENOMEM;
+	c->h = h;
+	c->arg = arg;
+	err = mqueue_push(l->mq, 0, c);
+	if (err)
+		free(c);
+	return err;
+}
+
+void bt_loop_tick_add(struct bt_loop *l, struct bt_tick *t, bt_tick_h *h,
+		      void *arg)
+{
+	if (!l || !t || !h)
+		return;
+	t->h = h;
+	t->arg = arg;
+	list_append(&l->ticks, &t->le, t);
+	atomic_fetch_add(&l->n_ticks, 1);
+}
+
+void bt_loop_tick_remove(struct bt_tick *t)
+{
+	struct bt_loop *l = cur;
+
+	if (!t || !t->le.list)
+		return;
+	list_unlink(&t->le);
+	if (l)
+		atomic_fetch_sub(&l->n_ticks, 1);
+}
+
+uint32_t bt_loop_max_lag_frames(const struct bt_loop *l)
+{
+	return l ? l->max_lag : 0;
+}
