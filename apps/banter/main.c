@@ -10,7 +10,10 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: banter COMMAND [options]\n"
 		"commands:\n"
+		"  serve      the browser page and an OpenAI-Realtime-compatible\n"
+		"             WebSocket server (see serve --help)\n"
 		"  simulate   a simulated caller talks to an agent (see --help)\n"
+		"  talk       talk to an agent through the sound card\n"
 		"  stats      latency percentiles and stage shares from traces\n");
 }
 
@@ -22,6 +25,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "simulate"))
 		return cmd_simulate(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "serve"))
+		return cmd_serve(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "stats"))
 		return cmd_stats(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "talk"))

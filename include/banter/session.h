@@ -152,6 +152,9 @@ struct bt_session_turns {
 int bt_session_set_turns(struct bt_session *s,
 			 const struct bt_session_turns *t);
 
+/** Send events to another handler from now on (NULL: none). */
+void bt_session_set_handler(struct bt_session *s, bt_event_h *eh, void *arg);
+
 /** Speak replies (the default) or give them as text only. */
 void bt_session_set_audio_out(struct bt_session *s, bool on);
 
@@ -197,6 +200,16 @@ int bt_session_cancel(struct bt_session *s);
  */
 int bt_session_truncate(struct bt_session *s, const char *id,
 			uint32_t audio_end_ms);
+
+/** The item id of the user's utterance being heard (or last heard). */
+const char *bt_session_utt_item_id(const struct bt_session *s);
+
+/**
+ * Say text now, not from the brain (a notice such as the server's
+ * goodbye), replacing any reply in progress; end the call after it has
+ * played if end is set.
+ */
+int bt_session_say(struct bt_session *s, const char *text, bool end);
 
 /** End the call (reason for the trace). */
 void bt_session_end(struct bt_session *s, const char *reason);

@@ -995,6 +995,7 @@ static void stt_begin(struct bt_session *s, uint64_t onset)
 
 	memset(&s->utt, 0, sizeof(s->utt));
 	s->utt.speech_start = onset;
+	new_item_id(s, s->utt.item_id, sizeof(s->utt.item_id));
 	s->partial[0] = '\0';
 	bt_prosody_reset(s->prosody);
 	s->wait_stale = true;
@@ -1056,7 +1057,7 @@ static void user_turn(struct bt_session *s, json_t *why)
 		/* the user's item, even when nothing was understood: a
 		 * transport has announced it */
 		struct hist *h = hist_add_id(s, BT_ROLE_USER, s->utt.text,
-					     NULL);
+					     s->utt.item_id);
 		if (h)
 			str_ncpy(s->utt.item_id, h->id,
 				 sizeof(s->utt.item_id));
@@ -1852,6 +1853,14 @@ int bt_session_set_turns(struct bt_session *s,
 	return 0;
 }
 
+void bt_session_set_handler(struct bt_session *s, bt_event_h *eh, void *arg)
+{
+	if (!s)
+		return;
+	s->eh = eh;
+	s->arg = arg;
+}
+
 void bt_session_set_audio_out(struct bt_session *s, bool on)
 {
 	if (s)
@@ -2105,6 +2114,41 @@ int bt_session_truncate(struct bt_session *s, const char *id,
 	mem_deref(h->text);
 	h->text = NULL;
 	return str_dup(&h->text, text);
+}
+
+const char *bt_session_utt_item_id(const struct bt_session *s)
+{
+	return s && s->utt.item_id[0] ? s->utt.item_id : NULL;
+}
+
+int bt_session_say(struct bt_session *s, const char *text, bool end)
+{
+	struct bt_brain_done d = {end, NULL};
+	struct reply *r;
+
+	if (!s || !text || s->state == BT_ST_ENDED)
+		return EINVAL;
+	if (s->reply)
+		reply_end(s, "client_cancelled");
+	r = mem_zalloc(sizeof(*r), reply_destructor);
+	if (!r)
+		return ENOMEM;
+	r->no = s->replies++;
+	r->kind = REPLY_IDLE;
+	new_item_id(s, r->item_id, sizeof(r->item_id));
+	s->reply = r;
+	set_state(s, BT_ST_THINKING);
+	{
+		json_t *o = json_object();
+		json_object_set_new(o, "turn", json_integer(r->no));
+		json_object_set_new(o, "kind", json_string("notice"));
+		json_object_set_new(o, "audio", json_boolean(s->audio_out));
+		emit_item(s, BT_EV_REPLY, now_ms(s), NULL, o, r->item_id);
+	}
+	brain_text(text, s);
+	if (s->reply == r)
+		brain_done(&d, s);
+	return 0;
 }
 
 const char *bt_role_name(enum bt_role r)

@@ -22,3 +22,31 @@ trace_type() { grep "\"type\":\"$1\"" "$TMP/trace.jsonl" || true; }
 # a JSON field of a compact JSON line (strings and numbers, first match)
 field() { sed -n "s/.*\"$2\":\(\"[^\"]*\"\|true\|false\|null\|-\?[0-9][0-9.]*\).*/\1/p" <<<"$1" | head -1 | tr -d '"'; }
 sql() { sqlite3 "$TMP/db" "$1"; }
+
+# serve [extra args]: start `banter serve` on free ports in the background
+# (HTTP_PORT, TLS_PORT, SERVE_PID; output in $TMP/serve.txt); stopped at exit.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+serve() {
+  HTTP_PORT=$(free_port); TLS_PORT=$(free_port)
+  "$BANTER" serve --agent agents/restaurant.json --port "$HTTP_PORT" \
+    --tls-port "$TLS_PORT" --addr 127.0.0.1 --db "$TMP/db" \
+    --web "$PWD/web" "$@" >"$TMP/serve.txt" 2>&1 &
+  SERVE_PID=$!
+  trap 'kill $SERVE_PID 2>/dev/null || true; wait $SERVE_PID 2>/dev/null || true; rm -rf "$TMP"' EXIT
+  for _ in $(seq 100); do
+    grep -q 'Realtime API' "$TMP/serve.txt" 2>/dev/null && return 0
+    kill -0 $SERVE_PID 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$TMP/serve.txt" >&2
+  fail "banter serve did not start"
+}
+# stop_serve: SIGTERM, and the server must exit cleanly
+stop_serve() {
+  kill -TERM $SERVE_PID
+  local rc=0
+  wait $SERVE_PID || rc=$?
+  [ $rc = 0 ] || { cat "$TMP/serve.txt" >&2; fail "banter serve exited $rc after SIGTERM"; }
+  grep -q 'banter serve: stopped' "$TMP/serve.txt" || fail "no clean stop"
+}
+CLIENTS=tests/clients

@@ -1,0 +1,200 @@
+/**
+ * @file serve.c  `banter serve`: the browser page and the OpenAI-Realtime-
+ *                compatible WebSocket endpoint for one or more agents.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "banter/banter.h"
+#include "transport/server.h"
+#include "app.h"
+
+enum { MAX_AGENTS = 16, MAX_KEYS = 16 };
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: banter serve --agent FILE [--agent FILE ...] [options]\n"
+		"  --agent FILE      an agent file; the first is the default, a\n"
+		"                    client picks another with ?model=NAME\n"
+		"  --port N          HTTP and ws:// port (default 8080)\n"
+		"  --tls-port N      HTTPS and wss:// port (default 8443)\n"
+		"  --no-tls          no HTTPS / wss:// listener\n"
+		"  --cert F --key F  PEM certificate and key for TLS (default:\n"
+		"                    a self-signed pair, banter-tls.pem)\n"
+		"  --addr A          listen address (default 0.0.0.0)\n"
+		"  --api-key K       accept only clients with this key (repeat\n"
+		"                    for more; also $BANTER_API_KEY)\n"
+		"  --threads N       event-loop threads (default: one per core)\n"
+		"  --max-sessions N  calls at once (default 1000)\n"
+		"  --web DIR         the browser page's files (default web)\n"
+		"  --db FILE         SQLite file for tools (default banter.db)\n");
+}
+
+static int num(const char *s, unsigned long max, const char *what,
+	       unsigned long *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (!*s || *end || v > max || s[0] == '-') {
+		fprintf(stderr, "banter serve: %s takes a whole number from 0 "
+			"to %lu (got \"%s\")\n", what, max, s);
+		return 2;
+	}
+	*out = v;
+	return 0;
+}
+
+static void ready(uint16_t http_port, uint16_t https_port, void *arg)
+{
+	struct bt_server_prm *p = arg;
+
+	printf("banter serve: %zu agent%s (default \"%s\"), %u event "
+	       "loop%s\n", p->n_agents, p->n_agents == 1 ? "" : "s",
+	       bt_agent_name(p->agents[0]), p->threads,
+	       p->threads == 1 ? "" : "s");
+	printf("  browser page:  http://localhost:%u/\n", http_port);
+	printf("  Realtime API:  ws://localhost:%u/v1/realtime\n", http_port);
+	if (https_port)
+		printf("                 wss://localhost:%u/v1/realtime%s\n",
+		       https_port, p->cert ? "" : " (self-signed)");
+	if (p->n_keys)
+		printf("  clients need an API key (Authorization: Bearer)\n");
+	printf("Ctrl-C stops: live calls hear a goodbye first.\n");
+	fflush(stdout);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"agent", required_argument, 0, 'a'},
+		{"port", required_argument, 0, 'p'},
+		{"tls-port", required_argument, 0, 's'},
+		{"no-tls", no_argument, 0, 'N'},
+		{"cert", required_argument, 0, 'c'},
+		{"key", required_argument, 0, 'k'},
+		{"addr", required_argument, 0, 'A'},
+		{"api-key", required_argument, 0, 'K'},
+		{"threads", required_argument, 0, 't'},
+		{"max-sessions", required_argument, 0, 'M'},
+		{"web", required_argument, 0, 'w'},
+		{"db", required_argument, 0, 'd'},
+		{"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
+	};
+	const char *paths[MAX_AGENTS];
+	struct bt_agent *agents[MAX_AGENTS];
+	const char *keys[MAX_KEYS];
+	size_t n_paths = 0, n_keys = 0, n_agents = 0;
+	struct bt_server_prm prm;
+	unsigned long v;
+	int c, err, rc = 1;
+
+	memset(&prm, 0, sizeof(prm));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "a:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if (n_paths == MAX_AGENTS) {
+				fprintf(stderr, "banter serve: at most %d "
+					"agents\n", MAX_AGENTS);
+				return 2;
+			}
+			paths[n_paths++] = optarg;
+			break;
+		case 'p':
+			if (num(optarg, 65535, "--port", &v))
+				return 2;
+			prm.http_port = (uint16_t)v;
+			break;
+		case 's':
+			if (num(optarg, 65534, "--tls-port", &v))
+				return 2;
+			prm.https_port = (uint16_t)v;
+			break;
+		case 'N': prm.https_port = UINT16_MAX; break;
+		case 'c': prm.cert = optarg; break;
+		case 'k': prm.key = optarg; break;
+		case 'A': prm.addr = optarg; break;
+		case 'K':
+			if (n_keys == MAX_KEYS || !optarg[0]) {
+				fprintf(stderr, "banter serve: --api-key takes "
+					"a non-empty key (at most %d)\n",
+					MAX_KEYS);
+				return 2;
+			}
+			keys[n_keys++] = optarg;
+			break;
+		case 't':
+			if (num(optarg, 64, "--threads", &v))
+				return 2;
+			prm.threads = (unsigned)v;
+			break;
+		case 'M':
+			if (num(optarg, 100000, "--max-sessions", &v))
+				return 2;
+			prm.max_sessions = (uint32_t)v;
+			break;
+		case 'w': prm.web_dir = optarg; break;
+		case 'd': prm.db_path = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "banter serve: unexpected argument \"%s\"\n",
+			argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (!n_paths) {
+		fprintf(stderr, "banter serve: --agent is required\n");
+		usage(stderr);
+		return 2;
+	}
+	if (getenv("BANTER_API_KEY") && getenv("BANTER_API_KEY")[0] &&
+	    n_keys < MAX_KEYS)
+		keys[n_keys++] = getenv("BANTER_API_KEY");
+
+	err = libre_init();
+	if (!err)
+		err = bt_init();
+	if (err) {
+		fprintf(stderr, "banter: cannot start: %s\n", bt_errmsg());
+		return 1;
+	}
+	for (size_t i = 0; i < n_paths; i++) {
+		err = bt_agent_load(&agents[n_agents], paths[i]);
+		if (err) {
+			fprintf(stderr, "banter: %s\n", bt_errmsg());
+			goto out;
+		}
+		++n_agents;
+	}
+	prm.agents = agents;
+	prm.n_agents = n_agents;
+	prm.api_keys = keys;
+	prm.n_keys = n_keys;
+	if (!prm.threads) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		prm.threads = n > 0 ? (unsigned)n : 1;
+	}
+	prm.readyh = ready;
+	prm.arg = &prm;
+	err = bt_server_run(&prm);
+	if (err) {
+		fprintf(stderr, "banter serve: %s\n", bt_errmsg());
+		goto out;
+	}
+	printf("banter serve: stopped\n");
+	rc = 0;
+ out:
+	for (size_t i = 0; i < n_agents; i++)
+		mem_deref(agents[i]);
+	bt_close();
+	libre_close();
+	return rc;
+}

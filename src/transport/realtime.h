@@ -1,0 +1,143 @@
+/**
+ * @file realtime.h  The OpenAI Realtime protocol (GA event names) over a
+ *                   banter session (private to libbanter and its programs).
+ *
+ * Two halves: the decoder turns one client event (a WebSocket text
+ * message) into a checked struct or a protocol error, with no session and
+ * no I/O, so it can be fuzzed alone; the protocol session (struct bt_rt)
+ * lives on one event loop and drives a bt_session from decoded events,
+ * answering with server events through a send handler.
+ */
+#ifndef BT_TRANSPORT_REALTIME_H
+#define BT_TRANSPORT_REALTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "json.h"
+
+enum {
+	BT_RT_MAX_MESSAGE = 128 * 1024,  /* libre 1.1's WebSocket frame cap */
+};
+
+enum bt_rt_type {
+	BT_RT_SESSION_UPDATE = 0,
+	BT_RT_AUDIO_APPEND,
+	BT_RT_AUDIO_COMMIT,
+	BT_RT_AUDIO_CLEAR,
+	BT_RT_ITEM_CREATE,
+	BT_RT_ITEM_RETRIEVE,
+	BT_RT_ITEM_TRUNCATE,
+	BT_RT_ITEM_DELETE,
+	BT_RT_RESPONSE_CREATE,
+	BT_RT_RESPONSE_CANCEL,
+	BT_RT_OUTPUT_AUDIO_CLEAR,
+};
+
+enum bt_rt_fmt {
+	BT_RT_FMT_NONE = 0,  /* not given */
+	BT_RT_FMT_PCM24,     /* audio/pcm, 24 kHz mono 16-bit LE */
+	BT_RT_FMT_PCMU,      /* audio/pcmu, 8 kHz G.711 mu-law */
+	BT_RT_FMT_PCMA,      /* audio/pcma, 8 kHz G.711 A-law */
+};
+
+enum bt_rt_td {
+	BT_RT_TD_KEEP = 0,   /* not given */
+	BT_RT_TD_NONE,       /* null: manual turns */
+	BT_RT_TD_SERVER_VAD,
+	BT_RT_TD_SEMANTIC_VAD,
+};
+
+/** A session.update, only what was given (the rest is left as it is). */
+struct bt_rt_session_cfg {
+	const char *instructions;      /* NULL: not given */
+	int text_only;                 /* -1 not given, 0 audio, 1 text */
+	enum bt_rt_fmt in_fmt, out_fmt;
+	const char *voice;             /* NULL: not given */
+	double speed;                  /* 0: not given */
+	enum bt_rt_td td;
+	double threshold;              /* < 0: not given */
+	int prefix_padding_ms, silence_duration_ms; /* < 0: not given */
+	int create_response, interrupt_response;    /* -1: not given */
+	int64_t idle_timeout_ms;       /* -1 not given, 0 null */
+	const char *eagerness;         /* NULL: not given */
+	int transcription;             /* -1 not given, 0 null, 1 on */
+	const json_t *tools;           /* borrowed from the event */
+	const char *model;
+};
+
+struct bt_rt_event {
+	enum bt_rt_type type;
+	const char *event_id;          /* the client's, or NULL */
+	json_t *root;                  /* owns every string below */
+	struct bt_rt_session_cfg cfg;  /* SESSION_UPDATE */
+	const char *audio;             /* AUDIO_APPEND: base64 */
+	size_t audio_len;
+	/* ITEM_CREATE */
+	const char *previous_item_id;
+	const char *item_id;           /* also RETRIEVE, TRUNCATE, DELETE */
+	const char *item_type;         /* "message" | "function_call_output"
+					  | "function_call" */
+	const char *role;              /* message: user | assistant | system */
+	const char *text;              /* message text, or the output */
+	const char *call_id;           /* function_call(_output) */
+	int64_t audio_end_ms;          /* TRUNCATE */
+	int content_index;
+	/* RESPONSE_CREATE */
+	const char *conversation;      /* "auto" | "none" | NULL */
+	int resp_text_only;            /* -1 not given */
+	const char *response_id;       /* RESPONSE_CANCEL, NULL: current */
+};
+
+/** A protocol error: the error event's fields. */
+struct bt_rt_error {
+	const char *type;    /* "invalid_request_error" */
+	const char *code;    /* e.g. "unknown_event", NULL */
+	char message[512];
+	char param[128];
+	const char *event_id;
+};
+
+/**
+ * Decode one client event. On success fills ev (free with
+ * bt_rt_event_free) and returns 0; on error fills er (whose event_id
+ * points into nothing that needs freeing: it is copied) and returns
+ * EPROTO / EINVAL.
+ */
+int bt_rt_decode(const char *text, size_t len, struct bt_rt_event *ev,
+		 struct bt_rt_error *er, char *evid_buf, size_t evid_sz);
+void bt_rt_event_free(struct bt_rt_event *ev);
+
+/** Base64 (standard alphabet, padding optional) into out; size checked. */
+int bt_rt_b64_decode(const char *in, size_t n, uint8_t *out, size_t *outn);
+
+/* ---- the protocol session ---- */
+
+struct bt_rt;
+struct bt_agent;
+
+/** One server event (JSON text), to send in order. Loop thread. */
+typedef void (bt_rt_send_h)(const char *json, size_t len, void *arg);
+/** The session wants the connection closed (code, reason). */
+typedef void (bt_rt_close_h)(uint16_t code, const char *reason, void *arg);
+
+struct bt_rt_prm {
+	const char *db_path;
+	const char *voice_map;   /* unused for now: see realtime.c */
+	uint32_t max_buffer_ms;  /* input audio held ahead (0: 30000) */
+	bool greet;              /* the agent speaks first (default true) */
+};
+
+/**
+ * Start a protocol session on the calling event loop: a bt_session for
+ * agent, session.created sent at once, then one frame per loop tick.
+ */
+int bt_rt_alloc(struct bt_rt **rtp, struct bt_agent *agent,
+		const char *model, const struct bt_rt_prm *prm,
+		bt_rt_send_h *sendh, bt_rt_close_h *closeh, void *arg);
+/** One client message (a WebSocket text frame). */
+void bt_rt_recv(struct bt_rt *rt, const char *text, size_t len);
+/** Say goodbye: end the call with the agent's last words within ms. */
+void bt_rt_shutdown(struct bt_rt *rt, uint32_t deadline_ms);
+
+#endif

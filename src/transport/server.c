@@ -1,0 +1,870 @@
+/**
+ * @file server.c  `banter serve`: HTTP and WebSocket on the main thread's
+ *                 loop, sessions on the event-loop threads.
+ *
+ * libre 1.1 (Debian 12) cannot share a listening port between loops (no
+ * SO_REUSEPORT) nor hand an accepted HTTP connection to another loop, so
+ * the sockets live on the main thread's loop and each call's session on
+ * one of N session loops. They talk through a shared `link` by messages
+ * (libre mqueue): client events one way, batches of server events the
+ * other, one batch per 20 ms tick. JSON parsing, base64, resampling and
+ * all speech work run on the session loops; the main loop only frames
+ * and copies bytes.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "banter/banter.h"
+#include "net/loop.h"
+#include "transport/realtime.h"
+#include "transport/server.h"
+
+enum {
+	MAX_TXQ = 4 * 1024 * 1024,   /* unsent bytes before a client that
+					does not read is dropped */
+	MAX_FILE = 4 * 1024 * 1024,  /* a static file of the page */
+	KEEPALIVE_MS = 20000,
+};
+
+struct server;
+
+/* What the two threads share for one connection. */
+struct link {
+	atomic_int refs;
+	struct server *srv;
+	struct bt_loop *loop;
+	struct conn *conn;        /* main thread only; NULL once closed */
+	struct bt_rt *rt;         /* session loop only */
+	struct bt_tick flush_tick;/* session loop: sends the tick's batch */
+	struct mbuf *out;         /* session loop: events not yet posted */
+	struct le le;             /* session loop: its loop's links */
+	struct bt_agent *agent;
+	char model[64];
+	bool rt_closed;           /* session loop only */
+};
+
+struct conn {
+	struct le le;
+	struct websock_conn *wc;
+	struct link *lk;
+	struct server *srv;
+};
+
+enum in_kind { IN_OPEN, IN_TEXT, IN_CLOSE, IN_SHUTDOWN };
+enum out_kind { OUT_SEND, OUT_CLOSE, OUT_GONE };
+
+struct in_msg {
+	struct link *lk;
+	enum in_kind kind;
+	size_t len;
+	char data[];
+};
+
+struct out_msg {
+	struct link *lk;
+	enum out_kind kind;
+	uint16_t code;
+	struct mbuf *mb;
+	char reason[96];
+};
+
+struct server {
+	const struct bt_server_prm *prm;
+	struct http_sock *http, *https;
+	struct websock *ws;
+	struct mqueue *mq;
+	struct list conns;
+	atomic_uint sessions;
+	bool stopping;
+	struct tmr stop_tmr;
+	unsigned signals;
+	char tls_path[512];
+};
+
+static struct server *the_srv;   /* for the signal handler */
+static __thread struct list loop_links;  /* per session loop */
+static __thread bool loop_links_init;
+
+static struct link *link_ref(struct link *lk)
+{
+	atomic_fetch_add(&lk->refs, 1);
+	return lk;
+}
+
+static void link_put(struct link *lk)
+{
+	if (lk && atomic_fetch_sub(&lk->refs, 1) == 1) {
+		mem_deref(lk->agent);
+		free(lk);
+	}
+}
+
+/* ---- session loop side ---- */
+
+static int post_out(struct link *lk, enum out_kind kind, struct mbuf *mb,
+		    uint16_t code, const char *reason)
+{
+	struct out_msg *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return ENOMEM;
+	m->lk = link_ref(lk);
+	m->kind = kind;
+	m->mb = mb;
+	m->code = code;
+	snprintf(m->reason, sizeof(m->reason), "%s", reason ? reason : "");
+	if (mqueue_push(lk->srv->mq, 0, m)) {
+		link_put(lk);
+		mem_deref(mb);
+		free(m);
+		return EPIPE;
+	}
+	return 0;
+}
+
+static void link_flush(struct link *lk)
+{
+	if (!lk->out || !lk->out->end)
+		return;
+	if (!post_out(lk, OUT_SEND, lk->out, 0, NULL))
+		lk->out = mbuf_alloc(8192);
+	else
+		lk->out = mbuf_alloc(8192);
+}
+
+static void flush_tick(void *arg)
+{
+	link_flush(arg);
+}
+
+static void rt_send(const char *json, size_t len, void *arg)
+{
+	struct link *lk = arg;
+	uint32_t n = (uint32_t)len;
+
+	if (!lk->out && !(lk->out = mbuf_alloc(8192)))
+		return;
+	(void)mbuf_write_mem(lk->out, (uint8_t *)&n, sizeof(n));
+	(void)mbuf_write_mem(lk->out, (const uint8_t *)json, len);
+}
+
+static void rt_free_later(void *arg)
+{
+	struct link *lk = arg;
+
+	if (lk->rt) {
+		lk->rt = mem_deref(lk->rt);
+		bt_loop_tick_remove(&lk->flush_tick);
+		list_unlink(&lk->le);
+		atomic_fetch_sub(&lk->srv->sessions, 1);
+		lk->out = mem_deref(lk->out);
+		link_put(lk);  /* the session loop's reference */
+	}
+	link_put(lk);          /* this call's */
+}
+
+static void rt_close(uint16_t code, const char *reason, void *arg)
+{
+	struct link *lk = arg;
+
+	if (lk->rt_closed)
+		return;
+	lk->rt_closed = true;
+	link_flush(lk);
+	(void)post_out(lk, OUT_CLOSE, NULL, code, reason);
+	/* not inside the session's own tick: free it from a message */
+	if (bt_loop_call(lk->loop, rt_free_later, link_ref(lk)))
+		link_put(lk);
+}
+
+static void in_handler(void *arg)
+{
+	struct in_msg *m = arg;
+	struct link *lk = m->lk;
+
+	if (!loop_links_init) {
+		list_init(&loop_links);
+		loop_links_init = true;
+	}
+	switch (m->kind) {
+	case IN_OPEN: {
+		struct bt_rt_prm prm;
+		int err;
+
+		memset(&prm, 0, sizeof(prm));
+		prm.db_path = lk->srv->prm->db_path;
+		prm.greet = true;
+		link_ref(lk);  /* the session loop's */
+		lk->out = mbuf_alloc(8192);
+		err = bt_rt_alloc(&lk->rt, lk->agent, lk->model, &prm,
+				  rt_send, rt_close, lk);
+		if (err) {
+			char msg[300];
+			snprintf(msg, sizeof(msg), "{\"type\":\"error\","
+				 "\"error\":{\"type\":\"server_error\","
+				 "\"code\":null,\"message\":\"cannot start "
+				 "the call (%d)\"}}", err);
+			rt_send(msg, strlen(msg), lk);
+			link_flush(lk);
+			(void)post_out(lk, OUT_CLOSE, NULL, 1011,
+				       "cannot start the call");
+			lk->out = mem_deref(lk->out);
+			atomic_fetch_sub(&lk->srv->sessions, 1);
+			link_put(lk);
+			break;
+		}
+		list_append(&loop_links, &lk->le, lk);
+		/* registered after the session's tick: sends its batch */
+		bt_loop_tick_add(lk->loop, &lk->flush_tick, flush_tick, lk);
+		link_flush(lk);
+		break;
+	}
+	case IN_TEXT:
+		if (lk->rt && !lk->rt_closed) {
+			bt_rt_recv(lk->rt, m->data, m->len);
+			link_flush(lk);
+		}
+		break;
+	case IN_CLOSE:
+		/* the client went away: drop the call */
+		if (lk->rt) {
+			lk->rt_closed = true;
+			if (!bt_loop_call(lk->loop, rt_free_later,
+					  link_ref(lk)))
+				break;
+			link_put(lk);
+		}
+		break;
+	case IN_SHUTDOWN:
+		for (struct le *le = loop_links.head; le; le = le->next) {
+			struct link *l = le->data;
+			if (l->rt && !l->rt_closed)
+				bt_rt_shutdown(l->rt,
+					       lk->srv->prm->goodbye_ms ?
+					       lk->srv->prm->goodbye_ms :
+					       8000);
+		}
+		break;
+	}
+	link_put(m->lk);
+	free(m);
+}
+
+/* ---- main loop side ---- */
+
+static int post_in(struct link *lk, enum in_kind kind, const void *data,
+		   size_t len)
+{
+	struct in_msg *m = malloc(sizeof(*m) + len + 1);
+	int err;
+
+	if (!m)
+		return ENOMEM;
+	m->lk = link_ref(lk);
+	m->kind = kind;
+	m->len = len;
+	if (len)
+		memcpy(m->data, data, len);
+	m->data[len] = '\0';
+	err = bt_loop_call(lk->loop, in_handler, m);
+	if (err) {
+		link_put(lk);
+		free(m);
+	}
+	return err;
+}
+
+static void conn_destructor(void *arg)
+{
+	struct conn *c = arg;
+
+	list_unlink(&c->le);
+	if (c->lk) {
+		c->lk->conn = NULL;
+		(void)post_in(c->lk, IN_CLOSE, NULL, 0);
+		link_put(c->lk);
+	}
+	mem_deref(c->wc);
+}
+
+static void check_stopped(struct server *srv)
+{
+	if (srv->stopping && !srv->conns.head)
+		re_cancel();
+}
+
+static void conn_close(struct conn *c, uint16_t code, const char *reason)
+{
+	struct server *srv = c->srv;
+
+	if (code && c->wc)
+		(void)websock_close(c->wc, code, "%s", reason);
+	mem_deref(c);
+	check_stopped(srv);
+}
+
+static void ws_recv(const struct websock_hdr *hdr, struct mbuf *mb,
+		    void *arg)
+{
+	struct conn *c = arg;
+	size_t n = mbuf_get_left(mb);
+
+	if (hdr->opcode == WEBSOCK_BIN) {
+		static const char e[] = "{\"type\":\"error\",\"error\":{\"type\":"
+			"\"invalid_request_error\",\"code\":\"invalid_json\","
+			"\"message\":\"binary frames are not accepted: send "
+			"JSON client events as text\",\"param\":null,"
+			"\"event_id\":null}}";
+		(void)websock_send(c->wc, WEBSOCK_TEXT, "%s", e);
+		return;
+	}
+	if (hdr->opcode != WEBSOCK_TEXT || !hdr->fin) {
+		conn_close(c, WEBSOCK_UNSUPPORTED_DATA, "fragmented messages "
+			   "are not supported");
+		return;
+	}
+	if (post_in(c->lk, IN_TEXT, mbuf_buf(mb), n))
+		conn_close(c, WEBSOCK_INTERNAL_ERROR, "server overloaded");
+}
+
+static void ws_close(int err, void *arg)
+{
+	struct conn *c = arg;
+	(void)err;
+
+	conn_close(c, 0, NULL);
+}
+
+static void out_handler(int id, void *data, void *arg)
+{
+	struct out_msg *m = data;
+	struct conn *c = m->lk->conn;
+	(void)id;
+	(void)arg;
+
+	if (!c)
+		goto out;
+	if (m->kind == OUT_SEND && m->mb) {
+		struct mbuf *mb = m->mb;
+		mb->pos = 0;
+		while (mbuf_get_left(mb) >= sizeof(uint32_t)) {
+			uint32_t n;
+			(void)mbuf_read_mem(mb, (uint8_t *)&n, sizeof(n));
+			if (mbuf_get_left(mb) < n)
+				break;
+			if (websock_send(c->wc, WEBSOCK_TEXT, "%b",
+					 mbuf_buf(mb), (size_t)n))
+				break;
+			mb->pos += n;
+		}
+		if (tcp_conn_txqsz(websock_tcp(c->wc)) > MAX_TXQ) {
+			conn_close(c, WEBSOCK_POLICY_VIOLATION, "the client "
+				   "does not read its events: closed to "
+				   "protect the server");
+			goto out;
+		}
+	}
+	else if (m->kind == OUT_CLOSE) {
+		c->lk->conn = NULL;
+		link_put(c->lk);
+		c->lk = NULL;  /* the session loop closes its side itself */
+		conn_close(c, m->code ? m->code : 1000, m->reason);
+	}
+ out:
+	mem_deref(m->mb);
+	link_put(m->lk);
+	free(m);
+}
+
+/* ---- HTTP ---- */
+
+static bool pl_has(const struct pl *pl, const char *s)
+{
+	return pl->l && memmem(pl->p, pl->l, s, strlen(s)) != NULL;
+}
+
+static const char *ctype(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	if (!dot)
+		return "application/octet-stream";
+	if (!strcmp(dot, ".html"))
+		return "text/html; charset=utf-8";
+	if (!strcmp(dot, ".js") || !strcmp(dot, ".mjs"))
+		return "text/javascript; charset=utf-8";
+	if (!strcmp(dot, ".css"))
+		return "text/css; charset=utf-8";
+	if (!strcmp(dot, ".json"))
+		return "application/json";
+	if (!strcmp(dot, ".svg"))
+		return "image/svg+xml";
+	return "application/octet-stream";
+}
+
+static void json_reply(struct http_conn *hc, uint16_t code,
+		       const char *reason, const char *errcode,
+		       const char *message)
+{
+	json_t *o = json_object(), *e = json_object();
+	char *js;
+
+	json_object_set_new(e, "type", json_string("invalid_request_error"));
+	json_object_set_new(e, "code", json_string(errcode));
+	json_object_set_new(e, "message", json_string(message));
+	json_object_set_new(o, "error", e);
+	js = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	(void)http_creply(hc, code, reason, "application/json", "%s",
+			  js ? js : "{}");
+	free(js);
+}
+
+static void serve_file(struct server *srv, struct http_conn *hc,
+		       const struct pl *path)
+{
+	char rel[256], full[768];
+	struct stat st;
+	FILE *f;
+	char *buf;
+	size_t n;
+
+	if (pl_strcmp(path, "/") == 0)
+		str_ncpy(rel, "index.html", sizeof(rel));
+	else if (path->l >= sizeof(rel) || pl_has(path, "..") ||
+		 path->l < 2)
+		goto notfound;
+	else
+		(void)re_snprintf(rel, sizeof(rel), "%b", path->p + 1,
+				  path->l - 1);
+	for (const char *p = rel; *p; p++)
+		if (!(isalnum((unsigned char)*p) || strchr("._-/", *p)))
+			goto notfound;
+	snprintf(full, sizeof(full), "%s/%s",
+		 srv->prm->web_dir ? srv->prm->web_dir : "web", rel);
+	if (stat(full, &st) || !S_ISREG(st.st_mode) || st.st_size > MAX_FILE)
+		goto notfound;
+	f = fopen(full, "rb");
+	if (!f)
+		goto notfound;
+	buf = malloc((size_t)st.st_size + 1);
+	n = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
+	fclose(f);
+	if (!buf) {
+		http_ereply(hc, 500, "Internal Server Error");
+		return;
+	}
+	(void)http_reply(hc, 200, "OK", "Content-Type: %s\r\n"
+			 "Content-Length: %zu\r\nCache-Control: no-cache\r\n"
+			 "\r\n%b", ctype(rel), n, buf, n);
+	free(buf);
+	return;
+ notfound:
+	json_reply(hc, 404, "Not Found", "not_found", "no such page: the "
+		   "browser client is at / and the Realtime API at "
+		   "/v1/realtime");
+}
+
+/* A query parameter's value, or an empty pl. */
+static void query_param(const struct pl *prm, const char *name,
+			struct pl *val)
+{
+	char pat[64];
+
+	pl_set_str(val, "");
+	snprintf(pat, sizeof(pat), "[?&]*%s=[^&]+", name);
+	(void)re_regex(prm->p, prm->l, pat, NULL, val);
+}
+
+/* Inserts the chosen subprotocol into libre's 101 response (libre 1.1's
+ * websock_accept cannot, and a browser that offered one requires it). */
+struct proto_helper {
+	struct tcp_helper *th;
+	char hdr[128];
+	bool done;
+};
+
+static bool proto_send(int *err, struct mbuf *mb, void *arg)
+{
+	struct proto_helper *ph = arg;
+	size_t pos = mb->pos, len = mbuf_get_left(mb);
+	const char *p = (const char *)mbuf_buf(mb);
+	const char *end;
+	char *copy;
+
+	if (ph->done)
+		return false;
+	ph->done = true;
+	end = memmem(p, len, "\r\n\r\n", 4);
+	if (!end || strncmp(p, "HTTP/1.1 101", 12))
+		return false;
+	copy = malloc(len);
+	if (!copy)
+		return false;
+	memcpy(copy, p, len);
+	{
+		size_t head = (size_t)(end - p) + 2;
+		mb->pos = pos;
+		mb->end = pos;
+		*err = mbuf_write_mem(mb, (uint8_t *)copy, head);
+		*err |= mbuf_write_str(mb, ph->hdr);
+		*err |= mbuf_write_mem(mb, (uint8_t *)copy + head, len - head);
+		mb->pos = pos;
+	}
+	free(copy);
+	return false;
+}
+
+/* The offered subprotocols (libre gives each comma-separated value as a
+ * header of its own): "realtime" and the browser's way to send a key. */
+struct proto_scan {
+	struct pl key, first, realtime_pl;
+	bool realtime;
+};
+
+static bool proto_scan_h(const struct http_hdr *hdr, void *arg)
+{
+	static const char pfx[] = "openai-insecure-api-key.";
+	struct proto_scan *ps = arg;
+	struct pl v = hdr->val;
+
+	while (v.l && (v.p[0] == ' ' || v.p[0] == ',')) {
+		++v.p;
+		--v.l;
+	}
+	while (v.l && (v.p[v.l - 1] == ' ' || v.p[v.l - 1] == ','))
+		--v.l;
+	if (!v.l)
+		return false;
+	if (!ps->first.l)
+		ps->first = v;
+	if (!pl_strcmp(&v, "realtime")) {
+		ps->realtime = true;
+		ps->realtime_pl = v;
+	}
+	if (v.l > sizeof(pfx) - 1 && !memcmp(v.p, pfx, sizeof(pfx) - 1)) {
+		ps->key.p = v.p + sizeof(pfx) - 1;
+		ps->key.l = v.l - (sizeof(pfx) - 1);
+	}
+	return false;
+}
+
+static bool key_ok(const struct server *srv, const struct pl *key)
+{
+	for (size_t i = 0; i < srv->prm->n_keys; i++)
+		if (!pl_strcmp(key, srv->prm->api_keys[i]))
+			return true;
+	return false;
+}
+
+static void realtime_upgrade(struct server *srv, struct http_conn *hc,
+			     const struct http_msg *msg)
+{
+	const struct http_hdr *auth, *protos;
+	struct pl model, key = PL_INIT, proto = PL_INIT;
+	struct proto_helper ph;
+	struct bt_agent *agent = srv->prm->agents[0];
+	struct link *lk;
+	struct conn *c;
+	int err;
+
+	if (srv->stopping) {
+		json_reply(hc, 503, "Service Unavailable", "shutting_down",
+			   "the server is shutting down; try again shortly");
+		return;
+	}
+	if (atomic_load(&srv->sessions) >= (srv->prm->max_sessions ?
+					     srv->prm->max_sessions : 1000)) {
+		json_reply(hc, 503, "Service Unavailable", "too_many_sessions",
+			   "the server holds as many calls as it may "
+			   "(--max-sessions); try again later");
+		return;
+	}
+	auth = http_msg_hdr(msg, HTTP_HDR_AUTHORIZATION);
+	if (auth)
+		(void)re_regex(auth->val.p, auth->val.l, "Bearer[ ]+[^ ]+",
+			       NULL, &key);
+	protos = http_msg_hdr(msg, HTTP_HDR_SEC_WEBSOCKET_PROTOCOL);
+	if (protos) {
+		struct proto_scan ps;
+		memset(&ps, 0, sizeof(ps));
+		(void)http_msg_hdr_apply(msg, true,
+					 HTTP_HDR_SEC_WEBSOCKET_PROTOCOL,
+					 proto_scan_h, &ps);
+		if (!key.l)
+			key = ps.key;
+		proto = ps.realtime ? ps.realtime_pl : ps.first;
+	}
+	if (srv->prm->n_keys && !key_ok(srv, &key)) {
+		json_reply(hc, 401, "Unauthorized", "invalid_api_key",
+			   key.l ? "Incorrect API key provided." :
+			   "No API key given: send \"Authorization: Bearer "
+			   "KEY\" or the subprotocol "
+			   "openai-insecure-api-key.KEY");
+		return;
+	}
+	query_param(&msg->prm, "model", &model);
+	for (size_t i = 0; model.l && i < srv->prm->n_agents; i++)
+		if (!pl_strcmp(&model, bt_agent_name(srv->prm->agents[i])))
+			agent = srv->prm->agents[i];
+
+	lk = calloc(1, sizeof(*lk));
+	c = mem_zalloc(sizeof(*c), conn_destructor);
+	if (!lk || !c) {
+		free(lk);
+		mem_deref(c);
+		http_ereply(hc, 500, "Internal Server Error");
+		return;
+	}
+	atomic_init(&lk->refs, 1);  /* the connection's */
+	lk->srv = srv;
+	lk->loop = bt_loop_pick();
+	lk->agent = mem_ref(agent);
+	lk->conn = c;
+	str_ncpy(lk->model, bt_agent_name(agent), sizeof(lk->model));
+	c->srv = srv;
+
+	memset(&ph, 0, sizeof(ph));
+	if (proto.l) {
+		(void)re_snprintf(ph.hdr, sizeof(ph.hdr),
+				  "Sec-WebSocket-Protocol: %r\r\n", &proto);
+		/* above TLS (layer 0 in libre's HTTP server) */
+		err = tcp_register_helper(&ph.th, http_conn_tcp(hc), 100, NULL,
+					  proto_send, NULL, &ph);
+		if (err) {
+			link_put(lk);
+			c->lk = NULL;
+			mem_deref(c);
+			http_ereply(hc, 500, "Internal Server Error");
+			return;
+		}
+	}
+	err = websock_accept(&c->wc, srv->ws, hc, msg, KEEPALIVE_MS, ws_recv,
+			     ws_close, c);
+	mem_deref(ph.th);
+	if (err) {
+		link_put(lk);
+		c->lk = NULL;
+		mem_deref(c);
+		json_reply(hc, 400, "Bad Request", "bad_upgrade", "not a "
+			   "WebSocket upgrade: connect with a WebSocket "
+			   "client to /v1/realtime");
+		return;
+	}
+	c->lk = lk;
+	list_append(&srv->conns, &c->le, c);
+	atomic_fetch_add(&srv->sessions, 1);
+	if (post_in(lk, IN_OPEN, NULL, 0)) {
+		atomic_fetch_sub(&srv->sessions, 1);
+		conn_close(c, WEBSOCK_INTERNAL_ERROR, "server overloaded");
+	}
+}
+
+static void http_req(struct http_conn *hc, const struct http_msg *msg,
+		     void *arg)
+{
+	struct server *srv = arg;
+
+	if (!pl_strcmp(&msg->path, "/v1/realtime")) {
+		realtime_upgrade(srv, hc, msg);
+		return;
+	}
+	if (pl_strcmp(&msg->met, "GET") && pl_strcmp(&msg->met, "HEAD")) {
+		json_reply(hc, 405, "Method Not Allowed", "method_not_allowed",
+			   "only GET is served here");
+		return;
+	}
+	if (!pl_strcmp(&msg->path, "/healthz")) {
+		(void)http_creply(hc, 200, "OK", "application/json",
+				  "{\"status\":\"ok\",\"sessions\":%u,"
+				  "\"loops\":%u}",
+				  atomic_load(&srv->sessions),
+				  bt_loops_count());
+		return;
+	}
+	serve_file(srv, hc, &msg->path);
+}
+
+/* ---- start and stop ---- */
+
+static void stop_timeout(void *arg)
+{
+	struct server *srv = arg;
+
+	/* the deadline passed: close what is left */
+	while (srv->conns.head)
+		conn_close(srv->conns.head->data, 1001, "server shutting "
+			   "down");
+	re_cancel();
+}
+
+static void on_signal(int sig)
+{
+	struct server *srv = the_srv;
+	(void)sig;
+
+	if (!srv)
+		return;
+	if (++srv->signals > 1) {
+		re_cancel();
+		return;
+	}
+	srv->stopping = true;
+	srv->http = mem_deref(srv->http);
+	srv->https = mem_deref(srv->https);
+	for (unsigned i = 0; i < bt_loops_count(); i++) {
+		struct link *lk = calloc(1, sizeof(*lk));
+		if (!lk)
+			continue;
+		atomic_init(&lk->refs, 1);
+		lk->srv = srv;
+		lk->loop = bt_loop_at(i);
+		(void)post_in(lk, IN_SHUTDOWN, NULL, 0);
+		link_put(lk);
+	}
+	tmr_start(&srv->stop_tmr, (srv->prm->goodbye_ms ?
+				   srv->prm->goodbye_ms : 8000) + 2000,
+		  stop_timeout, srv);
+	check_stopped(srv);
+}
+
+static int tls_file(struct server *srv, const char **pathp)
+{
+	const struct bt_server_prm *p = srv->prm;
+	struct stat st;
+	int err;
+
+	if (p->cert || p->key) {
+		/* libre takes one PEM file holding both */
+		FILE *out, *in;
+		const char *parts[2] = {p->key, p->cert};
+
+		if (!p->cert || !p->key)
+			return bt_err(EINVAL, "give both --cert and --key (PEM "
+				      "files), or neither for a self-signed "
+				      "pair");
+		snprintf(srv->tls_path, sizeof(srv->tls_path),
+			 "%s/.banter-tls-%d.pem", p->tls_dir ? p->tls_dir :
+			 ".", (int)getpid());
+		out = fopen(srv->tls_path, "w");
+		if (!out)
+			return bt_err(errno, "cannot write %s", srv->tls_path);
+		for (int i = 0; i < 2; i++) {
+			char buf[4096];
+			size_t n;
+			in = fopen(parts[i], "r");
+			if (!in) {
+				fclose(out);
+				unlink(srv->tls_path);
+				return bt_err(errno, "cannot read %s: %s",
+					      parts[i], strerror(errno));
+			}
+			while ((n = fread(buf, 1, sizeof(buf), in)))
+				fwrite(buf, 1, n, out);
+			fclose(in);
+		}
+		fclose(out);
+		*pathp = srv->tls_path;
+		return 0;
+	}
+	snprintf(srv->tls_path, sizeof(srv->tls_path), "%s/banter-tls.pem",
+		 p->tls_dir ? p->tls_dir : ".");
+	if (stat(srv->tls_path, &st)) {
+		err = bt_tls_selfsigned(srv->tls_path);
+		if (err)
+			return err;
+	}
+	*pathp = srv->tls_path;
+	return 0;
+}
+
+int bt_server_run(const struct bt_server_prm *prm)
+{
+	struct server srv;
+	struct sa laddr;
+	struct rlimit rl;
+	const char *tls = NULL;
+	int err;
+
+	if (!prm || !prm->n_agents)
+		return bt_err(EINVAL, "bt_server_run: no agent");
+	memset(&srv, 0, sizeof(srv));
+	srv.prm = prm;
+	list_init(&srv.conns);
+	tmr_init(&srv.stop_tmr);
+	/* every call is a socket: allow many */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	(void)fd_setsize(65536);
+
+	err = bt_loops_start(prm->threads);
+	if (err)
+		return err;
+	err = mqueue_alloc(&srv.mq, out_handler, &srv);
+	if (!err)
+		err = websock_alloc(&srv.ws, NULL, NULL);
+	if (err)
+		goto out;
+	err = sa_set_str(&laddr, prm->addr ? prm->addr : "0.0.0.0",
+			 prm->http_port ? prm->http_port : 8080);
+	if (err) {
+		err = bt_err(EINVAL, "bad listen address \"%s\"", prm->addr);
+		goto out;
+	}
+	err = http_listen(&srv.http, &laddr, http_req, &srv);
+	if (err) {
+		err = bt_err(err, "cannot listen on port %u for HTTP: %s "
+			     "(another server there? use --port)",
+			     sa_port(&laddr), strerror(err));
+		goto out;
+	}
+	if (prm->https_port != UINT16_MAX) {
+		err = tls_file(&srv, &tls);
+		if (err)
+			goto out;
+		sa_set_port(&laddr, prm->https_port ? prm->https_port : 8443);
+		err = https_listen(&srv.https, &laddr, tls, http_req, &srv);
+		if (prm->cert)
+			unlink(srv.tls_path);
+		if (err) {
+			err = bt_err(err, "cannot listen on port %u for HTTPS: "
+				     "%s (check --cert/--key, or use "
+				     "--tls-port)", sa_port(&laddr),
+				     strerror(err));
+			goto out;
+		}
+	}
+	the_srv = &srv;
+	if (prm->readyh) {
+		struct sa a;
+		uint16_t hp = 0, sp = 0;
+		if (!tcp_sock_local_get(http_sock_tcp(srv.http), &a))
+			hp = sa_port(&a);
+		if (srv.https &&
+		    !tcp_sock_local_get(http_sock_tcp(srv.https), &a))
+			sp = sa_port(&a);
+		prm->readyh(hp, sp, prm->arg);
+	}
+	err = re_main(on_signal);
+ out:
+	the_srv = NULL;
+	tmr_cancel(&srv.stop_tmr);
+	while (srv.conns.head)
+		mem_deref(srv.conns.head->data);
+	bt_loops_stop();
+	/* messages the loops posted after we stopped reading */
+	srv.mq = mem_deref(srv.mq);
+	mem_deref(srv.http);
+	mem_deref(srv.https);
+	mem_deref(srv.ws);
+	return err;
+}

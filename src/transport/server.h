@@ -1,0 +1,45 @@
+/**
+ * @file server.h  `banter serve`: HTTP, the browser page and the Realtime
+ *                 WebSocket endpoint over event-loop threads (private to
+ *                 libbanter and its programs).
+ */
+#ifndef BT_TRANSPORT_SERVER_H
+#define BT_TRANSPORT_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct bt_agent;
+
+struct bt_server_prm {
+	const char *addr;          /**< listen address (0: "0.0.0.0") */
+	uint16_t http_port;        /**< 0: 8080 */
+	uint16_t https_port;       /**< 0: 8443; UINT16_MAX: no TLS */
+	const char *cert, *key;    /**< PEM files; none: a self-signed pair
+					in tls_dir, made on first start */
+	const char *tls_dir;       /**< 0: "." */
+	const char *web_dir;       /**< the browser page (0: "web") */
+	const char *const *api_keys; /**< accepted keys; none: open */
+	size_t n_keys;
+	struct bt_agent *const *agents; /**< agents[0] is the default */
+	size_t n_agents;
+	unsigned threads;          /**< event loops (0: one per core) */
+	const char *db_path;
+	uint32_t max_sessions;     /**< 0: 1000 */
+	uint32_t goodbye_ms;       /**< shutdown deadline (0: 8000) */
+	/** called once listening, on the main thread (e.g. to print) */
+	void (*readyh)(uint16_t http_port, uint16_t https_port, void *arg);
+	void *arg;
+};
+
+/**
+ * Serve until SIGINT or SIGTERM, then stop accepting, let live calls hear
+ * a goodbye within goodbye_ms and close them. Call from the main thread
+ * after libre_init() and bt_init().
+ */
+int bt_server_run(const struct bt_server_prm *prm);
+
+/** Write a self-signed certificate and key for localhost to path (PEM). */
+int bt_tls_selfsigned(const char *path);
+
+#endif

@@ -1,0 +1,111 @@
+// Helpers for the tests that talk to `banter serve` as real clients do.
+import fs from 'node:fs';
+
+// A mono 16-bit PCM WAV file: {rate, pcm: Int16Array}.
+export function readWav(path) {
+  const b = fs.readFileSync(path);
+  if (b.toString('ascii', 0, 4) !== 'RIFF' || b.toString('ascii', 8, 12) !== 'WAVE')
+    throw new Error(`${path} is not a WAV file`);
+  let off = 12, rate = 0, data = null;
+  while (off + 8 <= b.length) {
+    const id = b.toString('ascii', off, off + 4), len = b.readUInt32LE(off + 4);
+    if (id === 'fmt ') rate = b.readUInt32LE(off + 12);
+    if (id === 'data') data = b.subarray(off + 8, off + 8 + len);
+    off += 8 + len + (len & 1);
+  }
+  const pcm = new Int16Array(data.length >> 1);
+  for (let i = 0; i < pcm.length; i++) pcm[i] = data.readInt16LE(i * 2);
+  return { rate, pcm };
+}
+
+// Linear resampling is enough for a test caller.
+export function resample(pcm, from, to) {
+  if (from === to) return pcm;
+  const n = Math.floor(pcm.length * to / from), out = new Int16Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = i * from / to, k = Math.floor(x), f = x - k;
+    const a = pcm[k] ?? 0, c = pcm[k + 1] ?? a;
+    out[i] = Math.round(a + (c - a) * f);
+  }
+  return out;
+}
+
+export const silence = (ms, rate = 24000) => new Int16Array(Math.round(ms * rate / 1000));
+
+export function concat(...parts) {
+  const n = parts.reduce((s, p) => s + p.length, 0), out = new Int16Array(n);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+export const b64 = (pcm) => Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength).toString('base64');
+
+// The caller's line: a WAV at 24 kHz with silence around it.
+export function callerAudio(path, leadMs = 300, tailMs = 2000) {
+  const w = readWav(path);
+  return concat(silence(leadMs), resample(w.pcm, w.rate, 24000), silence(tailMs));
+}
+
+// Records every server event and lets a test wait for one.
+export class Events {
+  constructor() { this.list = []; this.waiters = []; }
+  push(ev) {
+    ev._at = Date.now();
+    this.list.push(ev);
+    for (const w of [...this.waiters]) if (w.pred(ev)) { this.waiters.splice(this.waiters.indexOf(w), 1); clearTimeout(w.t); w.res(ev); }
+  }
+  find(pred, from = 0) { return this.list.slice(from).find(pred); }
+  count(type) { return this.list.filter((e) => e.type === type).length; }
+  index(pred, from = 0) { const i = this.list.slice(from).findIndex(pred); return i < 0 ? -1 : i + from; }
+  wait(pred, ms, what, from = 0) {
+    const have = this.find(pred, from);
+    if (have) return Promise.resolve(have);
+    return new Promise((res, rej) => {
+      const w = { pred, res };
+      w.t = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        rej(new Error(`timed out after ${ms} ms waiting for ${what}; last events: ` +
+          this.list.slice(-6).map((e) => e.type).join(', ')));
+      }, ms);
+      this.waiters.push(w);
+    });
+  }
+  waitType(type, ms, from = 0) { return this.wait((e) => e.type === type, ms, type, from); }
+}
+
+// Stream audio as a microphone would: 100 ms appends at real-time pace.
+export async function stream(send, pcm, { chunkMs = 100, realtime = true } = {}) {
+  const n = 24 * chunkMs;
+  const t0 = Date.now();
+  for (let i = 0, k = 0; i < pcm.length; i += n, k++) {
+    send({ type: 'input_audio_buffer.append', audio: b64(pcm.subarray(i, i + n)) });
+    if (realtime) {
+      const due = t0 + (k + 1) * chunkMs - Date.now();
+      if (due > 0) await new Promise((r) => setTimeout(r, due));
+    }
+  }
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// A tiny runner: prints one line per test and "N passed, M failed".
+export async function run(tests, only) {
+  let passed = 0, failed = 0;
+  for (const [name, fn] of tests) {
+    if (only && !only.includes(name)) continue;
+    const t0 = Date.now();
+    try {
+      await fn();
+      passed++;
+      console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+    } catch (e) {
+      failed++;
+      console.log(`FAIL ${name}: ${e.stack || e}`);
+    }
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  return failed ? 1 : 0;
+}
+
+export function assert(cond, msg) { if (!cond) throw new Error(msg); }

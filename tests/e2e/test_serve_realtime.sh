@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Real Realtime clients against `banter serve`: the ws package over ws://
+# and the official openai package over wss://, voice and text, barge-in and
+# truncate, manual turns, protocol errors, API keys. Then a clean SIGTERM.
+source "$(dirname "$0")/lib.sh"
+serve --api-key test-key
+node "$CLIENTS/realtime.mjs" "$HTTP_PORT" "$TLS_PORT" | tee "$TMP/out.txt"
+grep -q '^[0-9]* passed, 0 failed$' "$TMP/out.txt" || fail "Realtime client tests failed"
+stop_serve
+pass "Realtime clients"
