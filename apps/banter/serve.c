@@ -29,6 +29,8 @@ static void usage(FILE *f)
 		"                    for more; also $BANTER_API_KEY)\n"
 		"  --threads N       event-loop threads (default: one per core)\n"
 		"  --max-sessions N  calls at once (default 1000)\n"
+		"  --max-send-queue KB  unread server events before a client\n"
+		"                    that does not read is closed (default 512)\n"
 		"  --web DIR         the browser page's files (default web)\n"
 		"  --db FILE         SQLite file for tools (default banter.db)\n");
 }
@@ -80,6 +82,7 @@ int cmd_serve(int argc, char **argv)
 		{"api-key", required_argument, 0, 'K'},
 		{"threads", required_argument, 0, 't'},
 		{"max-sessions", required_argument, 0, 'M'},
+		{"max-send-queue", required_argument, 0, 'Q'},
 		{"web", required_argument, 0, 'w'},
 		{"db", required_argument, 0, 'd'},
 		{"help", no_argument, 0, 'h'},
@@ -137,6 +140,12 @@ int cmd_serve(int argc, char **argv)
 			if (num(optarg, 100000, "--max-sessions", &v))
 				return 2;
 			prm.max_sessions = (uint32_t)v;
+			break;
+		case 'Q':
+			if (num(optarg, 1024 * 1024, "--max-send-queue", &v) ||
+			    !v)
+				return 2;
+			prm.max_send_queue_kb = (uint32_t)v;
 			break;
 		case 'w': prm.web_dir = optarg; break;
 		case 'd': prm.db_path = optarg; break;

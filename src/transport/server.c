@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "banter/banter.h"
@@ -27,8 +28,12 @@
 #include "transport/server.h"
 
 enum {
-	MAX_TXQ = 4 * 1024 * 1024,   /* unsent bytes before a client that
-					does not read is dropped */
+	MAX_TXQ_KB = 512,            /* unsent data before a client that
+					does not read is dropped (8 s of
+					24 kHz audio) */
+	SNDBUF = 32 * 1024,          /* the kernel's share of that: audio
+					is real time, deep buffers only hide
+					a stalled client */
 	MAX_FILE = 4 * 1024 * 1024,  /* a static file of the page */
 	KEEPALIVE_MS = 20000,
 };
@@ -364,7 +369,10 @@ static void out_handler(int id, void *data, void *arg)
 				break;
 			mb->pos += n;
 		}
-		if (tcp_conn_txqsz(websock_tcp(c->wc)) > MAX_TXQ) {
+		if (tcp_conn_txqsz(websock_tcp(c->wc)) > (size_t)(
+			    c->srv->prm->max_send_queue_kb ?
+			    c->srv->prm->max_send_queue_kb : MAX_TXQ_KB) *
+		    1024) {
 			conn_close(c, WEBSOCK_POLICY_VIOLATION, "the client "
 				   "does not read its events: closed to "
 				   "protect the server");
@@ -645,6 +653,12 @@ static void realtime_upgrade(struct server *srv, struct http_conn *hc,
 			http_ereply(hc, 500, "Internal Server Error");
 			return;
 		}
+	}
+	{
+		int fd = tcp_conn_fd(http_conn_tcp(hc)), sz = SNDBUF;
+		if (fd >= 0)
+			(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz,
+					 sizeof(sz));
 	}
 	err = websock_accept(&c->wc, srv->ws, hc, msg, KEEPALIVE_MS, ws_recv,
 			     ws_close, c);

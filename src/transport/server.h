@@ -27,6 +27,8 @@ struct bt_server_prm {
 	const char *db_path;
 	uint32_t max_sessions;     /**< 0: 1000 */
 	uint32_t goodbye_ms;       /**< shutdown deadline (0: 8000) */
+	uint32_t max_send_queue_kb; /**< events a client has not read yet
+					 before it is closed (0: 512) */
 	/** called once listening, on the main thread (e.g. to print) */
 	void (*readyh)(uint16_t http_port, uint16_t https_port, void *arg);
 	void *arg;
