@@ -4,7 +4,7 @@ JOBS ?= 2
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all deps build asan run test bench bench-vad bench-turns clean
+.PHONY: all deps build asan run simulate test bench bench-vad bench-turns clean
 
 all: build
 
@@ -20,6 +20,9 @@ asan: deps
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 
 run: build
+	@scripts/run.sh ./$(BUILD)/banter
+
+simulate: build
 	./$(BUILD)/banter simulate --agent agents/restaurant.json \
 	  --caller callers/booking.json --out call.wav --trace trace.jsonl --db banter.db
 
@@ -29,6 +32,7 @@ test: build asan
 
 bench: build
 	bench/latency.sh ./$(BUILD)/banter
+	bench/serve.sh ./$(BUILD)/banter 3
 	./$(BUILD)/bench_tts_cache agents/restaurant.json 20
 
 bench-vad: build

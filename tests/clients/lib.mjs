@@ -85,6 +85,7 @@ export async function stream(send, pcm, { chunkMs = 100, realtime = true } = {})
       if (due > 0) await new Promise((r) => setTimeout(r, due));
     }
   }
+  return t0;
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

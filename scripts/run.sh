@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# make run: start `banter serve` with the default agent, place one
+# simulated call against its own WebSocket endpoint, print that call, and
+# keep serving until Ctrl-C.
+set -euo pipefail
+BANTER=${1:-./build/banter}
+PORT=${PORT:-8080}
+TLS_PORT=${TLS_PORT:-8443}
+"$BANTER" serve --agent agents/restaurant.json --port "$PORT" --tls-port "$TLS_PORT" &
+pid=$!
+trap 'kill -INT $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' INT TERM
+for _ in $(seq 50); do
+  curl -s "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+echo
+echo "== a simulated caller (callers/booking.json) calls ws://127.0.0.1:$PORT/v1/realtime"
+node tests/clients/call.mjs "ws://127.0.0.1:$PORT/v1/realtime" callers/booking.json || true
+echo
+echo "banter serve keeps serving: open http://localhost:$PORT/ in a browser. Ctrl-C stops it."
+wait $pid

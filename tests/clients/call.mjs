@@ -1,0 +1,87 @@
+// A simulated caller over the Realtime WebSocket: says a caller file's
+// turns (rendered with the flite or espeak-ng programs), prints both sides
+// and each reply's voice-to-voice latency as the client saw it (last
+// speech sample sent -> first agent audio received) and as the server
+// traced it. Used by `make run` and bench/serve.sh.
+// Usage: node call.mjs URL CALLER.json [--json FILE] [--key KEY]
+import WebSocket from 'ws';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { Events, readWav, resample, concat, silence, stream, sleep } from './lib.mjs';
+
+const args = process.argv.slice(2);
+const opt = (k) => { const i = args.indexOf(k); return i >= 0 ? args.splice(i, 2)[1] : null; };
+const jsonOut = opt('--json'), key = opt('--key');
+const [url, callerPath] = args;
+if (!url || !callerPath) { console.error('usage: node call.mjs ws://HOST:PORT/v1/realtime CALLER.json [--json OUT] [--key KEY]'); process.exit(2); }
+const caller = JSON.parse(fs.readFileSync(callerPath, 'utf8'));
+const T = 60000;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'banter-call-'));
+
+function say(text, voice) {
+  const [prov, name] = (voice || 'flite:slt').split(':');
+  const out = path.join(tmp, 'say.wav');
+  if (prov === 'espeak') execFileSync('espeak-ng', ['-v', name || 'en-us', '-w', out, text]);
+  else execFileSync('flite', ['-voice', name || 'slt', '-t', text, '-o', out]);
+  const w = readWav(out);
+  return resample(w.pcm, w.rate, 24000);
+}
+
+function turnAudio(t) {
+  if (t.say) return say(t.say, t.voice || caller.voice);
+  if (t.wav) { const w = readWav(path.resolve(path.dirname(callerPath), t.wav)); return resample(w.pcm, w.rate, 24000); }
+  if (t.segments) return concat(...t.segments.map((s) => s.pause_ms ? silence(s.pause_ms) : say(s.say, caller.voice)));
+  return null;
+}
+
+const ws = new WebSocket(url, key ? { headers: { Authorization: `Bearer ${key}` } } : {});
+const ev = new Events();
+const send = (o) => ws.send(JSON.stringify(o));
+const rows = [];
+ws.on('message', (m) => {
+  const e = JSON.parse(m.toString());
+  ev.push(e);
+  if (e.type === 'error') console.log(`  ! ${e.error.message}`);
+});
+await new Promise((res, rej) => { ws.on('open', res); ws.on('error', rej); });
+
+let from = 0;
+async function agentTurn(speechEnd) {
+  const d = await ev.wait((e) => e.type === 'response.done', T, 'the agent', from);
+  const first = ev.find((e) => e.type === 'response.output_audio.delta' && e.response_id === d.response.id, from);
+  const turn = await ev.wait((e) => e.type === 'banter.turn', 5000, 'the turn trace', from).catch(() => null);
+  const user = ev.find((e) => e.type === 'conversation.item.input_audio_transcription.completed', from);
+  const text = d.response.output[0]?.content[0]?.transcript ?? '';
+  if (user) console.log(`caller: ${user.transcript || '(nothing heard)'}`);
+  console.log(`agent:  ${text}${d.response.status !== 'completed' ? `  [${d.response.status}]` : ''}`);
+  rows.push({
+    heard: user ? user.transcript : null, said: text, status: d.response.status,
+    v2v_client_ms: speechEnd && first ? first._at - speechEnd : null,
+    v2v_server_ms: turn?.turn?.voice_to_voice_ms ?? null,
+  });
+  from = ev.list.length;
+}
+
+await agentTurn(null);  // the greeting
+for (const t of caller.turns) {
+  await sleep(caller.gap_ms ?? 300);
+  const audio = turnAudio(t);
+  if (!audio) { await stream(send, silence(t.silence_ms || 0)); continue; }
+  // the last speech sample's send time (the render ends in silence)
+  let last = audio.length - 1;
+  while (last > 0 && Math.abs(audio[last]) < 300) last--;
+  const t0 = await stream(send, audio);
+  const speechEnd = t0 + Math.round(last / 24);
+  const trailing = stream(send, silence(3000));
+  await agentTurn(speechEnd);
+  await trailing;
+  if (ev.find((e) => e.type === 'response.done' && /goodbye|bye/i.test(JSON.stringify(e.response.output)), 0)) break;
+}
+ws.close();
+console.log('\nturn  voice-to-voice (client / server)  heard');
+rows.slice(1).forEach((r, i) => console.log(`${String(i + 1).padStart(4)}  ${String(r.v2v_client_ms ?? '-').padStart(8)} / ${String(r.v2v_server_ms ?? '-').padEnd(8)} ms    ${r.heard ?? ''}`));
+if (jsonOut) fs.writeFileSync(jsonOut, JSON.stringify(rows));
+fs.rmSync(tmp, { recursive: true, force: true });
+setTimeout(() => process.exit(0), 100);
