@@ -387,15 +387,25 @@ int bt_wav_read_mem(const void *mem, size_t sz, const char *name,
 
 	for (i = 0; i < n; i++) {
 		const uint8_t *p = data + i * frame;
-		double acc = 0.0;
-		long v;
+		double acc = 0.0, m;
 		unsigned c;
 
 		for (c = 0; c < fmt.channels; c++)
 			acc += sample_value(&fmt, p + c * fmt.bytes);
 
-		v = lrint(acc / fmt.channels);
-		pcm[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+		/* Clip before lrint(): a float sample may be far past full
+		 * scale (or overflow to inf, or inf - inf = NaN, when scaled),
+		 * and lrint() of a value beyond a long is unspecified; on
+		 * x86-64 it is LONG_MIN, which turned +1e30 into -32768. */
+		m = acc / fmt.channels;
+		if (m >= 32767.0)
+			pcm[i] = 32767;
+		else if (m <= -32768.0)
+			pcm[i] = -32768;
+		else if (m == m)
+			pcm[i] = (int16_t)lrint(m);
+		else
+			pcm[i] = 0;
 	}
 
 	*pcmp = pcm;

@@ -346,6 +346,21 @@ static void test_wav_formats(void **state)
 		read_expect(&w, 16000, e, 5);
 	}
 
+	/* float far past full scale: clipped with its sign (lrint() of
+	 * +1e30 * 32768 was LONG_MIN, so it read as -32768), and +inf plus
+	 * -inf once scaled (two channels) reads as silence */
+	{
+		const float d[] = {1e30f, -1e30f, 3.4e38f, 65536.0f};
+		static const int16_t e[] = {32767, -32768, 32767, 32767};
+		const double d2[] = {1e305, -1e305, 1e305, 1e305};
+		static const int16_t e2[] = {0, 32767};
+
+		build_wav(&w, 3, 1, 16000, 32, false, d, sizeof(d), false);
+		read_expect(&w, 16000, e, 4);
+		build_wav(&w, 3, 2, 16000, 64, false, d2, sizeof(d2), false);
+		read_expect(&w, 16000, e2, 2);
+	}
+
 	/* 64-bit float */
 	{
 		const double d[] = {0.25, -0.5};
