@@ -146,8 +146,11 @@ for h in "${harnesses[@]}"; do
 	unit=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
 	echo "fuzz: $h FAILED (exit $rc) after ${execs:-?} execs in" \
 	     "${took}s; $cov" >&2
-	# the sanitizer's report, without libFuzzer's progress lines
-	grep -v -E '^#[0-9]+' "$log" | tail -n 60 >&2
+	# the sanitizer's report from its first line, without the shadow
+	# memory map; libFuzzer's progress lines before it are no news
+	awk '/ERROR: |runtime error|ALARM|out-of-memory|deadly signal/ {on = 1}
+	     on && !/^  0x|^Shadow|^  [A-Z][a-z ]+:/ {print}' "$log" |
+		head -n 60 >&2
 	if [ -n "$unit" ]; then
 		echo "fuzz: crashing input: $unit" >&2
 		echo "fuzz: replay it with: LSAN_OPTIONS=$LSAN_OPTIONS" \
