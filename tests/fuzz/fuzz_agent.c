@@ -10,6 +10,10 @@
  * the loader promises whatever the text:
  *  - an error is an errno value with a message, and leaves *ap alone;
  *  - a loaded agent has a JSON object, a name and a "provider:voice";
+ *  - what the loader accepts, its brain can run: the STT grammars build,
+ *    and a short call without audio (start, a few fixed answers, silence)
+ *    gets a reply each time ({placeholders}, slots, edges, the booking
+ *    tool on an in-memory database);
  *  - bt_json_locate() stays inside the text for any path.
  * Everything it allocates is freed, so libFuzzer's leak check holds.
  */
@@ -29,6 +33,87 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (bt_init())
 		abort();
 	return 0;
+}
+
+struct call {
+	unsigned dones;
+};
+
+static void on_text(const char *text, void *arg)
+{
+	(void)arg;
+	if (!text)
+		abort();
+}
+
+static void on_done(const struct bt_brain_done *done, void *arg)
+{
+	struct call *c = arg;
+
+	if (!done)
+		abort();
+	c->dones++;
+}
+
+static void on_tool(const char *name, const char *args_json,
+		    const char *result_json, int err, void *arg)
+{
+	(void)err;
+	(void)arg;
+	if (!name || !args_json || !result_json)
+		abort();
+}
+
+/* The agent's brain, without a session: grammars, then a short call. */
+static void run_brain(const struct bt_agent *a)
+{
+	static const char *const says[] = {
+		"three", "tuesday", "seven thirty pm", "yes", "no", "",
+		"what are your opening hours", "{party} {{",
+	};
+	const json_t *root = bt_agent_json(a);
+	const char *name = json_string_value(json_object_get(
+		json_object_get(root, "brain"), "provider"));
+	const struct bt_brain *b = bt_brain_find(name ? name : "flow");
+	struct bt_brain_ctx ctx = {.db_path = ":memory:",
+				   .session_id = "fuzz"};
+	struct call c = {0};
+	struct bt_brain_sink sink = {.texth = on_text, .doneh = on_done,
+				     .toolh = on_tool, .arg = &c};
+	struct bt_brain_input in = {.type = BT_BRAIN_START};
+	struct bt_brain_st *st = NULL;
+	struct bt_stt_grammar *g = NULL;
+	size_t n = 0, i;
+
+	if (!b)
+		abort();
+	if (b->grammarsh) {
+		if (b->grammarsh(root, &g, &n) || (n && !g))
+			abort();
+		mem_deref(g);
+	}
+	if (!b->alloch || !b->respondh)
+		return;
+	if (b->alloch(&st, root, &ctx) || !st)
+		abort();
+
+	if (b->respondh(st, &in, &sink))
+		abort();
+	for (i = 0; i < sizeof(says) / sizeof(says[0]); i++) {
+		in.type = BT_BRAIN_USER;
+		in.text = says[i];
+		in.confidence = i % 3 ? 0.9f : 0.2f;
+		if (b->respondh(st, &in, &sink))
+			abort();
+	}
+	in.type = BT_BRAIN_IDLE;
+	for (in.idle_count = 1; in.idle_count <= 3; in.idle_count++) {
+		if (b->respondh(st, &in, &sink))
+			abort();
+	}
+	if (c.dones != 1 + i + 3)
+		abort();
+	mem_deref(st);
 }
 
 /* Where the text ends (line, column) bounds every located position. */
@@ -83,6 +168,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!json_is_object(root) || !bt_agent_name(a) ||
 		    !bt_agent_name(a)[0] || !voice || !strchr(voice, ':'))
 			abort();
+		run_brain(a);
 	}
 	mem_deref(a);
 
