@@ -1,10 +1,19 @@
 # make run   installs what is missing, builds, and runs a call with the default agent
-# make test  installs, builds (plain and ASan+UBSan), runs every test
+# make test  installs, builds (plain and ASan+UBSan), runs every test and
+#            each fuzz harness briefly
+# make fuzz  runs each fuzz harness for FUZZ_SECONDS (tests/fuzz/README.md)
 JOBS ?= 2
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_CC ?= $(shell command -v clang-14 || command -v clang || echo clang)
+FUZZ_SECONDS ?= 300
+# make test's short run: whichever comes first, per harness
+FUZZ_TEST_SECONDS ?= 20
+FUZZ_TEST_RUNS ?= 1000000
 
-.PHONY: all deps build asan run simulate test bench bench-vad bench-turns clean
+.PHONY: all deps build asan fuzz-build fuzz run simulate test bench bench-vad \
+	bench-turns clean
 
 all: build
 
@@ -19,6 +28,17 @@ asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBT_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 
+# libFuzzer needs clang; its own folder, since every object is instrumented
+fuzz-build: deps
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=$(FUZZ_CC) \
+	  -DCMAKE_BUILD_TYPE=Debug -DBT_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD) --target fuzz_all -j$(JOBS)
+
+# the corpora grow in $(FUZZ_BUILD)/corpus from one run to the next
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_CORPUS=$(FUZZ_BUILD)/corpus \
+	  tests/fuzz/run.sh $(FUZZ_BUILD)
+
 run: build
 	@scripts/run.sh ./$(BUILD)/banter
 
@@ -26,9 +46,11 @@ simulate: build
 	./$(BUILD)/banter simulate --agent agents/restaurant.json \
 	  --caller callers/booking.json --out call.wav --trace trace.jsonl --db banter.db
 
-test: build asan
+test: build asan fuzz-build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j$(JOBS)
+	FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) FUZZ_RUNS=$(FUZZ_TEST_RUNS) \
+	  tests/fuzz/run.sh $(FUZZ_BUILD)
 
 bench: build
 	bench/latency.sh ./$(BUILD)/banter
@@ -39,7 +61,7 @@ bench-vad: build
 	bench/vad.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
 
 bench-turns: build
 	bench/turns.sh

@@ -6,7 +6,8 @@ pkgs=(build-essential cmake pkg-config
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
   libespeak-ng-dev espeak-ng-data espeak-ng flite1-dev flite sox
   libsoxr-dev libspeexdsp-dev libopus-dev libcmocka-dev
-  libasound2-dev alsa-utils libssl-dev python3 curl chromium)
+  libasound2-dev alsa-utils libssl-dev python3 curl chromium
+  clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \

@@ -48,6 +48,14 @@ int bt_resample_buf(const int16_t *in, size_t n_in, uint32_t in_hz,
 int bt_wav_read(const char *path, int16_t **pcmp, size_t *np,
 		uint32_t *rate_hzp);
 
+/**
+ * Same from a WAV file already in memory (sz bytes at buf, not changed nor
+ * kept); `name` (may be NULL) stands for the file in messages. *pcmp is
+ * mem_alloc()'d, owned by the caller. Any thread.
+ */
+int bt_wav_read_mem(const void *buf, size_t sz, const char *name,
+		    int16_t **pcmp, size_t *np, uint32_t *rate_hzp);
+
 struct bt_wav_writer;
 
 /** Open a PCM16 WAV file for writing (channels 1 or 2). mem_deref closes. */

@@ -2,7 +2,8 @@
  * @file wav.c  WAV files: a tolerant RIFF/WAVE reader, a PCM16 writer, levels.
  *
  * The reader loads the whole file (bounded by WAV_MAX_BYTES) and walks the
- * chunks in memory, which keeps every bounds check in one place. It accepts
+ * chunks in memory (bt_wav_read_mem, which the fuzzer drives directly),
+ * which keeps every bounds check in one place. It accepts
  * what real tools write (LIST/fact/cue chunks anywhere, odd chunk padding,
  * WAVE_FORMAT_EXTENSIBLE, streaming writers' 0xffffffff data size) and
  * rejects what cannot be decoded honestly (a data chunk cut short, a zero
@@ -283,23 +284,23 @@ static int load_file(const char *path, uint8_t **bufp, size_t *szp)
 	return err;
 }
 
-int bt_wav_read(const char *path, int16_t **pcmp, size_t *np,
-		uint32_t *rate_hzp)
+int bt_wav_read_mem(const void *mem, size_t sz, const char *name,
+		    int16_t **pcmp, size_t *np, uint32_t *rate_hzp)
 {
 	struct wav_fmt fmt = {0};
-	const uint8_t *data = NULL;
-	uint8_t *buf = NULL;
+	const uint8_t *buf = mem, *data = NULL;
+	const char *path = name ? name : "WAV data";
 	int16_t *pcm = NULL;
-	size_t sz = 0, pos, data_len = 0, frame, n, i;
+	size_t pos, data_len = 0, frame, n, i;
 	bool have_fmt = false;
-	int err;
+	int err = 0;
 
-	if (!path || !pcmp || !np)
+	if ((!mem && sz) || !pcmp || !np)
 		return bt_err(EINVAL, "wav: missing argument");
-
-	err = load_file(path, &buf, &sz);
-	if (err)
-		return err;
+	if (sz > WAV_MAX_BYTES)
+		return bt_err(EFBIG, "%s: %zu bytes of WAV data is too large "
+			      "(limit %zu); split it or downsample it", path,
+			      sz, WAV_MAX_BYTES);
 
 	if (sz < 12 || memcmp(buf, "RIFF", 4) || memcmp(buf + 8, "WAVE", 4)) {
 		const char *why = "no RIFF header";
@@ -386,15 +387,25 @@ int bt_wav_read(const char *path, int16_t **pcmp, size_t *np,
 
 	for (i = 0; i < n; i++) {
 		const uint8_t *p = data + i * frame;
-		double acc = 0.0;
-		long v;
+		double acc = 0.0, m;
 		unsigned c;
 
 		for (c = 0; c < fmt.channels; c++)
 			acc += sample_value(&fmt, p + c * fmt.bytes);
 
-		v = lrint(acc / fmt.channels);
-		pcm[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+		/* Clip before lrint(): a float sample may be far past full
+		 * scale (or overflow to inf, or inf - inf = NaN, when scaled),
+		 * and lrint() of a value beyond a long is unspecified; on
+		 * x86-64 it is LONG_MIN, which turned +1e30 into -32768. */
+		m = acc / fmt.channels;
+		if (m >= 32767.0)
+			pcm[i] = 32767;
+		else if (m <= -32768.0)
+			pcm[i] = -32768;
+		else if (m == m)
+			pcm[i] = (int16_t)lrint(m);
+		else
+			pcm[i] = 0;
 	}
 
 	*pcmp = pcm;
@@ -405,6 +416,23 @@ int bt_wav_read(const char *path, int16_t **pcmp, size_t *np,
 
  out:
 	mem_deref(pcm);
+	return err;
+}
+
+int bt_wav_read(const char *path, int16_t **pcmp, size_t *np,
+		uint32_t *rate_hzp)
+{
+	uint8_t *buf = NULL;
+	size_t sz = 0;
+	int err;
+
+	if (!path || !pcmp || !np)
+		return bt_err(EINVAL, "wav: missing argument");
+
+	err = load_file(path, &buf, &sz);
+	if (!err)
+		err = bt_wav_read_mem(buf, sz, path, pcmp, np, rate_hzp);
+
 	mem_deref(buf);
 	return err;
 }

@@ -346,6 +346,21 @@ static void test_wav_formats(void **state)
 		read_expect(&w, 16000, e, 5);
 	}
 
+	/* float far past full scale: clipped with its sign (lrint() of
+	 * +1e30 * 32768 was LONG_MIN, so it read as -32768), and +inf plus
+	 * -inf once scaled (two channels) reads as silence */
+	{
+		const float d[] = {1e30f, -1e30f, 3.4e38f, 65536.0f};
+		static const int16_t e[] = {32767, -32768, 32767, 32767};
+		const double d2[] = {1e305, -1e305, 1e305, 1e305};
+		static const int16_t e2[] = {0, 32767};
+
+		build_wav(&w, 3, 1, 16000, 32, false, d, sizeof(d), false);
+		read_expect(&w, 16000, e, 4);
+		build_wav(&w, 3, 2, 16000, 64, false, d2, sizeof(d2), false);
+		read_expect(&w, 16000, e2, 2);
+	}
+
 	/* 64-bit float */
 	{
 		const double d[] = {0.25, -0.5};
@@ -510,6 +525,53 @@ static void test_wav_errors(void **state)
 	/* arguments */
 	assert_int_equal(bt_wav_read(NULL, &pcm, &n, NULL), EINVAL);
 	assert_int_equal(bt_wav_read("x.wav", NULL, &n, NULL), EINVAL);
+}
+
+/* bt_wav_read_mem: the parser of bt_wav_read without the file */
+static void test_wav_read_mem(void **state)
+{
+	static const int16_t d[] = {100, -200, 300};
+	struct wbuf w;
+	int16_t *pcm = (int16_t *)0x1;
+	size_t n = 12345;
+	uint32_t rate = 0;
+	(void)state;
+
+	build_wav(&w, 1, 1, 16000, 16, false, d, sizeof(d), true);
+	assert_int_equal(bt_wav_read_mem(w.b, w.n, "mem.wav", &pcm, &n,
+					 &rate), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(rate, 16000);
+	assert_memory_equal(pcm, d, sizeof(d));
+	pcm = mem_deref(pcm);
+
+	/* the rate is optional; the file reader gives the same */
+	assert_int_equal(bt_wav_read_mem(w.b, w.n, NULL, &pcm, &n, NULL), 0);
+	assert_memory_equal(pcm, d, sizeof(d));
+	pcm = mem_deref(pcm);
+	read_expect(&w, 16000, d, 3);
+
+	/* errors name the data as told, or say "WAV data"; outputs kept */
+	pcm = (int16_t *)0x1;
+	n = 12345;
+	bt_err_clear();
+	assert_int_equal(bt_wav_read_mem(w.b, 20, "upload.wav", &pcm, &n,
+					 NULL), EBADMSG);
+	assert_non_null(strstr(bt_errmsg(), "upload.wav"));
+	assert_non_null(strstr(bt_errmsg(), "give a PCM WAV file"));
+	assert_int_equal(bt_wav_read_mem("", 0, NULL, &pcm, &n, NULL),
+			 EBADMSG);
+	assert_non_null(strstr(bt_errmsg(), "WAV data"));
+	assert_int_equal(bt_wav_read_mem(NULL, 0, NULL, &pcm, &n, NULL),
+			 EBADMSG);
+	assert_int_equal(bt_wav_read_mem(NULL, 10, NULL, &pcm, &n, NULL),
+			 EINVAL);
+	assert_int_equal(bt_wav_read_mem(w.b, w.n, NULL, NULL, &n, NULL),
+			 EINVAL);
+	assert_int_equal(bt_wav_read_mem(w.b, w.n, NULL, &pcm, NULL, NULL),
+			 EINVAL);
+	assert_ptr_equal(pcm, (int16_t *)0x1);
+	assert_int_equal(n, 12345);
 }
 
 /* Frequency by counting rising zero crossings over whole periods. */
@@ -735,6 +797,7 @@ int main(void)
 		cmocka_unit_test(test_wav_writer_errors),
 		cmocka_unit_test(test_wav_formats),
 		cmocka_unit_test(test_wav_errors),
+		cmocka_unit_test(test_wav_read_mem),
 		cmocka_unit_test(test_resample_chain),
 		cmocka_unit_test(test_resample_rates),
 		cmocka_unit_test(test_resample_stream),

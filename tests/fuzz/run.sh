@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Runs the libFuzzer harnesses of a BT_FUZZ build one after another and
+# fails if any finds a crash, a leak, undefined behaviour or a hang.
+#
+#   tests/fuzz/run.sh BUILD_DIR [HARNESS...]    (default: every fuzz_*)
+#
+# Settings (environment):
+#   FUZZ_SECONDS  time per harness (default 20)
+#   FUZZ_RUNS     at most this many inputs per harness (default: no cap)
+#   FUZZ_CORPUS   keep the corpora in FUZZ_CORPUS/<harness> and grow them
+#                 run after run (default: a temporary folder, removed)
+#
+# Crashing inputs are kept in BUILD_DIR/fuzz-artifacts/<harness>/; the
+# message names the file and the command that replays it.
+#
+# A new harness tests/fuzz/fuzz_NAME.c needs: its seeds in seeds() below,
+# optionally a dictionary tests/fuzz/NAME.dict and flags in flags().
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:?usage: tests/fuzz/run.sh BUILD_DIR [HARNESS...]}
+shift
+build=$(cd "$build" && pwd)
+secs=${FUZZ_SECONDS:-20}
+runs=${FUZZ_RUNS:-}
+
+# Little-endian integers as bytes, for hand-made WAV headers.
+le16() { printf '\\x%02x\\x%02x' $(($1 & 255)) $(($1 >> 8 & 255)); }
+le32() { le16 $(($1 & 65535)); le16 $(($1 >> 16 & 65535)); }
+
+# A small WAV: format tag, channels, rate, bits, data bytes; a tag of
+# 0xfffe writes WAVE_FORMAT_EXTENSIBLE around PCM.
+wav() {
+	local tag=$1 ch=$2 rate=$3 bits=$4 n=$5 align fmt
+	align=$(( ch * ((bits + 7) / 8) ))
+	if [ "$tag" -eq 65534 ]; then
+		fmt="$(le16 65534)$(le16 "$ch")$(le32 "$rate")"
+		fmt+="$(le32 $((rate * align)))$(le16 $align)$(le16 "$bits")"
+		fmt+="$(le16 22)$(le16 "$bits")$(le32 4)$(le16 1)"
+		fmt+='\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71'
+		printf "RIFF$(le32 $((4 + 48 + 8 + n)))WAVEfmt $(le32 40)$fmt"
+	else
+		fmt="$(le16 "$tag")$(le16 "$ch")$(le32 "$rate")"
+		fmt+="$(le32 $((rate * align)))$(le16 $align)$(le16 "$bits")"
+		printf "RIFF$(le32 $((4 + 24 + 8 + n)))WAVEfmt $(le32 16)$fmt"
+	fi
+	printf "data$(le32 "$n")"
+	# noise from a test recording: deterministic seeds
+	tail -c +45 "$root/tests/data/stt_noise.wav" | head -c "$n"
+}
+
+# Seed inputs of a harness, written into its corpus folder $2.
+seeds() {
+	local f n=1024
+	case $1 in
+	fuzz_agent)
+		cp -n "$root"/agents/*.json "$root"/callers/*.json "$2/" ;;
+	fuzz_wav)
+		# the test recordings (canonical 44-byte headers), cut to
+		# their first 1 kB of audio: the sample loop is not what
+		# needs the time
+		for f in "$root"/tests/data/*.wav; do
+			{ head -c 40 "$f"; printf "$(le32 $n)"
+			  tail -c +45 "$f" | head -c $n; } \
+				>"$2/$(basename "$f")"
+		done
+		# the other encodings the reader takes
+		wav 1 1 8000 8 64 >"$2/pcm8.wav"
+		wav 1 2 44100 16 64 >"$2/stereo16.wav"
+		wav 1 1 48000 24 63 >"$2/pcm24.wav"
+		wav 1 1 48000 32 64 >"$2/pcm32.wav"
+		wav 3 1 16000 32 64 >"$2/float32.wav"
+		wav 3 2 16000 64 64 >"$2/float64.wav"
+		wav 6 1 8000 8 64 >"$2/alaw.wav"
+		wav 7 1 8000 8 64 >"$2/ulaw.wav"
+		wav 65534 2 96000 24 60 >"$2/extensible24.wav"
+		;;
+	esac
+}
+
+# Extra libFuzzer flags of a harness.
+flags() {
+	case $1 in
+	# longer inputs only make the sample loop slower
+	fuzz_wav) echo "-max_len=4096" ;;
+	esac
+}
+
+if [ $# -gt 0 ]; then
+	harnesses=("$@")
+else
+	harnesses=()
+	for f in "$root"/tests/fuzz/fuzz_*.c; do
+		harnesses+=("$(basename "$f" .c)")
+	done
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/banter-fuzz.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+corpora=${FUZZ_CORPUS:-$tmp/corpus}
+
+export LSAN_OPTIONS="suppressions=$root/tests/fuzz/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1"
+
+failed=0
+total=0
+for h in "${harnesses[@]}"; do
+	bin=$build/tests/fuzz/$h
+	if [ ! -x "$bin" ]; then
+		echo "fuzz: $bin is missing; build it with make fuzz-build" >&2
+		failed=1
+		continue
+	fi
+	corpus=$corpora/$h
+	art=$build/fuzz-artifacts/$h
+	mkdir -p "$corpus" "$art"
+	seeds "$h" "$corpus"
+
+	args=(-max_total_time="$secs" -timeout=10 -rss_limit_mb=2048
+	      -print_final_stats=1 -artifact_prefix="$art/")
+	[ -n "$runs" ] && args+=(-runs="$runs")
+	dict=$root/tests/fuzz/${h#fuzz_}.dict
+	[ -f "$dict" ] && args+=(-dict="$dict")
+	# shellcheck disable=SC2207
+	args+=($(flags "$h"))
+
+	log=$tmp/$h.log
+	start=$(date +%s)
+	"$bin" "${args[@]}" "$corpus" >"$log" 2>&1
+	rc=$?
+	took=$(( $(date +%s) - start ))
+
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
+	cov=$(grep -o 'cov: [0-9]* ft: [0-9]* corp: [0-9]*/[^ ]*' "$log" |
+	      tail -n 1)
+	total=$(( total + ${execs:-0} ))
+	if [ $rc -eq 0 ]; then
+		echo "fuzz: $h ok: ${execs:-?} execs in ${took}s" \
+		     "(${rate:-?}/s), $cov, no crash"
+		continue
+	fi
+
+	failed=1
+	unit=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
+	echo "fuzz: $h FAILED (exit $rc) after ${execs:-?} execs in" \
+	     "${took}s; $cov" >&2
+	# the sanitizer's report from its first line, without the shadow
+	# memory map; libFuzzer's progress lines before it are no news
+	awk '/ERROR: |runtime error|ALARM|out-of-memory|deadly signal/ {on = 1}
+	     on && !/^  0x|^Shadow|^  [A-Z][a-z ]+:/ {print}' "$log" |
+		head -n 60 >&2
+	if [ -n "$unit" ]; then
+		echo "fuzz: crashing input: $unit" >&2
+		echo "fuzz: replay it with: LSAN_OPTIONS=$LSAN_OPTIONS" \
+		     "$bin $unit" >&2
+	fi
+done
+
+echo "fuzz: $total execs in all"
+exit $failed
