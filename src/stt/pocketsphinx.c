@@ -54,7 +54,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 #include <pocketsphinx.h>
 #include <sphinxbase/err.h>
 #include <sphinxbase/jsgf.h>
@@ -62,10 +61,7 @@
 #include "banter/audio.h"
 #include "banter/err.h"
 #include "banter/stt.h"
-
-#ifndef BT_PS_MODELDIR
-#define BT_PS_MODELDIR "/usr/share/pocketsphinx/model/en-us"
-#endif
+#include "ps_models.h"
 
 enum {
 	/* a partial hypothesis is a backtrace: at most one per 160 ms */
@@ -91,6 +87,7 @@ struct gram {
 	char *name;              /* the caller's name (owned) */
 	enum bt_slot_type type;
 	char search[SEARCH_LEN]; /* "" = the open language model */
+	struct bt_psm_fsg *fsg;  /* its compiled grammar, when shared */
 };
 
 struct bt_stt_st {
@@ -100,6 +97,11 @@ struct bt_stt_st {
 	ps_decoder_t *phones;
 	ps_decoder_t *ovb;         /* overlap classifier (see above): */
 	ps_decoder_t *ovs;         /* backchannels, stop phrases */
+	ps_decoder_t *lex;         /* where words are looked up: the shared
+				      lexicon, or lm if nothing is shared */
+	struct bt_psm_lms *lms;    /* this thread's LMs; NULL: own models */
+	struct bt_psm_fsg *ov_fsg[2]; /* ovb's and ovs's grammars, shared */
+	pthread_t thread;          /* the thread lms belongs to */
 	struct bt_stt_overlap ov;  /* its reading of the last utterance */
 	struct gram *gramv;
 	size_t gramc;
@@ -111,10 +113,6 @@ struct bt_stt_st {
 
 static struct bt_stt ps_stt;
 static bool registered;
-
-/* sphinxbase keeps its log stream in a global and ps_init() is not
- * documented as thread-safe: decoders are built one at a time. */
-static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ------------------------------------------------------------------ */
 /* built-in grammars: JSGF rule bodies; the top rule is <answer>       */
@@ -591,86 +589,39 @@ static void overlap_read(struct bt_stt_st *st, struct bt_stt_overlap *ov)
 /* decoders                                                            */
 /* ------------------------------------------------------------------ */
 
-enum dec_kind { DEC_LM, DEC_FSG, DEC_PHONES, DEC_OVL };
-
-static ps_decoder_t *decoder(enum dec_kind kind)
-{
-	cmd_ln_t *cfg = NULL;
-	ps_decoder_t *ps;
-
-	/* identical front ends and senone scoring: see the file comment */
-#define COMMON "-hmm", BT_PS_MODELDIR "/en-us", "-compallsen", "yes", \
-		"-bestpath", "no", "-remove_silence", "yes", "-cmn", "live"
-
-	switch (kind) {
-
-	case DEC_LM:
-		cfg = cmd_ln_init(NULL, ps_args(), TRUE, COMMON,
-			"-lm", BT_PS_MODELDIR "/en-us.lm.bin",
-			"-dict", BT_PS_MODELDIR "/cmudict-en-us.dict",
-			"-fwdflat", "no",
-			NULL);
-		break;
-
-	case DEC_FSG:
-	case DEC_OVL:
-		/* an empty dictionary: the grammars' words are added to it
-		 * (dict_take) */
-		cfg = cmd_ln_init(NULL, ps_args(), TRUE, COMMON,
-			"-dict", "/dev/null",
-			NULL);
-		break;
-
-	case DEC_PHONES:
-		cfg = cmd_ln_init(NULL, ps_args(), TRUE, COMMON,
-			"-allphone", BT_PS_MODELDIR "/en-us-phone.lm.bin",
-			"-allphone_ci", "yes",
-			NULL);
-		break;
-	}
-#undef COMMON
-	if (!cfg)
-		return NULL;
-	ps = ps_init(cfg);
-	cmd_ln_free_r(cfg);  /* the decoder holds its own reference */
-	return ps;
-}
-
+/*
+ * The instance's decoders. With sharing, the LM and phone-loop decoders
+ * search this thread's language models and words are looked up in the
+ * process's lexicon (ps_models.c).
+ */
 static int decoders_make(struct bt_stt_st *st, bool need_fsg)
 {
-	static const char *const files[] = {
-		BT_PS_MODELDIR "/en-us/mdef",
-		BT_PS_MODELDIR "/en-us.lm.bin",
-		BT_PS_MODELDIR "/cmudict-en-us.dict",
-		BT_PS_MODELDIR "/en-us-phone.lm.bin",
-	};
-	size_t i;
+	int err = bt_psm_prepare();
 
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		if (access(files[i], R_OK))
-			return bt_err(ENOENT, "pocketsphinx model file %s is "
-				      "missing: install the pocketsphinx-en-us "
-				      "package", files[i]);
+	if (!err && bt_psm_sharing()) {
+		err = bt_psm_lms_get(&st->lms);
+		if (!err)
+			err = bt_psm_lexicon(&st->lex);
+		st->thread = pthread_self();
 	}
+	if (err)
+		return err;
 
-	/* sphinxbase logs to stderr by default: silence it */
-	err_set_logfp(NULL);
-
-	st->lm = decoder(DEC_LM);
-	st->phones = st->lm ? decoder(DEC_PHONES) : NULL;
-	st->ovb = st->phones ? decoder(DEC_OVL) : NULL;
-	st->ovs = st->ovb ? decoder(DEC_OVL) : NULL;
+	st->lm = bt_psm_decoder(BT_PSM_LM, st->lms);
+	st->phones = st->lm ? bt_psm_decoder(BT_PSM_PHONES, st->lms) : NULL;
+	st->ovb = st->phones ? bt_psm_decoder(BT_PSM_OVL, NULL) : NULL;
+	st->ovs = st->ovb ? bt_psm_decoder(BT_PSM_OVL, NULL) : NULL;
 	if (st->ovs && need_fsg)
-		st->fsg = decoder(DEC_FSG);
+		st->fsg = bt_psm_decoder(BT_PSM_FSG, NULL);
 	if (!st->lm || !st->phones || !st->ovs || (need_fsg && !st->fsg))
-		return bt_err(EIO, "pocketsphinx could not load its model from "
-			      "%s (out of memory or damaged files)",
-			      BT_PS_MODELDIR);
+		return bt_err(EIO, "pocketsphinx could not make its decoders "
+			      "(out of memory or damaged model files)");
+	if (!st->lms)
+		st->lex = st->lm;
 	return 0;
 }
 
-static int jsgf_compile(ps_decoder_t *ps, const char *search,
-			const char *text);
+
 
 /* The overlap classifier: its words from the main dictionary, then its
  * grammar. */
@@ -717,15 +668,17 @@ static int dict_take(ps_decoder_t *to, ps_decoder_t *from, const char *rules,
 }
 
 static int overlap_class(struct bt_stt_st *st, ps_decoder_t *ps,
-			 const char *gram, const char *search)
+			 const char *gram, const char *search,
+			 struct bt_psm_fsg **fp)
 {
 	/* the rules after the header: "public <utt> = ..." */
-	int err = dict_take(ps, st->lm, strchr(strstr(gram, "public"), '='),
+	int err = dict_take(ps, st->lex, strchr(strstr(gram, "public"), '='),
 			    false, "STT overlap grammar");
 
 	if (err)
 		return err;
-	if (jsgf_compile(ps, search, gram) || ps_set_search(ps, search) < 0)
+	if (bt_psm_grammar_set(ps, search, gram, false, st->lms ? fp : NULL) ||
+	    ps_set_search(ps, search) < 0)
 		return bt_err(EIO, "STT overlap grammar could not be compiled "
 			      "by pocketsphinx");
 	return 0;
@@ -733,41 +686,15 @@ static int overlap_class(struct bt_stt_st *st, ps_decoder_t *ps,
 
 static int overlap_make(struct bt_stt_st *st)
 {
-	int err = overlap_class(st, st->ovb, gram_ov_bc, "bt_ov_bc");
+	int err = overlap_class(st, st->ovb, gram_ov_bc, "bt_ov_bc",
+				&st->ov_fsg[0]);
 
 	return err ? err : overlap_class(st, st->ovs, gram_ov_stop,
-					 "bt_ov_stop");
-}
-
-/*
- * ps_set_jsgf_string() of pocketsphinx 5prealpha leaks the parsed
- * grammar; this is the same without the leak.
- */
-static int jsgf_compile(ps_decoder_t *ps, const char *search,
-			const char *text)
-{
-	float lw = cmd_ln_float32_r(ps_get_config(ps), "-lw");
-	jsgf_t *jsgf;
-	jsgf_rule_t *rule;
-	fsg_model_t *fsg = NULL;
-	int err = EINVAL;
-
-	jsgf = jsgf_parse_string(text, NULL);
-	if (!jsgf)
-		return EINVAL;
-	rule = jsgf_get_public_rule(jsgf);
-	if (rule)
-		fsg = jsgf_build_fsg(jsgf, rule, ps_get_logmath(ps), lw);
-	if (fsg && ps_set_fsg(ps, search, fsg) >= 0)
-		err = 0;
-	if (fsg)
-		fsg_model_free(fsg);   /* the search holds its own reference */
-	jsgf_grammar_free(jsgf);
-	return err;
+					 "bt_ov_stop", &st->ov_fsg[1]);
 }
 
 static int grammar_compile(struct bt_stt_st *st, const struct bt_stt_grammar *g,
-			   const char *search)
+			   struct gram *sg)
 {
 	const char *body = builtin(g->type);
 	struct mbuf *mb;
@@ -780,9 +707,9 @@ static int grammar_compile(struct bt_stt_st *st, const struct bt_stt_grammar *g,
 		return bt_err(ENOMEM, "out of memory compiling grammar \"%s\"",
 			      g->name);
 
-	err = body_check(st->lm, body, g->name);
+	err = body_check(st->lex, body, g->name);
 	if (!err)
-		err = body_check(st->lm, gram_polite, g->name);
+		err = body_check(st->lex, gram_polite, g->name);
 	if (err)
 		goto out;
 
@@ -794,7 +721,7 @@ static int grammar_compile(struct bt_stt_st *st, const struct bt_stt_grammar *g,
 				     "is NULL", g->name, i);
 			goto out;
 		}
-		err = phrase_norm(st->lm, g->name, g->phrases[i], norm,
+		err = phrase_norm(st->lex, g->name, g->phrases[i], norm,
 				  sizeof(norm));
 		if (err)
 			goto out;
@@ -824,11 +751,12 @@ static int grammar_compile(struct bt_stt_st *st, const struct bt_stt_grammar *g,
 			     "phrases", g->name, mb->end, JSGF_MAX);
 		goto out;
 	}
-	err = dict_take(st->fsg, st->lm, strchr((const char *)mb->buf, '='),
+	err = dict_take(st->fsg, st->lex, strchr((const char *)mb->buf, '='),
 			true, g->name);
 	if (err)
 		goto out;
-	err = jsgf_compile(st->fsg, search, (const char *)mb->buf);
+	err = bt_psm_grammar_set(st->fsg, sg->search, (const char *)mb->buf,
+				 true, st->lms ? &sg->fsg : NULL);
 	if (err)
 		err = bt_err(err, "STT grammar \"%s\" could not be compiled "
 			     "by pocketsphinx", g->name);
@@ -914,7 +842,7 @@ static int grammars_make(struct bt_stt_st *st, const struct bt_stt_prm *prm)
 			continue;
 		snprintf(sg->search, sizeof(sg->search), "bt_g%u",
 			 (unsigned)i);
-		err = grammar_compile(st, g, sg->search);
+		err = grammar_compile(st, g, sg);
 		if (err)
 			return err;
 
@@ -940,10 +868,21 @@ static int each_end(struct bt_stt_st *st);
 static void destructor(void *arg)
 {
 	struct bt_stt_st *st = arg;
+	/* ending an utterance decodes the frames still buffered, with this
+	 * thread's language models: not from another thread */
+	bool home = !st->lms || pthread_equal(st->thread, pthread_self());
 	size_t i;
 
-	if (st->in_utt)
+	if (st->in_utt && home)
 		each_end(st);
+	/* the allphone search of 5prealpha frees its last phone segments
+	 * only when it backtraces again: an empty utterance clears them */
+	if (st->phones && ps_start_utt(st->phones) >= 0)
+		ps_end_utt(st->phones);
+
+	/* the decoders release shared models: sphinxbase's reference
+	 * counts are not atomic */
+	bt_psm_lock();
 	if (st->lm)
 		ps_free(st->lm);
 	if (st->fsg)
@@ -952,16 +891,16 @@ static void destructor(void *arg)
 		ps_free(st->ovb);
 	if (st->ovs)
 		ps_free(st->ovs);
-	if (st->phones) {
-		/* the allphone search of 5prealpha frees its last phone
-		 * segments only when it backtraces again: an empty
-		 * utterance clears them */
-		if (ps_start_utt(st->phones) >= 0)
-			ps_end_utt(st->phones);
+	if (st->phones)
 		ps_free(st->phones);
-	}
-	for (i = 0; i < st->gramc; i++)
+	for (i = 0; i < st->gramc; i++) {
 		mem_deref(st->gramv[i].name);
+		mem_deref(st->gramv[i].fsg);
+	}
+	mem_deref(st->ov_fsg[0]);
+	mem_deref(st->ov_fsg[1]);
+	mem_deref(st->lms);
+	bt_psm_unlock();
 	mem_deref(st->gramv);
 }
 
@@ -982,13 +921,13 @@ static int ps_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm)
 		return bt_err(ENOMEM, "out of memory starting pocketsphinx");
 	st->stt = &ps_stt;
 
-	pthread_mutex_lock(&init_lock);
+	bt_psm_lock();
 	err = decoders_make(st, needs_fsg(prm));
 	if (!err)
 		err = overlap_make(st);
 	if (!err)
 		err = grammars_make(st, prm);
-	pthread_mutex_unlock(&init_lock);
+	bt_psm_unlock();
 
 	if (err)
 		mem_deref(st);
@@ -1077,6 +1016,11 @@ static int ps_start(struct bt_stt_st *st, const char *grammar)
 
 	if (!st)
 		return bt_err(EINVAL, "pocketsphinx start: no instance");
+	if (st->lms && !pthread_equal(st->thread, pthread_self()))
+		return bt_err(EINVAL, "pocketsphinx start: the instance is used"
+			      " from another thread than the one that made it;"
+			      " it shares that thread's language model, so "
+			      "make, feed and free it on the session's thread");
 	if (grammar) {
 		g = gram_find(st, grammar);
 		if (!g)
@@ -1215,4 +1159,5 @@ void bt_stt_pocketsphinx_close(void)
 		bt_stt_unregister(&ps_stt);
 		registered = false;
 	}
+	bt_psm_close();
 }

@@ -1,0 +1,545 @@
+/**
+ * @file ps_models.c  The decoders of the pocketsphinx STT provider, and the
+ * models its instances share.
+ *
+ * pocketsphinx 5prealpha builds a decoder from files. Its public API takes
+ * two kinds of model already in memory, reference counted by sphinxbase:
+ * an n-gram model (ps_set_lm, ps_set_allphone) and a compiled grammar
+ * (ps_set_fsg). Those are loaded once and shared here; everything else a
+ * decoder makes itself (see "Not shared" below).
+ *
+ * Shared, loaded by the first instance that needs it and kept until
+ * bt_psm_close() (models no instance uses are dropped earlier, see
+ * lms_drop_idle and fsg_drop_idle):
+ *  - per process, the lexicon: a decoder with the whole pronunciation
+ *    dictionary and no search, where grammar words are looked up
+ *    (ps_lookup_word only reads the dictionary; all lookups happen while
+ *    an instance is made, under the lock).
+ *  - per process, the dictionary of the LM decoders: the lines of the
+ *    dictionary file whose word the language model knows (lm_dict_make).
+ *  - per thread, the language model and the phone language model. Not per
+ *    process: sphinxbase's trie LM keeps the last history it scored and
+ *    its backoffs inside the model (lm_trie.c: lm_trie_score rewrites
+ *    trie->prev_hist and trie->backoff), so it is not read-only while
+ *    decoding. Two threads scoring one model get each other's backoffs:
+ *    1-1.5 % of 2 million trigram scores came out wrong. On one thread the
+ *    cache is checked on every score, so instances of one event loop can
+ *    share it; an instance must be made, fed and freed on one thread.
+ *  - per grammar text, the compiled grammar (fsg_model_t). The first
+ *    decoder given it adds silence and alternative-pronunciation arcs to
+ *    it (fsg_search_init), under the lock, before anyone else has it;
+ *    later decoders find them there and leave it alone. The FSG search
+ *    only reads it while decoding as long as no lattice is made
+ *    (fsg_search_lattice adds <s> and </s> words to it): -bestpath stays
+ *    off and nothing calls ps_get_lattice.
+ * sphinxbase counts references without atomics and neither models nor
+ * grammars retain the logmath they were built with: models are retained
+ * and freed with the lock held (instances take it to be made and freed),
+ * and each cache entry keeps that logmath alive.
+ *
+ * Not shared, because the public API cannot: each decoder's acoustic model
+ * (acmod: means, variances, tables; 3 MB of heap; mdef and sendump are
+ * mmap()ed, so the page cache holds them once, but RSS counts them per
+ * mapping), its dictionary and dict2pid (dict_t has a reference count but
+ * ps_init always builds its own), and the lexicon tree of the n-gram search
+ * (17 MB of channels for the LM's 72 k words), which holds the search's
+ * HMM state in its nodes and so could not be shared even through the
+ * internal structs.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <pocketsphinx.h>
+#include <sphinxbase/err.h>
+#include <sphinxbase/jsgf.h>
+#include <re.h>
+#include "banter/err.h"
+#include "ps_models.h"
+
+#ifndef BT_PS_MODELDIR
+#define BT_PS_MODELDIR "/usr/share/pocketsphinx/model/en-us"
+#endif
+
+#define HMM_DIR    BT_PS_MODELDIR "/en-us"
+#define MDEF_FILE  BT_PS_MODELDIR "/en-us/mdef"
+#define LM_FILE    BT_PS_MODELDIR "/en-us.lm.bin"
+#define DICT_FILE  BT_PS_MODELDIR "/cmudict-en-us.dict"
+#define PHLM_FILE  BT_PS_MODELDIR "/en-us-phone.lm.bin"
+
+enum {
+	FSG_IDLE_MAX = 64,   /* compiled grammars kept that no instance uses */
+	WORD_MAX = 256,      /* a dictionary word */
+};
+
+struct bt_psm_lms {
+	struct le le;           /* in m.lms */
+	pthread_t thread;
+	ngram_model_t *words;   /* en-us.lm.bin */
+	ngram_model_t *phones;  /* en-us-phone.lm.bin */
+	logmath_t *lmath;       /* theirs (they do not retain it) */
+};
+
+struct bt_psm_fsg {
+	struct le le;           /* in m.fsgs */
+	char *jsgf;             /* the source it was compiled from */
+	bool alts;
+	fsg_model_t *fsg;
+	logmath_t *lmath;       /* its (it does not retain it) */
+};
+
+/* sphinxbase's log stream is a global and ps_init() is not documented as
+ * thread-safe: decoders are also built one at a time under this lock. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct {
+	int sharing;            /* -1: not decided yet */
+	ps_decoder_t *lexicon;
+	bool dict_tried;
+	int dict_fd;            /* the LM's words (memfd); -1: none */
+	char dict_path[32];     /* "/proc/self/fd/N" */
+	struct list lms;        /* struct bt_psm_lms, one per thread */
+	struct list fsgs;       /* struct bt_psm_fsg */
+	struct bt_psm_stats stats;
+} m = {.sharing = -1, .dict_fd = -1};
+
+void bt_psm_lock(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void bt_psm_unlock(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+bool bt_psm_sharing(void)
+{
+	if (m.sharing < 0) {
+		const char *e = getenv("BT_PS_SHARE");
+
+		m.sharing = !(e && !strcmp(e, "0"));
+	}
+	return m.sharing != 0;
+}
+
+int bt_psm_prepare(void)
+{
+	static const char *const files[] = {
+		MDEF_FILE, LM_FILE, DICT_FILE, PHLM_FILE,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (access(files[i], R_OK))
+			return bt_err(ENOENT, "pocketsphinx model file %s is "
+				      "missing: install the pocketsphinx-en-us "
+				      "package", files[i]);
+	}
+	/* sphinxbase logs to stderr by default: silence it */
+	err_set_logfp(NULL);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* decoders                                                            */
+/* ------------------------------------------------------------------ */
+
+/* identical front ends and senone scoring: see pocketsphinx.c */
+#define COMMON "-hmm", HMM_DIR, "-compallsen", "yes", "-bestpath", "no", \
+	"-remove_silence", "yes", "-cmn", "live"
+
+static ps_decoder_t *decoder_init(cmd_ln_t *cfg)
+{
+	ps_decoder_t *ps;
+
+	if (!cfg)
+		return NULL;
+	ps = ps_init(cfg);
+	cmd_ln_free_r(cfg);  /* the decoder holds its own reference */
+	return ps;
+}
+
+/* Give ps the search made by set (ps_set_lm, ps_set_allphone) and select
+ * it; frees ps if that fails. */
+static ps_decoder_t *with_search(ps_decoder_t *ps, const char *name,
+				 int (*set)(ps_decoder_t *, const char *,
+					    ngram_model_t *),
+				 ngram_model_t *lm)
+{
+	if (ps && (set(ps, name, lm) < 0 || ps_set_search(ps, name) < 0)) {
+		ps_free(ps);
+		ps = NULL;
+	}
+	return ps;
+}
+
+ps_decoder_t *bt_psm_decoder(enum bt_psm_kind kind, struct bt_psm_lms *lms)
+{
+	switch (kind) {
+
+	case BT_PSM_LM:
+		if (!lms)
+			return decoder_init(cmd_ln_init(NULL, ps_args(), TRUE,
+				COMMON, "-lm", LM_FILE, "-dict", DICT_FILE,
+				"-fwdflat", "no", NULL));
+		return with_search(decoder_init(cmd_ln_init(NULL, ps_args(),
+				TRUE, COMMON, "-dict", m.dict_fd >= 0 ?
+				m.dict_path : DICT_FILE, "-fwdflat", "no",
+				NULL)), "bt_lm", ps_set_lm, lms->words);
+
+	case BT_PSM_FSG:
+	case BT_PSM_OVL:
+		/* an empty dictionary: the grammars' words are added to it
+		 * (dict_take in pocketsphinx.c) */
+		return decoder_init(cmd_ln_init(NULL, ps_args(), TRUE, COMMON,
+						"-dict", "/dev/null", NULL));
+
+	case BT_PSM_PHONES:
+		if (!lms)
+			return decoder_init(cmd_ln_init(NULL, ps_args(), TRUE,
+				COMMON, "-allphone", PHLM_FILE,
+				"-allphone_ci", "yes", NULL));
+		return with_search(decoder_init(cmd_ln_init(NULL, ps_args(),
+				TRUE, COMMON, "-allphone_ci", "yes", NULL)),
+				"bt_phones", ps_set_allphone, lms->phones);
+	}
+	return NULL;
+}
+
+int bt_psm_lexicon(ps_decoder_t **psp)
+{
+	if (!m.lexicon) {
+		m.lexicon = decoder_init(cmd_ln_init(NULL, ps_args(), TRUE,
+						     COMMON, "-dict", DICT_FILE,
+						     NULL));
+		if (!m.lexicon)
+			return bt_err(EIO, "pocketsphinx could not load its "
+				      "dictionary %s (out of memory or a "
+				      "damaged file)", DICT_FILE);
+		m.stats.lexicons++;
+	}
+	*psp = m.lexicon;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* the dictionary of the LM decoders                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Whether the word of a dictionary line is one the LM knows. "word(2)" is
+ * an alternative pronunciation of "word" (dict_word2basestr in
+ * pocketsphinx), and goes with it.
+ */
+static bool lm_knows(ngram_model_t *lm, const char *line)
+{
+	char w[WORD_MAX];
+	const char *p = line;
+	int n = 0;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
+		if (n + 1 >= (int)sizeof(w))
+			return true;  /* cannot tell: keep it */
+		w[n++] = *p++;
+	}
+	if (!n)
+		return false;
+	w[n] = '\0';
+	if (w[n - 1] == ')') {
+		int i = n - 2;
+
+		while (i > 0 && w[i] != '(')
+			i--;
+		if (i > 0)
+			w[i] = '\0';
+	}
+	return ngram_wid(lm, w) != ngram_unknown_wid(lm);
+}
+
+/*
+ * The LM decoders get only the dictionary's words that the language model
+ * knows (80 k lines of 135 k), in the file's order. The n-gram search
+ * builds its lexicon tree from those words alone (create_search_tree in
+ * ngram_search_fwdtree.c skips the others), and in the same order, so it
+ * decodes the same; the dictionary is 11 MB and 70 ms of parsing smaller
+ * per instance. Phrases may still use any word: they are looked up in the
+ * lexicon. Kept in a memfd that each decoder reads through /proc; if that
+ * cannot be made, the LM decoders read the whole file.
+ */
+static void lm_dict_make(ngram_model_t *lm)
+{
+	FILE *in = NULL, *out = NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	bool ok = false;
+	int fd, fd2;
+
+	m.dict_tried = true;
+	fd = memfd_create("banter-lm-dict", MFD_CLOEXEC);
+	if (fd < 0)
+		return;
+	fd2 = dup(fd);
+	if (fd2 >= 0) {
+		out = fdopen(fd2, "w");
+		if (!out)
+			close(fd2);
+	}
+	in = fopen(DICT_FILE, "r");
+	if (in && out) {
+		while (getline(&line, &cap, in) > 0) {
+			if (lm_knows(lm, line) && fputs(line, out) == EOF)
+				break;
+		}
+		ok = !ferror(in) && !ferror(out);
+	}
+	free(line);
+	if (in)
+		fclose(in);
+	if (out && fclose(out))
+		ok = false;
+	snprintf(m.dict_path, sizeof(m.dict_path), "/proc/self/fd/%d", fd);
+	if (!ok || access(m.dict_path, R_OK)) {
+		close(fd);
+		return;
+	}
+	m.dict_fd = fd;
+}
+
+/* ------------------------------------------------------------------ */
+/* language models, one pair per thread                                */
+/* ------------------------------------------------------------------ */
+
+static void lms_destructor(void *arg)
+{
+	struct bt_psm_lms *l = arg;
+
+	list_unlink(&l->le);
+	if (l->words)
+		ngram_model_free(l->words);
+	if (l->phones)
+		ngram_model_free(l->phones);
+	if (l->lmath)
+		logmath_free(l->lmath);
+}
+
+/* Models of other threads that no instance uses: their thread has ended
+ * or has no calls now; do not keep a copy for every thread ever seen. */
+static void lms_drop_idle(void)
+{
+	struct le *le = list_head(&m.lms);
+
+	while (le) {
+		struct bt_psm_lms *l = le->data;
+
+		le = le->next;
+		if (mem_nrefs(l) == 1)
+			mem_deref(l);
+	}
+}
+
+int bt_psm_lms_get(struct bt_psm_lms **lp)
+{
+	pthread_t self = pthread_self();
+	struct bt_psm_lms *l;
+	ps_decoder_t *lex;
+	struct le *le;
+	cmd_ln_t *cfg;
+	int err;
+
+	LIST_FOREACH(&m.lms, le) {
+		l = le->data;
+		if (pthread_equal(l->thread, self)) {
+			*lp = mem_ref(l);
+			return 0;
+		}
+	}
+
+	/* read as ps_set_lm_file() reads them, with the configuration and
+	 * logmath of a decoder with the same settings as those that use
+	 * them (ngram_model_read takes -lw and -wip from it) */
+	err = bt_psm_lexicon(&lex);
+	if (err)
+		return err;
+	lms_drop_idle();
+	l = mem_zalloc(sizeof(*l), lms_destructor);
+	if (!l)
+		return bt_err(ENOMEM, "out of memory loading pocketsphinx's "
+			      "language models");
+	l->thread = self;
+	l->lmath = logmath_retain(ps_get_logmath(lex));
+	cfg = ps_get_config(lex);
+	l->words = ngram_model_read(cfg, LM_FILE, NGRAM_AUTO, l->lmath);
+	if (l->words)
+		l->phones = ngram_model_read(cfg, PHLM_FILE, NGRAM_AUTO,
+					     l->lmath);
+	if (!l->phones) {
+		mem_deref(l);
+		return bt_err(EIO, "pocketsphinx could not load its language "
+			      "models from %s (out of memory or damaged "
+			      "files)", BT_PS_MODELDIR);
+	}
+	if (!m.dict_tried)
+		lm_dict_make(l->words);
+	list_append(&m.lms, &l->le, l);
+	m.stats.lms++;
+	*lp = mem_ref(l);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* compiled grammars                                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * ps_set_jsgf_string() of pocketsphinx 5prealpha leaks the parsed
+ * grammar; this compiles the same without the leak. The FSG keeps its own
+ * copies of names and words.
+ */
+static fsg_model_t *jsgf_build(ps_decoder_t *ps, const char *text)
+{
+	float lw = cmd_ln_float32_r(ps_get_config(ps), "-lw");
+	jsgf_t *jsgf;
+	jsgf_rule_t *rule;
+	fsg_model_t *fsg = NULL;
+
+	jsgf = jsgf_parse_string(text, NULL);
+	if (!jsgf)
+		return NULL;
+	rule = jsgf_get_public_rule(jsgf);
+	if (rule)
+		fsg = jsgf_build_fsg(jsgf, rule, ps_get_logmath(ps), lw);
+	jsgf_grammar_free(jsgf);
+	return fsg;
+}
+
+static void fsg_destructor(void *arg)
+{
+	struct bt_psm_fsg *f = arg;
+
+	list_unlink(&f->le);
+	if (f->fsg)
+		fsg_model_free(f->fsg);
+	if (f->lmath)
+		logmath_free(f->lmath);
+	mem_deref(f->jsgf);
+}
+
+static struct bt_psm_fsg *fsg_find(const char *jsgf, bool alts)
+{
+	struct le *le;
+
+	LIST_FOREACH(&m.fsgs, le) {
+		struct bt_psm_fsg *f = le->data;
+
+		if (f->alts == alts && !strcmp(f->jsgf, jsgf))
+			return f;
+	}
+	return NULL;
+}
+
+/* Grammars no instance uses are kept for the next call (an agent's calls
+ * all use the same ones), up to FSG_IDLE_MAX: agents that make grammars
+ * per call do not fill the memory. The oldest go first. */
+static void fsg_drop_idle(void)
+{
+	struct le *le;
+	unsigned idle = 0;
+
+	LIST_FOREACH(&m.fsgs, le)
+		idle += mem_nrefs(le->data) == 1;
+	le = list_head(&m.fsgs);
+	while (le && idle > FSG_IDLE_MAX) {
+		struct bt_psm_fsg *f = le->data;
+
+		le = le->next;
+		if (mem_nrefs(f) == 1) {
+			mem_deref(f);
+			idle--;
+		}
+	}
+}
+
+int bt_psm_grammar_set(ps_decoder_t *ps, const char *search,
+		       const char *jsgf, bool alts, struct bt_psm_fsg **fp)
+{
+	struct bt_psm_fsg *f;
+	fsg_model_t *fsg;
+	bool fresh = false;
+	int err;
+
+	if (!fp) {
+		fsg = jsgf_build(ps, jsgf);
+		if (!fsg)
+			return EINVAL;
+		err = ps_set_fsg(ps, search, fsg) < 0 ? EINVAL : 0;
+		fsg_model_free(fsg);   /* the search holds its own reference */
+		return err;
+	}
+
+	f = fsg_find(jsgf, alts);
+	if (f) {
+		mem_ref(f);
+		m.stats.grammar_hits++;
+	}
+	else {
+		f = mem_zalloc(sizeof(*f), fsg_destructor);
+		if (!f || str_dup(&f->jsgf, jsgf)) {
+			mem_deref(f);
+			return ENOMEM;
+		}
+		f->alts = alts;
+		f->fsg = jsgf_build(ps, jsgf);
+		if (!f->fsg) {
+			mem_deref(f);
+			return EINVAL;
+		}
+		f->lmath = logmath_retain(ps_get_logmath(ps));
+		fresh = true;
+	}
+
+	if (ps_set_fsg(ps, search, f->fsg) < 0) {
+		mem_deref(f);
+		return EINVAL;
+	}
+	if (fresh) {
+		/* the list's reference, and the caller's */
+		list_append(&m.fsgs, &f->le, f);
+		mem_ref(f);
+		m.stats.grammars++;
+		fsg_drop_idle();
+	}
+	*fp = f;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+void bt_psm_close(void)
+{
+	bt_psm_lock();
+	list_flush(&m.lms);
+	list_flush(&m.fsgs);
+	if (m.lexicon)
+		ps_free(m.lexicon);
+	m.lexicon = NULL;
+	if (m.dict_fd >= 0)
+		close(m.dict_fd);
+	m.dict_fd = -1;
+	m.dict_tried = false;
+	m.sharing = -1;
+	bt_psm_unlock();
+}
+
+void bt_psm_stats(struct bt_psm_stats *st)
+{
+	bt_psm_lock();
+	*st = m.stats;
+	st->lms_held = list_count(&m.lms);
+	bt_psm_unlock();
+}
