@@ -55,6 +55,18 @@ seeds() {
 	case $1 in
 	fuzz_agent)
 		cp -n "$root"/agents/*.json "$root"/callers/*.json "$2/" ;;
+	fuzz_realtime)
+		# one client event of each kind, as the test clients send them
+		printf '%s' '{"type":"session.update","session":{"type":"realtime","output_modalities":["text"],"audio":{"input":{"format":{"type":"audio/pcm","rate":24000},"turn_detection":{"type":"server_vad","threshold":0.5,"prefix_padding_ms":300,"silence_duration_ms":500,"create_response":true,"interrupt_response":true,"idle_timeout_ms":6000}},"output":{"format":{"type":"audio/pcmu"},"voice":"alloy","speed":1.1}},"tools":[{"type":"function","name":"f"}]}}' >"$2/update.json"
+		printf '%s' '{"type":"session.update","session":{"audio":{"input":{"turn_detection":{"type":"semantic_vad","eagerness":"low"}}}}}' >"$2/semantic.json"
+		printf '%s' '{"event_id":"e1","type":"input_audio_buffer.append","audio":"AAABAAIAAwA="}' >"$2/append.json"
+		printf '%s' '{"type":"input_audio_buffer.commit"}' >"$2/commit.json"
+		printf '%s' '{"type":"conversation.item.create","previous_item_id":null,"item":{"type":"message","role":"user","content":[{"type":"input_text","text":"hello"}]}}' >"$2/item.json"
+		printf '%s' '{"type":"conversation.item.create","item":{"type":"function_call_output","call_id":"c1","output":"{}"}}' >"$2/output.json"
+		printf '%s' '{"type":"conversation.item.truncate","item_id":"item_1","content_index":0,"audio_end_ms":1500}' >"$2/truncate.json"
+		printf '%s' '{"type":"response.create","response":{"output_modalities":["audio"]}}' >"$2/response.json"
+		printf '%s' '{"type":"response.cancel","response_id":"resp_1"}' >"$2/cancel.json"
+		;;
 	fuzz_wav)
 		# the test recordings (canonical 44-byte headers), cut to
 		# their first 1 kB of audio: the sample loop is not what
