@@ -287,8 +287,11 @@ static json_t *part_new(const char *type, const char *key, const char *text)
 static void announce_item(struct bt_rt *rt, json_t *item)
 {
 	json_t *o = ev_new("conversation.item.added");
-	const char *id = json_string_value(json_object_get(item, "id"));
+	char id[sizeof(rt->last_item)];
 
+	/* copied: sending the event below frees the item */
+	str_ncpy(id, json_string_value(json_object_get(item, "id")) ?: "",
+		 sizeof(id));
 	json_object_set_new(o, "previous_item_id", prev_item(rt));
 	json_object_set_new(o, "item", json_incref(item));
 	send_json(rt, o);
@@ -296,8 +299,7 @@ static void announce_item(struct bt_rt *rt, json_t *item)
 	json_object_set_new(o, "previous_item_id", prev_item(rt));
 	json_object_set_new(o, "item", item);
 	send_json(rt, o);
-	if (id)
-		str_ncpy(rt->last_item, id, sizeof(rt->last_item));
+	str_ncpy(rt->last_item, id, sizeof(rt->last_item));
 }
 
 /* ---- session events -> server events ---- */
