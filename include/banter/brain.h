@@ -27,6 +27,9 @@ struct bt_brain_input {
 	const char *text;       /**< USER: transcript ("" if nothing heard) */
 	float confidence;       /**< USER: STT confidence 0..1 */
 	unsigned idle_count;    /**< IDLE: 1 for the first check, 2, ... */
+	const char *history_json; /**< the conversation so far, as
+				       bt_session_history() gives it */
+	const char *instructions; /**< a transport's instructions, or NULL */
 };
 
 /** Called for each piece of reply text, in order (a sentence or a delta). */
@@ -49,6 +52,14 @@ typedef void (bt_brain_tool_h)(const char *name, const char *args_json,
  */
 typedef void (bt_brain_segment_h)(bool uninterruptible, void *arg);
 
+/**
+ * Where a response goes. A brain may answer later (an LLM over HTTP): it
+ * copies the sink and keeps sink->arg, a libre mem object, with mem_ref()
+ * until it has called doneh or been cancelled, and calls the handlers on
+ * the session's thread. Whatever it sends for a response that was
+ * cancelled is dropped, except a tool's result, which always goes into
+ * the history.
+ */
 struct bt_brain_sink {
 	bt_brain_text_h *texth;
 	bt_brain_done_h *doneh;
@@ -83,6 +94,12 @@ typedef int (bt_brain_alloc_h)(struct bt_brain_st **stp, const json_t *agent,
 typedef int (bt_brain_respond_h)(struct bt_brain_st *st,
 				 const struct bt_brain_input *in,
 				 const struct bt_brain_sink *sink);
+/**
+ * The response whose sink has this arg is cancelled (barge-in, a turn
+ * taken too soon, the call's end): stop working on it. Session's thread.
+ * A tool already running still reports its result.
+ */
+typedef void (bt_brain_cancel_h)(struct bt_brain_st *st, void *sink_arg);
 
 struct bt_brain {
 	struct le le;
@@ -93,6 +110,8 @@ struct bt_brain {
 	bt_brain_grammars_h *grammarsh;
 	bt_brain_alloc_h *alloch;
 	bt_brain_respond_h *respondh;
+	bt_brain_cancel_h *cancelh;   /**< may be NULL (a brain that answers
+					   inside respondh) */
 };
 
 void bt_brain_register(struct bt_brain *b);

@@ -155,6 +155,9 @@ int bt_session_set_turns(struct bt_session *s,
 /** Send events to another handler from now on (NULL: none). */
 void bt_session_set_handler(struct bt_session *s, bt_event_h *eh, void *arg);
 
+/** Instructions for the brain (an LLM's system prompt); NULL clears. */
+int bt_session_set_instructions(struct bt_session *s, const char *text);
+
 /** Speak replies (the default) or give them as text only. */
 void bt_session_set_audio_out(struct bt_session *s, bool on);
 

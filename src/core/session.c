@@ -103,8 +103,17 @@ struct utt {
 	char item_id[24];
 };
 
+/* A response as the brain sees it (its sink's arg); outlives the reply
+ * while an asynchronous brain holds it. */
+struct resp_tag {
+	struct le le;            /* in the session's list of tags */
+	struct bt_session *s;    /* NULL once the session is gone */
+	bool cancelled;
+};
+
 struct reply {
 	unsigned no;
+	struct resp_tag *tag;
 	char item_id[24];
 	enum reply_kind kind;
 	struct utt user;         /* the user turn it answers (REPLY_USER) */
@@ -220,6 +229,8 @@ struct bt_session {
 	struct hist hist[MAX_HISTORY];
 	size_t n_hist;
 	unsigned items;            /* conversation item ids given out */
+	struct list tags;          /* responses a brain may still answer */
+	char *instructions;        /* a transport's, for the brain */
 	unsigned uid;              /* process-wide number, for item ids */
 	bool ending;
 
@@ -477,9 +488,28 @@ static void job_free(struct bt_job *job)
 
 /* ---- replies ---- */
 
+static void tag_destructor(void *arg)
+{
+	struct resp_tag *t = arg;
+
+	list_unlink(&t->le);
+}
+
 static void reply_destructor(void *arg)
 {
 	struct reply *r = arg;
+
+	if (r->tag) {
+		struct bt_session *s = r->tag->s;
+		r->tag->cancelled = true;
+		if (s && s->brain) {
+			const struct bt_brain *b =
+				*(const struct bt_brain **)(void *)s->brain;
+			if (b->cancelh && !r->brain_done)
+				b->cancelh(s->brain, r->tag);
+		}
+		mem_deref(r->tag);
+	}
 
 	if (r->job) {
 		atomic_store(&r->job->job.cancelled, true);
@@ -490,6 +520,20 @@ static void reply_destructor(void *arg)
 }
 
 static void reply_end(struct bt_session *s, const char *why);
+
+static struct reply *reply_alloc(struct bt_session *s)
+{
+	struct reply *r = mem_zalloc(sizeof(*r), reply_destructor);
+
+	if (!r)
+		return NULL;
+	r->tag = mem_zalloc(sizeof(*r->tag), tag_destructor);
+	if (!r->tag)
+		return mem_deref(r);
+	r->tag->s = s;
+	list_append(&s->tags, &r->tag->le, r->tag);
+	return r;
+}
 
 static void reply_finish(struct bt_session *s, bool barged)
 {
@@ -807,9 +851,8 @@ static void plan(struct bt_session *s)
 	}
 }
 
-static void brain_text(const char *text, void *arg)
+static void reply_text(struct bt_session *s, const char *text)
 {
-	struct bt_session *s = arg;
 	struct reply *r = s->reply;
 	size_t l;
 
@@ -832,9 +875,8 @@ static void brain_text(const char *text, void *arg)
 	plan(s);
 }
 
-static void brain_done(const struct bt_brain_done *d, void *arg)
+static void reply_done(struct bt_session *s, const struct bt_brain_done *d)
 {
-	struct bt_session *s = arg;
 	struct reply *r = s->reply;
 
 	if (!r)
@@ -849,9 +891,8 @@ static void brain_done(const struct bt_brain_done *d, void *arg)
 	plan(s);
 }
 
-static void brain_segment(bool uninterruptible, void *arg)
+static void reply_segment(struct bt_session *s, bool uninterruptible)
 {
-	struct bt_session *s = arg;
 	struct reply *r = s->reply;
 
 	if (!r)
@@ -867,11 +908,66 @@ static void brain_segment(bool uninterruptible, void *arg)
 	}
 }
 
+/*
+ * The sink a brain answers through: its arg is the response's tag, so
+ * whatever a brain sends for a response that was cancelled (a barge-in, a
+ * turn taken too soon, the call's end) is dropped here and never reaches
+ * a later one, however late it comes. A tool's result is the exception:
+ * it happened, so it goes into the history and the trace.
+ */
+static struct bt_session *tag_session(void *arg)
+{
+	struct resp_tag *t = arg;
+
+	if (!t || !t->s || t->cancelled || !t->s->reply ||
+	    t->s->reply->tag != t)
+		return NULL;
+	return t->s;
+}
+
+static void brain_text(const char *text, void *arg)
+{
+	struct bt_session *s = tag_session(arg);
+
+	if (s)
+		reply_text(s, text);
+}
+
+static void brain_done(const struct bt_brain_done *d, void *arg)
+{
+	struct bt_session *s = tag_session(arg);
+
+	if (s && d)
+		reply_done(s, d);
+}
+
+static void brain_segment(bool uninterruptible, void *arg)
+{
+	struct bt_session *s = tag_session(arg);
+
+	if (s)
+		reply_segment(s, uninterruptible);
+}
+
 static void brain_tool(const char *name, const char *args, const char *result,
 		       int err, void *arg)
 {
-	struct bt_session *s = arg;
-	json_t *o = json_object();
+	struct resp_tag *t = arg;
+	struct bt_session *s = t ? t->s : NULL;
+	json_t *o;
+
+	if (!s || !name)
+		return;
+	{
+		/* the history keeps every result, cancelled response or not */
+		char line[MAX_TEXT];
+		snprintf(line, sizeof(line), "%s(%s) -> %s", name,
+			 args ? args : "{}", result ? result : "null");
+		hist_add_id(s, BT_ROLE_TOOL, line, NULL);
+	}
+	o = json_object();
+	if (t->cancelled)
+		json_object_set_new(o, "cancelled", json_true());
 
 	json_object_set_new(o, "name", json_string(name));
 	json_object_set_new(o, "args", args ? json_loads(args, 0, NULL)
@@ -891,15 +987,15 @@ static int respond(struct bt_session *s, enum reply_kind kind,
 		.doneh = brain_done,
 		.toolh = brain_tool,
 		.segmenth = brain_segment,
-		.arg = s,
 	};
 	struct reply *r;
 	int err;
 
 	s->reply = mem_deref(s->reply);
-	r = mem_zalloc(sizeof(*r), reply_destructor);
+	r = reply_alloc(s);
 	if (!r)
 		return ENOMEM;
+	sink.arg = r->tag;
 	r->no = s->replies++;
 	r->kind = kind;
 	if (kind == REPLY_USER)
@@ -918,14 +1014,24 @@ static int respond(struct bt_session *s, enum reply_kind kind,
 		emit_item(s, BT_EV_REPLY, now_ms(s), NULL, o, r->item_id);
 	}
 
-	err = b->respondh(s->brain, in, &sink);
+	{
+		/* what the brain reasons over: the conversation, the
+		 * transport's instructions */
+		struct bt_brain_input in2 = *in;
+		char *hist = bt_session_history(s);
+
+		in2.history_json = hist;
+		in2.instructions = s->instructions;
+		err = b->respondh(s->brain, &in2, &sink);
+		mem_deref(hist);
+	}
 	if (err) {
 		char msg[600];
 		snprintf(msg, sizeof(msg), "the brain failed: %s", bt_errmsg());
 		error_event(s, msg);
 		if (s->reply == r && !r->brain_done) {
 			struct bt_brain_done d = {false, NULL};
-			brain_done(&d, s);
+			reply_done(s, &d);
 		}
 	}
 	return 0;
@@ -1861,6 +1967,14 @@ void bt_session_set_handler(struct bt_session *s, bt_event_h *eh, void *arg)
 	s->arg = arg;
 }
 
+int bt_session_set_instructions(struct bt_session *s, const char *text)
+{
+	if (!s)
+		return EINVAL;
+	s->instructions = mem_deref(s->instructions);
+	return text ? str_dup(&s->instructions, text) : 0;
+}
+
 void bt_session_set_audio_out(struct bt_session *s, bool on)
 {
 	if (s)
@@ -2130,7 +2244,7 @@ int bt_session_say(struct bt_session *s, const char *text, bool end)
 		return EINVAL;
 	if (s->reply)
 		reply_end(s, "client_cancelled");
-	r = mem_zalloc(sizeof(*r), reply_destructor);
+	r = reply_alloc(s);
 	if (!r)
 		return ENOMEM;
 	r->no = s->replies++;
@@ -2145,9 +2259,9 @@ int bt_session_say(struct bt_session *s, const char *text, bool end)
 		json_object_set_new(o, "audio", json_boolean(s->audio_out));
 		emit_item(s, BT_EV_REPLY, now_ms(s), NULL, o, r->item_id);
 	}
-	brain_text(text, s);
+	reply_text(s, text);
 	if (s->reply == r)
-		brain_done(&d, s);
+		reply_done(s, &d);
 	return 0;
 }
 
@@ -2183,7 +2297,11 @@ static void session_destructor(void *arg)
 	if (s->state != BT_ST_ENDED && s->brain)
 		end_call(s, "closed");
 	mem_deref(s->reply);
+	/* late answers of an asynchronous brain find no session */
+	for (struct le *le = s->tags.head; le; le = le->next)
+		((struct resp_tag *)le->data)->s = NULL;
 	mem_deref(s->brain);
+	mem_deref(s->instructions);
 	mem_deref(s->stt);
 	tts_hold_put(s->tts);
 	mem_deref(s->vad);

@@ -876,6 +876,7 @@ static void session_update(struct bt_rt *rt, const struct bt_rt_event *ev)
 	if (c->instructions) {
 		json_decref(rt->instructions);
 		rt->instructions = json_string(c->instructions);
+		(void)bt_session_set_instructions(rt->s, c->instructions);
 	}
 	if (c->tools) {
 		json_decref(rt->tools);

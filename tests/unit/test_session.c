@@ -162,6 +162,10 @@ static unsigned idles;
 static bool end_next;
 /* hold the reply to the user: the agent stays THINKING */
 static bool hold_reply;
+/* ... and keep its sink, as an asynchronous brain (an LLM) does */
+static bool keep_sink;
+static struct bt_brain_sink held_sink;
+static unsigned cancels;
 struct fbrain { const struct bt_brain *b; };
 static int fbrain_alloc(struct bt_brain_st **stp, const json_t *agent,
 			const struct bt_brain_ctx *ctx);
@@ -191,16 +195,29 @@ static int fbrain_respond(struct bt_brain_st *st,
 	}
 	else {
 		str_ncpy(last_user, in->text, sizeof(last_user));
-		if (hold_reply)
+		if (hold_reply) {
+			if (keep_sink) {
+				held_sink = *sink;
+				mem_ref(sink->arg);
+			}
 			return 0;  /* still thinking when the user goes on */
+		}
 		sink->texth("okay. got it.", sink->arg);
 	}
 	d.end_call = end_next;
 	sink->doneh(&d, sink->arg);
 	return 0;
 }
+static void fbrain_cancel(struct bt_brain_st *st, void *arg)
+{
+	(void)st;
+	(void)arg;
+	++cancels;
+}
+
 static struct bt_brain fake_brain = {.name = "fake", .checkh = fbrain_check,
-	.alloch = fbrain_alloc, .respondh = fbrain_respond};
+	.alloch = fbrain_alloc, .respondh = fbrain_respond,
+	.cancelh = fbrain_cancel};
 static int fbrain_alloc(struct bt_brain_st **stp, const json_t *agent,
 			const struct bt_brain_ctx *ctx)
 {
@@ -222,6 +239,7 @@ struct rec {
 	char barge_text[256];
 	char turn_json[2048];
 	char user_json[2048];
+	char agent_all[1024];    /* every sentence the agent was to say */
 };
 
 static void on_event(const struct bt_event *ev, void *arg)
@@ -255,6 +273,12 @@ static void on_event(const struct bt_event *ev, void *arg)
 	case BT_EV_USER:
 		str_ncpy(r->user_json, ev->json, sizeof(r->user_json));
 		break;
+	case BT_EV_AGENT: {
+		size_t l = strlen(r->agent_all);
+		snprintf(r->agent_all + l, sizeof(r->agent_all) - l, "%s|",
+			 ev->text);
+		break;
+	}
 	case BT_EV_TURN:
 		++r->n_turn;
 		str_ncpy(r->turn_json, ev->json, sizeof(r->turn_json));
@@ -328,6 +352,64 @@ static unsigned run(struct bt_session *s, unsigned ms, bool loud,
 			*stopped_in_frame = true;
 	}
 	return speech_frames;
+}
+
+/*
+ * An asynchronous brain answers a response after it was cancelled, while
+ * the next one plays: none of its text reaches that reply, and the tool
+ * result it reports still lands in the history.
+ */
+static void test_cancelled_response_drops_late_answers(void **state)
+{
+	struct rec r = {0};
+	struct bt_session *s = open_session(&r);
+	struct bt_brain_done d = {false, NULL};
+	char *h;
+
+	(void)state;
+	cancels = 0;
+	bt_session_start(s);
+	run(s, 2000, false, NULL);
+	hold_reply = keep_sink = true;
+	str_ncpy(stt_text, "three people", sizeof(stt_text));
+	run(s, 600, true, NULL);
+	run(s, 500, false, NULL);
+	assert_int_equal(bt_session_state(s), BT_ST_THINKING);
+	assert_non_null(held_sink.arg);
+	assert_int_equal(bt_session_cancel(s), 0);
+	assert_int_equal(cancels, 1);
+	assert_int_equal(bt_session_cancel(s), ENOENT);
+	hold_reply = keep_sink = false;
+
+	/* the next response (a typed message) is answered and plays */
+	assert_int_equal(bt_session_item_add(s, BT_ROLE_USER, "tuesday", NULL),
+			 0);
+	assert_int_equal(bt_session_respond(s), 0);
+	assert_int_equal(bt_session_respond(s), EBUSY);
+	run(s, 100, false, NULL);
+	assert_int_equal(bt_session_state(s), BT_ST_SPEAKING);
+
+	/* now the cancelled one's answer comes in */
+	held_sink.texth("late words.", held_sink.arg);
+	held_sink.segmenth(true, held_sink.arg);
+	held_sink.toolh("booking.save", "{\"party\":3}", "{\"id\":7}", 0,
+			held_sink.arg);
+	held_sink.doneh(&d, held_sink.arg);
+	mem_deref(held_sink.arg);
+	memset(&held_sink, 0, sizeof(held_sink));
+
+	run(s, 1500, false, NULL);
+	assert_int_equal(bt_session_state(s), BT_ST_LISTENING);
+	assert_null(strstr(r.agent_all, "late"));
+	assert_non_null(strstr(r.agent_all, "okay.|got it.|"));
+	h = bt_session_history(s);
+	assert_null(strstr(h, "late words"));
+	assert_non_null(strstr(h, "{\"role\":\"tool\",\"text\":"
+			       "\"booking.save({\\\"party\\\":3}) -> "
+			       "{\\\"id\\\":7}\""));
+	assert_string_equal(last_user, "tuesday");
+	mem_deref(h);
+	mem_deref(s);
 }
 
 static void test_greeting_plays_whole(void **state)
@@ -824,6 +906,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_planner),
 		cmocka_unit_test(test_greeting_plays_whole),
+		cmocka_unit_test(test_cancelled_response_drops_late_answers),
 		cmocka_unit_test(test_user_turn_and_latency),
 		cmocka_unit_test(test_barge_in_cuts_history),
 		cmocka_unit_test(test_backchannel_does_not_stop),
