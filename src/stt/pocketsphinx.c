@@ -634,8 +634,6 @@ static int decoders_make(struct bt_stt_st *st, bool need_fsg)
 	return 0;
 }
 
-
-
 /* The overlap classifier: its words from the main dictionary, then its
  * grammar. */
 /*
