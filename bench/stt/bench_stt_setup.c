@@ -8,6 +8,8 @@
  * INSTANCES: how many instances to open (default 20), one after the
  * other on one thread, as one event loop opens its calls.
  * With BT_PS_SHARE set in the environment it measures that setting only.
+ * CPU figures are the lower of ROUNDS runs of each setting, taken in
+ * turn: on a shared machine other work only ever adds to them.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,7 +20,7 @@
 #include <unistd.h>
 #include <banter/banter.h>
 
-enum { DECODE_RUNS = 5, PHRASES_MAX = 64 };
+enum { DECODE_RUNS = 5, PHRASES_MAX = 64, ROUNDS = 2 };
 
 /* what bt_session_alloc (src/core/session.c) adds to every grammar */
 static const char *const backchannels[] = {"mhm", "hmm", "uh-huh", "yeah",
@@ -277,14 +279,31 @@ static double ratio(double a, double b)
 	return b > 0 ? a / b : 0;
 }
 
+/* one setting's result, its CPU figures the lower of two runs */
+static void keep_lower(struct result *best, const struct result *r, int round)
+{
+	if (!round) {
+		*best = *r;
+		return;
+	}
+	if (r->cpu_first < best->cpu_first)
+		best->cpu_first = r->cpu_first;
+	if (r->cpu_more < best->cpu_more) {
+		best->cpu_more = r->cpu_more;
+		best->cpu_more_max = r->cpu_more_max;
+	}
+	if (r->rtf < best->rtf)
+		best->rtf = r->rtf;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned k = argc > 1 ? (unsigned)atoi(argv[1]) : 20;
 	const char *agent = argc > 2 ? argv[2] : "agents/restaurant.json";
 	const char *share = getenv("BT_PS_SHARE");
 	const char *out_fd = getenv("BT_BENCH_FD");
-	struct result on, off;
-	int err;
+	struct result on, off, r;
+	int err = 0;
 
 	if (k < 2) {
 		fprintf(stderr, "bench_stt_setup: INSTANCES must be 2 or "
@@ -309,10 +328,16 @@ int main(int argc, char **argv)
 	}
 
 	printf("pocketsphinx set-up: %u instances with the grammars of %s, "
-	       "one thread\n", k, agent);
-	err = child("/proc/self/exe", "1", k, agent, &on);
-	if (!err)
-		err = child("/proc/self/exe", "0", k, agent, &off);
+	       "one thread; CPU: the lower of %d runs\n", k, agent, ROUNDS);
+	for (int round = 0; round < ROUNDS && !err; round++) {
+		err = child("/proc/self/exe", "1", k, agent, &r);
+		if (err)
+			break;
+		keep_lower(&on, &r, round);
+		err = child("/proc/self/exe", "0", k, agent, &r);
+		if (!err)
+			keep_lower(&off, &r, round);
+	}
 	if (err) {
 		fprintf(stderr, "bench_stt_setup: a measuring child failed\n");
 		return 1;

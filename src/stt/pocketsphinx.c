@@ -41,13 +41,27 @@
  *    normalised by a worse best than the references' and could not be
  *    compared. Scoring all senones costs about 0.03 x real time per
  *    decoder.
- *  Cost: about 0.36 x real time of one core per instance while it listens
- *  (lm 0.16, phones 0.07, fsg 0.05, ovb and ovs 0.03 each; 5-7 ms of CPU
- *  per 20 ms frame).
- *  Memory: about 100 MB per instance (lm 93 MB: language model,
- *  dictionary and lexicon tree); fsg, ovb and ovs start from an empty
- *  dictionary and get only their grammars' words (dict_take), which
- *  saved ~30 MB per instance; the acoustic model is mmap()ed and shared.
+ *  Cost: about 0.36-0.47 x real time of one core per instance while it
+ *  listens (bench_stt_setup on stt_hours_rms.wav; lm 0.16, phones 0.07,
+ *  fsg 0.05, ovb and ovs 0.03 each; 5-7 ms of CPU per 20 ms frame).
+ *
+ * What the instances share, and what an instance still costs, is in
+ * ps_models.c: per thread the language models, per process the full
+ * dictionary (for look-ups) and each compiled grammar. Measured with
+ * bench_stt_setup (restaurant agent, 4 grammars, 2 busy cores):
+ *  - each more instance: 70 MB RSS (57 MB anonymous; RSS also counts
+ *    each decoder's own mapping of the acoustic model's mdef and sendump,
+ *    1.8 MB each, which the page cache holds once) and 0.38-0.49 s of
+ *    CPU; without sharing 117 MB (105 MB) and 0.56-0.72 s. What is left
+ *    is each decoder's own: lm 46 MB (its dictionary of the LM's 80 k
+ *    words, 13 MB; the lexicon tree and word tables of its search, 27 MB;
+ *    the acoustic model), and 5-6 MB for each of phones, fsg, ovb, ovs.
+ *  - the first instance of a process: 132 MB and 0.67-0.81 s (lexicon
+ *    27 MB, language models 34 MB), without sharing 117 MB and 0.58-0.62
+ *    s; each further thread's first instance loads its own language
+ *    models, 34 MB and 0.1 s.
+ *  fsg, ovb and ovs start from an empty dictionary and get only their
+ *  grammars' words (dict_take), which saved ~30 MB per instance.
  */
 #include <errno.h>
 #include <math.h>
@@ -56,7 +70,6 @@
 #include <string.h>
 #include <pocketsphinx.h>
 #include <sphinxbase/err.h>
-#include <sphinxbase/jsgf.h>
 #include <re.h>
 #include "banter/audio.h"
 #include "banter/err.h"
@@ -620,8 +633,6 @@ static int decoders_make(struct bt_stt_st *st, bool need_fsg)
 		st->lex = st->lm;
 	return 0;
 }
-
-
 
 /* The overlap classifier: its words from the main dictionary, then its
  * grammar. */

@@ -10,11 +10,14 @@
  *
  * One instance serves the whole file, as one serves a whole call; the
  * order of the tests is the order of the utterances (live CMN carries
- * over from one to the next, as in a call).
+ * over from one to the next, as in a call). The last tests check what the
+ * instances share (src/stt/ps_models.c) with instances of their own.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +25,7 @@
 #include <cmocka.h>
 #include <re.h>
 #include "banter/banter.h"
+#include "stt/ps_models.h"
 
 /* The flow's default "min_confidence": what a grammar answer must reach. */
 #define THRESH 0.4f
@@ -61,23 +65,19 @@ static double cpu_ms(void)
 }
 
 /*
- * Feed a WAV as the session does: 20 ms frames, a partial after each,
- * with 200 ms of quiet room noise before and 400 ms after (the VAD's
- * pre-roll and the endpoint's silence).
+ * pcm with 200 ms of quiet room noise before and 400 ms after (the VAD's
+ * pre-roll and the endpoint's silence); NULL if out of memory.
  */
-static void run_pcm(const char *name, const int16_t *pcm, size_t n,
-		    const char *grammar, struct utt *u)
+static int16_t *with_room(const int16_t *pcm, size_t n, size_t *totalp)
 {
 	enum { LEAD = BT_RATE_HZ / 5, TRAIL = BT_RATE_HZ * 2 / 5 };
-	char part[512];
-	int16_t *buf;
-	size_t total, i;
+	size_t total = LEAD + n + TRAIL, i;
 	uint32_t seed = 12345;
-	double lp = 0, t0, feed_ms = 0;
+	double lp = 0;
+	int16_t *buf = mem_zalloc(total * sizeof(*buf), NULL);
 
-	total = LEAD + n + TRAIL;
-	buf = mem_zalloc(total * sizeof(*buf), NULL);
-	assert_non_null(buf);
+	if (!buf)
+		return NULL;
 	for (i = 0; i < total; i++) {
 		seed = seed * 1103515245u + 12345u;
 		lp = 0.8 * lp + (double)((int)((seed >> 16) % 41) - 20);
@@ -85,6 +85,21 @@ static void run_pcm(const char *name, const int16_t *pcm, size_t n,
 	}
 	for (i = 0; i < n; i++)
 		buf[LEAD + i] = (int16_t)(buf[LEAD + i] + pcm[i]);
+	*totalp = total;
+	return buf;
+}
+
+/* Feed a WAV as the session does: 20 ms frames, a partial after each. */
+static void run_pcm(const char *name, const int16_t *pcm, size_t n,
+		    const char *grammar, struct utt *u)
+{
+	char part[512];
+	int16_t *buf;
+	size_t total = 0, i;
+	double t0, feed_ms = 0;
+
+	buf = with_room(pcm, n, &total);
+	assert_non_null(buf);
 
 	memset(u, 0, sizeof(*u));
 	assert_int_equal(stt->starth(st, grammar), 0);
@@ -439,6 +454,191 @@ static void test_no_grammars(void **state)
 	st = keep;
 }
 
+/* ---- what the instances share ---- */
+
+enum { JOB_MAX = 3 };
+
+/* Recordings decoded one after the other by one instance. */
+struct job {
+	const char *name[JOB_MAX];     /* tests/data/stt_NAME.wav; NULL ends */
+	const char *grammar[JOB_MAX];
+	struct bt_transcript tr[JOB_MAX];
+	struct bt_stt_overlap ov[JOB_MAX];
+	int err;                       /* the first failure */
+	int foreign;                   /* starting st from the job's thread */
+	pthread_barrier_t *bar;
+};
+
+/* run() without cmocka, which cannot assert from other threads */
+static int decode(struct bt_stt_st *s, const char *name, const char *grammar,
+		  struct bt_transcript *tr, struct bt_stt_overlap *ov)
+{
+	char path[256], part[512];
+	int16_t *pcm = NULL, *buf;
+	size_t n = 0, total = 0, i;
+	uint32_t rate = 0;
+	int err;
+
+	snprintf(path, sizeof(path), "tests/data/stt_%s.wav", name);
+	err = bt_wav_read(path, &pcm, &n, &rate);
+	if (err)
+		return err;
+	buf = with_room(pcm, n, &total);
+	mem_deref(pcm);
+	if (!buf)
+		return ENOMEM;
+	err = stt->starth(s, grammar);
+	for (i = 0; !err && i + BT_FRAME_SAMPLES <= total;
+	     i += BT_FRAME_SAMPLES) {
+		err = stt->feedh(s, buf + i, BT_FRAME_SAMPLES);
+		stt->partialh(s, part, sizeof(part));
+	}
+	if (!err)
+		err = stt->finishh(s, tr);
+	if (!err)
+		err = stt->overlaph(s, ov);
+	mem_deref(buf);
+	return err;
+}
+
+static int job_run(struct job *j, struct bt_stt_st *s)
+{
+	for (size_t i = 0; i < JOB_MAX && j->name[i] && !j->err; i++)
+		j->err = decode(s, j->name[i], j->grammar[i], &j->tr[i],
+				&j->ov[i]);
+	return j->err;
+}
+
+static int job_alloc(struct bt_stt_st **sp)
+{
+	struct bt_stt_prm prm = {grammars, sizeof(grammars) /
+					   sizeof(grammars[0])};
+
+	return stt->alloch(sp, &prm);
+}
+
+/* The same words and the same scores, bit for bit. */
+static void job_same(const struct job *a, const struct job *b)
+{
+	assert_int_equal(a->err, 0);
+	assert_int_equal(b->err, 0);
+	for (size_t i = 0; i < JOB_MAX && a->name[i]; i++) {
+		print_message("  %-12s %-8s -> \"%s\" conf %.6f, overlap \"%s\""
+			      "\n", a->name[i], a->grammar[i] ? a->grammar[i] :
+			      "(open)", b->tr[i].text,
+			      (double)b->tr[i].confidence, b->ov[i].text);
+		assert_string_equal(a->tr[i].text, b->tr[i].text);
+		assert_true(a->tr[i].confidence == b->tr[i].confidence);
+		assert_int_equal(a->ov[i].kind, b->ov[i].kind);
+		assert_string_equal(a->ov[i].text, b->ov[i].text);
+		assert_true(a->ov[i].confidence == b->ov[i].confidence);
+		assert_true(a->ov[i].stop_llr == b->ov[i].stop_llr);
+	}
+}
+
+static void *job_thread(void *arg)
+{
+	struct job *j = arg;
+	struct bt_stt_st *s = NULL;
+
+	/* both threads make their instance at once, then decode at once */
+	pthread_barrier_wait(j->bar);
+	j->err = job_alloc(&s);
+	pthread_barrier_wait(j->bar);
+	if (!j->err)
+		job_run(j, s);
+	/* st was made on the main thread and shares its language model */
+	j->foreign = stt->starth(st, NULL);
+	mem_deref(s);
+	return NULL;
+}
+
+/*
+ * Two event-loop threads decode at the same time and hear what an instance
+ * alone hears. They also race to load the shared models, which must load
+ * once (the lexicon, the grammars) or once per thread (the language
+ * models, whose trie keeps a scoring cache inside).
+ */
+static void test_shared_threads(void **state)
+{
+	struct job a = {.name = {"hours_rms", "table3_slt"},
+			.grammar = {NULL, "party"}};
+	struct job b = {.name = {"tuesday_awb", "sevenpm_rms", "yes_slt"},
+			.grammar = {"day", "time", "confirm"}};
+	struct job alone_a = a, alone_b = b;
+	struct bt_psm_stats s0, s1;
+	struct bt_stt_st *s = NULL;
+	pthread_barrier_t bar;
+	pthread_t ta, tb;
+
+	(void)state;
+	assert_int_equal(job_alloc(&s), 0);
+	job_run(&alone_a, s);
+	s = mem_deref(s);
+	assert_int_equal(job_alloc(&s), 0);
+	job_run(&alone_b, s);
+	s = mem_deref(s);
+
+	/* drop the cache (st keeps what it uses): the threads load it all */
+	bt_psm_close();
+	bt_psm_stats(&s0);
+	assert_int_equal(pthread_barrier_init(&bar, NULL, 2), 0);
+	a.bar = b.bar = &bar;
+	assert_int_equal(pthread_create(&ta, NULL, job_thread, &a), 0);
+	assert_int_equal(pthread_create(&tb, NULL, job_thread, &b), 0);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	pthread_barrier_destroy(&bar);
+	bt_psm_stats(&s1);
+
+	job_same(&alone_a, &a);
+	job_same(&alone_b, &b);
+	assert_int_equal(a.foreign, EINVAL);
+	assert_int_equal(b.foreign, EINVAL);
+	print_message("  loaded: %u lexicon, %u LM pairs, %u grammars\n",
+		      s1.lexicons - s0.lexicons, s1.lms - s0.lms,
+		      s1.grammars - s0.grammars);
+	assert_int_equal(s1.lexicons - s0.lexicons, 1);
+	assert_int_equal(s1.lms - s0.lms, 2);
+	/* 4 slot grammars and the 2 overlap classes, once for both */
+	assert_int_equal(s1.grammars - s0.grammars, 6);
+	assert_int_equal(s1.grammar_hits - s0.grammar_hits, 6);
+}
+
+/*
+ * Instances made after others, sharing their models, hear what the first
+ * heard: decoding changed nothing that is shared, and nothing was loaded
+ * or compiled again.
+ */
+static void test_shared_next(void **state)
+{
+	enum { N = 2 };
+	const struct job ref = {.name = {"hours_rms", "people3_kal"},
+				.grammar = {"time", "party"}};
+	struct bt_stt_st *v[N + 1] = {NULL};
+	struct job first = ref;
+	struct bt_psm_stats s0, s1;
+
+	(void)state;
+	assert_int_equal(job_alloc(&v[0]), 0);
+	job_run(&first, v[0]);
+	bt_psm_stats(&s0);
+	for (size_t i = 1; i <= N; i++) {
+		struct job j = ref;
+
+		assert_int_equal(job_alloc(&v[i]), 0);
+		job_run(&j, v[i]);
+		job_same(&first, &j);
+	}
+	bt_psm_stats(&s1);
+	assert_int_equal(s1.lexicons, s0.lexicons);
+	assert_int_equal(s1.lms, s0.lms);
+	assert_int_equal(s1.grammars, s0.grammars);
+	assert_int_equal(s1.grammar_hits - s0.grammar_hits, 6 * N);
+	for (size_t i = 0; i <= N; i++)
+		v[i] = mem_deref(v[i]);
+}
+
 static int setup(void **state)
 {
 	struct bt_stt_prm prm = {grammars, sizeof(grammars) /
@@ -487,6 +687,8 @@ int main(void)
 		cmocka_unit_test(test_speed),
 		cmocka_unit_test(test_bad_grammars),
 		cmocka_unit_test(test_no_grammars),
+		cmocka_unit_test(test_shared_threads),
+		cmocka_unit_test(test_shared_next),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
