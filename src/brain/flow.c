@@ -13,6 +13,7 @@
  * time when a node calls one (booking.save is one SQLite insert).
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,8 @@
 #include <re.h>
 #include "banter/banter.h"
 #include "brain/slots.h"
+#include "core/worker.h"
+#include "net/loop.h"
 
 enum {
 	REPLY_MAX = 2048,  /**< one reply's text; more is cut */
@@ -69,9 +72,41 @@ struct flow_st {
 	unsigned fails;        /* failed answers at cur */
 	bool ended;
 
-	const struct bt_brain_sink *sink; /* during respond only */
+	const struct bt_brain_sink *sink; /* the response being made */
 	char reply[REPLY_MAX];
 	size_t reply_len;
+
+	/*
+	 * A tool runs on the worker pool when the session lives on an event
+	 * loop: the walk through the flow stops at its node and goes on when
+	 * the result is back, and the response is delivered then (sink_copy,
+	 * with a reference on its arg). An input that comes meanwhile waits.
+	 */
+	struct action_job *job;
+	struct bt_brain_sink sink_copy;
+	const char *before;           /* the node that asked, for a tool
+					 that never ran */
+	const json_t *beforenode;
+	struct {
+		bool set;
+		struct bt_brain_input in;
+		char text[512];
+		struct bt_brain_sink sink;
+	} queued;
+};
+
+struct action_job {
+	struct bt_job job;
+	struct flow_st *st;      /* NULL once the brain is gone */
+	const struct bt_tool *tool;
+	const json_t *action;    /* in st->agent */
+	const char *node;        /* the action's node id, in st->agent */
+	json_t *args, *result;
+	struct bt_brain_ctx ctx;  /* pointing at the copies below: the
+				     brain may go while the tool runs */
+	char db_path[512], session_id[64];
+	int err;
+	char errmsg[512];
 };
 
 static struct bt_brain flow_brain;
@@ -1051,6 +1086,17 @@ static void flow_destructor(void *arg)
 {
 	struct flow_st *st = arg;
 
+	if (st->job) {
+		/* its result comes back to nobody */
+		st->job->st = NULL;
+		atomic_store(&st->job->job.cancelled, true);
+		bt_job_release(&st->job->job);
+	}
+	if (st->sink == &st->sink_copy)
+		mem_deref(st->sink_copy.arg);
+	if (st->queued.set)
+		mem_deref(st->queued.sink.arg);
+
 	json_decref(st->vars);
 	json_decref(st->spoken);
 	json_decref(st->agent);
@@ -1239,31 +1285,20 @@ static json_t *build_args(const struct flow_st *st, const json_t *args)
 	return out;
 }
 
-/* Call the node's tool; the event always reaches sink->toolh. */
-static int run_action(struct flow_st *st, const json_t *action)
+/* The tool's result: saved for the flow; the event reaches sink->toolh. */
+static int action_result(struct flow_st *st, const json_t *action,
+			 json_t *args, json_t *result, int err,
+			 const char *errmsg)
 {
 	const char *name = str_or(action, "tool", "");
 	const char *save_as = str_or(action, "save_as", NULL);
-	const struct bt_tool *tool = bt_tool_find(name);
-	json_t *args, *result = NULL;
 	char *args_s = NULL, *res_s = NULL;
-	int err;
-
-	args = build_args(st, json_object_get(action, "args"));
-	if (!args)
-		return bt_err(ENOMEM, "out of memory calling tool %s", name);
-
-	bt_err_clear();
-	if (!tool)
-		err = bt_err(ENOENT, "tool \"%s\" is not registered", name);
-	else
-		err = tool->callh(args, &st->ctx, &result);
 
 	if (err) {
 		char why[512];
 		json_t *e;
 
-		str_ncpy(why, *bt_errmsg() ? bt_errmsg() : strerror(err),
+		str_ncpy(why, errmsg && *errmsg ? errmsg : strerror(err),
 			 sizeof(why));
 		json_decref(result);
 		result = NULL;
@@ -1292,8 +1327,136 @@ static int run_action(struct flow_st *st, const json_t *action)
 	return err;
 }
 
+/* Call the node's tool here and now (no event loop: the simulator). */
+static int run_action(struct flow_st *st, const json_t *action)
+{
+	const char *name = str_or(action, "tool", "");
+	const struct bt_tool *tool = bt_tool_find(name);
+	json_t *args, *result = NULL;
+	int err;
+
+	args = build_args(st, json_object_get(action, "args"));
+	if (!args)
+		return bt_err(ENOMEM, "out of memory calling tool %s", name);
+	bt_err_clear();
+	if (!tool)
+		err = bt_err(ENOENT, "tool \"%s\" is not registered", name);
+	else
+		err = tool->callh(args, &st->ctx, &result);
+	return action_result(st, action, args, result, err, bt_errmsg());
+}
+
+/* ---- tools on the worker pool ---- */
+
+static void walk(struct flow_st *st, const char *id, int done_err);
+static void deliver(struct flow_st *st);
+
+static void action_work(struct bt_job *job)
+{
+	struct action_job *aj = (struct action_job *)job;
+
+	bt_err_clear();
+	aj->err = aj->tool->callh(aj->args, &aj->ctx, &aj->result);
+	if (aj->err)
+		str_ncpy(aj->errmsg, bt_errmsg(), sizeof(aj->errmsg));
+}
+
+static void action_free(struct bt_job *job)
+{
+	struct action_job *aj = (struct action_job *)job;
+
+	json_decref(aj->args);
+	json_decref(aj->result);
+	mem_deref(aj);
+}
+
+/* Back on the session's loop, whether the tool ran or not. */
+static void action_back(struct bt_job *job)
+{
+	struct action_job *aj = (struct action_job *)job;
+	struct flow_st *st = aj->st;
+	json_t *args = aj->args, *result = aj->result;
+
+	if (!st)
+		return;
+	st->job = NULL;
+	aj->args = aj->result = NULL;
+	if (!atomic_load(&job->ran)) {
+		/* cancelled before it started: it never happened, and the
+		 * flow waits at the question that led to it again */
+		json_decref(args);
+		json_decref(result);
+		st->cur = st->before;
+		st->curnode = st->beforenode;
+	}
+	else {
+		int err = action_result(st, aj->action, args, result, aj->err,
+					aj->errmsg);
+		walk(st, aj->node, err);
+	}
+	bt_job_release(job);
+	if (!st->job)
+		deliver(st);
+}
+
+/* Start the node's tool on the pool; false: run it inline instead. */
+static bool action_start(struct flow_st *st, const json_t *action,
+			 const char *node)
+{
+	struct bt_loop *loop = bt_loop_current();
+	const struct bt_tool *tool;
+	struct action_job *aj;
+
+	if (!loop)
+		return false;
+	tool = bt_tool_find(str_or(action, "tool", ""));
+	if (!tool)
+		return false;  /* the inline path reports it */
+	aj = mem_zalloc(sizeof(*aj), NULL);
+	if (!aj)
+		return false;
+	aj->args = build_args(st, json_object_get(action, "args"));
+	if (!aj->args) {
+		mem_deref(aj);
+		return false;
+	}
+	aj->st = st;
+	aj->tool = tool;
+	aj->action = action;
+	aj->node = node;
+	str_ncpy(aj->db_path, st->ctx.db_path ? st->ctx.db_path : "",
+		 sizeof(aj->db_path));
+	str_ncpy(aj->session_id, st->ctx.session_id ? st->ctx.session_id :
+		 "", sizeof(aj->session_id));
+	aj->ctx.db_path = aj->db_path;
+	aj->ctx.session_id = aj->session_id;
+	aj->job.work = action_work;
+	aj->job.freeh = action_free;
+	aj->job.loop = loop;
+	aj->job.doneh = action_back;
+	aj->job.report_cancelled = true;
+	atomic_init(&aj->job.refs, 1);
+	if (bt_worker_submit(&aj->job)) {
+		json_decref(aj->args);
+		mem_deref(aj);
+		return false;
+	}
+	st->job = aj;
+	return true;
+}
+
 /* Enter node `id` and go on until a node waits for an answer or ends. */
 static void enter(struct flow_st *st, const char *id)
+{
+	walk(st, id, -1);
+}
+
+/*
+ * Walk from node `id` until a node waits for an answer or ends. done_err
+ * >= 0: `id`'s tool has run already with that result (the walk goes on
+ * after a tool on the pool). A tool to start on the pool stops the walk.
+ */
+static void walk(struct flow_st *st, const char *id, int done_err)
 {
 	unsigned hops;
 
@@ -1301,18 +1464,29 @@ static void enter(struct flow_st *st, const char *id)
 		void *iter = json_object_iter_at((json_t *)st->nodes, id);
 		const json_t *node = iter ? json_object_iter_value(iter) : NULL;
 		const json_t *action;
+		int err = 0;
 
 		if (!node || hops >= HOPS_MAX) {
 			/* unreachable for a checked flow; end, never spin */
 			end_call(st);
 			return;
 		}
-		st->fails = 0;
-		st->cur = NULL;
-		st->curnode = NULL;
-
 		action = json_object_get(node, "action");
-		if (action && run_action(st, action)) {
+		if (done_err >= 0) {
+			err = done_err;
+			done_err = -1;
+		}
+		else {
+			st->fails = 0;
+			st->cur = NULL;
+			st->curnode = NULL;
+			if (action && action_start(st, action,
+						   json_object_iter_key(iter)))
+				return;  /* goes on in action_back */
+			if (action)
+				err = run_action(st, action);
+		}
+		if (action && err) {
 			const json_t *oe = json_object_get(action, "on_error");
 
 			say(st, str_or(oe, "say", DEF_TOOL_ERROR));
@@ -1501,20 +1675,48 @@ static void on_idle(struct flow_st *st, const struct bt_brain_input *in)
 	ask_again(st);
 }
 
-static int flow_respond(struct bt_brain_st *bst,
-			const struct bt_brain_input *in,
-			const struct bt_brain_sink *sink)
+static int bst_respond(struct flow_st *st, const struct bt_brain_input *in,
+		       const struct bt_brain_sink *sink);
+
+/* The response is complete (no tool pending): hand it over. */
+static void deliver(struct flow_st *st)
 {
-	struct flow_st *st = (struct flow_st *)bst;
+	const struct bt_brain_sink *sink = st->sink;
 	struct bt_brain_done done;
+	void *held = sink == &st->sink_copy ? st->sink_copy.arg : NULL;
 
-	if (!st || !in || !sink || !sink->texth || !sink->doneh)
-		return bt_err(EINVAL, "flow: respond needs an instance, an "
-			      "input and a sink with texth and doneh");
+	if (!sink)
+		return;
+	if (st->reply_len)
+		sink->texth(st->reply, sink->arg);
+	done.end_call = st->ended;
+	done.grammar = st->cur && expect_type(st->curnode) > BT_SLOT_TEXT ?
+		st->cur : NULL;
+	st->sink = NULL;
+	sink->doneh(&done, sink->arg);
+	mem_deref(held);
+	if (st->queued.set) {
+		/* an input that came while a tool ran */
+		struct bt_brain_sink qs = st->queued.sink;
+		struct bt_brain_input in = st->queued.in;
 
+		st->queued.set = false;
+		in.text = st->queued.text;
+		in.history_json = NULL;
+		in.instructions = NULL;
+		(void)bst_respond(st, &in, &qs);
+		mem_deref(qs.arg);
+	}
+}
+
+static int bst_respond(struct flow_st *st, const struct bt_brain_input *in,
+		       const struct bt_brain_sink *sink)
+{
 	st->sink = sink;
 	st->reply_len = 0;
 	st->reply[0] = '\0';
+	st->before = st->cur;
+	st->beforenode = st->curnode;
 
 	switch (in->type) {
 	case BT_BRAIN_START:
@@ -1540,16 +1742,55 @@ static int flow_respond(struct bt_brain_st *bst,
 		return bt_err(EINVAL, "flow: unknown input type %d",
 			      (int)in->type);
 	}
-
-	if (st->reply_len)
-		sink->texth(st->reply, sink->arg);
-
-	done.end_call = st->ended;
-	done.grammar = st->cur && expect_type(st->curnode) > BT_SLOT_TEXT ?
-		st->cur : NULL;
-	st->sink = NULL;
-	sink->doneh(&done, sink->arg);
+	if (st->job) {
+		/* a tool runs on the pool: keep the sink until it is back */
+		st->sink_copy = *sink;
+		mem_ref(st->sink_copy.arg);
+		st->sink = &st->sink_copy;
+		return 0;
+	}
+	deliver(st);
 	return 0;
+}
+
+/* A response was cancelled: its tool does not start if it has not. */
+static void flow_cancel(struct bt_brain_st *bst, void *arg)
+{
+	struct flow_st *st = (struct flow_st *)bst;
+
+	if (!st)
+		return;
+	if (st->job && st->sink == &st->sink_copy && st->sink_copy.arg == arg)
+		atomic_store(&st->job->job.cancelled, true);
+	if (st->queued.set && st->queued.sink.arg == arg) {
+		st->queued.set = false;
+		mem_deref(st->queued.sink.arg);
+	}
+}
+
+static int flow_respond(struct bt_brain_st *bst,
+			const struct bt_brain_input *in,
+			const struct bt_brain_sink *sink)
+{
+	struct flow_st *st = (struct flow_st *)bst;
+
+	if (!st || !in || !sink || !sink->texth || !sink->doneh)
+		return bt_err(EINVAL, "flow: respond needs an instance, an "
+			      "input and a sink with texth and doneh");
+	if (st->job) {
+		/* a tool of the last response is still running: this input
+		 * is answered after it (only the newest waits) */
+		if (st->queued.set)
+			mem_deref(st->queued.sink.arg);
+		st->queued.set = true;
+		st->queued.in = *in;
+		str_ncpy(st->queued.text, in->text ? in->text : "",
+			 sizeof(st->queued.text));
+		st->queued.sink = *sink;
+		mem_ref(sink->arg);
+		return 0;
+	}
+	return bst_respond(st, in, sink);
 }
 
 static int flow_alloc(struct bt_brain_st **stp, const json_t *agent,
@@ -1632,6 +1873,7 @@ static struct bt_brain flow_brain = {
 	.grammarsh = flow_grammars,
 	.alloch = flow_alloc,
 	.respondh = flow_respond,
+	.cancelh = flow_cancel,
 };
 
 int bt_brain_flow_init(void)

@@ -35,7 +35,8 @@ static void job_back(void *arg)
 	struct bt_job *job = arg;
 
 	atomic_store_explicit(&job->done, true, memory_order_release);
-	if (!atomic_load(&job->cancelled) && job->doneh)
+	if ((!atomic_load(&job->cancelled) || job->report_cancelled) &&
+	    job->doneh)
 		job->doneh(job);
 	bt_job_release(job);
 }
@@ -43,6 +44,7 @@ static void job_back(void *arg)
 void bt_job_run_inline(struct bt_job *job)
 {
 	job->work(job);
+	atomic_store(&job->ran, true);
 	atomic_store_explicit(&job->done, true, memory_order_release);
 }
 
@@ -66,8 +68,10 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&pool.mtx);
 
 		/* A cancelled job is skipped: nobody wants its result. */
-		if (!atomic_load(&job->cancelled))
+		if (!atomic_load(&job->cancelled)) {
 			job->work(job);
+			atomic_store(&job->ran, true);
+		}
 		if (job->loop && !bt_loop_call(job->loop, job_back, job))
 			continue;
 		atomic_store_explicit(&job->done, true, memory_order_release);

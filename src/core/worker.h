@@ -33,6 +33,9 @@ struct bt_job {
 	struct bt_job *next;
 	struct bt_loop *loop;    /**< where doneh runs; NULL: poll done */
 	bt_job_done_h *doneh;
+	bool report_cancelled;   /**< doneh runs for a cancelled job too
+				      (ran says whether work ran) */
+	atomic_bool ran;
 };
 
 /** Start the pool with n threads (0 = 2). Idempotent. */

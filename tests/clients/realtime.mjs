@@ -118,6 +118,24 @@ const tests = [
     c.ws.close();
   }],
 
+  ['a typed booking: the tool runs on the worker pool and its result is spoken', async () => {
+    const c = connect();
+    await c.opened;
+    await c.ev.waitType('session.created', T);
+    c.send({ type: 'session.update', session: { type: 'realtime', output_modalities: ['text'] } });
+    await c.ev.waitType('response.done', T);
+    let last = '';
+    for (const t of ['a table for three please', 'tuesday', 'seven pm', 'yes']) {
+      const from = c.ev.list.length;
+      c.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: t }] } });
+      c.send({ type: 'response.create' });
+      last = (await c.ev.waitType('response.done', T, from)).response.output[0].content[0].text;
+    }
+    assert(/booking number is \d+/.test(last), `the booking tool's result is in the reply: "${last}"`);
+    await c.closed;  // the agent said goodbye and hung up
+    console.log(`     agent: "${last}"`);
+  }],
+
   ['manual turns: commit and response.create; protocol errors', async () => {
     const c = connect();
     await c.opened;

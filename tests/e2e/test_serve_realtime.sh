@@ -6,5 +6,7 @@ source "$(dirname "$0")/lib.sh"
 serve --api-key test-key
 node "$CLIENTS/realtime.mjs" "$HTTP_PORT" "$TLS_PORT" | tee "$TMP/out.txt"
 grep -q '^[0-9]* passed, 0 failed$' "$TMP/out.txt" || fail "Realtime client tests failed"
+rows=$(sqlite3 "$TMP/db" "select party, day, time from bookings")
+[ "$rows" = "3|Tuesday|7 pm" ] || fail "the typed booking's row is '$rows', want 3|Tuesday|7 pm"
 stop_serve
 pass "Realtime clients"
