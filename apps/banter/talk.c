@@ -449,6 +449,9 @@ static int align_aec(struct talk *tk)
 		       "; --aec-delay-ms" : "");
 		fflush(stdout);
 	}
+	/* what is queued for the sound card has not been heard yet */
+	if (tk->sess)
+		bt_session_set_playout_delay(tk->sess, (uint32_t)lat_ms);
 	return bt_aec_set_ref_delay_ms(tk->aec, (uint32_t)ms);
 }
 

@@ -158,6 +158,14 @@ void bt_session_set_handler(struct bt_session *s, bt_event_h *eh, void *arg);
 /** Instructions for the brain (an LLM's system prompt); NULL clears. */
 int bt_session_set_instructions(struct bt_session *s, const char *text);
 
+/**
+ * How much agent audio the transport holds that has not been played yet
+ * (a sound card's queue). What the user heard of a reply, in the history
+ * when it is cut, ends that much before the audio pulled. 0 for transports
+ * that send audio at the pace it plays (RTP, the Realtime server).
+ */
+void bt_session_set_playout_delay(struct bt_session *s, uint32_t ms);
+
 /** Speak replies (the default) or give them as text only. */
 void bt_session_set_audio_out(struct bt_session *s, bool on);
 

@@ -272,3 +272,9 @@ const char *bt_session_utt_item_id(const struct bt_session *s)
 {
 	return s && s->utt.item_id[0] ? s->utt.item_id : NULL;
 }
+
+void bt_session_set_playout_delay(struct bt_session *s, uint32_t ms)
+{
+	if (s)
+		s->playout_delay_ms = ms > 10000 ? 10000 : ms;
+}

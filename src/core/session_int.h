@@ -232,12 +232,14 @@ struct bt_session {
 
 	/* what a transport asked for (bt_session_set_turns and friends) */
 	struct bt_session_turns turns;
+	uint32_t playout_delay_ms; /* the transport's audio not played yet */
 	bool audio_out;            /* replies are spoken (else text only) */
 	struct utt unanswered;     /* a user item no reply has answered yet */
 	bool has_unanswered;
 };
 
 /* ---- across the session's files ---- */
+size_t ss_reply_played(const struct bt_session *s, const struct reply *r);
 struct tts_hold *ss_tts_hold_get(struct tts_hold *h);
 void ss_tts_hold_put(struct tts_hold *h);
 uint64_t ss_now_ms(const struct bt_session *s);

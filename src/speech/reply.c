@@ -11,7 +11,8 @@ static void job_free(struct bt_job *job);
 static void tag_destructor(void *arg);
 static void reply_destructor(void *arg);
 static struct reply *reply_alloc(struct bt_session *s);
-static void heard_text(const struct reply *r, bool all, char *buf, size_t sz);
+static void heard_text(const struct reply *r, size_t played, bool all,
+		       char *buf, size_t sz);
 static json_t *ms_or_null(uint64_t v, bool set);
 static void trace_turn(struct bt_session *s, struct reply *r, bool barged,
 		       const char *heard);
@@ -118,8 +119,19 @@ void ss_reply_finish(struct bt_session *s, bool barged)
 	ss_reply_end(s, barged ? "turn_detected" : NULL);
 }
 
-/* The words of the reply the user has heard so far. */
-static void heard_text(const struct reply *r, bool all, char *buf, size_t sz)
+/* Where playback is in the reply: what was handed to the transport less
+ * what it says it still holds (a sound card's queue). */
+size_t ss_reply_played(const struct bt_session *s, const struct reply *r)
+{
+	size_t behind = (size_t)s->playout_delay_ms * BT_RATE_HZ / 1000;
+
+	return r->cursor > behind ? r->cursor - behind : 0;
+}
+
+/* The words of the reply the user has heard so far: those that ended
+ * before the sample the transport says is playing now (played). */
+static void heard_text(const struct reply *r, size_t played, bool all,
+		       char *buf, size_t sz)
 {
 	size_t pos = 0;
 
@@ -130,7 +142,7 @@ static void heard_text(const struct reply *r, bool all, char *buf, size_t sz)
 	}
 	for (size_t i = 0; i < r->n_words; i++) {
 		int k;
-		if (r->words[i].end > r->cursor)
+		if (r->words[i].end > played)
 			break;
 		k = snprintf(buf + pos, sz - pos, "%s%s", pos ? " " : "",
 			     r->words[i].text);
@@ -198,7 +210,7 @@ void ss_reply_end(struct bt_session *s, const char *why)
 
 	if (!r)
 		return;
-	heard_text(r, !barged, heard, sizeof(heard));
+	heard_text(r, ss_reply_played(s, r), !barged, heard, sizeof(heard));
 	h = ss_hist_add_id(s, BT_ROLE_ASSISTANT, heard, r->item_id);
 	ss_hist_keep_words(h, r);
 	o = json_object();

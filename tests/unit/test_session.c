@@ -503,6 +503,24 @@ static void test_barge_in_cuts_history(void **state)
 	mem_deref(s);
 }
 
+/* A sound card still holds 400 ms of the agent's audio: the user heard
+ * two words fewer than were pulled when they barged in. */
+static void test_playout_delay_cuts_what_was_heard(void **state)
+{
+	struct rec r = {0};
+	struct bt_session *s = open_session(&r);
+
+	(void)state;
+	bt_session_set_playout_delay(s, 400);
+	bt_session_start(s);
+	run(s, 700, false, NULL);
+	str_ncpy(stt_text, "wait stop", sizeof(stt_text));
+	run(s, 700, true, NULL);
+	assert_int_equal(r.n_barge, 1);
+	assert_string_equal(r.barge_text, "one");
+	mem_deref(s);
+}
+
 static void test_backchannel_does_not_stop(void **state)
 {
 	struct rec r = {0};
@@ -906,6 +924,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_planner),
 		cmocka_unit_test(test_greeting_plays_whole),
+		cmocka_unit_test(test_playout_delay_cuts_what_was_heard),
 		cmocka_unit_test(test_cancelled_response_drops_late_answers),
 		cmocka_unit_test(test_user_turn_and_latency),
 		cmocka_unit_test(test_barge_in_cuts_history),
