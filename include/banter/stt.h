@@ -39,9 +39,20 @@ struct bt_stt_grammar {
 	size_t n_phrases;
 };
 
+struct bt_transcript;
+
+/**
+ * The final transcript of an utterance, for a provider that gives it
+ * later than finish() (a network recogniser): finish() returns
+ * EINPROGRESS and the provider calls this once, on the session's thread.
+ */
+typedef void (bt_stt_final_h)(const struct bt_transcript *tr, void *arg);
+
 struct bt_stt_prm {
 	const struct bt_stt_grammar *grammars;
 	size_t n_grammars;
+	bt_stt_final_h *finalh;  /**< set by the session */
+	void *arg;
 };
 
 struct bt_transcript {
@@ -60,7 +71,10 @@ typedef int (bt_stt_feed_h)(struct bt_stt_st *st, const int16_t *pcm,
 			    size_t n);
 /** Current partial hypothesis into buf; returns true if it changed. */
 typedef bool (bt_stt_partial_h)(struct bt_stt_st *st, char *buf, size_t sz);
-/** End the utterance and give the final transcript (single pass, fast). */
+/**
+ * End the utterance and give the final transcript (single pass, fast), or
+ * return EINPROGRESS and give it later through prm->finalh.
+ */
 typedef int (bt_stt_finish_h)(struct bt_stt_st *st, struct bt_transcript *tr);
 
 /** What speech said over the agent's voice sounds most like. */

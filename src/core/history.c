@@ -126,6 +126,7 @@ int bt_session_item_add(struct bt_session *s, enum bt_role role,
 		str_ncpy(s->unanswered.text, text,
 			 sizeof(s->unanswered.text));
 		s->unanswered.confidence = 1.0f;
+		s->unanswered.typed = true;
 		s->unanswered.speech_start = s->unanswered.speech_end =
 			s->unanswered.endpoint = s->unanswered.stt_final =
 			ss_now_ms(s);

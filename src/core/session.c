@@ -208,8 +208,8 @@ static void process_frame(struct bt_session *s, const int16_t *pcm)
 
 	switch (s->state) {
 	case BT_ST_USER_SPEAKING:
-		if (s->turns.manual || bt_vadseg_active(s->vad) ||
-		    !s->utt.speech_end)
+		if (s->turns.manual || s->final_wait ||
+		    bt_vadseg_active(s->vad) || !s->utt.speech_end)
 			break;
 		if (s->adaptive && s->wait_stale) {
 			s->wait_ms = bt_endpoint_wait_ms(
@@ -454,6 +454,7 @@ static void session_destructor(void *arg)
 	mem_deref(s->prosody);
 	mem_deref(s->ep);
 	json_decref(s->ov_why);
+	json_decref(s->final_why);
 	mem_deref(s->rs_in);
 	mem_deref(s->rs_out);
 	for (size_t i = 0; i < s->n_hist; i++)
@@ -650,6 +651,8 @@ int bt_session_alloc(struct bt_session **sp, struct bt_agent *agent,
 	}
 	sprm.grammars = gr2;
 	sprm.n_grammars = n_gr;
+	sprm.finalh = ss_stt_final;
+	sprm.arg = s;
 	err = stt->alloch(&s->stt, &sprm);
 	if (err)
 		goto out;

@@ -97,6 +97,7 @@ struct utt {
 	float confidence;
 	uint64_t speech_start, speech_end, endpoint, stt_final;
 	char item_id[24];
+	bool typed;          /* a typed message: no voice to time from */
 };
 
 /* A response as the brain sees it (its sink's arg); outlives the reply
@@ -233,12 +234,16 @@ struct bt_session {
 	/* what a transport asked for (bt_session_set_turns and friends) */
 	struct bt_session_turns turns;
 	uint32_t playout_delay_ms; /* the transport's audio not played yet */
+	bool final_wait;           /* the turn ended; its transcript comes
+				      from the recogniser later */
+	json_t *final_why;         /* ... and why it ended, for then */
 	bool audio_out;            /* replies are spoken (else text only) */
 	struct utt unanswered;     /* a user item no reply has answered yet */
 	bool has_unanswered;
 };
 
 /* ---- across the session's files ---- */
+void ss_stt_final(const struct bt_transcript *tr, void *arg);
 size_t ss_reply_played(const struct bt_session *s, const struct reply *r);
 struct tts_hold *ss_tts_hold_get(struct tts_hold *h);
 void ss_tts_hold_put(struct tts_hold *h);

@@ -19,7 +19,10 @@ enum {
 	FRAME_MS = 20,
 	MAX_LOOPS = 64,
 	MAXFDS = 65536,
-	BT_LOOP_CATCHUP = 5,
+	BT_LOOP_CATCHUP = 2,  /* frames a late tick makes up; a longer stall
+				 (a call being set up on this loop) pauses
+				 the calls' clocks instead of bursting their
+				 audio out */
 };
 
 struct bt_loop {
@@ -78,7 +81,7 @@ static void tick_timer(void *arg)
 	}
 	if (frames > l->max_lag)
 		l->max_lag = frames;
-	if (l->next + FRAME_MS * BT_LOOP_CATCHUP < now)
+	if (l->next + FRAME_MS < now)
 		l->next = now;  /* too far behind: drop, do not spiral */
 	schedule(l);
 }

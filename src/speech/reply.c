@@ -187,7 +187,9 @@ static void trace_turn(struct bt_session *s, struct reply *r, bool barged,
 			    ms_or_null(r->t_audio_out, r->audio_out));
 	json_object_set_new(o, "voice_to_voice_ms",
 			    ms_or_null(r->t_audio_out - r->user.speech_end,
-				       u && r->audio_out));
+				       u && r->audio_out && !r->user.typed));
+	if (u && r->user.typed)
+		json_object_set_new(o, "typed", json_true());
 	json_object_set_new(o, "agent_text", json_stringn(r->text, r->len));
 	json_object_set_new(o, "barge_in", json_boolean(barged));
 	if (barged)

@@ -22,7 +22,9 @@ enum {
 	FRAME = BT_FRAME_SAMPLES,     /* pipeline samples per 20 ms */
 	GREET_AFTER_MS = 300,         /* time for a first session.update */
 	MIN_COMMIT_MS = 100,          /* the API's smallest commit */
-	AHEAD_FRAMES = 3,             /* client audio this far ahead: catch up */
+	AHEAD_FRAMES = 2,             /* client audio this far ahead: catch up */
+	STREAM_GAP_MS = 150,          /* a streaming client's chunk is late,
+					 not missing, for this long */
 	MAX_APPEND = BT_RT_MAX_MESSAGE,
 };
 
@@ -57,6 +59,7 @@ struct bt_rt {
 	int16_t *fifo;
 	size_t fifo_len, fifo_cap;
 	uint64_t appended_ms;          /* since the last commit or clear */
+	uint64_t last_append;          /* tmr_jiffies of the last append */
 	size_t commit_at;              /* samples left to push before the
 					  pending commit (0: none) */
 	bool commit_pending;
@@ -611,6 +614,8 @@ static int fifo_put(struct bt_rt *rt, const int16_t *pcm, size_t n)
 {
 	size_t max = (size_t)rt->prm.max_buffer_ms * BT_RATE_HZ / 1000;
 
+	if (!n)
+		return 0;
 	if (rt->fifo_len + n > max)
 		return EOVERFLOW;
 	if (rt->fifo_len + n > rt->fifo_cap) {
@@ -679,6 +684,7 @@ static void append_audio(struct bt_rt *rt, const struct bt_rt_event *ev)
 		return;
 	}
 	rt->appended_ms += (uint64_t)ns * 1000 / fmt_rate(rt->in_fmt);
+	rt->last_append = tmr_jiffies();
 }
 
 static void send_audio(struct bt_rt *rt, const int16_t *frame)
@@ -797,8 +803,19 @@ static void tick(void *arg)
 	++rt->ticks;
 	if (!rt->started && rt->ticks * 20 >= GREET_AFTER_MS)
 		start_call(rt);
+	/*
+	 * A client that streams sends its audio in chunks (40-100 ms) whose
+	 * arrival jitters against this tick: when the next chunk is late,
+	 * the call's clock waits for it rather than filling the gap with
+	 * silence inside the user's speech (which splits words and turns).
+	 * A client that sends nothing (typing, a muted microphone) gets a
+	 * silent line at the pace of the wall clock.
+	 */
+	if (rt->fifo_len < FRAME && rt->last_append &&
+	    tmr_jiffies() - rt->last_append < STREAM_GAP_MS)
+		return;
 	frame(rt);
-	/* the client is ahead (it sent faster than real time): catch up */
+	/* the client is ahead (a chunk came in): catch up, 2 frames a tick */
 	if (rt->fifo_len >= FRAME * AHEAD_FRAMES && !rt->ended)
 		frame(rt);
 	if (rt->shutdown_deadline && rt->ticks >= rt->shutdown_deadline)

@@ -96,12 +96,51 @@ void ss_stt_end(struct bt_session *s)
 	const struct bt_stt *p = bt_stt_of(s->stt);
 	struct bt_transcript tr;
 
+	int err = 0;
+
 	memset(&tr, 0, sizeof(tr));
-	if (s->stt_active && p->finishh(s->stt, &tr))
-		ss_error_event(s, bt_errmsg());
+	if (s->stt_active)
+		err = p->finishh(s->stt, &tr);
 	s->stt_active = false;
+	if (err == EINPROGRESS) {
+		/* a decision that cannot wait (speech over the agent, a
+		 * commit): the words so far */
+		str_ncpy(tr.text, s->partial, sizeof(tr.text));
+		tr.confidence = s->partial[0] ? 0.5f : 0.0f;
+	}
+	else if (err) {
+		ss_error_event(s, bt_errmsg());
+	}
 	str_ncpy(s->utt.text, tr.text, sizeof(s->utt.text));
 	s->utt.confidence = tr.confidence;
+}
+
+/*
+ * The recogniser's final transcript came after the turn ended (finish()
+ * said EINPROGRESS): the turn goes on to the brain now. If the user
+ * spoke again meanwhile, these words begin the turn still being said.
+ */
+void ss_stt_final(const struct bt_transcript *tr, void *arg)
+{
+	struct bt_session *s = arg;
+	json_t *why;
+
+	if (!s || !tr || !s->final_wait)
+		return;
+	s->final_wait = false;
+	why = s->final_why;
+	s->final_why = NULL;
+	str_ncpy(s->utt.text, tr->text, sizeof(s->utt.text));
+	s->utt.confidence = tr->confidence;
+	s->utt.stt_final = ss_stamp(s);
+	if (s->state == BT_ST_USER_SPEAKING && !s->utt.speech_end) {
+		s->carry = s->utt;
+		s->has_carry = true;
+		json_decref(why);
+		stt_begin(s, ss_now_ms(s));
+		return;
+	}
+	ss_user_turn(s, why);
 }
 
 /* A user turn is complete (s->utt holds it): tell the brain. */
@@ -209,10 +248,28 @@ json_t *ss_endpoint_why(const struct bt_session *s, bool ended)
 /* The user has finished a turn: final transcript, then the brain. */
 void ss_endpoint(struct bt_session *s)
 {
+	const struct bt_stt *p = bt_stt_of(s->stt);
+	struct bt_transcript tr;
+	int err = 0;
+
 	s->last_endpoint = ss_now_ms(s);
 	s->last_wait = (uint32_t)(ss_now_ms(s) - s->utt.speech_end);
 	s->utt.endpoint = ss_now_ms(s);
-	ss_stt_end(s);
+	memset(&tr, 0, sizeof(tr));
+	if (s->stt_active)
+		err = p->finishh(s->stt, &tr);
+	s->stt_active = false;
+	if (err == EINPROGRESS) {
+		/* ss_stt_final goes on when the transcript comes */
+		s->final_wait = true;
+		json_decref(s->final_why);
+		s->final_why = ss_endpoint_why(s, true);
+		return;
+	}
+	if (err)
+		ss_error_event(s, bt_errmsg());
+	str_ncpy(s->utt.text, tr.text, sizeof(s->utt.text));
+	s->utt.confidence = tr.confidence;
 	s->utt.stt_final = ss_stamp(s);
 	ss_user_turn(s, ss_endpoint_why(s, true));
 }

@@ -63,9 +63,15 @@ static bool fstt_partial(struct bt_stt_st *st, char *buf, size_t sz)
 	str_ncpy(buf, stt_text, sz);
 	return true;
 }
+/* a network recogniser: the final transcript comes later, by finalh */
+static bool stt_async;
+static bt_stt_final_h *stt_finalh;
+static void *stt_final_arg;
 static int fstt_finish(struct bt_stt_st *st, struct bt_transcript *tr)
 {
 	(void)st;
+	if (stt_async)
+		return EINPROGRESS;
 	str_ncpy(tr->text, stt_text, sizeof(tr->text));
 	tr->confidence = stt_conf;
 	return 0;
@@ -96,7 +102,8 @@ static struct bt_stt fake_stt = {.name = "fake", .alloch = fstt_alloc,
 static int fstt_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm)
 {
 	struct fstt *s = mem_zalloc(sizeof(*s), NULL);
-	(void)prm;
+	stt_finalh = prm->finalh;
+	stt_final_arg = prm->arg;
 	s->stt = &fake_stt;
 	*stp = (struct bt_stt_st *)s;
 	return 0;
@@ -521,6 +528,56 @@ static void test_playout_delay_cuts_what_was_heard(void **state)
 	mem_deref(s);
 }
 
+static void final_now(const char *text)
+{
+	struct bt_transcript tr;
+
+	memset(&tr, 0, sizeof(tr));
+	str_ncpy(tr.text, text, sizeof(tr.text));
+	tr.confidence = 0.9f;
+	stt_finalh(&tr, stt_final_arg);
+}
+
+/* A recogniser whose final transcript comes after the end of the turn:
+ * the brain hears the turn when it comes, and words said meanwhile
+ * begin the next part of the same turn. */
+static void test_late_final_transcript(void **state)
+{
+	struct rec r = {0};
+	struct bt_session *s = open_session(&r);
+
+	(void)state;
+	bt_session_start(s);
+	run(s, 2000, false, NULL);
+	stt_async = true;
+	last_user[0] = '\0';
+	str_ncpy(stt_text, "three", sizeof(stt_text));
+	run(s, 600, true, NULL);
+	run(s, 800, false, NULL);
+	/* the turn has ended, its words are not in yet */
+	assert_int_equal(bt_session_state(s), BT_ST_USER_SPEAKING);
+	assert_string_equal(last_user, "");
+	final_now("three people");
+	assert_string_equal(last_user, "three people");
+	/* the scripted brain and voice answer at once */
+	assert_int_equal(bt_session_state(s), BT_ST_SPEAKING);
+	run(s, 1500, false, NULL);
+	assert_int_equal(bt_session_state(s), BT_ST_LISTENING);
+
+	/* the caller goes on before the final comes */
+	run(s, 600, true, NULL);
+	run(s, 800, false, NULL);
+	run(s, 400, true, NULL);
+	final_now("a table for");
+	assert_string_equal(last_user, "three people");
+	run(s, 800, false, NULL);
+	final_now("three people");
+	assert_string_equal(last_user, "a table for three people");
+	stt_async = false;
+	run(s, 1500, false, NULL);
+	mem_deref(s);
+}
+
 static void test_backchannel_does_not_stop(void **state)
 {
 	struct rec r = {0};
@@ -924,6 +981,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_planner),
 		cmocka_unit_test(test_greeting_plays_whole),
+		cmocka_unit_test(test_late_final_transcript),
 		cmocka_unit_test(test_playout_delay_cuts_what_was_heard),
 		cmocka_unit_test(test_cancelled_response_drops_late_answers),
 		cmocka_unit_test(test_user_turn_and_latency),

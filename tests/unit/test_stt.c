@@ -511,8 +511,10 @@ static int job_run(struct job *j, struct bt_stt_st *s)
 
 static int job_alloc(struct bt_stt_st **sp)
 {
-	struct bt_stt_prm prm = {grammars, sizeof(grammars) /
-					   sizeof(grammars[0])};
+	struct bt_stt_prm prm = {
+		.grammars = grammars,
+		.n_grammars = sizeof(grammars) / sizeof(grammars[0]),
+	};
 
 	return stt->alloch(sp, &prm);
 }
@@ -641,8 +643,10 @@ static void test_shared_next(void **state)
 
 static int setup(void **state)
 {
-	struct bt_stt_prm prm = {grammars, sizeof(grammars) /
-					   sizeof(grammars[0])};
+	struct bt_stt_prm prm = {
+		.grammars = grammars,
+		.n_grammars = sizeof(grammars) / sizeof(grammars[0]),
+	};
 	int err;
 
 	(void)state;
