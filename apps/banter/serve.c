@@ -58,6 +58,9 @@ static void ready(uint16_t http_port, uint16_t https_port, void *arg)
 	       "loop%s\n", p->n_agents, p->n_agents == 1 ? "" : "s",
 	       bt_agent_name(p->agents[0]), p->threads,
 	       p->threads == 1 ? "" : "s");
+	for (size_t i = 0; p->n_agents > 1 && i < p->n_agents; i++)
+		printf("  ?model=%s: %s\n", p->agent_ids[i],
+		       bt_agent_name(p->agents[i]));
 	printf("  browser page:  http://localhost:%u/\n", http_port);
 	printf("  Realtime API:  ws://localhost:%u/v1/realtime\n", http_port);
 	if (https_port)
@@ -89,6 +92,8 @@ int cmd_serve(int argc, char **argv)
 		{0, 0, 0, 0},
 	};
 	const char *paths[MAX_AGENTS];
+	char ids[MAX_AGENTS][64];
+	const char *id_ptrs[MAX_AGENTS];
 	struct bt_agent *agents[MAX_AGENTS];
 	const char *keys[MAX_KEYS];
 	size_t n_paths = 0, n_keys = 0, n_agents = 0;
@@ -181,8 +186,20 @@ int cmd_serve(int argc, char **argv)
 			fprintf(stderr, "banter: %s\n", bt_errmsg());
 			goto out;
 		}
+		{
+			/* its file's name without folder and extension */
+			const char *b = strrchr(paths[i], '/');
+			char *dot;
+			str_ncpy(ids[n_agents], b ? b + 1 : paths[i],
+				 sizeof(ids[0]));
+			dot = strrchr(ids[n_agents], '.');
+			if (dot)
+				*dot = '\0';
+			id_ptrs[n_agents] = ids[n_agents];
+		}
 		++n_agents;
 	}
+	prm.agent_ids = id_ptrs;
 	prm.agents = agents;
 	prm.n_agents = n_agents;
 	prm.api_keys = keys;

@@ -618,10 +618,18 @@ static void realtime_upgrade(struct server *srv, struct http_conn *hc,
 			   "openai-insecure-api-key.KEY");
 		return;
 	}
+	/* ?model= names an agent by its file's name or its own name; an
+	 * OpenAI model name (a client's default) gets the default agent */
 	query_param(&msg->prm, "model", &model);
-	for (size_t i = 0; model.l && i < srv->prm->n_agents; i++)
-		if (!pl_strcmp(&model, bt_agent_name(srv->prm->agents[i])))
+	for (size_t i = 0; model.l && i < srv->prm->n_agents; i++) {
+		const char *id = srv->prm->agent_ids ?
+			srv->prm->agent_ids[i] : NULL;
+		if (!pl_strcmp(&model, bt_agent_name(srv->prm->agents[i])) ||
+		    (id && !pl_strcmp(&model, id))) {
 			agent = srv->prm->agents[i];
+			break;
+		}
+	}
 
 	lk = calloc(1, sizeof(*lk));
 	c = mem_zalloc(sizeof(*c), conn_destructor);

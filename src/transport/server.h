@@ -22,6 +22,8 @@ struct bt_server_prm {
 	const char *const *api_keys; /**< accepted keys; none: open */
 	size_t n_keys;
 	struct bt_agent *const *agents; /**< agents[0] is the default */
+	const char *const *agent_ids;   /**< a short name per agent (its
+					     file's name), or NULL */
 	size_t n_agents;
 	unsigned threads;          /**< event loops (0: one per core) */
 	const char *db_path;

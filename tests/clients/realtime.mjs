@@ -184,6 +184,24 @@ const tests = [
     c.ws.close();
   }],
 
+  ['?model= picks an agent by its file name; the default otherwise', async () => {
+    const greet = async (model) => {
+      const c = connect({ url: model ? `${URL}?model=${model}` : URL });
+      await c.opened;
+      const created = await c.ev.waitType('session.created', T);
+      c.send({ type: 'session.update', session: { output_modalities: ['text'] } });
+      const d = await c.ev.waitType('response.done', T);
+      c.ws.close();
+      return [created.session.model, d.response.output[0].content[0].text];
+    };
+    const [m2, g2] = await greet('second');
+    assert(m2 === 'Second Line' && /second line/i.test(g2), `second agent: ${m2}: "${g2}"`);
+    const [m1, g1] = await greet(null);
+    assert(m1 === "Bella's Trattoria" && /Bella/.test(g1), `default agent: ${m1}: "${g1}"`);
+    const [m3] = await greet('gpt-realtime');
+    assert(m3 === "Bella's Trattoria", 'an OpenAI model name gets the default agent');
+  }],
+
   ['keys: a wrong key is refused, the browser subprotocols work', async () => {
     let c = connect({ key: 'wrong' });
     const err = await c.opened.then(() => null, (e) => e);
