@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <re.h>
 #include "json.h"
 
 enum {
@@ -110,6 +111,36 @@ void bt_rt_event_free(struct bt_rt_event *ev);
 
 /** Base64 (standard alphabet, padding optional) into out; size checked. */
 int bt_rt_b64_decode(const char *in, size_t n, uint8_t *out, size_t *outn);
+
+/*
+ * A batch of server events in one mbuf, each as a 32-bit length and its
+ * JSON text: what one tick hands to the socket's loop in one message.
+ */
+static inline int bt_rt_batch_add(struct mbuf *mb, const char *json,
+				  size_t len)
+{
+	uint32_t n = (uint32_t)len;
+	int err = mbuf_write_mem(mb, (const uint8_t *)&n, sizeof(n));
+
+	return err ? err : mbuf_write_mem(mb, (const uint8_t *)json, len);
+}
+
+/** The next event of a batch read from mb->pos; false at the end. */
+static inline bool bt_rt_batch_next(struct mbuf *mb, const char **json,
+				    size_t *len)
+{
+	uint32_t n;
+
+	if (mbuf_get_left(mb) < sizeof(n))
+		return false;
+	(void)mbuf_read_mem(mb, (uint8_t *)&n, sizeof(n));
+	if (mbuf_get_left(mb) < n)
+		return false;
+	*json = (const char *)mbuf_buf(mb);
+	*len = n;
+	mb->pos += n;
+	return true;
+}
 
 /* ---- the protocol session ---- */
 

@@ -119,15 +119,10 @@ static void send_json(struct bt_rt *rt, json_t *o)
 	json_decref(o);
 	if (!js)
 		return;
-	if (rt->in_pull && rt->deferred) {
-		/* after the audio of this frame: length-prefixed */
-		uint32_t n = (uint32_t)strlen(js);
-		(void)mbuf_write_mem(rt->deferred, (uint8_t *)&n, sizeof(n));
-		(void)mbuf_write_mem(rt->deferred, (uint8_t *)js, n);
-	}
-	else {
+	if (rt->in_pull && rt->deferred)  /* after this frame's audio */
+		(void)bt_rt_batch_add(rt->deferred, js, strlen(js));
+	else
 		rt->sendh(js, strlen(js), rt->arg);
-	}
 	free(js);
 }
 
@@ -158,16 +153,12 @@ static void send_error(struct bt_rt *rt, const char *type, const char *code,
 static void flush_deferred(struct bt_rt *rt)
 {
 	struct mbuf *mb = rt->deferred;
+	const char *js;
+	size_t n;
 
 	mb->pos = 0;
-	while (mbuf_get_left(mb) >= sizeof(uint32_t)) {
-		uint32_t n;
-		(void)mbuf_read_mem(mb, (uint8_t *)&n, sizeof(n));
-		if (mbuf_get_left(mb) < n)
-			break;
-		rt->sendh((const char *)mbuf_buf(mb), n, rt->arg);
-		mb->pos += n;
-	}
+	while (bt_rt_batch_next(mb, &js, &n))
+		rt->sendh(js, n, rt->arg);
 	mbuf_reset(mb);
 }
 

@@ -138,10 +138,9 @@ static void link_flush(struct link *lk)
 {
 	if (!lk->out || !lk->out->end)
 		return;
-	if (!post_out(lk, OUT_SEND, lk->out, 0, NULL))
-		lk->out = mbuf_alloc(8192);
-	else
-		lk->out = mbuf_alloc(8192);
+	/* the batch goes with the message (or is freed if it cannot) */
+	(void)post_out(lk, OUT_SEND, lk->out, 0, NULL);
+	lk->out = mbuf_alloc(8192);
 }
 
 static void flush_tick(void *arg)
@@ -152,12 +151,10 @@ static void flush_tick(void *arg)
 static void rt_send(const char *json, size_t len, void *arg)
 {
 	struct link *lk = arg;
-	uint32_t n = (uint32_t)len;
 
 	if (!lk->out && !(lk->out = mbuf_alloc(8192)))
 		return;
-	(void)mbuf_write_mem(lk->out, (uint8_t *)&n, sizeof(n));
-	(void)mbuf_write_mem(lk->out, (const uint8_t *)json, len);
+	(void)bt_rt_batch_add(lk->out, json, len);
 }
 
 static void rt_free_later(void *arg)
@@ -357,18 +354,13 @@ static void out_handler(int id, void *data, void *arg)
 	if (!c)
 		goto out;
 	if (m->kind == OUT_SEND && m->mb) {
-		struct mbuf *mb = m->mb;
-		mb->pos = 0;
-		while (mbuf_get_left(mb) >= sizeof(uint32_t)) {
-			uint32_t n;
-			(void)mbuf_read_mem(mb, (uint8_t *)&n, sizeof(n));
-			if (mbuf_get_left(mb) < n)
+		const char *js;
+		size_t n;
+
+		m->mb->pos = 0;
+		while (bt_rt_batch_next(m->mb, &js, &n))
+			if (websock_send(c->wc, WEBSOCK_TEXT, "%b", js, n))
 				break;
-			if (websock_send(c->wc, WEBSOCK_TEXT, "%b",
-					 mbuf_buf(mb), (size_t)n))
-				break;
-			mb->pos += n;
-		}
 		if (tcp_conn_txqsz(websock_tcp(c->wc)) > (size_t)(
 			    c->srv->prm->max_send_queue_kb ?
 			    c->srv->prm->max_send_queue_kb : MAX_TXQ_KB) *
