@@ -3,86 +3,28 @@
  *                     event loop of its bt_session.
  *
  * The client's audio goes into a FIFO at the pipeline rate; each 20 ms
- * loop tick pushes one frame of it (silence when the client sent none,
- * two frames when it is ahead) and pulls one frame of agent audio, which
+ * loop tick pushes one frame of it (silence when the client sends none,
+ * a wait when a streaming client's chunk is late, two frames when it is
+ * ahead) and pulls one frame of agent audio, which
  * leaves at once as a response.output_audio.delta. Agent audio therefore
  * leaves at the pace it is played, as on a phone line: what was sent is
  * what the user can have heard, and a client's truncate cuts it further.
  */
-#include <errno.h>
-#include <stdatomic.h>
-#include <stdio.h>
-#include <string.h>
-#include "banter/banter.h"
-#include <rem/rem_g711.h>
-#include "net/loop.h"
-#include "transport/realtime.h"
+#include "transport/rt_int.h"
 
-enum {
-	FRAME = BT_FRAME_SAMPLES,     /* pipeline samples per 20 ms */
-	GREET_AFTER_MS = 300,         /* time for a first session.update */
-	MIN_COMMIT_MS = 100,          /* the API's smallest commit */
-	AHEAD_FRAMES = 2,             /* client audio this far ahead: catch up */
-	STREAM_GAP_MS = 150,          /* a streaming client's chunk is late,
-					 not missing, for this long */
-	MAX_APPEND = BT_RT_MAX_MESSAGE,
-};
-
-struct bt_rt {
-	struct bt_session *s;
-	struct bt_agent *agent;
-	struct bt_tick tick;
-	bt_rt_send_h *sendh;
-	bt_rt_close_h *closeh;
-	void *arg;
-	struct bt_rt_prm prm;
-	char sess_id[32];
-	char model[64];
-	unsigned n_events, n_resp;
-
-	/* settings as the client sees them */
-	enum bt_rt_fmt in_fmt, out_fmt;
-	char voice[64];
-	double speed;
-	bool text_only, transcription;
-	enum bt_rt_td td;
-	struct bt_session_turns turns;
-	double threshold;
-	int prefix_ms, silence_ms;
-	bool create_response, interrupt_response;
-	int64_t idle_timeout_ms;
-	char eagerness[8];
-	json_t *instructions, *tools;  /* kept for an LLM brain */
-
-	/* input: client audio at the pipeline rate, not yet pushed */
-	struct bt_resampler *rs_in, *rs_out;
-	int16_t *fifo;
-	size_t fifo_len, fifo_cap;
-	uint64_t appended_ms;          /* since the last commit or clear */
-	uint64_t last_append;          /* tmr_jiffies of the last append */
-	size_t commit_at;              /* samples left to push before the
-					  pending commit (0: none) */
-	bool commit_pending;
-	char commit_evid[64];
-
-	/* output */
-	bool started, ended, closing;
-	uint32_t ticks;
-	bool in_pull;
-	struct mbuf *deferred;         /* events raised inside a pull */
-	char last_item[32];            /* the newest item announced */
-	char partial[512];
-	bool started_sent;             /* speech_started for this utterance */
-	uint64_t speech_start_ms, speech_end_ms;
-
-	/* the response in progress */
-	bool resp_active;
-	char resp_id[32], resp_item[32];
-	bool resp_audio;
-	struct mbuf *resp_text;
-	uint64_t resp_audio_ms;
-	uint32_t shutdown_deadline;
-};
+static int make_resamplers(struct bt_rt *rt);
+static int fifo_put(struct bt_rt *rt, const int16_t *pcm, size_t n);
+static void append_audio(struct bt_rt *rt, const struct bt_rt_event *ev);
+static void start_call(struct bt_rt *rt);
+static void do_commit(struct bt_rt *rt);
+static void frame(struct bt_rt *rt);
+static void tick(void *arg);
+static const char *voice_ours(const char *v);
+static void session_update(struct bt_rt *rt, const struct bt_rt_event *ev);
+static void item_create(struct bt_rt *rt, const struct bt_rt_event *ev);
+static void apply(struct bt_rt *rt, const struct bt_rt_event *ev);
+static void ignore_event(const struct bt_event *ev, void *arg);
+static void rt_destructor(void *arg);
 
 static const struct {
 	const char *openai, *ours;
@@ -94,501 +36,15 @@ static const struct {
 	{"cedar", "flite:rms"},
 };
 
-static uint32_t fmt_rate(enum bt_rt_fmt f)
-{
-	return f == BT_RT_FMT_PCM24 ? 24000 : 8000;
-}
-
-static const char *fmt_name(enum bt_rt_fmt f)
-{
-	return f == BT_RT_FMT_PCMU ? "audio/pcmu" :
-		f == BT_RT_FMT_PCMA ? "audio/pcma" : "audio/pcm";
-}
-
-/* ---- sending ---- */
-
-static void send_json(struct bt_rt *rt, json_t *o)
-{
-	char *js;
-	char id[32];
-
-	snprintf(id, sizeof(id), "event_%s_%u", rt->sess_id + 5,
-		 ++rt->n_events);
-	json_object_set_new(o, "event_id", json_string(id));
-	js = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	if (!js)
-		return;
-	if (rt->in_pull && rt->deferred)  /* after this frame's audio */
-		(void)bt_rt_batch_add(rt->deferred, js, strlen(js));
-	else
-		rt->sendh(js, strlen(js), rt->arg);
-	free(js);
-}
-
-static json_t *ev_new(const char *type)
-{
-	json_t *o = json_object();
-	json_object_set_new(o, "type", json_string(type));
-	return o;
-}
-
-static void send_error(struct bt_rt *rt, const char *type, const char *code,
-		       const char *message, const char *param,
-		       const char *event_id)
-{
-	json_t *o = ev_new("error"), *e = json_object();
-
-	json_object_set_new(e, "type", json_string(type));
-	json_object_set_new(e, "code", code ? json_string(code) : json_null());
-	json_object_set_new(e, "message", json_string(message));
-	json_object_set_new(e, "param", param && param[0] ?
-			    json_string(param) : json_null());
-	json_object_set_new(e, "event_id", event_id ? json_string(event_id) :
-			    json_null());
-	json_object_set_new(o, "error", e);
-	send_json(rt, o);
-}
-
-static void flush_deferred(struct bt_rt *rt)
-{
-	struct mbuf *mb = rt->deferred;
-	const char *js;
-	size_t n;
-
-	mb->pos = 0;
-	while (bt_rt_batch_next(mb, &js, &n))
-		rt->sendh(js, n, rt->arg);
-	mbuf_reset(mb);
-}
-
-/* ---- the session object the client sees ---- */
-
-static json_t *fmt_json(enum bt_rt_fmt f)
-{
-	json_t *o = json_object();
-	json_object_set_new(o, "type", json_string(fmt_name(f)));
-	json_object_set_new(o, "rate", json_integer(fmt_rate(f)));
-	return o;
-}
-
-static json_t *session_json(const struct bt_rt *rt)
-{
-	json_t *o = json_object(), *audio = json_object();
-	json_t *in = json_object(), *out = json_object(), *td;
-	json_t *mods = json_array();
-
-	json_object_set_new(o, "type", json_string("realtime"));
-	json_object_set_new(o, "object", json_string("realtime.session"));
-	json_object_set_new(o, "id", json_string(rt->sess_id));
-	json_object_set_new(o, "model", json_string(rt->model));
-	json_array_append_new(mods, json_string(rt->text_only ? "text" :
-						 "audio"));
-	json_object_set_new(o, "output_modalities", mods);
-	json_object_set_new(o, "instructions", rt->instructions ?
-			    json_incref(rt->instructions) : json_string(""));
-	json_object_set_new(o, "tools", rt->tools ? json_incref(rt->tools) :
-			    json_array());
-	json_object_set_new(o, "tool_choice", json_string("auto"));
-	json_object_set_new(in, "format", fmt_json(rt->in_fmt));
-	if (rt->transcription) {
-		json_t *t = json_object();
-		json_object_set_new(t, "model",
-				    json_string("banter-pocketsphinx"));
-		json_object_set_new(in, "transcription", t);
-	}
-	else {
-		json_object_set_new(in, "transcription", json_null());
-	}
-	json_object_set_new(in, "noise_reduction", json_null());
-	if (rt->td == BT_RT_TD_NONE) {
-		td = json_null();
-	}
-	else {
-		td = json_object();
-		json_object_set_new(td, "type", json_string(
-			rt->td == BT_RT_TD_SERVER_VAD ? "server_vad" :
-			"semantic_vad"));
-		if (rt->td == BT_RT_TD_SERVER_VAD) {
-			json_object_set_new(td, "threshold",
-					    json_real(rt->threshold));
-			json_object_set_new(td, "prefix_padding_ms",
-					    json_integer(rt->prefix_ms));
-			json_object_set_new(td, "silence_duration_ms",
-					    json_integer(rt->silence_ms));
-		}
-		else {
-			json_object_set_new(td, "eagerness",
-					    json_string(rt->eagerness));
-		}
-		json_object_set_new(td, "create_response",
-				    json_boolean(rt->create_response));
-		json_object_set_new(td, "interrupt_response",
-				    json_boolean(rt->interrupt_response));
-		json_object_set_new(td, "idle_timeout_ms", rt->idle_timeout_ms >
-				    0 ? json_integer(rt->idle_timeout_ms) :
-				    json_null());
-	}
-	json_object_set_new(in, "turn_detection", td);
-	json_object_set_new(out, "format", fmt_json(rt->out_fmt));
-	json_object_set_new(out, "voice", json_string(rt->voice));
-	json_object_set_new(out, "speed", json_real(rt->speed));
-	json_object_set_new(audio, "input", in);
-	json_object_set_new(audio, "output", out);
-	json_object_set_new(o, "audio", audio);
-	return o;
-}
-
-static void send_session(struct bt_rt *rt, const char *type)
-{
-	json_t *o = ev_new(type);
-	json_object_set_new(o, "session", session_json(rt));
-	send_json(rt, o);
-}
-
-/* ---- items ---- */
-
-static json_t *prev_item(const struct bt_rt *rt)
-{
-	return rt->last_item[0] ? json_string(rt->last_item) : json_null();
-}
-
-static json_t *message_item(const char *id, const char *role,
-			    const char *status, json_t *part)
-{
-	json_t *it = json_object(), *content = json_array();
-
-	json_object_set_new(it, "id", json_string(id));
-	json_object_set_new(it, "type", json_string("message"));
-	json_object_set_new(it, "object", json_string("realtime.item"));
-	json_object_set_new(it, "status", json_string(status));
-	json_object_set_new(it, "role", json_string(role));
-	if (part)
-		json_array_append_new(content, part);
-	json_object_set_new(it, "content", content);
-	return it;
-}
-
-static json_t *part_new(const char *type, const char *key, const char *text)
-{
-	json_t *p = json_object();
-	json_object_set_new(p, "type", json_string(type));
-	json_object_set_new(p, key, text ? json_string(text) : json_null());
-	return p;
-}
-
-/* conversation.item.added then .done for a finished item */
-static void announce_item(struct bt_rt *rt, json_t *item)
-{
-	json_t *o = ev_new("conversation.item.added");
-	char id[sizeof(rt->last_item)];
-
-	/* copied: sending the event below frees the item */
-	str_ncpy(id, json_string_value(json_object_get(item, "id")) ?: "",
-		 sizeof(id));
-	json_object_set_new(o, "previous_item_id", prev_item(rt));
-	json_object_set_new(o, "item", json_incref(item));
-	send_json(rt, o);
-	o = ev_new("conversation.item.done");
-	json_object_set_new(o, "previous_item_id", prev_item(rt));
-	json_object_set_new(o, "item", item);
-	send_json(rt, o);
-	str_ncpy(rt->last_item, id, sizeof(rt->last_item));
-}
-
-/* ---- session events -> server events ---- */
-
-static void speech_started(struct bt_rt *rt)
-{
-	const char *id = bt_session_utt_item_id(rt->s);
-	json_t *o;
-
-	if (rt->td == BT_RT_TD_NONE || rt->started_sent)
-		return;
-	rt->started_sent = true;
-	rt->partial[0] = '\0';
-	o = ev_new("input_audio_buffer.speech_started");
-	json_object_set_new(o, "audio_start_ms",
-			    json_integer((json_int_t)rt->speech_start_ms));
-	json_object_set_new(o, "item_id", json_string(id ? id : ""));
-	send_json(rt, o);
-}
-
-static void user_item(struct bt_rt *rt, const struct bt_event *ev)
-{
-	const char *id = ev->item_id ? ev->item_id : "";
-	const char *text = ev->text ? ev->text : "";
-	json_t *o;
-
-	if (rt->td != BT_RT_TD_NONE) {
-		o = ev_new("input_audio_buffer.speech_stopped");
-		json_object_set_new(o, "audio_end_ms", json_integer(
-			(json_int_t)rt->speech_end_ms));
-		json_object_set_new(o, "item_id", json_string(id));
-		send_json(rt, o);
-	}
-	o = ev_new("input_audio_buffer.committed");
-	json_object_set_new(o, "previous_item_id", prev_item(rt));
-	json_object_set_new(o, "item_id", json_string(id));
-	send_json(rt, o);
-	announce_item(rt, message_item(id, "user", "completed",
-		part_new("input_audio", "transcript", text)));
-	if (rt->transcription) {
-		o = ev_new("conversation.item.input_audio_transcription."
-			   "completed");
-		json_object_set_new(o, "item_id", json_string(id));
-		json_object_set_new(o, "content_index", json_integer(0));
-		json_object_set_new(o, "transcript", json_string(text));
-		send_json(rt, o);
-	}
-	rt->started_sent = false;
-	rt->appended_ms = 0;
-}
-
-static void partial(struct bt_rt *rt, const char *text)
-{
-	const char *id = bt_session_utt_item_id(rt->s);
-	size_t n = strlen(rt->partial);
-	json_t *o;
-
-	if (!rt->transcription || !text)
-		return;
-	o = ev_new("conversation.item.input_audio_transcription.delta");
-	json_object_set_new(o, "item_id", json_string(id ? id : ""));
-	json_object_set_new(o, "content_index", json_integer(0));
-	/* deltas only ever add; a revised partial is given whole aside */
-	json_object_set_new(o, "delta", json_string(
-		!strncmp(text, rt->partial, n) ? text + n : ""));
-	json_object_set_new(o, "banter_partial", json_string(text));
-	send_json(rt, o);
-	str_ncpy(rt->partial, text, sizeof(rt->partial));
-}
-
-static json_t *response_json(const struct bt_rt *rt, const char *status,
-			     const char *reason, json_t *output)
-{
-	json_t *r = json_object(), *mods = json_array();
-
-	json_object_set_new(r, "object", json_string("realtime.response"));
-	json_object_set_new(r, "id", json_string(rt->resp_id));
-	json_object_set_new(r, "status", json_string(status));
-	if (reason) {
-		json_t *d = json_object();
-		json_object_set_new(d, "type", json_string("cancelled"));
-		json_object_set_new(d, "reason", json_string(reason));
-		json_object_set_new(r, "status_details", d);
-	}
-	else {
-		json_object_set_new(r, "status_details", json_null());
-	}
-	json_object_set_new(r, "output", output ? output : json_array());
-	json_object_set_new(r, "conversation_id", json_string(rt->sess_id));
-	json_array_append_new(mods, json_string(rt->resp_audio ? "audio" :
-						 "text"));
-	json_object_set_new(r, "output_modalities", mods);
-	json_object_set_new(r, "usage", json_null());
-	return r;
-}
-
-static json_t *resp_event(const struct bt_rt *rt, const char *type)
-{
-	json_t *o = ev_new(type);
-	json_object_set_new(o, "response_id", json_string(rt->resp_id));
-	json_object_set_new(o, "item_id", json_string(rt->resp_item));
-	json_object_set_new(o, "output_index", json_integer(0));
-	json_object_set_new(o, "content_index", json_integer(0));
-	return o;
-}
-
-static json_t *resp_part(const struct bt_rt *rt, const char *text)
-{
-	return rt->resp_audio ? part_new("audio", "transcript", text) :
-		part_new("text", "text", text);
-}
-
-static void response_begin(struct bt_rt *rt, const struct bt_event *ev)
-{
-	json_t *o, *it;
-	json_t *js = json_loads(ev->json, 0, NULL);
-	const char *kind = json_string_value(json_object_get(js, "kind"));
-
-	rt->resp_active = true;
-	rt->resp_audio = json_is_true(json_object_get(js, "audio"));
-	snprintf(rt->resp_id, sizeof(rt->resp_id), "resp_%s_%u",
-		 rt->sess_id + 5, ++rt->n_resp);
-	str_ncpy(rt->resp_item, ev->item_id ? ev->item_id : "",
-		 sizeof(rt->resp_item));
-	mbuf_reset(rt->resp_text);
-	rt->resp_audio_ms = 0;
-	if (kind && !strcmp(kind, "idle")) {
-		o = ev_new("input_audio_buffer.timeout_triggered");
-		json_object_set_new(o, "audio_start_ms", json_integer(
-			(json_int_t)rt->speech_end_ms));
-		json_object_set_new(o, "audio_end_ms", json_integer(
-			(json_int_t)bt_session_now_ms(rt->s)));
-		json_object_set_new(o, "item_id", json_string(rt->resp_item));
-		send_json(rt, o);
-	}
-	json_decref(js);
-
-	o = ev_new("response.created");
-	json_object_set_new(o, "response", response_json(rt, "in_progress",
-							  NULL, NULL));
-	send_json(rt, o);
-	it = message_item(rt->resp_item, "assistant", "in_progress", NULL);
-	o = ev_new("response.output_item.added");
-	json_object_set_new(o, "response_id", json_string(rt->resp_id));
-	json_object_set_new(o, "output_index", json_integer(0));
-	json_object_set_new(o, "item", json_incref(it));
-	send_json(rt, o);
-	o = ev_new("conversation.item.added");
-	json_object_set_new(o, "previous_item_id", prev_item(rt));
-	json_object_set_new(o, "item", it);
-	send_json(rt, o);
-	str_ncpy(rt->last_item, rt->resp_item, sizeof(rt->last_item));
-	o = resp_event(rt, "response.content_part.added");
-	json_object_set_new(o, "part", resp_part(rt, ""));
-	send_json(rt, o);
-}
-
-static void response_text(struct bt_rt *rt, const char *text)
-{
-	json_t *o;
-	char delta[1100];
-
-	if (!rt->resp_active || !text)
-		return;
-	snprintf(delta, sizeof(delta), "%s%s", rt->resp_text->end ? " " : "",
-		 text);
-	(void)mbuf_write_str(rt->resp_text, delta);
-	o = resp_event(rt, rt->resp_audio ?
-		       "response.output_audio_transcript.delta" :
-		       "response.output_text.delta");
-	json_object_set_new(o, "delta", json_string(delta));
-	send_json(rt, o);
-}
-
-static void response_end(struct bt_rt *rt, const char *heard,
-			 const char *reason)
-{
-	char *full;
-	const char *text;
-	json_t *o, *it, *out;
-
-	if (!rt->resp_active)
-		return;
-	rt->resp_active = false;
-	full = mem_zalloc(rt->resp_text->end + 1, NULL);
-	if (full)
-		memcpy(full, rt->resp_text->buf, rt->resp_text->end);
-	/* a cut reply keeps what was heard; a whole one its text */
-	text = reason ? (heard ? heard : "") : (full ? full : "");
-	if (rt->resp_audio) {
-		send_json(rt, resp_event(rt, "response.output_audio.done"));
-		o = resp_event(rt, "response.output_audio_transcript.done");
-		json_object_set_new(o, "transcript", json_string(text));
-		send_json(rt, o);
-	}
-	else {
-		o = resp_event(rt, "response.output_text.done");
-		json_object_set_new(o, "text", json_string(text));
-		send_json(rt, o);
-	}
-	o = resp_event(rt, "response.content_part.done");
-	json_object_set_new(o, "part", resp_part(rt, text));
-	send_json(rt, o);
-
-	it = message_item(rt->resp_item, "assistant", reason ? "incomplete" :
-			  "completed", rt->resp_audio ?
-			  part_new("output_audio", "transcript", text) :
-			  part_new("output_text", "text", text));
-	o = ev_new("response.output_item.done");
-	json_object_set_new(o, "response_id", json_string(rt->resp_id));
-	json_object_set_new(o, "output_index", json_integer(0));
-	json_object_set_new(o, "item", json_incref(it));
-	send_json(rt, o);
-	o = ev_new("conversation.item.done");
-	json_object_set_new(o, "previous_item_id", json_null());
-	json_object_set_new(o, "item", json_incref(it));
-	send_json(rt, o);
-	out = json_array();
-	json_array_append_new(out, it);
-	o = ev_new("response.done");
-	json_object_set_new(o, "response", response_json(rt, reason ?
-		"cancelled" : "completed", reason, out));
-	send_json(rt, o);
-	mem_deref(full);
-}
-
-static void on_event(const struct bt_event *ev, void *arg)
-{
-	struct bt_rt *rt = arg;
-	json_t *o;
-
-	switch (ev->type) {
-	case BT_EV_SPEECH_START:
-		if (!rt->started_sent)
-			rt->speech_start_ms = ev->t_ms;
-		break;
-	case BT_EV_SPEECH_END:
-		rt->speech_end_ms = ev->t_ms;
-		break;
-	case BT_EV_STATE:
-		if (ev->text && !strcmp(ev->text, "user_speaking"))
-			speech_started(rt);
-		break;
-	case BT_EV_PARTIAL:
-		partial(rt, ev->text);
-		break;
-	case BT_EV_USER:
-		user_item(rt, ev);
-		break;
-	case BT_EV_REPLY:
-		response_begin(rt, ev);
-		break;
-	case BT_EV_AGENT:
-		response_text(rt, ev->text);
-		break;
-	case BT_EV_AGENT_DONE:
-	case BT_EV_BARGE_IN: {
-		json_t *js = json_loads(ev->json, 0, NULL);
-		const char *why = json_string_value(json_object_get(js,
-								    "reason"));
-		if (why && !strcmp(why, "turn_detected"))
-			speech_started(rt);  /* the API's order */
-		response_end(rt, ev->text, why);
-		json_decref(js);
-		break;
-	}
-	case BT_EV_TURN:
-		/* banter's own per-turn trace, latency figures included */
-		o = ev_new("banter.turn");
-		json_object_set_new(o, "turn", json_loads(ev->json, 0, NULL));
-		send_json(rt, o);
-		break;
-	case BT_EV_ERROR:
-		send_error(rt, "server_error", NULL, ev->text ? ev->text :
-			   "error", NULL, NULL);
-		break;
-	case BT_EV_ENDED:
-		rt->ended = true;
-		break;
-	default:
-		break;
-	}
-}
-
-/* ---- audio ---- */
-
 static int make_resamplers(struct bt_rt *rt)
 {
 	struct bt_resampler *in = NULL, *out = NULL;
 	int err;
 
-	err = bt_resampler_alloc(&in, fmt_rate(rt->in_fmt), BT_RATE_HZ);
+	err = bt_resampler_alloc(&in, rt_fmt_rate(rt->in_fmt), BT_RATE_HZ);
 	if (!err)
 		err = bt_resampler_alloc(&out, BT_RATE_HZ,
-					 fmt_rate(rt->out_fmt));
+					 rt_fmt_rate(rt->out_fmt));
 	if (err) {
 		mem_deref(in);
 		mem_deref(out);
@@ -633,14 +89,14 @@ static void append_audio(struct bt_rt *rt, const struct bt_rt_event *ev)
 
 	err = bt_rt_b64_decode(ev->audio, ev->audio_len, raw, &n);
 	if (err) {
-		send_error(rt, "invalid_request_error", "invalid_value",
+		rt_send_error(rt, "invalid_request_error", "invalid_value",
 			   "audio is not valid base64", "audio",
 			   ev->event_id);
 		return;
 	}
 	if (rt->in_fmt == BT_RT_FMT_PCM24) {
 		if (n % 2) {
-			send_error(rt, "invalid_request_error",
+			rt_send_error(rt, "invalid_request_error",
 				   "invalid_value", "audio/pcm is 16-bit: "
 				   "the appended audio has an odd number of "
 				   "bytes", "audio", ev->event_id);
@@ -664,62 +120,19 @@ static void append_audio(struct bt_rt *rt, const struct bt_rt_event *ev)
 			 "than %u ms that was not played yet: stream audio in "
 			 "real time; this append was dropped",
 			 rt->prm.max_buffer_ms);
-		send_error(rt, "invalid_request_error",
+		rt_send_error(rt, "invalid_request_error",
 			   "input_audio_buffer_overflow", msg, "audio",
 			   ev->event_id);
 		return;
 	}
 	if (err) {
-		send_error(rt, "server_error", NULL, "cannot take the audio",
+		rt_send_error(rt, "server_error", NULL, "cannot take the audio",
 			   "audio", ev->event_id);
 		return;
 	}
-	rt->appended_ms += (uint64_t)ns * 1000 / fmt_rate(rt->in_fmt);
+	rt->appended_ms += (uint64_t)ns * 1000 / rt_fmt_rate(rt->in_fmt);
 	rt->last_append = tmr_jiffies();
 }
-
-static void send_audio(struct bt_rt *rt, const int16_t *frame)
-{
-	int16_t out[FRAME * 2];
-	uint8_t enc[FRAME * 4];
-	char b64[FRAME * 6];
-	char head[256];
-	size_t got = 0, nb, blen = sizeof(b64);
-	struct mbuf *mb;
-
-	if (bt_resample(rt->rs_out, frame, FRAME, out, FRAME * 2, &got) ||
-	    !got)
-		return;
-	if (rt->out_fmt == BT_RT_FMT_PCM24) {
-		memcpy(enc, out, got * 2);
-		nb = got * 2;
-	}
-	else {
-		for (size_t i = 0; i < got; i++)
-			enc[i] = rt->out_fmt == BT_RT_FMT_PCMU ?
-				g711_pcm2ulaw(out[i]) : g711_pcm2alaw(out[i]);
-		nb = got;
-	}
-	if (base64_encode(enc, nb, b64, &blen))
-		return;
-	rt->resp_audio_ms += FRAME * 1000 / BT_RATE_HZ;
-	/* built by hand: this runs every 20 ms per call */
-	snprintf(head, sizeof(head), "{\"type\":\"response.output_audio."
-		 "delta\",\"event_id\":\"event_%s_%u\",\"response_id\":\"%s\","
-		 "\"item_id\":\"%s\",\"output_index\":0,\"content_index\":0,"
-		 "\"delta\":\"", rt->sess_id + 5, ++rt->n_events, rt->resp_id,
-		 rt->resp_item);
-	mb = mbuf_alloc(strlen(head) + blen + 4);
-	if (!mb)
-		return;
-	(void)mbuf_write_str(mb, head);
-	(void)mbuf_write_mem(mb, (uint8_t *)b64, blen);
-	(void)mbuf_write_str(mb, "\"}");
-	rt->sendh((const char *)mb->buf, mb->end, rt->arg);
-	mem_deref(mb);
-}
-
-/* ---- the frame tick ---- */
 
 static void start_call(struct bt_rt *rt)
 {
@@ -727,7 +140,7 @@ static void start_call(struct bt_rt *rt)
 		return;
 	rt->started = true;
 	if (rt->prm.greet && bt_session_start(rt->s))
-		send_error(rt, "server_error", NULL, bt_errmsg(), NULL, NULL);
+		rt_send_error(rt, "server_error", NULL, bt_errmsg(), NULL, NULL);
 }
 
 static void do_commit(struct bt_rt *rt)
@@ -747,10 +160,10 @@ static void do_commit(struct bt_rt *rt)
 		ev.type = BT_EV_USER;
 		ev.text = "";
 		ev.item_id = id;
-		user_item(rt, &ev);
+		rt_user_item(rt, &ev);
 	}
 	else if (err) {
-		send_error(rt, "server_error", NULL, bt_errmsg(), NULL,
+		rt_send_error(rt, "server_error", NULL, bt_errmsg(), NULL,
 			   rt->commit_evid[0] ? rt->commit_evid : NULL);
 	}
 }
@@ -781,8 +194,8 @@ static void frame(struct bt_rt *rt)
 	(void)bt_session_pull(rt->s, out, FRAME, &speech);
 	rt->in_pull = false;
 	if (speech && rt->resp_active && rt->resp_audio)
-		send_audio(rt, out);
-	flush_deferred(rt);
+		rt_send_audio(rt, out);
+	rt_flush_deferred(rt);
 }
 
 static void tick(void *arg)
@@ -817,8 +230,6 @@ static void tick(void *arg)
 	}
 }
 
-/* ---- client events ---- */
-
 static const char *voice_ours(const char *v)
 {
 	for (size_t i = 0; i < sizeof(voices) / sizeof(voices[0]); i++)
@@ -836,7 +247,7 @@ static void session_update(struct bt_rt *rt, const struct bt_rt_event *ev)
 	if (c->voice) {
 		const char *ours = voice_ours(c->voice);
 		if (!ours) {
-			send_error(rt, "invalid_request_error",
+			rt_send_error(rt, "invalid_request_error",
 				   "invalid_value", "unknown voice: use alloy, "
 				   "ash, ballad, coral, echo, sage, shimmer, "
 				   "verse, marin, cedar, or one of banter's "
@@ -848,7 +259,7 @@ static void session_update(struct bt_rt *rt, const struct bt_rt_event *ev)
 		err = bt_session_set_voice(rt->s, ours, c->speed > 0 ?
 			(uint32_t)(c->speed * 100 + 0.5) : 0);
 		if (err) {
-			send_error(rt, "invalid_request_error",
+			rt_send_error(rt, "invalid_request_error",
 				   "invalid_value", bt_errmsg(),
 				   "session.audio.output.voice",
 				   ev->event_id);
@@ -870,7 +281,7 @@ static void session_update(struct bt_rt *rt, const struct bt_rt_event *ev)
 		if (c->out_fmt)
 			rt->out_fmt = c->out_fmt;
 		if (make_resamplers(rt)) {
-			send_error(rt, "server_error", NULL, bt_errmsg(),
+			rt_send_error(rt, "server_error", NULL, bt_errmsg(),
 				   "session.audio", ev->event_id);
 			return;
 		}
@@ -929,13 +340,13 @@ static void session_update(struct bt_rt *rt, const struct bt_rt_event *ev)
 		0;
 	err = bt_session_set_turns(rt->s, &t);
 	if (err) {
-		send_error(rt, "invalid_request_error", "invalid_value",
+		rt_send_error(rt, "invalid_request_error", "invalid_value",
 			   bt_errmsg(), "session.audio.input.turn_detection",
 			   ev->event_id);
 		return;
 	}
 	rt->turns = t;
-	send_session(rt, "session.updated");
+	rt_send_session(rt, "session.updated");
 	start_call(rt);
 }
 
@@ -954,7 +365,7 @@ static void item_create(struct bt_rt *rt, const struct bt_rt_event *ev)
 		role = BT_ROLE_TOOL;
 	err = bt_session_item_add(rt->s, role, ev->text, ev->item_id);
 	if (err) {
-		send_error(rt, "invalid_request_error", err == EEXIST ?
+		rt_send_error(rt, "invalid_request_error", err == EEXIST ?
 			   "item_already_exists" : "invalid_value",
 			   bt_errmsg(), "item", ev->event_id);
 		return;
@@ -968,11 +379,11 @@ static void item_create(struct bt_rt *rt, const struct bt_rt_event *ev)
 		json_object_set_new(item, "status", json_string("completed"));
 	}
 	else {
-		item = message_item(id, ev->role, "completed", part_new(
+		item = rt_message_item(id, ev->role, "completed", rt_part_new(
 			role == BT_ROLE_ASSISTANT ? "output_text" :
 			"input_text", "text", ev->text));
 	}
-	announce_item(rt, item);
+	rt_announce_item(rt, item);
 }
 
 static void apply(struct bt_rt *rt, const struct bt_rt_event *ev)
@@ -997,7 +408,7 @@ static void apply(struct bt_rt *rt, const struct bt_rt_event *ev)
 				 "least %dms of audio, but buffer only has "
 				 "%llums of audio.", MIN_COMMIT_MS,
 				 (unsigned long long)rt->appended_ms);
-			send_error(rt, "invalid_request_error",
+			rt_send_error(rt, "invalid_request_error",
 				   "input_audio_buffer_commit_empty", msg,
 				   NULL, ev->event_id);
 			break;
@@ -1015,7 +426,7 @@ static void apply(struct bt_rt *rt, const struct bt_rt_event *ev)
 		rt->commit_pending = false;
 		bt_session_clear(rt->s);
 		rt->started_sent = false;
-		send_json(rt, ev_new("input_audio_buffer.cleared"));
+		rt_send_json(rt, rt_ev_new("input_audio_buffer.cleared"));
 		break;
 	case BT_RT_ITEM_CREATE:
 		item_create(rt, ev);
@@ -1023,7 +434,7 @@ static void apply(struct bt_rt *rt, const struct bt_rt_event *ev)
 	case BT_RT_ITEM_RETRIEVE:
 		js = bt_session_item(rt->s, ev->item_id);
 		if (!js) {
-			send_error(rt, "invalid_request_error",
+			rt_send_error(rt, "invalid_request_error",
 				   "item_not_found", "no such item",
 				   "item_id", ev->event_id);
 			break;
@@ -1037,15 +448,15 @@ static void apply(struct bt_rt *rt, const struct bt_rt_event *ev)
 				json_object_get(h, "text"));
 			bool audio = json_is_true(json_object_get(h, "audio"));
 
-			o = ev_new("conversation.item.retrieved");
-			json_object_set_new(o, "item", message_item(
+			o = rt_ev_new("conversation.item.retrieved");
+			json_object_set_new(o, "item", rt_message_item(
 				ev->item_id, role ? role : "assistant",
-				"completed", part_new(
+				"completed", rt_part_new(
 					user ? "input_text" : audio ?
 					"output_audio" : "output_text",
 					audio && !user ? "transcript" : "text",
 					text)));
-			send_json(rt, o);
+			rt_send_json(rt, o);
 			json_decref(h);
 		}
 		mem_deref(js);
@@ -1054,33 +465,33 @@ static void apply(struct bt_rt *rt, const struct bt_rt_event *ev)
 		err = bt_session_truncate(rt->s, ev->item_id,
 					  (uint32_t)ev->audio_end_ms);
 		if (err) {
-			send_error(rt, "invalid_request_error", err == ENOENT ?
+			rt_send_error(rt, "invalid_request_error", err == ENOENT ?
 				   "item_not_found" : "invalid_value",
 				   bt_errmsg(), "audio_end_ms", ev->event_id);
 			break;
 		}
-		o = ev_new("conversation.item.truncated");
+		o = rt_ev_new("conversation.item.truncated");
 		json_object_set_new(o, "item_id", json_string(ev->item_id));
 		json_object_set_new(o, "content_index", json_integer(0));
 		json_object_set_new(o, "audio_end_ms",
 				    json_integer(ev->audio_end_ms));
-		send_json(rt, o);
+		rt_send_json(rt, o);
 		break;
 	case BT_RT_ITEM_DELETE:
 		if (bt_session_item_delete(rt->s, ev->item_id)) {
-			send_error(rt, "invalid_request_error",
+			rt_send_error(rt, "invalid_request_error",
 				   "item_not_found", bt_errmsg(), "item_id",
 				   ev->event_id);
 			break;
 		}
-		o = ev_new("conversation.item.deleted");
+		o = rt_ev_new("conversation.item.deleted");
 		json_object_set_new(o, "item_id", json_string(ev->item_id));
-		send_json(rt, o);
+		rt_send_json(rt, o);
 		break;
 	case BT_RT_RESPONSE_CREATE:
 		rt->started = true;
 		if (rt->resp_active) {
-			send_error(rt, "invalid_request_error",
+			rt_send_error(rt, "invalid_request_error",
 				   "conversation_already_has_active_response",
 				   "Conversation already has an active "
 				   "response in progress: cancel it first "
@@ -1093,14 +504,14 @@ static void apply(struct bt_rt *rt, const struct bt_rt_event *ev)
 		if (ev->resp_text_only >= 0)
 			bt_session_set_audio_out(rt->s, !rt->text_only);
 		if (err)
-			send_error(rt, "server_error", NULL, bt_errmsg(), NULL,
+			rt_send_error(rt, "server_error", NULL, bt_errmsg(), NULL,
 				   ev->event_id);
 		break;
 	case BT_RT_RESPONSE_CANCEL:
 	case BT_RT_OUTPUT_AUDIO_CLEAR:
 		if (!rt->resp_active || (ev->response_id &&
 		    strcmp(ev->response_id, rt->resp_id))) {
-			send_error(rt, "invalid_request_error",
+			rt_send_error(rt, "invalid_request_error",
 				   "response_cancel_not_active",
 				   "Cancellation failed: no active response "
 				   "found", NULL, ev->event_id);
@@ -1120,7 +531,7 @@ void bt_rt_recv(struct bt_rt *rt, const char *text, size_t len)
 	if (!rt || rt->closing)
 		return;
 	if (bt_rt_decode(text, len, &ev, &er, evid, sizeof(evid))) {
-		send_error(rt, er.type, er.code, er.message, er.param,
+		rt_send_error(rt, er.type, er.code, er.message, er.param,
 			   er.event_id);
 		return;
 	}
@@ -1137,8 +548,6 @@ void bt_rt_shutdown(struct bt_rt *rt, uint32_t deadline_ms)
 			   "Please call again in a minute. Goodbye.", true))
 		rt->ended = true;
 }
-
-/* ---- set-up ---- */
 
 static void ignore_event(const struct bt_event *ev, void *arg)
 {
@@ -1217,10 +626,10 @@ int bt_rt_alloc(struct bt_rt **rtp, struct bt_agent *agent,
 	sp.realtime = true;
 	sp.db_path = prm && prm->db_path ? prm->db_path : "banter.db";
 	sp.id = rt->sess_id;
-	err = bt_session_alloc(&rt->s, agent, &sp, on_event, rt);
+	err = bt_session_alloc(&rt->s, agent, &sp, rt_on_event, rt);
 	if (err)
 		goto out;
-	send_session(rt, "session.created");
+	rt_send_session(rt, "session.created");
 	bt_loop_tick_add(loop, &rt->tick, tick, rt);
  out:
 	if (err)
