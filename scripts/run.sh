@@ -15,7 +15,7 @@ for _ in $(seq 50); do
 done
 echo
 echo "== a simulated caller (callers/booking.json) calls ws://127.0.0.1:$PORT/v1/realtime"
-node tests/clients/call.mjs "ws://127.0.0.1:$PORT/v1/realtime" callers/booking.json || true
+"$BANTER" call "ws://127.0.0.1:$PORT/v1/realtime" --caller callers/booking.json || true
 echo
 echo "banter serve keeps serving: open http://localhost:$PORT/ in a browser. Ctrl-C stops it."
 wait $pid

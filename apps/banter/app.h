@@ -8,5 +8,6 @@ int cmd_simulate(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_talk(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_call(int argc, char **argv);
 
 #endif

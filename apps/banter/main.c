@@ -13,6 +13,8 @@ static void usage(FILE *f)
 		"  serve      the browser page and an OpenAI-Realtime-compatible\n"
 		"             WebSocket server (see serve --help)\n"
 		"  simulate   a simulated caller talks to an agent (see --help)\n"
+		"  call       a simulated caller calls a Realtime WebSocket\n"
+		"             server, in real time (see call --help)\n"
 		"  talk       talk to an agent through the sound card\n"
 		"  stats      latency percentiles and stage shares from traces\n");
 }
@@ -25,6 +27,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "simulate"))
 		return cmd_simulate(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "call"))
+		return cmd_call(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "serve"))
 		return cmd_serve(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "stats"))

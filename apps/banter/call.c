@@ -1,0 +1,960 @@
+/**
+ * @file call.c  `banter call`: a simulated caller over the Realtime
+ * WebSocket.
+ *
+ * The caller file's turns are rendered before connecting (caller.c) and
+ * resampled to 24 kHz; then, on libre's loop in the main thread, the
+ * caller streams 20 ms of audio every 20 ms (absolute deadlines, so timer
+ * jitter does not add up), starting each turn by the caller file's rules
+ * as `banter simulate` does, judging from what it receives when the agent
+ * speaks: from the first audio delta of a response until what arrived has
+ * played out at real time after response.done (a playout clock).
+ *
+ * Voice-to-voice is measured here from the last speech sample of a turn
+ * (its audio less the trailing silence) to the first audio delta of the
+ * reply, and printed next to the server's own figure (banter.turn).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <re.h>
+#include "banter/banter.h"
+#include "app.h"
+#include "caller.h"
+
+enum {
+	RATE = 24000,                        /* audio/pcm, in and out */
+	FRAME = RATE / 1000 * BT_FRAME_MS,   /* 480 samples */
+	CATCHUP_FRAMES = 25,     /* the loop stalled: send at most 500 ms */
+	PRIME_FRAMES = 5,        /* the first append: 100 ms of silence */
+	SPEECH_LEVEL = 300,      /* below: the turn's trailing silence */
+	GREET_WAIT_MS = 2000,    /* an agent that greets has begun by then */
+	END_GRACE_MS = 1000,     /* after the last reply, before hanging up */
+	CLOSE_WAIT_MS = 2000,    /* for the server's answer to our close */
+	MAX_ROWS = 128,
+};
+
+struct turn24 {
+	int16_t *pcm;        /* RATE, mem_alloc'd */
+	size_t n;
+	int64_t speech_end;  /* samples up to the last speech sample; -1 none */
+};
+
+struct call {
+	/* options */
+	const char *url;
+	const char *key;
+	FILE *trace;
+	bool quiet;
+	uint64_t max_ms;
+	char uri[1100];          /* url with a numeric host */
+
+	/* libre */
+	struct dnsc *dnsc;
+	struct http_cli *cli;
+	struct websock *ws;
+	struct websock_conn *wc;
+	struct http_req *probe;
+	struct tmr tmr_frame, tmr_max, tmr_close;
+
+	/* the caller */
+	struct caller *caller;
+	struct turn24 t24[CALLER_MAX_TURNS];
+	size_t cur, pos;
+	int64_t playing;
+	uint64_t prev_end;       /* when the last turn's audio ended */
+	bool prev_silence;
+	int64_t spoken_end;      /* the last speech sample sent, ms; -1 */
+	bool bc_pending;         /* a backchannel was said over this reply */
+
+	/* the clock: ms since the socket opened */
+	uint64_t t0;
+	uint64_t frames;         /* frames sent: the caller's media clock */
+	bool open;
+
+	/* the agent, as the caller hears it */
+	bool resp_active, resp_audio;
+	char resp_id[96];
+	char resp_text[2048];    /* the transcript deltas */
+	char resp_heard[2048];   /* output_audio_transcript.done */
+	uint64_t speak_start, last_stop;
+	double played_until;     /* playout clock, ms */
+	int64_t resp_v2v;        /* client voice-to-voice of the last one */
+	unsigned n_resp;
+	bool session_seen;
+
+	/* the table */
+	char rows[MAX_ROWS][240];
+	size_t n_rows;
+	unsigned barge_ins, backchannels, cancelled;
+
+	/* how it ended */
+	bool finished;
+	int rc;
+	char why[600];
+	char proto_err[400];
+};
+
+static uint64_t now_ms(const struct call *c)
+{
+	return c->t0 ? tmr_jiffies() - c->t0 : 0;
+}
+
+static void print_at(struct call *c, uint64_t t, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void print_at(struct call *c, uint64_t t, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->quiet)
+		return;
+	printf("[%7.2f s] ", (double)t / 1000.0);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* ---- ending ---- */
+
+static void close_timeout(void *arg)
+{
+	(void)arg;
+	/* the server did not answer our close frame: give up waiting */
+	re_cancel();
+}
+
+/*
+ * The call is over (rc 0) or failed (rc 1, why says what). The socket is
+ * closed and the loop stops once the server answered the close frame, so
+ * that libre frees the connection (a connection left CLOSING waits 10 s
+ * for its own timer).
+ */
+static void finish(struct call *c, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void finish(struct call *c, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->finished)
+		return;
+	c->finished = true;
+	c->rc = rc;
+	va_start(ap, fmt);
+	vsnprintf(c->why, sizeof(c->why), fmt, ap);
+	va_end(ap);
+	tmr_cancel(&c->tmr_frame);
+	tmr_cancel(&c->tmr_max);
+	if (c->wc && c->open) {
+		c->open = false;
+		if (!websock_close(c->wc, WEBSOCK_NORMAL_CLOSURE,
+				   "the caller hung up")) {
+			tmr_start(&c->tmr_close, CLOSE_WAIT_MS, close_timeout,
+				  c);
+			return;
+		}
+	}
+	re_cancel();
+}
+
+/* ---- the caller's side: 20 ms of audio every 20 ms ---- */
+
+static bool agent_speaking(const struct call *c, uint64_t now)
+{
+	return (c->resp_active && c->resp_audio) ||
+		(double)now < c->played_until;
+}
+
+/* Whether the caller's next turn starts now (simulate's rules). */
+static bool turn_due(const struct call *c, const struct cturn *t,
+		     uint64_t now)
+{
+	uint64_t from;
+
+	if (t->barge_after_ms >= 0)
+		return agent_speaking(c, now) &&
+			now >= c->speak_start + (uint64_t)t->barge_after_ms;
+	if (agent_speaking(c, now) || c->resp_active)
+		return false;
+	/* the agent speaks first: wait for its greeting to begin */
+	if (!c->n_resp && now < GREET_WAIT_MS)
+		return false;
+	if (c->last_stop < c->prev_end && !c->prev_silence)
+		return false;  /* no reply to the last turn yet */
+	from = c->last_stop > c->prev_end ? c->last_stop : c->prev_end;
+	return now >= from + t->gap_ms;
+}
+
+static void caller_done_check(struct call *c, uint64_t now)
+{
+	uint64_t from;
+
+	if (c->cur < c->caller->n_turns || c->playing >= 0 ||
+	    agent_speaking(c, now) || c->resp_active)
+		return;
+	if (!c->n_resp && now < GREET_WAIT_MS)
+		return;
+	if (c->last_stop < c->prev_end && !c->prev_silence)
+		return;  /* the last turn's reply is still to come */
+	from = c->last_stop > c->prev_end ? c->last_stop : c->prev_end;
+	if (now >= from + END_GRACE_MS) {
+		print_at(c, now, "-- call ended (the caller's turns are done)");
+		finish(c, 0, "completed");
+	}
+}
+
+static int send_frame(struct call *c, uint64_t t)
+{
+	int16_t pcm[FRAME];
+	char b64[FRAME * 2 * 4 / 3 + 8];
+	size_t blen = sizeof(b64);
+	int err;
+
+	memset(pcm, 0, sizeof(pcm));
+	if (c->playing < 0 && c->cur < c->caller->n_turns) {
+		const struct cturn *ct = &c->caller->turns[c->cur];
+
+		if (turn_due(c, ct, t)) {
+			const struct turn24 *tt = &c->t24[c->cur];
+
+			c->playing = (int64_t)c->cur++;
+			c->pos = 0;
+			if (tt->speech_end >= 0)
+				c->spoken_end = -1;
+			if (ct->backchannel && agent_speaking(c, t))
+				c->bc_pending = true;
+			print_at(c, t, "caller: %s%s", ct->label,
+				 ct->backchannel ? "  (backchannel)" : "");
+		}
+	}
+	if (c->playing >= 0) {
+		const struct turn24 *tt = &c->t24[c->playing];
+		size_t k = tt->n - c->pos;
+
+		if (k > FRAME)
+			k = FRAME;
+		memcpy(pcm, tt->pcm + c->pos, k * sizeof(int16_t));
+		/* the frame that carries the last speech sample */
+		if (tt->speech_end >= (int64_t)c->pos &&
+		    tt->speech_end < (int64_t)(c->pos + FRAME))
+			c->spoken_end = (int64_t)t + (tt->speech_end -
+				(int64_t)c->pos) * 1000 / RATE;
+		c->pos += k;
+		if (c->pos >= tt->n) {
+			c->prev_end = t + BT_FRAME_MS;
+			c->prev_silence = c->caller->turns[c->playing].silence;
+			c->playing = -1;
+		}
+	}
+	/* audio/pcm is little-endian, as the host is */
+	err = base64_encode((const uint8_t *)pcm, sizeof(pcm), b64, &blen);
+	if (err)
+		return err;
+	return websock_send(c->wc, WEBSOCK_TEXT, "{\"type\":\"input_audio_"
+			    "buffer.append\",\"audio\":\"%b\"}", b64, blen);
+}
+
+static void frame_tick(void *arg)
+{
+	struct call *c = arg;
+	uint64_t now = now_ms(c);
+	unsigned n = 0;
+	int err;
+
+	/* every frame that is due: deadlines are t0 + k * 20 ms */
+	while (c->frames * BT_FRAME_MS <= now && n < CATCHUP_FRAMES &&
+	       !c->finished) {
+		err = send_frame(c, c->frames * BT_FRAME_MS);
+		if (err) {
+			finish(c, 1, "cannot send audio: %s", strerror(err));
+			return;
+		}
+		++c->frames;
+		++n;
+	}
+	if ((c->frames + CATCHUP_FRAMES) * BT_FRAME_MS < now)
+		c->frames = now / BT_FRAME_MS;  /* too far behind: skip */
+	caller_done_check(c, now);
+	if (c->finished)
+		return;
+	now = now_ms(c);
+	tmr_start(&c->tmr_frame, c->frames * BT_FRAME_MS > now ?
+		  c->frames * BT_FRAME_MS - now : 0, frame_tick, c);
+}
+
+/* ---- the agent's side: server events ---- */
+
+static void add_row(struct call *c, const json_t *turn)
+{
+	char extra[32];
+
+	if (c->n_rows >= MAX_ROWS)
+		return;
+	if (c->resp_v2v >= 0)
+		snprintf(extra, sizeof(extra), " %8lld",
+			 (long long)c->resp_v2v);
+	else
+		snprintf(extra, sizeof(extra), " %8s", "-");
+	if (caller_table_row(c->rows[c->n_rows], sizeof(c->rows[0]), turn,
+			     extra))
+		++c->n_rows;
+}
+
+static void append_text(char *buf, size_t sz, const char *s)
+{
+	size_t n = strlen(buf);
+
+	if (n + 1 < sz)
+		snprintf(buf + n, sz - n, "%s", s);
+}
+
+static const char *jstr(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k)) ?: "";
+}
+
+static void on_audio_delta(struct call *c, const json_t *ev, uint64_t now)
+{
+	const char *b64 = jstr(ev, "delta");
+	size_t len = strlen(b64), bytes;
+
+	if (strcmp(jstr(ev, "response_id"), c->resp_id))
+		return;
+	if (!c->resp_audio) {
+		c->resp_audio = true;
+		c->speak_start = now;
+		c->resp_v2v = c->spoken_end >= 0 && (uint64_t)c->spoken_end
+			<= now ? (int64_t)now - c->spoken_end : -1;
+	}
+	bytes = len / 4 * 3;
+	if (len >= 1 && b64[len - 1] == '=')
+		--bytes;
+	if (len >= 2 && b64[len - 2] == '=')
+		--bytes;
+	/* played at RATE from now, or after what is still playing */
+	if (c->played_until < (double)now)
+		c->played_until = (double)now;
+	c->played_until += (double)(bytes / 2) * 1000.0 / RATE;
+}
+
+static void on_response_done(struct call *c, const json_t *ev, uint64_t now)
+{
+	const json_t *r = json_object_get(ev, "response");
+	const char *status = jstr(r, "status");
+	const char *reason = jstr(json_object_get(r, "status_details"),
+				  "reason");
+	bool completed = !strcmp(status, "completed");
+
+	/* a whole reply as heard; a cut one as planned (simulate prints
+	 * each sentence as it is said), what was heard follows */
+	if (completed && (c->resp_heard[0] || c->resp_text[0]))
+		print_at(c, now, "agent:  %s", c->resp_heard[0] ?
+			 c->resp_heard : c->resp_text);
+	else if (!completed)
+		print_at(c, now, "agent:  %s  [cancelled]", c->resp_text[0] ?
+			 c->resp_text : "(nothing yet)");
+	if (!completed) {
+		++c->cancelled;
+		if (!strcmp(reason, "turn_detected")) {
+			++c->barge_ins;
+			print_at(c, now, "  -- barge-in: the agent stopped; the "
+				 "caller heard \"%s\"", c->resp_heard);
+		}
+		else {
+			print_at(c, now, "  -- response cancelled (%s)",
+				 reason[0] ? reason : status);
+		}
+		/* the client stops playing what it still had */
+		c->played_until = (double)now;
+	}
+	else if (c->bc_pending) {
+		++c->backchannels;
+		print_at(c, now, "  -- backchannel: the agent went on");
+	}
+	c->bc_pending = false;
+	if (c->resp_audio || completed) {
+		c->last_stop = (uint64_t)ceil(c->played_until);
+		if (c->last_stop < now)
+			c->last_stop = now;
+	}
+	c->resp_active = false;
+}
+
+static void on_event(struct call *c, const json_t *ev, uint64_t now)
+{
+	const char *type = jstr(ev, "type");
+
+	if (!strcmp(type, "response.output_audio.delta")) {
+		on_audio_delta(c, ev, now);
+	}
+	else if (!strcmp(type, "session.created")) {
+		c->session_seen = true;
+		if (!c->quiet)
+			print_at(c, now, "-- connected: session %s, agent "
+				 "\"%s\"", jstr(json_object_get(ev, "session"),
+						"id"),
+				 jstr(json_object_get(ev, "session"), "model"));
+	}
+	else if (!strcmp(type, "response.created")) {
+		const json_t *r = json_object_get(ev, "response");
+
+		c->resp_active = true;
+		c->resp_audio = false;
+		c->resp_v2v = -1;
+		c->resp_text[0] = c->resp_heard[0] = '\0';
+		snprintf(c->resp_id, sizeof(c->resp_id), "%s", jstr(r, "id"));
+		++c->n_resp;
+	}
+	else if (!strcmp(type, "response.output_audio_transcript.delta") ||
+		 !strcmp(type, "response.output_text.delta")) {
+		append_text(c->resp_text, sizeof(c->resp_text),
+			    jstr(ev, "delta"));
+	}
+	else if (!strcmp(type, "response.output_audio_transcript.done")) {
+		snprintf(c->resp_heard, sizeof(c->resp_heard), "%s",
+			 jstr(ev, "transcript"));
+	}
+	else if (!strcmp(type, "response.output_text.done")) {
+		snprintf(c->resp_heard, sizeof(c->resp_heard), "%s",
+			 jstr(ev, "text"));
+	}
+	else if (!strcmp(type, "response.done")) {
+		on_response_done(c, ev, now);
+	}
+	else if (!strcmp(type, "banter.turn")) {
+		add_row(c, json_object_get(ev, "turn"));
+	}
+	else if (!strcmp(type, "conversation.item.input_audio_"
+			 "transcription.completed")) {
+		print_at(c, now, "  agent heard: \"%s\"",
+			 jstr(ev, "transcript"));
+	}
+	else if (!strcmp(type, "input_audio_buffer.speech_started")) {
+		/* the user took the turn: a client stops its playback */
+		if ((double)now < c->played_until)
+			c->played_until = (double)now;
+	}
+	else if (!strcmp(type, "error")) {
+		const json_t *e = json_object_get(ev, "error");
+
+		print_at(c, now, "  !! %s (%s%s%s)", jstr(e, "message"),
+			 jstr(e, "type"), json_is_string(json_object_get(
+				 e, "code")) ? ", " : "", jstr(e, "code"));
+		/* a mistake in what this client sent */
+		if (!strcmp(jstr(e, "type"), "invalid_request_error") &&
+		    !c->proto_err[0])
+			snprintf(c->proto_err, sizeof(c->proto_err),
+				 "%s: %s", jstr(e, "code"),
+				 jstr(e, "message"));
+	}
+}
+
+static void ws_recv(const struct websock_hdr *hdr, struct mbuf *mb,
+		    void *arg)
+{
+	struct call *c = arg;
+	const char *p = (const char *)mbuf_buf(mb);
+	size_t n = mbuf_get_left(mb);
+	uint64_t now = now_ms(c);
+	json_error_t jerr;
+	json_t *ev;
+
+	if (c->finished)
+		return;
+	if (hdr->opcode != WEBSOCK_TEXT || !hdr->fin) {
+		finish(c, 1, "protocol error: the server sent a %s frame; "
+		       "Realtime events are whole text frames",
+		       hdr->opcode == WEBSOCK_BIN ? "binary" : "fragmented");
+		return;
+	}
+	ev = json_loadb(p, n, 0, &jerr);
+	if (!json_is_object(ev) || !json_is_string(json_object_get(ev,
+								    "type"))) {
+		finish(c, 1, "protocol error: the server sent an event that "
+		       "is not a JSON object with a \"type\" (%s): %.*s",
+		       ev ? "no type" : jerr.text, (int)(n > 200 ? 200 : n),
+		       p);
+		json_decref(ev);
+		return;
+	}
+	if (c->trace) {
+		if (memchr(p, '\n', n)) {
+			char *s = json_dumps(ev, JSON_COMPACT);
+			if (s)
+				fprintf(c->trace, "%s\n", s);
+			free(s);
+		}
+		else {
+			fwrite(p, 1, n, c->trace);
+			fputc('\n', c->trace);
+		}
+	}
+	on_event(c, ev, now);
+	json_decref(ev);
+}
+
+/* ---- connecting ---- */
+
+/*
+ * The first PRIME_FRAMES of the line (silence, the agent speaks first) in
+ * one append. A 20 ms first append comes out of the server's 24 -> 16 kHz
+ * resampler as no samples at all, which banter serve's sanitizer build
+ * aborts on (fifo_put copies 0 samples to a NULL fifo); it also gives the
+ * server's input a little lead over the network's jitter.
+ */
+static int send_prime(struct call *c)
+{
+	static const int16_t zero[FRAME * PRIME_FRAMES];
+	char b64[sizeof(zero) * 4 / 3 + 8];
+	size_t blen = sizeof(b64);
+	int err;
+
+	err = base64_encode((const uint8_t *)zero, sizeof(zero), b64, &blen);
+	if (err)
+		return err;
+	err = websock_send(c->wc, WEBSOCK_TEXT, "{\"type\":\"input_audio_"
+			   "buffer.append\",\"audio\":\"%b\"}", b64, blen);
+	if (!err)
+		c->frames = PRIME_FRAMES;
+	return err;
+}
+
+static void ws_estab(void *arg)
+{
+	struct call *c = arg;
+	int err;
+
+	c->t0 = tmr_jiffies();
+	c->open = true;
+	err = websock_send(c->wc, WEBSOCK_TEXT,
+		"{\"type\":\"session.update\",\"session\":{\"type\":"
+		"\"realtime\",\"audio\":{\"input\":{\"format\":{\"type\":"
+		"\"audio/pcm\",\"rate\":%u}},\"output\":{\"format\":{"
+		"\"type\":\"audio/pcm\",\"rate\":%u}}}}}", RATE, RATE);
+	if (!err)
+		err = send_prime(c);
+	if (err) {
+		finish(c, 1, "cannot start the call: %s", strerror(err));
+		return;
+	}
+	tmr_start(&c->tmr_frame, c->frames * BT_FRAME_MS, frame_tick, c);
+}
+
+/* The answer to the handshake again, to say why it failed: libre 1.1's
+ * websock_connect reports any non-101 answer as EPROTO and drops it. */
+static void probe_resp(int err, const struct http_msg *msg, void *arg)
+{
+	struct call *c = arg;
+
+	c->probe = NULL;
+	if (err || !msg) {
+		finish(c, 1, "the WebSocket handshake with %s failed (%s)",
+		       c->url, strerror(err ? err : EPROTO));
+		return;
+	}
+	if (msg->scode == 101) {
+		finish(c, 1, "the WebSocket handshake with %s failed: the "
+		       "server's 101 answer was not a valid upgrade", c->url);
+		return;
+	}
+	{
+		char body[400], detail[420] = "";
+		size_t n = mbuf_get_left(msg->mb);
+		json_t *o;
+
+		if (n >= sizeof(body))
+			n = sizeof(body) - 1;
+		memcpy(body, mbuf_buf(msg->mb), n);
+		body[n] = '\0';
+		o = json_loads(body, 0, NULL);
+		if (json_is_object(json_object_get(o, "error")))
+			snprintf(detail, sizeof(detail), ": %s",
+				 jstr(json_object_get(o, "error"),
+				      "message"));
+		else if (n)
+			snprintf(detail, sizeof(detail), ": %s", body);
+		json_decref(o);
+		finish(c, 1, "%s refused the call: HTTP %u %.*s%s%s", c->url,
+		       msg->scode, (int)msg->reason.l, msg->reason.p, detail,
+		       msg->scode == 401 ? (c->key ? " (check --key)" :
+					    " (the server wants --key)") : "");
+	}
+}
+
+static void ws_close(int err, void *arg)
+{
+	struct call *c = arg;
+	bool was_open = c->open;
+
+	c->open = false;
+	if (c->finished) {
+		/* the answer to our close frame */
+		tmr_cancel(&c->tmr_close);
+		re_cancel();
+		return;
+	}
+	if (!was_open && !c->t0) {
+		/* never connected */
+		if (err == EPROTO) {
+			int e = http_request(&c->probe, c->cli, "GET", c->uri,
+					     probe_resp, NULL, c,
+					     "Upgrade: websocket\r\n"
+					     "Connection: upgrade\r\n"
+					     "Sec-WebSocket-Key: "
+					     "dGhlIHNhbXBsZSBub25jZQ==\r\n"
+					     "Sec-WebSocket-Version: 13\r\n"
+					     "%s%s%s\r\n",
+					     c->key ? "Authorization: Bearer "
+					     : "", c->key ? c->key : "",
+					     c->key ? "\r\n" : "");
+			if (!e)
+				return;
+		}
+		finish(c, 1, "cannot connect to %s: %s%s", c->url,
+		       strerror(err ? err : EPROTO), err == ECONNREFUSED ?
+		       " (is banter serve running there?)" : "");
+		return;
+	}
+	c->finished = true;
+	tmr_cancel(&c->tmr_frame);
+	tmr_cancel(&c->tmr_max);
+	if (err) {
+		c->rc = 1;
+		snprintf(c->why, sizeof(c->why), "the connection was lost: %s",
+			 strerror(err));
+	}
+	else if (!c->session_seen) {
+		c->rc = 1;
+		snprintf(c->why, sizeof(c->why), "the server closed the "
+			 "connection before the call began");
+	}
+	else {
+		c->rc = 0;
+		snprintf(c->why, sizeof(c->why), "completed");
+		print_at(c, now_ms(c), "-- call ended (the server hung up)");
+	}
+	re_cancel();
+}
+
+static void max_timeout(void *arg)
+{
+	struct call *c = arg;
+
+	print_at(c, now_ms(c), "-- timeout");
+	finish(c, 1, "timeout: the call did not end within %llu s "
+	       "(--max-s)", (unsigned long long)(c->max_ms / 1000));
+}
+
+static struct call *sig_call;
+
+static void on_signal(int sig)
+{
+	if (!sig_call || sig_call->finished) {
+		re_cancel();
+		return;
+	}
+	finish(sig_call, 1, "interrupted (signal %d)", sig);
+}
+
+/*
+ * ws://HOST[:PORT][/PATH] with HOST made numeric (libre 1.1's HTTP client
+ * resolves names only over DNS, which does not know "localhost"). The path
+ * defaults to /v1/realtime.
+ */
+static int make_uri(struct call *c)
+{
+	const char *p = c->url, *host, *end, *rest;
+	char name[256];
+	struct addrinfo hints, *ai = NULL;
+	size_t scheme;
+	int e;
+
+	if (!strncmp(p, "ws://", 5))
+		scheme = 5;
+	else if (!strncmp(p, "wss://", 6))
+		scheme = 6;
+	else
+		return bt_err(EINVAL, "%s: the URL must start with ws:// or "
+			      "wss://, e.g. ws://127.0.0.1:8080/v1/realtime",
+			      p);
+	host = p + scheme;
+	end = host + strcspn(host, ":/?");
+	if (end == host || (size_t)(end - host) >= sizeof(name) ||
+	    host[0] == '[')
+		return bt_err(EINVAL, "%s: no host name (IPv6 literals are "
+			      "not supported by libre 1.1's HTTP client)", p);
+	snprintf(name, sizeof(name), "%.*s", (int)(end - host), host);
+	rest = end;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	e = getaddrinfo(name, NULL, &hints, &ai);
+	if (e || !ai)
+		return bt_err(EADDRNOTAVAIL, "%s: cannot resolve \"%s\": %s",
+			      p, name, gai_strerror(e));
+	{
+		char ip[INET_ADDRSTRLEN];
+		const struct sockaddr_in *sin = (const void *)ai->ai_addr;
+
+		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
+		freeaddrinfo(ai);
+		/* libre's request line needs a path */
+		if (*rest == ':')
+			rest += strspn(rest, ":0123456789");
+		snprintf(c->uri, sizeof(c->uri), "%.*s%s%.*s%s%s",
+			 (int)scheme, p, ip, (int)(rest - end), end,
+			 *rest == '/' ? "" : "/v1/realtime", rest);
+	}
+	return 0;
+}
+
+/* The caller's turns at 24 kHz, and where each one's speech ends. */
+static int render24(struct call *c)
+{
+	struct bt_resampler *rs = NULL;
+	int err = 0;
+
+	for (size_t i = 0; i < c->caller->n_turns && !err; i++) {
+		const struct cturn *t = &c->caller->turns[i];
+		struct turn24 *o = &c->t24[i];
+		size_t cap = t->n * RATE / BT_RATE_HZ + 64, got = 0, more = 0;
+
+		err = bt_resampler_alloc(&rs, BT_RATE_HZ, RATE);
+		if (err)
+			break;
+		o->pcm = mem_alloc((cap + 64) * sizeof(int16_t), NULL);
+		if (!o->pcm) {
+			err = ENOMEM;
+			break;
+		}
+		if (t->n)
+			err = bt_resample(rs, t->pcm, t->n, o->pcm, cap, &got);
+		/* what is still inside the filter */
+		if (!err)
+			err = bt_resample(rs, NULL, 0, o->pcm + got,
+					  cap + 64 - got, &more);
+		o->n = got + more;
+		o->speech_end = -1;
+		for (size_t k = o->n; k-- > 0;) {
+			if (abs(o->pcm[k]) >= SPEECH_LEVEL) {
+				o->speech_end = (int64_t)k;
+				break;
+			}
+		}
+		rs = mem_deref(rs);
+	}
+	mem_deref(rs);
+	return err;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: banter call ws://HOST:PORT/v1/realtime --caller FILE\n"
+		"                   [--key KEY] [--trace events.jsonl]\n"
+		"                   [--max-s SECONDS] [--quiet]\n"
+		"  A simulated caller (a caller file, see docs/caller-file.md)\n"
+		"  calls a Realtime WebSocket server (banter serve, or any\n"
+		"  OpenAI-Realtime-compatible one) in real time: audio/pcm at\n"
+		"  24 kHz both ways. Prints both sides and each reply's\n"
+		"  voice-to-voice latency as measured here (last speech sample\n"
+		"  sent -> first agent audio received) next to the server's.\n"
+		"  --key KEY    sent as \"Authorization: Bearer KEY\"\n"
+		"  --trace F    every server event, one JSON line each\n"
+		"  --max-s N    give up after N seconds (default 600)\n"
+		"  wss://: the server's certificate is NOT verified (libre 1.1's\n"
+		"  HTTP client checks none), so banter serve's self-signed one\n"
+		"  works, and so would anyone's: use it on networks you trust.\n"
+		"  Exit 0 when the call completed (the server hung up, or the\n"
+		"  caller's turns are done and the last reply played).\n");
+}
+
+static void call_free(struct call *c)
+{
+	tmr_cancel(&c->tmr_frame);
+	tmr_cancel(&c->tmr_max);
+	tmr_cancel(&c->tmr_close);
+	c->probe = mem_deref(c->probe);
+	c->wc = mem_deref(c->wc);
+	c->ws = mem_deref(c->ws);
+	c->cli = mem_deref(c->cli);
+	c->dnsc = mem_deref(c->dnsc);
+	for (size_t i = 0; i < CALLER_MAX_TURNS; i++)
+		c->t24[i].pcm = mem_deref(c->t24[i].pcm);
+	c->caller = mem_deref(c->caller);
+	if (c->trace)
+		fclose(c->trace);
+	c->trace = NULL;
+}
+
+static int connect_ws(struct call *c)
+{
+	int err;
+
+	err = dnsc_alloc(&c->dnsc, NULL, NULL, 0);
+	if (!err)
+		err = http_client_alloc(&c->cli, c->dnsc);
+	if (!err)
+		err = websock_alloc(&c->ws, NULL, NULL);
+	if (err)
+		return bt_err(err, "cannot set up the HTTP client: %s",
+			      strerror(err));
+	err = websock_connect(&c->wc, c->ws, c->cli, c->uri, 0, ws_estab,
+			      ws_recv, ws_close, c, "%s%s%s",
+			      c->key ? "Authorization: Bearer " : "",
+			      c->key ? c->key : "", c->key ? "\r\n" : "");
+	if (err)
+		return bt_err(err, "cannot connect to %s: %s", c->url,
+			      strerror(err));
+	return 0;
+}
+
+int cmd_call(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"caller", required_argument, NULL, 'c'},
+		{"key", required_argument, NULL, 'k'},
+		{"trace", required_argument, NULL, 't'},
+		{"max-s", required_argument, NULL, 'm'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *caller_path = NULL, *trace_path = NULL;
+	struct call *c;
+	char *endp;
+	int ch, err, rc = 1;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return 1;
+	c->max_ms = 600000;
+	c->playing = -1;
+	c->spoken_end = -1;
+	c->resp_v2v = -1;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:k:t:m:qh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': caller_path = optarg; break;
+		case 'k': c->key = optarg; break;
+		case 't': trace_path = optarg; break;
+		case 'm':
+			c->max_ms = strtoull(optarg, &endp, 10) * 1000;
+			if (*endp || !c->max_ms) {
+				fprintf(stderr, "banter call: --max-s wants a "
+					"whole number of seconds, not \"%s\"\n",
+					optarg);
+				free(c);
+				return 2;
+			}
+			break;
+		case 'q': c->quiet = true; break;
+		case 'h': usage(stdout); free(c); return 0;
+		default: usage(stderr); free(c); return 2;
+		}
+	}
+	if (optind + 1 != argc || !caller_path) {
+		fprintf(stderr, "banter call: %s\n", optind >= argc ?
+			"the server's URL is required" : !caller_path ?
+			"--caller is required" : "one URL only");
+		usage(stderr);
+		free(c);
+		return 2;
+	}
+	c->url = argv[optind];
+	if (c->key && (!c->key[0] || strpbrk(c->key, "\r\n"))) {
+		fprintf(stderr, "banter call: --key must be one line, not "
+			"empty\n");
+		free(c);
+		return 2;
+	}
+
+	err = libre_init();
+	if (!err)
+		err = bt_init();
+	if (err) {
+		fprintf(stderr, "banter: cannot start: %s\n", bt_errmsg());
+		free(c);
+		return 1;
+	}
+	tmr_init(&c->tmr_frame);
+	tmr_init(&c->tmr_max);
+	tmr_init(&c->tmr_close);
+	err = make_uri(c);
+	if (!err)
+		err = caller_load(&c->caller, caller_path);
+	if (!err)
+		err = render24(c);
+	if (err) {
+		fprintf(stderr, "banter: %s\n", err == ENOMEM ?
+			"out of memory" : bt_errmsg());
+		goto out;
+	}
+	if (trace_path) {
+		c->trace = fopen(trace_path, "w");
+		if (!c->trace) {
+			fprintf(stderr, "banter: cannot write the trace %s: "
+				"%s\n", trace_path, strerror(errno));
+			goto out;
+		}
+	}
+	if (!c->quiet) {
+		printf("banter call: %s, %zu caller turns, real time\n",
+		       c->url, c->caller->n_turns);
+		fflush(stdout);
+	}
+	err = connect_ws(c);
+	if (err) {
+		fprintf(stderr, "banter call: %s\n", bt_errmsg());
+		goto out;
+	}
+	tmr_start(&c->tmr_max, c->max_ms, max_timeout, c);
+	sig_call = c;
+	(void)re_main(on_signal);
+	sig_call = NULL;
+	if (!c->finished) {
+		c->rc = 1;
+		snprintf(c->why, sizeof(c->why), "interrupted");
+	}
+
+	if (!c->quiet && c->n_resp) {
+		char head[200];
+
+		caller_table_head(head, sizeof(head));
+		printf("\nlatency per turn (ms; server's media clock; client: "
+		       "last speech sent -> first audio received)\n");
+		printf("%s %8s\n", head, "client");
+		for (size_t i = 0; i < c->n_rows; i++)
+			printf("%s\n", c->rows[i]);
+		printf("barge-ins: %u, backchannels ignored: %u\n",
+		       c->barge_ins, c->backchannels);
+	}
+	rc = c->rc;
+	if (!rc && c->proto_err[0]) {
+		rc = 1;
+		snprintf(c->why, sizeof(c->why), "protocol error: the server "
+			 "refused an event of this client: %s", c->proto_err);
+	}
+	if (rc)
+		fprintf(stderr, "banter call: %s\n", c->why);
+	if (c->trace && fflush(c->trace)) {
+		fprintf(stderr, "banter call: cannot write the trace %s\n",
+			trace_path);
+		rc = 1;
+	}
+ out:
+	call_free(c);
+	bt_close();
+	libre_close();
+	free(c);
+	return rc;
+}

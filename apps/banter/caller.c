@@ -1,0 +1,351 @@
+/**
+ * @file caller.c  Caller files (docs/caller-file.md): loading, checking and
+ * rendering every turn to audio before a call, for `banter simulate` and
+ * `banter call`; and the latency table both print.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "banter/banter.h"
+#include "caller.h"
+
+static void caller_destructor(void *arg)
+{
+	struct caller *c = arg;
+
+	for (size_t i = 0; i < c->n_turns; i++)
+		c->turns[i].pcm = mem_deref(c->turns[i].pcm);
+}
+
+/* Append samples to a turn's audio. */
+static int turn_append(struct cturn *t, const int16_t *pcm, size_t n)
+{
+	int16_t *p;
+
+	if (t->n + n > (size_t)BT_RATE_HZ * 600)
+		return bt_err(EFBIG, "a caller turn is longer than 10 minutes");
+	/* libre's mem_realloc does not take NULL */
+	p = t->pcm ? mem_realloc(t->pcm, (t->n + n + 1) * sizeof(int16_t))
+		   : mem_alloc((n + 1) * sizeof(int16_t), NULL);
+	if (!p)
+		return ENOMEM;
+	if (pcm)
+		memcpy(p + t->n, pcm, n * sizeof(int16_t));
+	else
+		memset(p + t->n, 0, n * sizeof(int16_t));
+	t->pcm = p;
+	t->n += n;
+	return 0;
+}
+
+static int render_say(struct cturn *t, struct bt_tts_st *tts, const char *text)
+{
+	struct bt_tts_audio *a = NULL;
+	int16_t *pcm = NULL;
+	size_t n = 0;
+	int err;
+
+	err = bt_tts_synth(tts, text, &a);
+	if (err)
+		return err;
+	err = bt_resample_buf(a->pcm, a->n, a->rate_hz, BT_RATE_HZ, &pcm, &n);
+	if (!err)
+		err = turn_append(t, pcm, n);
+	mem_deref(pcm);
+	mem_deref(a);
+	return err;
+}
+
+static int render_wav(struct cturn *t, const char *dir, const char *file)
+{
+	char path[1024];
+	int16_t *pcm = NULL, *rs = NULL;
+	size_t n = 0, nrs = 0;
+	uint32_t rate = 0;
+	int err;
+
+	if (file[0] == '/')
+		snprintf(path, sizeof(path), "%s", file);
+	else
+		snprintf(path, sizeof(path), "%s/%s", dir, file);
+	err = bt_wav_read(path, &pcm, &n, &rate);
+	if (err)
+		return err;
+	err = bt_resample_buf(pcm, n, rate, BT_RATE_HZ, &rs, &nrs);
+	if (!err)
+		err = turn_append(t, rs, nrs);
+	mem_deref(pcm);
+	mem_deref(rs);
+	return err;
+}
+
+/* Say where in the caller file a field is, then what is wrong. */
+static int caller_err(const char *path, const char *text, const char *field,
+		      const char *what)
+{
+	unsigned line = 0, col = 0;
+
+	bt_json_locate(text, field, &line, &col);
+	return bt_err(EINVAL, "%s:%u:%u: \"%s\": %s", path, line, col, field,
+		      what);
+}
+
+static int load_segment(struct cturn *t, const json_t *o, struct bt_tts_st *tts,
+			const char *dir, const char *path, const char *text,
+			const char *field)
+{
+	const json_t *v;
+	char f[128];
+
+	if ((v = json_object_get(o, "say"))) {
+		snprintf(f, sizeof(f), "%s.say", field);
+		if (!json_is_string(v))
+			return caller_err(path, text, f, "must be a string "
+					  "(the words the caller says)");
+		if (t->label[0] == '\0' || strlen(t->label) < 200) {
+			size_t l = strlen(t->label);
+			snprintf(t->label + l, sizeof(t->label) - l, "%s%s",
+				 l ? " ... " : "", json_string_value(v));
+		}
+		return render_say(t, tts, json_string_value(v));
+	}
+	if ((v = json_object_get(o, "wav"))) {
+		int err;
+		snprintf(f, sizeof(f), "%s.wav", field);
+		if (!json_is_string(v))
+			return caller_err(path, text, f, "must be a string "
+					  "(a WAV file's path)");
+		err = render_wav(t, dir, json_string_value(v));
+		if (err) {
+			char msg[800];
+			snprintf(msg, sizeof(msg), "%s", bt_errmsg());
+			return caller_err(path, text, f, msg);
+		}
+		if (!t->label[0])
+			snprintf(t->label, sizeof(t->label), "<%s>",
+				 json_string_value(v));
+		return 0;
+	}
+	if ((v = json_object_get(o, "pause_ms")) ||
+	    (v = json_object_get(o, "silence_ms"))) {
+		snprintf(f, sizeof(f), "%s.%s", field,
+			 json_object_get(o, "pause_ms") ? "pause_ms"
+							: "silence_ms");
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > 600000)
+			return caller_err(path, text, f, "must be an integer "
+					  "number of milliseconds, 0 to 600000");
+		return turn_append(t, NULL, (size_t)json_integer_value(v) *
+						   BT_RATE_HZ / 1000);
+	}
+	return caller_err(path, text, field, "needs one of \"say\", \"wav\", "
+			  "\"segments\", \"pause_ms\" or \"silence_ms\"");
+}
+
+int caller_load(struct caller **cp, const char *path)
+{
+	struct caller *c;
+	json_error_t jerr;
+	json_t *root = NULL;
+	const json_t *turns, *v;
+	struct bt_tts_st *tts = NULL;
+	char dir[1024], *text = NULL;
+	const char *voice = "flite:slt", *slash;
+	uint32_t gap = 300;
+	FILE *f;
+	long sz;
+	int err = 0;
+
+	f = fopen(path, "rb");
+	if (!f)
+		return bt_err(ENOENT, "%s: cannot open the caller file (%s); "
+			      "check the path", path, strerror(errno));
+	fseek(f, 0, SEEK_END);
+	sz = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	if (sz < 0 || sz > 4 * 1024 * 1024) {
+		fclose(f);
+		return bt_err(EFBIG, "%s: caller file too large (max 4 MiB)",
+			      path);
+	}
+	text = mem_zalloc((size_t)sz + 1, NULL);
+	if (!text || fread(text, 1, (size_t)sz, f) != (size_t)sz) {
+		fclose(f);
+		mem_deref(text);
+		return bt_err(EIO, "%s: cannot read the caller file", path);
+	}
+	fclose(f);
+	c = mem_zalloc(sizeof(*c), caller_destructor);
+	if (!c) {
+		mem_deref(text);
+		return ENOMEM;
+	}
+
+	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		err = bt_err(EINVAL, "%s:%d:%d: not valid JSON: %s; fix the "
+			     "syntax there", path, jerr.line, jerr.column,
+			     jerr.text);
+		goto out;
+	}
+	if (!json_is_object(root)) {
+		err = bt_err(EINVAL, "%s:1:1: a caller file is a JSON object "
+			     "with \"voice\", \"gap_ms\" and \"turns\"", path);
+		goto out;
+	}
+	slash = strrchr(path, '/');
+	if (slash)
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	else
+		snprintf(dir, sizeof(dir), ".");
+
+	if ((v = json_object_get(root, "voice"))) {
+		if (!json_is_string(v)) {
+			err = caller_err(path, text, "voice", "must be a "
+					 "string like \"flite:slt\"");
+			goto out;
+		}
+		voice = json_string_value(v);
+	}
+	if ((v = json_object_get(root, "gap_ms"))) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > 60000) {
+			err = caller_err(path, text, "gap_ms", "must be an "
+					 "integer 0 to 60000 (ms)");
+			goto out;
+		}
+		gap = (uint32_t)json_integer_value(v);
+	}
+	turns = json_object_get(root, "turns");
+	if (!json_is_array(turns)) {
+		err = caller_err(path, text, "turns", "must be an array of "
+				 "turns, e.g. [{\"say\": \"hello\"}]");
+		goto out;
+	}
+	if (json_array_size(turns) > CALLER_MAX_TURNS) {
+		err = caller_err(path, text, "turns", "too many turns (max "
+				 "256)");
+		goto out;
+	}
+	err = bt_tts_open(&tts, voice, NULL);
+	if (err) {
+		char msg[800];
+		snprintf(msg, sizeof(msg), "%s", bt_errmsg());
+		err = caller_err(path, text, "voice", msg);
+		goto out;
+	}
+
+	for (size_t i = 0; i < json_array_size(turns); i++) {
+		const json_t *t = json_array_get(turns, i);
+		struct cturn *ct = &c->turns[c->n_turns++];
+		char field[64];
+
+		snprintf(field, sizeof(field), "turns[%zu]", i);
+		ct->barge_after_ms = -1;
+		ct->gap_ms = gap;
+		if (!json_is_object(t)) {
+			err = caller_err(path, text, field, "each turn is an "
+					 "object, e.g. {\"say\": \"yes\"}");
+			goto out;
+		}
+		if ((v = json_object_get(t, "barge_in_after_ms"))) {
+			if (!json_is_integer(v) || json_integer_value(v) < 0) {
+				char f2[96];
+				snprintf(f2, sizeof(f2), "%s.barge_in_after_ms",
+					 field);
+				err = caller_err(path, text, f2, "must be a "
+						 "non-negative integer (ms)");
+				goto out;
+			}
+			ct->barge_after_ms = json_integer_value(v);
+		}
+		if ((v = json_object_get(t, "gap_ms")) && json_is_integer(v))
+			ct->gap_ms = (uint32_t)json_integer_value(v);
+		ct->backchannel = json_is_true(json_object_get(t,
+							       "backchannel"));
+		ct->silence = json_object_get(t, "silence_ms") != NULL;
+
+		if ((v = json_object_get(t, "segments"))) {
+			if (!json_is_array(v) || !json_array_size(v)) {
+				char f2[96];
+				snprintf(f2, sizeof(f2), "%s.segments", field);
+				err = caller_err(path, text, f2, "must be a "
+						 "non-empty array of segments");
+				goto out;
+			}
+			for (size_t k = 0; k < json_array_size(v); k++) {
+				char f2[96];
+				snprintf(f2, sizeof(f2), "%s.segments[%zu]",
+					 field, k);
+				err = load_segment(ct, json_array_get(v, k),
+						   tts, dir, path, text, f2);
+				if (err)
+					goto out;
+			}
+		}
+		else {
+			err = load_segment(ct, t, tts, dir, path, text, field);
+			if (err)
+				goto out;
+		}
+		if (ct->silence && !ct->label[0])
+			snprintf(ct->label, sizeof(ct->label), "(silence %lld "
+				 "ms)", (long long)json_integer_value(
+					 json_object_get(t, "silence_ms")));
+	}
+ out:
+	mem_deref(tts);
+	json_decref(root);
+	mem_deref(text);
+	if (err)
+		mem_deref(c);
+	else
+		*cp = c;
+	return err;
+}
+
+static int64_t jint(const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : -1;
+}
+
+void caller_table_head(char *buf, size_t sz)
+{
+	snprintf(buf, sz, "turn  %-36s %5s %6s %6s %6s %6s %6s %7s",
+		 "user said", "conf", "endpt", "stt", "text", "audio", "out",
+		 "v2v");
+}
+
+bool caller_table_row(char *buf, size_t sz, const json_t *o,
+		      const char *extra)
+{
+	const char *ut;
+	char utext[40];
+	int64_t se, ep, sf, ft, fa, ao, v2v;
+
+	if (strcmp(json_string_value(json_object_get(o, "kind")) ?: "",
+		   "reply"))
+		return false;
+	se = jint(o, "user_speech_end_ms");
+	ep = jint(o, "endpoint_ms");
+	sf = jint(o, "stt_final_ms");
+	ft = jint(o, "first_text_ms");
+	fa = jint(o, "first_audio_ms");
+	ao = jint(o, "audio_out_ms");
+	v2v = jint(o, "voice_to_voice_ms");
+	ut = json_string_value(json_object_get(o, "user_text")) ?: "";
+	snprintf(utext, sizeof(utext), "%.36s", ut);
+	snprintf(buf, sz,
+		 "%4lld  %-36s %5.2f %6lld %6lld %6lld %6lld %6lld %7lld%s%s",
+		 (long long)jint(o, "turn"), utext,
+		 json_real_value(json_object_get(o, "confidence")),
+		 (long long)(ep - se), (long long)(sf - ep),
+		 (long long)(ft - sf), (long long)(fa - ft),
+		 (long long)(ao >= 0 ? ao - fa : -1),
+		 (long long)v2v, extra ? extra : "",
+		 json_is_true(json_object_get(o, "barge_in"))
+			 ? "  (interrupted)" : "");
+	return true;
+}

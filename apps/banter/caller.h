@@ -1,0 +1,52 @@
+/**
+ * @file caller.h  Caller files (docs/caller-file.md), shared by
+ * `banter simulate` and `banter call`.
+ *
+ * Every turn is rendered to PCM16 at BT_RATE_HZ when the file is loaded,
+ * so a missing WAV or an unknown voice is reported (file:line:column)
+ * before a call starts. Main thread only; needs bt_init().
+ */
+#ifndef BANTER_CALLER_H
+#define BANTER_CALLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+enum { CALLER_MAX_TURNS = 256 };
+
+struct cturn {
+	int16_t *pcm;     /* BT_RATE_HZ, mem_alloc'd, owned by the caller */
+	size_t n;
+	int64_t barge_after_ms; /* -1: waits for the agent to stop */
+	bool backchannel;
+	bool silence;
+	uint32_t gap_ms;
+	char label[256];
+};
+
+struct caller {
+	struct cturn turns[CALLER_MAX_TURNS];
+	size_t n_turns;
+};
+
+/**
+ * Load and render a caller file. *cp is mem_zalloc'd (free with
+ * mem_deref); on error returns an errno value and bt_errmsg() says where
+ * in the file and what to fix.
+ */
+int caller_load(struct caller **cp, const char *path);
+
+/** The latency table's header line (no newline). */
+void caller_table_head(char *buf, size_t sz);
+
+/**
+ * One row of the latency table from a `turn` trace object; false (nothing
+ * written) unless its kind is "reply". `extra` (may be NULL) is printed
+ * after the v2v column, before "(interrupted)".
+ */
+bool caller_table_row(char *buf, size_t sz, const json_t *turn,
+		      const char *extra);
+
+#endif
