@@ -311,7 +311,10 @@ static bool pull_frame(struct bt_session *s, int16_t *out)
 		memcpy(out, r->pcm + r->cursor, k * sizeof(int16_t));
 		if (!r->audio_out) {
 			r->audio_out = true;
-			r->t_audio_out = ss_now_ms(s);
+			/* never before the audio was there: a job that came
+			 * back within this frame is stamped inside it */
+			r->t_audio_out = ss_now_ms(s) > r->t_first_audio ?
+				ss_now_ms(s) : r->t_first_audio;
 		}
 		r->cursor += k;
 	}
