@@ -2,9 +2,11 @@
  * @file loop.c  Event-loop threads.
  *
  * Each loop is a thread running libre's re_main with its own fd table and
- * timers (re_thread_init). Cross-thread calls go through one libre mqueue
- * per loop: a pipe carrying a pointer, so a call costs one write and one
- * read, and the loop sleeps in epoll when there is nothing to do.
+ * timers (re_thread_init). Cross-thread calls go into a list under a
+ * mutex, and one libre mqueue message (a pipe write) wakes the loop when
+ * the list was empty: a burst of calls costs one wake-up, the loop sleeps
+ * in epoll when there is nothing to do, and calls still queued when the
+ * loop stops are run, not lost.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -29,6 +31,8 @@ struct bt_loop {
 	pthread_t thr;
 	unsigned idx;
 	struct mqueue *mq;
+	pthread_mutex_t qmtx;    /* the calls below */
+	struct call *qhead, *qtail;
 	struct tmr tmr;
 	struct list ticks;
 	atomic_uint n_ticks;
@@ -43,6 +47,7 @@ struct bt_loop {
 struct call {
 	bt_loop_call_h *h;
 	void *arg;
+	struct call *next;
 };
 
 static struct bt_loop loops[MAX_LOOPS];
@@ -86,14 +91,33 @@ static void tick_timer(void *arg)
 	schedule(l);
 }
 
+/* Run every queued call, in order (more may come meanwhile). */
+static void run_calls(struct bt_loop *l)
+{
+	for (;;) {
+		struct call *c;
+
+		pthread_mutex_lock(&l->qmtx);
+		c = l->qhead;
+		l->qhead = l->qtail = NULL;
+		pthread_mutex_unlock(&l->qmtx);
+		if (!c)
+			return;
+		while (c) {
+			struct call *next = c->next;
+			c->h(c->arg);
+			free(c);
+			c = next;
+		}
+	}
+}
+
 static void mq_handler(int id, void *data, void *arg)
 {
-	struct call *c = data;
 	(void)id;
-	(void)arg;
+	(void)data;
 
-	c->h(c->arg);
-	free(c);
+	run_calls(arg);
 }
 
 static void stop_handler(void *arg)
@@ -126,6 +150,7 @@ static void *loop_main(void *arg)
 	schedule(l);
 	(void)re_main(NULL);
 	tmr_cancel(&l->tmr);
+	run_calls(l);  /* what came after the stop: cleanups */
 	l->mq = mem_deref(l->mq);
  out:
 	re_thread_close();
@@ -152,6 +177,7 @@ int bt_loops_start(unsigned n)
 		l->idx = i;
 		list_init(&l->ticks);
 		pthread_mutex_init(&l->mtx, NULL);
+		pthread_mutex_init(&l->qmtx, NULL);
 		pthread_cond_init(&l->cond, NULL);
 		err = pthread_create(&l->thr, NULL, loop_main, l);
 		if (err) {
@@ -186,6 +212,7 @@ void bt_loops_stop(void)
 		else
 			pthread_join(l->thr, NULL);
 		pthread_mutex_destroy(&l->mtx);
+		pthread_mutex_destroy(&l->qmtx);
 		pthread_cond_destroy(&l->cond);
 	}
 	n_loops = 0;
@@ -221,7 +248,8 @@ struct bt_loop *bt_loop_current(void)
 int bt_loop_call(struct bt_loop *l, bt_loop_call_h *h, void *arg)
 {
 	struct call *c;
-	int err;
+	bool wake;
+	int err = 0;
 
 	if (!l || !h || !l->mq)
 		return EINVAL;
@@ -230,9 +258,24 @@ int bt_loop_call(struct bt_loop *l, bt_loop_call_h *h, void *arg)
 		return ENOMEM;
 	c->h = h;
 	c->arg = arg;
-	err = mqueue_push(l->mq, 0, c);
-	if (err)
+	c->next = NULL;
+	pthread_mutex_lock(&l->qmtx);
+	wake = !l->qhead;
+	if (l->qtail)
+		l->qtail->next = c;
+	else
+		l->qhead = c;
+	l->qtail = c;
+	/* the wake-up is written under the lock: the loop cannot take the
+	 * list between our append and it */
+	if (wake)
+		err = mqueue_push(l->mq, 0, NULL);
+	if (err) {
+		/* no wake-up: take it back, the caller keeps arg */
+		l->qhead = l->qtail = NULL;
 		free(c);
+	}
+	pthread_mutex_unlock(&l->qmtx);
 	return err;
 }
 

@@ -17,6 +17,6 @@ cat "$TMP/out.txt"
 grep -q '^1 passed, 0 failed$' "$TMP/out.txt" || fail "no goodbye before the close"
 rc=0
 wait $SERVE_PID || rc=$?
-[ $rc = 0 ] || fail "banter serve exited $rc"
+[ $rc = 0 ] || { cat "$TMP/serve.txt" >&2; fail "banter serve exited $rc"; }
 grep -q 'banter serve: stopped' "$TMP/serve.txt" || fail "no clean stop"
 pass "graceful shutdown"
