@@ -13,7 +13,7 @@ FUZZ_TEST_SECONDS ?= 20
 FUZZ_TEST_RUNS ?= 1000000
 
 .PHONY: all deps build asan fuzz-build fuzz run simulate test bench bench-vad \
-	bench-turns clean
+	bench-turns bench-serve clean
 
 all: build
 
@@ -56,6 +56,12 @@ bench: build
 	bench/latency.sh ./$(BUILD)/banter
 	bench/serve.sh ./$(BUILD)/banter 3
 	./$(BUILD)/bench_tts_cache agents/restaurant.json 20
+
+# calls per server (embedded models, against one simulate process per call)
+# and the engine's own cost without speech models (quick defaults)
+bench-serve: build
+	bench/serve_load.sh ./$(BUILD)/banter
+	./$(BUILD)/bench_engine
 
 bench-vad: build
 	bench/vad.sh
