@@ -122,7 +122,7 @@ struct reply {
 	int16_t *pcm;
 	size_t n, cap, cursor;
 	struct word *words;
-	size_t n_words;
+	size_t n_words, words_cap;
 	struct synth_job *job;
 	uint64_t t_first_text, t_first_audio, t_audio_out;
 	bool audio_out;

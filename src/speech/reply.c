@@ -285,14 +285,26 @@ static void reply_append(struct bt_session *s, struct synth_job *sj)
 	if (sj->protect)
 		r->protect_end = r->n;
 
-	for (size_t i = 0; i < sj->n_words && r->n_words < MAX_WORDS; i++) {
-		struct word *w;
-		if (!r->words) {
-			r->words = mem_zalloc(MAX_WORDS * sizeof(*r->words),
-					      NULL);
-			if (!r->words)
-				break;
+	if (sj->n_words && r->n_words + sj->n_words > r->words_cap &&
+	    r->n_words < MAX_WORDS) {
+		/* grown as sentences come (zeroing room for every word a
+		 * reply could have cost more than the rest of this) */
+		size_t cap = (r->n_words + sj->n_words) * 2;
+		struct word *p;
+
+		if (cap > MAX_WORDS)
+			cap = MAX_WORDS;
+		p = r->words ? mem_realloc(r->words, cap * sizeof(*p)) :
+			mem_alloc(cap * sizeof(*p), NULL);
+		if (p) {
+			r->words = p;
+			r->words_cap = cap;
 		}
+	}
+	for (size_t i = 0; i < sj->n_words && r->n_words < r->words_cap;
+	     i++) {
+		struct word *w;
+
 		w = &r->words[r->n_words++];
 		w->start = base + (size_t)sj->words[i].start_ms * BT_RATE_HZ /
 				   1000;
