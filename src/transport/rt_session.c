@@ -4,7 +4,7 @@
  *
  * The client's audio goes into a FIFO at the pipeline rate; each 20 ms
  * loop tick pushes one frame of it (silence when the client sends none,
- * a wait when a streaming client's chunk is late, two frames when it is
+ * a wait when a streaming client's chunk is late, more frames when it is
  * ahead) and pulls one frame of agent audio, which
  * leaves at once as a response.output_audio.delta. Agent audio therefore
  * leaves at the pace it is played, as on a phone line: what was sent is
@@ -17,7 +17,8 @@ static int fifo_put(struct bt_rt *rt, const int16_t *pcm, size_t n);
 static void append_audio(struct bt_rt *rt, const struct bt_rt_event *ev);
 static void start_call(struct bt_rt *rt);
 static void do_commit(struct bt_rt *rt);
-static void frame(struct bt_rt *rt);
+static void push_frame(struct bt_rt *rt);
+static void pull_frame(struct bt_rt *rt);
 static void tick(void *arg);
 static const char *voice_ours(const char *v);
 static void session_update(struct bt_rt *rt, const struct bt_rt_event *ev);
@@ -168,10 +169,10 @@ static void do_commit(struct bt_rt *rt)
 	}
 }
 
-static void frame(struct bt_rt *rt)
+/* One frame of the client's audio (or a silent line) into the call. */
+static void push_frame(struct bt_rt *rt)
 {
-	int16_t in[FRAME], out[FRAME];
-	bool speech = false;
+	int16_t in[FRAME];
 
 	if (rt->fifo_len >= FRAME) {
 		memcpy(in, rt->fifo, sizeof(in));
@@ -182,13 +183,20 @@ static void frame(struct bt_rt *rt)
 				rt->commit_at - FRAME : 0;
 	}
 	else {
-		/* the client sent nothing for now: the line is silent */
+		/* the client sends nothing: the line is silent */
 		memset(in, 0, sizeof(in));
 		rt->commit_at = 0;
 	}
 	(void)bt_session_push(rt->s, in, FRAME);
 	if (rt->commit_pending && !rt->commit_at)
 		do_commit(rt);
+}
+
+/* One frame of the agent's audio out, at the pace it plays. */
+static void pull_frame(struct bt_rt *rt)
+{
+	int16_t out[FRAME];
+	bool speech = false;
 
 	rt->in_pull = true;
 	(void)bt_session_pull(rt->s, out, FRAME, &speech);
@@ -208,20 +216,25 @@ static void tick(void *arg)
 	if (!rt->started && rt->ticks * 20 >= GREET_AFTER_MS)
 		start_call(rt);
 	/*
-	 * A client that streams sends its audio in chunks (40-100 ms) whose
-	 * arrival jitters against this tick: when the next chunk is late,
-	 * the call's clock waits for it rather than filling the gap with
-	 * silence inside the user's speech (which splits words and turns).
-	 * A client that sends nothing (typing, a muted microphone) gets a
-	 * silent line at the pace of the wall clock.
+	 * In: a client that streams sends its audio in chunks (40-100 ms)
+	 * whose arrival jitters against this tick. When the next chunk is
+	 * late the call's clock waits for it rather than filling the gap
+	 * with silence inside the user's speech (which splits words and
+	 * turns); when the client is ahead (a chunk came in, or the loop
+	 * stalled while a call was set up) it catches up at up to
+	 * CATCHUP_FRAMES a tick. A client that sends nothing (typing, a
+	 * muted microphone) gets a silent line at the wall clock's pace.
 	 */
-	if (rt->fifo_len < FRAME && rt->last_append &&
-	    tmr_jiffies() - rt->last_append < STREAM_GAP_MS)
-		return;
-	frame(rt);
-	/* the client is ahead (a chunk came in): catch up, 2 frames a tick */
-	if (rt->fifo_len >= FRAME * AHEAD_FRAMES && !rt->ended)
-		frame(rt);
+	if (rt->fifo_len >= FRAME || !rt->last_append ||
+	    tmr_jiffies() - rt->last_append >= STREAM_GAP_MS) {
+		push_frame(rt);
+		for (int k = 1; k < CATCHUP_FRAMES && !rt->ended &&
+		     rt->fifo_len >= FRAME * AHEAD_FRAMES; k++)
+			push_frame(rt);
+	}
+	/* out: one frame a tick whatever the input does, so the agent's
+	 * first words never wait for the client's next chunk */
+	pull_frame(rt);
 	if (rt->shutdown_deadline && rt->ticks >= rt->shutdown_deadline)
 		rt->ended = true;
 	if (rt->ended && !rt->resp_active) {
