@@ -3,7 +3,9 @@
  *
  * A provider instance is made before the call (model loads happen there,
  * never on the call path) and reused for every utterance of the session.
- * All calls come from the session's thread.
+ * All calls come from the session's thread, and an instance is made, fed
+ * and freed on that one thread (pocketsphinx shares its language model
+ * per thread: the model is not read-only while it scores).
  */
 #ifndef BANTER_STT_H
 #define BANTER_STT_H
