@@ -106,22 +106,6 @@ static uint64_t now_ms(const struct call *c)
 	return c->t0 ? tmr_jiffies() - c->t0 : 0;
 }
 
-static void print_at(struct call *c, uint64_t t, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void print_at(struct call *c, uint64_t t, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (c->quiet)
-		return;
-	printf("[%7.2f s] ", (double)t / 1000.0);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
 
 /* ---- ending ---- */
 
@@ -207,7 +191,7 @@ static void caller_done_check(struct call *c, uint64_t now)
 		return;  /* the last turn's reply is still to come */
 	from = c->last_stop > c->prev_end ? c->last_stop : c->prev_end;
 	if (now >= from + END_GRACE_MS) {
-		print_at(c, now, "-- call ended (the caller's turns are done)");
+		caller_print(c->quiet, now, "-- call ended (the caller's turns are done)");
 		finish(c, 0, "completed");
 	}
 }
@@ -232,7 +216,7 @@ static int send_frame(struct call *c, uint64_t t)
 				c->spoken_end = -1;
 			if (ct->backchannel && agent_speaking(c, t))
 				c->bc_pending = true;
-			print_at(c, t, "caller: %s%s", ct->label,
+			caller_print(c->quiet, t, "caller: %s%s", ct->label,
 				 ct->backchannel ? "  (backchannel)" : "");
 		}
 	}
@@ -357,20 +341,20 @@ static void on_response_done(struct call *c, const json_t *ev, uint64_t now)
 	/* a whole reply as heard; a cut one as planned (simulate prints
 	 * each sentence as it is said), what was heard follows */
 	if (completed && (c->resp_heard[0] || c->resp_text[0]))
-		print_at(c, now, "agent:  %s", c->resp_heard[0] ?
+		caller_print(c->quiet, now, "agent:  %s", c->resp_heard[0] ?
 			 c->resp_heard : c->resp_text);
 	else if (!completed)
-		print_at(c, now, "agent:  %s  [cancelled]", c->resp_text[0] ?
+		caller_print(c->quiet, now, "agent:  %s  [cancelled]", c->resp_text[0] ?
 			 c->resp_text : "(nothing yet)");
 	if (!completed) {
 		++c->cancelled;
 		if (!strcmp(reason, "turn_detected")) {
 			++c->barge_ins;
-			print_at(c, now, "  -- barge-in: the agent stopped; the "
+			caller_print(c->quiet, now, "  -- barge-in: the agent stopped; the "
 				 "caller heard \"%s\"", c->resp_heard);
 		}
 		else {
-			print_at(c, now, "  -- response cancelled (%s)",
+			caller_print(c->quiet, now, "  -- response cancelled (%s)",
 				 reason[0] ? reason : status);
 		}
 		/* the client stops playing what it still had */
@@ -378,7 +362,7 @@ static void on_response_done(struct call *c, const json_t *ev, uint64_t now)
 	}
 	else if (c->bc_pending) {
 		++c->backchannels;
-		print_at(c, now, "  -- backchannel: the agent went on");
+		caller_print(c->quiet, now, "  -- backchannel: the agent went on");
 	}
 	c->bc_pending = false;
 	if (c->resp_audio || completed) {
@@ -399,7 +383,7 @@ static void on_event(struct call *c, const json_t *ev, uint64_t now)
 	else if (!strcmp(type, "session.created")) {
 		c->session_seen = true;
 		if (!c->quiet)
-			print_at(c, now, "-- connected: session %s, agent "
+			caller_print(c->quiet, now, "-- connected: session %s, agent "
 				 "\"%s\"", jstr(json_object_get(ev, "session"),
 						"id"),
 				 jstr(json_object_get(ev, "session"), "model"));
@@ -435,7 +419,7 @@ static void on_event(struct call *c, const json_t *ev, uint64_t now)
 	}
 	else if (!strcmp(type, "conversation.item.input_audio_"
 			 "transcription.completed")) {
-		print_at(c, now, "  agent heard: \"%s\"",
+		caller_print(c->quiet, now, "  agent heard: \"%s\"",
 			 jstr(ev, "transcript"));
 	}
 	else if (!strcmp(type, "input_audio_buffer.speech_started")) {
@@ -446,7 +430,7 @@ static void on_event(struct call *c, const json_t *ev, uint64_t now)
 	else if (!strcmp(type, "error")) {
 		const json_t *e = json_object_get(ev, "error");
 
-		print_at(c, now, "  !! %s (%s%s%s)", jstr(e, "message"),
+		caller_print(c->quiet, now, "  !! %s (%s%s%s)", jstr(e, "message"),
 			 jstr(e, "type"), json_is_string(json_object_get(
 				 e, "code")) ? ", " : "", jstr(e, "code"));
 		/* a mistake in what this client sent */
@@ -640,7 +624,7 @@ static void ws_close(int err, void *arg)
 	else {
 		c->rc = 0;
 		snprintf(c->why, sizeof(c->why), "completed");
-		print_at(c, now_ms(c), "-- call ended (the server hung up)");
+		caller_print(c->quiet, now_ms(c), "-- call ended (the server hung up)");
 	}
 	re_cancel();
 }
@@ -649,7 +633,7 @@ static void max_timeout(void *arg)
 {
 	struct call *c = arg;
 
-	print_at(c, now_ms(c), "-- timeout");
+	caller_print(c->quiet, now_ms(c), "-- timeout");
 	finish(c, 1, "timeout: the call did not end within %llu s "
 	       "(--max-s)", (unsigned long long)(c->max_ms / 1000));
 }

@@ -4,6 +4,7 @@
  * `banter call`; and the latency table both print.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,4 +349,18 @@ bool caller_table_row(char *buf, size_t sz, const json_t *o,
 		 json_is_true(json_object_get(o, "barge_in"))
 			 ? "  (interrupted)" : "");
 	return true;
+}
+
+void caller_print(bool quiet, uint64_t t_ms, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (quiet)
+		return;
+	printf("[%7.2f s] ", (double)t_ms / 1000.0);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
 }

@@ -38,6 +38,10 @@ struct caller {
  */
 int caller_load(struct caller **cp, const char *path);
 
+/** A line of the call's transcript, stamped t_ms (nothing if quiet). */
+void caller_print(bool quiet, uint64_t t_ms, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /** The latency table's header line (no newline). */
 void caller_table_head(char *buf, size_t sz);
 

@@ -34,22 +34,6 @@ struct sim {
 	unsigned barge_ins, backchannels;
 };
 
-static void print_at(struct sim *sm, uint64_t t, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void print_at(struct sim *sm, uint64_t t, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (sm->quiet)
-		return;
-	printf("[%7.2f s] ", (double)t / 1000.0);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
 
 static void add_row(struct sim *sm, const char *json)
 {
@@ -81,30 +65,30 @@ static void on_event(const struct bt_event *ev, void *arg)
 		break;
 	case BT_EV_USER: {
 		json_t *o = json_loads(ev->json, 0, NULL);
-		print_at(sm, ev->t_ms, "  agent heard: \"%s\" (confidence %.2f)",
+		caller_print(sm->quiet, ev->t_ms, "  agent heard: \"%s\" (confidence %.2f)",
 			 ev->text, json_real_value(json_object_get(
 					   o, "confidence")));
 		json_decref(o);
 		break;
 	}
 	case BT_EV_AGENT:
-		print_at(sm, ev->t_ms, "agent:  %s", ev->text);
+		caller_print(sm->quiet, ev->t_ms, "agent:  %s", ev->text);
 		break;
 	case BT_EV_BARGE_IN:
 		++sm->barge_ins;
-		print_at(sm, ev->t_ms, "  -- barge-in: the agent stopped; the "
+		caller_print(sm->quiet, ev->t_ms, "  -- barge-in: the agent stopped; the "
 			 "caller heard \"%s\"", ev->text);
 		break;
 	case BT_EV_BACKCHANNEL:
 		++sm->backchannels;
-		print_at(sm, ev->t_ms, "  -- backchannel \"%s\": the agent "
+		caller_print(sm->quiet, ev->t_ms, "  -- backchannel \"%s\": the agent "
 			 "goes on", ev->text);
 		break;
 	case BT_EV_TOOL:
-		print_at(sm, ev->t_ms, "  [tool] %s", ev->json);
+		caller_print(sm->quiet, ev->t_ms, "  [tool] %s", ev->json);
 		break;
 	case BT_EV_ERROR:
-		print_at(sm, ev->t_ms, "  !! %s", ev->text);
+		caller_print(sm->quiet, ev->t_ms, "  !! %s", ev->text);
 		break;
 	case BT_EV_TURN:
 		add_row(sm, ev->json);
@@ -113,7 +97,7 @@ static void on_event(const struct bt_event *ev, void *arg)
 		sm->ended = true;
 		snprintf(sm->end_reason, sizeof(sm->end_reason), "%s",
 			 ev->text);
-		print_at(sm, ev->t_ms, "-- call ended (%s)", ev->text);
+		caller_print(sm->quiet, ev->t_ms, "-- call ended (%s)", ev->text);
 		break;
 	default:
 		break;
@@ -290,7 +274,7 @@ int cmd_simulate(int argc, char **argv)
 			if (go) {
 				playing = (int64_t)cur++;
 				pos = 0;
-				print_at(sm, sm->now, "caller: %s%s", t->label,
+				caller_print(sm->quiet, sm->now, "caller: %s%s", t->label,
 					 t->backchannel ? "  (backchannel)" : "");
 			}
 		}

@@ -31,6 +31,7 @@
 #include "banter/aec.h"
 #include "banter/json.h"
 #include "app.h"
+#include "caller.h"
 
 enum {
 	FRAME = BT_FRAME_SAMPLES,         /* session frame, 16 kHz */
@@ -94,22 +95,6 @@ static void alsa_error(const char *file, int line, const char *func, int err,
 	va_end(ap);
 }
 
-static void print_at(const struct talk *tk, uint64_t t, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void print_at(const struct talk *tk, uint64_t t, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (tk->quiet)
-		return;
-	printf("[%7.2f s] ", (double)t / 1000.0);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
 
 static void on_event(const struct bt_event *ev, void *arg)
 {
@@ -125,7 +110,7 @@ static void on_event(const struct bt_event *ev, void *arg)
 		json_t *o = json_loads(ev->json, 0, NULL);
 
 		++tk->user_turns;
-		print_at(tk, ev->t_ms, "  agent heard: \"%s\" (confidence "
+		caller_print(tk->quiet, ev->t_ms, "  agent heard: \"%s\" (confidence "
 			 "%.2f)", ev->text, json_real_value(json_object_get(
 					o, "confidence")));
 		json_decref(o);
@@ -133,30 +118,30 @@ static void on_event(const struct bt_event *ev, void *arg)
 	}
 	case BT_EV_AGENT:
 		++tk->agent_lines;
-		print_at(tk, ev->t_ms, "agent:  %s", ev->text);
+		caller_print(tk->quiet, ev->t_ms, "agent:  %s", ev->text);
 		break;
 	case BT_EV_BARGE_IN:
 		/* ending the call mid-sentence cuts the reply the same way */
 		if (tk->hanging_up) {
-			print_at(tk, ev->t_ms, "  -- cut off; you heard \"%s\"",
+			caller_print(tk->quiet, ev->t_ms, "  -- cut off; you heard \"%s\"",
 				 ev->text);
 			break;
 		}
 		++tk->barge_ins;
-		print_at(tk, ev->t_ms, "  -- barge-in: the agent stopped; you "
+		caller_print(tk->quiet, ev->t_ms, "  -- barge-in: the agent stopped; you "
 			 "heard \"%s\"", ev->text);
 		break;
 	case BT_EV_TOOL:
-		print_at(tk, ev->t_ms, "  [tool] %s", ev->json);
+		caller_print(tk->quiet, ev->t_ms, "  [tool] %s", ev->json);
 		break;
 	case BT_EV_ERROR:
-		print_at(tk, ev->t_ms, "  !! %s", ev->text);
+		caller_print(tk->quiet, ev->t_ms, "  !! %s", ev->text);
 		break;
 	case BT_EV_ENDED:
 		tk->ended = true;
 		snprintf(tk->end_reason, sizeof(tk->end_reason), "%s",
 			 ev->text ? ev->text : "");
-		print_at(tk, ev->t_ms, "-- call ended (%s)", tk->end_reason);
+		caller_print(tk->quiet, ev->t_ms, "-- call ended (%s)", tk->end_reason);
 		break;
 	default:
 		break;
@@ -508,7 +493,7 @@ static int run(struct talk *tk, uint64_t max_ms, bool pace)
 				if (!tk->aec_reported &&
 				    bt_aec_converged(tk->aec)) {
 					tk->aec_reported = true;
-					print_at(tk, bt_session_now_ms(
+					caller_print(tk->quiet, bt_session_now_ms(
 							 tk->sess),
 						 "  (echo canceller converged)");
 				}
