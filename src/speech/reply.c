@@ -438,8 +438,15 @@ static void reply_text(struct bt_session *s, const char *text)
 
 	if (!r || !text)
 		return;
-	if (!r->t_first_text)
+	if (!r->t_first_text) {
+		/* an answer that came back from the pool between frames is
+		 * stamped on a clock that may not have moved: never before
+		 * the transcript it answers */
 		r->t_first_text = ss_stamp(s);
+		if (r->kind == REPLY_USER &&
+		    r->t_first_text < r->user.stt_final)
+			r->t_first_text = r->user.stt_final;
+	}
 	l = strlen(text);
 	if (r->len + l + 2 > sizeof(r->text)) {
 		ss_error_event(s, "the reply text is too long; it was cut");
