@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { execFileSync, spawn } from 'node:child_process';
-import { Events, readWav, resample, silence, b64, sleep } from '../tests/clients/lib.mjs';
+import { Events, readWav, resample, resampleSinc, silence, b64, sleep } from '../tests/clients/lib.mjs';
 
 const require = createRequire(new URL('../tests/clients/package.json', import.meta.url));
 const WebSocket = require('ws');
@@ -58,24 +58,6 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'banter-load-'));
 const rendered = new Map();
 // Band-limited (windowed-sinc) resampling: lib.mjs's linear one leaves
 // images of the voice above 8 kHz that the server's resampler folds back.
-function resampleSinc(pcm, from, to) {
-  if (from === to) return pcm;
-  const W = 16, fc = Math.min(1, to / from), n = Math.floor(pcm.length * to / from);
-  const out = new Int16Array(n);
-  for (let i = 0; i < n; i++) {
-    const x = i * from / to, k0 = Math.floor(x);
-    let acc = 0;
-    for (let k = k0 - W + 1; k <= k0 + W; k++) {
-      if (k < 0 || k >= pcm.length) continue;
-      const d = x - k, t = Math.PI * d * fc;
-      const sinc = d === 0 ? 1 : Math.sin(t) / t;
-      const win = 0.5 + 0.5 * Math.cos(Math.PI * d / W);
-      acc += pcm[k] * fc * sinc * win;
-    }
-    out[i] = Math.max(-32768, Math.min(32767, Math.round(acc)));
-  }
-  return out;
-}
 function say(text, voice) {
   const key = `${voice}|${text}`;
   if (rendered.has(key)) return rendered.get(key);
@@ -93,14 +75,14 @@ function say(text, voice) {
 // client with a little buffer sends: the server then plays its FIFO at
 // real time without running dry between two appends.
 const LEAD_MS = Number(process.env.BT_LOAD_LEAD_MS ?? 0);
-async function streamAhead(send, pcm, chunkMs = 100) {
-  const n = 24 * chunkMs, t0 = Date.now();
-  for (let i = 0, k = 0; i < pcm.length; i += n, k++) {
-    const due = t0 + k * chunkMs - LEAD_MS - Date.now();
+async function streamAhead(send, pcm, start = null, chunkMs = 100) {
+  const n = 24 * chunkMs, t0 = start ?? Date.now();
+  for (let i = 0; i < pcm.length; i += n) {
+    const due = t0 + i / 24 - LEAD_MS - Date.now();
     if (due > 0) await sleep(due);
     send({ type: 'input_audio_buffer.append', audio: b64(pcm.subarray(i, i + n)) });
   }
-  const end = t0 + Math.ceil(pcm.length / n) * chunkMs - Date.now();
+  const end = t0 + pcm.length / 24 - Date.now();
   if (end > 0) await sleep(end);
   return t0;
 }
@@ -144,7 +126,7 @@ async function oneCall(url, caller, state) {
       while (last > 0 && Math.abs(audio[last]) < 300) last--;
       const t0 = await streamAhead(send, audio);
       const speechEnd = t0 + Math.round(last / 24);
-      const trailing = streamAhead(send, silence(3000));
+      const trailing = streamAhead(send, silence(3000), t0 + audio.length / 24);
       await agentTurn(speechEnd);
       if (k < caller.turns.length - 1) await trailing;
     }

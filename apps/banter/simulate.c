@@ -32,7 +32,60 @@ struct sim {
 	char rows[64][200];
 	size_t n_rows;
 	unsigned barge_ins, backchannels;
+	/* voice-to-voice as the caller hears it: its last speech sample ->
+	 * the first agent audio of a reply begun after it (the measure that
+	 * `banter call` and the Realtime clients take over a network) */
+	int64_t heard_from_ms;   /* -1: no turn waits for an answer */
+	size_t heard_turn;
+	int64_t heard_v2v[CALLER_MAX_TURNS];
 };
+
+/* Where the last speech sample of a caller turn is (as the network
+ * clients find it: the last sample at or above 300). */
+static uint64_t last_speech_ms(const struct cturn *t)
+{
+	size_t last = t->n ? t->n - 1 : 0;
+
+	while (last > 0 && abs(t->pcm[last]) < 300)
+		last--;
+	return (uint64_t)last * 1000 / BT_RATE_HZ;
+}
+
+static uint64_t wall_ms(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)(t.tv_sec - t0->tv_sec) * 1000 +
+	       (uint64_t)((t.tv_nsec - t0->tv_nsec) / 1000000L);
+}
+
+static int write_json(const struct sim *sm, const char *path)
+{
+	json_t *a = json_array();
+	int err = 0;
+
+	for (size_t i = 0; i < sm->caller->n_turns; i++) {
+		const struct cturn *t = &sm->caller->turns[i];
+		json_t *o;
+
+		if (t->silence || t->backchannel)
+			continue;
+		o = json_object();
+		json_object_set_new(o, "turn", json_integer((json_int_t)i + 1));
+		json_object_set_new(o, "said", json_string(t->label));
+		json_object_set_new(o, "v2v_client_ms", sm->heard_v2v[i] >= 0 ?
+				    json_integer(sm->heard_v2v[i]) :
+				    json_null());
+		json_array_append_new(a, o);
+	}
+	if (json_dump_file(a, path, JSON_COMPACT)) {
+		fprintf(stderr, "banter: cannot write %s\n", path);
+		err = EIO;
+	}
+	json_decref(a);
+	return err;
+}
 
 
 static void add_row(struct sim *sm, const char *json)
@@ -122,11 +175,13 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: banter simulate --agent FILE --caller FILE [--out call.wav]\n"
 		"                       [--trace trace.jsonl] [--db FILE] [--realtime]\n"
-		"                       [--max-s SECONDS] [--quiet]\n"
+		"                       [--max-s SECONDS] [--quiet] [--json turns.json]\n"
 		"                       [--echo-db DB [--echo-delay-ms MS] [--no-aec]]\n"
 		"  --echo-db -20 leaks the agent's voice into the caller's microphone\n"
 		"  (a speakerphone); the session's echo canceller removes it unless\n"
-		"  --no-aec.\n");
+		"  --no-aec.\n"
+		"  --json writes each caller turn's voice-to-voice as the caller\n"
+		"  hears it (its last speech sample -> the reply's first audio).\n");
 }
 
 int cmd_simulate(int argc, char **argv)
@@ -138,6 +193,7 @@ int cmd_simulate(int argc, char **argv)
 		{"trace", required_argument, NULL, 't'},
 		{"db", required_argument, NULL, 'd'},
 		{"realtime", no_argument, NULL, 'r'},
+		{"json", required_argument, NULL, 'j'},
 		{"max-s", required_argument, NULL, 'm'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"echo-db", required_argument, NULL, 'e'},
@@ -147,7 +203,7 @@ int cmd_simulate(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *agent_path = NULL, *caller_path = NULL, *out_path = NULL;
-	const char *trace_path = NULL;
+	const char *trace_path = NULL, *json_path = NULL;
 	struct bt_session_prm prm;
 	struct bt_agent *agent = NULL;
 	struct bt_wav_writer *wav = NULL;
@@ -172,7 +228,10 @@ int cmd_simulate(int argc, char **argv)
 	bt_session_prm_default(&prm);
 	optind = 1;
 	memset(echo_line, 0, sizeof(echo_line));
-	while ((c = getopt_long(argc, argv, "a:c:o:t:d:rm:qhe:E:n", opts, NULL))
+	sm->heard_from_ms = -1;
+	for (size_t i = 0; i < CALLER_MAX_TURNS; i++)
+		sm->heard_v2v[i] = -1;
+	while ((c = getopt_long(argc, argv, "a:c:o:t:d:rm:qhe:E:nj:", opts, NULL))
 	       != -1) {
 		switch (c) {
 		case 'a': agent_path = optarg; break;
@@ -181,6 +240,7 @@ int cmd_simulate(int argc, char **argv)
 		case 't': trace_path = optarg; break;
 		case 'd': prm.db_path = optarg; break;
 		case 'r': prm.realtime = true; break;
+		case 'j': json_path = optarg; break;
 		case 'm': max_ms = strtoull(optarg, NULL, 10) * 1000; break;
 		case 'q': sm->quiet = true; break;
 		case 'e': echo_gain = pow(10.0, atof(optarg) / 20.0); break;
@@ -272,6 +332,11 @@ int cmd_simulate(int argc, char **argv)
 							 ? sm->last_stop
 							 : prev_end) + t->gap_ms;
 			if (go) {
+				if (!t->silence && !t->backchannel) {
+					sm->heard_turn = cur;
+					sm->heard_from_ms = (int64_t)(sm->now +
+						last_speech_ms(t));
+				}
 				playing = (int64_t)cur++;
 				pos = 0;
 				caller_print(sm->quiet, sm->now, "caller: %s%s", t->label,
@@ -314,6 +379,15 @@ int cmd_simulate(int argc, char **argv)
 			fprintf(stderr, "banter: %s\n", bt_errmsg());
 			break;
 		}
+		if (speech && sm->heard_from_ms >= 0 &&
+		    (int64_t)sm->speak_start > sm->heard_from_ms) {
+			/* in real time the frame is out now; in virtual time
+			 * at its own start (compute is free) */
+			uint64_t at = prm.realtime ? wall_ms(&t0) : sm->now;
+			sm->heard_v2v[sm->heard_turn] = (int64_t)at -
+							sm->heard_from_ms;
+			sm->heard_from_ms = -1;
+		}
 		for (size_t i = 0; i < BT_FRAME_SAMPLES; i++)
 			echo_line[(echo_pos + i) % BT_RATE_HZ] = out[i];
 		echo_pos = (echo_pos + BT_FRAME_SAMPLES) % BT_RATE_HZ;
@@ -341,10 +415,18 @@ int cmd_simulate(int argc, char **argv)
 			printf("%s\n", sm->rows[i]);
 		printf("barge-ins: %u, backchannels ignored: %u\n",
 		       sm->barge_ins, sm->backchannels);
+		printf("voice-to-voice at the caller (ms, last speech sample "
+		       "-> first agent audio):");
+		for (size_t i = 0; i < sm->caller->n_turns; i++)
+			if (sm->heard_v2v[i] >= 0)
+				printf(" %lld", (long long)sm->heard_v2v[i]);
+		printf("\n");
 		if (out_path)
 			printf("recording: %s (stereo: caller left, agent "
 			       "right)\n", out_path);
 	}
+	if (json_path && write_json(sm, json_path))
+		goto out;
 	rc = !strcmp(sm->end_reason, "completed") ? 0 : 1;
 	if (rc)
 		fprintf(stderr, "banter: the call did not end normally (%s)\n",

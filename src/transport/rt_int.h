@@ -20,8 +20,8 @@ enum {
 	FRAME = BT_FRAME_SAMPLES,     /* pipeline samples per 20 ms */
 	GREET_AFTER_MS = 300,         /* time for a first session.update */
 	MIN_COMMIT_MS = 100,          /* the API's smallest commit */
-	AHEAD_FRAMES = 2,             /* client audio this far ahead: catch up */
-	CATCHUP_FRAMES = 5,           /* ... at up to this many frames a tick */
+	ARRIVAL_FRAMES = 10,          /* of an append, into the call at once */
+	CATCHUP_FRAMES = 5,           /* the rest, at up to this many a tick */
 	STREAM_GAP_MS = 150,          /* a streaming client's chunk is late,
 					 not missing, for this long */
 	MAX_APPEND = BT_RT_MAX_MESSAGE,

@@ -2,10 +2,10 @@
  * @file rt_session.c  One Realtime connection's protocol state, on the
  *                     event loop of its bt_session.
  *
- * The client's audio goes into a FIFO at the pipeline rate; each 20 ms
- * loop tick pushes one frame of it (silence when the client sends none,
- * a wait when a streaming client's chunk is late, more frames when it is
- * ahead) and pulls one frame of agent audio, which
+ * The client's audio goes into the call as it arrives (up to
+ * ARRIVAL_FRAMES of an append at once, the rest of a burst through a FIFO
+ * at CATCHUP_FRAMES a tick); a 20 ms loop tick pushes a silent frame when
+ * a client sends nothing, and pulls one frame of agent audio, which
  * leaves at once as a response.output_audio.delta. Agent audio therefore
  * leaves at the pace it is played, as on a phone line: what was sent is
  * what the user can have heard, and a client's truncate cuts it further.
@@ -133,6 +133,16 @@ static void append_audio(struct bt_rt *rt, const struct bt_rt_event *ev)
 	}
 	rt->appended_ms += (uint64_t)ns * 1000 / rt_fmt_rate(rt->in_fmt);
 	rt->last_append = tmr_jiffies();
+	/*
+	 * Into the call at once rather than at the next ticks: a frame that
+	 * waits in the FIFO for its tick is latency the caller hears (the
+	 * last word of a turn waited up to a chunk's length). A burst ahead
+	 * of real time goes on at CATCHUP_FRAMES a tick, so one client
+	 * cannot hold the loop for long.
+	 */
+	for (int k = 0; k < ARRIVAL_FRAMES && !rt->ended && !rt->closing &&
+	     rt->fifo_len >= FRAME; k++)
+		push_frame(rt);
 }
 
 static void start_call(struct bt_rt *rt)
@@ -217,20 +227,21 @@ static void tick(void *arg)
 		start_call(rt);
 	/*
 	 * In: a client that streams sends its audio in chunks (40-100 ms)
-	 * whose arrival jitters against this tick. When the next chunk is
-	 * late the call's clock waits for it rather than filling the gap
-	 * with silence inside the user's speech (which splits words and
-	 * turns); when the client is ahead (a chunk came in, or the loop
-	 * stalled while a call was set up) it catches up at up to
+	 * that went into the call as they came (append_audio). Between
+	 * chunks the call's clock waits for the next one rather than filling
+	 * the gap with silence inside the user's speech (which splits words
+	 * and turns); what a burst left in the FIFO goes in at up to
 	 * CATCHUP_FRAMES a tick. A client that sends nothing (typing, a
 	 * muted microphone) gets a silent line at the wall clock's pace.
 	 */
-	if (rt->fifo_len >= FRAME || !rt->last_append ||
-	    tmr_jiffies() - rt->last_append >= STREAM_GAP_MS) {
-		push_frame(rt);
-		for (int k = 1; k < CATCHUP_FRAMES && !rt->ended &&
-		     rt->fifo_len >= FRAME * AHEAD_FRAMES; k++)
+	if (rt->fifo_len >= FRAME) {
+		for (int k = 0; k < CATCHUP_FRAMES && !rt->ended &&
+		     rt->fifo_len >= FRAME; k++)
 			push_frame(rt);
+	}
+	else if (!rt->last_append ||
+		 tmr_jiffies() - rt->last_append >= STREAM_GAP_MS) {
+		push_frame(rt);
 	}
 	/* out: one frame a tick whatever the input does, so the agent's
 	 * first words never wait for the client's next chunk */

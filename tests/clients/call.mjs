@@ -3,17 +3,19 @@
 // and each reply's voice-to-voice latency as the client saw it (last
 // speech sample sent -> first agent audio received) and as the server
 // traced it. Used by `make run` and bench/serve.sh.
-// Usage: node call.mjs URL CALLER.json [--json FILE] [--key KEY]
+// Usage: node call.mjs URL CALLER.json [--json FILE] [--key KEY] [--dump DIR]
+// --dump writes the audio it sent, turn by turn, as DIR/caller.json and its
+// WAVs, so that `banter simulate` can hear exactly the same caller.
 import WebSocket from 'ws';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { Events, readWav, resample, concat, silence, stream, sleep } from './lib.mjs';
+import { Events, readWav, writeWav, resampleSinc as resample, concat, silence, stream, sleep } from './lib.mjs';
 
 const args = process.argv.slice(2);
 const opt = (k) => { const i = args.indexOf(k); return i >= 0 ? args.splice(i, 2)[1] : null; };
-const jsonOut = opt('--json'), key = opt('--key');
+const jsonOut = opt('--json'), key = opt('--key'), dump = opt('--dump');
 const [url, callerPath] = args;
 if (!url || !callerPath) { console.error('usage: node call.mjs ws://HOST:PORT/v1/realtime CALLER.json [--json OUT] [--key KEY]'); process.exit(2); }
 const caller = JSON.parse(fs.readFileSync(callerPath, 'utf8'));
@@ -39,7 +41,7 @@ function turnAudio(t) {
 const ws = new WebSocket(url, key ? { headers: { Authorization: `Bearer ${key}` } } : {});
 const ev = new Events();
 const send = (o) => ws.send(JSON.stringify(o));
-const rows = [];
+const rows = [], sent = [];
 ws.on('message', (m) => {
   const e = JSON.parse(m.toString());
   ev.push(e);
@@ -68,13 +70,18 @@ await agentTurn(null);  // the greeting
 for (const t of caller.turns) {
   await sleep(caller.gap_ms ?? 300);
   const audio = turnAudio(t);
-  if (!audio) { await stream(send, silence(t.silence_ms || 0)); continue; }
+  if (!audio) { sent.push({ silence_ms: t.silence_ms || 0 }); await stream(send, silence(t.silence_ms || 0)); continue; }
+  if (dump) {
+    fs.mkdirSync(dump, { recursive: true });
+    writeWav(path.join(dump, `turn${sent.length + 1}.wav`), audio, 24000);
+    sent.push({ wav: `turn${sent.length + 1}.wav` });
+  }
   // the last speech sample's send time (the render ends in silence)
   let last = audio.length - 1;
   while (last > 0 && Math.abs(audio[last]) < 300) last--;
   const t0 = await stream(send, audio);
   const speechEnd = t0 + Math.round(last / 24);
-  const trailing = stream(send, silence(3000));
+  const trailing = stream(send, silence(3000), { start: t0 + audio.length / 24 });
   await agentTurn(speechEnd);
   await trailing;
   if (ev.find((e) => e.type === 'response.done' && /goodbye|bye/i.test(JSON.stringify(e.response.output)), 0)) break;
@@ -83,5 +90,6 @@ ws.close();
 console.log('\nturn  voice-to-voice (client / server)  heard');
 rows.slice(1).forEach((r, i) => console.log(`${String(i + 1).padStart(4)}  ${String(r.v2v_client_ms ?? '-').padStart(8)} / ${String(r.v2v_server_ms ?? '-').padEnd(8)} ms    ${r.heard ?? ''}`));
 if (jsonOut) fs.writeFileSync(jsonOut, JSON.stringify(rows));
+if (dump) fs.writeFileSync(path.join(dump, 'caller.json'), JSON.stringify({ gap_ms: caller.gap_ms ?? 300, turns: sent }));
 fs.rmSync(tmp, { recursive: true, force: true });
 setTimeout(() => process.exit(0), 100);

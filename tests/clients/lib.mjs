@@ -18,6 +18,17 @@ export function readWav(path) {
   return { rate, pcm };
 }
 
+// A mono 16-bit PCM WAV file from an Int16Array.
+export function writeWav(path, pcm, rate) {
+  const b = Buffer.alloc(44 + pcm.length * 2);
+  b.write('RIFF', 0, 'ascii'); b.writeUInt32LE(36 + pcm.length * 2, 4); b.write('WAVE', 8, 'ascii');
+  b.write('fmt ', 12, 'ascii'); b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22);
+  b.writeUInt32LE(rate, 24); b.writeUInt32LE(rate * 2, 28); b.writeUInt16LE(2, 32); b.writeUInt16LE(16, 34);
+  b.write('data', 36, 'ascii'); b.writeUInt32LE(pcm.length * 2, 40);
+  for (let i = 0; i < pcm.length; i++) b.writeInt16LE(pcm[i], 44 + i * 2);
+  fs.writeFileSync(path, b);
+}
+
 // Linear resampling is enough for a test caller.
 export function resample(pcm, from, to) {
   if (from === to) return pcm;
@@ -26,6 +37,29 @@ export function resample(pcm, from, to) {
     const x = i * from / to, k = Math.floor(x), f = x - k;
     const a = pcm[k] ?? 0, c = pcm[k + 1] ?? a;
     out[i] = Math.round(a + (c - a) * f);
+  }
+  return out;
+}
+
+// Windowed-sinc resampling (a Hann window of 16 taps a side): what a
+// client that measures latency uses, since linear interpolation images
+// the speech's upper band into the audio and changes what the server's
+// VAD and endpointer hear (it made them wait ~40 ms longer).
+export function resampleSinc(pcm, from, to) {
+  if (from === to) return pcm;
+  const W = 16, fc = Math.min(1, to / from), n = Math.floor(pcm.length * to / from);
+  const out = new Int16Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = i * from / to, k0 = Math.floor(x);
+    let acc = 0;
+    for (let k = k0 - W + 1; k <= k0 + W; k++) {
+      if (k < 0 || k >= pcm.length) continue;
+      const d = x - k, t = Math.PI * d * fc;
+      const sinc = d === 0 ? 1 : Math.sin(t) / t;
+      const win = 0.5 + 0.5 * Math.cos(Math.PI * d / W);
+      acc += pcm[k] * fc * sinc * win;
+    }
+    out[i] = Math.max(-32768, Math.min(32767, Math.round(acc)));
   }
   return out;
 }
@@ -74,14 +108,18 @@ export class Events {
   waitType(type, ms, from = 0) { return this.wait((e) => e.type === type, ms, type, from); }
 }
 
-// Stream audio as a microphone would: 100 ms appends at real-time pace.
-export async function stream(send, pcm, { chunkMs = 100, realtime = true } = {}) {
+// Stream audio as a microphone would: 100 ms appends at real-time pace,
+// paced by the samples sent (a short last chunk takes only its own
+// length). `start` continues an earlier stream's clock, so a turn's
+// trailing silence follows its speech with no gap in the line's time.
+export async function stream(send, pcm, { chunkMs = 100, realtime = true, start = null } = {}) {
   const n = 24 * chunkMs;
-  const t0 = Date.now();
-  for (let i = 0, k = 0; i < pcm.length; i += n, k++) {
-    send({ type: 'input_audio_buffer.append', audio: b64(pcm.subarray(i, i + n)) });
+  const t0 = start ?? Date.now();
+  for (let i = 0; i < pcm.length; i += n) {
+    const chunk = pcm.subarray(i, i + n);
+    send({ type: 'input_audio_buffer.append', audio: b64(chunk) });
     if (realtime) {
-      const due = t0 + (k + 1) * chunkMs - Date.now();
+      const due = t0 + (i + chunk.length) / 24 - Date.now();
       if (due > 0) await new Promise((r) => setTimeout(r, due));
     }
   }
