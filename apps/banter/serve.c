@@ -29,6 +29,11 @@ static void usage(FILE *f)
 		"                    for more; also $BANTER_API_KEY)\n"
 		"  --threads N       event-loop threads (default: one per core)\n"
 		"  --max-sessions N  calls at once (default 1000)\n"
+		"  --warm N          recognisers made per agent and event loop\n"
+		"                    at start (default 1), so that a call does\n"
+		"                    not stall the others while it makes one\n"
+		"  --pool N          idle recognisers each event loop keeps for\n"
+		"                    its next calls (default 8; ~70 MB each)\n"
 		"  --max-send-queue KB  unread server events before a client\n"
 		"                    that does not read is closed (default 512)\n"
 		"  --web DIR         the browser page's files (default web)\n"
@@ -84,6 +89,8 @@ int cmd_serve(int argc, char **argv)
 		{"addr", required_argument, 0, 'A'},
 		{"api-key", required_argument, 0, 'K'},
 		{"threads", required_argument, 0, 't'},
+		{"warm", required_argument, 0, 'W'},
+		{"pool", required_argument, 0, 'P'},
 		{"max-sessions", required_argument, 0, 'M'},
 		{"max-send-queue", required_argument, 0, 'Q'},
 		{"web", required_argument, 0, 'w'},
@@ -102,6 +109,8 @@ int cmd_serve(int argc, char **argv)
 	int c, err, rc = 1;
 
 	memset(&prm, 0, sizeof(prm));
+	prm.warm = 1;
+	prm.pool = 8;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "a:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -140,6 +149,16 @@ int cmd_serve(int argc, char **argv)
 			if (num(optarg, 64, "--threads", &v))
 				return 2;
 			prm.threads = (unsigned)v;
+			break;
+		case 'W':
+			if (num(optarg, 16, "--warm", &v))
+				return 2;
+			prm.warm = (unsigned)v;
+			break;
+		case 'P':
+			if (num(optarg, 1000, "--pool", &v))
+				return 2;
+			prm.pool = (unsigned)v;
 			break;
 		case 'M':
 			if (num(optarg, 100000, "--max-sessions", &v))

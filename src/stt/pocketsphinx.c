@@ -103,8 +103,11 @@ struct gram {
 	struct bt_psm_fsg *fsg;  /* its compiled grammar, when shared */
 };
 
-struct bt_stt_st {
-	const struct bt_stt *stt;  /* first: see bt_stt_of() */
+/* The decoders of one recogniser: made once, reused by call after call
+ * on their thread (see the pool below). */
+struct psi {
+	struct le le;              /* in the idle pool */
+	uint64_t key;              /* the grammars it was made for */
 	ps_decoder_t *lm;
 	ps_decoder_t *fsg;         /* NULL if no grammar needs one */
 	ps_decoder_t *phones;
@@ -530,7 +533,7 @@ static double llr(int64_t a, int a_frames, int64_t b, int b_frames)
  * clear speech; noise gives no words). Fluent nonsense and mumbles come
  * back as plausible words with a high figure.
  */
-static float confidence_of(struct bt_stt_st *st, ps_decoder_t *gram)
+static float confidence_of(struct psi *st, ps_decoder_t *gram)
 {
 	int64_t wa, la, pa;
 	int ws, ls, psp;
@@ -559,7 +562,7 @@ static float confidence_of(struct bt_stt_st *st, ps_decoder_t *gram)
 	return (float)(c > 1 ? 1 : c);
 }
 
-static float confidence(struct bt_stt_st *st)
+static float confidence(struct psi *st)
 {
 	return confidence_of(st, st->grammar ? st->fsg : NULL);
 }
@@ -571,7 +574,7 @@ static float confidence(struct bt_stt_st *st)
  * phrases, so the difference of their scores is a log-likelihood ratio of
  * "a stop phrase" against "a backchannel" on the same frames.
  */
-static void overlap_read(struct bt_stt_st *st, struct bt_stt_overlap *ov)
+static void overlap_read(struct psi *st, struct bt_stt_overlap *ov)
 {
 	int32 sb = 0, ss = 0;
 	char tb[sizeof(ov->text)], ts[sizeof(ov->text)];
@@ -607,7 +610,7 @@ static void overlap_read(struct bt_stt_st *st, struct bt_stt_overlap *ov)
  * search this thread's language models and words are looked up in the
  * process's lexicon (ps_models.c).
  */
-static int decoders_make(struct bt_stt_st *st, bool need_fsg)
+static int decoders_make(struct psi *st, bool need_fsg)
 {
 	int err = bt_psm_prepare();
 
@@ -678,7 +681,7 @@ static int dict_take(ps_decoder_t *to, ps_decoder_t *from, const char *rules,
 	return 0;
 }
 
-static int overlap_class(struct bt_stt_st *st, ps_decoder_t *ps,
+static int overlap_class(struct psi *st, ps_decoder_t *ps,
 			 const char *gram, const char *search,
 			 struct bt_psm_fsg **fp)
 {
@@ -695,7 +698,7 @@ static int overlap_class(struct bt_stt_st *st, ps_decoder_t *ps,
 	return 0;
 }
 
-static int overlap_make(struct bt_stt_st *st)
+static int overlap_make(struct psi *st)
 {
 	int err = overlap_class(st, st->ovb, gram_ov_bc, "bt_ov_bc",
 				&st->ov_fsg[0]);
@@ -704,7 +707,7 @@ static int overlap_make(struct bt_stt_st *st)
 					 "bt_ov_stop", &st->ov_fsg[1]);
 }
 
-static int grammar_compile(struct bt_stt_st *st, const struct bt_stt_grammar *g,
+static int grammar_compile(struct psi *st, const struct bt_stt_grammar *g,
 			   struct gram *sg)
 {
 	const char *body = builtin(g->type);
@@ -825,7 +828,7 @@ static int prm_check(const struct bt_stt_prm *prm)
 	return 0;
 }
 
-static int grammars_make(struct bt_stt_st *st, const struct bt_stt_prm *prm)
+static int grammars_make(struct psi *st, const struct bt_stt_prm *prm)
 {
 	bool selected = false;
 	size_t i;
@@ -874,15 +877,17 @@ static int grammars_make(struct bt_stt_st *st, const struct bt_stt_prm *prm)
 /* provider                                                            */
 /* ------------------------------------------------------------------ */
 
-static int each_end(struct bt_stt_st *st);
+static int each_end(struct psi *st);
 
 static void destructor(void *arg)
 {
-	struct bt_stt_st *st = arg;
+	struct psi *st = arg;
 	/* ending an utterance decodes the frames still buffered, with this
 	 * thread's language models: not from another thread */
 	bool home = !st->lms || pthread_equal(st->thread, pthread_self());
 	size_t i;
+
+	list_unlink(&st->le);
 
 	if (st->in_utt && home)
 		each_end(st);
@@ -915,22 +920,14 @@ static void destructor(void *arg)
 	mem_deref(st->gramv);
 }
 
-static int ps_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm)
+static int psi_make(struct psi **stp, const struct bt_stt_prm *prm)
 {
-	struct bt_stt_st *st;
+	struct psi *st;
 	int err;
-
-	if (!stp)
-		return bt_err(EINVAL, "pocketsphinx alloc: no place for the "
-			      "instance (stp is NULL)");
-	err = prm_check(prm);
-	if (err)
-		return err;
 
 	st = mem_zalloc(sizeof(*st), destructor);
 	if (!st)
 		return bt_err(ENOMEM, "out of memory starting pocketsphinx");
-	st->stt = &ps_stt;
 
 	bt_psm_lock();
 	err = decoders_make(st, needs_fsg(prm));
@@ -947,7 +944,7 @@ static int ps_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm)
 	return err;
 }
 
-static const struct gram *gram_find(const struct bt_stt_st *st,
+static const struct gram *gram_find(const struct psi *st,
 				    const char *name)
 {
 	size_t i;
@@ -959,7 +956,7 @@ static const struct gram *gram_find(const struct bt_stt_st *st,
 	return NULL;
 }
 
-static int unknown_grammar(const struct bt_stt_st *st, const char *name)
+static int unknown_grammar(const struct psi *st, const char *name)
 {
 	char known[256] = "";
 	size_t i, len = 0;
@@ -979,7 +976,7 @@ static int unknown_grammar(const struct bt_stt_st *st, const char *name)
 enum { DECODERS_MAX = 5 };
 
 /* Every decoder the instance has, in a fixed order. */
-static size_t decoders_of(const struct bt_stt_st *st,
+static size_t decoders_of(const struct psi *st,
 			  ps_decoder_t *v[DECODERS_MAX])
 {
 	size_t n = 0;
@@ -994,7 +991,7 @@ static size_t decoders_of(const struct bt_stt_st *st,
 }
 
 /* Every decoder, so that they all see the same frames. */
-static int each_start(struct bt_stt_st *st)
+static int each_start(struct psi *st)
 {
 	ps_decoder_t *v[DECODERS_MAX];
 	size_t n = decoders_of(st, v);
@@ -1009,7 +1006,7 @@ static int each_start(struct bt_stt_st *st)
 	return 0;
 }
 
-static int each_end(struct bt_stt_st *st)
+static int each_end(struct psi *st)
 {
 	ps_decoder_t *v[DECODERS_MAX];
 	size_t n = decoders_of(st, v);
@@ -1021,7 +1018,7 @@ static int each_end(struct bt_stt_st *st)
 	return err;
 }
 
-static int ps_start(struct bt_stt_st *st, const char *grammar)
+static int psi_start(struct psi *st, const char *grammar)
 {
 	const struct gram *g = NULL;
 
@@ -1059,7 +1056,7 @@ static int ps_start(struct bt_stt_st *st, const char *grammar)
 	return 0;
 }
 
-static int ps_feed(struct bt_stt_st *st, const int16_t *pcm, size_t n)
+static int psi_feed(struct psi *st, const int16_t *pcm, size_t n)
 {
 	ps_decoder_t *v[DECODERS_MAX];
 	size_t nd;
@@ -1082,12 +1079,12 @@ static int ps_feed(struct bt_stt_st *st, const int16_t *pcm, size_t n)
 	return 0;
 }
 
-static ps_decoder_t *words(const struct bt_stt_st *st)
+static ps_decoder_t *words(const struct psi *st)
 {
 	return st->grammar ? st->fsg : st->lm;
 }
 
-static bool ps_partial(struct bt_stt_st *st, char *buf, size_t sz)
+static bool psi_partial(struct psi *st, char *buf, size_t sz)
 {
 	bool changed = false;
 
@@ -1109,7 +1106,7 @@ static bool ps_partial(struct bt_stt_st *st, char *buf, size_t sz)
 	return changed;
 }
 
-static int ps_finish(struct bt_stt_st *st, struct bt_transcript *tr)
+static int psi_finish(struct psi *st, struct bt_transcript *tr)
 {
 	int32 score = 0;
 
@@ -1133,7 +1130,7 @@ static int ps_finish(struct bt_stt_st *st, struct bt_transcript *tr)
 	return 0;
 }
 
-static int ps_overlap(struct bt_stt_st *st, struct bt_stt_overlap *ov)
+static int psi_overlap(struct psi *st, struct bt_stt_overlap *ov)
 {
 	if (!st || !ov)
 		return bt_err(EINVAL, "pocketsphinx overlap: no instance or "
@@ -1145,6 +1142,180 @@ static int ps_overlap(struct bt_stt_st *st, struct bt_stt_overlap *ov)
 	return 0;
 }
 
+/*
+ * The pool. Making a recogniser costs ~0.35 s of CPU and ~70 MB, on the
+ * thread of the call that needs it, where it holds up every other call of
+ * that event loop. So a call's decoders are not freed when it ends: they
+ * wait, idle, for the next call on the same thread with the same grammars
+ * (an agent's), up to bt_stt_pocketsphinx_pool() per thread (the server
+ * also makes some before calls come: bt_session_warm). A reused
+ * instance keeps its live CMN estimate, as one decoder does from one
+ * utterance to the next. Under bt_psm_lock (alloc and free only).
+ */
+static struct list idle;
+static unsigned pool_max;       /* idle instances kept per thread */
+static unsigned n_made, n_reused;
+
+/* FNV-1a over what the grammars are made of */
+static uint64_t key_add(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
+static uint64_t prm_key(const struct bt_stt_prm *prm)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; prm && i < prm->n_grammars; i++) {
+		const struct bt_stt_grammar *g = &prm->grammars[i];
+		int t = (int)g->type;
+
+		h = key_add(h, g->name, strlen(g->name) + 1);
+		h = key_add(h, &t, sizeof(t));
+		for (size_t k = 0; k < g->n_phrases; k++)
+			h = key_add(h, g->phrases[k],
+				    strlen(g->phrases[k]) + 1);
+		h = key_add(h, "|", 1);
+	}
+	return h;
+}
+
+static struct psi *pool_take(uint64_t key)
+{
+	pthread_t self = pthread_self();
+	struct psi *p = NULL;
+
+	bt_psm_lock();
+	for (struct le *le = idle.head; le; le = le->next) {
+		struct psi *q = le->data;
+
+		if (q->key == key && (!q->lms ||
+				      pthread_equal(q->thread, self))) {
+			list_unlink(&q->le);
+			p = q;
+			break;
+		}
+	}
+	bt_psm_unlock();
+	return p;
+}
+
+/* Back to the pool if this thread keeps fewer than pool_max; true if
+ * kept. */
+static bool pool_give(struct psi *p)
+{
+	pthread_t self = pthread_self();
+	unsigned n = 0;
+	bool kept = false;
+
+	if (p->lms && !pthread_equal(p->thread, self))
+		return false;
+	bt_psm_lock();
+	for (struct le *le = idle.head; le; le = le->next) {
+		const struct psi *q = le->data;
+
+		if (!q->lms || pthread_equal(q->thread, self))
+			++n;
+	}
+	if (n < pool_max) {
+		list_append(&idle, &p->le, p);
+		kept = true;
+	}
+	bt_psm_unlock();
+	return kept;
+}
+
+/* What a session holds: its pooled decoders. */
+struct bt_stt_st {
+	const struct bt_stt *stt;  /* first: see bt_stt_of() */
+	struct psi *p;
+};
+
+static void handle_destructor(void *arg)
+{
+	struct bt_stt_st *st = arg;
+	struct psi *p = st->p;
+
+	if (!p)
+		return;
+	if (p->in_utt && (!p->lms || pthread_equal(p->thread,
+						    pthread_self()))) {
+		each_end(p);
+		p->in_utt = false;
+	}
+	if (p->in_utt || !pool_give(p))
+		mem_deref(p);
+}
+
+static int ps_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm)
+{
+	struct bt_stt_st *st;
+	uint64_t key;
+	int err;
+
+	if (!stp)
+		return bt_err(EINVAL, "pocketsphinx alloc: no place for the "
+			      "instance (stp is NULL)");
+	err = prm_check(prm);
+	if (err)
+		return err;
+	st = mem_zalloc(sizeof(*st), handle_destructor);
+	if (!st)
+		return bt_err(ENOMEM, "out of memory starting pocketsphinx");
+	st->stt = &ps_stt;
+	key = prm_key(prm);
+	st->p = pool_take(key);
+	bt_psm_lock();
+	if (st->p)
+		++n_reused;
+	else
+		++n_made;
+	bt_psm_unlock();
+	if (st->p) {
+		memset(&st->p->ov, 0, sizeof(st->p->ov));
+		st->p->partial[0] = '\0';
+	}
+	else {
+		err = psi_make(&st->p, prm);
+		if (err) {
+			mem_deref(st);
+			return err;
+		}
+		st->p->key = key;
+	}
+	*stp = st;
+	return 0;
+}
+
+static int ps_start(struct bt_stt_st *st, const char *grammar)
+{
+	return psi_start(st ? st->p : NULL, grammar);
+}
+
+static int ps_feed(struct bt_stt_st *st, const int16_t *pcm, size_t n)
+{
+	return psi_feed(st ? st->p : NULL, pcm, n);
+}
+
+static bool ps_partial(struct bt_stt_st *st, char *buf, size_t sz)
+{
+	return psi_partial(st ? st->p : NULL, buf, sz);
+}
+
+static int ps_finish(struct bt_stt_st *st, struct bt_transcript *tr)
+{
+	return psi_finish(st ? st->p : NULL, tr);
+}
+
+static int ps_overlap(struct bt_stt_st *st, struct bt_stt_overlap *ov)
+{
+	return psi_overlap(st ? st->p : NULL, ov);
+}
+
 static struct bt_stt ps_stt = {
 	.name = "pocketsphinx",
 	.alloch = ps_alloc,
@@ -1154,6 +1325,54 @@ static struct bt_stt ps_stt = {
 	.finishh = ps_finish,
 	.overlaph = ps_overlap,
 };
+
+void bt_stt_pocketsphinx_pool(unsigned per_thread)
+{
+	bt_psm_lock();
+	pool_max = per_thread;
+	bt_psm_unlock();
+}
+
+/* Free what the pool holds: this thread's (all, when all is set). */
+static void pool_drain(bool all)
+{
+	pthread_t self = pthread_self();
+	struct list out = LIST_INIT;
+	struct le *le;
+
+	bt_psm_lock();
+	le = idle.head;
+	while (le) {
+		struct psi *q = le->data;
+
+		le = le->next;
+		if (all || !q->lms || pthread_equal(q->thread, self)) {
+			list_unlink(&q->le);
+			list_append(&out, &q->le, q);
+		}
+	}
+	bt_psm_unlock();
+	/* the destructors take the lock themselves */
+	list_flush(&out);
+}
+
+void bt_stt_pocketsphinx_drain(void)
+{
+	pool_drain(false);
+}
+
+void bt_stt_pocketsphinx_stats(unsigned *made, unsigned *reused,
+			       unsigned *idle_now)
+{
+	bt_psm_lock();
+	if (made)
+		*made = n_made;
+	if (reused)
+		*reused = n_reused;
+	if (idle_now)
+		*idle_now = (unsigned)list_count(&idle);
+	bt_psm_unlock();
+}
 
 int bt_stt_pocketsphinx_init(void)
 {
@@ -1170,5 +1389,6 @@ void bt_stt_pocketsphinx_close(void)
 		bt_stt_unregister(&ps_stt);
 		registered = false;
 	}
+	pool_drain(true);
 	bt_psm_close();
 }

@@ -28,6 +28,10 @@ struct bt_server_prm {
 	unsigned threads;          /**< event loops (0: one per core) */
 	const char *db_path;
 	uint32_t max_sessions;     /**< 0: 1000 */
+	unsigned warm;             /**< recognisers made per agent and loop
+					before calls come (0: none) */
+	unsigned pool;             /**< idle recognisers a loop keeps for
+					its next calls (0: none) */
 	uint32_t goodbye_ms;       /**< shutdown deadline (0: 8000) */
 	uint32_t max_send_queue_kb; /**< events a client has not read yet
 					 before it is closed (0: 512) */

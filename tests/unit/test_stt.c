@@ -641,6 +641,69 @@ static void test_shared_next(void **state)
 		v[i] = mem_deref(v[i]);
 }
 
+/*
+ * A session's recogniser goes back to its thread's pool when the session
+ * ends, and the next session with the same grammars takes it instead of
+ * making one. It hears what a new one hears, even when it was let go in
+ * the middle of an utterance; other grammars get a new one; the pool keeps
+ * no more than it is told to.
+ */
+static void test_pool(void **state)
+{
+	const struct job ref = {.name = {"hours_rms", "people3_kal"},
+				.grammar = {"time", "party"}};
+	struct bt_stt_prm other = {.grammars = grammars, .n_grammars = 2};
+	struct job first = ref, again = ref;
+	struct bt_stt_st *a = NULL, *b = NULL, *c = NULL;
+	unsigned made0, reused0, made, reused, idle;
+	int16_t quiet[BT_FRAME_SAMPLES] = {0};
+
+	(void)state;
+	bt_stt_pocketsphinx_pool(1);
+	bt_stt_pocketsphinx_stats(&made0, &reused0, &idle);
+	assert_int_equal(idle, 0);
+
+	assert_int_equal(job_alloc(&a), 0);
+	job_run(&first, a);
+	assert_int_equal(stt->starth(a, "party"), 0);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(stt->feedh(a, quiet, BT_FRAME_SAMPLES), 0);
+	a = mem_deref(a);
+	bt_stt_pocketsphinx_stats(&made, &reused, &idle);
+	assert_int_equal(made, made0 + 1);
+	assert_int_equal(idle, 1);
+
+	assert_int_equal(job_alloc(&b), 0);
+	bt_stt_pocketsphinx_stats(&made, &reused, &idle);
+	assert_int_equal(made, made0 + 1);
+	assert_int_equal(reused, reused0 + 1);
+	assert_int_equal(idle, 0);
+	job_run(&again, b);
+	assert_int_equal(first.err, 0);
+	assert_int_equal(again.err, 0);
+	for (size_t i = 0; i < JOB_MAX && ref.name[i]; i++) {
+		print_message("  reused: %-12s -> \"%s\" conf %.3f (new: "
+			      "%.3f)\n", ref.name[i], again.tr[i].text,
+			      (double)again.tr[i].confidence,
+			      (double)first.tr[i].confidence);
+		assert_string_equal(first.tr[i].text, again.tr[i].text);
+		assert_true(again.tr[i].confidence > 0.5f);
+	}
+
+	assert_int_equal(stt->alloch(&c, &other), 0);
+	bt_stt_pocketsphinx_stats(&made, &reused, &idle);
+	assert_int_equal(made, made0 + 2);
+	b = mem_deref(b);
+	c = mem_deref(c);
+	bt_stt_pocketsphinx_stats(NULL, NULL, &idle);
+	assert_int_equal(idle, 1);
+
+	bt_stt_pocketsphinx_pool(0);
+	bt_stt_pocketsphinx_drain();
+	bt_stt_pocketsphinx_stats(NULL, NULL, &idle);
+	assert_int_equal(idle, 0);
+}
+
 static int setup(void **state)
 {
 	struct bt_stt_prm prm = {
@@ -693,6 +756,7 @@ int main(void)
 		cmocka_unit_test(test_no_grammars),
 		cmocka_unit_test(test_shared_threads),
 		cmocka_unit_test(test_shared_next),
+		cmocka_unit_test(test_pool),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
