@@ -697,16 +697,20 @@ static void http_req(struct http_conn *hc, const struct http_msg *msg,
 	}
 	if (!pl_strcmp(&msg->path, "/healthz")) {
 		uint32_t lag = 0;
+		unsigned made = 0, reused = 0, idle = 0;
 
 		/* the most frames a loop was late by: > 1 means overload */
 		for (unsigned i = 0; i < bt_loops_count(); i++)
 			if (bt_loop_max_lag_frames(bt_loop_at(i)) > lag)
 				lag = bt_loop_max_lag_frames(bt_loop_at(i));
+		bt_stt_pocketsphinx_stats(&made, &reused, &idle);
 		(void)http_creply(hc, 200, "OK", "application/json",
 				  "{\"status\":\"ok\",\"sessions\":%u,"
-				  "\"loops\":%u,\"max_lag_frames\":%u}",
+				  "\"loops\":%u,\"max_lag_frames\":%u,"
+				  "\"recognisers\":{\"made\":%u,"
+				  "\"reused\":%u,\"idle\":%u}}",
 				  atomic_load(&srv->sessions),
-				  bt_loops_count(), lag);
+				  bt_loops_count(), lag, made, reused, idle);
 		return;
 	}
 	serve_file(srv, hc, &msg->path);
