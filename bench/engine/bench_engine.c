@@ -44,6 +44,9 @@ enum {
 struct sstt {
 	const struct bt_stt *stt;
 	size_t fed;
+	bool sent;
+	bt_stt_partial_h *partialh;
+	void *arg;
 };
 static const char script_words[] = "three";
 static int sstt_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm);
@@ -51,21 +54,21 @@ static int sstt_start(struct bt_stt_st *st, const char *grammar)
 {
 	(void)grammar;
 	((struct sstt *)st)->fed = 0;
+	((struct sstt *)st)->sent = false;
 	return 0;
 }
 static int sstt_feed(struct bt_stt_st *st, const int16_t *pcm, size_t n)
 {
+	struct sstt *s = (struct sstt *)st;
+
 	(void)pcm;
-	((struct sstt *)st)->fed += n;
+	s->fed += n;
+	/* the words show up after 200 ms of audio, as an event */
+	if (s->fed >= RATE / 5 && !s->sent) {
+		s->sent = true;
+		s->partialh(script_words, s->arg);
+	}
 	return 0;
-}
-static bool sstt_partial(struct bt_stt_st *st, char *buf, size_t sz)
-{
-	/* the words show up after 200 ms of audio */
-	if (((struct sstt *)st)->fed < RATE / 5 || !strcmp(buf, script_words))
-		return false;
-	str_ncpy(buf, script_words, sz);
-	return true;
 }
 static int sstt_finish(struct bt_stt_st *st, struct bt_transcript *tr)
 {
@@ -75,15 +78,16 @@ static int sstt_finish(struct bt_stt_st *st, struct bt_transcript *tr)
 	return 0;
 }
 static struct bt_stt script_stt = {.name = "script", .alloch = sstt_alloc,
-	.starth = sstt_start, .feedh = sstt_feed, .partialh = sstt_partial,
+	.starth = sstt_start, .feedh = sstt_feed,
 	.finishh = sstt_finish};
 static int sstt_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm)
 {
 	struct sstt *s = mem_zalloc(sizeof(*s), NULL);
 
-	(void)prm;
 	if (!s)
 		return ENOMEM;
+	s->partialh = prm->partialh;
+	s->arg = prm->arg;
 	s->stt = &script_stt;
 	*stp = (struct bt_stt_st *)s;
 	return 0;

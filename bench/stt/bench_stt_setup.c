@@ -142,7 +142,7 @@ static int decode(const struct bt_stt *stt, struct bt_stt_st *st,
 		for (size_t i = 0; !err && i + BT_FRAME_SAMPLES <= n;
 		     i += BT_FRAME_SAMPLES) {
 			err = stt->feedh(st, pcm + i, BT_FRAME_SAMPLES);
-			stt->partialh(st, part, sizeof(part));
+			stt->hyph(st, part, sizeof(part));
 		}
 		if (!err)
 			err = stt->finishh(st, &tr);

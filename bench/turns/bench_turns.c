@@ -630,7 +630,7 @@ static int bench_words(const char *dir)
 		for (size_t k = a; !err && k + BT_FRAME_SAMPLES <= b;
 		     k += BT_FRAME_SAMPLES) {
 			err = p->feedh(st, pcm + k, BT_FRAME_SAMPLES);
-			p->partialh(st, partial, sizeof(partial));
+			p->hyph(st, partial, sizeof(partial));
 		}
 		memset(&tr, 0, sizeof(tr));
 		if (!err)

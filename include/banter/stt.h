@@ -50,10 +50,18 @@ struct bt_transcript;
  */
 typedef void (bt_stt_final_h)(const struct bt_transcript *tr, void *arg);
 
+/**
+ * The words of the utterance so far changed (lower case, may be ""). A
+ * provider calls it on the session's thread: from feed() (an embedded
+ * recogniser) or when a network one's result comes in.
+ */
+typedef void (bt_stt_partial_h)(const char *text, void *arg);
+
 struct bt_stt_prm {
 	const struct bt_stt_grammar *grammars;
 	size_t n_grammars;
-	bt_stt_final_h *finalh;  /**< set by the session */
+	bt_stt_partial_h *partialh; /**< set by the session */
+	bt_stt_final_h *finalh;     /**< set by the session */
 	void *arg;
 };
 
@@ -71,8 +79,12 @@ typedef int (bt_stt_start_h)(struct bt_stt_st *st, const char *grammar);
 /** Feed audio at BT_RATE_HZ. */
 typedef int (bt_stt_feed_h)(struct bt_stt_st *st, const int16_t *pcm,
 			    size_t n);
-/** Current partial hypothesis into buf; returns true if it changed. */
-typedef bool (bt_stt_partial_h)(struct bt_stt_st *st, char *buf, size_t sz);
+/**
+ * Optional: the current partial hypothesis into buf, polled; returns true
+ * if it changed. (The session takes partials as events, prm->partialh;
+ * this is for tools that read a recogniser directly.)
+ */
+typedef bool (bt_stt_hyp_h)(struct bt_stt_st *st, char *buf, size_t sz);
 /**
  * End the utterance and give the final transcript (single pass, fast), or
  * return EINPROGRESS and give it later through prm->finalh.
@@ -113,7 +125,7 @@ struct bt_stt {
 	bt_stt_alloc_h *alloch;
 	bt_stt_start_h *starth;
 	bt_stt_feed_h *feedh;
-	bt_stt_partial_h *partialh;
+	bt_stt_hyp_h *hyph;              /**< may be NULL */
 	bt_stt_finish_h *finishh;
 	bt_stt_overlap_h *overlaph;  /**< may be NULL */
 };

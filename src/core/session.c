@@ -7,6 +7,7 @@
 #include "core/session_int.h"
 
 static void process_frame(struct bt_session *s, const int16_t *pcm);
+static void on_partial(const char *text, void *arg);
 static bool pull_frame(struct bt_session *s, int16_t *out);
 static uint32_t cfg_ms(const json_t *agent, const char *sect, const char *key,
 		       uint32_t def);
@@ -156,6 +157,21 @@ void ss_error_event(struct bt_session *s, const char *what)
 	ss_emit(s, BT_EV_ERROR, ss_now_ms(s), what, o);
 }
 
+/* The recogniser's words so far changed (from feed, or a network
+ * recogniser's message); on the session's thread. */
+static void on_partial(const char *text, void *arg)
+{
+	struct bt_session *s = arg;
+
+	if (!s->stt_active)
+		return;
+	str_ncpy(s->partial, text, sizeof(s->partial));
+	if (s->partial[0]) {
+		ss_emit(s, BT_EV_PARTIAL, ss_now_ms(s), s->partial, NULL);
+		s->wait_stale = true;
+	}
+}
+
 static void process_frame(struct bt_session *s, const int16_t *pcm)
 {
 	const struct bt_stt *stt = bt_stt_of(s->stt);
@@ -184,14 +200,8 @@ static void process_frame(struct bt_session *s, const int16_t *pcm)
 		ss_on_speech_start(s, ev_ms);
 		started = true; /* the prefix already holds this frame */
 	}
-	if (s->stt_active && !started) {
-		stt->feedh(s->stt, pcm, BT_FRAME_SAMPLES);
-		if (stt->partialh(s->stt, s->partial, sizeof(s->partial)) &&
-		    s->partial[0]) {
-			ss_emit(s, BT_EV_PARTIAL, ss_now_ms(s), s->partial, NULL);
-			s->wait_stale = true;
-		}
-	}
+	if (s->stt_active && !started)
+		stt->feedh(s->stt, pcm, BT_FRAME_SAMPLES);  /* -> on_partial */
 	if (s->stt_active && s->adaptive) {
 		/* pitch and level for the prosody of the turn's end */
 		float voicing = 0;
@@ -654,6 +664,7 @@ int bt_session_alloc(struct bt_session **sp, struct bt_agent *agent,
 	}
 	sprm.grammars = gr2;
 	sprm.n_grammars = n_gr;
+	sprm.partialh = on_partial;
 	sprm.finalh = ss_stt_final;
 	sprm.arg = s;
 	err = stt->alloch(&s->stt, &sprm);

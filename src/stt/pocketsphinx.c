@@ -1233,6 +1233,8 @@ static bool pool_give(struct psi *p)
 struct bt_stt_st {
 	const struct bt_stt *stt;  /* first: see bt_stt_of() */
 	struct psi *p;
+	bt_stt_partial_h *partialh;
+	void *arg;
 };
 
 static void handle_destructor(void *arg)
@@ -1267,6 +1269,8 @@ static int ps_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm)
 	if (!st)
 		return bt_err(ENOMEM, "out of memory starting pocketsphinx");
 	st->stt = &ps_stt;
+	st->partialh = prm ? prm->partialh : NULL;
+	st->arg = prm ? prm->arg : NULL;
 	key = prm_key(prm);
 	st->p = pool_take(key);
 	bt_psm_lock();
@@ -1296,12 +1300,20 @@ static int ps_start(struct bt_stt_st *st, const char *grammar)
 	return psi_start(st ? st->p : NULL, grammar);
 }
 
+/* Feed, then tell the session if the words so far changed (a backtrace
+ * at most every 160 ms: psi_partial) */
 static int ps_feed(struct bt_stt_st *st, const int16_t *pcm, size_t n)
 {
-	return psi_feed(st ? st->p : NULL, pcm, n);
+	char words[512];
+	int err = psi_feed(st ? st->p : NULL, pcm, n);
+
+	if (!err && st->partialh &&
+	    psi_partial(st->p, words, sizeof(words)))
+		st->partialh(words, st->arg);
+	return err;
 }
 
-static bool ps_partial(struct bt_stt_st *st, char *buf, size_t sz)
+static bool ps_hyp(struct bt_stt_st *st, char *buf, size_t sz)
 {
 	return psi_partial(st ? st->p : NULL, buf, sz);
 }
@@ -1321,7 +1333,7 @@ static struct bt_stt ps_stt = {
 	.alloch = ps_alloc,
 	.starth = ps_start,
 	.feedh = ps_feed,
-	.partialh = ps_partial,
+	.hyph = ps_hyp,
 	.finishh = ps_finish,
 	.overlaph = ps_overlap,
 };

@@ -40,28 +40,29 @@ static int fvad_alloc(struct bt_vad_st **stp)
 static char stt_text[128];
 static float stt_conf = 0.9f;  /* the fake STT's confidence */
 static int stt_starts;
-struct fstt { const struct bt_stt *stt; size_t fed; };
+struct fstt { const struct bt_stt *stt; size_t fed; char sent[128];
+	      bt_stt_partial_h *partialh; void *arg; };
 static int fstt_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm);
 static int fstt_start(struct bt_stt_st *st, const char *g)
 {
 	(void)g;
 	((struct fstt *)st)->fed = 0;
+	((struct fstt *)st)->sent[0] = '\0';
 	++stt_starts;
 	return 0;
 }
 static int fstt_feed(struct bt_stt_st *st, const int16_t *pcm, size_t n)
 {
+	struct fstt *f = (struct fstt *)st;
+
 	(void)pcm;
-	((struct fstt *)st)->fed += n;
+	f->fed += n;
+	/* words show up after 200 ms of audio, as events */
+	if (f->fed >= 3200 && strcmp(f->sent, stt_text)) {
+		str_ncpy(f->sent, stt_text, sizeof(f->sent));
+		f->partialh(f->sent, f->arg);
+	}
 	return 0;
-}
-static bool fstt_partial(struct bt_stt_st *st, char *buf, size_t sz)
-{
-	/* words show up after 200 ms of audio */
-	if (((struct fstt *)st)->fed < 3200 || !strcmp(buf, stt_text))
-		return false;
-	str_ncpy(buf, stt_text, sz);
-	return true;
 }
 /* a network recogniser: the final transcript comes later, by finalh */
 static bool stt_async;
@@ -97,13 +98,15 @@ static void ov_script(enum bt_overlap_kind kind, const char *text,
 	ov_read.stop_llr = kind == BT_OVERLAP_STOP ? 10.0f : -10.0f;
 }
 static struct bt_stt fake_stt = {.name = "fake", .alloch = fstt_alloc,
-	.starth = fstt_start, .feedh = fstt_feed, .partialh = fstt_partial,
+	.starth = fstt_start, .feedh = fstt_feed,
 	.finishh = fstt_finish, .overlaph = fstt_overlap};
 static int fstt_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm)
 {
 	struct fstt *s = mem_zalloc(sizeof(*s), NULL);
 	stt_finalh = prm->finalh;
 	stt_final_arg = prm->arg;
+	s->partialh = prm->partialh;
+	s->arg = prm->arg;
 	s->stt = &fake_stt;
 	*stp = (struct bt_stt_st *)s;
 	return 0;

@@ -106,7 +106,7 @@ static void run_pcm(const char *name, const int16_t *pcm, size_t n,
 	for (i = 0; i + BT_FRAME_SAMPLES <= total; i += BT_FRAME_SAMPLES) {
 		t0 = cpu_ms();
 		assert_int_equal(stt->feedh(st, buf + i, BT_FRAME_SAMPLES), 0);
-		if (stt->partialh(st, part, sizeof(part)) && part[0])
+		if (stt->hyph(st, part, sizeof(part)) && part[0])
 			u->partial = true;
 		feed_ms += cpu_ms() - t0;
 	}
@@ -491,7 +491,7 @@ static int decode(struct bt_stt_st *s, const char *name, const char *grammar,
 	for (i = 0; !err && i + BT_FRAME_SAMPLES <= total;
 	     i += BT_FRAME_SAMPLES) {
 		err = stt->feedh(s, buf + i, BT_FRAME_SAMPLES);
-		stt->partialh(s, part, sizeof(part));
+		stt->hyph(s, part, sizeof(part));
 	}
 	if (!err)
 		err = stt->finishh(s, tr);
