@@ -1,0 +1,78 @@
+/**
+ * @file ps_int.h  What the pocketsphinx provider's files share: one
+ *                 recogniser's decoders (struct psi) and its grammars.
+ * pocketsphinx.c makes, feeds and scores the decoders, ps_grammar.c builds
+ * their grammars and dictionaries, ps_pool.c is the provider: the handle
+ * a session holds and the pool that reuses decoders from call to call.
+ */
+#ifndef BT_STT_PS_INT_H
+#define BT_STT_PS_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <pocketsphinx.h>
+#include <re.h>
+#include "banter/audio.h"
+#include "banter/stt.h"
+#include "ps_models.h"
+
+
+enum {
+	/* a partial hypothesis is a backtrace: at most one per 160 ms */
+	PARTIAL_SAMPLES = BT_RATE_HZ / 1000 * 160,
+	JSGF_MAX = 64 * 1024,     /* one compiled grammar's source */
+	PHRASE_MAX = 256,         /* one extra phrase, normalised */
+	WORD_MAX = 64,            /* one word of a grammar */
+	SEARCH_LEN = 16,          /* internal search names: "bt_g<n>" */
+	GRAMMAR_MAX = 256,        /* grammars per instance */
+};
+
+struct gram {
+	char *name;              /* the caller's name (owned) */
+	enum bt_slot_type type;
+	char search[SEARCH_LEN]; /* "" = the open language model */
+	struct bt_psm_fsg *fsg;  /* its compiled grammar, when shared */
+};
+
+/* The decoders of one recogniser: made once, reused by call after call
+ * on their thread (see the pool below). */
+struct psi {
+	struct le le;              /* in the idle pool */
+	uint64_t key;              /* the grammars it was made for */
+	ps_decoder_t *lm;
+	ps_decoder_t *fsg;         /* NULL if no grammar needs one */
+	ps_decoder_t *phones;
+	ps_decoder_t *ovb;         /* overlap classifier (see above): */
+	ps_decoder_t *ovs;         /* backchannels, stop phrases */
+	ps_decoder_t *lex;         /* where words are looked up: the shared
+				      lexicon, or lm if nothing is shared */
+	struct bt_psm_lms *lms;    /* this thread's LMs; NULL: own models */
+	struct bt_psm_fsg *ov_fsg[2]; /* ovb's and ovs's grammars, shared */
+	pthread_t thread;          /* the thread lms belongs to */
+	struct bt_stt_overlap ov;  /* its reading of the last utterance */
+	struct gram *gramv;
+	size_t gramc;
+	bool in_utt;
+	bool grammar;              /* this utterance's words come from fsg */
+	size_t since_partial;      /* samples fed since the last backtrace */
+	char partial[512];         /* the hypothesis partialh last gave */
+};
+
+
+/* pocketsphinx.c */
+int psi_make(struct psi **stp, const struct bt_stt_prm *prm);
+int psi_start(struct psi *st, const char *grammar);
+int psi_feed(struct psi *st, const int16_t *pcm, size_t n);
+bool psi_partial(struct psi *st, char *buf, size_t sz);
+int psi_finish(struct psi *st, struct bt_transcript *tr);
+int psi_overlap(struct psi *st, struct bt_stt_overlap *ov);
+int psi_end_utt(struct psi *st);
+
+/* ps_grammar.c */
+int ps_prm_check(const struct bt_stt_prm *prm);
+bool ps_needs_fsg(const struct bt_stt_prm *prm);
+int ps_overlap_make(struct psi *st);
+int ps_grammars_make(struct psi *st, const struct bt_stt_prm *prm);
+
+#endif
