@@ -8,6 +8,8 @@
 # Usage: bench/serve_load.sh [BANTER] [--full] [--ns 2,4,8] [--stagger-s 2.5]
 #                            [--turns 3] [--patterns stagger,burst]
 #                            [--no-baseline] [--threads N (of the server)]
+#                            [--warm N (recognisers the server makes per loop
+#                             before the calls come, and keeps: --warm/--pool)]
 # Default: N = 4,8 (about 4 minutes); --full: N = 2,4,6,8,12,16 (~12 min).
 set -euo pipefail
 BANTER=./build/banter
@@ -17,6 +19,7 @@ TURNS=3
 PATTERNS=stagger,burst
 BASELINE=1
 SERVE_ARGS=
+WARM=
 while [ $# -gt 0 ]; do
   case "$1" in
     --full) NS=2,4,6,8,12,16 ;;
@@ -25,7 +28,8 @@ while [ $# -gt 0 ]; do
     --turns) TURNS=$2; shift ;;
     --patterns) PATTERNS=$2; shift ;;
     --no-baseline) BASELINE= ;;
-    --threads) SERVE_ARGS="--threads $2"; shift ;;
+    --threads) SERVE_ARGS="$SERVE_ARGS --threads $2"; shift ;;
+    --warm) WARM=$2; SERVE_ARGS="$SERVE_ARGS --warm $2 --pool $2"; shift ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) BANTER=$1 ;;
   esac
@@ -46,8 +50,12 @@ start_server() {
   "$BANTER" serve --agent agents/restaurant.json --port "$PORT" --no-tls --addr 127.0.0.1 \
     --db "$TMP/db" $SERVE_ARGS >"$TMP/serve.txt" 2>&1 &
   pid=$!
-  for _ in $(seq 100); do
-    curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && return 0
+  for _ in $(seq 600); do
+    h=$(curl -sf "http://127.0.0.1:$PORT/healthz" 2>/dev/null) || { sleep 0.1; continue; }
+    # with --warm, the calls come once every loop has its recognisers
+    [ -z "$WARM" ] && return 0
+    python3 -c 'import json,sys; h=json.loads(sys.argv[1]); sys.exit(0 if h["recognisers"]["idle"] >= int(sys.argv[2]) * h["loops"] else 1)' \
+      "$h" "$WARM" && return 0
     sleep 0.1
   done
   echo "banter serve did not start:" >&2; cat "$TMP/serve.txt" >&2; exit 1

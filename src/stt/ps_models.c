@@ -149,7 +149,7 @@ int bt_psm_prepare(void)
 /* ------------------------------------------------------------------ */
 
 /* identical front ends and senone scoring: see pocketsphinx.c */
-#define COMMON "-hmm", HMM_DIR, "-compallsen", "yes", "-bestpath", "no", "-ds", getenv("BT_DS") ? getenv("BT_DS") : "1", "-topn", getenv("BT_TOPN") ? getenv("BT_TOPN") : "4", \
+#define COMMON "-hmm", HMM_DIR, "-compallsen", "yes", "-bestpath", "no", \
 	"-remove_silence", "yes", "-cmn", "live"
 
 static ps_decoder_t *decoder_init(cmd_ln_t *cfg)
