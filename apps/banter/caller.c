@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "banter/banter.h"
 #include "caller.h"
 
@@ -73,6 +74,12 @@ static int render_wav(struct cturn *t, const char *dir, const char *file)
 	err = bt_wav_read(path, &pcm, &n, &rate);
 	if (err)
 		return err;
+	if (n < 2) {
+		mem_deref(pcm);
+		return bt_err(EINVAL, "%s holds %zu sample%s: a turn needs "
+			      "audio (use silence_ms for a turn with none)",
+			      path, n, n == 1 ? "" : "s");
+	}
 	err = bt_resample_buf(pcm, n, rate, BT_RATE_HZ, &rs, &nrs);
 	if (!err)
 		err = turn_append(t, rs, nrs);
@@ -92,6 +99,60 @@ static int caller_err(const char *path, const char *text, const char *field,
 		      what);
 }
 
+/*
+ * Every key of o must be one of `keys` (a typo such as "barge_in_afer_ms"
+ * would otherwise change the test without a word).
+ */
+static int keys_check(const char *path, const char *text, const json_t *o,
+		      const char *field, const char *const *keys,
+		      const char *list)
+{
+	const char *k;
+	const json_t *v;
+
+	json_object_foreach((json_t *)o, k, v) {
+		bool known = false;
+		char f[160], msg[300];
+
+		for (size_t i = 0; keys[i]; i++)
+			known = known || !strcmp(k, keys[i]);
+		if (known)
+			continue;
+		snprintf(f, sizeof(f), "%s%s%s", field, field[0] ? "." : "", k);
+		snprintf(msg, sizeof(msg), "unknown key; %s takes %s "
+			 "(docs/caller-file.md)", field[0] ? "this" :
+			 "a caller file", list);
+		return caller_err(path, text, f, msg);
+	}
+	return 0;
+}
+
+/* Exactly one of what a turn or segment is made of. */
+static int one_kind(const char *path, const char *text, const json_t *o,
+		    const char *field, bool segment)
+{
+	static const char *const kinds[] = {"say", "wav", "segments",
+					    "pause_ms", "silence_ms"};
+	const char *first = NULL;
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		char msg[200];
+
+		if ((segment && i == 2) || !json_object_get(o, kinds[i]))
+			continue;
+		if (!first) {
+			first = kinds[i];
+			continue;
+		}
+		snprintf(msg, sizeof(msg), "has both \"%s\" and \"%s\": a "
+			 "%s is one of say, wav,%s pause_ms or silence_ms",
+			 first, kinds[i], segment ? "segment" : "turn",
+			 segment ? "" : " segments,");
+		return caller_err(path, text, field, msg);
+	}
+	return 0;
+}
+
 static int load_segment(struct cturn *t, const json_t *o, struct bt_tts_st *tts,
 			const char *dir, const char *path, const char *text,
 			const char *field)
@@ -100,16 +161,28 @@ static int load_segment(struct cturn *t, const json_t *o, struct bt_tts_st *tts,
 	char f[128];
 
 	if ((v = json_object_get(o, "say"))) {
+		int err;
+
 		snprintf(f, sizeof(f), "%s.say", field);
 		if (!json_is_string(v))
 			return caller_err(path, text, f, "must be a string "
 					  "(the words the caller says)");
+		if (!json_string_length(v))
+			return caller_err(path, text, f, "is empty: give the "
+					  "words the caller says (silence_ms "
+					  "for a turn with none)");
 		if (t->label[0] == '\0' || strlen(t->label) < 200) {
 			size_t l = strlen(t->label);
 			snprintf(t->label + l, sizeof(t->label) - l, "%s%s",
 				 l ? " ... " : "", json_string_value(v));
 		}
-		return render_say(t, tts, json_string_value(v));
+		err = render_say(t, tts, json_string_value(v));
+		if (err && err != ENOMEM) {
+			char msg[800];
+			snprintf(msg, sizeof(msg), "%s", bt_errmsg());
+			return caller_err(path, text, f, msg);
+		}
+		return err;
 	}
 	if ((v = json_object_get(o, "wav"))) {
 		int err;
@@ -154,10 +227,24 @@ int caller_load(struct caller **cp, const char *path)
 	char dir[1024], *text = NULL;
 	const char *voice = "flite:slt", *slash;
 	uint32_t gap = 300;
+	static const char *const top_keys[] = {"voice", "gap_ms", "turns",
+					       NULL};
+	static const char *const turn_keys[] = {"say", "wav", "segments",
+		"pause_ms", "silence_ms", "barge_in_after_ms", "gap_ms",
+		"backchannel", NULL};
+	static const char *const seg_keys[] = {"say", "wav", "pause_ms",
+					       "silence_ms", NULL};
+	struct stat sb;
 	FILE *f;
 	long sz;
 	int err = 0;
 
+	if (!stat(path, &sb) && S_ISDIR(sb.st_mode))
+		return bt_err(EISDIR, "%s is a directory: give a caller file "
+			      "(JSON, docs/caller-file.md)", path);
+	if (!stat(path, &sb) && !S_ISREG(sb.st_mode))
+		return bt_err(EINVAL, "%s is not a regular file (a FIFO or a "
+			      "device?): give a caller file (JSON)", path);
 	f = fopen(path, "rb");
 	if (!f)
 		return bt_err(ENOENT, "%s: cannot open the caller file (%s); "
@@ -195,6 +282,10 @@ int caller_load(struct caller **cp, const char *path)
 			     "with \"voice\", \"gap_ms\" and \"turns\"", path);
 		goto out;
 	}
+	err = keys_check(path, text, root, "", top_keys,
+			 "voice, gap_ms and turns");
+	if (err)
+		goto out;
 	slash = strrchr(path, '/');
 	if (slash)
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
@@ -250,6 +341,13 @@ int caller_load(struct caller **cp, const char *path)
 					 "object, e.g. {\"say\": \"yes\"}");
 			goto out;
 		}
+		err = keys_check(path, text, t, field, turn_keys, "say, wav, "
+				 "segments, pause_ms, silence_ms, "
+				 "barge_in_after_ms, gap_ms and backchannel");
+		if (!err)
+			err = one_kind(path, text, t, field, false);
+		if (err)
+			goto out;
 		if ((v = json_object_get(t, "barge_in_after_ms"))) {
 			if (!json_is_integer(v) || json_integer_value(v) < 0) {
 				char f2[96];
@@ -261,10 +359,29 @@ int caller_load(struct caller **cp, const char *path)
 			}
 			ct->barge_after_ms = json_integer_value(v);
 		}
-		if ((v = json_object_get(t, "gap_ms")) && json_is_integer(v))
+		if ((v = json_object_get(t, "gap_ms"))) {
+			char f2[96];
+
+			snprintf(f2, sizeof(f2), "%s.gap_ms", field);
+			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+			    json_integer_value(v) > 60000) {
+				err = caller_err(path, text, f2, "must be an "
+						 "integer 0 to 60000 (ms)");
+				goto out;
+			}
 			ct->gap_ms = (uint32_t)json_integer_value(v);
-		ct->backchannel = json_is_true(json_object_get(t,
-							       "backchannel"));
+		}
+		if ((v = json_object_get(t, "backchannel"))) {
+			char f2[96];
+
+			snprintf(f2, sizeof(f2), "%s.backchannel", field);
+			if (!json_is_boolean(v)) {
+				err = caller_err(path, text, f2, "must be true "
+						 "or false");
+				goto out;
+			}
+			ct->backchannel = json_is_true(v);
+		}
 		ct->silence = json_object_get(t, "silence_ms") != NULL;
 
 		if ((v = json_object_get(t, "segments"))) {
@@ -276,9 +393,20 @@ int caller_load(struct caller **cp, const char *path)
 				goto out;
 			}
 			for (size_t k = 0; k < json_array_size(v); k++) {
+				const json_t *sg = json_array_get(v, k);
 				char f2[96];
 				snprintf(f2, sizeof(f2), "%s.segments[%zu]",
 					 field, k);
+				if (json_is_object(sg)) {
+					err = keys_check(path, text, sg, f2,
+						seg_keys, "say, wav, pause_ms "
+						"and silence_ms");
+					if (!err)
+						err = one_kind(path, text, sg,
+							       f2, true);
+					if (err)
+						goto out;
+				}
 				err = load_segment(ct, json_array_get(v, k),
 						   tts, dir, path, text, f2);
 				if (err)
