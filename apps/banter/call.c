@@ -226,7 +226,10 @@ static int send_frame(struct call *c, uint64_t t)
 
 		if (k > FRAME)
 			k = FRAME;
-		memcpy(pcm, tt->pcm + c->pos, k * sizeof(int16_t));
+		if (tt->pcm)
+			memcpy(pcm, tt->pcm + c->pos, k * sizeof(int16_t));
+		else
+			memset(pcm, 0, k * sizeof(int16_t));
 		/* the frame that carries the last speech sample */
 		if (tt->speech_end >= (int64_t)c->pos &&
 		    tt->speech_end < (int64_t)(c->pos + FRAME))
@@ -712,6 +715,12 @@ static int render24(struct call *c)
 		struct turn24 *o = &c->t24[i];
 		size_t cap = t->n * RATE / BT_RATE_HZ + 64, got = 0, more = 0;
 
+		o->speech_end = -1;
+		if (!t->pcm) {
+			/* silence: a count, as in the caller */
+			o->n = t->n * RATE / BT_RATE_HZ;
+			continue;
+		}
 		err = bt_resampler_alloc(&rs, BT_RATE_HZ, RATE);
 		if (err)
 			break;

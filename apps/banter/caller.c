@@ -27,9 +27,15 @@ static int turn_append(struct cturn *t, const int16_t *pcm, size_t n)
 
 	if (t->n + n > (size_t)BT_RATE_HZ * 600)
 		return bt_err(EFBIG, "a caller turn is longer than 10 minutes");
+	/* silence before any sound is a count, not samples (pcm stays NULL):
+	 * a caller file of long silences costs no memory */
+	if (!pcm && !t->pcm) {
+		t->n += n;
+		return 0;
+	}
 	/* libre's mem_realloc does not take NULL */
 	p = t->pcm ? mem_realloc(t->pcm, (t->n + n + 1) * sizeof(int16_t))
-		   : mem_alloc((n + 1) * sizeof(int16_t), NULL);
+		   : mem_zalloc((t->n + n + 1) * sizeof(int16_t), NULL);
 	if (!p)
 		return ENOMEM;
 	if (pcm)

@@ -17,7 +17,8 @@
 enum { CALLER_MAX_TURNS = 256 };
 
 struct cturn {
-	int16_t *pcm;     /* BT_RATE_HZ, mem_alloc'd, owned by the caller */
+	int16_t *pcm;     /* BT_RATE_HZ, mem_alloc'd, owned by the caller;
+			     NULL: n samples of silence */
 	size_t n;
 	int64_t barge_after_ms; /* -1: waits for the agent to stop */
 	bool backchannel;

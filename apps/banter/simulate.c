@@ -46,6 +46,8 @@ static uint64_t last_speech_ms(const struct cturn *t)
 {
 	size_t last = t->n ? t->n - 1 : 0;
 
+	if (!t->pcm)
+		return 0;
 	while (last > 0 && abs(t->pcm[last]) < 300)
 		last--;
 	return (uint64_t)last * 1000 / BT_RATE_HZ;
@@ -349,7 +351,8 @@ int cmd_simulate(int argc, char **argv)
 			size_t k = t->n - pos;
 			if (k > BT_FRAME_SAMPLES)
 				k = BT_FRAME_SAMPLES;
-			memcpy(in, t->pcm + pos, k * sizeof(int16_t));
+			if (t->pcm)
+				memcpy(in, t->pcm + pos, k * sizeof(int16_t));
 			pos += k;
 			if (pos >= t->n) {
 				prev_end = sm->now + BT_FRAME_MS;
