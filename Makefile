@@ -3,6 +3,8 @@
 #            each fuzz harness briefly
 # make fuzz  runs each fuzz harness for FUZZ_SECONDS (tests/fuzz/README.md)
 JOBS ?= 2
+# quiet: no "Entering directory" lines from make or the build it runs
+MAKEFLAGS += --no-print-directory
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz

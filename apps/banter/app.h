@@ -4,6 +4,8 @@
 #ifndef BANTER_APP_H
 #define BANTER_APP_H
 
+#define BT_VERSION "0.3.0"
+
 int cmd_simulate(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_talk(int argc, char **argv);

@@ -16,7 +16,8 @@ static void usage(FILE *f)
 		"  call       a simulated caller calls a Realtime WebSocket\n"
 		"             server, in real time (see call --help)\n"
 		"  talk       talk to an agent through the sound card\n"
-		"  stats      latency percentiles and stage shares from traces\n");
+		"  stats      latency percentiles and stage shares from traces\n"
+		"  help       this text; --version: the version\n");
 }
 
 int main(int argc, char **argv)
@@ -35,8 +36,13 @@ int main(int argc, char **argv)
 		return cmd_stats(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "talk"))
 		return cmd_talk(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
 		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("banter %s\n", BT_VERSION);
 		return 0;
 	}
 	fprintf(stderr, "banter: unknown command \"%s\"\n", argv[1]);

@@ -6,6 +6,7 @@
  * frame by frame through the public session API: on a virtual clock by
  * default, or paced by the wall clock with --realtime.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -243,10 +244,51 @@ int cmd_simulate(int argc, char **argv)
 		case 'd': prm.db_path = optarg; break;
 		case 'r': prm.realtime = true; break;
 		case 'j': json_path = optarg; break;
-		case 'm': max_ms = strtoull(optarg, NULL, 10) * 1000; break;
+		case 'm': {
+			char *end;
+			unsigned long long v = strtoull(optarg, &end, 10);
+
+			if (!isdigit((unsigned char)optarg[0]) || *end || !v ||
+			    v > 86400ULL * 365) {
+				fprintf(stderr, "banter simulate: --max-s takes "
+					"a whole number of seconds, 1 or more "
+					"(got \"%s\")\n", optarg);
+				free(sm);
+				return 2;
+			}
+			max_ms = v * 1000;
+			break;
+		}
 		case 'q': sm->quiet = true; break;
-		case 'e': echo_gain = pow(10.0, atof(optarg) / 20.0); break;
-		case 'E': echo_delay_ms = (uint32_t)atoi(optarg); break;
+		case 'e': {
+			char *end;
+			double db = strtod(optarg, &end);
+
+			if (end == optarg || *end || !(db >= -80 && db <= 0)) {
+				fprintf(stderr, "banter simulate: --echo-db takes "
+					"a level in dB from -80 to 0, e.g. -20 "
+					"(got \"%s\")\n", optarg);
+				free(sm);
+				return 2;
+			}
+			echo_gain = pow(10.0, db / 20.0);
+			break;
+		}
+		case 'E': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (!isdigit((unsigned char)optarg[0]) || *end ||
+			    v > 900) {
+				fprintf(stderr, "banter simulate: --echo-delay-ms "
+					"takes a whole number of ms, 20 to 900 "
+					"(got \"%s\")\n", optarg);
+				free(sm);
+				return 2;
+			}
+			echo_delay_ms = (uint32_t)v;
+			break;
+		}
 		case 'n': no_aec = true; break;
 		case 'h': usage(); free(sm); return 0;
 		default: usage(); free(sm); return 2;

@@ -49,6 +49,12 @@ int cmd_stats(int argc, char **argv)
 		fprintf(stderr, "usage: banter stats TRACE.jsonl...\n");
 		return 2;
 	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		printf("usage: banter stats TRACE.jsonl...\n"
+		       "  latency percentiles and stage shares from the traces "
+		       "of banter simulate,\n  talk or call (--trace)\n");
+		return 0;
+	}
 	for (int i = 1; i < argc; i++) {
 		FILE *f = fopen(argv[i], "r");
 		if (!f) {

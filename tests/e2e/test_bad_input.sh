@@ -42,4 +42,12 @@ expect_err 'turns\[0\].wav.*1 sample' simulate --agent agents/restaurant.json --
 expect_err 'is a directory' simulate --agent agents/restaurant.json --caller "$TMP"
 mkfifo "$TMP/fifo"
 expect_err 'not a regular file' simulate --agent agents/restaurant.json --caller "$TMP/fifo"
+# the command line: help and version everywhere, numbers checked
+"$BANTER" help | grep -q "usage: banter COMMAND" || fail "banter help"
+"$BANTER" --version | grep -qE "^banter [0-9]+\.[0-9]+" || fail "banter --version"
+"$BANTER" stats --help | grep -q "usage: banter stats" || fail "banter stats --help"
+for v in abc 1.5 -5; do
+  expect_err "max-s takes a whole number" simulate --agent agents/restaurant.json --caller callers/booking.json --max-s "$v"
+done
+expect_err "echo-db takes a level" simulate --agent agents/restaurant.json --caller callers/booking.json --echo-db xyz
 pass "bad input is reported clearly"
