@@ -446,6 +446,15 @@ static int64_t jint(const json_t *o, const char *k)
 	return json_is_integer(v) ? (int64_t)json_integer_value(v) : -1;
 }
 
+/* b - a into out, or "-" when either end did not happen */
+static void span(char out[24], int64_t a, int64_t b)
+{
+	if (a < 0 || b < 0)
+		snprintf(out, 24, "-");
+	else
+		snprintf(out, 24, "%lld", (long long)(b - a));
+}
+
 void caller_table_head(char *buf, size_t sz)
 {
 	snprintf(buf, sz, "turn  %-36s %5s %6s %6s %6s %6s %6s %7s",
@@ -457,7 +466,7 @@ bool caller_table_row(char *buf, size_t sz, const json_t *o,
 		      const char *extra)
 {
 	const char *ut;
-	char utext[40];
+	char utext[40], c[6][24];
 	int64_t se, ep, sf, ft, fa, ao, v2v;
 
 	if (strcmp(json_string_value(json_object_get(o, "kind")) ?: "",
@@ -472,16 +481,21 @@ bool caller_table_row(char *buf, size_t sz, const json_t *o,
 	v2v = jint(o, "voice_to_voice_ms");
 	ut = json_string_value(json_object_get(o, "user_text")) ?: "";
 	snprintf(utext, sizeof(utext), "%.36s", ut);
-	snprintf(buf, sz,
-		 "%4lld  %-36s %5.2f %6lld %6lld %6lld %6lld %6lld %7lld%s%s",
+	/* a stage that did not happen (no reply, no audio) is "-" */
+	span(c[0], se, ep);
+	span(c[1], ep, sf);
+	span(c[2], sf, ft);
+	span(c[3], ft, fa);
+	span(c[4], fa, ao);
+	span(c[5], 0, v2v);
+	snprintf(buf, sz, "%4lld  %-36s %5.2f %6s %6s %6s %6s %6s %7s%s%s",
 		 (long long)jint(o, "turn"), utext,
 		 json_real_value(json_object_get(o, "confidence")),
-		 (long long)(ep - se), (long long)(sf - ep),
-		 (long long)(ft - sf), (long long)(fa - ft),
-		 (long long)(ao >= 0 ? ao - fa : -1),
-		 (long long)v2v, extra ? extra : "",
+		 c[0], c[1], c[2], c[3], c[4], c[5], extra ? extra : "",
 		 json_is_true(json_object_get(o, "barge_in"))
-			 ? "  (interrupted)" : "");
+			 ? "  (interrupted)" :
+		 json_is_true(json_object_get(o, "call_ended"))
+			 ? "  (cut by the call's end)" : "");
 	return true;
 }
 

@@ -30,8 +30,8 @@ struct sim {
 	bool ended;
 	char end_reason[64];
 	/* the latency table */
-	char rows[64][200];
-	size_t n_rows;
+	char rows[CALLER_MAX_TURNS * 2][200];
+	size_t n_rows, n_dropped;
 	unsigned barge_ins, backchannels;
 	/* voice-to-voice as the caller hears it: its last speech sample ->
 	 * the first agent audio of a reply begun after it (the measure that
@@ -97,8 +97,10 @@ static void add_row(struct sim *sm, const char *json)
 
 	if (!o)
 		return;
-	if (sm->n_rows < 64 && caller_table_row(sm->rows[sm->n_rows],
-						sizeof(sm->rows[0]), o, NULL))
+	if (sm->n_rows >= sizeof(sm->rows) / sizeof(sm->rows[0]))
+		++sm->n_dropped;
+	else if (caller_table_row(sm->rows[sm->n_rows], sizeof(sm->rows[0]),
+				  o, NULL))
 		++sm->n_rows;
 	json_decref(o);
 }
@@ -458,6 +460,8 @@ int cmd_simulate(int argc, char **argv)
 		printf("%s\n", head);
 		for (size_t i = 0; i < sm->n_rows; i++)
 			printf("%s\n", sm->rows[i]);
+		if (sm->n_dropped)
+			printf("(%zu more turns not shown)\n", sm->n_dropped);
 		printf("barge-ins: %u, backchannels ignored: %u\n",
 		       sm->barge_ins, sm->backchannels);
 		printf("voice-to-voice at the caller (ms, last speech sample "

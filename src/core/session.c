@@ -391,7 +391,7 @@ void ss_end_call(struct bt_session *s, const char *reason)
 		return;
 	s->ending = true;
 	if (s->reply)
-		ss_reply_finish(s, true);
+		ss_reply_end(s, "call_ended");
 	if (s->stt_active)
 		ss_stt_end(s);
 	ss_set_state(s, BT_ST_ENDED);

@@ -15,7 +15,7 @@ static void heard_text(const struct reply *r, size_t played, bool all,
 		       char *buf, size_t sz);
 static json_t *ms_or_null(uint64_t v, bool set);
 static void trace_turn(struct bt_session *s, struct reply *r, bool barged,
-		       const char *heard);
+		       bool ended, const char *heard);
 static void reply_append(struct bt_session *s, struct synth_job *sj);
 static void job_back(struct bt_job *job);
 static void submit_sentence(struct bt_session *s, const char *text, size_t n);
@@ -158,7 +158,7 @@ static json_t *ms_or_null(uint64_t v, bool set)
 }
 
 static void trace_turn(struct bt_session *s, struct reply *r, bool barged,
-		       const char *heard)
+		       bool ended, const char *heard)
 {
 	json_t *o = json_object();
 	bool u = r->kind == REPLY_USER;
@@ -192,27 +192,33 @@ static void trace_turn(struct bt_session *s, struct reply *r, bool barged,
 		json_object_set_new(o, "typed", json_true());
 	json_object_set_new(o, "agent_text", json_stringn(r->text, r->len));
 	json_object_set_new(o, "barge_in", json_boolean(barged));
-	if (barged)
+	if (ended)
+		json_object_set_new(o, "call_ended", json_true());
+	if (barged || ended)
 		json_object_set_new(o, "heard_text", json_string(heard));
 	ss_emit(s, BT_EV_TURN, ss_now_ms(s), NULL, o);
 }
 
 /*
  * The reply is over: played to the end (why NULL), or cut by a barge-in
- * ("turn_detected") or the transport ("client_cancelled").
+ * ("turn_detected"), the transport ("client_cancelled") or the end of the
+ * call ("call_ended": a timeout, a hang-up; not the user's doing, so not a
+ * barge-in).
  */
 void ss_reply_end(struct bt_session *s, const char *why)
 {
 	struct reply *r = s->reply;
 	char heard[MAX_TEXT];
-	bool barged = why != NULL;
+	bool cut = why != NULL;
+	bool ended = cut && !strcmp(why, "call_ended");
+	bool barged = cut && !ended;
 	struct hist *h;
 	json_t *o;
 	bool end;
 
 	if (!r)
 		return;
-	heard_text(r, ss_reply_played(s, r), !barged, heard, sizeof(heard));
+	heard_text(r, ss_reply_played(s, r), !cut, heard, sizeof(heard));
 	h = ss_hist_add_id(s, BT_ROLE_ASSISTANT, heard, r->item_id);
 	ss_hist_keep_words(h, r);
 	o = json_object();
@@ -223,7 +229,11 @@ void ss_reply_end(struct bt_session *s, const char *why)
 		json_object_set_new(o, "reason", json_string(why));
 	ss_emit_item(s, barged ? BT_EV_BARGE_IN : BT_EV_AGENT_DONE, ss_now_ms(s),
 		  heard, o, r->item_id);
-	trace_turn(s, r, barged, heard);
+	trace_turn(s, r, barged, ended, heard);
+	if (ended) {
+		s->reply = mem_deref(s->reply);
+		return;
+	}
 
 	end = r->end_call && !barged;
 	s->reply = mem_deref(s->reply);

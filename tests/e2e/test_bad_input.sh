@@ -50,4 +50,11 @@ for v in abc 1.5 -5; do
   expect_err "max-s takes a whole number" simulate --agent agents/restaurant.json --caller callers/booking.json --max-s "$v"
 done
 expect_err "echo-db takes a level" simulate --agent agents/restaurant.json --caller callers/booking.json --echo-db xyz
+# a call cut by --max-s while the agent speaks is a timeout, not a barge-in,
+# and a turn with no reply shows "-" in the latency table
+printf '{"turns": [{"say": "a table for three please"}, {"silence_ms": 20000}]}' >"$TMP/c12.json"
+set +e; "$BANTER" simulate --agent agents/restaurant.json --caller "$TMP/c12.json" --max-s 9 --db "$TMP/db" >"$TMP/out.txt" 2>&1; set -e
+grep -q "call ended (timeout)" "$TMP/out.txt" || fail "no timeout: $(cat "$TMP/out.txt")"
+grep -q "barge-ins: 0" "$TMP/out.txt" || fail "the timeout counted as a barge-in: $(cat "$TMP/out.txt")"
+grep -q "cut by the call's end" "$TMP/out.txt" || fail "the cut reply is not marked: $(cat "$TMP/out.txt")"
 pass "bad input is reported clearly"
