@@ -100,6 +100,17 @@ static bool lib_up;
 static struct req *cur_req;
 static char cur_voice[VOICE_MAX];
 
+/*
+ * Voices already resolved, on the service thread. espeak-ng 1.51 leaks
+ * ~2.7 KB each time it loads a voice, and resolving one loads it: without
+ * this, every session that opened the agent's voice grew a long-running
+ * server (1000 opens: +2.7 MB).
+ */
+static struct {
+	char asked[VOICE_MAX], resolved[VOICE_MAX];
+} known[32];
+static size_t n_known;
+
 static int esp_alloc(struct bt_tts_st **stp, const char *voice,
 		     const struct bt_tts_prm *prm);
 static int esp_synth(struct bt_tts_st *st, const char *text,
@@ -260,6 +271,13 @@ static void resolve_voice(struct req *r)
 	size_t len = plus ? (size_t)(plus - r->voice) : strlen(r->voice);
 	int n;
 
+	for (size_t i = 0; i < n_known; i++) {
+		if (!strcmp(known[i].asked, r->voice)) {
+			str_ncpy(r->resolved, known[i].resolved,
+				 sizeof(r->resolved));
+			return;
+		}
+	}
 	if (len >= sizeof(base))
 		len = sizeof(base) - 1;
 	memcpy(base, r->voice, len);
@@ -291,7 +309,13 @@ static void resolve_voice(struct req *r)
 	if (espeak_ng_SetVoiceByName(r->resolved) != ENS_OK)
 		goto unknown;
 	str_ncpy(cur_voice, r->resolved, sizeof(cur_voice));
-
+	if (n_known < sizeof(known) / sizeof(known[0])) {
+		str_ncpy(known[n_known].asked, r->voice,
+			 sizeof(known[0].asked));
+		str_ncpy(known[n_known].resolved, r->resolved,
+			 sizeof(known[0].resolved));
+		++n_known;
+	}
 	return;
 
  unknown:
