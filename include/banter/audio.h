@@ -11,6 +11,10 @@
 
 enum {
 	BT_RATE_HZ = 16000,
+	/* the sample rates audio may come in at (WAV files, transports,
+	 * the resampler): the reader and the resampler accept the same */
+	BT_RATE_MIN_HZ = 1000,
+	BT_RATE_MAX_HZ = 384000,
 	BT_FRAME_MS = 20,
 	BT_FRAME_SAMPLES = BT_RATE_HZ / 1000 * BT_FRAME_MS, /* 320 */
 };

@@ -14,8 +14,8 @@
 #include "banter/err.h"
 
 enum {
-	RATE_MIN_HZ = 1000,
-	RATE_MAX_HZ = 384000,
+	RATE_MIN_HZ = BT_RATE_MIN_HZ,
+	RATE_MAX_HZ = BT_RATE_MAX_HZ,
 };
 
 struct bt_resampler {
@@ -202,11 +202,21 @@ int bt_resample_buf(const int16_t *in, size_t n_in, uint32_t in_hz,
 		goto out;
 	}
 
-	if (n_in) {
-		err = bt_resample(r, in, n_in, out, cap, &n);
+	/*
+	 * In pieces of a second: soxr handed ten minutes at once works
+	 * through one huge block (fine in a release build, minutes under
+	 * AddressSanitizer); a piece at a time is the streaming path's cost.
+	 */
+	for (size_t done = 0; done < n_in;) {
+		size_t k = n_in - done > in_hz ? in_hz : n_in - done;
+
+		err = bt_resample(r, in + done, k, out + n, cap - n, &m);
 		if (err)
 			goto out;
+		n += m;
+		done += k;
 	}
+	m = 0;
 
 	if (r->soxr) {
 		err = flush(r, out + n, cap - n, &m);

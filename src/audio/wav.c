@@ -21,7 +21,8 @@
 enum {
 	WAV_HDR_BYTES = 44,
 	WAV_MAX_CHANNELS = 64,
-	WAV_MAX_RATE_HZ = 768000,
+	WAV_MIN_RATE_HZ = BT_RATE_MIN_HZ,
+	WAV_MAX_RATE_HZ = BT_RATE_MAX_HZ,
 	FMT_PCM = 0x0001,
 	FMT_FLOAT = 0x0003,
 	FMT_ALAW = 0x0006,
@@ -181,10 +182,10 @@ static int parse_fmt(const char *path, const uint8_t *b, uint32_t sz,
 		return bt_err(EBADMSG, "%s: damaged WAV file (%u channels; "
 			      "expected 1 to %d); %s", path, f->channels,
 			      WAV_MAX_CHANNELS, wav_fix);
-	if (f->rate_hz == 0 || f->rate_hz > WAV_MAX_RATE_HZ)
-		return bt_err(EBADMSG, "%s: damaged WAV file (sample rate "
-			      "%u Hz; expected 1 to %d); %s", path, f->rate_hz,
-			      WAV_MAX_RATE_HZ, wav_fix);
+	if (f->rate_hz < WAV_MIN_RATE_HZ || f->rate_hz > WAV_MAX_RATE_HZ)
+		return bt_err(EBADMSG, "%s: sample rate %u Hz is not one banter "
+			      "takes (%d to %d Hz); %s", path, f->rate_hz,
+			      WAV_MIN_RATE_HZ, WAV_MAX_RATE_HZ, wav_fix);
 
 	f->tag = tag;
 	f->bytes = (bits + 7) / 8;
@@ -493,10 +494,10 @@ int bt_wav_writer_open(struct bt_wav_writer **wp, const char *path,
 	if (channels < 1 || channels > 2)
 		return bt_err(EINVAL, "%s: cannot write %u channels; use 1 "
 			      "or 2", path, channels);
-	if (rate_hz == 0 || rate_hz > WAV_MAX_RATE_HZ)
+	if (rate_hz < WAV_MIN_RATE_HZ || rate_hz > WAV_MAX_RATE_HZ)
 		return bt_err(EINVAL, "%s: cannot write at %u Hz; use a rate "
-			      "between 1 and %d Hz", path, rate_hz,
-			      WAV_MAX_RATE_HZ);
+			      "between %d and %d Hz", path, rate_hz,
+			      WAV_MIN_RATE_HZ, WAV_MAX_RATE_HZ);
 
 	w = mem_zalloc(sizeof(*w), writer_destructor);
 	if (!w)

@@ -6,7 +6,7 @@
  * chunk (PCM 8-32 bit, float, G.711, WAVE_FORMAT_EXTENSIBLE) and the
  * mix-down to mono PCM16. The harness checks what the reader promises:
  *  - an error is an errno value with a message, and leaves *pcmp alone;
- *  - a decoded file has a buffer, a rate of 1..768000 Hz and no more
+ *  - a decoded file has a buffer, a rate of BT_RATE_MIN_HZ..BT_RATE_MAX_HZ and no more
  *    samples than the input has bytes (each sample takes at least one).
  * The samples themselves are read (summed), so ASan sees every one of
  * them, and the buffer is freed, so libFuzzer's leak check holds.
@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 
-	if (!pcm || n > size || rate < 1 || rate > 768000)
+	if (!pcm || n > size || rate < BT_RATE_MIN_HZ || rate > BT_RATE_MAX_HZ)
 		abort();
 	for (i = 0; i < n; i++)
 		sum += pcm[i];
