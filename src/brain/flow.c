@@ -583,7 +583,9 @@ static int check_node(const struct chk *c, const char *id, const json_t *n)
 	if (!err && json_object_get(n, "uninterruptible") &&
 	    !json_is_boolean(json_object_get(n, "uninterruptible"))) {
 		subpath(full, sizeof(full), path, "uninterruptible");
-		return cfail(c->pathp, full, "must be true or false");
+		brief(json_object_get(n, "uninterruptible"), got, sizeof(got));
+		return cfail(c->pathp, full, "\"%s\" must be true or false "
+			     "(got %s)", full, got);
 	}
 	if (err)
 		return err;
@@ -817,6 +819,11 @@ static int check_phrases(const struct chk *c, const json_t *arr,
 			return cfail(c->pathp, full, "\"%s\" must be a string "
 				     "with words in it (got %s)", full, got);
 		}
+		if (strpbrk(json_string_value(v), "0123456789"))
+			return cfail(c->pathp, full, "\"%s\" has a digit: the "
+				     "recogniser hears words, so write numbers "
+				     "as words (\"open at seven\", not \"open "
+				     "at 7\")", full);
 	}
 	*np = json_array_size(arr);
 	return 0;
@@ -846,11 +853,25 @@ static int check_intents(const struct chk *c, const json_t *intents)
 		if (err)
 			return err;
 		if (json_object_get(it, "name")) {
+			const char *name;
+
 			subpath(full, sizeof(full), path, "name");
 			err = want_string(c, json_object_get(it, "name"), full,
 					  "hours");
 			if (err)
 				return err;
+			name = json_string_value(json_object_get(it, "name"));
+			for (size_t j = 0; j < k; j++) {
+				const char *o = json_string_value(
+					json_object_get(json_array_get(
+						intents, j), "name"));
+				if (o && !strcmp(o, name))
+					return cfail(c->pathp, full, "two "
+						     "intents are named \"%s\" "
+						     "(flow.intents[%zu] too); "
+						     "give each its own name",
+						     name, j);
+			}
 		}
 		subpath(full, sizeof(full), path, "phrases");
 		err = check_phrases(c, json_object_get(it, "phrases"), full,
@@ -931,7 +952,11 @@ static int flow_check(const json_t *agent, const char **pathp)
 			     "docs/agent-file.md)");
 	if (!json_is_object(c.nodes) || !json_object_size(c.nodes) ||
 	    json_object_size(c.nodes) > NODES_MAX) {
-		brief(c.nodes, got, sizeof(got));
+		if (json_is_object(c.nodes))
+			snprintf(got, sizeof(got), "%zu nodes",
+				 json_object_size(c.nodes));
+		else
+			brief(c.nodes, got, sizeof(got));
 		return cfail(pathp, "flow.nodes", "\"flow.nodes\" must be an "
 			     "object of 1 to %d nodes, {\"greet\": {...}, "
 			     "...} (got %s)", NODES_MAX, got);

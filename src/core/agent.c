@@ -363,6 +363,29 @@ static int check_waits(const struct loadctx *lc, const json_t *w,
 		err = get_int(lc, w, path, "max_wait_ms", 1, 10000, 2500);
 	if (!err)
 		err = get_int(lc, w, path, "prosody_pct", 1, 100, 45);
+	/* the waits the file sets must be in order (the defaults' order is
+	 * checked again when a session opens) */
+	for (size_t j = 1; !err && j < 4; j++) {
+		static const char *const keys[] = {"min_wait_ms",
+			"base_wait_ms", "incomplete_wait_ms", "max_wait_ms"};
+		const json_t *b = json_object_get(w, keys[j]);
+		char full[64];
+
+		for (size_t i = 0; b && i < j; i++) {
+			const json_t *a = json_object_get(w, keys[i]);
+
+			if (!a || json_integer_value(a) <=
+				  json_integer_value(b))
+				continue;
+			snprintf(full, sizeof(full), "%s.%s", path, keys[j]);
+			err = fail(lc, full, "\"%s\" (%lld) is below "
+				   "\"%s.%s\" (%lld): the waits go min <= "
+				   "base <= incomplete <= max", full,
+				   (long long)json_integer_value(b), path,
+				   keys[i], (long long)json_integer_value(a));
+			break;
+		}
+	}
 	return err;
 }
 

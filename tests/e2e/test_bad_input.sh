@@ -57,4 +57,18 @@ set +e; "$BANTER" simulate --agent agents/restaurant.json --caller "$TMP/c12.jso
 grep -q "call ended (timeout)" "$TMP/out.txt" || fail "no timeout: $(cat "$TMP/out.txt")"
 grep -q "barge-ins: 0" "$TMP/out.txt" || fail "the timeout counted as a barge-in: $(cat "$TMP/out.txt")"
 grep -q "cut by the call's end" "$TMP/out.txt" || fail "the cut reply is not marked: $(cat "$TMP/out.txt")"
+# agent files: what would fail a session is found at load, naming the field
+agent_mod() { # agent_mod NAME PYTHON-STATEMENT-ON-a
+  python3 -c "import json,sys; a=json.load(open('agents/restaurant.json')); $2; json.dump(a, open(sys.argv[1], 'w'), indent=1)" "$TMP/$1.json"
+}
+agent_mod waits "a['turn'].update({'min_wait_ms': 3000, 'max_wait_ms': 1000})"
+expect_err 'waits.json:[0-9]+:[0-9]+: "turn.max_wait_ms" \(1000\) is below "turn.min_wait_ms"' simulate --agent "$TMP/waits.json" --caller callers/booking.json
+agent_mod dup "a['flow']['intents'].append(dict(a['flow']['intents'][0]))"
+expect_err 'dup.json:[0-9]+:[0-9]+: two intents are named "hours"' simulate --agent "$TMP/dup.json" --caller callers/booking.json
+agent_mod digits "a['flow']['intents'][0]['phrases'].append('open at 7')"
+expect_err 'digits.json:[0-9]+:[0-9]+: "flow.intents\[0\].phrases\[4\]" has a digit' simulate --agent "$TMP/digits.json" --caller callers/booking.json
+agent_mod unint "a['flow']['nodes']['greet'].update({'uninterruptible': 'yes'})"
+expect_err 'unint.json:[0-9]+:[0-9]+: "flow.nodes.greet.uninterruptible" must be true or false \(got "yes"\)' simulate --agent "$TMP/unint.json" --caller callers/booking.json
+agent_mod nonodes "a['flow'].update({'nodes': {}})"
+expect_err 'got 0 nodes' simulate --agent "$TMP/nonodes.json" --caller callers/booking.json
 pass "bad input is reported clearly"
