@@ -328,6 +328,11 @@ static int want_text(const struct chk *c, const json_t *v, const char *path,
 
 	if (err)
 		return err;
+	if (json_string_length(v) >= TEXT_MAX)
+		return cfail(c->pathp, path, "\"%s\" is %zu bytes; a text is "
+			     "at most %d (said in one breath: split it over "
+			     "two nodes)", path, json_string_length(v),
+			     TEXT_MAX - 1);
 	for (s = json_string_value(v); (open = strchr(s, '{')); s = close + 1) {
 		char name[NAME_MAX_LEN + 1], known[300];
 		const char *key;

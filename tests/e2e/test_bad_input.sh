@@ -71,4 +71,6 @@ agent_mod unint "a['flow']['nodes']['greet'].update({'uninterruptible': 'yes'})"
 expect_err 'unint.json:[0-9]+:[0-9]+: "flow.nodes.greet.uninterruptible" must be true or false \(got "yes"\)' simulate --agent "$TMP/unint.json" --caller callers/booking.json
 agent_mod nonodes "a['flow'].update({'nodes': {}})"
 expect_err 'got 0 nodes' simulate --agent "$TMP/nonodes.json" --caller callers/booking.json
+agent_mod long "a['flow']['nodes']['greet']['say'] = 'hello there. ' * 100"
+expect_err 'long.json:[0-9]+:[0-9]+: "flow.nodes.greet.say" is 1300 bytes; a text is at most 1023' simulate --agent "$TMP/long.json" --caller callers/booking.json
 pass "bad input is reported clearly"
