@@ -34,6 +34,8 @@ enum {
 	HOPS_MAX = 64,     /**< nodes passed in one reply (no loops: check) */
 	NODES_MAX = 1000,  /**< nodes in a flow (bounds the loop check) */
 	NAME_MAX_LEN = 64, /**< a slot or template name */
+	GRAMMARS_MAX = 256, /**< question nodes: a recogniser's grammars
+				 (GRAMMAR_MAX in src/stt/ps_int.h) */
 };
 
 #define DEF_REPROMPT "Sorry, could you repeat that?"
@@ -989,10 +991,23 @@ static int flow_check(const json_t *agent, const char **pathp)
 	if (err)
 		goto out;
 
-	json_object_foreach((json_t *)c.nodes, id, n) {
-		err = check_node(&c, id, n);
-		if (err)
+	{
+		size_t questions = 0;
+
+		json_object_foreach((json_t *)c.nodes, id, n) {
+			err = check_node(&c, id, n);
+			if (err)
+				goto out;
+			questions += json_object_get(n, "expect") != NULL;
+		}
+		/* one grammar per question for the recogniser */
+		if (questions > GRAMMARS_MAX) {
+			err = cfail(pathp, "flow.nodes", "\"flow.nodes\" has "
+				    "%zu questions (nodes with \"expect\"); "
+				    "the recogniser holds at most %d grammars, "
+				    "one a question", questions, GRAMMARS_MAX);
 			goto out;
+		}
 	}
 	json_object_foreach((json_t *)c.nodes, id, n) {
 		err = check_loops_from(&c, colour, id, id);

@@ -73,4 +73,6 @@ agent_mod nonodes "a['flow'].update({'nodes': {}})"
 expect_err 'got 0 nodes' simulate --agent "$TMP/nonodes.json" --caller callers/booking.json
 agent_mod long "a['flow']['nodes']['greet']['say'] = 'hello there. ' * 100"
 expect_err 'long.json:[0-9]+:[0-9]+: "flow.nodes.greet.say" is 1300 bytes; a text is at most 1023' simulate --agent "$TMP/long.json" --caller callers/booking.json
+agent_mod many "[a['flow']['nodes'].update({f'q{i}': {'ask': 'How many?', 'expect': {'type': 'number', 'slot': f's{i}'}, 'next': 'goodbye'}}) for i in range(300)]"
+expect_err 'many.json:[0-9]+:[0-9]+: "flow.nodes" has 304 questions' simulate --agent "$TMP/many.json" --caller callers/booking.json
 pass "bad input is reported clearly"
