@@ -26,6 +26,7 @@
 #include "net/loop.h"
 #include "transport/realtime.h"
 #include "transport/server.h"
+#include "transport/sip.h"
 
 enum {
 	MAX_TXQ_KB = 512,            /* unsent data before a client that
@@ -87,6 +88,8 @@ struct server {
 	struct mqueue *mq;
 	struct list conns;
 	atomic_uint sessions;
+	struct bt_sip *sip;        /* the phone line, or NULL */
+	bool sip_idle;             /* its calls ended after shutdown */
 	bool stopping;
 	struct tmr stop_tmr;
 	unsigned signals;
@@ -298,7 +301,7 @@ static void conn_destructor(void *arg)
 
 static void check_stopped(struct server *srv)
 {
-	if (srv->stopping && !srv->conns.head)
+	if (srv->stopping && !srv->conns.head && (!srv->sip || srv->sip_idle))
 		re_cancel();
 }
 
@@ -704,8 +707,10 @@ static void http_req(struct http_conn *hc, const struct http_msg *msg,
 				lag = bt_loop_max_lag_frames(bt_loop_at(i));
 		(void)http_creply(hc, 200, "OK", "application/json",
 				  "{\"status\":\"ok\",\"sessions\":%u,"
+				  "\"sip_calls\":%u,"
 				  "\"loops\":%u,\"max_lag_frames\":%u}",
 				  atomic_load(&srv->sessions),
+				  bt_sip_calls(srv->sip),
 				  bt_loops_count(), lag);
 		return;
 	}
@@ -722,6 +727,7 @@ static void stop_timeout(void *arg)
 	while (srv->conns.head)
 		conn_close(srv->conns.head->data, 1001, "server shutting "
 			   "down");
+	srv->sip = mem_deref(srv->sip);
 	re_cancel();
 }
 
@@ -749,10 +755,37 @@ static void on_signal(int sig)
 		(void)post_in(lk, IN_SHUTDOWN, NULL, 0);
 		link_put(lk);
 	}
+	bt_sip_shutdown(srv->sip);
 	tmr_start(&srv->stop_tmr, (srv->prm->goodbye_ms ?
 				   srv->prm->goodbye_ms : 8000) + 2000,
 		  stop_timeout, srv);
 	check_stopped(srv);
+}
+
+static void sip_idle(void *arg)
+{
+	struct server *srv = arg;
+
+	srv->sip_idle = true;
+	check_stopped(srv);
+}
+
+static int sip_start(struct server *srv)
+{
+	const struct bt_server_prm *p = srv->prm;
+	struct bt_sip_prm sp;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.addr = p->addr;
+	sp.port = p->sip_port;
+	sp.allow = p->sip_allow;
+	sp.agents = p->agents;
+	sp.agent_ids = p->agent_ids;
+	sp.n_agents = p->n_agents;
+	sp.db_path = p->db_path;
+	sp.max_calls = p->max_sessions;
+	sp.goodbye_ms = p->goodbye_ms;
+	return bt_sip_alloc(&srv->sip, &sp, sip_idle, srv);
 }
 
 static int tls_file(struct server *srv, const char **pathp)
@@ -863,6 +896,11 @@ int bt_server_run(const struct bt_server_prm *prm)
 			goto out;
 		}
 	}
+	if (prm->sip_port != UINT16_MAX) {
+		err = sip_start(&srv);
+		if (err)
+			goto out;
+	}
 	the_srv = &srv;
 	if (prm->readyh) {
 		struct sa a;
@@ -872,7 +910,7 @@ int bt_server_run(const struct bt_server_prm *prm)
 		if (srv.https &&
 		    !tcp_sock_local_get(http_sock_tcp(srv.https), &a))
 			sp = sa_port(&a);
-		prm->readyh(hp, sp, prm->arg);
+		prm->readyh(hp, sp, bt_sip_port(srv.sip), prm->arg);
 	}
 	err = re_main(on_signal);
  out:
@@ -880,6 +918,8 @@ int bt_server_run(const struct bt_server_prm *prm)
 	tmr_cancel(&srv.stop_tmr);
 	while (srv.conns.head)
 		mem_deref(srv.conns.head->data);
+	/* its calls' last messages go to the loops before they stop */
+	srv.sip = mem_deref(srv.sip);
 	bt_loops_stop();
 	/* messages the loops posted after we stopped reading */
 	srv.mq = mem_deref(srv.mq);
