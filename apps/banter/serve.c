@@ -194,6 +194,8 @@ int cmd_serve(int argc, char **argv)
 	    n_keys < MAX_KEYS)
 		keys[n_keys++] = getenv("BANTER_API_KEY");
 
+	/* the call log is read as it is written (tests, journald) */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	err = libre_init();
 	if (!err)
 		err = bt_init();
