@@ -11,7 +11,7 @@ enum {
 	LOST_RUN_IDLE = 10,   /* this many losses in a row with nothing
 				 buffered: the stream stopped (hold, DTX),
 				 wait for it again instead of conceal */
-	SHRINK_AFTER = 250,   /* 5 s deeper than the target: drop one */
+	SHRINK_AFTER = 50,    /* 1 s deeper than the target: drop one */
 };
 
 struct slot {
@@ -198,15 +198,29 @@ enum bt_jitter_get bt_jitter_get(struct bt_jitter *j, const uint8_t **payload,
 		++j->st.played;
 		return BT_JITTER_OK;
 	}
-	++j->next;
-	if (!j->count && ++j->lost_run >= LOST_RUN_IDLE) {
-		/* the sender stopped: fill up again when it comes back */
+	if (j->count) {
+		/* later packets are here: this one is lost (or so late that
+		 * waiting for it would hold up the rest) */
+		++j->next;
+		j->lost_run = 0;
+		++j->st.lost;
+		return BT_JITTER_LOST;
+	}
+	/*
+	 * Nothing here: the packet is not lost yet, only not here. It may
+	 * be in the socket while this tick runs late (a loop catching up
+	 * runs its ticks back to back without reading sockets), so wait for
+	 * it: conceal this frame and play it next time (the buffer deepens
+	 * by a frame, and shrinks again later). A sender that stopped (hold,
+	 * silence suppression) is waited for without concealment.
+	 */
+	if (++j->lost_run >= LOST_RUN_IDLE) {
 		j->playing = false;
 		j->have_next = false;
 		j->lost_run = 0;
 		return BT_JITTER_WAIT;
 	}
-	++j->st.lost;
+	++j->st.underruns;
 	return BT_JITTER_LOST;
 }
 

@@ -5,8 +5,9 @@
  * Packets go in as they arrive (any order); the call's 20 ms tick takes
  * one out each time, in sequence order. It waits for `target` packets
  * before playing, reorders within its window, reports a missing packet as
- * lost (the caller conceals it) instead of waiting, and never holds the
- * tick back. The target depth grows when a packet comes too late to play
+ * lost (the caller conceals it) when later ones are here, conceals a frame
+ * and waits when none is (a late packet, or a tick that runs late), and
+ * never holds the tick back. The target depth grows when a packet comes too late to play
  * and shrinks after a stretch where the buffer stayed deeper than needed.
  * Fixed memory: no allocation after bt_jitter_alloc. One thread.
  */
@@ -33,6 +34,7 @@ enum bt_jitter_get {
 
 struct bt_jitter_stats {
 	uint32_t put, played, lost, late, dup, dropped, resets;
+	uint32_t underruns; /**< frames concealed while nothing was here */
 	uint32_t target;    /**< current depth goal, in packets */
 };
 

@@ -469,9 +469,10 @@ static void call_free(struct sip_call *c)
 	lk = c->lk;
 	bt_jitter_stats(c->jb, &st);
 	re_printf("%s: RTP %s: %u packets sent, %u received (%u lost, %u late, "
-	       "%u wrong type, %u from elsewhere), jitter buffer %u\n",
-	       lk->id, codec_name(c), c->tx, c->rx, st.lost, st.late,
-	       c->rx_bad_pt, c->rx_bad_src, st.target);
+		  "%u wrong type, %u from elsewhere), %u frames waited for, "
+		  "jitter buffer %u\n", lk->id, codec_name(c), c->tx, c->rx,
+		  st.lost, st.late, c->rx_bad_pt, c->rx_bad_src, st.underruns,
+		  st.target);
 	fflush(stdout);
 	lk->call = NULL;
 	mem_deref(c);
