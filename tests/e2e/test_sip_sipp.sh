@@ -2,7 +2,8 @@
 # SIP conformance and bad input against `banter serve` with sipp
 # (scenarios in tests/sip): OPTIONS, a codec we lack (488), an unknown
 # agent among several (404), CANCEL before the answer (487), a call with
-# hold, resume with another codec and the caller's BYE; garbage datagrams
+# hold, resume with another codec and the caller's BYE; DTMF 3# as the
+# answer to the agent's question; garbage datagrams
 # and a request missing its headers do not hurt the server; a source
 # outside --sip-allow gets 403.
 source "$(dirname "$0")/lib.sh"
@@ -37,6 +38,10 @@ grep -q 'INVITE from .* for "Second Line"' "$TMP/serve.txt" || fail "sip:sales@ 
 grep -q 'on hold: not sending' "$TMP/serve.txt" || fail "hold not seen"
 grep -q 're-INVITE: PCMU/8000, sendrecv' "$TMP/serve.txt" || fail "resume with PCMU not seen"
 grep -q 'the caller hung up (BYE)' "$TMP/serve.txt" || fail "the caller's BYE not seen"
+scenario dtmf
+grep -q 'dtmf "3" (#) -> user turn' "$TMP/serve.txt" || fail "the digits 3# did not become a user turn"
+grep -q 'agent: "What day would you like to come?"' "$TMP/serve.txt" \
+  || fail "the digit 3 was not taken as the party's size"
 
 # garbage and a request without Call-ID, CSeq, From, To and Via
 printf '\x80\x00garbage\xff\xfe%.0s' {1..50} >/dev/udp/127.0.0.1/$SIP_PORT
