@@ -3,6 +3,8 @@
  *                compatible WebSocket endpoint for one or more agents.
  */
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +198,20 @@ int cmd_serve(int argc, char **argv)
 
 	/* the call log is read as it is written (tests, journald) */
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* only the main thread takes SIGINT/SIGTERM (bt_server_run lets
+	 * them in once its loop runs): every thread made from here on
+	 * inherits the mask. libre notes a signal in the loop of the thread
+	 * that caught it, so one that a worker or a session loop caught would
+	 * not stop the server (Linux gives it to the main thread when that
+	 * one takes it, so this is a guarantee rather than a fix). */
+	{
+		sigset_t sigs;
+		sigemptyset(&sigs);
+		sigaddset(&sigs, SIGINT);
+		sigaddset(&sigs, SIGTERM);
+		sigaddset(&sigs, SIGALRM);
+		pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	}
 	err = libre_init();
 	if (!err)
 		err = bt_init();

@@ -157,7 +157,7 @@ static int attr_line(struct reader *r, const struct pl *v)
 		     NULL, &enc, &clock, NULL, &ch) || !is_digits(&pt) ||
 	    pl_u32(&pt) > 127 || enc.l >= sizeof(r->maps[0].name) ||
 	    clock.l > 9)
-		return EBADMSG;
+		return 0;  /* a line we cannot read names nothing we take */
 	if (r->n_maps == BT_SDP_MAX_FMTS)
 		return 0;
 	r->maps[r->n_maps].pt = (int)pl_u32(&pt);

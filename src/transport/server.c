@@ -13,6 +13,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -844,6 +845,7 @@ int bt_server_run(const struct bt_server_prm *prm)
 	struct sa laddr;
 	struct rlimit rl;
 	const char *tls = NULL;
+	sigset_t sigs, old_mask;
 	int err;
 
 	if (!prm || !prm->n_agents)
@@ -859,9 +861,18 @@ int bt_server_run(const struct bt_server_prm *prm)
 	}
 	(void)fd_setsize(65536);
 
+	/* the loops' threads must not take the stop signals: libre notes a
+	 * signal in the loop of the thread that caught it (see main()) */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &sigs, &old_mask);
 	err = bt_loops_start(prm->threads);
-	if (err)
+	if (err) {
+		pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 		return err;
+	}
 	err = mqueue_alloc(&srv.mq, out_handler, &srv);
 	if (!err)
 		err = websock_alloc(&srv.ws, NULL, NULL);
@@ -912,8 +923,10 @@ int bt_server_run(const struct bt_server_prm *prm)
 			sp = sa_port(&a);
 		prm->readyh(hp, sp, bt_sip_port(srv.sip), prm->arg);
 	}
+	pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
 	err = re_main(on_signal);
  out:
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	the_srv = NULL;
 	tmr_cancel(&srv.stop_tmr);
 	while (srv.conns.head)

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# A real SIP phone (baresip) calls `banter serve`: once over G.722 with a
-# 16 kHz caller, once over PCMU with an 8 kHz one. baresip's microphone is
-# a WAV (flite slt: "a table for three", the answer to the agent's first
-# question, after silence so that the greeting plays first; the recogniser
-# listens with the question's grammar, so a whole booking in one sentence
-# is not what to test it with); what it heard is recorded by its sndfile
-# module. The second call is still up when the
-# server gets SIGTERM: the caller hears the goodbye, then a BYE.
+# A real SIP phone (baresip) calls `banter serve`: over G.722 with a
+# 16 kHz caller, over Opus, and over PCMU with an 8 kHz caller. baresip's
+# microphone is a WAV (flite slt: "a table for three", the answer to the
+# agent's first question, after silence so that the greeting plays first;
+# the recogniser listens with the question's grammar, so a whole booking
+# in one sentence is not what to test it with); what it heard is recorded
+# by its sndfile module. The PCMU call is still up when the server gets
+# SIGTERM: the caller hears the goodbye, then a BYE.
 source "$(dirname "$0")/lib.sh"
 command -v baresip >/dev/null || fail "baresip is not installed (scripts/install-deps.sh)"
 MODS=$(dirname "$(dpkg -L baresip-core | grep '/g711.so$' | head -1)")
@@ -14,6 +14,7 @@ MODS=$(dirname "$(dpkg -L baresip-core | grep '/g711.so$' | head -1)")
 
 sox tests/data/stt_table3_slt.wav -r 16000 -c 1 "$TMP/mic16.wav" pad 8 8
 sox tests/data/stt_table3_slt.wav -r 8000 -c 1 "$TMP/mic8.wav" pad 8 8
+sox tests/data/stt_table3_slt.wav -r 48000 -c 2 "$TMP/mic48.wav" pad 8 8
 
 serve --no-tls
 # phone CODEC MIC: one call, recorded under $TMP/rec-CODEC (baresip output
@@ -78,19 +79,29 @@ curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" | grep -q '"sip_calls":0' \
   || fail "the server does not answer /healthz after the call"
 pass "G.722 call: greeting heard, caller recognised"
 
+# ---- Opus (baresip's aufile wants 48 kHz stereo for it) ----
+phone opus/48000/2 "$TMP/mic48.wav"
+grep -q 'sip-2: answered with opus/48000' "$TMP/serve.txt" || fail "not answered with Opus"
+grep -q 'Set audio decoder: opus' "$TMP/bs-opus.txt" || fail "baresip did not decode Opus"
+s=$(speech_s "$(ls "$TMP"/rec-opus/dump-*-dec.wav | head -1)")
+echo "Opus: baresip heard ${s}s of agent speech; $(grep '^sip-2: user:' "$TMP/serve.txt" | head -1)"
+awk -v s="$s" 'BEGIN { exit !(s >= 3) }' || fail "Opus: only ${s}s of agent speech heard"
+grep -q '^sip-2: user: .*three' "$TMP/serve.txt" || fail "Opus: the caller's words were not recognised"
+pass "Opus call"
+
 # ---- PCMU; SIGTERM while the call is up ----
 phone PCMU/8000/1 "$TMP/mic8.wav" &
 PHONE=$!
 for _ in $(seq 150); do
-  grep -q '^sip-2: user:' "$TMP/serve.txt" && break
+  grep -q '^sip-3: user:' "$TMP/serve.txt" && break
   sleep 0.1
 done
 grep -q 'answered with PCMU/8000' "$TMP/serve.txt" || fail "not answered with PCMU"
-grep -q '^sip-2: user:' "$TMP/serve.txt" || fail "PCMU: no user turn"
-echo "PCMU: $(grep '^sip-2: user:' "$TMP/serve.txt" | head -1)"
+grep -q '^sip-3: user:' "$TMP/serve.txt" || fail "PCMU: no user turn"
+echo "PCMU: $(grep '^sip-3: user:' "$TMP/serve.txt" | head -1)"
 stop_serve
 wait $PHONE || true
-grep -q 'sip-2: hanging up (BYE)' "$TMP/serve.txt" || fail "no BYE after the goodbye"
+grep -q 'sip-3: hanging up (BYE)' "$TMP/serve.txt" || fail "no BYE after the goodbye"
 grep -q 'Set audio decoder: PCMU' "$TMP/bs-PCMU.txt" || fail "baresip did not decode PCMU"
 grep -q 'terminated' "$TMP/bs-PCMU.txt" || fail "baresip's call did not end"
 dec=$(ls "$TMP"/rec-PCMU/dump-*-dec.wav | head -1)
