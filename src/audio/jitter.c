@@ -224,6 +224,11 @@ enum bt_jitter_get bt_jitter_get(struct bt_jitter *j, const uint8_t **payload,
 	return BT_JITTER_LOST;
 }
 
+bool bt_jitter_underrun(const struct bt_jitter *j)
+{
+	return j && j->playing && !j->count;
+}
+
 void bt_jitter_stats(const struct bt_jitter *j, struct bt_jitter_stats *st)
 {
 	if (!j || !st)

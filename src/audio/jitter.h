@@ -53,6 +53,12 @@ int bt_jitter_put(struct bt_jitter *j, uint16_t seq, const uint8_t *payload,
 /** The next 20 ms; *payload stays valid until the next put or get. */
 enum bt_jitter_get bt_jitter_get(struct bt_jitter *j, const uint8_t **payload,
 				 size_t *len);
+/**
+ * True when a get now would conceal a packet that may only be late (the
+ * stream is playing and nothing is buffered): a caller running behind
+ * its clock can wait for its socket instead.
+ */
+bool bt_jitter_underrun(const struct bt_jitter *j);
 /** Forget everything (a new stream: re-INVITE, codec change). */
 void bt_jitter_reset(struct bt_jitter *j);
 void bt_jitter_stats(const struct bt_jitter *j, struct bt_jitter_stats *st);

@@ -24,6 +24,8 @@ enum {
 	MAX_DIGITS = 32,
 	RTP_PORT_MIN = 16384,
 	RTP_PORT_MAX = 32767,
+	MAX_BEHIND = 10,               /* frames; more is given up */
+	MAX_PER_TICK = 5,              /* frames one tick catches up */
 };
 
 struct sip_call {
@@ -44,7 +46,8 @@ struct sip_call {
 	uint32_t ts;
 	bool talking;             /* the last packet held speech */
 	bool started, ended, end_posted, sent_any;
-	uint32_t ticks, end_at;   /* shutdown deadline (ticks), 0: none */
+	uint32_t ticks, end_at;   /* frames done; shutdown deadline */
+	uint64_t t0;              /* tmr_jiffies of frame 0 */
 	int16_t fifo[FIFO_MAX];
 	size_t fifo_len;
 	char digits[MAX_DIGITS + 1];
@@ -322,12 +325,9 @@ static void pull_frame(struct sip_call *c)
 	c->ts += bt_codec_frame_ticks(c->codec);
 }
 
-static void tick(void *arg)
+/* One 20 ms frame: the caller's in, the agent's out. */
+static void frame(struct sip_call *c)
 {
-	struct sip_call *c = arg;
-
-	if (c->end_posted)
-		return;
 	++c->ticks;
 	push_frame(c);
 	pull_frame(c);
@@ -336,9 +336,42 @@ static void tick(void *arg)
 	if (c->end_at && c->ticks >= c->end_at)
 		c->ended = true;
 	if (c->ended || bt_session_state(c->s) == BT_ST_ENDED) {
-		/* its last audio left in this tick's packet: hang up */
+		/* its last audio left in this frame's packet: hang up */
 		c->end_posted = true;
 		(void)sip_post_main(c->lk, MAIN_ENDED, 0, 0);
+	}
+}
+
+/*
+ * The frames due by the wall clock. A loop that fell behind (a call set
+ * up on it, a long decode) runs its ticks back to back without reading
+ * sockets in between, so the caller's packets of that time are still in
+ * the socket: a frame whose packet is missing while we are behind waits
+ * for the next tick (after the loop has read the socket) instead of being
+ * concealed. On time, a missing packet is concealed at once: the session
+ * never waits for the network.
+ */
+static void tick(void *arg)
+{
+	struct sip_call *c = arg;
+	uint64_t now = tmr_jiffies(), due;
+
+	if (c->end_posted)
+		return;
+	if (!c->t0)
+		c->t0 = now - BT_FRAME_MS;
+	due = (now - c->t0) / BT_FRAME_MS;
+	if (due > c->ticks + MAX_BEHIND) {
+		/* too far behind to catch up: that time is lost */
+		c->t0 += (due - c->ticks - MAX_BEHIND) * BT_FRAME_MS;
+		due = c->ticks + MAX_BEHIND;
+	}
+	for (int k = 0; k < MAX_PER_TICK && c->ticks < due && !c->end_posted;
+	     k++) {
+		if (due - c->ticks > 1 && c->fifo_len < FRAME &&
+		    bt_jitter_underrun(c->jb))
+			break;
+		frame(c);
 	}
 }
 

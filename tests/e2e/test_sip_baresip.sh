@@ -70,6 +70,7 @@ awk -v s="$s" 'BEGIN { exit !(s >= 3) }' || fail "G.722: only ${s}s of agent spe
 grep -q 'sip-1: agent: "Hello, thanks for calling' "$TMP/serve.txt" || fail "no greeting"
 user=$(grep '^sip-1: user:' "$TMP/serve.txt" | head -1)
 echo "G.722: $user"
+grep '^sip-1: RTP' "$TMP/serve.txt" || true
 grep -q 'three' <<<"$user" || fail "G.722: the caller's words were not recognised: '$user'"
 grep -q 'sip-1: agent: "What day would you like to come?"' "$TMP/serve.txt" \
   || fail "G.722: the agent did not go on to the next question"

@@ -216,10 +216,13 @@ static void test_jitter(void **state)
 	assert_int_equal(get(j, &v), BT_JITTER_SKIP);
 	assert_int_equal(get(j, &v), BT_JITTER_OK);
 	assert_int_equal(v, 6);
+	/* nothing buffered while playing: an underrun, not yet a loss */
+	assert_true(bt_jitter_underrun(j));
 	/* the sender stops: a few losses, then it waits, never stalls */
 	for (int k = 0; k < 40; k++)
 		assert_int_not_equal(get(j, &v), BT_JITTER_OK);
 	assert_int_equal(get(j, &v), BT_JITTER_WAIT);
+	assert_false(bt_jitter_underrun(j));
 	/* and comes back with a jump: a new stream */
 	for (uint16_t s = 30000; s < 30003; s++)
 		put(j, s);
