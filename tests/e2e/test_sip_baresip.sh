@@ -44,12 +44,13 @@ CONF
   timeout 60 baresip -f "$dir" -e "/dial sip:agent@127.0.0.1:$SIP_PORT" -t 40 \
     >"$TMP/bs-${1%%/*}.txt" 2>&1 || true
 }
-# seconds of a WAV louder than -40 dBFS (20 ms frames)
+# seconds of a WAV louder than -40 dBFS (20 ms frames, first channel)
 speech_s() {
   python3 - "$1" <<'PY'
 import sys, wave, struct, math
 w = wave.open(sys.argv[1]); n = w.getnframes(); r = w.getframerate()
-pcm = struct.unpack('<%dh' % n, w.readframes(n)); f = r // 50; loud = 0
+ch = w.getnchannels()
+pcm = struct.unpack('<%dh' % (n * ch), w.readframes(n))[::ch]; f = r // 50; loud = 0
 for i in range(0, n - f, f):
     e = sum(x * x for x in pcm[i:i + f]) / f
     if e > 0 and 20 * math.log10(math.sqrt(e) / 32768) > -40: loud += 1
