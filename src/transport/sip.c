@@ -457,7 +457,7 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 		(void)net_default_source_addr_get(AF_INET, &lk->sdp_addr);
 
 	err = sipsess_accept(&lk->sess, s->sock, msg, 180, "Ringing",
-			     msg->uri.user.l ? "agent" : "agent",
+			     "agent",
 			     "application/sdp", NULL, NULL, NULL, false,
 			     offer_h, answer_h, estab_h, NULL, NULL, close_h,
 			     lk, ALLOW_HDR);

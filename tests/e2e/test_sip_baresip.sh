@@ -8,6 +8,12 @@
 # by its sndfile module. The PCMU call is still up when the server gets
 # SIGTERM: the caller hears the goodbye, then a BYE.
 source "$(dirname "$0")/lib.sh"
+# on failure, what the server logged of the calls
+fail() {
+  echo "FAIL: $*" >&2
+  grep '^sip-' "$TMP/serve.txt" | grep -v ': trace ' >&2 || true
+  exit 1
+}
 command -v baresip >/dev/null || fail "baresip is not installed (scripts/install-deps.sh)"
 MODS=$(dirname "$(dpkg -L baresip-core | grep '/g711.so$' | head -1)")
 [ -n "$MODS" ] || fail "cannot find baresip's modules"
