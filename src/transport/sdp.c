@@ -29,6 +29,17 @@ struct reader {
 	size_t n_maps;
 };
 
+/* Only printable ASCII without spaces: what we copy into the answer. */
+static bool is_token(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < 0x21 || *s > 0x7e)
+			return false;
+	return true;
+}
+
 static bool is_digits(const struct pl *p)
 {
 	if (!p->l || p->l > 5)
@@ -88,6 +99,8 @@ static int media_line(struct reader *r, const struct pl *v)
 		memcpy(m->fmt0, p, n);
 		m->fmt0[n] = '\0';
 	}
+	if (!is_token(m->type) || !is_token(m->proto) || !is_token(m->fmt0))
+		return EBADMSG;
 	/* the first audio stream over plain RTP is ours */
 	if (o->audio >= 0 || strcmp(m->type, "audio") || !m->port ||
 	    (strcmp(m->proto, "RTP/AVP") && strcmp(m->proto, "RTP/AVPF")))

@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else {
 			/* a long payload repeats the record's bytes */
 			static uint8_t big[BT_JITTER_MAX_PAYLOAD + 64];
-			size_t n = (op & 4) ? len * 5 + 200 : len;
+			size_t n = (op & 4) && len ? len * 5 + 200 : len;
 
 			for (size_t k = 0; k < n && k < sizeof(big); k++)
 				big[k] = data[i + (len ? k % len : 0)];

@@ -50,8 +50,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;  /* too long for the buffer: refused, not cut */
 	if ((size_t)n >= sizeof(buf) || strlen(buf) != (size_t)n)
 		abort();
-	for (p = buf; (p = strstr(p, "m=")); p += 2)
+	for (p = buf; (p = strstr(p, "\nm=")); p += 3)
 		++lines;
+	/* nothing of the offer may bring its own line breaks */
+	for (p = buf; *p; p++)
+		if ((*p == '\r' && p[1] != '\n') ||
+		    (*p == '\n' && (p == buf || p[-1] != '\r')))
+			abort();
 	if (lines != o.n_media)
 		abort();
 	return 0;

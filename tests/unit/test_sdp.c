@@ -153,6 +153,9 @@ static void test_refused(void **state)
 		 EBADMSG},
 		{"v=0\r\nc=IN IP4 10.0.0.1\r\nm=video 4000 RTP/AVP 96\r\n",
 		 EPROTONOSUPPORT},
+		/* what would be copied into the answer must be plain text */
+		{"v=0\r\nc=IN IP4 10.0.0.1\r\nm=video 4000 RTP\rX 96\r\n"
+		 "m=audio 4002 RTP/AVP 0\r\n", EBADMSG},
 		{"v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/SAVP 0\r\n",
 		 EPROTONOSUPPORT},
 		{"v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 0 RTP/AVP 0\r\n",
