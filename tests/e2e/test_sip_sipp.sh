@@ -3,7 +3,7 @@
 # (scenarios in tests/sip): OPTIONS, a codec we lack (488), an unknown
 # agent among several (404), CANCEL before the answer (487), a call with
 # hold, resume with another codec and the caller's BYE; DTMF 3# as the
-# answer to the agent's question; garbage datagrams
+# answer to the agent's question; bad RTP in a call; garbage datagrams
 # and a request missing its headers do not hurt the server; a source
 # outside --sip-allow gets 403.
 source "$(dirname "$0")/lib.sh"
@@ -42,6 +42,13 @@ scenario dtmf
 grep -q 'dtmf "3" (#) -> user turn' "$TMP/serve.txt" || fail "the digits 3# did not become a user turn"
 grep -q 'agent: "What day would you like to come?"' "$TMP/serve.txt" \
   || fail "the digit 3 was not taken as the party's size"
+scenario rtp_bad
+grep -q 'dropping RTP payload type 99' "$TMP/serve.txt" || fail "no log line for a wrong payload type"
+grep -q 'dropping RTP from 127.0.0.1:[0-9]* (the call.s is' "$TMP/serve.txt" || fail "no log line for RTP from elsewhere"
+grep -q 'dropping an RTP packet of 1400 bytes' "$TMP/serve.txt" || fail "no log line for an oversized packet"
+grep 'RTP PCMU:' "$TMP/serve.txt" | tail -1
+grep -Eq 'RTP PCMU: [0-9]+ packets sent, 1[5-9] received .* 1 wrong type, 1 from elsewhere' "$TMP/serve.txt" \
+  || fail "the bad RTP was not counted as such"
 
 # garbage and a request without Call-ID, CSeq, From, To and Via
 printf '\x80\x00garbage\xff\xfe%.0s' {1..50} >/dev/udp/127.0.0.1/$SIP_PORT
