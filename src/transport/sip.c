@@ -26,6 +26,9 @@ enum {
 };
 
 #define ALLOW_HDR "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS\r\n"
+/* libre's reply functions take the rest of the message after their own
+ * headers: with extra headers, the Content-Length and the blank line too
+ * (sipsess_accept and sipsess_answer add their own) */
 #define CODECS_WARNING "Warning: 399 banter \"no codec in common: banter " \
 	"takes opus/48000/2, G722/8000, PCMU/8000 and PCMA/8000\"\r\n"
 
@@ -353,7 +356,8 @@ static void mq_handler(int id, void *data, void *arg)
 		break;
 	case MAIN_FAILED:
 		(void)sipsess_reject(lk->sess, 503, "Service Unavailable",
-				     "Retry-After: 10\r\n");
+				     "Retry-After: 10\r\n"
+				     "Content-Length: 0\r\n\r\n");
 		lk->sess = mem_deref(lk->sess);
 		link_gone(lk);
 		break;
@@ -476,7 +480,8 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 	media_of(&o, &m);
 	if (post_call(lk, CALL_OPEN, &m)) {
 		(void)sipsess_reject(lk->sess, 503, "Service Unavailable",
-				     "Retry-After: 5\r\n");
+				     "Retry-After: 5\r\n"
+				     "Content-Length: 0\r\n\r\n");
 		lk->sess = mem_deref(lk->sess);
 		link_gone(lk);
 	}
@@ -647,7 +652,8 @@ void bt_sip_shutdown(struct bt_sip *s)
 			continue;
 		}
 		(void)sipsess_reject(lk->sess, 503, "Service Unavailable",
-				     "Retry-After: 60\r\n");
+				     "Retry-After: 60\r\n"
+				     "Content-Length: 0\r\n\r\n");
 		lk->sess = mem_deref(lk->sess);
 		link_gone(lk);
 	}
