@@ -7,7 +7,7 @@ BANTER=${1:-./build/banter}
 RUNS=${2:-5}
 TMP=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$BANTER" serve --agent agents/restaurant.json --port "$PORT" --no-tls --addr 127.0.0.1 --db "$TMP/db" >"$TMP/serve.txt" 2>&1 &
+"$BANTER" serve --agent agents/restaurant.json --port "$PORT" --no-tls --no-sip --addr 127.0.0.1 --db "$TMP/db" >"$TMP/serve.txt" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$TMP"' EXIT
 sleep 1

@@ -47,7 +47,7 @@ python3 -c "import json,sys; c=json.load(open('callers/booking.json')); c['turns
 start_server() {
   PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   rm -f "$TMP/db"
-  "$BANTER" serve --agent agents/restaurant.json --port "$PORT" --no-tls --addr 127.0.0.1 \
+  "$BANTER" serve --agent agents/restaurant.json --port "$PORT" --no-tls --no-sip --addr 127.0.0.1 \
     --db "$TMP/db" $SERVE_ARGS >"$TMP/serve.txt" 2>&1 &
   pid=$!
   for _ in $(seq 600); do

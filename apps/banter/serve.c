@@ -3,6 +3,8 @@
  *                compatible WebSocket endpoint for one or more agents.
  */
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,14 +19,20 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: banter serve --agent FILE [--agent FILE ...] [options]\n"
-		"  --agent FILE      an agent file; the first is the default, a\n"
-		"                    client picks another with ?model=NAME\n"
+		"  --agent [NAME=]FILE  an agent file; the first is the default,\n"
+		"                    a client picks another with ?model=NAME\n"
+		"                    or calls sip:NAME@host (NAME: the given one,\n"
+		"                    else the file's name without .json)\n"
 		"  --port N          HTTP and ws:// port (default 8080)\n"
 		"  --tls-port N      HTTPS and wss:// port (default 8443)\n"
 		"  --no-tls          no HTTPS / wss:// listener\n"
 		"  --cert F --key F  PEM certificate and key for TLS (default:\n"
 		"                    a self-signed pair, banter-tls.pem)\n"
 		"  --addr A          listen address (default 0.0.0.0)\n"
+		"  --sip-port N      SIP port, UDP and TCP (default 5060)\n"
+		"  --no-sip          do not answer phone calls\n"
+		"  --sip-allow CIDR[,CIDR]  SIP sources let in (default: all;\n"
+		"                    others get 403)\n"
 		"  --api-key K       accept only clients with this key (repeat\n"
 		"                    for more; also $BANTER_API_KEY)\n"
 		"  --threads N       event-loop threads (default: one per core)\n"
@@ -55,7 +63,8 @@ static int num(const char *s, unsigned long max, const char *what,
 	return 0;
 }
 
-static void ready(uint16_t http_port, uint16_t https_port, void *arg)
+static void ready(uint16_t http_port, uint16_t https_port,
+		  uint16_t sip_port, void *arg)
 {
 	struct bt_server_prm *p = arg;
 
@@ -71,6 +80,10 @@ static void ready(uint16_t http_port, uint16_t https_port, void *arg)
 	if (https_port)
 		printf("                 wss://localhost:%u/v1/realtime%s\n",
 		       https_port, p->cert ? "" : " (self-signed)");
+	if (sip_port)
+		printf("  phone (SIP):   sip:agent@%s:%u (UDP and TCP)\n",
+		       p->addr && strcmp(p->addr, "0.0.0.0") ? p->addr :
+		       "localhost", sip_port);
 	if (p->n_keys)
 		printf("  clients need an API key (Authorization: Bearer)\n");
 	printf("Ctrl-C stops: live calls hear a goodbye first.\n");
@@ -87,6 +100,9 @@ int cmd_serve(int argc, char **argv)
 		{"cert", required_argument, 0, 'c'},
 		{"key", required_argument, 0, 'k'},
 		{"addr", required_argument, 0, 'A'},
+		{"sip-port", required_argument, 0, 'P'},
+		{"no-sip", no_argument, 0, 'S'},
+		{"sip-allow", required_argument, 0, 'L'},
 		{"api-key", required_argument, 0, 'K'},
 		{"threads", required_argument, 0, 't'},
 		{"warm", required_argument, 0, 'W'},
@@ -136,6 +152,13 @@ int cmd_serve(int argc, char **argv)
 		case 'c': prm.cert = optarg; break;
 		case 'k': prm.key = optarg; break;
 		case 'A': prm.addr = optarg; break;
+		case 'P':
+			if (num(optarg, 65534, "--sip-port", &v))
+				return 2;
+			prm.sip_port = (uint16_t)v;
+			break;
+		case 'S': prm.sip_port = UINT16_MAX; break;
+		case 'L': prm.sip_allow = optarg; break;
 		case 'K':
 			if (n_keys == MAX_KEYS || !optarg[0]) {
 				fprintf(stderr, "banter serve: --api-key takes "
@@ -192,6 +215,22 @@ int cmd_serve(int argc, char **argv)
 	    n_keys < MAX_KEYS)
 		keys[n_keys++] = getenv("BANTER_API_KEY");
 
+	/* the call log is read as it is written (tests, journald) */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* only the main thread takes SIGINT/SIGTERM (bt_server_run lets
+	 * them in once its loop runs): every thread made from here on
+	 * inherits the mask. libre notes a signal in the loop of the thread
+	 * that caught it, so one that a worker or a session loop caught would
+	 * not stop the server (Linux gives it to the main thread when that
+	 * one takes it, so this is a guarantee rather than a fix). */
+	{
+		sigset_t sigs;
+		sigemptyset(&sigs);
+		sigaddset(&sigs, SIGINT);
+		sigaddset(&sigs, SIGTERM);
+		sigaddset(&sigs, SIGALRM);
+		pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	}
 	err = libre_init();
 	if (!err)
 		err = bt_init();
@@ -200,22 +239,34 @@ int cmd_serve(int argc, char **argv)
 		return 1;
 	}
 	for (size_t i = 0; i < n_paths; i++) {
-		err = bt_agent_load(&agents[n_agents], paths[i]);
+		/* NAME=FILE names it; else its file's name without
+		 * folder and extension */
+		const char *path = paths[i], *eq = strchr(paths[i], '=');
+
+		if (eq && eq > paths[i] && (size_t)(eq - paths[i]) <
+		    sizeof(ids[0]) && !memchr(paths[i], '/',
+					      (size_t)(eq - paths[i])))
+			path = eq + 1;
+		err = bt_agent_load(&agents[n_agents], path);
 		if (err) {
 			fprintf(stderr, "banter: %s\n", bt_errmsg());
 			goto out;
 		}
-		{
-			/* its file's name without folder and extension */
-			const char *b = strrchr(paths[i], '/');
+		if (path != paths[i]) {
+			memcpy(ids[n_agents], paths[i],
+			       (size_t)(eq - paths[i]));
+			ids[n_agents][eq - paths[i]] = '\0';
+		}
+		else {
+			const char *b = strrchr(path, '/');
 			char *dot;
-			str_ncpy(ids[n_agents], b ? b + 1 : paths[i],
+			str_ncpy(ids[n_agents], b ? b + 1 : path,
 				 sizeof(ids[0]));
 			dot = strrchr(ids[n_agents], '.');
 			if (dot)
 				*dot = '\0';
-			id_ptrs[n_agents] = ids[n_agents];
 		}
+		id_ptrs[n_agents] = ids[n_agents];
 		++n_agents;
 	}
 	prm.agent_ids = id_ptrs;

@@ -647,6 +647,12 @@ int slot_yesno_parse(const char *text, bool *yesp)
 	}
 
 	slot_tokenize(&t, text);
+	/* a key pressed on the phone (DTMF arrives as digits, which the
+	 * recogniser never writes): "press 1 for yes, 2 for no" */
+	if (t.n == 1 && (!strcmp(t.v[0], "1") || !strcmp(t.v[0], "2"))) {
+		*yesp = t.v[0][0] == '1';
+		return 0;
+	}
 	hy = tok_any(&t, hard_yes);
 	hn = tok_any(&t, hard_no);
 	ng = tok_any(&t, neg);

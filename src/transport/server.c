@@ -13,6 +13,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include "net/loop.h"
 #include "transport/realtime.h"
 #include "transport/server.h"
+#include "transport/sip.h"
 
 enum {
 	MAX_TXQ_KB = 512,            /* unsent data before a client that
@@ -87,6 +89,8 @@ struct server {
 	struct mqueue *mq;
 	struct list conns;
 	atomic_uint sessions;
+	struct bt_sip *sip;        /* the phone line, or NULL */
+	bool sip_idle;             /* its calls ended after shutdown */
 	bool stopping;
 	struct tmr stop_tmr;
 	unsigned signals;
@@ -298,7 +302,7 @@ static void conn_destructor(void *arg)
 
 static void check_stopped(struct server *srv)
 {
-	if (srv->stopping && !srv->conns.head)
+	if (srv->stopping && !srv->conns.head && (!srv->sip || srv->sip_idle))
 		re_cancel();
 }
 
@@ -706,10 +710,12 @@ static void http_req(struct http_conn *hc, const struct http_msg *msg,
 		bt_stt_pocketsphinx_stats(&made, &reused, &idle);
 		(void)http_creply(hc, 200, "OK", "application/json",
 				  "{\"status\":\"ok\",\"sessions\":%u,"
+				  "\"sip_calls\":%u,"
 				  "\"loops\":%u,\"max_lag_frames\":%u,"
 				  "\"recognisers\":{\"made\":%u,"
 				  "\"reused\":%u,\"idle\":%u}}",
 				  atomic_load(&srv->sessions),
+				  bt_sip_calls(srv->sip),
 				  bt_loops_count(), lag, made, reused, idle);
 		return;
 	}
@@ -726,6 +732,7 @@ static void stop_timeout(void *arg)
 	while (srv->conns.head)
 		conn_close(srv->conns.head->data, 1001, "server shutting "
 			   "down");
+	srv->sip = mem_deref(srv->sip);
 	re_cancel();
 }
 
@@ -753,10 +760,37 @@ static void on_signal(int sig)
 		(void)post_in(lk, IN_SHUTDOWN, NULL, 0);
 		link_put(lk);
 	}
+	bt_sip_shutdown(srv->sip);
 	tmr_start(&srv->stop_tmr, (srv->prm->goodbye_ms ?
 				   srv->prm->goodbye_ms : 8000) + 2000,
 		  stop_timeout, srv);
 	check_stopped(srv);
+}
+
+static void sip_idle(void *arg)
+{
+	struct server *srv = arg;
+
+	srv->sip_idle = true;
+	check_stopped(srv);
+}
+
+static int sip_start(struct server *srv)
+{
+	const struct bt_server_prm *p = srv->prm;
+	struct bt_sip_prm sp;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.addr = p->addr;
+	sp.port = p->sip_port;
+	sp.allow = p->sip_allow;
+	sp.agents = p->agents;
+	sp.agent_ids = p->agent_ids;
+	sp.n_agents = p->n_agents;
+	sp.db_path = p->db_path;
+	sp.max_calls = p->max_sessions;
+	sp.goodbye_ms = p->goodbye_ms;
+	return bt_sip_alloc(&srv->sip, &sp, sip_idle, srv);
 }
 
 static int tls_file(struct server *srv, const char **pathp)
@@ -842,6 +876,7 @@ int bt_server_run(const struct bt_server_prm *prm)
 	struct sa laddr;
 	struct rlimit rl;
 	const char *tls = NULL;
+	sigset_t sigs, old_mask;
 	int err;
 
 	if (!prm || !prm->n_agents)
@@ -859,9 +894,18 @@ int bt_server_run(const struct bt_server_prm *prm)
 
 	bt_stt_pocketsphinx_pool(prm->pool > prm->warm * prm->n_agents ?
 				 prm->pool : prm->warm * prm->n_agents);
+	/* the loops' threads must not take the stop signals: libre notes a
+	 * signal in the loop of the thread that caught it (see main()) */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &sigs, &old_mask);
 	err = bt_loops_start(prm->threads);
-	if (err)
+	if (err) {
+		pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 		return err;
+	}
 	for (unsigned i = 0; prm->warm && i < bt_loops_count(); i++)
 		(void)bt_loop_call(bt_loop_at(i), warm_loop, (void *)prm);
 	err = mqueue_alloc(&srv.mq, out_handler, &srv);
@@ -898,6 +942,11 @@ int bt_server_run(const struct bt_server_prm *prm)
 			goto out;
 		}
 	}
+	if (prm->sip_port != UINT16_MAX) {
+		err = sip_start(&srv);
+		if (err)
+			goto out;
+	}
 	the_srv = &srv;
 	if (prm->readyh) {
 		struct sa a;
@@ -907,14 +956,18 @@ int bt_server_run(const struct bt_server_prm *prm)
 		if (srv.https &&
 		    !tcp_sock_local_get(http_sock_tcp(srv.https), &a))
 			sp = sa_port(&a);
-		prm->readyh(hp, sp, prm->arg);
+		prm->readyh(hp, sp, bt_sip_port(srv.sip), prm->arg);
 	}
+	pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
 	err = re_main(on_signal);
  out:
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	the_srv = NULL;
 	tmr_cancel(&srv.stop_tmr);
 	while (srv.conns.head)
 		mem_deref(srv.conns.head->data);
+	/* its calls' last messages go to the loops before they stop */
+	srv.sip = mem_deref(srv.sip);
 	bt_loops_stop();
 	/* messages the loops posted after we stopped reading */
 	srv.mq = mem_deref(srv.mq);

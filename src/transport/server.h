@@ -35,8 +35,12 @@ struct bt_server_prm {
 	uint32_t goodbye_ms;       /**< shutdown deadline (0: 8000) */
 	uint32_t max_send_queue_kb; /**< events a client has not read yet
 					 before it is closed (0: 512) */
-	/** called once listening, on the main thread (e.g. to print) */
-	void (*readyh)(uint16_t http_port, uint16_t https_port, void *arg);
+	uint16_t sip_port;         /**< 0: 5060; UINT16_MAX: no SIP */
+	const char *sip_allow;     /**< CIDR list of SIP sources (0: all) */
+	/** called once listening, on the main thread (e.g. to print);
+	 *  sip_port 0: no SIP */
+	void (*readyh)(uint16_t http_port, uint16_t https_port,
+		       uint16_t sip_port, void *arg);
 	void *arg;
 };
 

@@ -67,6 +67,17 @@ seeds() {
 		printf '%s' '{"type":"response.create","response":{"output_modalities":["audio"]}}' >"$2/response.json"
 		printf '%s' '{"type":"response.cancel","response_id":"resp_1"}' >"$2/cancel.json"
 		;;
+	fuzz_sdp)
+		# offers as phones write them, and refused ones
+		printf 'v=0\r\no=- 1 2 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 4000 RTP/AVP 96 9 0 8 101\r\na=rtpmap:96 opus/48000/2\r\na=fmtp:96 stereo=1\r\na=rtpmap:9 G722/8000\r\na=rtpmap:101 telephone-event/48000\r\na=fmtp:101 0-16\r\na=sendrecv\r\na=ptime:20\r\n' >"$2/baresip.sdp"
+		printf 'v=0\nc=IN IP4 0.0.0.0\na=sendonly\nm=video 6000 RTP/AVP 96\nm=audio 5000 RTP/SAVP 0\nm=audio 5002 RTP/AVP 3 118 8\na=rtpmap:118 g722/8000\na=inactive\n' >"$2/hold.sdp"
+		printf 'v=0\r\nc=IN IP6 2001:db8::1\r\nm=audio 4000 RTP/AVP 3 18\r\n' >"$2/nocodec.sdp"
+		;;
+	fuzz_rtp)
+		# codec byte, then records: put 0..3 (one lost), get each tick
+		printf '\x02\x00\x00\x00\x04abcd\x00\x00\x01\x04efgh\x00\x00\x03\x04ijkl\x01\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x02\x00\x02\x00\x01\x00\x00\x00' >"$2/pcmu.bin"
+		printf '\x00\x00\x00\x00\x03\xf8\xff\xfe\x04\x00\x01\x20xxxx\x01\x00\x00\x00\x01\x00\x00\x00' >"$2/opus.bin"
+		;;
 	fuzz_wav)
 		# the test recordings (canonical 44-byte headers), cut to
 		# their first 1 kB of audio: the sample loop is not what

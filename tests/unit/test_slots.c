@@ -184,16 +184,17 @@ static void test_yesno(void **state)
 	static const char *const yes[] = {
 		"yes", "yeah", "yep", "sure", "correct", "that's right",
 		"yes please", "Yes, that's right.", "right", "okay",
-		"yes that is correct", "sounds good", "of course", NULL,
+		"yes that is correct", "sounds good", "of course",
+		"1" /* a key */, NULL,
 	};
 	static const char *const no[] = {
 		"no", "nope", "that's wrong", "no thanks", "no no",
 		"that's not right", "not correct", "nah", "that is incorrect",
-		"no, it isn't", NULL,
+		"no, it isn't", "2", NULL,
 	};
 	static const char *const neither[] = {
 		"", "maybe", "i'm not sure", "hello", "three", "tuesday",
-		"what are your opening hours", NULL,
+		"what are your opening hours", "12", "3", NULL,
 	};
 	size_t i;
 

@@ -1,0 +1,662 @@
+/**
+ * @file sip.c  The SIP side of a phone call, on the main thread's loop:
+ *              libre's SIP stack and sessions (INVITE, ACK, BYE, CANCEL,
+ *              OPTIONS, re-INVITE), the source allow-list, picking the
+ *              agent by the Request-URI's user part, and SDP offer/answer.
+ *
+ * libre 1.1 cannot share a port between loops (see server.c), so the
+ * stack lives here; each call's session and its RTP socket live on a
+ * session loop (sip_call.c), joined by a refcounted link.
+ *
+ * An INVITE is answered 180 at once while the call's session and RTP port
+ * are made on its loop; the 200 with the SDP answer follows (a CANCEL in
+ * between gets 487). ACK starts the agent's greeting.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "banter/banter.h"
+#include "transport/sip.h"
+#include "transport/sip_int.h"
+
+enum {
+	MAX_ALLOW = 32,
+	HASH_SIZE = 256,
+};
+
+#define ALLOW_HDR "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS\r\n"
+/* libre's reply functions take the rest of the message after their own
+ * headers: with extra headers, the Content-Length and the blank line too
+ * (sipsess_accept and sipsess_answer add their own) */
+#define CODECS_WARNING "Warning: 399 banter \"no codec in common: banter " \
+	"takes opus/48000/2, G722/8000, PCMU/8000 and PCMA/8000\"\r\n"
+
+struct cidr {
+	struct sa net;
+	unsigned bits;
+};
+
+struct bt_sip {
+	struct bt_sip_prm prm;
+	struct sip *sip;
+	struct sipsess_sock *sock;
+	struct sip_lsnr *lsnr;
+	struct dnsc *dnsc;
+	struct mqueue *mq;
+	struct list calls;           /* sip_link, ringing or answered */
+	struct cidr allow[MAX_ALLOW];
+	size_t n_allow;
+	uint16_t port;
+	unsigned next_id;
+	bool stopping, closed, exited;
+	bt_sip_idle_h *idleh;
+	void *arg;
+};
+
+struct sip_link *sip_link_ref(struct sip_link *lk)
+{
+	atomic_fetch_add(&lk->refs, 1);
+	return lk;
+}
+
+void sip_link_put(struct sip_link *lk)
+{
+	if (lk && atomic_fetch_sub(&lk->refs, 1) == 1)
+		free(lk);
+}
+
+int sip_post_main(struct sip_link *lk, enum main_kind kind, uint16_t port,
+		  int err)
+{
+	struct main_msg *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return ENOMEM;
+	m->lk = sip_link_ref(lk);
+	m->port = port;
+	m->err = err;
+	if (mqueue_push(lk->mq, (int)kind, m)) {
+		sip_link_put(lk);
+		free(m);
+		return EPIPE;
+	}
+	return 0;
+}
+
+static int post_call(struct sip_link *lk, enum call_kind kind,
+		     const struct sip_media *media)
+{
+	struct call_msg *m = calloc(1, sizeof(*m));
+	int err;
+
+	if (!m)
+		return ENOMEM;
+	m->lk = sip_link_ref(lk);
+	m->kind = kind;
+	if (media)
+		m->media = *media;
+	err = bt_loop_call(lk->loop, sip_call_handler, m);
+	if (err) {
+		sip_link_put(lk);
+		free(m);
+	}
+	return err;
+}
+
+/* ---- the allow-list ---- */
+
+static int allow_parse(struct bt_sip *s, const char *list)
+{
+	const char *p = list;
+
+	while (p && *p) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char buf[64], *slash;
+		struct cidr *c;
+		unsigned max;
+
+		if (!n || n >= sizeof(buf) || s->n_allow == MAX_ALLOW)
+			goto bad;
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		c = &s->allow[s->n_allow];
+		slash = strchr(buf, '/');
+		if (slash)
+			*slash = '\0';
+		if (sa_set_str(&c->net, buf, 0))
+			goto bad;
+		max = sa_af(&c->net) == AF_INET ? 32 : 128;
+		c->bits = max;
+		if (slash) {
+			char *e;
+			unsigned long b = strtoul(slash + 1, &e, 10);
+			if (!slash[1] || *e || b > max)
+				goto bad;
+			c->bits = (unsigned)b;
+		}
+		++s->n_allow;
+		p = end ? end + 1 : NULL;
+	}
+	return 0;
+ bad:
+	return bt_err(EINVAL, "--sip-allow takes networks as CIDR, separated "
+		      "by commas (e.g. 10.0.0.0/8,192.168.1.20), at most %d "
+		      "(got \"%s\")", MAX_ALLOW, list);
+}
+
+static bool allowed(const struct bt_sip *s, const struct sa *src)
+{
+	if (!s->n_allow)
+		return true;
+	for (size_t i = 0; i < s->n_allow; i++) {
+		const struct cidr *c = &s->allow[i];
+		const uint8_t *a, *b;
+		unsigned bits = c->bits, k;
+
+		if (sa_af(src) != sa_af(&c->net))
+			continue;
+		if (sa_af(src) == AF_INET) {
+			a = (const uint8_t *)&src->u.in.sin_addr;
+			b = (const uint8_t *)&c->net.u.in.sin_addr;
+		}
+		else {
+			a = (const uint8_t *)&src->u.in6.sin6_addr;
+			b = (const uint8_t *)&c->net.u.in6.sin6_addr;
+		}
+		for (k = 0; bits >= 8; k++, bits -= 8)
+			if (a[k] != b[k])
+				break;
+		if (bits >= 8)
+			continue;
+		if (!bits || !((a[k] ^ b[k]) & (0xff00 >> bits)))
+			return true;
+	}
+	return false;
+}
+
+/* ---- calls ---- */
+
+/*
+ * No call left after shutdown: close the stack gently. libre drops our
+ * reference and calls exit_h when the last BYE transaction is done (then
+ * the stack is ours again, to free).
+ */
+static void stack_close(struct bt_sip *s)
+{
+	if (s->closed)
+		return;
+	s->closed = true;
+	s->lsnr = mem_deref(s->lsnr);
+	s->sock = mem_deref(s->sock);
+	sip_close(s->sip, false);
+}
+
+static void link_gone(struct sip_link *lk)
+{
+	struct bt_sip *s = lk->sip;
+
+	if (lk->gone)
+		return;
+	lk->gone = true;
+	list_unlink(&lk->le);
+	(void)post_call(lk, CALL_HANGUP, NULL);
+	sip_link_put(lk);  /* the main thread's */
+	if (s->stopping && !s->calls.head)
+		stack_close(s);
+}
+
+static void media_of(const struct bt_sdp_offer *o, struct sip_media *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->codec = o->ci->id;
+	m->pt = o->pt;
+	m->te_pt = o->te_pt;
+	m->te_clock_hz = o->te_clock_hz;
+	m->raddr = o->addr;
+	/* the peer only sends, or nothing, or points us nowhere: hold */
+	m->send = (o->dir & BT_SDP_RECVONLY) && !o->hold_addr;
+}
+
+static int answer_mb(struct sip_link *lk, struct mbuf **mbp)
+{
+	char buf[2048];
+	struct mbuf *mb;
+	int n;
+
+	n = bt_sdp_answer_print(buf, sizeof(buf), &lk->offer, &lk->sdp_addr,
+				(uint32_t)(uintptr_t)lk & 0x7fffffff,
+				++lk->sdp_version);
+	if (n < 0)
+		return ENOMEM;
+	mb = mbuf_alloc((size_t)n);
+	if (!mb)
+		return ENOMEM;
+	(void)mbuf_write_mem(mb, (const uint8_t *)buf, (size_t)n);
+	mb->pos = 0;
+	*mbp = mb;
+	return 0;
+}
+
+static const char *sdp_errmsg(int err)
+{
+	switch (err) {
+	case EBADMSG: return "the SDP offer is malformed";
+	case EPROTONOSUPPORT: return "the SDP offers no RTP/AVP audio stream";
+	case ENOTSUP: return "no codec in common";
+	default: return "the SDP offer cannot be read";
+	}
+}
+
+static int body_offer(const struct sip_msg *msg, struct bt_sdp_offer *o)
+{
+	size_t n = mbuf_get_left(msg->mb);
+
+	if (!n)
+		return ENODATA;
+	if (msg_ctype_cmp(&msg->ctyp, "application", "sdp") == false)
+		return EPROTONOSUPPORT;
+	return bt_sdp_offer_parse((const char *)mbuf_buf(msg->mb), n, o);
+}
+
+/* A re-INVITE: hold, resume, another codec or address. */
+static int offer_h(struct mbuf **descp, const struct sip_msg *msg, void *arg)
+{
+	struct sip_link *lk = arg;
+	struct bt_sdp_offer o;
+	struct sip_media m;
+	int err;
+
+	err = body_offer(msg, &o);
+	if (err == ENODATA)  /* no offer: ours again, answered in the ACK */
+		return answer_mb(lk, descp);
+	if (err) {
+		re_printf("%s: re-INVITE refused (488): %s\n", lk->id,
+		       sdp_errmsg(err));
+		return err;
+	}
+	lk->offer = o;
+	media_of(&o, &m);
+	re_printf("%s: re-INVITE: %s/%u, %s\n", lk->id, o.ci->name,
+	       o.ci->clock_hz, m.send ? "sendrecv" : "hold");
+	(void)post_call(lk, CALL_MEDIA, &m);
+	return answer_mb(lk, descp);
+}
+
+static int answer_h(const struct sip_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return 0;
+}
+
+static void estab_h(const struct sip_msg *msg, void *arg)
+{
+	struct sip_link *lk = arg;
+	(void)msg;
+
+	re_printf("%s: established\n", lk->id);
+	fflush(stdout);
+	(void)post_call(lk, CALL_START, NULL);
+}
+
+static void close_h(int err, const struct sip_msg *msg, void *arg)
+{
+	struct sip_link *lk = arg;
+
+	/* libre reports the caller's BYE and CANCEL as ECONNRESET */
+	if (err == ECONNRESET && !lk->answered)
+		re_printf("%s: cancelled by the caller (487)\n", lk->id);
+	else if (err == ECONNRESET)
+		re_printf("%s: the caller hung up (BYE)\n", lk->id);
+	else if (err)
+		re_printf("%s: closed: %s\n", lk->id, strerror(err));
+	else if (msg)
+		re_printf("%s: closed: %u %r\n", lk->id, msg->scode,
+			  &msg->reason);
+	else
+		re_printf("%s: closed\n", lk->id);
+	fflush(stdout);
+	lk->sess = mem_deref(lk->sess);
+	link_gone(lk);
+}
+
+static void mq_handler(int id, void *data, void *arg)
+{
+	struct main_msg *m = data;
+	struct sip_link *lk = m->lk;
+	struct mbuf *mb = NULL;
+	int err;
+	(void)arg;
+
+	if (lk->gone)
+		goto out;
+	switch ((enum main_kind)id) {
+	case MAIN_OPENED:
+		sa_set_port(&lk->sdp_addr, m->port);
+		err = answer_mb(lk, &mb);
+		if (!err)
+			err = sipsess_answer(lk->sess, 200, "OK", mb,
+					     ALLOW_HDR);
+		mem_deref(mb);
+		if (err) {
+			re_printf("%s: cannot answer: %s\n", lk->id,
+			       strerror(err));
+			(void)sipsess_reject(lk->sess, 500, "Server Error",
+					     NULL);
+			lk->sess = mem_deref(lk->sess);
+			link_gone(lk);
+			break;
+		}
+		lk->answered = true;
+		re_printf("%s: answered with %s/%u (payload type %d), RTP port "
+		       "%u\n", lk->id, lk->offer.ci->name,
+		       lk->offer.ci->clock_hz, lk->offer.pt, m->port);
+		break;
+	case MAIN_FAILED:
+		(void)sipsess_reject(lk->sess, 503, "Service Unavailable",
+				     "Retry-After: 10\r\n"
+				     "Content-Length: 0\r\n\r\n");
+		lk->sess = mem_deref(lk->sess);
+		link_gone(lk);
+		break;
+	case MAIN_ENDED:
+		/* the agent's last words were sent: hang up (BYE) */
+		re_printf("%s: hanging up (BYE)\n", lk->id);
+		if (!lk->answered)
+			(void)sipsess_reject(lk->sess, 480,
+					     "Temporarily Unavailable", NULL);
+		lk->sess = mem_deref(lk->sess);
+		link_gone(lk);
+		break;
+	}
+	fflush(stdout);
+ out:
+	sip_link_put(lk);
+	free(m);
+}
+
+static struct bt_agent *pick_agent(const struct bt_sip *s,
+				   const struct pl *user)
+{
+	for (size_t i = 0; user->l && i < s->prm.n_agents; i++) {
+		const char *id = s->prm.agent_ids ? s->prm.agent_ids[i] : NULL;
+		if (!pl_strcmp(user, bt_agent_name(s->prm.agents[i])) ||
+		    (id && !pl_strcmp(user, id)))
+			return s->prm.agents[i];
+	}
+	/* "agent", no user, or a line with one agent: the default */
+	if (!user->l || !pl_strcmp(user, "agent") || s->prm.n_agents == 1)
+		return s->prm.agents[0];
+	return NULL;
+}
+
+static void conn_h(const struct sip_msg *msg, void *arg)
+{
+	struct bt_sip *s = arg;
+	struct bt_sdp_offer o;
+	struct bt_agent *agent;
+	struct sip_media m;
+	struct sip_link *lk;
+	char id[24];
+	int err;
+
+	snprintf(id, sizeof(id), "sip-%u", ++s->next_id);
+	if (s->stopping) {
+		(void)sip_treplyf(NULL, NULL, s->sip, msg, false, 503,
+				  "Service Unavailable", "Retry-After: 60\r\n"
+				  "Content-Length: 0\r\n\r\n");
+		return;
+	}
+	if (list_count(&s->calls) >= (s->prm.max_calls ? s->prm.max_calls :
+				      1000)) {
+		re_printf("%s: refused (503): as many calls as allowed\n", id);
+		(void)sip_treplyf(NULL, NULL, s->sip, msg, false, 503,
+				  "Service Unavailable", "Retry-After: 5\r\n"
+				  "Content-Length: 0\r\n\r\n");
+		return;
+	}
+	agent = pick_agent(s, &msg->uri.user);
+	if (!agent) {
+		re_printf("%s: refused (404): no agent \"%r\"\n", id,
+		       &msg->uri.user);
+		(void)sip_treply(NULL, s->sip, msg, 404, "Not Found");
+		return;
+	}
+	err = body_offer(msg, &o);
+	if (err) {
+		uint16_t code = err == EBADMSG ? 400 : 488;
+		re_printf("%s: refused (%u): %s\n", id, code,
+		       err == ENODATA ? "an INVITE without an SDP offer" :
+		       sdp_errmsg(err));
+		(void)sip_treplyf(NULL, NULL, s->sip, msg, false, code,
+				  code == 400 ? "Bad Request" :
+				  "Not Acceptable Here", "%s"
+				  "Content-Length: 0\r\n\r\n",
+				  err == ENOTSUP ? CODECS_WARNING : "");
+		return;
+	}
+
+	lk = calloc(1, sizeof(*lk));
+	if (!lk) {
+		(void)sip_treply(NULL, s->sip, msg, 500, "Server Error");
+		return;
+	}
+	atomic_init(&lk->refs, 1);  /* the main thread's */
+	str_ncpy(lk->id, id, sizeof(lk->id));
+	lk->sip = s;
+	lk->mq = s->mq;
+	lk->loop = bt_loop_pick();
+	lk->agent = agent;  /* the server's agents outlive every call */
+	lk->db_path = s->prm.db_path;
+	lk->goodbye_ms = s->prm.goodbye_ms;
+	lk->offer = o;
+	/* RTP on the listen address; the SDP names the address the INVITE
+	 * came to (a wildcard listen address is no address to send to) */
+	(void)sa_set_str(&lk->rtp_laddr, s->prm.addr ? s->prm.addr :
+			 "0.0.0.0", 0);
+	lk->sdp_addr = msg->dst;
+	if (!sa_isset(&lk->sdp_addr, SA_ADDR))
+		(void)net_default_source_addr_get(AF_INET, &lk->sdp_addr);
+
+	err = sipsess_accept(&lk->sess, s->sock, msg, 180, "Ringing",
+			     "agent",
+			     "application/sdp", NULL, NULL, NULL, false,
+			     offer_h, answer_h, estab_h, NULL, NULL, close_h,
+			     lk, ALLOW_HDR);
+	if (err) {
+		re_printf("%s: cannot accept: %s\n", id, strerror(err));
+		(void)sip_treply(NULL, s->sip, msg, 500, "Server Error");
+		free(lk);
+		return;
+	}
+	list_append(&s->calls, &lk->le, lk);
+	re_printf("%s: INVITE from %J for \"%s\": offer %s/%u first shared "
+	       "(payload type %d)%s\n", id, &msg->src, bt_agent_name(agent),
+	       o.ci->name, o.ci->clock_hz, o.pt, o.te_pt >= 0 ?
+	       ", with DTMF" : "");
+	fflush(stdout);
+	media_of(&o, &m);
+	if (post_call(lk, CALL_OPEN, &m)) {
+		(void)sipsess_reject(lk->sess, 503, "Service Unavailable",
+				     "Retry-After: 5\r\n"
+				     "Content-Length: 0\r\n\r\n");
+		lk->sess = mem_deref(lk->sess);
+		link_gone(lk);
+	}
+}
+
+/* Before libre's session layer: the allow-list and OPTIONS. */
+static bool request_h(const struct sip_msg *msg, void *arg)
+{
+	struct bt_sip *s = arg;
+
+	if (!allowed(s, &msg->src)) {
+		if (!pl_strcmp(&msg->met, "ACK"))
+			return true;
+		re_printf("sip: refused %r from %J (403): not in --sip-allow\n",
+		       &msg->met, &msg->src);
+		fflush(stdout);
+		(void)sip_reply(s->sip, msg, 403, "Forbidden");
+		return true;
+	}
+	if (!pl_strcmp(&msg->met, "OPTIONS")) {
+		(void)sip_treplyf(NULL, NULL, s->sip, msg, false, 200, "OK",
+				  ALLOW_HDR "Accept: application/sdp\r\n"
+				  "Content-Length: 0\r\n\r\n");
+		return true;
+	}
+	return false;
+}
+
+static void exit_h(void *arg)
+{
+	struct bt_sip *s = arg;
+
+	s->exited = true;
+	if (s->idleh)
+		s->idleh(s->arg);
+}
+
+static int transports(struct bt_sip *s, const struct sa *laddr)
+{
+	int err = sip_transp_add(s->sip, SIP_TRANSP_UDP, laddr);
+
+	if (!err)
+		err = sip_transp_add(s->sip, SIP_TRANSP_TCP, laddr);
+	return err;
+}
+
+static void destructor(void *arg)
+{
+	struct bt_sip *s = arg;
+
+	/* calls still here: drop them (shutdown did not finish) */
+	while (s->calls.head) {
+		struct sip_link *lk = s->calls.head->data;
+		lk->sess = mem_deref(lk->sess);
+		link_gone(lk);
+	}
+	mem_deref(s->lsnr);
+	mem_deref(s->sock);
+	if (!s->closed) {
+		sip_close(s->sip, true);
+		mem_deref(s->sip);
+	}
+	else if (s->exited) {
+		mem_deref(s->sip);
+	}
+	/* else: closed but a transaction still holds the stack (a forced
+	 * stop): libre frees it with that transaction */
+	mem_deref(s->dnsc);
+	mem_deref(s->mq);
+}
+
+int bt_sip_alloc(struct bt_sip **sp, const struct bt_sip_prm *prm,
+		 bt_sip_idle_h *idleh, void *arg)
+{
+	struct sa nsv[4], laddr;
+	uint32_t nsn = 4;
+	char domain[64] = "";
+	struct bt_sip *s;
+	int err;
+
+	if (!sp || !prm || !prm->n_agents)
+		return EINVAL;
+	s = mem_zalloc(sizeof(*s), destructor);
+	if (!s)
+		return ENOMEM;
+	s->prm = *prm;
+	s->idleh = idleh;
+	s->arg = arg;
+	list_init(&s->calls);
+	err = allow_parse(s, prm->allow);
+	if (err)
+		goto out;
+	err = mqueue_alloc(&s->mq, mq_handler, s);
+	if (err)
+		goto out;
+	/* names in Via or Contact need DNS; most phones send addresses */
+	if (dns_srv_get(domain, sizeof(domain), nsv, &nsn) || !nsn)
+		nsn = 0;
+	(void)dnsc_alloc(&s->dnsc, NULL, nsv, nsn);
+	err = sip_alloc(&s->sip, s->dnsc, 32, 32, 32, "banter", exit_h, s);
+	if (err)
+		goto out;
+	err = sa_set_str(&laddr, prm->addr ? prm->addr : "0.0.0.0",
+			 prm->port ? prm->port : 5060);
+	if (err) {
+		err = bt_err(EINVAL, "bad listen address \"%s\"", prm->addr);
+		goto out;
+	}
+	if (sa_isset(&laddr, SA_ADDR)) {
+		err = transports(s, &laddr);
+	}
+	else {
+		/* libre's SIP needs an address per transport: loopback and
+		 * the address this host reaches others from */
+		struct sa def;
+		(void)sa_set_str(&def, "127.0.0.1", sa_port(&laddr));
+		err = transports(s, &def);
+		if (!err && !net_default_source_addr_get(AF_INET, &def) &&
+		    !sa_is_loopback(&def)) {
+			sa_set_port(&def, sa_port(&laddr));
+			err = transports(s, &def);
+		}
+	}
+	if (err) {
+		err = bt_err(err, "cannot listen on port %u for SIP: %s "
+			     "(another SIP server there? use --sip-port, or "
+			     "--no-sip)", sa_port(&laddr), strerror(err));
+		goto out;
+	}
+	if (!sip_transp_laddr(s->sip, &laddr, SIP_TRANSP_UDP, NULL))
+		s->port = sa_port(&laddr);
+	err = sip_listen(&s->lsnr, s->sip, true, request_h, s);
+	if (!err)
+		err = sipsess_listen(&s->sock, s->sip, HASH_SIZE, conn_h, s);
+	if (err)
+		err = bt_err(err, "cannot start SIP: %s", strerror(err));
+ out:
+	if (err)
+		mem_deref(s);
+	else
+		*sp = s;
+	return err;
+}
+
+uint16_t bt_sip_port(const struct bt_sip *s)
+{
+	return s ? s->port : 0;
+}
+
+unsigned bt_sip_calls(const struct bt_sip *s)
+{
+	return s ? list_count(&s->calls) : 0;
+}
+
+void bt_sip_shutdown(struct bt_sip *s)
+{
+	struct le *le;
+
+	if (!s || s->stopping)
+		return;
+	s->stopping = true;
+	le = s->calls.head;
+	while (le) {
+		struct sip_link *lk = le->data;
+		le = le->next;
+		if (lk->answered) {
+			(void)post_call(lk, CALL_SHUTDOWN, NULL);
+			continue;
+		}
+		(void)sipsess_reject(lk->sess, 503, "Service Unavailable",
+				     "Retry-After: 60\r\n"
+				     "Content-Length: 0\r\n\r\n");
+		lk->sess = mem_deref(lk->sess);
+		link_gone(lk);
+	}
+	if (!s->calls.head)
+		stack_close(s);
+}

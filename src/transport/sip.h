@@ -1,0 +1,49 @@
+/**
+ * @file sip.h  `banter serve` answers the phone: SIP over UDP and TCP on
+ *              the main thread's loop, each call's session and RTP on a
+ *              session loop (private to libbanter and its programs).
+ */
+#ifndef BT_TRANSPORT_SIP_H
+#define BT_TRANSPORT_SIP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct bt_agent;
+struct bt_sip;
+
+struct bt_sip_prm {
+	const char *addr;       /**< listen address (0: "0.0.0.0": loopback
+				     and the default source address) */
+	uint16_t port;          /**< 0: 5060 */
+	const char *allow;      /**< "CIDR[,CIDR...]" of sources let in
+				     (0: all); others get 403 */
+	struct bt_agent *const *agents;  /**< agents[0] is the default */
+	const char *const *agent_ids;    /**< short names, or NULL */
+	size_t n_agents;
+	const char *db_path;
+	uint32_t max_calls;     /**< 0: 1000; more get 503 */
+	uint32_t goodbye_ms;    /**< shutdown: the goodbye's deadline */
+};
+
+/** All calls ended after bt_sip_shutdown and the stack closed. Main thread. */
+typedef void (bt_sip_idle_h)(void *arg);
+
+/**
+ * Listen for calls on the calling thread's libre loop (the main thread),
+ * with the event loops (bt_loops_start) already running. Free with
+ * mem_deref (live calls are dropped: call bt_sip_shutdown first).
+ */
+int bt_sip_alloc(struct bt_sip **sp, const struct bt_sip_prm *prm,
+		 bt_sip_idle_h *idleh, void *arg);
+/** The UDP port listened on. */
+uint16_t bt_sip_port(const struct bt_sip *s);
+/**
+ * Stop taking calls (503), let live calls hear the goodbye, send BYE
+ * after it, and call idleh once none is left.
+ */
+void bt_sip_shutdown(struct bt_sip *s);
+/** Calls now (ringing or answered). Main thread. */
+unsigned bt_sip_calls(const struct bt_sip *s);
+
+#endif

@@ -1,0 +1,564 @@
+/**
+ * @file sip_call.c  One phone call's media and session, on its session
+ *                   loop: the RTP socket (made here, so its fd is polled
+ *                   by this loop's thread), the jitter buffer, the codec,
+ *                   DTMF and the 20 ms tick that drives the bt_session.
+ *
+ * The tick pushes one frame of caller audio whatever arrived (a loss is
+ * concealed, a silent line is silence) and pulls one frame of agent
+ * audio, which leaves at once as one RTP packet: audio goes out at the
+ * pace it plays, so what was sent is what the caller heard and a barge-in
+ * stops it within a packet.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "banter/banter.h"
+#include "audio/jitter.h"
+#include "transport/sip_int.h"
+
+enum {
+	FRAME = BT_FRAME_SAMPLES,      /* session samples per 20 ms */
+	FIFO_MAX = FRAME * 8,          /* decoded caller audio held */
+	DTMF_GAP_MS = 2000,            /* a digit string ends after this */
+	MAX_DIGITS = 32,
+	RTP_PORT_MIN = 16384,
+	RTP_PORT_MAX = 32767,
+	MAX_BEHIND = 10,               /* frames; more is given up */
+	MAX_PER_TICK = 5,              /* frames one tick catches up */
+};
+
+struct sip_call {
+	struct sip_link *lk;
+	struct bt_session *s;
+	struct bt_tick tick;
+	struct rtp_sock *rtp;
+	struct bt_codec *codec;
+	struct bt_jitter *jb;
+	struct telev *telev;
+	struct bt_resampler *rs_in, *rs_out;  /* 8 kHz codecs only */
+	struct mbuf *txmb;                     /* reused for every packet */
+	struct sip_media media;
+	struct sa raddr;          /* where RTP goes now */
+	bool latched;             /* raddr is where packets come from */
+	bool have_ssrc;
+	uint32_t ssrc;
+	uint32_t ts;
+	bool talking;             /* the last packet held speech */
+	bool started, ended, end_posted, sent_any;
+	uint32_t ticks, end_at;   /* frames done; shutdown deadline */
+	uint64_t t0;              /* tmr_jiffies of frame 0 */
+	int16_t fifo[FIFO_MAX];
+	size_t fifo_len;
+	char digits[MAX_DIGITS + 1];
+	size_t n_digits;
+	uint32_t digit_tick;      /* tick of the last digit */
+	bool dtmf_open;           /* an event began and has not ended */
+	int dtmf_event;
+	uint32_t rx, rx_bad_pt, rx_bad_src, rx_bad, tx;
+};
+
+static void call_free(struct sip_call *c);
+
+static const char *codec_name(const struct sip_call *c)
+{
+	return bt_codec_info(c->media.codec)->name;
+}
+
+static void on_event(const struct bt_event *ev, void *arg)
+{
+	struct sip_call *c = arg;
+
+	switch (ev->type) {
+	case BT_EV_USER:
+		re_printf("%s: user: \"%s\"\n", c->lk->id, ev->text ? ev->text :
+		       "");
+		break;
+	case BT_EV_AGENT:
+		re_printf("%s: agent: \"%s\"\n", c->lk->id, ev->text ? ev->text :
+		       "");
+		break;
+	case BT_EV_BARGE_IN:
+		re_printf("%s: barge-in, the caller heard \"%s\"\n", c->lk->id,
+		       ev->text ? ev->text : "");
+		break;
+	case BT_EV_TURN:
+		re_printf("%s: trace %s\n", c->lk->id, ev->json ? ev->json : "{}");
+		break;
+	case BT_EV_ENDED:
+		re_printf("%s: the agent ended the call (%s)\n", c->lk->id,
+		       ev->text ? ev->text : "");
+		c->ended = true;
+		break;
+	default:
+		return;
+	}
+	fflush(stdout);
+}
+
+/* A digit string becomes the user's answer, as if said. */
+static void dtmf_flush(struct sip_call *c, const char *why)
+{
+	int err;
+
+	if (!c->n_digits)
+		return;
+	c->digits[c->n_digits] = '\0';
+	re_printf("%s: dtmf \"%s\" (%s) -> user turn\n", c->lk->id, c->digits,
+	       why);
+	fflush(stdout);
+	c->n_digits = 0;
+	if (bt_session_state(c->s) == BT_ST_ENDED)
+		return;
+	/* a key pressed over the agent stops it, as speech would */
+	if (bt_session_state(c->s) == BT_ST_SPEAKING ||
+	    bt_session_state(c->s) == BT_ST_THINKING)
+		(void)bt_session_cancel(c->s);
+	err = bt_session_item_add(c->s, BT_ROLE_USER, c->digits, NULL);
+	if (!err)
+		err = bt_session_respond(c->s);
+	if (err)
+		re_printf("%s: the digits could not be answered: %s\n",
+		       c->lk->id, bt_errmsg());
+}
+
+static void dtmf_digit(struct sip_call *c, int event)
+{
+	int d = telev_code2digit(event);
+
+	if (d < 0)
+		return;
+	c->digit_tick = c->ticks;
+	if (d == '#') {
+		dtmf_flush(c, "#");
+		return;
+	}
+	if (c->n_digits < MAX_DIGITS)
+		c->digits[c->n_digits++] = (char)d;
+}
+
+static void on_dtmf(struct sip_call *c, struct mbuf *mb)
+{
+	int event;
+	bool end;
+
+	if (telev_recv(c->telev, mb, &event, &end))
+		return;
+	/* a digit counts once: at its start, or at its end if the start
+	 * packets were lost */
+	if (!end) {
+		c->dtmf_open = true;
+		c->dtmf_event = event;
+		dtmf_digit(c, event);
+	}
+	else {
+		if (!c->dtmf_open || c->dtmf_event != event)
+			dtmf_digit(c, event);
+		c->dtmf_open = false;
+	}
+}
+
+static void rtp_recv(const struct sa *src, const struct rtp_header *hdr,
+		     struct mbuf *mb, void *arg)
+{
+	struct sip_call *c = arg;
+	bool audio = hdr->pt == c->media.pt;
+	bool event = c->media.te_pt >= 0 && hdr->pt == c->media.te_pt;
+
+	if (!c->latched) {
+		/* symmetric RTP: answer where the caller's packets come
+		 * from (a caller behind NAT writes a private address) */
+		if (!sa_cmp(src, &c->raddr, SA_ALL))
+			re_printf("%s: RTP comes from %J, not %J as the SDP "
+			       "says: sending there\n", c->lk->id, src,
+			       &c->raddr);
+		c->raddr = *src;
+		c->latched = true;
+	}
+	else if (!sa_cmp(src, &c->raddr, SA_ALL)) {
+		if (!c->rx_bad_src++)
+			re_printf("%s: dropping RTP from %J (the call's is %J)\n",
+			       c->lk->id, src, &c->raddr);
+		return;
+	}
+	if (!audio && !event) {
+		/* comfort noise (13) and the like only hold a seq number */
+		if (hdr->pt != 13 && !c->rx_bad_pt++)
+			re_printf("%s: dropping RTP payload type %u (the call "
+			       "uses %d for %s)\n", c->lk->id, hdr->pt,
+			       c->media.pt, codec_name(c));
+		(void)bt_jitter_put(c->jb, hdr->seq, NULL, 0, false);
+		return;
+	}
+	if (!c->have_ssrc || hdr->ssrc != c->ssrc) {
+		if (c->have_ssrc)
+			bt_jitter_reset(c->jb);
+		c->ssrc = hdr->ssrc;
+		c->have_ssrc = true;
+	}
+	++c->rx;
+	if (event) {
+		on_dtmf(c, mb);
+		(void)bt_jitter_put(c->jb, hdr->seq, NULL, 0, false);
+		return;
+	}
+	if (bt_jitter_put(c->jb, hdr->seq, mbuf_buf(mb), mbuf_get_left(mb),
+			  true) && !c->rx_bad++)
+		re_printf("%s: dropping an RTP packet of %zu bytes\n", c->lk->id,
+		       mbuf_get_left(mb));
+}
+
+/* Decoded caller audio at the codec's rate into the session-rate FIFO. */
+static void fifo_add(struct sip_call *c, const int16_t *pcm, size_t n)
+{
+	static __thread int16_t res[BT_CODEC_MAX_DECODE * 2];
+	size_t got = n;
+
+	if (c->rs_in) {
+		if (bt_resample(c->rs_in, pcm, n, res, sizeof(res) / 2, &got))
+			return;
+		pcm = res;
+	}
+	if (got > FIFO_MAX - c->fifo_len)
+		got = FIFO_MAX - c->fifo_len;
+	memcpy(c->fifo + c->fifo_len, pcm, got * sizeof(*pcm));
+	c->fifo_len += got;
+}
+
+/* One frame of the caller into the session, whatever arrived. */
+static void push_frame(struct sip_call *c)
+{
+	static __thread int16_t pcm[BT_CODEC_MAX_DECODE];
+	int16_t in[FRAME];
+	size_t fs = bt_codec_frame_samples(c->codec);
+
+	/* a 10 ms ptime needs two packets a tick; 20 ms and more, one */
+	for (int k = 0; k < 2 && c->fifo_len < FRAME; k++) {
+		const uint8_t *p;
+		size_t n, got = 0;
+
+		switch (bt_jitter_get(c->jb, &p, &n)) {
+		case BT_JITTER_OK:
+			if (bt_codec_decode(c->codec, p, n, pcm,
+					    BT_CODEC_MAX_DECODE, &got)) {
+				if (!c->rx_bad++)
+					re_printf("%s: a %zu-byte packet is not "
+					       "%s: concealed\n", c->lk->id, n,
+					       codec_name(c));
+				bt_codec_conceal(c->codec, pcm);
+				got = fs;
+			}
+			break;
+		case BT_JITTER_LOST:
+			bt_codec_conceal(c->codec, pcm);
+			got = fs;
+			break;
+		default:
+			memset(pcm, 0, fs * sizeof(*pcm));
+			got = fs;
+			break;
+		}
+		fifo_add(c, pcm, got);
+		if (got >= fs)
+			break;
+	}
+	if (c->fifo_len >= FRAME) {
+		memcpy(in, c->fifo, sizeof(in));
+		c->fifo_len -= FRAME;
+		memmove(c->fifo, c->fifo + FRAME, c->fifo_len * sizeof(*in));
+	}
+	else {
+		/* the resampler's start-up: a few samples short, once */
+		memset(in, 0, sizeof(in));
+		memcpy(in, c->fifo, c->fifo_len * sizeof(*in));
+		c->fifo_len = 0;
+	}
+	(void)bt_session_push(c->s, in, FRAME);
+}
+
+/* One frame of the agent out as one RTP packet. */
+static void pull_frame(struct sip_call *c)
+{
+	static __thread int16_t res[FRAME * 2];
+	int16_t out[FRAME];
+	const int16_t *pcm = out;
+	bool speech = false;
+	size_t n, got;
+	int err;
+
+	(void)bt_session_pull(c->s, out, FRAME, &speech);
+	if (c->rs_out) {
+		if (bt_resample(c->rs_out, out, FRAME, res, sizeof(res) / 2,
+				&got))
+			return;
+		/* the resampler keeps the count steady after its start */
+		if (got < bt_codec_frame_samples(c->codec)) {
+			memmove(res + bt_codec_frame_samples(c->codec) - got,
+				res, got * sizeof(*res));
+			memset(res, 0, (bt_codec_frame_samples(c->codec) -
+					got) * sizeof(*res));
+		}
+		pcm = res;
+	}
+	if (c->started && c->media.send && sa_isset(&c->raddr, SA_ALL)) {
+		c->txmb->pos = RTP_HEADER_SIZE;
+		c->txmb->end = RTP_HEADER_SIZE;
+		err = bt_codec_encode(c->codec, pcm, c->txmb->buf +
+				      RTP_HEADER_SIZE, c->txmb->size -
+				      RTP_HEADER_SIZE, &n);
+		if (!err) {
+			c->txmb->end = RTP_HEADER_SIZE + n;
+			/* the marker opens each talk spurt */
+			err = rtp_send(c->rtp, &c->raddr, false,
+				       speech && !c->talking,
+				       (uint8_t)c->media.pt, c->ts, c->txmb);
+			if (!err)
+				++c->tx;
+		}
+		if (err && !c->sent_any)
+			re_printf("%s: cannot send RTP to %J: %s\n", c->lk->id,
+			       &c->raddr, strerror(err));
+		c->sent_any = !err;
+	}
+	c->talking = speech;
+	/* the clock runs on through silence and hold */
+	c->ts += bt_codec_frame_ticks(c->codec);
+}
+
+/* One 20 ms frame: the caller's in, the agent's out. */
+static void frame(struct sip_call *c)
+{
+	++c->ticks;
+	push_frame(c);
+	pull_frame(c);
+	if (c->n_digits && (c->ticks - c->digit_tick) * 20 >= DTMF_GAP_MS)
+		dtmf_flush(c, "pause");
+	if (c->end_at && c->ticks >= c->end_at)
+		c->ended = true;
+	if (c->ended || bt_session_state(c->s) == BT_ST_ENDED) {
+		/* its last audio left in this frame's packet: hang up */
+		c->end_posted = true;
+		(void)sip_post_main(c->lk, MAIN_ENDED, 0, 0);
+	}
+}
+
+/*
+ * The frames due by the wall clock. A loop that fell behind (a call set
+ * up on it, a long decode) runs its ticks back to back without reading
+ * sockets in between, so the caller's packets of that time are still in
+ * the socket: a frame whose packet is missing while we are behind waits
+ * for the next tick (after the loop has read the socket) instead of being
+ * concealed. On time, a missing packet is concealed at once: the session
+ * never waits for the network.
+ */
+static void tick(void *arg)
+{
+	struct sip_call *c = arg;
+	uint64_t now = tmr_jiffies(), due;
+
+	if (c->end_posted)
+		return;
+	if (!c->t0)
+		c->t0 = now - BT_FRAME_MS;
+	due = (now - c->t0) / BT_FRAME_MS;
+	if (due > c->ticks + MAX_BEHIND) {
+		/* too far behind to catch up: that time is lost */
+		c->t0 += (due - c->ticks - MAX_BEHIND) * BT_FRAME_MS;
+		due = c->ticks + MAX_BEHIND;
+	}
+	for (int k = 0; k < MAX_PER_TICK && c->ticks < due && !c->end_posted;
+	     k++) {
+		if (due - c->ticks > 1 && c->fifo_len < FRAME &&
+		    bt_jitter_underrun(c->jb))
+			break;
+		frame(c);
+	}
+}
+
+static int set_media(struct sip_call *c, const struct sip_media *m)
+{
+	const struct bt_codec_info *ci = bt_codec_info(m->codec);
+	struct bt_codec *codec = NULL;
+	struct bt_resampler *in = NULL, *out = NULL;
+	int err = 0;
+
+	if (!c->codec || m->codec != c->media.codec) {
+		err = bt_codec_alloc(&codec, m->codec);
+		if (!err && ci->rate_hz != BT_RATE_HZ)
+			err = bt_resampler_alloc(&in, ci->rate_hz,
+						 BT_RATE_HZ);
+		if (!err && ci->rate_hz != BT_RATE_HZ)
+			err = bt_resampler_alloc(&out, BT_RATE_HZ,
+						 ci->rate_hz);
+		if (err) {
+			mem_deref(codec);
+			mem_deref(in);
+			mem_deref(out);
+			return err;
+		}
+		mem_deref(c->codec);
+		mem_deref(c->rs_in);
+		mem_deref(c->rs_out);
+		c->codec = codec;
+		c->rs_in = in;
+		c->rs_out = out;
+		c->fifo_len = 0;
+		bt_jitter_reset(c->jb);
+		rtcp_set_srate(c->rtp, ci->clock_hz, ci->clock_hz);
+		if (c->telev)
+			(void)telev_set_srate(c->telev, m->te_clock_hz ?
+					      m->te_clock_hz : 8000);
+	}
+	if (!sa_cmp(&m->raddr, &c->media.raddr, SA_ALL)) {
+		/* a new address from the peer: follow it */
+		c->raddr = m->raddr;
+		c->latched = false;
+	}
+	if (m->send != c->media.send || m->codec != c->media.codec)
+		re_printf("%s: %s, %s\n", c->lk->id, ci->name, m->send ?
+		       "sending" : "on hold: not sending");
+	c->media = *m;
+	return 0;
+}
+
+static void call_destructor(void *arg)
+{
+	struct sip_call *c = arg;
+
+	bt_loop_tick_remove(&c->tick);
+	if (c->s)
+		bt_session_set_handler(c->s, NULL, NULL);
+	mem_deref(c->s);
+	mem_deref(c->rtp);
+	mem_deref(c->codec);
+	mem_deref(c->jb);
+	mem_deref(c->telev);
+	mem_deref(c->rs_in);
+	mem_deref(c->rs_out);
+	mem_deref(c->txmb);
+}
+
+static int call_open(struct sip_link *lk, const struct sip_media *m)
+{
+	struct bt_session_prm sp;
+	struct sip_call *c;
+	char cname[64];
+	int err;
+
+	c = mem_zalloc(sizeof(*c), call_destructor);
+	if (!c)
+		return ENOMEM;
+	c->lk = lk;
+	c->media.codec = BT_CODEC_COUNT;  /* nothing yet */
+	err = bt_jitter_alloc(&c->jb, 2, 8);
+	if (!err)
+		err = telev_alloc(&c->telev, 20);
+	if (!err) {
+		c->txmb = mbuf_alloc(RTP_HEADER_SIZE + BT_CODEC_MAX_PACKET);
+		err = c->txmb ? 0 : ENOMEM;
+	}
+	if (!err)
+		err = rtp_listen(&c->rtp, IPPROTO_UDP, &lk->rtp_laddr,
+				 RTP_PORT_MIN, RTP_PORT_MAX, true, rtp_recv,
+				 NULL, c);
+	if (err) {
+		err = bt_err(err, "cannot open an RTP port between %d and %d: "
+			     "%s", RTP_PORT_MIN, RTP_PORT_MAX, strerror(err));
+		goto out;
+	}
+	err = set_media(c, m);
+	if (err)
+		goto out;
+	bt_session_prm_default(&sp);
+	sp.realtime = true;
+	sp.db_path = lk->db_path;
+	sp.id = lk->id;
+	err = bt_session_alloc(&c->s, lk->agent, &sp, on_event, c);
+	if (err)
+		goto out;
+	snprintf(cname, sizeof(cname), "banter-%s", lk->id);
+	{
+		struct sa rtcp = c->media.raddr;
+		sa_set_port(&rtcp, sa_port(&rtcp) + 1);
+		rtcp_start(c->rtp, cname, &rtcp);
+	}
+	c->ts = rand_u32();
+	bt_loop_tick_add(lk->loop, &c->tick, tick, c);
+	c->lk = sip_link_ref(lk);
+	lk->call = c;
+ out:
+	if (err)
+		mem_deref(c);
+	return err;
+}
+
+static void call_free(struct sip_call *c)
+{
+	struct sip_link *lk;
+	struct bt_jitter_stats st;
+
+	if (!c)
+		return;
+	lk = c->lk;
+	bt_jitter_stats(c->jb, &st);
+	re_printf("%s: RTP %s: %u packets sent, %u received (%u lost, %u late, "
+		  "%u wrong type, %u from elsewhere), %u frames waited for, "
+		  "jitter buffer %u\n", lk->id, codec_name(c), c->tx, c->rx,
+		  st.lost, st.late, c->rx_bad_pt, c->rx_bad_src, st.underruns,
+		  st.target);
+	fflush(stdout);
+	lk->call = NULL;
+	mem_deref(c);
+	sip_link_put(lk);
+}
+
+void sip_call_handler(void *arg)
+{
+	struct call_msg *m = arg;
+	struct sip_link *lk = m->lk;
+	struct sip_call *c = lk->call;
+	int err;
+
+	switch (m->kind) {
+	case CALL_OPEN:
+		err = call_open(lk, &m->media);
+		if (err) {
+			re_printf("%s: cannot start the call: %s\n", lk->id,
+			       bt_errmsg());
+			(void)sip_post_main(lk, MAIN_FAILED, 0, err);
+		}
+		else {
+			(void)sip_post_main(lk, MAIN_OPENED,
+					    sa_port(rtp_local(lk->call->rtp)),
+					    0);
+		}
+		break;
+	case CALL_START:
+		if (c && !c->started) {
+			c->started = true;
+			if (bt_session_start(c->s))
+				re_printf("%s: %s\n", lk->id, bt_errmsg());
+		}
+		break;
+	case CALL_MEDIA:
+		if (c && set_media(c, &m->media))
+			re_printf("%s: cannot change the codec: %s\n", lk->id,
+			       bt_errmsg());
+		break;
+	case CALL_HANGUP:
+		call_free(c);
+		break;
+	case CALL_SHUTDOWN:
+		if (!c || c->ended)
+			break;
+		c->end_at = c->ticks + (lk->goodbye_ms ? lk->goodbye_ms :
+					8000) / 20;
+		if (!c->started || bt_session_say(c->s, "Sorry, this service "
+		    "is restarting now. Please call again in a minute. "
+		    "Goodbye.", true))
+			c->ended = true;
+		break;
+	}
+	sip_link_put(lk);
+	free(m);
+}

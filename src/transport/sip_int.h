@@ -1,0 +1,81 @@
+/**
+ * @file sip_int.h  What the SIP dialog (main loop, sip.c) and the call's
+ *                  media and session (a session loop, sip_call.c) share.
+ *                  Private to src/transport.
+ *
+ * A refcounted link joins the halves, as server.c's does for WebSocket
+ * calls; each side touches only its own fields, and they talk by
+ * messages: bt_loop_call to the call's loop, a libre mqueue back.
+ */
+#ifndef BT_TRANSPORT_SIP_INT_H
+#define BT_TRANSPORT_SIP_INT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <re.h>
+#include "audio/codec.h"
+#include "net/loop.h"
+#include "transport/sdp.h"
+
+struct bt_sip;
+struct sip_call;
+
+/** The media as negotiated: what the call's RTP does. */
+struct sip_media {
+	enum bt_codec_id codec;
+	int pt;                 /* its payload type (the peer's number) */
+	int te_pt;              /* telephone-event, -1: none */
+	uint32_t te_clock_hz;
+	struct sa raddr;        /* RTP goes here until packets come in */
+	bool send;              /* false: the peer holds the call */
+};
+
+struct sip_link {
+	atomic_int refs;
+	struct bt_loop *loop;
+	struct mqueue *mq;      /* to the main loop (the stack's) */
+	char id[24];            /* "sip-7", for logs */
+	/* set before the first message, then read-only */
+	struct bt_agent *agent;
+	const char *db_path;
+	struct sa rtp_laddr;    /* where the call binds RTP (port 0) */
+	uint32_t goodbye_ms;
+	/* main thread only */
+	struct bt_sip *sip;
+	struct sipsess *sess;
+	struct le le;
+	bool answered, gone;
+	struct bt_sdp_offer offer;
+	struct sa sdp_addr;     /* our RTP address as the SDP says it */
+	uint32_t sdp_version;
+	/* session loop only */
+	struct sip_call *call;
+};
+
+enum call_kind { CALL_OPEN, CALL_START, CALL_MEDIA, CALL_HANGUP,
+		 CALL_SHUTDOWN };
+enum main_kind { MAIN_OPENED, MAIN_FAILED, MAIN_ENDED };
+
+/* To the call's loop. */
+struct call_msg {
+	struct sip_link *lk;
+	enum call_kind kind;
+	struct sip_media media;
+};
+
+/* To the main loop (mqueue id: enum main_kind). */
+struct main_msg {
+	struct sip_link *lk;
+	uint16_t port;          /* MAIN_OPENED: the RTP port */
+	int err;                /* MAIN_FAILED */
+};
+
+struct sip_link *sip_link_ref(struct sip_link *lk);
+void sip_link_put(struct sip_link *lk);
+/** From the call's loop to the main loop. */
+int sip_post_main(struct sip_link *lk, enum main_kind kind, uint16_t port,
+		  int err);
+/** Runs a call_msg on the call's loop (sip_call.c); frees it. */
+void sip_call_handler(void *arg);
+
+#endif

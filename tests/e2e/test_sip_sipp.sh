@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# SIP conformance and bad input against `banter serve` with sipp
+# (scenarios in tests/sip): OPTIONS, a codec we lack (488), an unknown
+# agent among several (404), CANCEL before the answer (487), a call with
+# hold, resume with another codec and the caller's BYE; DTMF 3# as the
+# answer to the agent's question; bad RTP in a call; garbage datagrams
+# and a request missing its headers do not hurt the server; a source
+# outside --sip-allow gets 403.
+source "$(dirname "$0")/lib.sh"
+command -v sipp >/dev/null || fail "sipp is not installed (Debian sip-tester; scripts/install-deps.sh)"
+SC=tests/sip
+sed -e "s/\"name\": \"Bella's Trattoria\"/\"name\": \"Second Line\"/" \
+    agents/restaurant.json >"$TMP/second.json"
+
+# scenario NAME [service]: one run, must pass
+scenario() {
+  local name=$1 service=${2:-agent} rc=0
+  sipp "127.0.0.1:$SIP_PORT" -sf "$SC/$name.xml" -s "$service" -m 1 \
+    -i 127.0.0.1 -p "$(free_port)" -mp "$(free_port)" -timeout 20s -timeout_error \
+    -nostdin -trace_err -error_file "$TMP/$name.err" >"$TMP/$name.out" 2>&1 || rc=$?
+  if [ $rc != 0 ]; then
+    cat "$TMP/$name.err" "$TMP/serve.txt" >&2 2>/dev/null || true
+    fail "sipp scenario $name (service $service) failed ($rc)"
+  fi
+  pass "sipp $name"
+}
+
+serve --no-tls --agent sales="$TMP/second.json"
+scenario options
+scenario codec488
+grep -q 'refused (488): no codec in common' "$TMP/serve.txt" || fail "no log line for the 488"
+scenario unknown404 nobody
+grep -q 'refused (404): no agent "nobody"' "$TMP/serve.txt" || fail "no log line for the 404"
+scenario cancel
+grep -q 'cancelled by the caller (487)' "$TMP/serve.txt" || fail "no log line for the CANCEL"
+scenario call_hold_bye sales
+grep -q 'INVITE from .* for "Second Line"' "$TMP/serve.txt" || fail "sip:sales@ did not pick the agent named sales"
+grep -q 'on hold: not sending' "$TMP/serve.txt" || fail "hold not seen"
+grep -q 're-INVITE: PCMU/8000, sendrecv' "$TMP/serve.txt" || fail "resume with PCMU not seen"
+grep -q 'the caller hung up (BYE)' "$TMP/serve.txt" || fail "the caller's BYE not seen"
+scenario dtmf
+grep -q 'dtmf "3" (#) -> user turn' "$TMP/serve.txt" || fail "the digits 3# did not become a user turn"
+grep -q 'agent: "What day would you like to come?"' "$TMP/serve.txt" \
+  || fail "the digit 3 was not taken as the party's size"
+scenario rtp_bad
+grep -q 'dropping RTP payload type 99' "$TMP/serve.txt" || fail "no log line for a wrong payload type"
+grep -q 'dropping RTP from 127.0.0.1:[0-9]* (the call.s is' "$TMP/serve.txt" || fail "no log line for RTP from elsewhere"
+grep -q 'dropping an RTP packet of 1400 bytes' "$TMP/serve.txt" || fail "no log line for an oversized packet"
+grep 'RTP PCMU:' "$TMP/serve.txt" | tail -1
+grep -Eq 'RTP PCMU: [0-9]+ packets sent, 1[5-9] received .* 1 wrong type, 1 from elsewhere' "$TMP/serve.txt" \
+  || fail "the bad RTP was not counted as such"
+
+# garbage and a request without Call-ID, CSeq, From, To and Via
+printf '\x80\x00garbage\xff\xfe%.0s' {1..50} >/dev/udp/127.0.0.1/$SIP_PORT
+head -c 1400 /dev/urandom >/dev/udp/127.0.0.1/$SIP_PORT
+printf 'INVITE sip:agent@127.0.0.1 SIP/2.0\r\nContent-Length: 0\r\n\r\n' >/dev/udp/127.0.0.1/$SIP_PORT
+printf 'INVITE sip:agent@127.0.0.1 SIP/2.0\r\nContent-Length: 99999\r\n\r\nv=0' >/dev/tcp/127.0.0.1/$SIP_PORT || true
+sleep 0.5
+kill -0 $SERVE_PID || fail "the server died on garbage"
+scenario options
+curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" | grep -q '"sip_calls":0' || fail "/healthz after the scenarios"
+stop_serve
+
+# --sip-allow: 127.0.0.1 is not in 10.0.0.0/8
+serve --no-tls --sip-allow 10.0.0.0/8,192.168.1.20
+scenario forbidden
+grep -q 'refused OPTIONS from 127.0.0.1:[0-9]* (403)' "$TMP/serve.txt" || fail "no log line for the 403"
+stop_serve
+pass "SIP scenarios"
