@@ -106,7 +106,7 @@ int cmd_serve(int argc, char **argv)
 		{"api-key", required_argument, 0, 'K'},
 		{"threads", required_argument, 0, 't'},
 		{"warm", required_argument, 0, 'W'},
-		{"pool", required_argument, 0, 'P'},
+		{"pool", required_argument, 0, 'O'},
 		{"max-sessions", required_argument, 0, 'M'},
 		{"max-send-queue", required_argument, 0, 'Q'},
 		{"web", required_argument, 0, 'w'},
@@ -178,7 +178,7 @@ int cmd_serve(int argc, char **argv)
 				return 2;
 			prm.warm = (unsigned)v;
 			break;
-		case 'P':
+		case 'O':
 			if (num(optarg, 1000, "--pool", &v))
 				return 2;
 			prm.pool = (unsigned)v;
