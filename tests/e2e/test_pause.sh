@@ -12,7 +12,7 @@ grep -qi "sorry, could you repeat" "$TMP/out.txt" && fail "the agent reprompted:
 rows=$(sql "select party, day, time from bookings")
 [ "$rows" = "3|Tuesday|7 pm" ] || fail "booking '$rows', want 3|Tuesday|7 pm"
 # the same call with a fixed 500 ms silence cuts the caller off
-sed 's/"end_silence_ms": 400/"end_silence_ms": 500, "endpointing": "fixed"/' agents/restaurant.json >"$TMP/fixed.json"
+python3 -c "import json,sys; a=json.load(open('agents/restaurant.json')); a['turn'].update({'end_silence_ms': 500, 'endpointing': 'fixed'}); json.dump(a, open(sys.argv[1], 'w'), indent=1)" "$TMP/fixed.json"
 grep -q '"endpointing": "fixed"' "$TMP/fixed.json" || fail "could not make the fixed-silence agent"
 set +e
 "$BANTER" simulate --agent "$TMP/fixed.json" --caller callers/pause_long.json \
