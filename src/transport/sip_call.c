@@ -41,6 +41,8 @@ struct sip_call {
 	struct sip_media media;
 	struct sa raddr;          /* where RTP goes now */
 	bool latched;             /* raddr is where packets come from */
+	bool rtcp_latched;        /* RTCP goes where the caller's comes from */
+	char cname[32];           /* our RTCP CNAME */
 	bool have_ssrc;
 	uint32_t ssrc;
 	uint32_t ts;
@@ -158,6 +160,28 @@ static void on_dtmf(struct sip_call *c, struct mbuf *mb)
 	}
 }
 
+/* RTCP to addr's port + 1 (RFC 3550's default; our own is there too). */
+static void rtcp_to(struct sip_call *c, const struct sa *addr)
+{
+	struct sa peer = *addr;
+
+	sa_set_port(&peer, sa_port(&peer) + 1);
+	rtcp_start(c->rtp, c->cname, &peer);
+}
+
+/* The caller's RTCP: reports go back where it comes from. */
+static void rtcp_recv(const struct sa *src, struct rtcp_msg *msg, void *arg)
+{
+	struct sip_call *c = arg;
+	(void)msg;
+
+	if (c->rtcp_latched || !c->latched ||
+	    !sa_cmp(src, &c->raddr, SA_ADDR))
+		return;
+	c->rtcp_latched = true;
+	rtcp_start(c->rtp, c->cname, src);
+}
+
 static void rtp_recv(const struct sa *src, const struct rtp_header *hdr,
 		     struct mbuf *mb, void *arg)
 {
@@ -174,6 +198,8 @@ static void rtp_recv(const struct sa *src, const struct rtp_header *hdr,
 			       &c->raddr);
 		c->raddr = *src;
 		c->latched = true;
+		if (!c->rtcp_latched)
+			rtcp_to(c, src);
 	}
 	else if (!sa_cmp(src, &c->raddr, SA_ALL)) {
 		if (!c->rx_bad_src++)
@@ -413,6 +439,8 @@ static int set_media(struct sip_call *c, const struct sip_media *m)
 		/* a new address from the peer: follow it */
 		c->raddr = m->raddr;
 		c->latched = false;
+		c->rtcp_latched = false;
+		rtcp_to(c, &m->raddr);  /* also starts RTCP at call open */
 	}
 	if (m->send != c->media.send || m->codec != c->media.codec)
 		re_printf("%s: %s, %s\n", c->lk->id, ci->name, m->send ?
@@ -442,7 +470,6 @@ static int call_open(struct sip_link *lk, const struct sip_media *m)
 {
 	struct bt_session_prm sp;
 	struct sip_call *c;
-	char cname[64];
 	int err;
 
 	c = mem_zalloc(sizeof(*c), call_destructor);
@@ -450,6 +477,7 @@ static int call_open(struct sip_link *lk, const struct sip_media *m)
 		return ENOMEM;
 	c->lk = lk;
 	c->media.codec = BT_CODEC_COUNT;  /* nothing yet */
+	snprintf(c->cname, sizeof(c->cname), "banter-%s", lk->id);
 	err = bt_jitter_alloc(&c->jb, 2, 8);
 	if (!err)
 		err = telev_alloc(&c->telev, 20);
@@ -460,7 +488,7 @@ static int call_open(struct sip_link *lk, const struct sip_media *m)
 	if (!err)
 		err = rtp_listen(&c->rtp, IPPROTO_UDP, &lk->rtp_laddr,
 				 RTP_PORT_MIN, RTP_PORT_MAX, true, rtp_recv,
-				 NULL, c);
+				 rtcp_recv, c);
 	if (err) {
 		err = bt_err(err, "cannot open an RTP port between %d and %d: "
 			     "%s", RTP_PORT_MIN, RTP_PORT_MAX, strerror(err));
@@ -476,12 +504,6 @@ static int call_open(struct sip_link *lk, const struct sip_media *m)
 	err = bt_session_alloc(&c->s, lk->agent, &sp, on_event, c);
 	if (err)
 		goto out;
-	snprintf(cname, sizeof(cname), "banter-%s", lk->id);
-	{
-		struct sa rtcp = c->media.raddr;
-		sa_set_port(&rtcp, sa_port(&rtcp) + 1);
-		rtcp_start(c->rtp, cname, &rtcp);
-	}
 	c->ts = rand_u32();
 	bt_loop_tick_add(lk->loop, &c->tick, tick, c);
 	c->lk = sip_link_ref(lk);
