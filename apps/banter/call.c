@@ -33,7 +33,6 @@ enum {
 	FRAME = RATE / 1000 * BT_FRAME_MS,   /* 480 samples */
 	CATCHUP_FRAMES = 25,     /* the loop stalled: send at most 500 ms */
 	PRIME_FRAMES = 5,        /* the first append: 100 ms of silence */
-	SPEECH_LEVEL = 300,      /* below: the turn's trailing silence */
 	GREET_WAIT_MS = 2000,    /* an agent that greets has begun by then */
 	END_GRACE_MS = 1000,     /* after the last reply, before hanging up */
 	CLOSE_WAIT_MS = 2000,    /* for the server's answer to our close */
@@ -736,13 +735,7 @@ static int render24(struct call *c)
 			err = bt_resample(rs, NULL, 0, o->pcm + got,
 					  cap + 64 - got, &more);
 		o->n = got + more;
-		o->speech_end = -1;
-		for (size_t k = o->n; k-- > 0;) {
-			if (abs(o->pcm[k]) >= SPEECH_LEVEL) {
-				o->speech_end = (int64_t)k;
-				break;
-			}
-		}
+		o->speech_end = caller_last_speech(o->pcm, o->n);
 		rs = mem_deref(rs);
 	}
 	mem_deref(rs);

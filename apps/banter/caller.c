@@ -446,6 +446,14 @@ static int64_t jint(const json_t *o, const char *k)
 	return json_is_integer(v) ? (int64_t)json_integer_value(v) : -1;
 }
 
+int64_t caller_last_speech(const int16_t *pcm, size_t n)
+{
+	for (size_t k = pcm ? n : 0; k-- > 0;)
+		if (abs(pcm[k]) >= 300)
+			return (int64_t)k;
+	return -1;
+}
+
 /* b - a into out, or "-" when either end did not happen */
 static void span(char out[24], int64_t a, int64_t b)
 {

@@ -39,6 +39,13 @@ struct caller {
  */
 int caller_load(struct caller **cp, const char *path);
 
+/**
+ * Index of a turn's last speech sample (the last at or above 300: what
+ * follows is its trailing silence), or -1 if it has none. Where the
+ * callers measure voice-to-voice from.
+ */
+int64_t caller_last_speech(const int16_t *pcm, size_t n);
+
 /** A line of the call's transcript, stamped t_ms (nothing if quiet). */
 void caller_print(bool quiet, uint64_t t_ms, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

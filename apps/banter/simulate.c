@@ -41,17 +41,12 @@ struct sim {
 	int64_t heard_v2v[CALLER_MAX_TURNS];
 };
 
-/* Where the last speech sample of a caller turn is (as the network
- * clients find it: the last sample at or above 300). */
+/* Where the last speech sample of a caller turn is, in ms into it. */
 static uint64_t last_speech_ms(const struct cturn *t)
 {
-	size_t last = t->n ? t->n - 1 : 0;
+	int64_t last = caller_last_speech(t->pcm, t->n);
 
-	if (!t->pcm)
-		return 0;
-	while (last > 0 && abs(t->pcm[last]) < 300)
-		last--;
-	return (uint64_t)last * 1000 / BT_RATE_HZ;
+	return last > 0 ? (uint64_t)last * 1000 / BT_RATE_HZ : 0;
 }
 
 static uint64_t wall_ms(const struct timespec *t0)
