@@ -7,7 +7,7 @@ pkgs=(build-essential cmake pkg-config
   libespeak-ng-dev espeak-ng-data espeak-ng flite1-dev flite sox
   libsoxr-dev libspeexdsp-dev libopus-dev libcmocka-dev
   libspandsp-dev baresip-core sip-tester
-  libasound2-dev alsa-utils libssl-dev python3 curl chromium
+  libasound2-dev alsa-utils libssl-dev libcurl4-openssl-dev python3 curl chromium
   clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <re.h>
 #include "banter/banter.h"
+#include "net/http.h"
 #include "app.h"
 #include "caller.h"
 
@@ -157,6 +159,47 @@ static void on_event(const struct bt_event *ev, void *arg)
 	}
 }
 
+static void sleep_until(const struct timespec *t0, uint64_t ms);
+
+/*
+ * A network brain answers in wall time, whatever the clock: while a
+ * request (or its timer) is pending, the virtual clock runs no faster
+ * than the wall clock, so its latency counts as it would on a call, and
+ * compute stays free. In real time the wait for the next frame is spent
+ * serving the requests instead of sleeping.
+ */
+struct netsync {
+	bool anchored;
+	uint64_t wall0, virt0;
+};
+
+static void net_wait(struct netsync *ns, const struct timespec *t0,
+		     uint64_t now, bool realtime, bool thinking)
+{
+	uint64_t target;
+
+	if (realtime) {
+		while (wall_ms(t0) < now && (bt_http_active() || thinking))
+			if (!bt_http_pump((uint32_t)(now - wall_ms(t0))))
+				break;
+		sleep_until(t0, now);
+		return;
+	}
+	if (!bt_http_active() && !thinking) {
+		ns->anchored = false;
+		return;
+	}
+	if (!ns->anchored) {
+		ns->anchored = true;
+		ns->wall0 = wall_ms(t0);
+		ns->virt0 = now;
+	}
+	target = ns->wall0 + (now - ns->virt0);
+	while (wall_ms(t0) < target)
+		if (!bt_http_pump((uint32_t)(target - wall_ms(t0))))
+			break;
+}
+
 static void sleep_until(const struct timespec *t0, uint64_t ms)
 {
 	struct timespec t = *t0;
@@ -209,6 +252,7 @@ int cmd_simulate(int argc, char **argv)
 	struct bt_wav_writer *wav = NULL;
 	struct sim *sm;
 	struct timespec t0;
+	struct netsync ns = {false, 0, 0};
 	uint64_t max_ms = 600000;
 	size_t cur = 0, pos = 0;
 	int64_t playing = -1;
@@ -300,6 +344,8 @@ int cmd_simulate(int argc, char **argv)
 	}
 
 	err = bt_init();
+	if (!err)
+		err = libre_init();
 	if (err) {
 		fprintf(stderr, "banter: cannot start: %s\n", bt_errmsg());
 		free(sm);
@@ -411,8 +457,8 @@ int cmd_simulate(int argc, char **argv)
 						  v < -32768 ? -32768 : v);
 			}
 		}
-		if (prm.realtime)
-			sleep_until(&t0, sm->now);
+		net_wait(&ns, &t0, sm->now, prm.realtime,
+			 sm->state == BT_ST_THINKING);
 		err = bt_session_push(sm->sess, in, BT_FRAME_SAMPLES);
 		if (!err)
 			err = bt_session_pull(sm->sess, out, BT_FRAME_SAMPLES,
@@ -485,6 +531,7 @@ int cmd_simulate(int argc, char **argv)
 	mem_deref(sm->caller);
 	mem_deref(agent);
 	bt_close();
+	libre_close();
 	free(sm);
 	return rc;
 }

@@ -30,6 +30,8 @@ struct bt_brain_input {
 	const char *history_json; /**< the conversation so far, as
 				       bt_session_history() gives it */
 	const char *instructions; /**< a transport's instructions, or NULL */
+	const char *tools_json;   /**< a transport's function tools, or NULL
+				       (bt_session_set_tools) */
 };
 
 /** Called for each piece of reply text, in order (a sentence or a delta). */
@@ -39,6 +41,8 @@ typedef void (bt_brain_text_h)(const char *text, void *arg);
 struct bt_brain_done {
 	bool end_call;       /**< hang up after the reply has been played */
 	const char *grammar; /**< STT grammar for the next user turn, NULL=open */
+	const char *model;   /**< which model answered ("openai:gpt-4o-mini"),
+				  for the trace; NULL for none */
 };
 typedef void (bt_brain_done_h)(const struct bt_brain_done *done, void *arg);
 
@@ -51,6 +55,21 @@ typedef void (bt_brain_tool_h)(const char *name, const char *args_json,
  * interruption (a legal notice) or may be interrupted again.
  */
 typedef void (bt_brain_segment_h)(bool uninterruptible, void *arg);
+
+/**
+ * Something failed that the brain recovered from (a provider down, a
+ * fallback taken): what, and what took over. For the trace and the
+ * transport's error events; the response goes on.
+ */
+typedef void (bt_brain_error_h)(const char *msg, void *arg);
+
+/**
+ * The model called one of the transport's function tools (in_tools_json):
+ * the transport runs it; its output comes back as a history item, and the
+ * next response continues from it. Dropped for a cancelled response.
+ */
+typedef void (bt_brain_call_h)(const char *call_id, const char *name,
+			       const char *args_json, void *arg);
 
 /**
  * Where a response goes. A brain may answer later (an LLM over HTTP): it
@@ -66,6 +85,8 @@ struct bt_brain_sink {
 	bt_brain_tool_h *toolh;       /**< may be NULL */
 	void *arg;
 	bt_brain_segment_h *segmenth; /**< may be NULL */
+	bt_brain_error_h *errorh;     /**< may be NULL */
+	bt_brain_call_h *callh;       /**< may be NULL */
 };
 
 /** Context the brain's tools get. */
@@ -104,6 +125,12 @@ typedef void (bt_brain_cancel_h)(struct bt_brain_st *st, void *sink_arg);
 struct bt_brain {
 	struct le le;
 	const char *name;
+	/** the agent file's top-level section this brain reads ("flow",
+	 *  "llm"); NULL: the provider's name */
+	const char *section;
+	/** keys the agent's "brain" object may hold besides "provider"
+	 *  (NULL-ended; NULL: none); the provider's checkh checks them */
+	const char *const *brain_keys;
 	bt_brain_check_h *checkh;
 	/** *gp: one mem block holding the array, the phrase lists and all
 	 *  strings; the caller frees it with a single mem_deref(*gp). */
@@ -119,6 +146,9 @@ void bt_brain_unregister(struct bt_brain *b);
 const struct bt_brain *bt_brain_find(const char *name);
 
 int bt_brain_flow_init(void);
+/** The LLM brains "openai" (any OpenAI-compatible chat completions
+ *  server) and "anthropic" (the Messages API). */
+int bt_brain_llm_init(void);
 
 /* ---- tools (function calling) ---- */
 typedef int (bt_tool_call_h)(const json_t *args, const struct bt_brain_ctx *ctx,

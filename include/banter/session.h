@@ -46,6 +46,11 @@ enum bt_event_type {
 	BT_EV_WAIT,         /**< json: the endpointer's decision after the
 				 user's speech stopped: how long a silence
 				 ends the turn, and why */
+	BT_EV_FUNCTION_CALL, /**< json: the brain calls a transport's function
+				  tool (call_id, name, arguments); item_id:
+				  its function_call item. The transport runs
+				  it and answers with bt_session_function_add
+				  (output) and bt_session_respond */
 	BT_EV_REPLY,        /**< json: a reply begins (turn, kind:
 				 "greeting" | "reply" | "idle", audio);
 				 item_id: its assistant item */
@@ -157,6 +162,24 @@ void bt_session_set_handler(struct bt_session *s, bt_event_h *eh, void *arg);
 
 /** Instructions for the brain (an LLM's system prompt); NULL clears. */
 int bt_session_set_instructions(struct bt_session *s, const char *text);
+
+/**
+ * The transport's own function tools, which an LLM brain may call besides
+ * the agent's (a Realtime client's session.tools: a JSON array of
+ * {"type": "function", "name", "description", "parameters"}); NULL
+ * clears. A call to one is a BT_EV_FUNCTION_CALL event.
+ */
+int bt_session_set_tools(struct bt_session *s, const char *tools_json);
+
+/**
+ * Add a function call (output NULL: the model asked for name(args)) or
+ * its output (name, args NULL) to the conversation, as a Realtime
+ * client's function_call / function_call_output items. id: the item's
+ * (unique) or NULL for a new one.
+ */
+int bt_session_function_add(struct bt_session *s, const char *call_id,
+			    const char *name, const char *args,
+			    const char *output, const char *id);
 
 /**
  * How much agent audio the transport holds that has not been played yet

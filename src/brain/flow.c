@@ -1727,7 +1727,7 @@ static int bst_respond(struct flow_st *st, const struct bt_brain_input *in,
 static void deliver(struct flow_st *st)
 {
 	const struct bt_brain_sink *sink = st->sink;
-	struct bt_brain_done done;
+	struct bt_brain_done done = {false, NULL, NULL};
 	void *held = sink == &st->sink_copy ? st->sink_copy.arg : NULL;
 
 	if (!sink)

@@ -288,14 +288,31 @@ static int check_provider(const struct loadctx *lc, const json_t *root,
 	if (err)
 		return err;
 	if (sec) {
-		err = check_keys(lc, sec, section, provider_keys, NULL);
-		if (!err)
-			err = get_string(lc, sec, section, "provider", true,
-					 def, &name);
+		err = get_string(lc, sec, section, "provider", true, def,
+				 &name);
 		if (err)
 			return err;
 	}
 	if (provider_known(k, name)) {
+		const struct bt_brain *b = k == PK_BRAIN ? bt_brain_find(name)
+							: NULL;
+		const char *key;
+		json_t *v;
+
+		/* a brain may take more keys ("model"); its check reads them */
+		json_object_foreach((json_t *)sec, key, v) {
+			bool ok = !strcmp(key, "provider");
+
+			for (size_t i = 0; !ok && b && b->brain_keys &&
+			     b->brain_keys[i]; i++)
+				ok = !strcmp(key, b->brain_keys[i]);
+			if (!ok)
+				return check_keys(lc, sec, section,
+						  b && b->brain_keys ?
+						  b->brain_keys : provider_keys,
+						  b && b->brain_keys ?
+						  "provider" : NULL);
+		}
 		*namep = name;
 		return 0;
 	}
@@ -544,7 +561,12 @@ int bt_agent_load_str(struct bt_agent **ap, const char *text,
 			     &brain);
 	if (err)
 		goto out;
-	err = check_keys(&lc, root, "", top_keys, brain);
+	{
+		const struct bt_brain *b = bt_brain_find(brain);
+
+		err = check_keys(&lc, root, "", top_keys,
+				 b && b->section ? b->section : brain);
+	}
 	if (err)
 		goto out;
 	err = get_string(&lc, root, "", "name", true, "Bella's Trattoria",

@@ -85,6 +85,14 @@ void bt_session_set_handler(struct bt_session *s, bt_event_h *eh, void *arg)
 	s->arg = arg;
 }
 
+int bt_session_set_tools(struct bt_session *s, const char *tools_json)
+{
+	if (!s)
+		return EINVAL;
+	s->tools = mem_deref(s->tools);
+	return tools_json ? str_dup(&s->tools, tools_json) : 0;
+}
+
 int bt_session_set_instructions(struct bt_session *s, const char *text)
 {
 	if (!s)

@@ -8,6 +8,7 @@
 void ss_hist_free(struct hist *h)
 {
 	h->text = mem_deref(h->text);
+	h->tool = mem_deref(h->tool);
 	h->words = mem_deref(h->words);
 	h->n_words = 0;
 }
@@ -73,6 +74,11 @@ char *bt_session_history(const struct bt_session *s)
 			bt_role_name(s->hist[i].role)));
 		json_object_set_new(o, "text", json_string(s->hist[i].text));
 		json_object_set_new(o, "id", json_string(s->hist[i].id));
+		if (s->hist[i].interrupted)
+			json_object_set_new(o, "interrupted", json_true());
+		if (s->hist[i].tool)
+			json_object_set_new(o, "tool", json_loads(
+				s->hist[i].tool, 0, NULL));
 		json_array_append_new(a, o);
 	}
 	js = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -135,6 +141,37 @@ int bt_session_item_add(struct bt_session *s, enum bt_role role,
 		s->has_unanswered = true;
 	}
 	return 0;
+}
+
+int bt_session_function_add(struct bt_session *s, const char *call_id,
+			    const char *name, const char *args,
+			    const char *output, const char *id)
+{
+	struct hist *h;
+	json_t *o;
+	char line[MAX_TEXT], *js;
+
+	if (!s || !call_id || !call_id[0] || (!output && (!name || !name[0])))
+		return bt_err(EINVAL, "a function item needs a call_id, and a "
+			      "name or an output");
+	if (id && ss_hist_find(s, id))
+		return bt_err(EEXIST, "an item with id \"%s\" is already in "
+			      "the conversation", id);
+	if (output)
+		snprintf(line, sizeof(line), "%s -> %s", call_id, output);
+	else
+		snprintf(line, sizeof(line), "%s(%s)", name, args ? args : "");
+	o = output ? json_pack("{s:s,s:s}", "call_id", call_id, "output",
+			       output)
+		   : json_pack("{s:s,s:s,s:s}", "call_id", call_id, "name",
+			       name, "args", args && args[0] ? args : "{}");
+	js = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	h = js ? ss_hist_add_id(s, BT_ROLE_TOOL, line, id) : NULL;
+	if (h && str_dup(&h->tool, js))
+		h = NULL;
+	free(js);
+	return h ? 0 : ENOMEM;
 }
 
 const char *bt_session_last_item_id(const struct bt_session *s)

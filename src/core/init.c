@@ -3,7 +3,9 @@
  */
 #include <errno.h>
 #include "banter/banter.h"
+#include <curl/curl.h>
 #include "core/worker.h"
+#include "net/http.h"
 
 static bool initialised;
 
@@ -13,6 +15,10 @@ int bt_init(void)
 
 	if (initialised)
 		return 0;
+	/* before any thread exists: libcurl's global set-up is not
+	 * thread-safe */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT))
+		return bt_err(ENOMEM, "cannot set up libcurl");
 	err = bt_worker_init(0);
 	if (!err)
 		err = bt_vad_energy_init();
@@ -24,6 +30,8 @@ int bt_init(void)
 		err = bt_tts_flite_init();
 	if (!err)
 		err = bt_brain_flow_init();
+	if (!err)
+		err = bt_brain_llm_init();
 	if (!err)
 		err = bt_tool_booking_init();
 	if (err) {
@@ -41,5 +49,8 @@ void bt_close(void)
 	bt_tts_flite_close();
 	bt_tts_cache_flush();
 	bt_stt_pocketsphinx_close();
+	bt_http_thread_close();
+	if (initialised)
+		curl_global_cleanup();
 	initialised = false;
 }

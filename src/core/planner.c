@@ -6,6 +6,10 @@
 #include <strings.h>
 #include "core/planner.h"
 
+/* A clause shorter than this waits for its sentence: a voice says a short
+ * fragment with the wrong melody, and a short sentence comes soon anyway. */
+#define CLAUSE_MIN 60
+
 static bool is_abbrev(const char *buf, size_t dot)
 {
 	static const char *abbr[] = {"mr", "mrs", "ms", "dr", "st", "vs",
@@ -43,5 +47,21 @@ size_t bt_planner_sentence(const char *buf, size_t len, bool final)
 			++end;
 		return end;
 	}
-	return final ? len : 0;
+	if (final)
+		return len;
+	/* a long sentence still streaming: its first clause goes now, so
+	 * the voice starts while the model writes the rest */
+	for (size_t i = CLAUSE_MIN; i + 1 < len; i++) {
+		char c = buf[i];
+		size_t end;
+
+		if ((c != ',' && c != ';' && c != ':') ||
+		    !isspace((unsigned char)buf[i + 1]))
+			continue;
+		end = i + 1;
+		while (end < len && isspace((unsigned char)buf[end]))
+			++end;
+		return end;
+	}
+	return 0;
 }

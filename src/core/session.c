@@ -24,7 +24,7 @@ static const char *gram_backchannels[] = {"mhm", "hmm", "uh-huh", "yeah",
 static const char *ev_names[] = {
 	"state", "speech_start", "speech_end", "partial", "user", "agent",
 	"agent_done", "barge_in", "backchannel", "turn", "tool", "error",
-	"ended", "paused", "resumed", "kept", "wait", "reply"};
+	"ended", "paused", "resumed", "kept", "wait", "function_call", "reply"};
 
 static const char *state_names[] = {"listening", "user_speaking", "thinking",
 				    "speaking", "ended"};
@@ -459,6 +459,7 @@ static void session_destructor(void *arg)
 		((struct resp_tag *)le->data)->s = NULL;
 	mem_deref(s->brain);
 	mem_deref(s->instructions);
+	mem_deref(s->tools);
 	mem_deref(s->stt);
 	ss_tts_hold_put(s->tts);
 	mem_deref(s->vad);

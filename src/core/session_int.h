@@ -118,6 +118,7 @@ struct reply {
 	size_t len, planned;
 	bool brain_done, end_call;
 	char grammar[64];
+	char model[160];  /* which model answered (LLM brains) */
 	bool has_grammar;
 	int16_t *pcm;
 	size_t n, cap, cursor;
@@ -142,6 +143,8 @@ struct hist {
 	struct word_end { char text[64]; uint32_t end_ms; } *words;
 	size_t n_words;
 	bool audio;
+	bool interrupted;  /* an assistant item cut by the user */
+	char *tool;        /* a tool item: {"name","args","result"} */
 };
 
 struct bt_session {
@@ -228,6 +231,7 @@ struct bt_session {
 	unsigned items;            /* conversation item ids given out */
 	struct list tags;          /* responses a brain may still answer */
 	char *instructions;        /* a transport's, for the brain */
+	char *tools;               /* a transport's function tools (JSON) */
 	unsigned uid;              /* process-wide number, for item ids */
 	bool ending;
 

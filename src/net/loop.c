@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "banter/err.h"
+#include "net/http.h"
 #include "net/loop.h"
 
 enum {
@@ -151,6 +152,7 @@ static void *loop_main(void *arg)
 	(void)re_main(NULL);
 	tmr_cancel(&l->tmr);
 	run_calls(l);  /* what came after the stop: cleanups */
+	bt_http_thread_close();
 	l->mq = mem_deref(l->mq);
  out:
 	re_thread_close();

@@ -29,6 +29,9 @@ static void brain_done(const struct bt_brain_done *d, void *arg);
 static void brain_segment(bool uninterruptible, void *arg);
 static void brain_tool(const char *name, const char *args, const char *result,
 		       int err, void *arg);
+static void brain_error(const char *msg, void *arg);
+static void brain_call(const char *call_id, const char *name,
+		       const char *args, void *arg);
 
 static void job_work(struct bt_job *job)
 {
@@ -191,6 +194,8 @@ static void trace_turn(struct bt_session *s, struct reply *r, bool barged,
 	if (u && r->user.typed)
 		json_object_set_new(o, "typed", json_true());
 	json_object_set_new(o, "agent_text", json_stringn(r->text, r->len));
+	if (r->model[0])
+		json_object_set_new(o, "model", json_string(r->model));
 	json_object_set_new(o, "barge_in", json_boolean(barged));
 	if (ended)
 		json_object_set_new(o, "call_ended", json_true());
@@ -221,6 +226,8 @@ void ss_reply_end(struct bt_session *s, const char *why)
 	heard_text(r, ss_reply_played(s, r), !cut, heard, sizeof(heard));
 	h = ss_hist_add_id(s, BT_ROLE_ASSISTANT, heard, r->item_id);
 	ss_hist_keep_words(h, r);
+	if (h)
+		h->interrupted = barged;
 	o = json_object();
 	json_object_set_new(o, "turn", json_integer(r->no));
 	json_object_set_new(o, "audio_ms", json_integer(
@@ -480,6 +487,7 @@ static void reply_done(struct bt_session *s, const struct bt_brain_done *d)
 		return;
 	r->brain_done = true;
 	r->end_call = d->end_call;
+	str_ncpy(r->model, d->model ? d->model : "", sizeof(r->model));
 	r->has_grammar = true;
 	str_ncpy(r->grammar, d->grammar ? d->grammar : "", sizeof(r->grammar));
 	/* the answer to this reply's question may come while it plays */
@@ -555,13 +563,30 @@ static void brain_tool(const char *name, const char *args, const char *result,
 
 	if (!s || !name)
 		return;
+	o = json_object();
+	json_object_set_new(o, "name", json_string(name));
+	json_object_set_new(o, "args", args ? json_loads(args, 0, NULL)
+					    : json_null());
+	json_object_set_new(o, "result", result ? json_loads(result,
+						JSON_DECODE_ANY, NULL)
+						: json_null());
 	{
-		/* the history keeps every result, cancelled response or not */
+		/* the history keeps every result, cancelled response or not,
+		 * with the call itself for a brain that replays it */
 		char line[MAX_TEXT];
+		struct hist *h;
+
 		snprintf(line, sizeof(line), "%s(%s) -> %s", name,
 			 args ? args : "{}", result ? result : "null");
-		ss_hist_add_id(s, BT_ROLE_TOOL, line, NULL);
+		h = ss_hist_add_id(s, BT_ROLE_TOOL, line, NULL);
+		if (h) {
+			char *js = json_dumps(o, JSON_COMPACT);
+			if (js)
+				(void)str_dup(&h->tool, js);
+			free(js);
+		}
 	}
+	json_decref(o);
 	o = json_object();
 	if (t->cancelled)
 		json_object_set_new(o, "cancelled", json_true());
@@ -575,6 +600,32 @@ static void brain_tool(const char *name, const char *args, const char *result,
 	ss_emit(s, BT_EV_TOOL, ss_stamp(s), name, o);
 }
 
+static void brain_error(const char *msg, void *arg)
+{
+	struct resp_tag *t = arg;
+
+	if (t && t->s && msg)
+		ss_error_event(t->s, msg);
+}
+
+static void brain_call(const char *call_id, const char *name,
+		       const char *args, void *arg)
+{
+	struct bt_session *s = tag_session(arg);
+	json_t *o;
+
+	if (!s || !call_id || !name)
+		return;
+	if (bt_session_function_add(s, call_id, name, args, NULL, NULL)) {
+		ss_error_event(s, "out of memory for a function call");
+		return;
+	}
+	o = json_pack("{s:s,s:s,s:s}", "call_id", call_id, "name", name,
+		      "arguments", args && args[0] ? args : "{}");
+	ss_emit_item(s, BT_EV_FUNCTION_CALL, ss_now_ms(s), name, o,
+		     bt_session_last_item_id(s));
+}
+
 int ss_respond(struct bt_session *s, enum reply_kind kind,
 		   const struct bt_brain_input *in)
 {
@@ -584,6 +635,8 @@ int ss_respond(struct bt_session *s, enum reply_kind kind,
 		.doneh = brain_done,
 		.toolh = brain_tool,
 		.segmenth = brain_segment,
+		.errorh = brain_error,
+		.callh = brain_call,
 	};
 	struct reply *r;
 	int err;
@@ -619,6 +672,7 @@ int ss_respond(struct bt_session *s, enum reply_kind kind,
 
 		in2.history_json = hist;
 		in2.instructions = s->instructions;
+		in2.tools_json = s->tools;
 		err = b->respondh(s->brain, &in2, &sink);
 		mem_deref(hist);
 	}
@@ -627,7 +681,7 @@ int ss_respond(struct bt_session *s, enum reply_kind kind,
 		snprintf(msg, sizeof(msg), "the brain failed: %s", bt_errmsg());
 		ss_error_event(s, msg);
 		if (s->reply == r && !r->brain_done) {
-			struct bt_brain_done d = {false, NULL};
+			struct bt_brain_done d = {false, NULL, NULL};
 			reply_done(s, &d);
 		}
 	}
@@ -636,7 +690,7 @@ int ss_respond(struct bt_session *s, enum reply_kind kind,
 
 int bt_session_say(struct bt_session *s, const char *text, bool end)
 {
-	struct bt_brain_done d = {end, NULL};
+	struct bt_brain_done d = {end, NULL, NULL};
 	struct reply *r;
 
 	if (!s || !text || s->state == BT_ST_ENDED)

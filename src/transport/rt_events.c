@@ -433,11 +433,76 @@ static void response_end(struct bt_rt *rt, const char *heard,
 	rt_send_json(rt, o);
 	out = json_array();
 	json_array_append_new(out, it);
+	json_array_extend(out, rt->resp_calls);
+	json_array_clear(rt->resp_calls);
 	o = rt_ev_new("response.done");
 	json_object_set_new(o, "response", response_json(rt, reason ?
 		"cancelled" : "completed", reason, out));
 	rt_send_json(rt, o);
 	mem_deref(full);
+}
+
+/*
+ * The brain called one of the client's function tools: a function_call
+ * item of the response, after its message, as OpenAI's Realtime model
+ * announces one (added, arguments delta and done, item done). The client
+ * answers with a function_call_output item and response.create.
+ */
+static void function_call(struct bt_rt *rt, const struct bt_event *ev)
+{
+	json_t *js = json_loads(ev->json, 0, NULL), *it, *o;
+	json_int_t idx = 1 + (json_int_t)json_array_size(rt->resp_calls);
+	const char *cid = json_string_value(json_object_get(js, "call_id"));
+	const char *name = json_string_value(json_object_get(js, "name"));
+	const char *args = json_string_value(json_object_get(js,
+							     "arguments"));
+
+	if (!rt->resp_active || !cid || !name || !ev->item_id) {
+		json_decref(js);
+		return;
+	}
+	it = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", ev->item_id,
+		       "object", "realtime.item", "type", "function_call",
+		       "status", "in_progress", "name", name, "call_id", cid,
+		       "arguments", "");
+	o = rt_ev_new("response.output_item.added");
+	json_object_set_new(o, "response_id", json_string(rt->resp_id));
+	json_object_set_new(o, "output_index", json_integer(idx));
+	json_object_set_new(o, "item", json_deep_copy(it));
+	rt_send_json(rt, o);
+	o = rt_ev_new("conversation.item.added");
+	json_object_set_new(o, "previous_item_id", prev_item(rt));
+	json_object_set_new(o, "item", json_deep_copy(it));
+	rt_send_json(rt, o);
+	str_ncpy(rt->last_item, ev->item_id, sizeof(rt->last_item));
+	o = rt_ev_new("response.function_call_arguments.delta");
+	json_object_set_new(o, "response_id", json_string(rt->resp_id));
+	json_object_set_new(o, "item_id", json_string(ev->item_id));
+	json_object_set_new(o, "output_index", json_integer(idx));
+	json_object_set_new(o, "call_id", json_string(cid));
+	json_object_set_new(o, "delta", json_string(args ? args : "{}"));
+	rt_send_json(rt, o);
+	o = rt_ev_new("response.function_call_arguments.done");
+	json_object_set_new(o, "response_id", json_string(rt->resp_id));
+	json_object_set_new(o, "item_id", json_string(ev->item_id));
+	json_object_set_new(o, "output_index", json_integer(idx));
+	json_object_set_new(o, "call_id", json_string(cid));
+	json_object_set_new(o, "name", json_string(name));
+	json_object_set_new(o, "arguments", json_string(args ? args : "{}"));
+	rt_send_json(rt, o);
+	json_object_set_new(it, "status", json_string("completed"));
+	json_object_set_new(it, "arguments", json_string(args ? args : "{}"));
+	o = rt_ev_new("response.output_item.done");
+	json_object_set_new(o, "response_id", json_string(rt->resp_id));
+	json_object_set_new(o, "output_index", json_integer(idx));
+	json_object_set_new(o, "item", json_deep_copy(it));
+	rt_send_json(rt, o);
+	o = rt_ev_new("conversation.item.done");
+	json_object_set_new(o, "previous_item_id", json_null());
+	json_object_set_new(o, "item", json_deep_copy(it));
+	rt_send_json(rt, o);
+	json_array_append_new(rt->resp_calls, it);
+	json_decref(js);
 }
 
 void rt_on_event(const struct bt_event *ev, void *arg)
@@ -480,6 +545,9 @@ void rt_on_event(const struct bt_event *ev, void *arg)
 		json_decref(js);
 		break;
 	}
+	case BT_EV_FUNCTION_CALL:
+		function_call(rt, ev);
+		break;
 	case BT_EV_TURN:
 		/* banter's own per-turn trace, latency figures included */
 		o = rt_ev_new("banter.turn");

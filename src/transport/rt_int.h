@@ -79,6 +79,7 @@ struct bt_rt {
 	char resp_id[32], resp_item[32];
 	bool resp_audio;
 	struct mbuf *resp_text;
+	json_t *resp_calls;            /* its function_call items */
 	uint64_t resp_audio_ms;
 	uint32_t shutdown_deadline;
 };

@@ -322,8 +322,14 @@ static void session_update(struct bt_rt *rt, const struct bt_rt_event *ev)
 		(void)bt_session_set_instructions(rt->s, c->instructions);
 	}
 	if (c->tools) {
+		char *js = json_dumps(c->tools, JSON_COMPACT);
+
 		json_decref(rt->tools);
 		rt->tools = json_deep_copy(c->tools);
+		/* an LLM brain may call them: they come back as
+		 * function_call items for the client to run */
+		(void)bt_session_set_tools(rt->s, js);
+		free(js);
 	}
 	if (c->td != BT_RT_TD_KEEP) {
 		rt->td = c->td;
@@ -387,7 +393,19 @@ static void item_create(struct bt_rt *rt, const struct bt_rt_event *ev)
 			BT_ROLE_ASSISTANT;
 	else
 		role = BT_ROLE_TOOL;
-	err = bt_session_item_add(rt->s, role, ev->text, ev->item_id);
+	if (role == BT_ROLE_TOOL) {
+		bool out = !strcmp(ev->item_type, "function_call_output");
+		const char *name = json_string_value(json_object_get(
+			json_object_get(ev->root, "item"), "name"));
+
+		err = bt_session_function_add(rt->s, ev->call_id, out ? NULL :
+					      name, out ? NULL : ev->text,
+					      out ? ev->text : NULL,
+					      ev->item_id);
+	}
+	else {
+		err = bt_session_item_add(rt->s, role, ev->text, ev->item_id);
+	}
 	if (err) {
 		rt_send_error(rt, "invalid_request_error", err == EEXIST ?
 			   "item_already_exists" : "invalid_value",
@@ -594,6 +612,7 @@ static void rt_destructor(void *arg)
 	mem_deref(rt->fifo);
 	mem_deref(rt->deferred);
 	mem_deref(rt->resp_text);
+	json_decref(rt->resp_calls);
 	json_decref(rt->instructions);
 	json_decref(rt->tools);
 }
@@ -639,7 +658,8 @@ int bt_rt_alloc(struct bt_rt **rtp, struct bt_agent *agent,
 	rt->create_response = rt->interrupt_response = true;
 	rt->deferred = mbuf_alloc(4096);
 	rt->resp_text = mbuf_alloc(1024);
-	if (!rt->deferred || !rt->resp_text) {
+	rt->resp_calls = json_array();
+	if (!rt->deferred || !rt->resp_text || !rt->resp_calls) {
 		err = ENOMEM;
 		goto out;
 	}

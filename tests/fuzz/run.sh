@@ -73,6 +73,11 @@ seeds() {
 		printf 'v=0\nc=IN IP4 0.0.0.0\na=sendonly\nm=video 6000 RTP/AVP 96\nm=audio 5000 RTP/SAVP 0\nm=audio 5002 RTP/AVP 3 118 8\na=rtpmap:118 g722/8000\na=inactive\n' >"$2/hold.sdp"
 		printf 'v=0\r\nc=IN IP6 2001:db8::1\r\nm=audio 4000 RTP/AVP 3 18\r\n' >"$2/nocodec.sdp"
 		;;
+	fuzz_llm_stream)
+		# wire byte (0 OpenAI, 1 Anthropic), cut byte, then the stream
+		printf '\x00\x07data: {"id":"c","choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"},"finish_reason":null}]}\n\ndata: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_a","type":"function","function":{"name":"f","arguments":"{\\"a\\""}}]}}]}\n\ndata: {"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}\n\ndata: [DONE]\n\n' >"$2/openai.sse"
+		printf '\x01\x05event: message_start\r\ndata: {"type":"message_start","message":{"id":"m"}}\r\n\r\nevent: content_block_start\r\ndata: {"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"t","name":"f","input":{}}}\r\n\r\nevent: content_block_delta\r\ndata: {"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{}"}}\r\n\r\n: ping\r\nevent: message_delta\r\ndata: {"type":"message_delta","delta":{"stop_reason":"tool_use"}}\r\n\r\nevent: error\r\ndata: {"type":"error","error":{"type":"overloaded_error","message":"x"}}\r\n\r\n' >"$2/anthropic.sse"
+		;;
 	fuzz_rtp)
 		# codec byte, then records: put 0..3 (one lost), get each tick
 		printf '\x02\x00\x00\x00\x04abcd\x00\x00\x01\x04efgh\x00\x00\x03\x04ijkl\x01\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x02\x00\x02\x00\x01\x00\x00\x00' >"$2/pcmu.bin"

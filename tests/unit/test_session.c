@@ -189,7 +189,7 @@ static int fbrain_respond(struct bt_brain_st *st,
 			  const struct bt_brain_input *in,
 			  const struct bt_brain_sink *sink)
 {
-	struct bt_brain_done d = {false, NULL};
+	struct bt_brain_done d = {false, NULL, NULL};
 
 	(void)st;
 	if (in->type == BT_BRAIN_START) {
@@ -373,7 +373,7 @@ static void test_cancelled_response_drops_late_answers(void **state)
 {
 	struct rec r = {0};
 	struct bt_session *s = open_session(&r);
-	struct bt_brain_done d = {false, NULL};
+	struct bt_brain_done d = {false, NULL, NULL};
 	char *h;
 
 	(void)state;
@@ -967,6 +967,12 @@ static void test_planner(void **state)
 	assert_int_equal(bt_planner_sentence(t, strlen(t), true), 4);
 	assert_int_equal(bt_planner_sentence("Done.", 5, false), 0);
 	assert_int_equal(bt_planner_sentence("Done.", 5, true), 5);
+	/* a long sentence still streaming goes clause by clause; a short
+	 * clause waits for its sentence */
+	t = "Well, let me tell you all about our restaurant and its history, "
+	    "which goes back";
+	assert_int_equal(bt_planner_sentence(t, strlen(t), false), 64);
+	assert_int_equal(bt_planner_sentence("Well, let me", 12, false), 0);
 }
 
 static int setup(void **state)

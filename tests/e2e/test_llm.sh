@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# The LLM brain end to end: `banter simulate` with agents/assistant.json
+# against a local server that speaks OpenAI's and Anthropic's streaming
+# wire formats (tests/clients/llm_mock.mjs). Each case scripts the model's
+# answers; the recogniser's words do not matter to the script (rules
+# match on the message roles), so the cases are deterministic.
+source "$(dirname "$0")/lib.sh"
+MOCK_PID=""
+trap '[ -n "$MOCK_PID" ] && kill $MOCK_PID 2>/dev/null; rm -rf "$TMP"' EXIT
+
+# mock SCRIPT_JSON [args]: (re)start the mock with this script -> $PORT
+mock() {
+  [ -n "$MOCK_PID" ] && { kill $MOCK_PID 2>/dev/null || true; wait $MOCK_PID 2>/dev/null || true; }
+  printf '%s' "$1" >"$TMP/script.json"; shift
+  rm -f "$TMP/mock.out" "$TMP/req.jsonl"
+  node $CLIENTS/llm_mock.mjs --script "$TMP/script.json" --port 0 \
+    --log "$TMP/req.jsonl" --key sk-test "$@" >"$TMP/mock.out" 2>"$TMP/mock.err" &
+  MOCK_PID=$!
+  for _ in $(seq 100); do
+    PORT=$(awk '/^listening/{print $2}' "$TMP/mock.out" 2>/dev/null)
+    [ -n "$PORT" ] && return 0
+    sleep 0.05
+  done
+  cat "$TMP/mock.err" >&2; fail "the LLM mock did not start"
+}
+# agent PYTHON_EXPR: agents/assistant.json changed by a python statement on a
+agent() {
+  python3 - "$1" >"$TMP/agent.json" <<'EOF'
+import json, sys
+a = json.load(open("agents/assistant.json"))
+exec(sys.argv[1])
+print(json.dumps(a))
+EOF
+}
+# llmsim CALLER_JSON: simulate the assistant against the mock
+llmsim() {
+  printf '%s' "$1" >"$TMP/caller.json"
+  rm -f "$TMP/trace.jsonl" "$TMP/db"
+  set +e
+  OPENAI_API_KEY=sk-test ANTHROPIC_API_KEY=sk-test \
+  OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" ANTHROPIC_BASE_URL="http://127.0.0.1:$PORT" \
+  BANTER_TOOLS_URL="http://127.0.0.1:$PORT/hooks" \
+    "$BANTER" simulate --agent "$TMP/agent.json" --caller "$TMP/caller.json" \
+    --trace "$TMP/trace.jsonl" --db "$TMP/db" >"$TMP/out.txt" 2>&1
+  SIM_RC=$?
+  set -e
+}
+# py EXPR: evaluate a python expression over the request log (reqs: the
+# model requests in order, hooks: the webhook calls) and the trace (tr)
+py() {
+  python3 - "$TMP" "$1" <<'EOF'
+import json, sys
+d = sys.argv[1]
+log = [json.loads(l) for l in open(d + "/req.jsonl")]
+reqs = [r for r in log if r["path"] in ("/v1/chat/completions", "/v1/messages")]
+hooks = [r for r in log if r["path"].startswith("/hooks/")]
+tr = [json.loads(l) for l in open(d + "/trace.jsonl")]
+turns = [t for t in tr if t["type"] == "turn"]
+said = " ".join(t.get("agent_text", "") for t in turns)
+def msgs(i): return json.dumps(reqs[i]["body"]["messages"])
+v = eval(sys.argv[2])
+print(v if not isinstance(v, bool) else ("yes" if v else "no"))
+EOF
+}
+check() { [ "$(py "$1")" = yes ] || fail "$2 ($1)"; }
+
+TWO_TURNS='{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"when are you open"},{"say":"thank you goodbye"}]}'
+
+# 1. a reply streams: first audio long before the last token; a webhook
+#    tool's result goes back to the model; end_call hangs up
+agent 'pass'
+mock '{"rules":[
+ {"match":{"last_role":"tool"},"times":1,"reply":{"text":"We are open from noon to ten, Tuesday to Sunday. The kitchen closes at half past nine. On Mondays we are closed, and on Sundays we also serve lunch from noon. Is there anything else?","token_ms":60}},
+ {"match":{"last_role":"user"},"times":1,"reply":{"text":"Let me check.","tool_calls":[{"name":"opening_hours","arguments":{"day":"tuesday"}}]}},
+ {"match":{"last_role":"user"},"times":1,"reply":{"text":"Thanks for calling, goodbye!","tool_calls":[{"name":"end_call","arguments":{}}]}}],
+ "hooks":{"opening_hours":{"result":{"hours":"noon to ten"}}}}'
+llmsim "$TWO_TURNS"
+[ "$SIM_RC" = 0 ] || fail "the call did not complete ($SIM_RC)"
+check 'len(reqs) == 3 and len(hooks) == 1' "three model requests and one webhook call"
+check 'reqs[0]["headers"]["authorization"] == "Bearer sk-test"' "the key from OPENAI_API_KEY"
+check 'hooks[0]["body"]["arguments"] == {"day": "tuesday"} and hooks[0]["headers"]["idempotency-key"].endswith(hooks[0]["body"]["call_id"])' "the webhook gets the arguments and an idempotency key"
+check '"noon to ten" in msgs(1) and "tool_call_id" in msgs(1)' "the tool result goes back to the model"
+# ~45 tokens at 60 ms: the last token comes >2.5 s after the first; the
+# first audio must come well before that
+check '[t for t in turns if t["kind"]=="reply"][0]["first_audio_ms"] - [t for t in turns if t["kind"]=="reply"][0]["endpoint_ms"] < 1500' "the first audio waits for the whole reply"
+check 'turns[-1].get("call_ended") or any(t["type"]=="ended" and "completed" in t.get("text","") for t in tr)' "end_call did not end the call"
+check '[t for t in turns if t["kind"]=="reply"][0]["model"] == "openai:gpt-4o-mini"' "the trace says which model answered"
+pass "streamed reply, webhook tool, end_call (OpenAI wire format)"
+
+# 2. the same through Anthropic's Messages API
+agent 'a["brain"]["provider"] = "anthropic"; a["brain"]["model"] = "claude-test"'
+mock '{"rules":[
+ {"match":{"last_role":"tool"},"times":1,"reply":{"text":"We are open from noon to ten."}},
+ {"match":{"last_role":"user"},"times":1,"reply":{"text":"Let me check.","tool_calls":[{"name":"opening_hours","arguments":{"day":"tuesday"}}]}},
+ {"match":{"last_role":"user"},"times":1,"reply":{"text":"Goodbye!","tool_calls":[{"name":"end_call","arguments":{}}]}}],
+ "hooks":{"opening_hours":{"result":{"hours":"noon to ten"}}}}'
+llmsim "$TWO_TURNS"
+[ "$SIM_RC" = 0 ] || fail "the Anthropic call did not complete ($SIM_RC)"
+check 'len(reqs) == 3 and all(r["path"] == "/v1/messages" for r in reqs)' "three Messages API requests"
+check 'reqs[0]["headers"]["x-api-key"] == "sk-test" and "anthropic-version" in reqs[0]["headers"]' "Anthropic's headers"
+check 'reqs[0]["body"]["messages"][0]["role"] == "user" and "system" in reqs[0]["body"]' "the first message is the user's; the prompt is the system field"
+check '"tool_result" in msgs(1) and "tool_use" in msgs(1)' "tool_use and tool_result blocks"
+check '"We are open from noon to ten." in said' "the Anthropic reply was spoken"
+pass "streamed reply and tools through the Anthropic Messages API"
+
+# 3. a tool marked confirm is read back and runs only on yes
+agent 'pass'
+BOOK='{"rules":[
+ {"match":{"last_role":"tool"},"times":1,"reply":{"text":"Your table is booked. Anything else?"}},
+ {"match":{"last_role":"user"},"times":1,"reply":{"text":"","tool_calls":[{"name":"save_booking","arguments":{"party":3,"day":"Tuesday","time":"7 pm"}}]}},
+ {"match":{"last_role":"user"},"times":1,"reply":{"text":"Goodbye!","tool_calls":[{"name":"end_call","arguments":{}}]}}]}'
+mock "$BOOK"
+llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"a table for three on tuesday at seven pm"},{"say":"yes"},{"say":"no thank you goodbye"}]}'
+[ "$SIM_RC" = 0 ] || fail "the booking call did not complete ($SIM_RC)"
+check '"A table for 3 on Tuesday at 7 pm, is that right?" in said' "the booking was not read back"
+[ "$(sql 'select party, day, time from bookings')" = "3|Tuesday|7 pm" ] || fail "no booking row after yes: $(sql 'select * from bookings' 2>&1)"
+check '"booking_id" in msgs(1)' "the booking's result goes to the model"
+pass "confirm: read back, saved on yes"
+
+mock "$BOOK"
+llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"a table for three on tuesday at seven pm"},{"say":"no"},{"say":"goodbye"}]}'
+[ "$(sql 'select count(*) from bookings' 2>/dev/null || echo 0)" = 0 ] || fail "booked although the caller said no"
+check '"did not confirm" in msgs(1)' "the model is told the caller did not confirm"
+pass "confirm: nothing saved on no"
+
+# 4. a barge-in during a streamed reply: the next request carries what the
+#    caller heard, marked interrupted; the tool call that the interrupted
+#    reply would have made never runs
+mock '{"rules":[
+ {"match":{"last_role":"user"},"times":1,"reply":{"text":"Well, let me tell you all about our restaurant. It has a long history going back many years. The recipes come from my grandmother. There is a garden full of herbs. And there is a wine list that is longer than this sentence.","token_ms":80,"tool_calls":[{"name":"opening_hours","arguments":{}}]}},
+ {"match":{"last_role":"user"},"times":1,"reply":{"text":"Sorry, go ahead.","tool_calls":[{"name":"end_call","arguments":{}}]}}],
+ "hooks":{"opening_hours":{"result":{"hours":"noon to ten"}}}}'
+llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"tell me about the restaurant"},{"say":"stop please","barge_in_after_ms":1500}]}'
+[ "$SIM_RC" = 0 ] || fail "the barge-in call did not complete ($SIM_RC)"
+check 'len(hooks) == 0' "a tool call of the interrupted reply ran"
+check '"[the caller interrupted me here]" in msgs(1)' "the next request does not say the reply was interrupted"
+check '"wine list" not in msgs(1)' "the next request holds words the caller never heard"
+check '"Well, let me" in msgs(1)' "the next request lost the words the caller heard"
+pass "barge-in: cut history sent, the interrupted reply's tool never ran"
+
+# 5. parallel tool calls run together; both results go back
+mock '{"rules":[
+ {"match":{"last_role":"tool"},"times":1,"reply":{"text":"Both are fine.","tool_calls":[{"name":"end_call","arguments":{}}]}},
+ {"match":{"last_role":"user"},"times":1,"reply":{"text":"","tool_calls":[{"name":"opening_hours","arguments":{"day":"monday"}},{"name":"opening_hours","arguments":{"day":"friday"}}]}}],
+ "hooks":{"opening_hours":{"result":{"hours":"noon to ten"},"delay_ms":700}}}'
+llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"are you open on monday and friday"}]}'
+check 'len(hooks) == 2 and abs(hooks[0]["t_ms"] - hooks[1]["t_ms"]) < 500' "the two calls did not start together"
+check 'msgs(1).count("tool_call_id") >= 2' "both results go back in one request"
+check '"One moment, let me check that." not in said' "the tool filler came for tools under its delay"
+pass "parallel tool calls"
+
+# 6. routing: a keyword sends the turn to the larger model, after a filler
+mock '{"rules":[
+ {"match":{"model":"gpt-4o"},"times":1,"reply":{"text":"All our pasta can be made gluten free.","tool_calls":[{"name":"end_call","arguments":{}}]}}],
+ "default":{"text":"Wrong model."}}'
+llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"i have a gluten allergy"}]}'
+check 'reqs[0]["body"]["model"] == "gpt-4o"' "the turn did not go to the larger model"
+check '"Let me think about that." in said and "gluten free" in said' "no routing filler or no answer"
+check '[t for t in turns if t["kind"]=="reply"][0]["model"] == "openai:gpt-4o"' "the trace does not name the larger model"
+pass "routing to the larger model"
+
+# 7. a slow first token gets an acknowledgement first, once
+mock '{"rules":[{"match":{"last_role":"user"},"times":1,"reply":{"text":"We are open from noon.","first_token_ms":1500,"tool_calls":[{"name":"end_call","arguments":{}}]}}]}'
+llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"when are you open"}]}'
+check 'said.count("One moment.") == 1 and said.index("One moment.") < said.index("We are open")' "no filler before a slow reply"
+pass "filler on a slow first token"
+
+# 8. failures: each ends in the fallback, and the call goes on
+TWO_FAIL='{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"when are you open"},{"say":"thank you goodbye"}]}'
+for case in 'error500:{"error":{"status":500,"message":"boom"}}' \
+            'overloaded:{"error":{"status":529,"message":"overloaded"}}' \
+            'cut:{"text":"","cut_after_tokens":1,"tool_calls":[{"name":"opening_hours","arguments":{"day":"x"}}]}' \
+            'malformed:{"text":"We are","malformed":true}' \
+            'stall:{"stall":true}'; do
+  name=${case%%:*}; reply=${case#*:}
+  agent 'a["llm"]["first_token_timeout_ms"] = 800'
+  mock '{"rules":[
+   {"match":{"path":"openai","last_role":"user"},"times":1,"reply":'"$reply"'},
+   {"match":{"path":"anthropic","last_role":"user"},"times":1,"reply":{"text":"Fallback speaking."}},
+   {"match":{"last_role":"user"},"times":1,"reply":{"text":"Goodbye!","tool_calls":[{"name":"end_call","arguments":{}}]}}]}'
+  llmsim "$TWO_FAIL"
+  [ "$SIM_RC" = 0 ] || fail "$name: the call did not go on ($SIM_RC)"
+  check '"Fallback speaking." in said' "$name: the fallback did not answer"
+  check 'any(t["type"]=="error" and "openai" in t.get("text","") and "anthropic" in t.get("text","") for t in tr)' "$name: no error event naming the failed provider and the fallback"
+  pass "failure '$name' -> fallback to Anthropic, call goes on"
+done
+
+# a 429 with a short Retry-After is retried on the same provider
+agent 'pass'
+mock '{"rules":[
+ {"match":{"last_role":"user"},"times":1,"reply":{"error":{"status":429,"retry_after":1,"message":"Rate limit reached"}}},
+ {"match":{"last_role":"user"},"times":1,"reply":{"text":"Here I am.","tool_calls":[{"name":"end_call","arguments":{}}]}}]}'
+llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"hello"}]}'
+check 'len(reqs) == 2 and reqs[1]["t_ms"] - reqs[0]["t_ms"] >= 900 and reqs[1]["path"] == "/v1/chat/completions"' "429 not retried after Retry-After"
+check '"Here I am." in said' "no answer after the retry"
+pass "429 with Retry-After retried"
+
+# no server at all: the chain ends in its spoken line
+agent 'pass'
+kill $MOCK_PID; wait $MOCK_PID 2>/dev/null || true; MOCK_PID=""
+printf '%s' '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"hello"}]}' >"$TMP/caller.json"
+set +e
+OPENAI_API_KEY=sk-test ANTHROPIC_API_KEY=sk-test OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" \
+ANTHROPIC_BASE_URL="http://127.0.0.1:$PORT" BANTER_TOOLS_URL="http://127.0.0.1:$PORT/hooks" \
+  "$BANTER" simulate --agent "$TMP/agent.json" --caller "$TMP/caller.json" --max-s 20 \
+  --trace "$TMP/trace.jsonl" >"$TMP/out.txt" 2>&1
+set -e
+grep -q "Please call again in a few minutes" "$TMP/trace.jsonl" || fail "no spoken fallback with every provider down"
+grep -q 'cannot connect' "$TMP/trace.jsonl" || fail "the error does not say the connection failed"
+pass "every provider down: the fallback line is spoken"
+
+# the agent file: no key and no base URL is an error at load, naming it
+set +e
+env -u OPENAI_API_KEY -u OPENAI_BASE_URL "$BANTER" simulate --agent agents/assistant.json \
+  --caller callers/booking.json >"$TMP/out.txt" 2>&1
+rc=$?
+set -e
+[ $rc != 0 ] && grep -q 'OPENAI_API_KEY' "$TMP/out.txt" || fail "a missing key is not reported at load"
+agent 'a["llm"]["tools"][0]["run"] = "nope"'
+set +e
+OPENAI_API_KEY=x BANTER_TOOLS_URL=http://x "$BANTER" simulate --agent "$TMP/agent.json" \
+  --caller callers/booking.json >"$TMP/out.txt" 2>&1
+set -e
+grep -q 'llm.tools.0.run' "$TMP/out.txt" || fail "a bad tool is not reported with its path"
+pass "agent-file checks: key, tools"
