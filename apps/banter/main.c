@@ -17,6 +17,7 @@ static void usage(FILE *f)
 		"             server, in real time (see call --help)\n"
 		"  talk       talk to an agent through the sound card\n"
 		"  stats      latency percentiles and stage shares from traces\n"
+		"  forget     remove what agents remember of a caller\n"
 		"  help       this text; --version: the version\n");
 }
 
@@ -34,6 +35,8 @@ int main(int argc, char **argv)
 		return cmd_serve(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "stats"))
 		return cmd_stats(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "forget"))
+		return cmd_forget(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "talk"))
 		return cmd_talk(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||

@@ -220,6 +220,9 @@ static void usage(void)
 		"                       [--trace trace.jsonl] [--db FILE] [--realtime]\n"
 		"                       [--max-s SECONDS] [--quiet] [--json turns.json]\n"
 		"                       [--echo-db DB [--echo-delay-ms MS] [--no-aec]]\n"
+		"                       [--caller-id ID]\n"
+		"  --caller-id names the caller: an LLM agent remembers earlier\n"
+		"  calls by it (banter forget ID removes them).\n"
 		"  --echo-db -20 leaks the agent's voice into the caller's microphone\n"
 		"  (a speakerphone); the session's echo canceller removes it unless\n"
 		"  --no-aec.\n"
@@ -242,6 +245,7 @@ int cmd_simulate(int argc, char **argv)
 		{"echo-db", required_argument, NULL, 'e'},
 		{"echo-delay-ms", required_argument, NULL, 'E'},
 		{"no-aec", no_argument, NULL, 'n'},
+		{"caller-id", required_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -275,7 +279,7 @@ int cmd_simulate(int argc, char **argv)
 	sm->heard_from_ms = -1;
 	for (size_t i = 0; i < CALLER_MAX_TURNS; i++)
 		sm->heard_v2v[i] = -1;
-	while ((c = getopt_long(argc, argv, "a:c:o:t:d:rm:qhe:E:nj:", opts, NULL))
+	while ((c = getopt_long(argc, argv, "a:c:o:t:d:rm:qhe:E:nj:C:", opts, NULL))
 	       != -1) {
 		switch (c) {
 		case 'a': agent_path = optarg; break;
@@ -283,6 +287,7 @@ int cmd_simulate(int argc, char **argv)
 		case 'o': out_path = optarg; break;
 		case 't': trace_path = optarg; break;
 		case 'd': prm.db_path = optarg; break;
+		case 'C': prm.caller_id = optarg; break;
 		case 'r': prm.realtime = true; break;
 		case 'j': json_path = optarg; break;
 		case 'm': {

@@ -32,6 +32,8 @@ struct bt_brain_input {
 	const char *instructions; /**< a transport's instructions, or NULL */
 	const char *tools_json;   /**< a transport's function tools, or NULL
 				       (bt_session_set_tools) */
+	const char *caller_id;    /**< who calls, or NULL: the key of the
+				       brain's memory across calls */
 };
 
 /** Called for each piece of reply text, in order (a sentence or a delta). */

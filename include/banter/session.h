@@ -82,6 +82,9 @@ struct bt_session_prm {
 	uint32_t rate_hz;    /**< caller/agent audio rate (0 = 16000) */
 	bool realtime;       /**< synthesis on a worker (compute time counts) */
 	const char *db_path; /**< SQLite file for tools (0 = "banter.db") */
+	const char *caller_id; /**< who calls (a phone number, a user id):
+				    the brain's memory of earlier calls is
+				    kept by it; 0: unknown */
 	const char *id;      /**< session id for logs (0 = generated) */
 	bool aec;            /**< cancel the echo of the agent's own voice in
 				  the caller audio (speakerphone, sound card) */
@@ -159,6 +162,10 @@ int bt_session_set_turns(struct bt_session *s,
 
 /** Send events to another handler from now on (NULL: none). */
 void bt_session_set_handler(struct bt_session *s, bt_event_h *eh, void *arg);
+
+/** Who calls, when the transport learns it after the session began
+ *  (bt_session_prm.caller_id); NULL clears. */
+int bt_session_set_caller_id(struct bt_session *s, const char *id);
 
 /** Instructions for the brain (an LLM's system prompt); NULL clears. */
 int bt_session_set_instructions(struct bt_session *s, const char *text);

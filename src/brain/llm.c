@@ -20,6 +20,7 @@
 #include "brain/slots.h"
 #include "net/http.h"
 #include "net/sse.h"
+#include "store/memory.h"
 
 #define MAX_ROUNDS 4
 #define MAX_CALLS 16
@@ -71,6 +72,15 @@ struct llm_st {
 	json_t *ran;                   /* call key -> result: at most once */
 	struct call held;              /* a tool call waiting for a yes */
 	bool has_held;
+	/* memory across calls, by caller id */
+	bool memory_on;
+	unsigned memory_days, memory_max;
+	char caller[128];
+	bool recalled;
+	char memory[2048];
+	char *last_history;            /* the newest history seen */
+	json_t *facts;                 /* this call's tool results, for the
+					  summary */
 };
 
 struct resp {
@@ -107,6 +117,7 @@ static struct bt_brain openai_brain, anthropic_brain;
 static void resp_request(struct resp *r);
 static void resp_done(struct resp *r);
 static void after_tools(struct resp *r);
+static void recall(struct llm_st *st, const char *caller);
 
 /* ---- helpers ---- */
 
@@ -215,150 +226,6 @@ static void resp_destructor(void *arg)
 	json_decref(r->tools);
 	mem_deref(r->system_buf);
 	mem_deref(r->sink.arg);
-}
-
-/* ---- the history, as messages ---- */
-
-static void add_tool_pair(json_t *msgs, const char *id, const json_t *tool)
-{
-	const char *name = json_string_value(json_object_get(tool, "name"));
-	char *args = json_dumps(json_object_get(tool, "args") ?
-				json_object_get(tool, "args") : json_object(),
-				JSON_COMPACT | JSON_ENCODE_ANY);
-	char *res = json_dumps(json_object_get(tool, "result"),
-			       JSON_COMPACT | JSON_ENCODE_ANY);
-	char cid[80];
-
-	snprintf(cid, sizeof(cid), "call_%s", id);
-	json_array_append_new(msgs, json_pack(
-		"{s:s,s:s,s:[{s:s,s:s,s:s}]}", "role", "assistant",
-		"content", "", "tool_calls", "id", cid, "name",
-		name ? name : "tool", "arguments", args ? args : "{}"));
-	json_array_append_new(msgs, json_pack("{s:s,s:s,s:s,s:s}", "role",
-		"tool", "tool_call_id", cid, "name", name ? name : "tool",
-		"content", res ? res : "null"));
-	free(args);
-	free(res);
-}
-
-/* Rough: four characters a token, as the providers' tokenisers average. */
-static size_t msg_tokens(const json_t *m)
-{
-	const char *c = json_string_value(json_object_get(m, "content"));
-	return (c ? strlen(c) : 0) / 4 + 4;
-}
-
-/* A transport's function call with its output (which may come later in
- * the history, after the reply's text): adjacent, as the APIs want. */
-static void add_function_pair(json_t *msgs, const json_t *tool,
-			      json_t *outputs)
-{
-	const char *cid = json_string_value(json_object_get(tool, "call_id"));
-	const char *out = json_string_value(json_object_get(outputs, cid));
-
-	json_array_append_new(msgs, json_pack(
-		"{s:s,s:s,s:[{s:s,s:s,s:s}]}", "role", "assistant",
-		"content", "", "tool_calls", "id", cid, "name",
-		json_string_value(json_object_get(tool, "name")), "arguments",
-		json_string_value(json_object_get(tool, "args"))));
-	json_array_append_new(msgs, json_pack("{s:s,s:s,s:s}", "role",
-		"tool", "tool_call_id", cid, "content",
-		out ? out : "(no output yet)"));
-	json_object_set_new(outputs, cid, json_null());
-}
-
-static json_t *history_msgs(const char *history_json, const char *user,
-			    unsigned budget)
-{
-	json_t *h = json_loads(history_json ? history_json : "[]", 0, NULL);
-	json_t *msgs = json_array(), *it, *outputs = json_object();
-	const char *last_user = NULL;
-	size_t i, total = 0;
-
-	json_array_foreach(h, i, it) {
-		const json_t *t = json_object_get(it, "tool");
-		const char *cid = json_string_value(json_object_get(t,
-								    "call_id"));
-		if (cid && json_is_string(json_object_get(t, "output")))
-			json_object_set(outputs, cid,
-					json_object_get(t, "output"));
-	}
-
-	json_array_foreach(h, i, it) {
-		const char *role = json_string_value(json_object_get(it,
-								     "role"));
-		const char *text = json_string_value(json_object_get(it,
-								     "text"));
-		const char *id = json_string_value(json_object_get(it, "id"));
-
-		if (!role || !text)
-			continue;
-		if (!strcmp(role, "user")) {
-			json_array_append_new(msgs, json_pack("{s:s,s:s}",
-				"role", "user", "content", text));
-			last_user = text;
-		}
-		else if (!strcmp(role, "assistant")) {
-			bool cut = json_is_true(json_object_get(it,
-							"interrupted"));
-			if (!text[0] && !cut)
-				continue;
-			json_array_append_new(msgs, json_pack(
-				"{s:s,s:s,s:b}", "role", "assistant",
-				"content", text, "interrupted", cut));
-		}
-		else if (!strcmp(role, "tool") &&
-			 json_is_object(json_object_get(it, "tool"))) {
-			const json_t *t = json_object_get(it, "tool");
-			const char *cid = json_string_value(json_object_get(
-				t, "call_id"));
-
-			if (cid && json_object_get(t, "name"))
-				add_function_pair(msgs, t, outputs);
-			else if (cid && json_is_string(json_object_get(
-				outputs, cid)))
-				/* an output with no call before it */
-				json_array_append_new(msgs, json_pack(
-					"{s:s,s:s}", "role", "user", "content",
-					text));
-			else if (!cid)
-				add_tool_pair(msgs, id ? id : "x", t);
-		}
-		else if (!strcmp(role, "system")) {
-			json_array_append_new(msgs, json_pack("{s:s,s:s}",
-				"role", "user", "content", text));
-		}
-	}
-	/* the turn being answered is normally the history's last item */
-	if (user && user[0] && (!last_user || strcmp(last_user, user) ||
-	    strcmp(json_string_value(json_object_get(json_array_get(msgs,
-		json_array_size(msgs) - 1), "role")), "user")))
-		json_array_append_new(msgs, json_pack("{s:s,s:s}", "role",
-				      "user", "content", user));
-	if (!json_array_size(msgs))
-		json_array_append_new(msgs, json_pack("{s:s,s:s}", "role",
-			"user", "content", "(the call begins: greet the "
-			"caller)"));
-	json_decref(h);
-	json_decref(outputs);
-
-	/* over the budget: the oldest turns go first; tool calls and their
-	 * results stay (they hold facts), and so does the last turn */
-	json_array_foreach(msgs, i, it)
-		total += msg_tokens(it);
-	for (i = 0; total > budget && i + 1 < json_array_size(msgs);) {
-		json_t *m = json_array_get(msgs, i);
-		const char *role = json_string_value(json_object_get(m,
-								     "role"));
-		if (!strcmp(role, "tool") ||
-		    json_object_get(m, "tool_calls")) {
-			i++;
-			continue;
-		}
-		total -= msg_tokens(m);
-		json_array_remove(msgs, i);
-	}
-	return msgs;
 }
 
 /* ---- the stream ---- */
@@ -655,6 +522,12 @@ static void tool_back(int err, const char *result, void *arg)
 	if (st) {
 		call_key(c, key, sizeof(key));
 		json_object_set_new(st->ran, key, json_string(result));
+	}
+	if (st && json_array_size(st->facts) < 16) {
+		char f[400];
+		snprintf(f, sizeof(f), "%s %.120s gave %.200s", c->name,
+			 call_args(c), result);
+		json_array_append_new(st->facts, json_string(f));
 	}
 	/* into the history and the trace, cancelled or not */
 	if (r->sink.toolh)
@@ -1037,12 +910,20 @@ static int llm_respond(struct bt_brain_st *bst, const struct bt_brain_input *in,
 
 	sys = in->instructions && in->instructions[0] ? in->instructions :
 	      json_string_value(json_object_get(st->llm, "system"));
-	n = (sys ? strlen(sys) : 0) + 1;
+	recall(st, in->caller_id);
+	if (in->history_json) {
+		st->last_history = mem_deref(st->last_history);
+		(void)str_dup(&st->last_history, in->history_json);
+	}
+	n = (sys ? strlen(sys) : 0) + strlen(st->memory) + 200;
 	r->system_buf = mem_alloc(n, NULL);
 	if (r->system_buf)
-		str_ncpy(r->system_buf, sys ? sys : "", n);
+		snprintf(r->system_buf, n, "%s%s%s", sys ? sys : "",
+			 st->memory[0] ? "\n\nWhat you know about this caller "
+			 "from earlier calls (oldest first):\n" : "",
+			 st->memory);
 	r->system = r->system_buf;
-	r->base = history_msgs(in->history_json, in->type == BT_BRAIN_USER ?
+	r->base = llm_history_msgs(in->history_json, in->type == BT_BRAIN_USER ?
 			       in->text : NULL, st->history_tokens);
 	r->tools = resp_tools(st->tools, in->tools_json);
 
@@ -1089,12 +970,35 @@ static void llm_cancel(struct bt_brain_st *bst, void *arg)
 	}
 }
 
+/* The system prompt with what earlier calls left, read once a call. */
+static void recall(struct llm_st *st, const char *caller)
+{
+	unsigned n = 0;
+
+	if (!st->memory_on || !caller || !caller[0])
+		return;
+	if (st->recalled && !strcmp(st->caller, caller))
+		return;
+	str_ncpy(st->caller, caller, sizeof(st->caller));
+	st->recalled = true;
+	st->memory[0] = '\0';
+	(void)bt_memory_recall(st->db_path[0] ? st->db_path : "banter.db",
+			       caller, st->memory_days, st->memory_max,
+			       st->memory, sizeof(st->memory), &n);
+}
+
 /* ---- set-up ---- */
 
 static void llm_destructor(void *arg)
 {
 	struct llm_st *st = arg;
 	struct le *le = st->resps.head;
+
+	if (st->memory_on)
+		llm_memory_write(st->db_path, st->caller, st->last_history,
+				 st->facts);
+	mem_deref(st->last_history);
+	json_decref(st->facts);
 
 	while (le) {
 		struct resp *r = le->data;
@@ -1185,6 +1089,7 @@ static int llm_alloc(struct bt_brain_st **stp, const json_t *agent,
 	st->llm = json_object_get(agent, "llm");
 	st->tools = json_object_get(st->llm, "tools");
 	st->ran = json_object();
+	st->facts = json_array();
 	err = target_from(&st->main, prov, str_or(b, "model", ""), true);
 	if (err)
 		goto out;
@@ -1221,6 +1126,10 @@ static int llm_alloc(struct bt_brain_st **stp, const json_t *agent,
 		st->route_min_words = ms_or(rt, "min_words", 0);
 		st->route_filler = str_or(rt, "filler", NULL);
 	}
+	v = json_object_get(st->llm, "memory");
+	st->memory_on = !json_is_false(v);
+	st->memory_days = ms_or(v, "retention_days", 90);
+	st->memory_max = ms_or(v, "max_calls", 5);
 	fb = json_object_get(st->llm, "fallback");
 	json_array_foreach(fb, i, e) {
 		struct llm_target *t = &st->chain[st->n_chain];

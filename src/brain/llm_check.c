@@ -134,7 +134,9 @@ int llm_check(const json_t *agent, const char **pathp)
 	static const char *const llm_keys[] = {"system", "tools",
 		"max_tokens", "temperature", "history_tokens",
 		"first_token_timeout_ms", "timeout_ms", "greeting", "idle",
-		"filler", "tool_filler", "router", "fallback", NULL};
+		"filler", "tool_filler", "router", "fallback", "memory", NULL};
+	static const char *const mem_keys[] = {"retention_days", "max_calls",
+		NULL};
 	static const char *const filler_keys[] = {"after_ms", "say", NULL};
 	static const char *const idle_keys[] = {"say", "hangup_after",
 		"hangup_say", NULL};
@@ -161,7 +163,7 @@ int llm_check(const json_t *agent, const char **pathp)
 	err = want_keys(pathp, l, "llm", llm_keys, "system, tools, "
 			"max_tokens, temperature, history_tokens, "
 			"first_token_timeout_ms, timeout_ms, greeting, idle, "
-			"filler, tool_filler, router, fallback");
+			"filler, tool_filler, router, fallback, memory");
 	if (!err)
 		err = want_str(pathp, l, "llm", "system", 32768);
 	if (!err)
@@ -217,6 +219,23 @@ int llm_check(const json_t *agent, const char **pathp)
 		if (!err)
 			err = want_int(pathp, v, "llm.idle", "hangup_after", 0,
 				       20);
+		if (err)
+			return err;
+	}
+	v = json_object_get(l, "memory");
+	if (v && !json_is_false(v)) {
+		if (!json_is_object(v))
+			return cfail(pathp, "llm.memory", "\"llm.memory\" must "
+				     "be false or {\"retention_days\": 90, "
+				     "\"max_calls\": 5}");
+		err = want_keys(pathp, v, "llm.memory", mem_keys,
+				"retention_days, max_calls");
+		if (!err)
+			err = want_int(pathp, v, "llm.memory", "retention_days",
+				       1, 36500);
+		if (!err)
+			err = want_int(pathp, v, "llm.memory", "max_calls", 1,
+				       50);
 		if (err)
 			return err;
 	}

@@ -65,6 +65,16 @@ int llm_wire_event(enum llm_wire w, const char *event, const char *data,
 /* A provider's error body, shortened to its message (into buf). */
 void llm_wire_errmsg(const char *body, char *buf, size_t sz);
 
+/* llm_history.c: the session's history (bt_session_history) as neutral
+ * messages, the turn being answered last, trimmed to about budget tokens */
+json_t *llm_history_msgs(const char *history_json, const char *user,
+			 unsigned budget);
+
+/* llm_memory.c: summarise this call for the caller's next one (on the
+ * worker pool; inline without an event loop) */
+void llm_memory_write(const char *db, const char *caller,
+		      const char *history_json, const json_t *facts);
+
 /* llm_tools.c */
 struct llm_tool_run;
 /* Called on the session's thread with the tool's result (a JSON text). */

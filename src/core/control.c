@@ -85,6 +85,14 @@ void bt_session_set_handler(struct bt_session *s, bt_event_h *eh, void *arg)
 	s->arg = arg;
 }
 
+int bt_session_set_caller_id(struct bt_session *s, const char *id)
+{
+	if (!s)
+		return EINVAL;
+	str_ncpy(s->caller_id, id ? id : "", sizeof(s->caller_id));
+	return 0;
+}
+
 int bt_session_set_tools(struct bt_session *s, const char *tools_json)
 {
 	if (!s)

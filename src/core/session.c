@@ -558,6 +558,8 @@ int bt_session_alloc(struct bt_session **sp, struct bt_agent *agent,
 			 (long)time(NULL));
 	str_ncpy(s->db_path, prm->db_path ? prm->db_path : "banter.db",
 		 sizeof(s->db_path));
+	str_ncpy(s->caller_id, prm->caller_id ? prm->caller_id : "",
+		 sizeof(s->caller_id));
 
 	if (s->rate_hz % 50 || s->rate_hz < 8000 || s->rate_hz > 48000) {
 		err = bt_err(EINVAL, "unsupported audio rate %u Hz; use 8000 "

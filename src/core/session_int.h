@@ -232,6 +232,7 @@ struct bt_session {
 	struct list tags;          /* responses a brain may still answer */
 	char *instructions;        /* a transport's, for the brain */
 	char *tools;               /* a transport's function tools (JSON) */
+	char caller_id[128];       /* who calls ("" unknown) */
 	unsigned uid;              /* process-wide number, for item ids */
 	bool ending;
 

@@ -673,6 +673,7 @@ int ss_respond(struct bt_session *s, enum reply_kind kind,
 		in2.history_json = hist;
 		in2.instructions = s->instructions;
 		in2.tools_json = s->tools;
+		in2.caller_id = s->caller_id[0] ? s->caller_id : NULL;
 		err = b->respondh(s->brain, &in2, &sink);
 		mem_deref(hist);
 	}

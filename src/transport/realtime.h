@@ -157,6 +157,7 @@ struct bt_rt_prm {
 	const char *voice_map;   /* unused for now: see realtime.c */
 	uint32_t max_buffer_ms;  /* input audio held ahead (0: 30000) */
 	bool greet;              /* the agent speaks first (default true) */
+	const char *caller_id;   /* ?caller_id=: who calls (memory), or 0 */
 };
 
 /**

@@ -669,6 +669,7 @@ int bt_rt_alloc(struct bt_rt **rtp, struct bt_agent *agent,
 	bt_session_prm_default(&sp);
 	sp.realtime = true;
 	sp.db_path = prm && prm->db_path ? prm->db_path : "banter.db";
+	sp.caller_id = prm ? prm->caller_id : NULL;
 	sp.id = rt->sess_id;
 	err = bt_session_alloc(&rt->s, agent, &sp, rt_on_event, rt);
 	if (err)

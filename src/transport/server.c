@@ -54,6 +54,7 @@ struct link {
 	struct le le;             /* session loop: its loop's links */
 	struct bt_agent *agent;
 	char model[64];
+	char caller_id[128];     /* ?caller_id= */
 	bool rt_closed;           /* session loop only */
 };
 
@@ -207,6 +208,7 @@ static void in_handler(void *arg)
 		memset(&prm, 0, sizeof(prm));
 		prm.db_path = lk->srv->prm->db_path;
 		prm.greet = true;
+		prm.caller_id = lk->caller_id[0] ? lk->caller_id : NULL;
 		link_ref(lk);  /* the session loop's */
 		lk->out = mbuf_alloc(8192);
 		err = bt_rt_alloc(&lk->rt, lk->agent, lk->model, &prm,
@@ -641,6 +643,15 @@ static void realtime_upgrade(struct server *srv, struct http_conn *hc,
 	lk->agent = mem_ref(agent);
 	lk->conn = c;
 	str_ncpy(lk->model, bt_agent_name(agent), sizeof(lk->model));
+	{
+		/* who calls, for an LLM agent's memory of earlier calls */
+		struct pl cid;
+
+		query_param(&msg->prm, "caller_id", &cid);
+		if (cid.l)
+			(void)pl_strcpy(&cid, lk->caller_id,
+					sizeof(lk->caller_id));
+	}
 	c->srv = srv;
 
 	memset(&ph, 0, sizeof(ph));

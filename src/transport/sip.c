@@ -450,6 +450,9 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 	lk->loop = bt_loop_pick();
 	lk->agent = agent;  /* the server's agents outlive every call */
 	lk->db_path = s->prm.db_path;
+	/* who calls: an LLM agent remembers earlier calls by it */
+	(void)re_snprintf(lk->caller_id, sizeof(lk->caller_id), "%r",
+			  &msg->from.uri.user);
 	lk->goodbye_ms = s->prm.goodbye_ms;
 	lk->offer = o;
 	/* RTP on the listen address; the SDP names the address the INVITE

@@ -501,6 +501,7 @@ static int call_open(struct sip_link *lk, const struct sip_media *m)
 	sp.realtime = true;
 	sp.db_path = lk->db_path;
 	sp.id = lk->id;
+	sp.caller_id = lk->caller_id[0] ? lk->caller_id : NULL;
 	err = bt_session_alloc(&c->s, lk->agent, &sp, on_event, c);
 	if (err)
 		goto out;

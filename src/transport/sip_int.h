@@ -38,6 +38,7 @@ struct sip_link {
 	/* set before the first message, then read-only */
 	struct bt_agent *agent;
 	const char *db_path;
+	char caller_id[128];      /* the From URI's user (a phone number) */
 	struct sa rtp_laddr;    /* where the call binds RTP (port 0) */
 	uint32_t goodbye_ms;
 	/* main thread only */

@@ -34,14 +34,15 @@ EOF
 }
 # llmsim CALLER_JSON: simulate the assistant against the mock
 llmsim() {
-  printf '%s' "$1" >"$TMP/caller.json"
-  rm -f "$TMP/trace.jsonl" "$TMP/db"
+  printf '%s' "$1" >"$TMP/caller.json"; shift
+  rm -f "$TMP/trace.jsonl"
+  [ -n "${KEEPDB:-}" ] || rm -f "$TMP/db"
   set +e
   OPENAI_API_KEY=sk-test ANTHROPIC_API_KEY=sk-test \
   OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" ANTHROPIC_BASE_URL="http://127.0.0.1:$PORT" \
   BANTER_TOOLS_URL="http://127.0.0.1:$PORT/hooks" \
     "$BANTER" simulate --agent "$TMP/agent.json" --caller "$TMP/caller.json" \
-    --trace "$TMP/trace.jsonl" --db "$TMP/db" >"$TMP/out.txt" 2>&1
+    --trace "$TMP/trace.jsonl" --db "$TMP/db" "$@" >"$TMP/out.txt" 2>&1
   SIM_RC=$?
   set -e
 }
@@ -165,7 +166,29 @@ llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"when are you open"}]}
 check 'said.count("One moment.") == 1 and said.index("One moment.") < said.index("We are open")' "no filler before a slow reply"
 pass "filler on a slow first token"
 
-# 8. failures: each ends in the fallback, and the call goes on
+# 8. memory across calls: a second call from the same caller starts with
+#    what the first left; `banter forget` removes it
+agent 'pass'
+MEM='{"rules":[{"match":{"last_role":"tool"},"reply":{"text":"Done.","tool_calls":[{"name":"end_call","arguments":{}}]}},
+ {"match":{"last_role":"user"},"reply":{"text":"","tool_calls":[{"name":"opening_hours","arguments":{"day":"sunday"}}]}}],
+ "hooks":{"opening_hours":{"result":{"hours":"noon to nine on sundays"}}}}'
+mock "$MEM"
+KEEPDB=1 llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"are you open on sunday"}]}' --caller-id +15551234
+[ "$SIM_RC" = 0 ] || fail "memory: the first call did not complete"
+check '"earlier calls" not in reqs[0]["body"]["messages"][0]["content"]' "memory: a first call has no memory"
+mock "$MEM"
+KEEPDB=1 llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"hello again"}]}' --caller-id +15551234
+check '"earlier calls" in reqs[0]["body"]["messages"][0]["content"] and "noon to nine on sundays" in reqs[0]["body"]["messages"][0]["content"]' "memory: the second call does not recall the first"
+mock "$MEM"
+KEEPDB=1 llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"hello"}]}' --caller-id +15550000
+check '"earlier calls" not in reqs[0]["body"]["messages"][0]["content"]' "memory: another caller got this caller's memory"
+"$BANTER" forget +15551234 --db "$TMP/db" | grep -q '2 summaries' || fail "forget did not remove the two summaries"
+mock "$MEM"
+KEEPDB=1 llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"hello"}]}' --caller-id +15551234
+check '"earlier calls" not in reqs[0]["body"]["messages"][0]["content"]' "memory: recalled after banter forget"
+pass "memory across calls by caller id; banter forget"
+
+# 9. failures: each ends in the fallback, and the call goes on
 TWO_FAIL='{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"when are you open"},{"say":"thank you goodbye"}]}'
 for case in 'error500:{"error":{"status":500,"message":"boom"}}' \
             'overloaded:{"error":{"status":529,"message":"overloaded"}}' \
