@@ -14,7 +14,8 @@ TOK=${4:-20}
 TMP=$(mktemp -d)
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 cat >"$TMP/script.json" <<'EOF'
-{"rules": [], "default": {"text": "Sure, I can help with that. We have a table free at seven, and the kitchen is open until ten."}}
+{"rules": [{"match": {"last_user": "thank"}, "reply": {"text": "You're welcome, goodbye!", "tool_calls": [{"name": "end_call", "arguments": {}}]}}],
+ "default": {"text": "Sure, I can help with that. We have a table free at seven, and the kitchen is open until ten."}}
 EOF
 node tests/clients/llm_mock.mjs --script "$TMP/script.json" --port 0 --first-token-ms "$FT" \
   --token-ms "$TOK" --log "$TMP/req.jsonl" >"$TMP/mock.out" &
@@ -32,7 +33,7 @@ cat >"$TMP/caller.json" <<'EOF'
 {"voice": "flite:slt", "gap_ms": 400, "turns": [
  {"say": "i would like a table tonight"}, {"say": "for four people"},
  {"say": "do you have anything at seven"}, {"say": "is the kitchen open late"},
- {"say": "can we sit outside"}, {"say": "thank you"}]}
+ {"say": "can we sit outside"}, {"say": "thank you goodbye"}]}
 EOF
 "$BANTER" serve --agent "$TMP/agent.json" --port "$HTTP" --no-tls --no-sip --addr 127.0.0.1 \
   --db "$TMP/db" >"$TMP/serve.txt" 2>&1 &
@@ -40,12 +41,12 @@ srv=$!
 sleep 1
 for i in $(seq "$RUNS"); do
   "$BANTER" simulate --realtime --agent "$TMP/agent.json" --caller "$TMP/caller.json" \
-    --trace "$TMP/sim$i.jsonl" --json "$TMP/simc$i.json" --db "$TMP/db" --max-s 60 >/dev/null || true
+    --trace "$TMP/sim$i.jsonl" --json "$TMP/simc$i.json" --db "$TMP/db" --max-s 45 >/dev/null || true
   node tests/clients/call.mjs "ws://127.0.0.1:$HTTP/v1/realtime" "$TMP/caller.json" \
     --json "$TMP/ws$i.json" >/dev/null || true
 done
 python3 - "$TMP" "$RUNS" "$FT" "$TOK" <<'PY'
-import json, sys, glob
+import json, sys, glob, re
 tmp, runs, ft, tok = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 def pct(a, p):
     a = sorted(a); return a[min(len(a) - 1, int(round(p / 100 * (len(a) - 1))))] if a else float("nan")
@@ -62,6 +63,12 @@ for i in range(1, runs + 1):
         add("end of turn -> first token (model + HTTP)", t["first_text_ms"] - t["endpoint_ms"])
         add("first token -> first audio ready (engine: planner + TTS of the 1st sentence)", t["first_audio_ms"] - t["first_text_ms"])
         add("first token -> first audio out (engine)", t["audio_out_ms"] - t["first_text_ms"])
+        # the model writes the first sentence token by token (the mock: a
+        # word a token); the planner knows it ended at the next token
+        first = re.match(r".*?[.!?](\s|$)", t["agent_text"])
+        k = len(re.findall(r"\s*\S+", first.group(0))) if first else 1
+        add("  of which the engine's: first audio out - (first token + sentence written)",
+            t["audio_out_ms"] - t["first_text_ms"] - k * tok)
         add("voice-to-voice, simulate --realtime (engine trace)", t["voice_to_voice_ms"])
     for r in json.load(open(f"{tmp}/simc{i}.json")):
         if r["v2v_client_ms"] is not None: add("voice-to-voice at the simulated caller", r["v2v_client_ms"])

@@ -6,7 +6,11 @@
  * words after 200 ms of speech, no decoding) and a silent voice ("silent":
  * 60 ms of silence per word, with word timings, no synthesis), the energy
  * VAD, the turn manager and the flow brain as they are.
- *   bench_engine [-s SECONDS] [-k 50,100,250,500,1000,2000] [-t LOOPS]
+ *   bench_engine [-s SECONDS] [-k 50,100,250,500,1000,2000] [-t LOOPS] [-l]
+ * -l: the brain is an LLM ("openai" at $OPENAI_BASE_URL: bench/llm_load.sh
+ * starts a local streaming server) instead of the flow; each turn's reply
+ * is then also split into the model's share (end of turn -> first token)
+ * and the engine's (first token -> first audio out).
  * For each K: CPU per session-second (process CPU / (K x seconds)), the
  * loops' busy share and max lag (bt_loop_max_lag_frames, and how late a
  * frame began within the window), frames run against frames due, whether real time was kept, memory per session,
@@ -184,6 +188,19 @@ static const char agent_json[] =
 	"   \"thanks\": {\"say\": \"Great, a table for {party}.\","
 	"              \"next\": \"party\"}}}}";
 
+/* The same loop with an LLM: one short sentence a reply. */
+static const char agent_llm_json[] =
+	"{\"name\": \"engine-llm\","
+	" \"persona\": {\"voice\": \"silent:x\"},"
+	" \"stt\": {\"provider\": \"script\"},"
+	" \"vad\": {\"provider\": \"energy\"},"
+	" \"turn\": {\"end_silence_ms\": 400, \"barge_in_min_ms\": 200,"
+	"           \"idle_ms\": 60000},"
+	" \"brain\": {\"provider\": \"openai\", \"model\": \"bench\"},"
+	" \"llm\": {\"system\": \"Be brief.\", \"greeting\": \"Hello.\","
+	"           \"filler\": false, \"tool_filler\": false,"
+	"           \"history_tokens\": 400, \"first_token_timeout_ms\": 10000}}";
+
 /* ---- one simulated call ---- */
 
 enum caller_state { C_WAIT, C_TALK };
@@ -211,6 +228,20 @@ static const char *db_path;
 static atomic_uint n_done;
 static atomic_bool measuring;
 static atomic_uint n_v2v;
+/* -l: per reply, end of turn -> first token, first token -> audio out */
+static uint32_t ttft[MAX_V2V], eng[MAX_V2V];
+static atomic_uint n_eng;
+static bool llm_mode;
+
+static long json_ms(const char *js, const char *key)
+{
+	const char *p = strstr(js, key);
+
+	if (!p)
+		return -1;
+	p += strlen(key);
+	return *p >= '0' && *p <= '9' ? strtol(p, NULL, 10) : -1;
+}
 static uint32_t v2v[MAX_V2V];
 
 static uint64_t ns_now(void)
@@ -262,6 +293,19 @@ static void on_event(const struct bt_event *ev, void *arg)
 	if (!p)
 		return;
 	++c->turns;
+	if (llm_mode) {
+		long ep = json_ms(ev->json, "\"endpoint_ms\":");
+		long ft = json_ms(ev->json, "\"first_text_ms\":");
+		long ao = json_ms(ev->json, "\"audio_out_ms\":");
+
+		if (ep >= 0 && ft >= ep && ao >= ft) {
+			unsigned i = atomic_fetch_add(&n_eng, 1);
+			if (i < MAX_V2V) {
+				ttft[i] = (uint32_t)(ft - ep);
+				eng[i] = (uint32_t)(ao - ft);
+			}
+		}
+	}
 	p = strstr(ev->json, "\"voice_to_voice_ms\":");
 	if (p && p[20] >= '0' && p[20] <= '9') {
 		unsigned i = atomic_fetch_add(&n_v2v, 1);
@@ -444,6 +488,7 @@ struct result {
 	unsigned turns;
 	double turns_per_s;     /* per session */
 	uint32_t v50, v95;
+	uint32_t t50, t95, e50, e95; /* -l: first token, engine share */
 	double push_us, pull_us; /* per frame */
 	unsigned errors, failed;
 };
@@ -465,6 +510,7 @@ static int run_k(unsigned k, unsigned loops, double secs, struct result *r)
 	if (err)
 		goto out;
 	atomic_store(&n_v2v, 0);
+	atomic_store(&n_eng, 0);
 	memset(sentinels, 0, sizeof(sentinels));
 	for (unsigned i = 0; i < bt_loops_count(); i++)
 		sentinels[i].loop = bt_loop_at(i);
@@ -554,6 +600,17 @@ static int run_k(unsigned k, unsigned loops, double secs, struct result *r)
 		r->v50 = v2v[(size_t)lround(0.50 * (nv - 1))];
 		r->v95 = v2v[(size_t)lround(0.95 * (nv - 1))];
 	}
+	nv = atomic_load(&n_eng);
+	if (nv > MAX_V2V)
+		nv = MAX_V2V;
+	if (nv) {
+		qsort(ttft, nv, sizeof(ttft[0]), cmp_u32);
+		qsort(eng, nv, sizeof(eng[0]), cmp_u32);
+		r->t50 = ttft[(size_t)lround(0.50 * (nv - 1))];
+		r->t95 = ttft[(size_t)lround(0.95 * (nv - 1))];
+		r->e50 = eng[(size_t)lround(0.50 * (nv - 1))];
+		r->e95 = eng[(size_t)lround(0.95 * (nv - 1))];
+	}
  stop:
 	bt_loops_stop();
  out:
@@ -583,7 +640,7 @@ static void make_audio(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_engine [-s SECONDS] "
-		"[-k 50,100,250,500,1000,2000] [-t LOOPS]\n");
+		"[-k 50,100,250,500,1000,2000] [-t LOOPS] [-l]\n");
 }
 
 int main(int argc, char **argv)
@@ -599,8 +656,9 @@ int main(int argc, char **argv)
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	double load[3] = {0};
 
-	while ((opt = getopt(argc, argv, "s:k:t:h")) != -1) {
+	while ((opt = getopt(argc, argv, "s:k:t:lh")) != -1) {
 		switch (opt) {
+		case 'l': llm_mode = true; break;
 		case 's': secs = atof(optarg); break;
 		case 'k': ks = optarg; break;
 		case 't': loops = (unsigned)atoi(optarg); break;
@@ -626,7 +684,8 @@ int main(int argc, char **argv)
 	}
 	bt_stt_register(&script_stt);
 	bt_tts_register(&silent_tts);
-	err = bt_agent_load_str(&agent, agent_json, "bench-engine-agent");
+	err = bt_agent_load_str(&agent, llm_mode ? agent_llm_json : agent_json,
+				"bench-engine-agent");
 	if (err) {
 		fprintf(stderr, "agent: %s\n", bt_errmsg());
 		return 1;
@@ -639,8 +698,9 @@ int main(int argc, char **argv)
 	       loops ? loops : (unsigned)cores, secs, load[0], load[1],
 	       load[2]);
 	printf("scripted recogniser, silent voice (%d ms/word), energy VAD, "
-	       "flow brain; each caller\nsays 1 s of tone 300 ms after the "
-	       "agent stops, as rt_session.c ticks its calls.\n\n", WORD_MS);
+	       "%s brain; each caller\nsays 1 s of tone 300 ms after the "
+	       "agent stops, as rt_session.c ticks its calls.\n\n", WORD_MS,
+	       llm_mode ? "LLM (streamed over HTTP)" : "flow");
 	printf("%6s %7s %5s %4s %6s %7s %3s %7s %7s %6s %6s %6s %5s %5s %6s %6s\n",
 	       "K", "CPU/ss", "busy", "lag", "late", "frames", "RT", "KB/ses",
 	       "KB/run", "setup", "turns", "/s", "p50", "p95", "push", "pull");
@@ -670,6 +730,11 @@ int main(int argc, char **argv)
 		       r->realtime ? "yes" : "NO", r->mem_kb, r->mem_run_kb,
 		       r->setup_ms, r->turns, r->turns_per_s, r->v50, r->v95,
 		       r->push_us, r->pull_us);
+		if (llm_mode)
+			printf("       LLM: end of turn -> first token p50 %u "
+			       "p95 %u ms; first token -> first audio out "
+			       "(engine) p50 %u p95 %u ms\n", r->t50, r->t95,
+			       r->e50, r->e95);
 		if (r->errors || r->failed)
 			printf("       (%u session errors, %u sessions failed "
 			       "to open)\n", r->errors, r->failed);
