@@ -340,7 +340,7 @@ static int openai_event(const char *data, const struct llm_stream_h *h,
 			 h->arg);
 	}
 	fr = json_string_value(json_object_get(ch, "finish_reason"));
-	if (fr)
+	if (fr && fr[0])
 		h->finishh(fr, h->arg);
 	json_decref(o);
 	return 0;
@@ -391,7 +391,7 @@ static int anthropic_event(const char *data, const struct llm_stream_h *h,
 	else if (!strcmp(type, "message_delta")) {
 		const char *sr = json_string_value(json_object_get(
 			json_object_get(o, "delta"), "stop_reason"));
-		if (sr)
+		if (sr && sr[0])
 			h->finishh(!strcmp(sr, "tool_use") ? "tool_calls" :
 				   !strcmp(sr, "max_tokens") ? "length" :
 				   "stop", h->arg);
