@@ -45,6 +45,8 @@ struct bt_brain_done {
 	const char *grammar; /**< STT grammar for the next user turn, NULL=open */
 	const char *model;   /**< which model answered ("openai:gpt-4o-mini"),
 				  for the trace; NULL for none */
+	bool handback;       /**< an LLM inside a flow gives the conversation
+				  back to it (its return_to_flow tool) */
 };
 typedef void (bt_brain_done_h)(const struct bt_brain_done *done, void *arg);
 

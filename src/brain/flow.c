@@ -21,6 +21,7 @@
 #include <time.h>
 #include <re.h>
 #include "banter/banter.h"
+#include "brain/flow_llm.h"
 #include "brain/slots.h"
 #include "core/worker.h"
 #include "net/loop.h"
@@ -95,6 +96,13 @@ struct flow_st {
 		char text[512];
 		struct bt_brain_sink sink;
 	} queued;
+
+	/* a node {"llm": ...} hands the call to the agent's LLM until it
+	 * calls return_to_flow (flow_llm.c) */
+	struct flow_llm *llm;
+	const json_t *llm_node;
+	bool in_llm;
+	bool llm_now;                 /* entered in this response */
 };
 
 struct action_job {
@@ -586,7 +594,7 @@ static int check_node(const struct chk *c, const char *id, const json_t *n)
 	err = want_object(c, n, path);
 	if (!err)
 		err = keys_ok(c, n, path, " say ask expect next yes no end "
-			      "action reprompt uninterruptible ");
+			      "action reprompt uninterruptible llm ");
 	if (!err && json_object_get(n, "uninterruptible") &&
 	    !json_is_boolean(json_object_get(n, "uninterruptible"))) {
 		subpath(full, sizeof(full), path, "uninterruptible");
@@ -596,6 +604,34 @@ static int check_node(const struct chk *c, const char *id, const json_t *n)
 	}
 	if (err)
 		return err;
+
+	if (json_object_get(n, "llm")) {
+		/* the LLM talks until it calls return_to_flow */
+		const json_t *l = json_object_get(n, "llm");
+
+		subpath(full, sizeof(full), path, "llm");
+		err = want_object(c, l, full);
+		if (!err)
+			err = keys_ok(c, l, full, " instructions return_to ");
+		if (err)
+			return err;
+		if (json_object_get(l, "instructions") &&
+		    !json_is_string(json_object_get(l, "instructions")))
+			return cfail(c->pathp, full, "\"%s.instructions\" must "
+				     "be a string: what the LLM does here",
+				     full);
+		subpath(full, sizeof(full), full, "return_to");
+		err = want_node(c, json_object_get(l, "return_to"), full);
+		if (err)
+			return err;
+		if (json_object_get(n, "expect") || json_object_get(n, "next") ||
+		    json_object_get(n, "end") || json_object_get(n, "action"))
+			return cfail(c->pathp, path, "\"%s\" hands the call to "
+				     "the LLM (\"llm\"), so it cannot also "
+				     "have expect, next, end or action; the "
+				     "flow goes on at llm.return_to", path);
+		return 0;
+	}
 
 	e = json_object_get(n, "expect");
 	if (e) {
@@ -1014,6 +1050,12 @@ static int flow_check(const json_t *agent, const char **pathp)
 		if (err)
 			goto out;
 	}
+	json_object_foreach((json_t *)c.nodes, id, n) {
+		if (json_object_get(n, "llm")) {
+			err = flow_llm_check(agent, pathp);
+			break;
+		}
+	}
 
  out:
 	json_decref(c.names);
@@ -1142,6 +1184,7 @@ static void flow_destructor(void *arg)
 	if (st->queued.set)
 		mem_deref(st->queued.sink.arg);
 
+	mem_deref(st->llm);
 	json_decref(st->vars);
 	json_decref(st->spoken);
 	json_decref(st->agent);
@@ -1551,6 +1594,13 @@ static void walk(struct flow_st *st, const char *id, int done_err)
 			st->curnode = node;
 			return;
 		}
+		if (json_object_get(node, "llm")) {
+			/* the LLM answers this turn and the next ones */
+			st->in_llm = true;
+			st->llm_now = true;
+			st->llm_node = node;
+			return;
+		}
 		if (json_is_true(json_object_get(node, "end"))) {
 			end_call(st);
 			return;
@@ -1727,7 +1777,7 @@ static int bst_respond(struct flow_st *st, const struct bt_brain_input *in,
 static void deliver(struct flow_st *st)
 {
 	const struct bt_brain_sink *sink = st->sink;
-	struct bt_brain_done done = {false, NULL, NULL};
+	struct bt_brain_done done = {false, NULL, NULL, false};
 	void *held = sink == &st->sink_copy ? st->sink_copy.arg : NULL;
 
 	if (!sink)
@@ -1754,9 +1804,81 @@ static void deliver(struct flow_st *st)
 	}
 }
 
+/* The LLM gave the call back: the flow goes on at the node's return_to
+ * and ends the response the LLM began. */
+static void llm_back(const struct bt_brain_sink *sink, void *arg)
+{
+	struct flow_st *st = arg;
+	const char *to = json_string_value(json_object_get(json_object_get(
+		st->llm_node, "llm"), "return_to"));
+
+	st->in_llm = false;
+	st->llm_node = NULL;
+	st->reply_len = 0;
+	st->reply[0] = '\0';
+	st->sink = sink;
+	st->before = st->cur = NULL;
+	st->beforenode = st->curnode = NULL;
+	enter(st, to);
+	if (st->job) {
+		st->sink_copy = *sink;
+		mem_ref(st->sink_copy.arg);
+		st->sink = &st->sink_copy;
+		return;
+	}
+	deliver(st);
+}
+
+/* This turn goes to the LLM, told what the flow has gathered. */
+static int llm_forward(struct flow_st *st, const struct bt_brain_input *in,
+		       const struct bt_brain_sink *sink)
+{
+	const json_t *l = json_object_get(st->agent, "llm");
+	const char *sys = str_or(l, "system", "");
+	const char *ins = str_or(json_object_get(st->llm_node, "llm"),
+				 "instructions", "");
+	struct bt_brain_input in2 = *in;
+	char buf[8192], known[1024];
+	size_t o = 0;
+	const char *key;
+	json_t *v;
+	int err;
+
+	if (!st->llm) {
+		err = flow_llm_alloc(&st->llm, st->agent, &st->ctx, llm_back,
+				     st);
+		if (err)
+			return err;
+	}
+	known[0] = '\0';
+	json_object_foreach(st->vars, key, v) {
+		char val[200];
+
+		value_text(v, val, sizeof(val));
+		if (o < sizeof(known))
+			o += (size_t)snprintf(known + o, sizeof(known) - o,
+					      "%s%s: %s", o ? "; " : "", key,
+					      val);
+	}
+	snprintf(buf, sizeof(buf), "%s%s%s%s%s%s", sys, sys[0] ? "\n\n" : "",
+		 ins, ins[0] ? "\n\n" : "", known[0] ? "What the caller has "
+		 "told so far: " : "", known);
+	if (in->instructions && in->instructions[0])
+		snprintf(buf, sizeof(buf), "%s", in->instructions);
+	in2.instructions = buf;
+	st->sink = NULL;
+	return flow_llm_respond(st->llm, &in2, sink);
+}
+
 static int bst_respond(struct flow_st *st, const struct bt_brain_input *in,
 		       const struct bt_brain_sink *sink)
 {
+	if (st->in_llm && in->type != BT_BRAIN_START)
+		return llm_forward(st, in, sink);
+	if (in->type == BT_BRAIN_START) {
+		st->in_llm = st->llm_now = false;
+		st->llm_node = NULL;
+	}
 	st->sink = sink;
 	st->reply_len = 0;
 	st->reply[0] = '\0';
@@ -1794,6 +1916,15 @@ static int bst_respond(struct flow_st *st, const struct bt_brain_input *in,
 		st->sink = &st->sink_copy;
 		return 0;
 	}
+	if (st->llm_now) {
+		/* the node's own words, then the LLM answers the turn */
+		st->llm_now = false;
+		if (st->reply_len)
+			sink->texth(st->reply, sink->arg);
+		st->reply_len = 0;
+		st->reply[0] = '\0';
+		return llm_forward(st, in, sink);
+	}
 	deliver(st);
 	return 0;
 }
@@ -1811,6 +1942,7 @@ static void flow_cancel(struct bt_brain_st *bst, void *arg)
 		st->queued.set = false;
 		mem_deref(st->queued.sink.arg);
 	}
+	flow_llm_cancel(st->llm, arg);
 }
 
 static int flow_respond(struct bt_brain_st *bst,

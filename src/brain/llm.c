@@ -109,6 +109,7 @@ struct resp {
 	bool filled;
 	bool end_call;
 	bool restarted;                /* said "let me start again" */
+	bool handback;                 /* return_to_flow was called */
 	json_t *tools;                 /* the agent's and the transport's */
 };
 
@@ -600,6 +601,15 @@ static void start_call(struct resp *r, struct call *c)
 		(void)str_dup(&c->result, res);
 		return;
 	}
+	if (run && !strcmp(run, "flow.return")) {
+		/* the flow this LLM serves takes the conversation back */
+		r->handback = true;
+		(void)str_dup(&c->result, "{\"ok\":true}");
+		if (r->sink.toolh)
+			r->sink.toolh(c->name, call_args(c), c->result, 0,
+				      r->sink.arg);
+		return;
+	}
 	if (run && !strcmp(run, "end_call")) {
 		r->end_call = true;
 		(void)str_dup(&c->result, "{\"ok\":true,\"note\":\"the call "
@@ -730,7 +740,8 @@ static void after_tools(struct resp *r)
 			held = true;
 			continue;
 		}
-		if (!run || strcmp(run, "end_call"))
+		if (!run || (strcmp(run, "end_call") &&
+			     strcmp(run, "flow.return")))
 			only_end = false;
 		json_array_append_new(r->local, json_pack(
 			"{s:s,s:s,s:s,s:s}", "role", "tool", "tool_call_id",
@@ -744,7 +755,7 @@ static void after_tools(struct resp *r)
 		return;
 	}
 	if (only_end) {
-		if (!r->said)
+		if (!r->said && !r->handback)
 			say(r, "Goodbye.");
 		resp_done(r);
 		return;
@@ -780,6 +791,7 @@ static void resp_done(struct resp *r)
 			 "fallback-say" : r->t->model) : "");
 		memset(&d, 0, sizeof(d));
 		d.end_call = r->end_call;
+		d.handback = r->handback;
 		d.model = r->t ? model : NULL;
 		r->sink.doneh(&d, r->sink.arg);
 	}

@@ -134,7 +134,8 @@ int llm_check(const json_t *agent, const char **pathp)
 	static const char *const llm_keys[] = {"system", "tools",
 		"max_tokens", "temperature", "history_tokens",
 		"first_token_timeout_ms", "timeout_ms", "greeting", "idle",
-		"filler", "tool_filler", "router", "fallback", "memory", NULL};
+		"filler", "tool_filler", "router", "fallback", "memory",
+		"provider", "model", NULL};
 	static const char *const mem_keys[] = {"retention_days", "max_calls",
 		NULL};
 	static const char *const filler_keys[] = {"after_ms", "say", NULL};
@@ -163,7 +164,8 @@ int llm_check(const json_t *agent, const char **pathp)
 	err = want_keys(pathp, l, "llm", llm_keys, "system, tools, "
 			"max_tokens, temperature, history_tokens, "
 			"first_token_timeout_ms, timeout_ms, greeting, idle, "
-			"filler, tool_filler, router, fallback, memory");
+			"filler, tool_filler, router, fallback, memory, "
+			"provider, model (with a flow brain)");
 	if (!err)
 		err = want_str(pathp, l, "llm", "system", 32768);
 	if (!err)

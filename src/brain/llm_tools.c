@@ -455,7 +455,8 @@ int llm_tools_check(const json_t *tools, const char **pathp)
 				     "of \"run\" (a built-in: end_call, "
 				     "booking.save) and \"webhook\" ({\"url\": "
 				     "...})%s%s", NULL, NULL);
-		if (run && strcmp(run, "end_call") && !bt_tool_find(run))
+		if (run && strcmp(run, "end_call") &&
+		    strcmp(run, "flow.return") && !bt_tool_find(run))
 			return tfail(pathp, i, "run", "\"%s\" is \"%s\", which "
 				     "is not a built-in tool; use end_call or "
 				     "booking.save%s", run, NULL);

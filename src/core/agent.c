@@ -36,6 +36,11 @@ struct loadctx {
 static const char *const top_keys[] = {
 	"name", "description", "persona", "stt", "vad", "turn", "brain", NULL,
 };
+/* a flow may hand the call to an LLM: its "llm" section */
+static const char *const top_keys_flow[] = {
+	"name", "description", "persona", "stt", "vad", "turn", "brain", "llm",
+	NULL,
+};
 static const char *const persona_keys[] = {
 	"name", "voice", "rate_wpm", "pitch", NULL,
 };
@@ -564,7 +569,8 @@ int bt_agent_load_str(struct bt_agent **ap, const char *text,
 	{
 		const struct bt_brain *b = bt_brain_find(brain);
 
-		err = check_keys(&lc, root, "", top_keys,
+		err = check_keys(&lc, root, "", strcmp(brain, "flow") ?
+				 top_keys : top_keys_flow,
 				 b && b->section ? b->section : brain);
 	}
 	if (err)

@@ -682,7 +682,7 @@ int ss_respond(struct bt_session *s, enum reply_kind kind,
 		snprintf(msg, sizeof(msg), "the brain failed: %s", bt_errmsg());
 		ss_error_event(s, msg);
 		if (s->reply == r && !r->brain_done) {
-			struct bt_brain_done d = {false, NULL, NULL};
+			struct bt_brain_done d = {false, NULL, NULL, false};
 			reply_done(s, &d);
 		}
 	}
@@ -691,7 +691,7 @@ int ss_respond(struct bt_session *s, enum reply_kind kind,
 
 int bt_session_say(struct bt_session *s, const char *text, bool end)
 {
-	struct bt_brain_done d = {end, NULL, NULL};
+	struct bt_brain_done d = {end, NULL, NULL, false};
 	struct reply *r;
 
 	if (!s || !text || s->state == BT_ST_ENDED)

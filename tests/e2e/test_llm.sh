@@ -188,7 +188,34 @@ KEEPDB=1 llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"hello"}]}' -
 check '"earlier calls" not in reqs[0]["body"]["messages"][0]["content"]' "memory: recalled after banter forget"
 pass "memory across calls by caller id; banter forget"
 
-# 9. failures: each ends in the fallback, and the call goes on
+# 9. a flow hands a question to the LLM, which knows the slots so far and
+#    gives the call back (return_to_flow); the booking then completes
+python3 - >"$TMP/agent.json" <<'EOF'
+import json
+a = json.load(open("agents/restaurant.json"))
+a["flow"]["intents"].append({"name": "menu", "phrases": ["what is on the menu"],
+                             "keywords": ["menu"], "say": "Good question.", "next": "menu_llm"})
+a["flow"]["nodes"]["menu_llm"] = {"llm": {"instructions": "Answer questions about the menu.",
+                                          "return_to": "day"}}
+a["llm"] = {"provider": "openai", "model": "gpt-4o-mini", "system": "You are Bella."}
+# the intent phrase scores low under the day question's grammar: what the
+# hand-off does is under test here, not the recogniser's confidence
+a["flow"]["min_confidence"] = 0
+print(json.dumps(a))
+EOF
+mock '{"rules":[
+ {"match":{"last_role":"user"},"times":1,"reply":{"text":"We have fresh pasta and pizza. Shall we go on with your booking?"}},
+ {"match":{"last_role":"user"},"times":1,"reply":{"text":"Sure.","tool_calls":[{"name":"return_to_flow","arguments":{}}]}}]}'
+llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"three"},{"say":"what is on the menu"},{"say":"yes please"},{"say":"tuesday"},{"say":"seven pm"},{"say":"yes"}]}'
+[ "$SIM_RC" = 0 ] || fail "flow hand-off: the call did not complete ($SIM_RC)"
+check 'len(reqs) == 2' "flow hand-off: two turns go to the LLM"
+check '"Answer questions about the menu." in reqs[0]["body"]["messages"][0]["content"] and "party: 3" in reqs[0]["body"]["messages"][0]["content"]' "flow hand-off: the LLM is not told the node's instructions and the slots so far"
+check 'any(t["function"]["name"] == "return_to_flow" for t in reqs[0]["body"]["tools"])' "flow hand-off: no return_to_flow tool"
+check '"fresh pasta" in said and "What day would you like to come?" in said' "flow hand-off: the flow did not take the call back at return_to"
+[ "$(sql 'select party, day, time from bookings')" = "3|Tuesday|7 pm" ] || fail "flow hand-off: no booking after the LLM gave the call back: $(sql 'select * from bookings' 2>&1)"
+pass "a flow hands a question to the LLM and takes the call back"
+
+# 10. failures: each ends in the fallback, and the call goes on
 TWO_FAIL='{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"when are you open"},{"say":"thank you goodbye"}]}'
 for case in 'error500:{"error":{"status":500,"message":"boom"}}' \
             'overloaded:{"error":{"status":529,"message":"overloaded"}}' \
@@ -246,3 +273,25 @@ OPENAI_API_KEY=x BANTER_TOOLS_URL=http://x "$BANTER" simulate --agent "$TMP/agen
 set -e
 grep -q 'llm.tools.0.run' "$TMP/out.txt" || fail "a bad tool is not reported with its path"
 pass "agent-file checks: key, tools"
+
+# a flow's hand-off is checked at load: where it returns, and the LLM it needs
+python3 - >"$TMP/agent.json" <<'EOF'
+import json
+a = json.load(open("agents/restaurant.json"))
+a["flow"]["nodes"]["greet"]["next"] = "menu_llm"
+a["flow"]["nodes"]["menu_llm"] = {"llm": {"return_to": "nowhere"}}
+a["llm"] = {"provider": "openai", "model": "m"}
+print(json.dumps(a))
+EOF
+set +e
+OPENAI_API_KEY=x "$BANTER" simulate --agent "$TMP/agent.json" --caller callers/booking.json >"$TMP/out.txt" 2>&1
+set -e
+grep -q 'flow.nodes.menu_llm.llm.return_to' "$TMP/out.txt" || fail "a hand-off to a missing node is not reported with its path"
+python3 -c '
+import json; a = json.load(open("'"$TMP"'/agent.json")); del a["llm"]
+a["flow"]["nodes"]["menu_llm"]["llm"]["return_to"] = "party"; print(json.dumps(a))' >"$TMP/agent2.json"
+set +e
+OPENAI_API_KEY=x "$BANTER" simulate --agent "$TMP/agent2.json" --caller callers/booking.json >"$TMP/out.txt" 2>&1
+set -e
+grep -q '"llm" section with "provider" and "model"' "$TMP/out.txt" || fail "a hand-off without an llm section is not reported"
+pass "agent-file checks: a flow's hand-off"

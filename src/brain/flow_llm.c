@@ -1,0 +1,240 @@
+/**
+ * @file flow_llm.c  A flow that hands the conversation to an LLM and
+ *                   takes it back: a node {"llm": {"instructions",
+ *                   "return_to"}} lets the agent's "llm" section answer
+ *                   open questions (knowing the slots gathered so far),
+ *                   until the model calls return_to_flow and the flow
+ *                   goes on at return_to.
+ *
+ * The LLM is the "openai" or "anthropic" brain itself, made once per
+ * call from the agent with its "brain" replaced; its responses go to the
+ * session through a wrapper sink, so that a hand-back reaches the flow
+ * before the response ends and the flow's next question joins the reply.
+ */
+#include <errno.h>
+#include <string.h>
+#include "brain/flow_llm.h"
+
+struct wrap {
+	struct flow_llm *f;            /* NULL once the flow is gone */
+	struct bt_brain_sink orig;     /* the session's; orig.arg held */
+};
+
+struct flow_llm {
+	const struct bt_brain *b;
+	struct bt_brain_st *st;
+	struct wrap *cur;              /* the response in the LLM's hands */
+	flow_llm_back_h *backh;
+	void *backarg;
+};
+
+static void wrap_destructor(void *arg)
+{
+	struct wrap *w = arg;
+
+	if (w->f && w->f->cur == w)
+		w->f->cur = NULL;
+	mem_deref(w->orig.arg);
+}
+
+static void fl_destructor(void *arg)
+{
+	struct flow_llm *f = arg;
+
+	if (f->cur)
+		f->cur->f = NULL;
+	mem_deref(f->st);
+}
+
+json_t *flow_llm_agent(const json_t *agent)
+{
+	const json_t *l = json_object_get(agent, "llm");
+	json_t *a = json_deep_copy(agent), *ll, *tools;
+	const char *prov = json_string_value(json_object_get(l, "provider"));
+
+	if (!a)
+		return NULL;
+	json_object_set_new(a, "brain", json_pack("{s:s,s:O}", "provider",
+		prov ? prov : "openai", "model",
+		json_object_get(l, "model") ? json_object_get(l, "model")
+					    : json_string("")));
+	json_object_del(a, "flow");
+	ll = json_object_get(a, "llm");
+	if (!json_is_object(ll)) {
+		ll = json_object();
+		json_object_set_new(a, "llm", ll);
+	}
+	json_object_del(ll, "provider");
+	json_object_del(ll, "model");
+	tools = json_object_get(ll, "tools");
+	if (!json_is_array(tools)) {
+		tools = json_array();
+		json_object_set_new(ll, "tools", tools);
+	}
+	json_array_append_new(tools, json_pack("{s:s,s:s,s:s}", "name",
+		"return_to_flow", "description", "Call this when the caller "
+		"wants to go on with the booking (or what the conversation "
+		"was doing before their question), after a short bridge "
+		"sentence.", "run", "flow.return"));
+	return a;
+}
+
+int flow_llm_check(const json_t *agent, const char **pathp)
+{
+	const json_t *l = json_object_get(agent, "llm");
+	const char *prov = json_string_value(json_object_get(l, "provider"));
+	const struct bt_brain *b;
+	json_t *a;
+	int err;
+
+	if (!json_is_object(l) || !json_is_string(json_object_get(l,
+								   "model"))) {
+		*pathp = "llm";
+		return bt_err(EINVAL, "a flow node hands the call to an LLM, "
+			      "so the agent needs an \"llm\" section with "
+			      "\"provider\" and \"model\": {\"provider\": "
+			      "\"openai\", \"model\": \"gpt-4o-mini\", "
+			      "\"system\": \"...\"}");
+	}
+	b = bt_brain_find(prov ? prov : "openai");
+	if (!b || !b->section || strcmp(b->section, "llm")) {
+		*pathp = "llm.provider";
+		return bt_err(EINVAL, "\"llm.provider\" must be \"openai\" or "
+			      "\"anthropic\"");
+	}
+	a = flow_llm_agent(agent);
+	if (!a)
+		return ENOMEM;
+	err = b->checkh(a, pathp);
+	json_decref(a);
+	if (err && *pathp && !strcmp(*pathp, "brain.provider"))
+		*pathp = "llm.provider";
+	else if (err && *pathp && !strcmp(*pathp, "brain.model"))
+		*pathp = "llm.model";
+	return err;
+}
+
+int flow_llm_alloc(struct flow_llm **fp, const json_t *agent,
+		   const struct bt_brain_ctx *ctx, flow_llm_back_h *backh,
+		   void *backarg)
+{
+	struct flow_llm *f;
+	json_t *a;
+	int err;
+
+	f = mem_zalloc(sizeof(*f), fl_destructor);
+	if (!f)
+		return ENOMEM;
+	a = flow_llm_agent(agent);
+	f->b = bt_brain_find(json_string_value(json_object_get(
+		json_object_get(a, "brain"), "provider")));
+	if (!a || !f->b) {
+		json_decref(a);
+		mem_deref(f);
+		return bt_err(EINVAL, "the flow's LLM has no provider");
+	}
+	err = f->b->alloch(&f->st, a, ctx);
+	json_decref(a);
+	if (err) {
+		mem_deref(f);
+		return err;
+	}
+	f->backh = backh;
+	f->backarg = backarg;
+	*fp = f;
+	return 0;
+}
+
+static void w_text(const char *text, void *arg)
+{
+	struct wrap *w = arg;
+
+	w->orig.texth(text, w->orig.arg);
+}
+
+static void w_done(const struct bt_brain_done *d, void *arg)
+{
+	struct wrap *w = arg;
+	struct flow_llm *f = w->f;
+
+	if (f && f->cur == w)
+		f->cur = NULL;
+	if (d->handback && f && f->backh) {
+		/* the flow says what comes next and ends the response */
+		f->backh(&w->orig, f->backarg);
+		return;
+	}
+	w->orig.doneh(d, w->orig.arg);
+}
+
+static void w_tool(const char *name, const char *args, const char *result,
+		   int err, void *arg)
+{
+	struct wrap *w = arg;
+
+	if (w->orig.toolh)
+		w->orig.toolh(name, args, result, err, w->orig.arg);
+}
+
+static void w_error(const char *msg, void *arg)
+{
+	struct wrap *w = arg;
+
+	if (w->orig.errorh)
+		w->orig.errorh(msg, w->orig.arg);
+}
+
+static void w_seg(bool unint, void *arg)
+{
+	struct wrap *w = arg;
+
+	if (w->orig.segmenth)
+		w->orig.segmenth(unint, w->orig.arg);
+}
+
+static void w_call(const char *id, const char *name, const char *args,
+		   void *arg)
+{
+	struct wrap *w = arg;
+
+	if (w->orig.callh)
+		w->orig.callh(id, name, args, w->orig.arg);
+}
+
+int flow_llm_respond(struct flow_llm *f, const struct bt_brain_input *in,
+		     const struct bt_brain_sink *sink)
+{
+	struct bt_brain_sink ws;
+	struct wrap *w;
+	int err;
+
+	if (!f || !in || !sink)
+		return EINVAL;
+	w = mem_zalloc(sizeof(*w), wrap_destructor);
+	if (!w)
+		return ENOMEM;
+	w->f = f;
+	w->orig = *sink;
+	mem_ref(w->orig.arg);
+	memset(&ws, 0, sizeof(ws));
+	ws.texth = w_text;
+	ws.doneh = w_done;
+	ws.toolh = w_tool;
+	ws.errorh = w_error;
+	ws.segmenth = w_seg;
+	ws.callh = w_call;
+	ws.arg = w;
+	f->cur = w;
+	err = f->b->respondh(f->st, in, &ws);
+	/* the brain holds its own reference while it answers */
+	mem_deref(w);
+	return err;
+}
+
+void flow_llm_cancel(struct flow_llm *f, void *sink_arg)
+{
+	if (!f || !f->cur || f->cur->orig.arg != sink_arg)
+		return;
+	if (f->b->cancelh)
+		f->b->cancelh(f->st, f->cur);
+}
