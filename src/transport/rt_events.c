@@ -399,7 +399,8 @@ static void response_end(struct bt_rt *rt, const char *heard,
 		return;
 	rt->resp_active = false;
 	full = mem_zalloc(rt->resp_text->end + 1, NULL);
-	if (full)
+	/* a reply of only function calls has no text (and no buffer) */
+	if (full && rt->resp_text->end)
 		memcpy(full, rt->resp_text->buf, rt->resp_text->end);
 	/* a cut reply keeps what was heard; a whole one its text */
 	text = reason ? (heard ? heard : "") : (full ? full : "");
