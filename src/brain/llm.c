@@ -110,6 +110,9 @@ struct resp {
 	bool end_call;
 	bool restarted;                /* said "let me start again" */
 	bool handback;                 /* return_to_flow was called */
+	bool starting;                 /* starting calls: a tool that ends
+					  at once (inline) must not go on
+					  before the others have started */
 	json_t *tools;                 /* the agent's and the transport's */
 };
 
@@ -533,7 +536,7 @@ static void tool_back(int err, const char *result, void *arg)
 	/* into the history and the trace, cancelled or not */
 	if (r->sink.toolh)
 		r->sink.toolh(c->name, call_args(c), result, err, r->sink.arg);
-	if (--r->pending)
+	if (--r->pending || r->starting)
 		return;
 	tmr_cancel(&r->tmr_filler);
 	if (r->cancelled || !st) {
@@ -679,6 +682,7 @@ static void run_tools(struct resp *r)
 		resp_done(r);
 		return;
 	}
+	r->starting = true;
 	for (unsigned i = 0; i < r->n_calls; i++) {
 		struct call *c = &r->calls[i];
 		const char *confirm = json_string_value(json_object_get(
@@ -700,6 +704,7 @@ static void run_tools(struct resp *r)
 		}
 		start_call(r, c);
 	}
+	r->starting = false;
 	if (r->pending) {
 		if (st->tool_filler_ms)
 			tmr_start(&r->tmr_filler, st->tool_filler_ms,
@@ -865,7 +870,9 @@ static void answer_held(struct llm_st *st, struct resp *r, const char *text)
 		"role", "assistant", "content", "", "tool_calls", "id", c->id,
 		"name", c->name, "arguments", call_args(c)));
 	if (!err && yes) {
+		r->starting = true;
 		start_call(r, c);
+		r->starting = false;
 		if (r->pending)
 			return;
 		after_tools(r);

@@ -116,6 +116,7 @@ llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"a table for three on 
 check '"A table for 3 on Tuesday at 7 pm, is that right?" in said' "the booking was not read back"
 [ "$(sql 'select party, day, time from bookings')" = "3|Tuesday|7 pm" ] || fail "no booking row after yes: $(sql 'select * from bookings' 2>&1)"
 check '"booking_id" in msgs(1)' "the booking's result goes to the model"
+check '"Goodbye." not in said and "Your table is booked." in said' "the reply after the confirmed tool ended early"
 pass "confirm: read back, saved on yes"
 
 mock "$BOOK"
