@@ -22,110 +22,13 @@
 #include "net/sse.h"
 #include "store/memory.h"
 
-#define MAX_ROUNDS 4
-#define MAX_CALLS 16
-#define FIRST_TOKEN_MS 5000
-#define TIMEOUT_MS 30000
-#define HISTORY_TOKENS 6000
-#define FILLER_MS 600
-#define TOOL_FILLER_MS 1500
-#define RETRY_AFTER_MAX_S 2
-#define MAX_CHAIN 4
-#define DEF_APOLOGY "Sorry, I'm having trouble answering right now. " \
-	"Could you say that again?"
-
-struct resp;
-
-struct call {
-	struct resp *r;
-	char id[72];
-	char name[72];
-	struct mbuf *args;
-	const json_t *def;       /* the agent's tool, NULL if unknown */
-	struct llm_tool_run *run;
-	char *result;
-	bool held;               /* waits for the caller's yes */
-	bool client;             /* the transport's tool: it runs it */
-};
-
-struct llm_st {
-	const struct bt_brain *brain;  /* first: the provider */
-	json_t *agent;
-	const json_t *llm;             /* the agent's "llm" section */
-	const json_t *tools;
-	struct llm_target main, big;
-	bool has_big;
-	struct llm_target chain[MAX_CHAIN];
-	size_t n_chain;
-	const json_t *route_words;
-	unsigned route_min_words;
-	const char *route_filler;
-	unsigned max_tokens, history_tokens;
-	double temperature;
-	uint32_t first_token_ms, timeout_ms, filler_ms, tool_filler_ms;
-	const char *filler_say, *tool_filler_say;
-	const char *greeting, *idle_say, *hangup_say;
-	unsigned idle_hangup;
-	struct bt_brain_ctx ctx;
-	char db_path[512], session_id[64];
-	struct list resps;
-	json_t *ran;                   /* call key -> result: at most once */
-	struct call held;              /* a tool call waiting for a yes */
-	bool has_held;
-	/* memory across calls, by caller id */
-	bool memory_on;
-	unsigned memory_days, memory_max;
-	char caller[128];
-	bool recalled;
-	char memory[2048];
-	char *last_history;            /* the newest history seen */
-	json_t *facts;                 /* this call's tool results, for the
-					  summary */
-};
-
-struct resp {
-	struct le le;
-	struct llm_st *st;             /* NULL once the brain is gone */
-	struct bt_brain_sink sink;     /* sink.arg held with mem_ref */
-	bool cancelled, finished;
-	json_t *base;                  /* the history, as messages */
-	json_t *local;                 /* this response's rounds */
-	const char *system;
-	char *system_buf;
-	const struct llm_target *t;
-	size_t chain_pos;
-	bool retried;
-	struct bt_http *http;
-	struct bt_sse *sse;
-	struct mbuf *text;             /* this round's text */
-	bool said;                     /* text went to the caller */
-	bool got_first;                /* a token of this request came */
-	bool stream_end;
-	char finish[16];
-	char serr[400];                /* an error event in the stream */
-	struct call calls[MAX_CALLS];
-	unsigned n_calls, pending, round;
-	struct tmr tmr_first, tmr_filler, tmr_retry;
-	bool filled;
-	bool end_call;
-	bool restarted;                /* said "let me start again" */
-	bool handback;                 /* return_to_flow was called */
-	bool starting;                 /* starting calls: a tool that ends
-					  at once (inline) must not go on
-					  before the others have started */
-	json_t *tools;                 /* the agent's and the transport's */
-};
-
 static struct bt_brain openai_brain, anthropic_brain;
 
-static void resp_request(struct resp *r);
-static void resp_done(struct resp *r);
-static void after_tools(struct resp *r);
 static void recall(struct llm_st *st, const char *caller);
 
 /* ---- helpers ---- */
 
-static void call_reset(struct call *c)
+void llm_call_reset(struct call *c)
 {
 	c->args = mem_deref(c->args);
 	c->run = mem_deref(c->run);
@@ -135,7 +38,7 @@ static void call_reset(struct call *c)
 	c->held = false;
 }
 
-static void say(struct resp *r, const char *text)
+void llm_say(struct resp *r, const char *text)
 {
 	if (!text || !text[0] || r->cancelled)
 		return;
@@ -143,7 +46,7 @@ static void say(struct resp *r, const char *text)
 	r->said = true;
 }
 
-static void report_error(struct resp *r, const char *fmt, ...)
+void llm_report(struct resp *r, const char *fmt, ...)
 {
 	char msg[900];
 	va_list ap;
@@ -156,7 +59,7 @@ static void report_error(struct resp *r, const char *fmt, ...)
 	r->sink.errorh(msg, r->sink.arg);
 }
 
-static const json_t *tool_def(const json_t *tools, const char *name)
+const json_t *llm_tool_def(const json_t *tools, const char *name)
 {
 	size_t i;
 	json_t *t;
@@ -189,7 +92,7 @@ static json_t *resp_tools(const json_t *agent_tools, const char *client_json)
 		json_t *o;
 
 		if (!name || (type && strcmp(type, "function")) ||
-		    tool_def(all, name))
+		    llm_tool_def(all, name))
 			continue;
 		o = json_pack("{s:s,s:b}", "name", name, "client", 1);
 		if (json_is_string(json_object_get(t, "description")))
@@ -204,7 +107,7 @@ static json_t *resp_tools(const json_t *agent_tools, const char *client_json)
 	return all;
 }
 
-static bool resp_free_if_idle(struct resp *r)
+bool llm_resp_free_if_idle(struct resp *r)
 {
 	if (r->pending || (!r->finished && !r->cancelled))
 		return false;
@@ -224,7 +127,7 @@ static void resp_destructor(void *arg)
 	mem_deref(r->sse);
 	mem_deref(r->text);
 	for (unsigned i = 0; i < MAX_CALLS; i++)
-		call_reset(&r->calls[i]);
+		llm_call_reset(&r->calls[i]);
 	json_decref(r->base);
 	json_decref(r->local);
 	json_decref(r->tools);
@@ -249,7 +152,7 @@ static void on_text(const char *text, void *arg)
 	first_token(r);
 	tmr_cancel(&r->tmr_filler);
 	(void)mbuf_write_str(r->text, text);
-	say(r, text);
+	llm_say(r, text);
 }
 
 static void on_tool(unsigned index, const char *id, const char *name,
@@ -318,7 +221,7 @@ static int on_data(const char *buf, size_t n, void *arg)
 
 static void retry_tmr(void *arg)
 {
-	resp_request(arg);
+	llm_resp_request(arg);
 }
 
 /* The response cannot go on with this provider: fall back. */
@@ -336,12 +239,12 @@ static void failed(struct resp *r, const char *why, uint32_t retry_after_s)
 	if (r->text->end && !r->restarted) {
 		/* the caller heard the start of an answer that will not
 		 * come: say so, and the fallback answers from the top */
-		say(r, " Sorry, let me start again. ");
+		llm_say(r, " Sorry, let me start again. ");
 		r->restarted = true;
 	}
 	if (retry_after_s && retry_after_s <= RETRY_AFTER_MAX_S &&
 	    !r->retried) {
-		report_error(r, "the brain's %s is rate-limited (%s); "
+		llm_report(r, "the brain's %s is rate-limited (%s); "
 			     "retrying in %u s", from, why, retry_after_s);
 		r->retried = true;
 		tmr_start(&r->tmr_retry, retry_after_s * 1000, retry_tmr,
@@ -354,23 +257,23 @@ static void failed(struct resp *r, const char *why, uint32_t retry_after_s)
 		r->t = t;
 		r->retried = false;
 		if (t->say[0]) {
-			report_error(r, "the brain's %s failed (%s); said the "
+			llm_report(r, "the brain's %s failed (%s); said the "
 				     "fallback line instead", from, why);
-			say(r, t->say);
-			resp_done(r);
+			llm_say(r, t->say);
+			llm_resp_done(r);
 			return;
 		}
-		report_error(r, "the brain's %s failed (%s); falling back to "
+		llm_report(r, "the brain's %s failed (%s); falling back to "
 			     "%s model \"%s\"", from, why, t->provider,
 			     t->model);
-		resp_request(r);
+		llm_resp_request(r);
 		return;
 	}
-	report_error(r, "the brain's %s failed (%s) and no fallback is "
+	llm_report(r, "the brain's %s failed (%s) and no fallback is "
 		     "left; apologised to the caller (add \"llm.fallback\" "
 		     "to the agent)", from, why);
-	say(r, DEF_APOLOGY);
-	resp_done(r);
+	llm_say(r, DEF_APOLOGY);
+	llm_resp_done(r);
 }
 
 static void first_token_timeout(void *arg)
@@ -391,18 +294,8 @@ static void filler_tmr(void *arg)
 	if (r->said || r->filled || !r->st)
 		return;
 	r->filled = true;
-	say(r, r->st->filler_say);
+	llm_say(r, r->st->filler_say);
 }
-
-static void tool_filler_tmr(void *arg)
-{
-	struct resp *r = arg;
-
-	if (r->pending && r->st && !r->cancelled)
-		say(r, r->st->tool_filler_say);
-}
-
-static void run_tools(struct resp *r);
 
 static void on_done(const struct bt_http_result *res, void *arg)
 {
@@ -433,10 +326,10 @@ static void on_done(const struct bt_http_result *res, void *arg)
 		failed(r, "the stream ended before the model finished", 0);
 		return;
 	}
-	run_tools(r);
+	llm_run_tools(r);
 }
 
-static void resp_request(struct resp *r)
+void llm_resp_request(struct resp *r)
 {
 	struct llm_st *st = r->st;
 	struct llm_req rq;
@@ -459,7 +352,7 @@ static void resp_request(struct resp *r)
 	r->stream_end = r->got_first = false;
 	r->finish[0] = r->serr[0] = '\0';
 	for (unsigned i = 0; i < MAX_CALLS; i++)
-		call_reset(&r->calls[i]);
+		llm_call_reset(&r->calls[i]);
 	r->n_calls = 0;
 
 	memset(&rq, 0, sizeof(rq));
@@ -494,291 +387,9 @@ static void resp_request(struct resp *r)
 	tmr_start(&r->tmr_first, st->first_token_ms, first_token_timeout, r);
 }
 
-/* ---- tools ---- */
-
-static void call_key(const struct call *c, char *buf, size_t sz)
-{
-	snprintf(buf, sz, "%s|%s|%.*s", c->id, c->name,
-		 c->args ? (int)c->args->end : 0,
-		 c->args ? (const char *)c->args->buf : "");
-}
-
-static const char *call_args(struct call *c)
-{
-	if (!c->args || !c->args->end)
-		return "{}";
-	if (c->args->buf[c->args->end - 1] != '\0') {
-		(void)mbuf_write_u8(c->args, 0);
-		--c->args->end;
-	}
-	return (const char *)c->args->buf;
-}
-
-static void tool_back(int err, const char *result, void *arg)
-{
-	struct call *c = arg;
-	struct resp *r = c->r;
-	struct llm_st *st = r->st;
-	char key[700];
-
-	c->run = mem_deref(c->run);
-	(void)str_dup(&c->result, result);
-	if (st) {
-		call_key(c, key, sizeof(key));
-		json_object_set_new(st->ran, key, json_string(result));
-	}
-	if (st && json_array_size(st->facts) < 16) {
-		char f[400];
-		snprintf(f, sizeof(f), "%s %.120s gave %.200s", c->name,
-			 call_args(c), result);
-		json_array_append_new(st->facts, json_string(f));
-	}
-	/* into the history and the trace, cancelled or not */
-	if (r->sink.toolh)
-		r->sink.toolh(c->name, call_args(c), result, err, r->sink.arg);
-	if (--r->pending || r->starting)
-		return;
-	tmr_cancel(&r->tmr_filler);
-	if (r->cancelled || !st) {
-		resp_free_if_idle(r);
-		return;
-	}
-	after_tools(r);
-}
-
-/* Render "{party}" from the call's arguments. */
-static void render(const char *tmpl, const char *args, char *buf, size_t sz)
-{
-	json_t *a = json_loads(args, 0, NULL);
-	size_t o = 0;
-
-	for (const char *p = tmpl; *p && o + 1 < sz; p++) {
-		const char *e = *p == '{' ? strchr(p, '}') : NULL;
-		char key[64];
-		const json_t *v;
-
-		if (!e || (size_t)(e - p - 1) >= sizeof(key)) {
-			buf[o++] = *p;
-			continue;
-		}
-		memcpy(key, p + 1, (size_t)(e - p - 1));
-		key[e - p - 1] = '\0';
-		v = json_object_get(a, key);
-		if (json_is_string(v))
-			o += (size_t)snprintf(buf + o, sz - o, "%s",
-					      json_string_value(v));
-		else if (json_is_integer(v))
-			o += (size_t)snprintf(buf + o, sz - o, "%lld",
-				(long long)json_integer_value(v));
-		else if (json_is_real(v))
-			o += (size_t)snprintf(buf + o, sz - o, "%g",
-					      json_real_value(v));
-		if (o >= sz)
-			o = sz - 1;
-		p = e;
-	}
-	buf[o] = '\0';
-	json_decref(a);
-}
-
-static void start_call(struct resp *r, struct call *c)
-{
-	struct llm_st *st = r->st;
-	struct llm_tool_prm prm;
-	const char *run = json_string_value(json_object_get(c->def, "run"));
-	const json_t *prev;
-	char key[700];
-	int err;
-
-	call_key(c, key, sizeof(key));
-	prev = json_object_get(st->ran, key);
-	if (prev) {
-		/* this very call ran already: its result, not a second run */
-		(void)str_dup(&c->result, json_string_value(prev));
-		return;
-	}
-	if (!c->def) {
-		char res[200];
-		snprintf(res, sizeof(res), "{\"error\":\"there is no tool "
-			 "named %s\"}", c->name);
-		(void)str_dup(&c->result, res);
-		return;
-	}
-	if (run && !strcmp(run, "flow.return")) {
-		/* the flow this LLM serves takes the conversation back */
-		r->handback = true;
-		(void)str_dup(&c->result, "{\"ok\":true}");
-		if (r->sink.toolh)
-			r->sink.toolh(c->name, call_args(c), c->result, 0,
-				      r->sink.arg);
-		return;
-	}
-	if (run && !strcmp(run, "end_call")) {
-		r->end_call = true;
-		(void)str_dup(&c->result, "{\"ok\":true,\"note\":\"the call "
-			      "ends after this reply\"}");
-		if (r->sink.toolh)
-			r->sink.toolh(c->name, call_args(c), c->result, 0,
-				      r->sink.arg);
-		return;
-	}
-	memset(&prm, 0, sizeof(prm));
-	prm.def = c->def;
-	prm.name = c->name;
-	prm.args = call_args(c);
-	prm.call_id = c->id;
-	prm.ctx = &st->ctx;
-	++r->pending;
-	err = llm_tool_start(&c->run, &prm, tool_back, c);
-	if (err) {
-		char res[700];
-		--r->pending;
-		snprintf(res, sizeof(res), "{\"error\":\"%s\"}", "the tool "
-			 "could not start");
-		(void)str_dup(&c->result, res);
-		report_error(r, "the tool %s could not start: %s", c->name,
-			     bt_errmsg());
-	}
-}
-
-/* The round's answer is in: run what it called, or finish. */
-static void run_tools(struct resp *r)
-{
-	struct llm_st *st = r->st;
-	json_t *tc;
-	unsigned n = 0;
-
-	tmr_cancel(&r->tmr_first);
-	if (!r->n_calls) {
-		resp_done(r);
-		return;
-	}
-	/* the round's text is whole: let its last sentence go to the
-	 * voice now rather than after the tools */
-	if (r->text->end)
-		say(r, " ");
-	/* the assistant's turn with its calls, as the next round needs */
-	tc = json_array();
-	for (unsigned i = 0; i < r->n_calls; i++) {
-		struct call *c = &r->calls[i];
-
-		if (!c->name[0])
-			continue;
-		if (!c->id[0])
-			snprintf(c->id, sizeof(c->id), "call_%u_%u", r->round,
-				 i);
-		c->r = r;
-		c->def = tool_def(r->tools, c->name);
-		c->client = json_is_true(json_object_get(c->def, "client"));
-		json_array_append_new(tc, json_pack("{s:s,s:s,s:s}", "id",
-			c->id, "name", c->name, "arguments", call_args(c)));
-		++n;
-	}
-	(void)mbuf_write_u8(r->text, 0);
-	json_array_append_new(r->local, json_pack("{s:s,s:s,s:o}", "role",
-		"assistant", "content", (const char *)r->text->buf,
-		"tool_calls", tc));
-	if (!n) {
-		resp_done(r);
-		return;
-	}
-	r->starting = true;
-	for (unsigned i = 0; i < r->n_calls; i++) {
-		struct call *c = &r->calls[i];
-		const char *confirm = json_string_value(json_object_get(
-						c->def, "confirm"));
-
-		if (!c->name[0])
-			continue;
-		if (c->client) {
-			/* the transport runs it and asks for the rest */
-			if (r->sink.callh)
-				r->sink.callh(c->id, c->name, call_args(c),
-					      r->sink.arg);
-			continue;
-		}
-		if (confirm && !st->has_held) {
-			/* read back and wait for the caller's yes */
-			c->held = true;
-			continue;
-		}
-		start_call(r, c);
-	}
-	r->starting = false;
-	if (r->pending) {
-		if (st->tool_filler_ms)
-			tmr_start(&r->tmr_filler, st->tool_filler_ms,
-				  tool_filler_tmr, r);
-		return;
-	}
-	after_tools(r);
-}
-
-static void after_tools(struct resp *r)
-{
-	struct llm_st *st = r->st;
-	bool only_end = true, held = false, client = false;
-
-	for (unsigned i = 0; i < r->n_calls; i++) {
-		struct call *c = &r->calls[i];
-		const char *run = json_string_value(json_object_get(c->def,
-								    "run"));
-		if (!c->name[0])
-			continue;
-		if (c->client) {
-			client = true;
-			continue;
-		}
-		if (c->held) {
-			char text[1024];
-
-			/* the call waits in the brain for the next turn */
-			call_reset(&st->held);
-			st->held = *c;
-			st->held.r = NULL;
-			memset(c, 0, sizeof(*c));
-			st->has_held = true;
-			render(json_string_value(json_object_get(st->held.def,
-				"confirm")), call_args(&st->held), text,
-			       sizeof(text));
-			say(r, text);
-			held = true;
-			continue;
-		}
-		if (!run || (strcmp(run, "end_call") &&
-			     strcmp(run, "flow.return")))
-			only_end = false;
-		json_array_append_new(r->local, json_pack(
-			"{s:s,s:s,s:s,s:s}", "role", "tool", "tool_call_id",
-			c->id, "name", c->name, "content",
-			c->result ? c->result : "null"));
-	}
-	if (held || client) {
-		/* the other calls' results wait in the history; a client's
-		 * output comes with its next response.create */
-		resp_done(r);
-		return;
-	}
-	if (only_end) {
-		if (!r->said && !r->handback)
-			say(r, "Goodbye.");
-		resp_done(r);
-		return;
-	}
-	if (++r->round >= MAX_ROUNDS) {
-		report_error(r, "the model called tools %d times in one "
-			     "reply; stopped there", MAX_ROUNDS);
-		if (!r->said)
-			say(r, DEF_APOLOGY);
-		resp_done(r);
-		return;
-	}
-	resp_request(r);
-}
-
 /* ---- responses ---- */
 
-static void resp_done(struct resp *r)
+void llm_resp_done(struct resp *r)
 {
 	struct bt_brain_done d;
 	char model[160];
@@ -800,7 +411,7 @@ static void resp_done(struct resp *r)
 		d.model = r->t ? model : NULL;
 		r->sink.doneh(&d, r->sink.arg);
 	}
-	resp_free_if_idle(r);
+	llm_resp_free_if_idle(r);
 }
 
 static struct resp *resp_alloc(struct llm_st *st,
@@ -853,46 +464,6 @@ static bool routed_big(const struct llm_st *st, const char *text)
 	return st->route_min_words && words >= st->route_min_words;
 }
 
-/* The caller's answer to a read-back: run the held call or not. */
-static void answer_held(struct llm_st *st, struct resp *r, const char *text)
-{
-	struct call *c = &r->calls[0];
-	bool yes = false;
-	int err = slot_yesno_parse(text ? text : "", &yes);
-
-	*c = st->held;
-	memset(&st->held, 0, sizeof(st->held));
-	st->has_held = false;
-	c->r = r;
-	c->held = false;
-	r->n_calls = 1;
-	json_array_append_new(r->local, json_pack("{s:s,s:s,s:[{s:s,s:s,s:s}]}",
-		"role", "assistant", "content", "", "tool_calls", "id", c->id,
-		"name", c->name, "arguments", call_args(c)));
-	if (!err && yes) {
-		r->starting = true;
-		start_call(r, c);
-		r->starting = false;
-		if (r->pending)
-			return;
-		after_tools(r);
-		return;
-	}
-	{
-		char res[600];
-		json_t *o = json_pack("{s:s,s:s}", "status", "not run: the "
-				      "caller did not confirm", "caller_said",
-				      text ? text : "");
-		char *js = json_dumps(o, JSON_COMPACT);
-
-		json_decref(o);
-		snprintf(res, sizeof(res), "%s", js ? js : "{}");
-		free(js);
-		(void)str_dup(&c->result, res);
-	}
-	after_tools(r);
-}
-
 static int llm_respond(struct bt_brain_st *bst, const struct bt_brain_input *in,
 		       const struct bt_brain_sink *sink)
 {
@@ -910,20 +481,20 @@ static int llm_respond(struct bt_brain_st *bst, const struct bt_brain_input *in,
 
 	if (in->type == BT_BRAIN_IDLE) {
 		if (st->idle_hangup && in->idle_count > st->idle_hangup) {
-			say(r, st->hangup_say);
+			llm_say(r, st->hangup_say);
 			r->end_call = true;
 		}
 		else {
-			say(r, st->idle_say);
+			llm_say(r, st->idle_say);
 		}
 		r->t = NULL;
-		resp_done(r);
+		llm_resp_done(r);
 		return 0;
 	}
 	if (in->type == BT_BRAIN_START && st->greeting) {
-		say(r, st->greeting);
+		llm_say(r, st->greeting);
 		r->t = NULL;
-		resp_done(r);
+		llm_resp_done(r);
 		return 0;
 	}
 
@@ -950,17 +521,17 @@ static int llm_respond(struct bt_brain_st *bst, const struct bt_brain_input *in,
 		tmr_start(&r->tmr_filler, st->filler_ms, filler_tmr, r);
 
 	if (in->type == BT_BRAIN_USER && st->has_held) {
-		answer_held(st, r, in->text);
+		llm_answer_held(st, r, in->text);
 		return 0;
 	}
 	if (in->type == BT_BRAIN_USER && routed_big(st, in->text)) {
 		r->t = &st->big;
 		if (st->route_filler) {
-			say(r, st->route_filler);
+			llm_say(r, st->route_filler);
 			r->filled = true;
 		}
 	}
-	resp_request(r);
+	llm_resp_request(r);
 	return 0;
 }
 
@@ -985,7 +556,7 @@ static void llm_cancel(struct bt_brain_st *bst, void *arg)
 		tmr_cancel(&r->tmr_retry);
 		/* a call not started is dropped with the response; one that
 		 * runs finishes and its result reaches the history */
-		resp_free_if_idle(r);
+		llm_resp_free_if_idle(r);
 	}
 }
 
@@ -1026,7 +597,7 @@ static void llm_destructor(void *arg)
 		r->st = NULL;
 		mem_deref(r);
 	}
-	call_reset(&st->held);
+	llm_call_reset(&st->held);
 	json_decref(st->ran);
 	json_decref(st->agent);
 }

@@ -1,8 +1,11 @@
 /**
  * @file llm_int.h  The LLM brain's parts: llm.c (the brain: responses,
- *                  rounds of tool calls, fallbacks, routing), llm_wire.c
- *                  (each API's request body and streamed answer) and
- *                  llm_tools.c (running tools: built-ins, webhooks).
+ *                  the stream, fallbacks, routing, set-up), llm_round.c
+ *                  (a round's tool calls), llm_tools.c (running a tool:
+ *                  built-ins, webhooks), llm_wire.c (each API's request
+ *                  body and streamed answer), llm_history.c (the history
+ *                  as messages), llm_memory.c (memory across calls) and
+ *                  llm_check.c (the agent file's LLM parts).
  *
  * Messages are kept in one neutral form and turned into each API's shape
  * only when a request is written:
@@ -90,5 +93,124 @@ int llm_tool_start(struct llm_tool_run **rp, const struct llm_tool_prm *prm,
 		   llm_tool_done_h *doneh, void *arg);
 /* The agent file's "tools": names, parameters, how each runs. */
 int llm_tools_check(const json_t *tools, const char **pathp);
+
+/* ---- llm.c and llm_round.c: the brain's state, one response ---- */
+
+#define MAX_ROUNDS 4
+#define MAX_CALLS 16
+#define FIRST_TOKEN_MS 5000
+#define TIMEOUT_MS 30000
+#define HISTORY_TOKENS 6000
+#define FILLER_MS 600
+#define TOOL_FILLER_MS 1500
+#define RETRY_AFTER_MAX_S 2
+#define MAX_CHAIN 4
+#define DEF_APOLOGY "Sorry, I'm having trouble answering right now. " \
+	"Could you say that again?"
+
+struct resp;
+
+struct call {
+	struct resp *r;
+	char id[72];
+	char name[72];
+	struct mbuf *args;
+	const json_t *def;       /* the agent's tool, NULL if unknown */
+	struct llm_tool_run *run;
+	char *result;
+	bool held;               /* waits for the caller's yes */
+	bool client;             /* the transport's tool: it runs it */
+};
+
+struct llm_st {
+	const struct bt_brain *brain;  /* first: the provider */
+	json_t *agent;
+	const json_t *llm;             /* the agent's "llm" section */
+	const json_t *tools;
+	struct llm_target main, big;
+	bool has_big;
+	struct llm_target chain[MAX_CHAIN];
+	size_t n_chain;
+	const json_t *route_words;
+	unsigned route_min_words;
+	const char *route_filler;
+	unsigned max_tokens, history_tokens;
+	double temperature;
+	uint32_t first_token_ms, timeout_ms, filler_ms, tool_filler_ms;
+	const char *filler_say, *tool_filler_say;
+	const char *greeting, *idle_say, *hangup_say;
+	unsigned idle_hangup;
+	struct bt_brain_ctx ctx;
+	char db_path[512], session_id[64];
+	struct list resps;
+	json_t *ran;                   /* call key -> result: at most once */
+	struct call held;              /* a tool call waiting for a yes */
+	bool has_held;
+	/* memory across calls, by caller id */
+	bool memory_on;
+	unsigned memory_days, memory_max;
+	char caller[128];
+	bool recalled;
+	char memory[2048];
+	char *last_history;            /* the newest history seen */
+	json_t *facts;                 /* this call's tool results, for the
+					  summary */
+};
+
+struct resp {
+	struct le le;
+	struct llm_st *st;             /* NULL once the brain is gone */
+	struct bt_brain_sink sink;     /* sink.arg held with mem_ref */
+	bool cancelled, finished;
+	json_t *base;                  /* the history, as messages */
+	json_t *local;                 /* this response's rounds */
+	const char *system;
+	char *system_buf;
+	const struct llm_target *t;
+	size_t chain_pos;
+	bool retried;
+	struct bt_http *http;
+	struct bt_sse *sse;
+	struct mbuf *text;             /* this round's text */
+	bool said;                     /* text went to the caller */
+	bool got_first;                /* a token of this request came */
+	bool stream_end;
+	char finish[16];
+	char serr[400];                /* an error event in the stream */
+	struct call calls[MAX_CALLS];
+	unsigned n_calls, pending, round;
+	struct tmr tmr_first, tmr_filler, tmr_retry;
+	bool filled;
+	bool end_call;
+	bool restarted;                /* said "let me start again" */
+	bool handback;                 /* return_to_flow was called */
+	bool starting;                 /* starting calls: a tool that ends
+					  at once (inline) must not go on
+					  before the others have started */
+	json_t *tools;                 /* the agent's and the transport's */
+};
+
+/* llm.c */
+void llm_call_reset(struct call *c);
+/* Text to the caller (dropped for a cancelled response). */
+void llm_say(struct resp *r, const char *text);
+/* A recovered failure, for the trace (the sink's errorh). */
+void llm_report(struct resp *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+const json_t *llm_tool_def(const json_t *tools, const char *name);
+/* Frees the response once it is over and no tool of it runs. */
+bool llm_resp_free_if_idle(struct resp *r);
+/* The next request of the response (its base + local messages). */
+void llm_resp_request(struct resp *r);
+/* The response ends: doneh, unless cancelled. */
+void llm_resp_done(struct resp *r);
+
+/* llm_round.c */
+/* The round's stream is over: run what it called, or end. */
+void llm_run_tools(struct resp *r);
+/* Every call of the round has its result: the next round, or the end. */
+void llm_after_tools(struct resp *r);
+/* The caller's answer to a read-back: run the held call or not. */
+void llm_answer_held(struct llm_st *st, struct resp *r, const char *text);
 
 #endif
