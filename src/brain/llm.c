@@ -25,6 +25,7 @@
 static struct bt_brain openai_brain, anthropic_brain;
 
 static void recall(struct llm_st *st, const char *caller);
+static void warm_up(struct llm_st *st);
 
 /* ---- helpers ---- */
 
@@ -491,6 +492,8 @@ static int llm_respond(struct bt_brain_st *bst, const struct bt_brain_input *in,
 		llm_resp_done(r);
 		return 0;
 	}
+	if (in->type == BT_BRAIN_START)
+		warm_up(st);
 	if (in->type == BT_BRAIN_START && st->greeting) {
 		llm_say(r, st->greeting);
 		r->t = NULL;
@@ -577,6 +580,65 @@ static void recall(struct llm_st *st, const char *caller)
 			       st->memory, sizeof(st->memory), &n);
 }
 
+/* ---- the first connection ---- */
+
+/*
+ * A loop's first request to a provider would pay the TCP and TLS
+ * handshakes in the caller's first turn. While the agent greets, a small
+ * GET of the provider's model list opens the connection, which the
+ * loop's connection cache then keeps for the turn. Once a minute per
+ * endpoint and thread at most; its answer is not read.
+ */
+#define WARM_EVERY_MS 60000
+static _Thread_local struct {
+	char url[512];
+	uint64_t at;
+} warmed[4];
+
+static void warm_done(const struct bt_http_result *res, void *arg)
+{
+	struct llm_st *st = arg;
+
+	(void)res;
+	st->warm = mem_deref(st->warm);
+}
+
+static void warm_up(struct llm_st *st)
+{
+	const struct llm_target *t = &st->main;
+	struct bt_http_prm prm;
+	char url[600], hdr[4][300];
+	const char *hdrs[5];
+	uint64_t now = tmr_jiffies();
+	size_t i, slot = 0;
+
+	if (st->warm)
+		return;
+	for (i = 0; i < 4; i++) {
+		if (!strcmp(warmed[i].url, t->url) &&
+		    now - warmed[i].at < WARM_EVERY_MS)
+			return;
+		if (warmed[i].at < warmed[slot].at)
+			slot = i;
+	}
+	str_ncpy(warmed[slot].url, t->url, sizeof(warmed[slot].url));
+	warmed[slot].at = now;
+	/* {base}/models: the request path minus its last part */
+	str_ncpy(url, t->url, sizeof(url));
+	if (strrchr(url, '/'))
+		*strrchr(url, '/') = '\0';
+	if (t->wire == WIRE_OPENAI && strrchr(url, '/'))
+		*strrchr(url, '/') = '\0';  /* .../chat/completions */
+	snprintf(url + strlen(url), sizeof(url) - strlen(url), "/models");
+	llm_wire_headers(t, hdr, hdrs);
+	memset(&prm, 0, sizeof(prm));
+	prm.method = "GET";
+	prm.url = url;
+	prm.headers = hdrs;
+	prm.timeout_ms = 5000;
+	(void)bt_http_start(&st->warm, &prm, NULL, warm_done, st);
+}
+
 /* ---- set-up ---- */
 
 static void llm_destructor(void *arg)
@@ -584,6 +646,7 @@ static void llm_destructor(void *arg)
 	struct llm_st *st = arg;
 	struct le *le = st->resps.head;
 
+	mem_deref(st->warm);
 	if (st->memory_on)
 		llm_memory_write(st->db_path, st->caller, st->last_history,
 				 st->facts);

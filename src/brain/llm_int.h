@@ -124,6 +124,7 @@ struct call {
 
 struct llm_st {
 	const struct bt_brain *brain;  /* first: the provider */
+	struct bt_http *warm;          /* the connection opened early */
 	json_t *agent;
 	const json_t *llm;             /* the agent's "llm" section */
 	const json_t *tools;

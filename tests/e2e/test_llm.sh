@@ -79,6 +79,7 @@ llmsim "$TWO_TURNS"
 [ "$SIM_RC" = 0 ] || fail "the call did not complete ($SIM_RC)"
 check 'len(reqs) == 3 and len(hooks) == 1' "three model requests and one webhook call"
 check 'reqs[0]["headers"]["authorization"] == "Bearer sk-test"' "the key from OPENAI_API_KEY"
+check 'log[0]["method"] == "GET" and log[0]["path"] == "/v1/models" and log[0]["t_ms"] < reqs[0]["t_ms"]' "no early connection (GET /v1/models while the agent greets)"
 check 'hooks[0]["body"]["arguments"] == {"day": "tuesday"} and hooks[0]["headers"]["idempotency-key"].endswith(hooks[0]["body"]["call_id"])' "the webhook gets the arguments and an idempotency key"
 check '"noon to ten" in msgs(1) and "tool_call_id" in msgs(1)' "the tool result goes back to the model"
 # ~45 tokens at 60 ms: the last token comes >2.5 s after the first; the
