@@ -1804,6 +1804,15 @@ static void deliver(struct flow_st *st)
 	}
 }
 
+/* A tool runs on the pool: keep the sink (and a reference on its arg)
+ * until it is back; deliver() then lets it go. */
+static void hold_sink(struct flow_st *st, const struct bt_brain_sink *sink)
+{
+	st->sink_copy = *sink;
+	mem_ref(st->sink_copy.arg);
+	st->sink = &st->sink_copy;
+}
+
 /* The LLM gave the call back: the flow goes on at the node's return_to
  * and ends the response the LLM began. */
 static void llm_back(const struct bt_brain_sink *sink, void *arg)
@@ -1821,9 +1830,7 @@ static void llm_back(const struct bt_brain_sink *sink, void *arg)
 	st->beforenode = st->curnode = NULL;
 	enter(st, to);
 	if (st->job) {
-		st->sink_copy = *sink;
-		mem_ref(st->sink_copy.arg);
-		st->sink = &st->sink_copy;
+		hold_sink(st, sink);
 		return;
 	}
 	deliver(st);
@@ -1910,10 +1917,7 @@ static int bst_respond(struct flow_st *st, const struct bt_brain_input *in,
 			      (int)in->type);
 	}
 	if (st->job) {
-		/* a tool runs on the pool: keep the sink until it is back */
-		st->sink_copy = *sink;
-		mem_ref(st->sink_copy.arg);
-		st->sink = &st->sink_copy;
+		hold_sink(st, sink);
 		return 0;
 	}
 	if (st->llm_now) {

@@ -830,27 +830,12 @@ static int llm_grammars(const json_t *agent, struct bt_stt_grammar **gp,
 
 static const char *const brain_keys[] = {"model", NULL};
 
-static struct bt_brain openai_brain = {
-	.name = "openai",
-	.section = "llm",
-	.brain_keys = brain_keys,
-	.checkh = llm_check,
-	.grammarsh = llm_grammars,
-	.alloch = llm_alloc,
-	.respondh = llm_respond,
-	.cancelh = llm_cancel,
-};
-
-static struct bt_brain anthropic_brain = {
-	.name = "anthropic",
-	.section = "llm",
-	.brain_keys = brain_keys,
-	.checkh = llm_check,
-	.grammarsh = llm_grammars,
-	.alloch = llm_alloc,
-	.respondh = llm_respond,
-	.cancelh = llm_cancel,
-};
+/* the two providers differ only in their wire format (llm_target) */
+#define LLM_BRAIN(n) { .name = n, .section = "llm", .brain_keys = brain_keys, \
+	.checkh = llm_check, .grammarsh = llm_grammars, .alloch = llm_alloc, \
+	.respondh = llm_respond, .cancelh = llm_cancel }
+static struct bt_brain openai_brain = LLM_BRAIN("openai");
+static struct bt_brain anthropic_brain = LLM_BRAIN("anthropic");
 
 int bt_brain_llm_init(void)
 {

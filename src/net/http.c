@@ -67,13 +67,19 @@ static _Thread_local struct httpm *tm;
 static void reap(struct httpm *m);
 static void drive(struct httpm *m, curl_socket_t fd, int ev);
 
+/* Out of the multi handle (outside libcurl's callbacks only). */
+static void detach(struct xfer *x)
+{
+	if (!x->in_multi)
+		return;
+	curl_multi_remove_handle(x->m->multi, x->easy);
+	x->in_multi = false;
+	--x->m->active;
+}
+
 static void xfer_free(struct xfer *x)
 {
-	if (x->in_multi) {
-		curl_multi_remove_handle(x->m->multi, x->easy);
-		x->in_multi = false;
-		--x->m->active;
-	}
+	detach(x);
 	list_unlink(&x->le);
 	curl_easy_cleanup(x->easy);
 	curl_slist_free_all(x->hdrs);
@@ -153,11 +159,7 @@ static void finish(struct xfer *x, CURLcode rc)
 	struct bt_http_result res;
 	char why[512];
 
-	if (x->in_multi) {
-		curl_multi_remove_handle(x->m->multi, x->easy);
-		x->in_multi = false;
-		--x->m->active;
-	}
+	detach(x);
 	if (x->dead || !x->doneh)
 		return;
 	if (!x->status)

@@ -559,6 +559,8 @@ static void brain_tool(const char *name, const char *args, const char *result,
 {
 	struct resp_tag *t = arg;
 	struct bt_session *s = t ? t->s : NULL;
+	char line[MAX_TEXT];
+	struct hist *h;
 	json_t *o;
 
 	if (!s || !name)
@@ -570,32 +572,19 @@ static void brain_tool(const char *name, const char *args, const char *result,
 	json_object_set_new(o, "result", result ? json_loads(result,
 						JSON_DECODE_ANY, NULL)
 						: json_null());
-	{
-		/* the history keeps every result, cancelled response or not,
-		 * with the call itself for a brain that replays it */
-		char line[MAX_TEXT];
-		struct hist *h;
-
-		snprintf(line, sizeof(line), "%s(%s) -> %s", name,
-			 args ? args : "{}", result ? result : "null");
-		h = ss_hist_add_id(s, BT_ROLE_TOOL, line, NULL);
-		if (h) {
-			char *js = json_dumps(o, JSON_COMPACT);
-			if (js)
-				(void)str_dup(&h->tool, js);
-			free(js);
-		}
+	/* the history keeps every result, cancelled response or not, with
+	 * the call itself for a brain that replays it */
+	snprintf(line, sizeof(line), "%s(%s) -> %s", name, args ? args : "{}",
+		 result ? result : "null");
+	h = ss_hist_add_id(s, BT_ROLE_TOOL, line, NULL);
+	if (h) {
+		char *js = json_dumps(o, JSON_COMPACT);
+		if (js)
+			(void)str_dup(&h->tool, js);
+		free(js);
 	}
-	json_decref(o);
-	o = json_object();
 	if (t->cancelled)
 		json_object_set_new(o, "cancelled", json_true());
-
-	json_object_set_new(o, "name", json_string(name));
-	json_object_set_new(o, "args", args ? json_loads(args, 0, NULL)
-					    : json_null());
-	json_object_set_new(o, "result", result ? json_loads(result, 0, NULL)
-						: json_null());
 	json_object_set_new(o, "error", json_integer(err));
 	ss_emit(s, BT_EV_TOOL, ss_stamp(s), name, o);
 }
