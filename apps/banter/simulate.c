@@ -17,6 +17,7 @@
 #include <re.h>
 #include "banter/banter.h"
 #include "net/http.h"
+#include "net/ws.h"
 #include "app.h"
 #include "caller.h"
 
@@ -179,13 +180,13 @@ static void net_wait(struct netsync *ns, const struct timespec *t0,
 	uint64_t target;
 
 	if (realtime) {
-		while (wall_ms(t0) < now && (bt_http_active() || thinking))
+		while (wall_ms(t0) < now && (bt_http_active() || bt_ws_active() || thinking))
 			if (!bt_http_pump((uint32_t)(now - wall_ms(t0))))
 				break;
 		sleep_until(t0, now);
 		return;
 	}
-	if (!bt_http_active() && !thinking) {
+	if (!bt_http_active() && !bt_ws_active() && !thinking) {
 		ns->anchored = false;
 		return;
 	}

@@ -35,6 +35,7 @@
 #include <banter/banter.h>
 #include "brain/slots.h"
 #include "turn/endpoint.h"
+#include "net/http.h"
 
 enum { MAX_ITEMS = 2048, MAX_SEG = 16 };
 
@@ -56,6 +57,12 @@ static FILE *collect;
 static uint64_t clock_now;  /* the running item's clock, for --collect */
 static bool collecting;     /* inside an item's record */
 static size_t n_items;
+/* --deepgram URL: the recogniser is a server speaking Deepgram's protocol
+ * (bench/turns_cloud.sh starts tests/clients/deepgram_mock.mjs, which
+ * answers each item with its own words); the run then keeps to the wall
+ * clock, since the server answers in wall time */
+static const char *dg_url;
+static const char *cur_tag;  /* the item a session is opened for */
 
 /* What the event handler saw. */
 struct obs {
@@ -120,15 +127,12 @@ static void on_event(const struct bt_event *ev, void *arg)
 }
 
 static const char *agent_fmt =
-	"{\"name\": \"turn bench\", \"persona\": {\"voice\": \"espeak:en-us+f3\"},"
+	"{\"name\": \"turn bench\", \"persona\": {\"voice\": \"espeak:en-us+f3\"},%s"
 	" \"turn\": {\"endpointing\": \"%s\", \"end_silence_ms\": %u,"
 	"  \"idle_ms\": 600000%s},"
 	" \"flow\": {\"start\": \"talk\", \"min_confidence\": 0.0,"
 	"  \"reprompt\": {\"say\": \"Sorry?\", \"max\": 10, \"fallback\": {\"say\": \"Let us go on.\", \"next\": \"talk\"}},"
-	"  \"nodes\": {\"talk\": {\"ask\": \"Let me tell you about tonight. We "
-	"have a mushroom risotto, a grilled sea bass with lemon and capers, "
-	"and a dark chocolate tart for dessert. The wine of the week is a "
-	"Sicilian red. What would you like to do?\","
+	"  \"nodes\": {\"talk\": {\"ask\": \"%s\","
 	"  \"expect\": {\"type\": \"%s\", \"slot\": \"answer\"},"
 	"  \"next\": \"talk\"}}}}";
 
@@ -144,7 +148,29 @@ struct run {
 	size_t echo_pos;
 	uint64_t now;
 	bool last_speech;
+	uint64_t wall0;  /* --deepgram: wall ms when now was 0 */
 };
+
+static uint64_t wall_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* Keep the session's clock at the wall's, serving the socket meanwhile. */
+static void pace(struct run *r)
+{
+	uint64_t target = r->wall0 + r->now;
+
+	while (wall_ms() < target) {
+		if (!bt_http_pump((uint32_t)(target - wall_ms()))) {
+			struct timespec ts = {0, 1000000};
+			nanosleep(&ts, NULL);
+		}
+	}
+}
 
 /* One frame through the session; returns whether agent speech came out. */
 static bool step(struct run *r, const int16_t *caller)
@@ -174,6 +200,8 @@ static bool step(struct run *r, const int16_t *caller)
 	r->echo_pos = (r->echo_pos + BT_FRAME_SAMPLES) % BT_RATE_HZ;
 	r->now += BT_FRAME_MS;
 	clock_now = r->now;
+	if (dg_url)
+		pace(r);
 	r->last_speech = sp;
 	return sp;
 }
@@ -219,21 +247,34 @@ static uint32_t pct(uint32_t *v, size_t n, double p)
  * interruptions on a number question like the default agent's.
  */
 static const char *expect_type = "text";
+static const char *long_ask = "Let me tell you about tonight. We have a "
+	"mushroom risotto, a grilled sea bass with lemon and capers, and a "
+	"dark chocolate tart for dessert. The wine of the week is a Sicilian "
+	"red. What would you like to do?";
+/* the question before an end-of-turn item: on the wall clock (--deepgram)
+ * a short one, so that the greeting does not take most of the run */
+static bool short_ask;
 
 static int open_run(struct run *r, const char *mode, unsigned silence,
 		    bool aec, double echo_gain)
 {
-	char json[2048];
+	char json[3072], stt[256] = "";
 	struct bt_agent *a = NULL;
 	struct bt_session_prm prm;
+	bool flux = !strcmp(mode, "recogniser");
 	int err;
 
 	memset(r, 0, sizeof(*r));
-	snprintf(json, sizeof(json), agent_fmt,
+	if (dg_url)
+		snprintf(stt, sizeof(stt), " \"stt\": {\"provider\": "
+			 "\"deepgram\", \"tag\": \"%.64s\"%s},",
+			 cur_tag ? cur_tag : "none", flux ?
+			 ", \"model\": \"flux-general-en\"" : "");
+	snprintf(json, sizeof(json), agent_fmt, stt,
 		 collect ? "adaptive" : mode, silence,
 		 collect ? ", \"min_wait_ms\": 2500, \"base_wait_ms\": 2500,"
 		 " \"incomplete_wait_ms\": 2500, \"max_wait_ms\": 2500" : "",
-		 expect_type);
+		 short_ask ? "What would you like?" : long_ask, expect_type);
 	err = bt_agent_load_str(&a, json, "bench-agent");
 	if (err)
 		return err;
@@ -245,6 +286,7 @@ static int open_run(struct run *r, const char *mode, unsigned silence,
 	if (err)
 		return err;
 	r->echo_gain = echo_gain;
+	r->wall0 = wall_ms();
 	bt_session_start(r->s);
 	return 0;
 }
@@ -253,7 +295,14 @@ static int open_run(struct run *r, const char *mode, unsigned silence,
 static int open_caller(struct run *r, const char *mode, unsigned silence,
 		       const struct item *it, const int16_t *pcm)
 {
-	int err = open_run(r, mode, silence, false, 0);
+	char tag[128];
+	int err;
+
+	snprintf(tag, sizeof(tag), "%s", it->file);
+	tag[strcspn(tag, ".")] = '\0';
+	cur_tag = tag;
+	err = open_run(r, mode, silence, false, 0);
+	cur_tag = NULL;
 
 	if (err)
 		return err;
@@ -273,6 +322,7 @@ static int bench_endpoint(const char *dir, const char *mode, unsigned silence)
 	double sum = 0;
 	int err;
 
+	short_ask = dg_url != NULL;
 	for (size_t i = 0; i < n_items; i++) {
 		const struct item *it = &items[i];
 		bool pause = !strcmp(it->category, "pause");
@@ -349,8 +399,10 @@ static int bench_endpoint(const char *dir, const char *mode, unsigned silence)
 			delays[nd++] = 0;
 		}
 	}
-	printf("  %-15s %6.1f %% (%u/%u)   %7.0f ms   %6u ms   %u\n",
+	short_ask = false;
+	printf("  %-17s %6.1f %% (%u/%u)   %7.0f ms   %6u ms   %u\n",
 	       !strcmp(mode, "adaptive") ? "adaptive" :
+	       !strcmp(mode, "recogniser") ? "recogniser (Flux)" :
 	       silence == 500 ? "fixed 500 ms" : "fixed 800 ms",
 	       n_pause ? 100.0 * n_premature / n_pause : 0, n_premature,
 	       n_pause, nd ? sum / (double)nd : 0, pct(delays, nd, 0.95),
@@ -730,7 +782,8 @@ static int64_t replay_item(const json_t *o, const struct bt_endpoint_prm *prm)
 
 static void replay_print(const char *name, struct replay_acc *a)
 {
-	printf("  %-15s %6.1f %% (%u/%u)   %7.0f ms   %6u ms   %u\n", name,
+	short_ask = false;
+	printf("  %-17s %6.1f %% (%u/%u)   %7.0f ms   %6u ms   %u\n", name,
 	       a->n_pause ? 100.0 * a->n_premature / a->n_pause : 0,
 	       a->n_premature, a->n_pause, a->nd ? a->sum / (double)a->nd : 0,
 	       pct(a->delays, a->nd, 0.95), a->n_missed);
@@ -965,6 +1018,10 @@ int main(int argc, char **argv)
 			only = argv[++i];
 		else if (!strcmp(argv[i], "--items") && i + 1 < argc)
 			id_filter = argv[++i];
+		else if (!strcmp(argv[i], "--deepgram") && i + 1 < argc) {
+			dg_url = argv[++i];
+			setenv("DEEPGRAM_BASE_URL", dg_url, 1);
+		}
 		else if (!strcmp(argv[i], "--collect") && i + 1 < argc) {
 			collect = fopen(argv[++i], "w");
 			if (!collect) {
@@ -985,8 +1042,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_turns: %s\n", bt_errmsg());
 		return 1;
 	}
-	printf("turn-taking benchmark: %zu corpus items (%s), virtual clock\n",
-	       n_items, conds);
+	printf("turn-taking benchmark: %zu corpus items (%s), %s\n",
+	       n_items, conds, dg_url ? "recogniser: Deepgram protocol "
+	       "server, wall clock" : "virtual clock");
 	if (collect) {
 		err = bench_endpoint(argv[1], "adaptive", 500);
 		fclose(collect);
@@ -1001,7 +1059,9 @@ int main(int argc, char **argv)
 		if (bench_endpoint(argv[1], "adaptive", 500) ||
 		    (strstr(only, "endpoint") &&
 		     (bench_endpoint(argv[1], "fixed", 500) ||
-		      bench_endpoint(argv[1], "fixed", 800))))
+		      bench_endpoint(argv[1], "fixed", 800) ||
+		      (dg_url && bench_endpoint(argv[1], "recogniser",
+						500)))))
 			goto fail;
 	}
 	expect_type = "number";

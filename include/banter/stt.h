@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "json.h"
 
 /** Slot types a grammar can be built for. */
 enum bt_slot_type {
@@ -57,11 +58,41 @@ typedef void (bt_stt_final_h)(const struct bt_transcript *tr, void *arg);
  */
 typedef void (bt_stt_partial_h)(const char *text, void *arg);
 
+/**
+ * A network recogniser cannot go on (connect refused or timed out, the
+ * socket closed, no result in time). Called once, on the session's
+ * thread; after it the instance does nothing but may be freed. A
+ * recogniser chain (stt/chain.c) catches it and hands the utterance to
+ * the next provider.
+ */
+typedef void (bt_stt_fail_h)(int err, const char *msg, void *arg);
+
+/** What a recogniser heard about the turn itself (not words). */
+enum bt_stt_turn_ev {
+	BT_STT_SPEECH_STARTED = 1, /**< speech began (Deepgram SpeechStarted,
+				        Flux StartOfTurn) */
+	BT_STT_UTTERANCE_END,      /**< a gap after the last word (Deepgram
+				        UtteranceEnd) */
+	BT_STT_EAGER_END,          /**< the turn has probably ended (Flux
+				        EagerEndOfTurn): start the reply,
+				        it may be dropped */
+	BT_STT_TURN_RESUMED,       /**< it had not (Flux TurnResumed) */
+	BT_STT_END_OF_TURN,        /**< the turn has ended (Flux EndOfTurn) */
+};
+typedef void (bt_stt_turn_h)(enum bt_stt_turn_ev ev, const char *text,
+			     void *arg);
+
 struct bt_stt_prm {
 	const struct bt_stt_grammar *grammars;
 	size_t n_grammars;
+	const json_t *section;      /**< the agent's "stt" object (or the
+				         fallback entry), NULL: defaults */
+	uint32_t call_rate_hz;      /**< the caller's audio rate before
+					 resampling (8000: a phone codec) */
 	bt_stt_partial_h *partialh; /**< set by the session */
 	bt_stt_final_h *finalh;     /**< set by the session */
+	bt_stt_fail_h *failh;       /**< set by the session (may be NULL) */
+	bt_stt_turn_h *turnh;       /**< set by the session (may be NULL) */
 	void *arg;
 };
 
@@ -119,6 +150,23 @@ struct bt_stt_overlap {
 typedef int (bt_stt_overlap_h)(struct bt_stt_st *st,
 			       struct bt_stt_overlap *ov);
 
+/**
+ * Optional: every frame of the call, in or out of an utterance (a
+ * streaming network recogniser keeps its own timeline of the call);
+ * feedh still gets the utterance's audio.
+ */
+typedef void (bt_stt_listen_h)(struct bt_stt_st *st, const int16_t *pcm,
+			       size_t n);
+
+/**
+ * Optional: check the provider's section of an agent file when it loads
+ * (keys, keys in the environment). On error a message (bt_err) and
+ * *pathp the dotted path of the field at fault (a static or json-owned
+ * string).
+ */
+typedef int (bt_stt_check_h)(const json_t *section, const char *path,
+			     const char **pathp);
+
 struct bt_stt {
 	struct le le;
 	const char *name;
@@ -128,6 +176,12 @@ struct bt_stt {
 	bt_stt_hyp_h *hyph;              /**< may be NULL */
 	bt_stt_finish_h *finishh;
 	bt_stt_overlap_h *overlaph;  /**< may be NULL */
+	bt_stt_listen_h *listenh;    /**< may be NULL */
+	bt_stt_check_h *checkh;      /**< may be NULL */
+	const char *const *keys;     /**< section keys it reads besides
+					  "provider" (NULL-ended), or NULL */
+	bool network;                /**< needs a network; the session
+					  can fall back from it */
 };
 
 void bt_stt_register(struct bt_stt *stt);
@@ -152,6 +206,19 @@ void bt_stt_pocketsphinx_drain(void);
 /** Instances made and reused since start, and idle now (any may be NULL). */
 void bt_stt_pocketsphinx_stats(unsigned *made, unsigned *reused,
 			       unsigned *idle_now);
+
+/** The Deepgram provider ("deepgram"); registered by bt_init. */
+int bt_stt_deepgram_init(void);
+
+/**
+ * A recogniser with fallbacks: the providers named by the agent's stt
+ * section ("provider", then each of "fallback"), the first one live.
+ * When it fails (prm->failh of the inner one), the next is made and gets
+ * the utterance's audio so far, so no words are lost; prm->failh hears
+ * of each switch (msg says what failed and who took over). A section
+ * naming one provider and no fallback gives that provider directly.
+ */
+int bt_stt_open(struct bt_stt_st **stp, const struct bt_stt_prm *prm);
 
 /** The provider of an instance. */
 static inline const struct bt_stt *bt_stt_of(const struct bt_stt_st *st)

@@ -279,6 +279,89 @@ static bool provider_known(enum pkind k, const char *name)
 	return false;
 }
 
+/*
+ * A recogniser's section (or a fallback entry: a name or a section): its
+ * provider exists, its keys are the provider's, its own check passes.
+ */
+static int check_stt_link(const struct loadctx *lc, const json_t *v,
+			  const char *path, bool top)
+{
+	static const char *const chain_keys[] = {"fallback", "narrowband",
+						 NULL};
+	const struct bt_stt *p;
+	const char *name, *key, *bad = NULL;
+	char full[PATH_MAX_LEN], names[256];
+	json_t *x;
+
+	if (json_is_string(v))
+		name = json_string_value(v);
+	else if (json_is_object(v))
+		name = json_string_value(json_object_get(v, "provider"));
+	else
+		return fail(lc, path, "\"%s\" must be a recogniser's name "
+			    "(\"pocketsphinx\") or a section like the stt "
+			    "one ({\"provider\": \"deepgram\", ...})", path);
+	if (!name)
+		name = "pocketsphinx";
+	p = bt_stt_find(name);
+	if (!p) {
+		stt_names(names, sizeof(names));
+		return fail(lc, path, "\"%s\" names the recogniser \"%s\" "
+			    "but none of that name is registered; "
+			    "registered: %s", path, name, names);
+	}
+	if (!json_is_object(v))
+		return 0;
+	json_object_foreach((json_t *)v, key, x) {
+		bool ok = !strcmp(key, "provider") ||
+			  (top && in_list(chain_keys, key, NULL));
+
+		for (size_t i = 0; !ok && p->keys && p->keys[i]; i++)
+			ok = !strcmp(key, p->keys[i]);
+		if (!ok) {
+			join(full, sizeof(full), path, key);
+			return fail(lc, full, "unknown field \"%s\" for the "
+				    "recogniser \"%s\"; check the spelling "
+				    "(see docs/agent-file.md)", full, name);
+		}
+	}
+	if (p->checkh && p->checkh(v, path, &bad)) {
+		char msg[MSG_MAX];
+
+		str_ncpy(msg, bt_errmsg(), sizeof(msg));
+		join(full, sizeof(full), path, bad ? bad : "provider");
+		return fail(lc, full, "%s", msg);
+	}
+	return 0;
+}
+
+static int check_stt(const struct loadctx *lc, const json_t *sec)
+{
+	const json_t *fb = json_object_get(sec, "fallback");
+	const json_t *nb = json_object_get(sec, "narrowband");
+	const json_t *v;
+	char path[PATH_MAX_LEN];
+	size_t i;
+	int err;
+
+	if (!sec)
+		return 0;
+	err = check_stt_link(lc, sec, "stt", true);
+	if (!err && fb && (!json_is_array(fb) || json_array_size(fb) > 3))
+		return fail(lc, "stt.fallback", "\"stt.fallback\" must be a "
+			    "list of at most 3 recognisers tried in order when "
+			    "the one before fails, e.g. [\"pocketsphinx\"]");
+	json_array_foreach(fb, i, v) {
+		if (err)
+			break;
+		snprintf(path, sizeof(path), "stt.fallback[%zu]", i);
+		err = check_stt_link(lc, v, path, false);
+	}
+	if (!err && nb)
+		err = check_stt_link(lc, nb, "stt.narrowband", false);
+	return err;
+}
+
 /* A {"provider": "..."} section; the default when it is left out. */
 static int check_provider(const struct loadctx *lc, const json_t *root,
 			  const char *section, enum pkind k, const char *def,
@@ -297,6 +380,10 @@ static int check_provider(const struct loadctx *lc, const json_t *root,
 				 &name);
 		if (err)
 			return err;
+	}
+	if (k == PK_STT && provider_known(k, name)) {
+		*namep = name;
+		return check_stt(lc, sec);
 	}
 	if (provider_known(k, name)) {
 		const struct bt_brain *b = k == PK_BRAIN ? bt_brain_find(name)
@@ -450,11 +537,14 @@ static int check_turn(const struct loadctx *lc, const json_t *root)
 	if (!err) {
 		const json_t *v = json_object_get(t, "endpointing");
 		const char *e = json_string_value(v);
-		if (v && (!e || (strcmp(e, "adaptive") && strcmp(e, "fixed"))))
+		if (v && (!e || (strcmp(e, "adaptive") && strcmp(e, "fixed") &&
+				 strcmp(e, "recogniser"))))
 			err = fail(lc, "turn.endpointing", "\"turn."
 				   "endpointing\" must be \"adaptive\" "
-				   "(completeness, prosody, pause model) or "
-				   "\"fixed\" (end_silence_ms of silence)");
+				   "(completeness, prosody, pause model), "
+				   "\"fixed\" (end_silence_ms of silence) or "
+				   "\"recogniser\" (the recogniser's own turn "
+				   "events: Deepgram Flux)");
 	}
 	return err;
 }

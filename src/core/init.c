@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include "core/worker.h"
 #include "net/http.h"
+#include "net/ws.h"
 
 static bool initialised;
 
@@ -24,6 +25,8 @@ int bt_init(void)
 		err = bt_vad_energy_init();
 	if (!err)
 		err = bt_stt_pocketsphinx_init();
+	if (!err)
+		err = bt_stt_deepgram_init();
 	if (!err)
 		err = bt_tts_espeak_init();
 	if (!err)
@@ -50,6 +53,7 @@ void bt_close(void)
 	bt_tts_cache_flush();
 	bt_stt_pocketsphinx_close();
 	bt_http_thread_close();
+	bt_ws_thread_close();
 	if (initialised)
 		curl_global_cleanup();
 	initialised = false;

@@ -200,6 +200,8 @@ static void process_frame(struct bt_session *s, const int16_t *pcm)
 		ss_on_speech_start(s, ev_ms);
 		started = true; /* the prefix already holds this frame */
 	}
+	if (stt->listenh)
+		stt->listenh(s->stt, pcm, BT_FRAME_SAMPLES);
 	if (s->stt_active && !started)
 		stt->feedh(s->stt, pcm, BT_FRAME_SAMPLES);  /* -> on_partial */
 	if (s->stt_active && s->adaptive) {
@@ -218,7 +220,7 @@ static void process_frame(struct bt_session *s, const int16_t *pcm)
 
 	switch (s->state) {
 	case BT_ST_USER_SPEAKING:
-		if (s->turns.manual || s->final_wait ||
+		if (s->turns.manual || s->final_wait || s->stt_turns ||
 		    bt_vadseg_active(s->vad) || !s->utt.speech_end)
 			break;
 		if (s->adaptive && s->wait_stale) {
@@ -580,6 +582,8 @@ int bt_session_alloc(struct bt_session **sp, struct bt_agent *agent,
 		json_object_get(aj, "turn"), "interruptions"));
 	s->adaptive = strcmp(cfg_str(aj, "turn", "endpointing", "adaptive"),
 			     "fixed") != 0;
+	s->stt_turns = !strcmp(cfg_str(aj, "turn", "endpointing", "adaptive"),
+			       "recogniser");
 
 	vad = bt_vad_find(cfg_str(aj, "vad", "provider", "energy"));
 	stt = bt_stt_find(cfg_str(aj, "stt", "provider", "pocketsphinx"));
@@ -665,12 +669,17 @@ int bt_session_alloc(struct bt_session **sp, struct bt_agent *agent,
 			 sizeof(s->gram[0].name));
 		s->gram[s->n_gram++].type = gr[i].type;
 	}
+	memset(&sprm, 0, sizeof(sprm));
 	sprm.grammars = gr2;
 	sprm.n_grammars = n_gr;
+	sprm.section = json_object_get(aj, "stt");
+	sprm.call_rate_hz = s->rate_hz;
 	sprm.partialh = on_partial;
 	sprm.finalh = ss_stt_final;
+	sprm.failh = ss_stt_fail;
+	sprm.turnh = ss_stt_turn;
 	sprm.arg = s;
-	err = stt->alloch(&s->stt, &sprm);
+	err = bt_stt_open(&s->stt, &sprm);
 	if (err)
 		goto out;
 

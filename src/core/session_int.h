@@ -163,6 +163,8 @@ struct bt_session {
 	/* settings */
 	uint32_t end_silence_ms, barge_in_min_ms, idle_ms;
 	bool adaptive;             /* endpointing beyond a fixed silence */
+	bool stt_turns;            /* the recogniser's turn events end turns
+				      (Flux), while it works */
 
 	/* end of turn: words, prosody and the speaker's pauses */
 	struct bt_pitch *pitch;
@@ -249,6 +251,8 @@ struct bt_session {
 
 /* ---- across the session's files ---- */
 void ss_stt_final(const struct bt_transcript *tr, void *arg);
+void ss_stt_fail(int err, const char *msg, void *arg);
+void ss_stt_turn(enum bt_stt_turn_ev ev, const char *text, void *arg);
 size_t ss_reply_played(const struct bt_session *s, const struct reply *r);
 struct tts_hold *ss_tts_hold_get(struct tts_hold *h);
 void ss_tts_hold_put(struct tts_hold *h);

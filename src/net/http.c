@@ -18,6 +18,7 @@
 #include <strings.h>
 #include "banter/err.h"
 #include "net/http.h"
+#include "net/ws.h"
 
 #define ERRBODY_MAX 8192
 #define CONNECT_TIMEOUT_MS 5000
@@ -454,11 +455,12 @@ bool bt_http_pump(uint32_t max_ms)
 {
 	struct tmr t;
 
-	if (!tm)
+	if (!tm && !bt_ws_active())
 		return false;
 	tmr_init(&t);
 	tmr_start(&t, max_ms, pump_stop, NULL);
-	tm->pumping = true;
+	if (tm)
+		tm->pumping = true;
 	(void)re_main(NULL);
 	if (tm)
 		tm->pumping = false;

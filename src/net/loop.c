@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "banter/err.h"
 #include "net/http.h"
+#include "net/ws.h"
 #include "net/loop.h"
 
 enum {
@@ -153,6 +154,7 @@ static void *loop_main(void *arg)
 	tmr_cancel(&l->tmr);
 	run_calls(l);  /* what came after the stop: cleanups */
 	bt_http_thread_close();
+	bt_ws_thread_close();
 	l->mq = mem_deref(l->mq);
  out:
 	re_thread_close();

@@ -143,6 +143,41 @@ void ss_stt_final(const struct bt_transcript *tr, void *arg)
 	ss_user_turn(s, why);
 }
 
+/*
+ * The recogniser failed (a network one: refused, closed, silent); msg
+ * says whether another took over. The call goes on; its turns are ended
+ * by the session's own endpointer from now on.
+ */
+void ss_stt_fail(int err, const char *msg, void *arg)
+{
+	struct bt_session *s = arg;
+	json_t *o;
+
+	(void)err;
+	if (!s)
+		return;
+	s->stt_turns = false;
+	o = json_object();
+	json_object_set_new(o, "message", json_string(msg));
+	json_object_set_new(o, "stage", json_string("stt"));
+	ss_emit(s, BT_EV_ERROR, ss_now_ms(s), msg, o);
+}
+
+/* The recogniser's own reading of the turn (Deepgram, Flux). */
+void ss_stt_turn(enum bt_stt_turn_ev ev, const char *text, void *arg)
+{
+	struct bt_session *s = arg;
+
+	(void)text;
+	if (!s || ev != BT_STT_END_OF_TURN || !s->stt_turns)
+		return;
+	if (s->state != BT_ST_USER_SPEAKING || s->final_wait)
+		return;
+	if (!s->utt.speech_end)
+		s->utt.speech_end = ss_now_ms(s);
+	ss_endpoint(s);
+}
+
 /* A user turn is complete (s->utt holds it): tell the brain. */
 void ss_user_turn(struct bt_session *s, json_t *why)
 {

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Cloud recognisers end to end: `banter simulate` with the restaurant agent
+# on Deepgram (a local server speaking Deepgram's live protocol,
+# tests/clients/deepgram_mock.mjs, that knows the caller's words), and each
+# way the network can fail: refused, the socket closed mid-utterance, no
+# final in time. Every call must complete with the right booking, the
+# trace must say which provider took over, and no words may be lost.
+source "$(dirname "$0")/lib.sh"
+MOCK_PID=""
+trap '[ -n "$MOCK_PID" ] && kill $MOCK_PID 2>/dev/null; rm -rf "$TMP"' EXIT
+
+echo '["a table for three please","tuesday","seven pm","yes"]' >"$TMP/script.json"
+
+# mock [args]: (re)start the Deepgram mock -> $PORT
+mock() {
+  [ -n "$MOCK_PID" ] && { kill $MOCK_PID 2>/dev/null || true; wait $MOCK_PID 2>/dev/null || true; }
+  rm -f "$TMP/mock.out"
+  node $CLIENTS/deepgram_mock.mjs --script "$TMP/script.json" --port 0 --key dg-test "$@" \
+    >"$TMP/mock.out" 2>"$TMP/mock.err" &
+  MOCK_PID=$!
+  for _ in $(seq 100); do
+    PORT=$(awk '/^listening/{print $2}' "$TMP/mock.out" 2>/dev/null)
+    [ -n "$PORT" ] && return 0
+    sleep 0.05
+  done
+  cat "$TMP/mock.err" >&2; fail "the Deepgram mock did not start"
+}
+# agent PYTHON: agents/restaurant.json changed by a statement on a
+agent() {
+  python3 - "$1" >"$TMP/agent.json" <<'EOF'
+import json, sys
+a = json.load(open("agents/restaurant.json"))
+exec(sys.argv[1])
+print(json.dumps(a))
+EOF
+}
+# dgsim [args]: the booking caller against the mock
+dgsim() {
+  rm -f "$TMP/trace.jsonl" "$TMP/db"
+  set +e
+  DEEPGRAM_API_KEY=${KEY-dg-test} DEEPGRAM_BASE_URL="ws://127.0.0.1:$PORT" \
+    timeout 120 "$BANTER" simulate --agent "$TMP/agent.json" --caller callers/booking.json \
+    --trace "$TMP/trace.jsonl" --db "$TMP/db" "$@" >"$TMP/out.txt" 2>&1
+  SIM_RC=$?
+  set -e
+}
+# py EXPR over the trace (tr, turns, errors) and the mock's log (log)
+py() {
+  curl -s "http://127.0.0.1:$PORT/log" >"$TMP/log.json"
+  python3 - "$TMP" "$1" <<'EOF'
+import json, sys
+d = sys.argv[1]
+tr = [json.loads(l) for l in open(d + "/trace.jsonl")]
+turns = [t for t in tr if t["type"] == "turn" and t["kind"] == "reply"]
+heard = [t["user_text"] for t in turns]
+errors = [t.get("text", "") for t in tr if t["type"] == "error"]
+log = json.load(open(d + "/log.json"))
+v = eval(sys.argv[2])
+print(v if not isinstance(v, bool) else ("yes" if v else "no"))
+EOF
+}
+check() { [ "$(py "$1")" = yes ] || fail "$2 ($1)"; }
+booked() {
+  [ "$SIM_RC" = 0 ] || fail "$1: the call did not complete ($SIM_RC)"
+  [ "$(sql 'select party, day, time from bookings')" = "3|Tuesday|7 pm" ] ||
+    fail "$1: the booking is not 3|Tuesday|7 pm: $(sql 'select party, day, time from bookings')"
+}
+
+# 1. a whole call on Deepgram: the caller's words as the server gave them,
+#    the key sent, every frame streamed, the stream closed at the end
+agent 'a["stt"] = {"provider": "deepgram", "keyterm": ["Bella"], "fallback": ["pocketsphinx"]}'
+mock
+dgsim
+booked "deepgram"
+check 'heard == ["a table for three please", "tuesday", "seven pm", "yes"]' "the words are Deepgram's"
+check 'not errors' "no errors on a working connection"
+check 'len(log) == 1 and log[0]["path"] == "/v1/listen"' "one connection for the call"
+check 'log[0]["query"]["encoding"] == "linear16" and log[0]["query"]["sample_rate"] == "16000" and log[0]["query"]["interim_results"] == "true" and log[0]["query"]["keyterm"] == "Bella" and log[0]["query"]["vad_events"] == "true"' "the documented query parameters"
+check 'log[0]["audio_bytes"] > 16000 * 2 * 15' "the call's audio streamed (every frame)"
+check 'log[0]["closed"] == "CloseStream" and {"type": "CloseStream"} in log[0]["messages"]' "CloseStream at the end"
+check 'all(t["stt_final_ms"] - t["endpoint_ms"] <= 300 for t in turns)' "the final comes soon after the end of the turn (Finalize)"
+pass "a call on Deepgram"
+
+# 2. a wrong key: refused, pocketsphinx takes over from the start
+KEY=wrong dgsim
+booked "wrong key"
+check 'any("takes over" in e and "pocketsphinx" in e for e in errors)' "the trace says who took over"
+pass "refused (wrong key): pocketsphinx from the start"
+
+# 3. the socket breaks while the caller speaks: the utterance's audio goes
+#    to pocketsphinx and its words are not lost
+mock --fail close-mid-utterance
+dgsim
+booked "closed mid-utterance"
+check 'any("utterance" in e and "takes over" in e for e in errors)' "the switch is within the utterance"
+check 'heard[0] == "a table for three please"' "the first utterance's words kept ($(py heard))"
+pass "socket closed mid-utterance: no words lost"
+
+# 4. no final in time: the same
+mock --fail silent
+dgsim
+booked "silent server"
+check 'any("sent nothing within" in e for e in errors)' "the timeout is named"
+pass "no final in time: fallback"
+
+# 5. Flux: the recogniser's own turn events end the turns
+agent 'a["stt"] = {"provider": "deepgram", "model": "flux-general-en", "eager_eot_threshold": 0.5, "fallback": ["pocketsphinx"]}; a["turn"]["endpointing"] = "recogniser"'
+mock
+dgsim
+booked "flux"
+check 'log[0]["path"] == "/v2/listen" and log[0]["query"]["model"] == "flux-general-en"' "Flux's endpoint"
+check 'heard == ["a table for three please", "tuesday", "seven pm", "yes"]' "Flux's words"
+pass "Deepgram Flux ends the turns"
+
+# 6. checked at load: no key for the cloud, a bad field, an unknown fallback
+agent 'a["stt"] = {"provider": "deepgram"}'
+set +e
+env -u DEEPGRAM_API_KEY -u DEEPGRAM_BASE_URL "$BANTER" simulate --agent "$TMP/agent.json" \
+  --caller callers/booking.json >"$TMP/out.txt" 2>&1
+rc=$?
+set -e
+[ $rc != 0 ] && grep -q DEEPGRAM_API_KEY "$TMP/out.txt" || fail "a missing key is not reported at load"
+agent 'a["stt"] = {"provider": "deepgram", "endpointing_ms": "fast"}'
+set +e
+DEEPGRAM_API_KEY=x "$BANTER" simulate --agent "$TMP/agent.json" --caller callers/booking.json >"$TMP/out.txt" 2>&1
+rc=$?
+set -e
+[ $rc != 0 ] && grep -q 'stt.endpointing_ms' "$TMP/out.txt" || fail "a bad endpointing_ms is not reported"
+agent 'a["stt"] = {"provider": "deepgram", "fallback": ["sphinxx"]}'
+set +e
+DEEPGRAM_API_KEY=x "$BANTER" simulate --agent "$TMP/agent.json" --caller callers/booking.json >"$TMP/out.txt" 2>&1
+rc=$?
+set -e
+[ $rc != 0 ] && grep -q 'sphinxx' "$TMP/out.txt" || fail "an unknown fallback is not reported"
+pass "agent-file checks for cloud recognisers"
