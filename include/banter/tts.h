@@ -11,6 +11,7 @@
 #define BANTER_TTS_H
 
 #include <re.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,12 +44,40 @@ typedef int (bt_tts_alloc_h)(struct bt_tts_st **stp, const char *voice,
 typedef int (bt_tts_synth_h)(struct bt_tts_st *st, const char *text,
 			     struct bt_tts_audio **audiop);
 
+/** One sentence being streamed by a network voice; mem_deref cancels it
+ *  (no handler runs after that). */
+struct bt_tts_stream;
+
+/**
+ * A streamed sentence's audio as it arrives, on the thread that started
+ * the stream (the session's): pcm at rate_hz, n > 0; then once with last
+ * set (n may be 0). err != 0 with last: it failed, msg says why (audio
+ * given before stays valid).
+ */
+typedef void (bt_tts_chunk_h)(const int16_t *pcm, size_t n, uint32_t rate_hz,
+			      bool last, int err, const char *msg, void *arg);
+
+/**
+ * Optional (network voices): stream one sentence on the calling thread's
+ * event loop instead of synth() on a worker. Word timings are the
+ * session's to estimate from the text when the provider gives none.
+ */
+typedef int (bt_tts_stream_h)(struct bt_tts_stream **sp, struct bt_tts_st *st,
+			      const char *text, bt_tts_chunk_h *h, void *arg);
+
 struct bt_tts {
 	struct le le;
-	const char *name;  /**< "espeak", "flite" */
+	const char *name;  /**< "espeak", "flite", "openai" */
 	bt_tts_alloc_h *alloch;
 	bt_tts_synth_h *synthh;
+	bt_tts_stream_h *streamh;  /**< may be NULL */
 };
+
+/** The provider of an instance. */
+static inline const struct bt_tts *bt_tts_of(const struct bt_tts_st *st)
+{
+	return *(const struct bt_tts *const *)(const void *)st;
+}
 
 void bt_tts_register(struct bt_tts *tts);
 void bt_tts_unregister(struct bt_tts *tts);
@@ -86,6 +115,10 @@ void bt_tts_cache_stats(struct bt_tts_cache_stats *st);
 int bt_tts_espeak_init(void);
 void bt_tts_espeak_close(void);
 int bt_tts_flite_init(void);
+/** "openai:VOICE": any OpenAI-compatible /v1/audio/speech server, streamed
+ *  PCM (OPENAI_SPEECH_BASE_URL or OPENAI_BASE_URL, OPENAI_API_KEY,
+ *  OPENAI_TTS_MODEL). */
+int bt_tts_openai_init(void);
 void bt_tts_flite_close(void);
 
 #endif

@@ -42,7 +42,7 @@ static const char *const top_keys_flow[] = {
 	NULL,
 };
 static const char *const persona_keys[] = {
-	"name", "voice", "rate_wpm", "pitch", NULL,
+	"name", "voice", "rate_wpm", "pitch", "fallback_voice", NULL,
 };
 static const char *const provider_keys[] = {"provider", NULL};
 static const char *const turn_keys[] = {

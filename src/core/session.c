@@ -464,6 +464,7 @@ static void session_destructor(void *arg)
 	mem_deref(s->tools);
 	mem_deref(s->stt);
 	ss_tts_hold_put(s->tts);
+	ss_tts_hold_put(s->tts_fb);
 	mem_deref(s->vad);
 	mem_deref(s->aec);
 	mem_deref(s->pitch);
@@ -702,6 +703,23 @@ int bt_session_alloc(struct bt_session **sp, struct bt_agent *agent,
 	err = bt_tts_open(&s->tts->tts, bt_agent_voice(agent), &tprm);
 	if (err)
 		goto out;
+	if (bt_tts_of(s->tts->tts)->streamh) {
+		/* a network voice: an embedded one stands by (opened now, so
+		 * a failure mid-call never waits on it) */
+		const char *fb = json_string_value(json_object_get(
+			persona, "fallback_voice"));
+
+		s->tts_fb = calloc(1, sizeof(*s->tts_fb));
+		if (!s->tts_fb) {
+			err = ENOMEM;
+			goto out;
+		}
+		atomic_init(&s->tts_fb->refs, 1);
+		err = bt_tts_open(&s->tts_fb->tts, fb ? fb : "espeak:en-us+f3",
+				  &tprm);
+		if (err)
+			goto out;
+	}
 
 	ctx.db_path = s->db_path;
 	ctx.session_id = s->id;

@@ -125,6 +125,13 @@ struct reply {
 	struct word *words;
 	size_t n_words, words_cap;
 	struct synth_job *job;
+	/* a network voice's sentence in flight (streamed on the loop) */
+	struct bt_tts_stream *stream;
+	struct bt_resampler *stream_rs;
+	uint32_t stream_rate;
+	size_t stream_base;      /* where its audio begins in pcm */
+	char stream_text[1024];
+	bool stream_protect, stream_audio;
 	uint64_t t_first_text, t_first_audio, t_audio_out;
 	bool audio_out;
 	bool held;               /* paused: the user may be interrupting */
@@ -222,6 +229,8 @@ struct bt_session {
 	/* reasoning and speech */
 	struct bt_brain_st *brain;
 	struct tts_hold *tts;
+	struct tts_hold *tts_fb;   /* the fallback voice of a network one */
+	bool voice_failed;         /* the network voice failed: tts_fb on */
 	struct bt_tts_prm tts_prm;
 	struct reply *reply;
 	unsigned replies;

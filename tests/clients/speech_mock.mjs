@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// speech_mock.mjs: a local OpenAI-compatible speech endpoint for the tests
+// (POST /v1/audio/speech with response_format "pcm": raw 16-bit mono PCM
+// at 24 kHz, streamed in chunks as it is "synthesised").
+//
+//   node tests/clients/speech_mock.mjs [--port N] [--key KEY]
+//        [--first-ms MS] [--fail-from N] [--cut-from N]
+//
+// It prints `listening PORT` and serves on 127.0.0.1:
+//   POST /v1/audio/speech  {model, input, voice, response_format: "pcm"}:
+//        a buzz with syllable-like loudness, 65 ms per character of input,
+//        the first bytes after --first-ms (default 120), then 100 ms of
+//        audio every 25 ms. --fail-from N: the Nth request and later get a
+//        500; --cut-from N: they get 200 ms of audio, then the connection
+//        is cut.
+//   GET /log: the requests so far (body, status, bytes sent), as JSON.
+import http from 'node:http';
+
+const o = { port: 0, key: null, firstMs: 120, failFrom: 0, cutFrom: 0 };
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i], v = process.argv[++i];
+  const num = () => { const n = Number(v); if (!Number.isFinite(n) || n < 0) { console.error(`${a} needs a number`); process.exit(2); } return n; };
+  if (a === '--port') o.port = num();
+  else if (a === '--key') o.key = v;
+  else if (a === '--first-ms') o.firstMs = num();
+  else if (a === '--fail-from') o.failFrom = num();
+  else if (a === '--cut-from') o.cutFrom = num();
+  else { console.error(`speech_mock: unknown argument ${a}`); process.exit(2); }
+}
+
+const RATE = 24000;
+const log = [];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function error(res, status, message) {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code: null } }));
+}
+
+const server = http.createServer(async (req, res) => {
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  const url = new URL(req.url, 'http://x');
+  if (req.method === 'GET' && url.pathname === '/log') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(log));
+    return;
+  }
+  if (req.method !== 'POST' || url.pathname !== '/v1/audio/speech') return error(res, 404, `Unknown request URL: ${req.method} ${url.pathname}`);
+  let body;
+  try { body = JSON.parse(Buffer.concat(chunks).toString()); } catch { return error(res, 400, 'the body is not JSON'); }
+  const entry = { body, status: 200, bytes: 0 };
+  log.push(entry);
+  const n = log.length;
+  if (o.key && req.headers.authorization !== `Bearer ${o.key}`) { entry.status = 401; return error(res, 401, 'Incorrect API key provided'); }
+  for (const k of ['model', 'input', 'voice'])
+    if (typeof body[k] !== 'string' || !body[k]) { entry.status = 400; return error(res, 400, `"${k}" is required`); }
+  if (body.response_format !== 'pcm') { entry.status = 400; return error(res, 400, 'this mock streams response_format "pcm" only'); }
+  if (o.failFrom && n >= o.failFrom) { entry.status = 500; return error(res, 500, 'The server had an error while processing your request.'); }
+
+  const total = Math.round(body.input.length * 0.065 * RATE);
+  res.writeHead(200, { 'content-type': 'audio/pcm', 'transfer-encoding': 'chunked' });
+  await sleep(o.firstMs);
+  const step = RATE / 10;
+  for (let at = 0; at < total; at += step) {
+    if (o.cutFrom && n >= o.cutFrom && at >= RATE / 5) { entry.status = 'cut'; res.socket.destroy(); return; }
+    const k = Math.min(step, total - at);
+    const b = Buffer.alloc(k * 2);
+    for (let i = 0; i < k; i++) {
+      const t = (at + i) / RATE;
+      const env = 0.5 + 0.5 * Math.sin(2 * Math.PI * 4 * t);  // ~4 syllables a second
+      const saw = ((t * 140) % 1) * 2 - 1;
+      b.writeInt16LE(Math.round(6000 * env * saw), i * 2);
+    }
+    res.write(b);
+    entry.bytes += b.length;
+    await sleep(25);
+  }
+  res.end();
+});
+server.keepAliveTimeout = 120_000;
+server.listen(o.port, '127.0.0.1', () => process.stdout.write(`listening ${server.address().port}\n`));
+process.on('SIGTERM', () => process.exit(0));
+process.on('SIGINT', () => process.exit(0));
