@@ -55,45 +55,47 @@ static void chain_destructor(void *arg)
 	mem_deref(c->utt);
 }
 
-/* One allocation holding the grammars, their phrase lists and strings. */
+/* One allocation: the grammars, then every phrase-pointer list (aligned
+ * as pointers), then the strings. */
 static int grammars_copy(struct chain *c, const struct bt_stt_prm *prm)
 {
-	size_t need = prm->n_grammars * sizeof(struct bt_stt_grammar);
-	uint8_t *p, *end;
+	size_t n_ptr = 0, n_str = 0, need;
+	const char **ptrs;
+	char *str;
 
 	for (size_t i = 0; i < prm->n_grammars; i++) {
 		const struct bt_stt_grammar *g = &prm->grammars[i];
 
-		need += strlen(g->name) + 1 + g->n_phrases * sizeof(char *);
+		n_ptr += g->n_phrases;
+		n_str += strlen(g->name) + 1;
 		for (size_t j = 0; j < g->n_phrases; j++)
-			need += strlen(g->phrases[j]) + 1;
+			n_str += strlen(g->phrases[j]) + 1;
 	}
-	c->gr = mem_zalloc(need + 1, NULL);
+	need = prm->n_grammars * sizeof(struct bt_stt_grammar) +
+	       n_ptr * sizeof(char *) + n_str + 1;
+	c->gr = mem_zalloc(need, NULL);
 	if (!c->gr)
 		return ENOMEM;
-	p = (uint8_t *)(c->gr + prm->n_grammars);
-	end = (uint8_t *)c->gr + need + 1;
+	ptrs = (const char **)(void *)(c->gr + prm->n_grammars);
+	str = (char *)(ptrs + n_ptr);
 	for (size_t i = 0; i < prm->n_grammars; i++) {
 		const struct bt_stt_grammar *g = &prm->grammars[i];
-		const char **ph = (const char **)(void *)p;
 		size_t k;
 
-		p += g->n_phrases * sizeof(char *);
+		c->gr[i].phrases = ptrs;
 		for (size_t j = 0; j < g->n_phrases; j++) {
 			k = strlen(g->phrases[j]) + 1;
-			memcpy(p, g->phrases[j], k);
-			ph[j] = (const char *)p;
-			p += k;
+			memcpy(str, g->phrases[j], k);
+			*ptrs++ = str;
+			str += k;
 		}
 		k = strlen(g->name) + 1;
-		memcpy(p, g->name, k);
-		c->gr[i].name = (const char *)p;
-		p += k;
+		memcpy(str, g->name, k);
+		c->gr[i].name = str;
+		str += k;
 		c->gr[i].type = g->type;
-		c->gr[i].phrases = ph;
 		c->gr[i].n_phrases = g->n_phrases;
 	}
-	(void)end;
 	c->up.grammars = c->gr;
 	return 0;
 }
