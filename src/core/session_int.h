@@ -260,6 +260,9 @@ struct bt_session {
 
 /* ---- across the session's files ---- */
 void ss_stt_final(const struct bt_transcript *tr, void *arg);
+void ss_reply_plan(struct bt_session *s);
+void ss_voice_sentence(struct bt_session *s, const char *text, size_t n,
+		       bool protect);
 void ss_stt_fail(int err, const char *msg, void *arg);
 void ss_stt_turn(enum bt_stt_turn_ev ev, const char *text, void *arg);
 size_t ss_reply_played(const struct bt_session *s, const struct reply *r);

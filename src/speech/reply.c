@@ -6,8 +6,6 @@
  */
 #include "core/session_int.h"
 
-static void job_work(struct bt_job *job);
-static void job_free(struct bt_job *job);
 static void tag_destructor(void *arg);
 static void reply_destructor(void *arg);
 static struct reply *reply_alloc(struct bt_session *s);
@@ -16,12 +14,7 @@ static void heard_text(const struct reply *r, size_t played, bool all,
 static json_t *ms_or_null(uint64_t v, bool set);
 static void trace_turn(struct bt_session *s, struct reply *r, bool barged,
 		       bool ended, const char *heard);
-static void reply_append(struct bt_session *s, struct synth_job *sj);
-static void job_back(struct bt_job *job);
 static void submit_sentence(struct bt_session *s, const char *text, size_t n);
-static void submit_job(struct bt_session *s, const char *text, size_t n,
-		       bool protect);
-static void plan(struct bt_session *s);
 static void reply_text(struct bt_session *s, const char *text);
 static void reply_done(struct bt_session *s, const struct bt_brain_done *d);
 static void reply_segment(struct bt_session *s, bool uninterruptible);
@@ -34,45 +27,6 @@ static void brain_tool(const char *name, const char *args, const char *result,
 static void brain_error(const char *msg, void *arg);
 static void brain_call(const char *call_id, const char *name,
 		       const char *args, void *arg);
-
-static void job_work(struct bt_job *job)
-{
-	struct synth_job *sj = (struct synth_job *)job;
-	struct bt_tts_audio *a = NULL;
-	struct timespec t0, t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	sj->err = bt_tts_synth(sj->tts->tts, sj->text, &a);
-	if (sj->err) {
-		snprintf(sj->errmsg, sizeof(sj->errmsg), "%s", bt_errmsg());
-		goto out;
-	}
-	sj->audio = a;
-	sj->rate_hz = a->rate_hz;
-	if (a->n) {
-		sj->err = bt_resample_buf(a->pcm, a->n, a->rate_hz,
-					  BT_RATE_HZ, &sj->pcm, &sj->n);
-		if (sj->err)
-			snprintf(sj->errmsg, sizeof(sj->errmsg), "%s",
-				 bt_errmsg());
-	}
-	sj->words = a->words;
-	sj->n_words = a->n_words;
- out:
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	sj->compute_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-			 (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-}
-
-static void job_free(struct bt_job *job)
-{
-	struct synth_job *sj = (struct synth_job *)job;
-
-	mem_deref(sj->pcm);
-	mem_deref(sj->audio);
-	ss_tts_hold_put(sj->tts);
-	mem_deref(sj);
-}
 
 static void tag_destructor(void *arg)
 {
@@ -271,271 +225,6 @@ void ss_reply_end(struct bt_session *s, const char *why)
 	}
 }
 
-/* Room for n more samples of agent audio; false (and said) if none. */
-static bool pcm_room(struct bt_session *s, struct reply *r, size_t n)
-{
-	if (r->n + n > MAX_REPLY_SAMPLES) {
-		ss_error_event(s, "the reply is longer than two minutes of audio; "
-			    "the rest is dropped: keep replies short");
-		return false;
-	}
-	if (r->n + n > r->cap) {
-		size_t cap = (r->n + n) * 2;
-		/* libre's mem_realloc does not take NULL */
-		int16_t *p = r->pcm ? mem_realloc(r->pcm, cap * sizeof(*p))
-				    : mem_alloc(cap * sizeof(*p), NULL);
-		if (!p) {
-			ss_error_event(s, "out of memory for agent audio");
-			return false;
-		}
-		r->pcm = p;
-		r->cap = cap;
-	}
-	return true;
-}
-
-/* Audio is there to play: stamp the first of it, start speaking. */
-static void audio_came(struct bt_session *s, struct reply *r)
-{
-	if (r->n && !r->t_first_audio) {
-		r->t_first_audio = ss_stamp(s);
-		if (r->t_first_audio < r->t_first_text)
-			r->t_first_audio = r->t_first_text;
-	}
-	if (r->n > r->cursor && s->state == BT_ST_THINKING)
-		ss_set_state(s, BT_ST_SPEAKING);
-}
-
-/* Room for n more words (grown as sentences come: zeroing room for every
- * word a reply could have cost more than the rest of this). */
-static void words_room(struct reply *r, size_t n)
-{
-	size_t cap;
-	struct word *p;
-
-	if (!n || r->n_words + n <= r->words_cap || r->n_words >= MAX_WORDS)
-		return;
-	cap = (r->n_words + n) * 2;
-	if (cap > MAX_WORDS)
-		cap = MAX_WORDS;
-	p = r->words ? mem_realloc(r->words, cap * sizeof(*p)) :
-		mem_alloc(cap * sizeof(*p), NULL);
-	if (p) {
-		r->words = p;
-		r->words_cap = cap;
-	}
-}
-
-static void reply_append(struct bt_session *s, struct synth_job *sj)
-{
-	struct reply *r = s->reply;
-	size_t base = r->n;
-
-	if (sj->err) {
-		char msg[1400];
-		snprintf(msg, sizeof(msg), "speech synthesis failed for "
-			 "\"%.200s\": %s", sj->text, sj->errmsg);
-		ss_error_event(s, msg);
-		return;
-	}
-	if (!pcm_room(s, r, sj->n))
-		return;
-	if (sj->n)
-		memcpy(r->pcm + r->n, sj->pcm, sj->n * sizeof(int16_t));
-	r->n += sj->n;
-	if (sj->protect)
-		r->protect_end = r->n;
-
-	words_room(r, sj->n_words);
-	for (size_t i = 0; i < sj->n_words && r->n_words < r->words_cap;
-	     i++) {
-		struct word *w;
-
-		w = &r->words[r->n_words++];
-		w->start = base + (size_t)sj->words[i].start_ms * BT_RATE_HZ /
-				   1000;
-		w->end = base + (size_t)sj->words[i].end_ms * BT_RATE_HZ / 1000;
-		if (w->end > r->n)
-			w->end = r->n;
-		str_ncpy(w->text, sj->words[i].text, sizeof(w->text));
-	}
-	audio_came(s, r);
-}
-
-/* Collect a finished TTS job and start the next sentence. */
-void ss_poll_job(struct bt_session *s)
-{
-	struct reply *r = s->reply;
-	struct synth_job *sj;
-
-	if (!r || !r->job || !bt_job_done(&r->job->job))
-		return;
-	sj = r->job;
-	r->job = NULL;
-	reply_append(s, sj);
-	bt_job_release(&sj->job);
-	plan(s);
-}
-
-/* A TTS job came back to the session's loop (not cancelled). */
-static void job_back(struct bt_job *job)
-{
-	struct synth_job *sj = (struct synth_job *)job;
-
-	ss_poll_job(sj->s);
-}
-
-/* The network voice failed: the embedded one speaks from now on. */
-static void voice_fail(struct bt_session *s, const char *why)
-{
-	char msg[1200];
-	json_t *o;
-
-	if (s->voice_failed)
-		return;
-	s->voice_failed = true;
-	snprintf(msg, sizeof(msg), "the voice \"%s\" failed: %s; the "
-		 "fallback voice speaks for the rest of the call",
-		 bt_agent_voice(s->agent), why);
-	o = json_object();
-	json_object_set_new(o, "message", json_string(msg));
-	json_object_set_new(o, "stage", json_string("tts"));
-	ss_emit(s, BT_EV_ERROR, ss_now_ms(s), msg, o);
-}
-
-/*
- * Word timings for a streamed sentence the provider gave none for: its
- * audio [base, r->n) shared among the words by their length (a word's
- * share of the characters is close to its share of the time).
- */
-static void words_estimate(struct reply *r, const char *text, size_t base)
-{
-	size_t chars = 0, at = 0, span = r->n - base;
-	const char *p;
-
-	for (p = text; *p; p++)
-		chars += *p != ' ';
-	chars += 1;
-	words_room(r, 64);
-	for (p = text; *p && r->n_words < r->words_cap;) {
-		size_t k = 0;
-		struct word *w;
-
-		while (*p == ' ')
-			++p;
-		while (p[k] && p[k] != ' ')
-			++k;
-		if (!k)
-			break;
-		w = &r->words[r->n_words++];
-		w->start = base + span * at / chars;
-		at += k;
-		w->end = base + span * at / chars;
-		snprintf(w->text, sizeof(w->text), "%.*s",
-			 (int)(k < sizeof(w->text) ? k : sizeof(w->text) - 1),
-			 p);
-		p += k;
-		if (r->n_words >= r->words_cap)
-			words_room(r, 64);
-	}
-}
-
-static void stream_pcm(struct bt_session *s, struct reply *r,
-		       const int16_t *pcm, size_t n)
-{
-	int16_t out[4096 * BT_RATE_HZ / 8000 + 64];
-	size_t k = 0;
-
-	if (n > 4096)
-		return;  /* the provider's chunks are at most 4096 samples */
-	if (r->stream_rs) {
-		if (bt_resample(r->stream_rs, pcm, n, out,
-				sizeof(out) / sizeof(out[0]), &k))
-			return;
-		pcm = out;
-		n = k;
-	}
-	if (!n || !pcm_room(s, r, n))
-		return;
-	memcpy(r->pcm + r->n, pcm, n * sizeof(int16_t));
-	r->n += n;
-	r->stream_audio = true;
-	audio_came(s, r);
-}
-
-/* A network voice's audio for the sentence in flight (its reply's own
- * handler: freeing the reply cancels the stream). */
-static void stream_chunk(const int16_t *pcm, size_t n, uint32_t rate_hz,
-			 bool last, int err, const char *msg, void *arg)
-{
-	struct reply *r = arg;
-	struct bt_session *s = r->tag ? r->tag->s : NULL;
-	struct bt_tts_stream *st;
-
-	if (!s || s->reply != r)
-		return;
-	if (n && rate_hz != BT_RATE_HZ &&
-	    (!r->stream_rs || r->stream_rate != rate_hz)) {
-		r->stream_rs = mem_deref(r->stream_rs);
-		r->stream_rate = rate_hz;
-		if (bt_resampler_alloc(&r->stream_rs, rate_hz, BT_RATE_HZ))
-			return;
-	}
-	if (n)
-		stream_pcm(s, r, pcm, n);
-	if (!last)
-		return;
-	if (r->stream_rs) {
-		int16_t out[256];
-		size_t k = 0;
-
-		if (!bt_resample(r->stream_rs, NULL, 0, out, 256, &k) && k &&
-		    pcm_room(s, r, k)) {
-			memcpy(r->pcm + r->n, out, k * sizeof(int16_t));
-			r->n += k;
-		}
-		r->stream_rs = mem_deref(r->stream_rs);
-	}
-	st = r->stream;
-	r->stream = NULL;
-	mem_deref(st);
-	if (err) {
-		/* the fallback voice says the whole sentence: a fragment was
-		 * not a sentence heard (no words of it count as heard) */
-		voice_fail(s, msg ? msg : "error");
-		submit_job(s, r->stream_text, strlen(r->stream_text),
-			   r->stream_protect);
-		return;
-	}
-	if (r->stream_audio)
-		words_estimate(r, r->stream_text, r->stream_base);
-	if (r->stream_protect)
-		r->protect_end = r->n;
-	audio_came(s, r);
-	plan(s);
-}
-
-/* Start the sentence on the network voice; false if it is on its way. */
-static bool stream_sentence(struct bt_session *s, const char *text, size_t n,
-			    bool protect)
-{
-	struct reply *r = s->reply;
-	struct bt_tts_st *tts = s->tts->tts;
-	int err;
-
-	snprintf(r->stream_text, sizeof(r->stream_text), "%.*s", (int)n,
-		 text);
-	r->stream_base = r->n;
-	r->stream_protect = protect;
-	r->stream_audio = false;
-	err = bt_tts_of(tts)->streamh(&r->stream, tts, r->stream_text,
-				      stream_chunk, r);
-	if (!err)
-		return false;
-	voice_fail(s, bt_errmsg());
-	return true;
-}
-
 static void submit_sentence(struct bt_session *s, const char *text, size_t n)
 {
 	struct reply *r = s->reply;
@@ -570,52 +259,15 @@ static void submit_sentence(struct bt_session *s, const char *text, size_t n)
 		json_object_set_new(o, "turn", json_integer(r->no));
 		ss_emit_item(s, BT_EV_AGENT, ss_stamp(s), sent, o, r->item_id);
 	}
-	if (!s->voice_failed && bt_tts_of(s->tts->tts)->streamh &&
-	    !stream_sentence(s, text, n, protect))
-		return;
-	submit_job(s, text, n, protect);
-}
-
-/* The sentence on a synthesiser of the worker pool (an embedded voice, or
- * the stand-in of a network voice that failed). */
-static void submit_job(struct bt_session *s, const char *text, size_t n,
-		       bool protect)
-{
-	struct reply *r = s->reply;
-	/* only a network voice has a stand-in */
-	struct tts_hold *th = s->tts_fb ? s->tts_fb : s->tts;
-	struct synth_job *sj;
-
-	sj = mem_zalloc(sizeof(*sj), NULL);
-	if (!sj) {
-		ss_error_event(s, "out of memory for a TTS job");
-		return;
-	}
-	sj->job.work = job_work;
-	sj->job.freeh = job_free;
-	atomic_init(&sj->job.refs, 1);
-	sj->s = s;
-	sj->tts = ss_tts_hold_get(th);
-	sj->protect = protect;
-	snprintf(sj->text, sizeof(sj->text), "%.*s", (int)n, text);
-
-	/* on an event loop the result comes back as a message */
-	sj->job.loop = s->realtime ? bt_loop_current() : NULL;
-	sj->job.doneh = job_back;
-
-	r->job = sj;
-	if (s->realtime && !bt_worker_submit(&sj->job))
-		return;
-	bt_job_run_inline(&sj->job);
-	ss_poll_job(s);
+	ss_voice_sentence(s, text, n, protect);
 }
 
 /*
- * Hand the next complete sentence to TTS. One job is in flight at a time:
+ * Hand the next complete sentence to its voice (speech/voice.c). One job is in flight at a time:
  * sentence k+1 renders while sentence k plays, and the first audio waits
  * only for the first sentence.
  */
-static void plan(struct bt_session *s)
+void ss_reply_plan(struct bt_session *s)
 {
 	struct reply *r = s->reply;
 
@@ -669,7 +321,7 @@ static void reply_text(struct bt_session *s, const char *text)
 	memcpy(r->text + r->len, text, l);
 	r->len += l;
 	r->text[r->len] = '\0';
-	plan(s);
+	ss_reply_plan(s);
 }
 
 static void reply_done(struct bt_session *s, const struct bt_brain_done *d)
@@ -686,7 +338,7 @@ static void reply_done(struct bt_session *s, const struct bt_brain_done *d)
 	/* the answer to this reply's question may come while it plays */
 	str_ncpy(s->grammar, r->grammar, sizeof(s->grammar));
 	s->has_grammar = r->grammar[0] != '\0';
-	plan(s);
+	ss_reply_plan(s);
 }
 
 static void reply_segment(struct bt_session *s, bool uninterruptible)
