@@ -18,6 +18,9 @@
 struct bt_tts_prm {
 	uint32_t rate_wpm; /**< speaking rate (0 = 160) */
 	uint32_t pitch;    /**< 0..100, 50 neutral (0 = 50) */
+	bool probe;        /**< opened only to check that it exists (an
+				agent file loading): a network voice
+				connects nothing */
 };
 void bt_tts_prm_default(struct bt_tts_prm *prm);
 
@@ -48,14 +51,25 @@ typedef int (bt_tts_synth_h)(struct bt_tts_st *st, const char *text,
  *  (no handler runs after that). */
 struct bt_tts_stream;
 
+/** What a streamed chunk carries besides its audio. */
+struct bt_tts_chunk {
+	const struct bt_tts_word *words; /**< words whose timing the provider
+					      knows by now (ms from the
+					      start of the sentence's
+					      audio), or NULL */
+	size_t n_words;
+	bool last;       /**< the sentence is complete */
+	int err;         /**< with last: it failed */
+	const char *msg; /**< with err: why */
+};
+
 /**
  * A streamed sentence's audio as it arrives, on the thread that started
- * the stream (the session's): pcm at rate_hz, n > 0; then once with last
- * set (n may be 0). err != 0 with last: it failed, msg says why (audio
- * given before stays valid).
+ * the stream (the session's): pcm at rate_hz (n may be 0), and once a
+ * chunk with last set. Audio given before a failure stays valid.
  */
 typedef void (bt_tts_chunk_h)(const int16_t *pcm, size_t n, uint32_t rate_hz,
-			      bool last, int err, const char *msg, void *arg);
+			      const struct bt_tts_chunk *c, void *arg);
 
 /**
  * Optional (network voices): stream one sentence on the calling thread's
@@ -119,6 +133,10 @@ int bt_tts_flite_init(void);
  *  PCM (OPENAI_SPEECH_BASE_URL or OPENAI_BASE_URL, OPENAI_API_KEY,
  *  OPENAI_TTS_MODEL). */
 int bt_tts_openai_init(void);
+/** "elevenlabs:VOICE_ID": ElevenLabs' multi-context WebSocket, one context
+ *  per sentence, its alignment as word timings (ELEVENLABS_API_KEY,
+ *  ELEVENLABS_BASE_URL, ELEVENLABS_MODEL). */
+int bt_tts_elevenlabs_init(void);
 void bt_tts_flite_close(void);
 
 #endif

@@ -562,6 +562,7 @@ static int check_voice(const struct loadctx *lc, const json_t *root,
 	int err;
 
 	bt_tts_prm_default(&prm);
+	prm.probe = true;
 	prm.rate_wpm = (uint32_t)json_integer_value(
 		json_object_get(p, "rate_wpm"));
 	prm.pitch = (uint32_t)json_integer_value(json_object_get(p, "pitch"));

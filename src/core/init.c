@@ -34,6 +34,8 @@ int bt_init(void)
 	if (!err)
 		err = bt_tts_openai_init();
 	if (!err)
+		err = bt_tts_elevenlabs_init();
+	if (!err)
 		err = bt_brain_flow_init();
 	if (!err)
 		err = bt_brain_llm_init();

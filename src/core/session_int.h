@@ -132,6 +132,7 @@ struct reply {
 	size_t stream_base;      /* where its audio begins in pcm */
 	char stream_text[1024];
 	bool stream_protect, stream_audio;
+	bool stream_timed;       /* the provider gave its word timings */
 	uint64_t t_first_text, t_first_audio, t_audio_out;
 	bool audio_out;
 	bool held;               /* paused: the user may be interrupting */

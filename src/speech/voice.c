@@ -242,11 +242,32 @@ static void stream_pcm(struct bt_session *s, struct reply *r,
 	audio_came(s, r);
 }
 
+/* Words the provider timed (ElevenLabs' alignment), in ms from the start
+ * of the sentence's audio. */
+static void stream_words(struct reply *r, const struct bt_tts_word *ws,
+			 size_t n)
+{
+	words_room(r, n);
+	for (size_t i = 0; i < n && r->n_words < r->words_cap; i++) {
+		struct word *w = &r->words[r->n_words++];
+
+		w->start = r->stream_base + (size_t)ws[i].start_ms *
+			   BT_RATE_HZ / 1000;
+		w->end = r->stream_base + (size_t)ws[i].end_ms * BT_RATE_HZ /
+			 1000;
+		str_ncpy(w->text, ws[i].text, sizeof(w->text));
+	}
+	r->stream_timed = true;
+}
+
 /* A network voice's audio for the sentence in flight (its reply's own
  * handler: freeing the reply cancels the stream). */
 static void stream_chunk(const int16_t *pcm, size_t n, uint32_t rate_hz,
-			 bool last, int err, const char *msg, void *arg)
+			 const struct bt_tts_chunk *c, void *arg)
 {
+	bool last = c->last;
+	int err = c->err;
+	const char *msg = c->msg;
 	struct reply *r = arg;
 	struct bt_session *s = r->tag ? r->tag->s : NULL;
 	struct bt_tts_stream *st;
@@ -262,6 +283,8 @@ static void stream_chunk(const int16_t *pcm, size_t n, uint32_t rate_hz,
 	}
 	if (n)
 		stream_pcm(s, r, pcm, n);
+	if (c->n_words)
+		stream_words(r, c->words, c->n_words);
 	if (!last)
 		return;
 	if (r->stream_rs) {
@@ -286,7 +309,7 @@ static void stream_chunk(const int16_t *pcm, size_t n, uint32_t rate_hz,
 			   r->stream_protect);
 		return;
 	}
-	if (r->stream_audio)
+	if (r->stream_audio && !r->stream_timed)
 		words_estimate(r, r->stream_text, r->stream_base);
 	if (r->stream_protect)
 		r->protect_end = r->n;
@@ -307,6 +330,7 @@ static bool stream_sentence(struct bt_session *s, const char *text, size_t n,
 	r->stream_base = r->n;
 	r->stream_protect = protect;
 	r->stream_audio = false;
+	r->stream_timed = false;
 	err = bt_tts_of(tts)->streamh(&r->stream, tts, r->stream_text,
 				      stream_chunk, r);
 	if (!err)

@@ -140,8 +140,11 @@ static int on_data(const char *buf, size_t n, void *arg)
 			s->has_odd = true;
 			n = 0;
 		}
-		if (k)
-			s->h(s->buf, k, PCM_RATE_HZ, false, 0, NULL, s->arg);
+		if (k) {
+			struct bt_tts_chunk c = {0};
+
+			s->h(s->buf, k, PCM_RATE_HZ, &c, s->arg);
+		}
 	}
 	return 0;
 }
@@ -149,10 +152,12 @@ static int on_data(const char *buf, size_t n, void *arg)
 static void on_done(const struct bt_http_result *res, void *arg)
 {
 	struct bt_tts_stream *s = arg;
+	struct bt_tts_chunk c = {0};
 	char msg[700];
 
+	c.last = true;
 	if (!res->err && res->status >= 200 && res->status < 300) {
-		s->h(NULL, 0, PCM_RATE_HZ, true, 0, NULL, s->arg);
+		s->h(NULL, 0, PCM_RATE_HZ, &c, s->arg);
 		return;
 	}
 	if (res->status == 401)
@@ -163,8 +168,9 @@ static void on_done(const struct bt_http_result *res, void *arg)
 			 res->errmsg ? res->errmsg : "error",
 			 res->body && *res->body ? ": " : "",
 			 res->body ? res->body : "");
-	s->h(NULL, 0, PCM_RATE_HZ, true, res->err ? res->err : EPROTO, msg,
-	     s->arg);
+	c.err = res->err ? res->err : EPROTO;
+	c.msg = msg;
+	s->h(NULL, 0, PCM_RATE_HZ, &c, s->arg);
 }
 
 static int oai_stream(struct bt_tts_stream **sp, struct bt_tts_st *st,

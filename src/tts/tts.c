@@ -23,6 +23,7 @@ void bt_tts_prm_default(struct bt_tts_prm *prm)
 	if (!prm)
 		return;
 
+	memset(prm, 0, sizeof(*prm));
 	prm->rate_wpm = 160;
 	prm->pitch = 50;
 }
@@ -36,6 +37,7 @@ int bt_tts_prm_norm(struct bt_tts_prm *out, const struct bt_tts_prm *in)
 		p.rate_wpm = in->rate_wpm;
 	if (in && in->pitch)
 		p.pitch = in->pitch;
+	p.probe = in && in->probe;
 
 	if (p.rate_wpm < BT_TTS_RATE_MIN || p.rate_wpm > BT_TTS_RATE_MAX)
 		return bt_err(EINVAL, "tts: rate_wpm %u is out of range; use "

@@ -12,7 +12,7 @@ trap '[ -n "$MOCK_PID" ] && kill $MOCK_PID 2>/dev/null; rm -rf "$TMP"' EXIT
 mock() {
   [ -n "$MOCK_PID" ] && { kill $MOCK_PID 2>/dev/null || true; wait $MOCK_PID 2>/dev/null || true; }
   rm -f "$TMP/mock.out"
-  node $CLIENTS/speech_mock.mjs --port 0 --key sk-test "$@" >"$TMP/mock.out" 2>"$TMP/mock.err" &
+  node $CLIENTS/${MOCK:-speech_mock.mjs} --port 0 --key ${MOCKKEY:-sk-test} "$@" >"$TMP/mock.out" 2>"$TMP/mock.err" &
   MOCK_PID=$!
   for _ in $(seq 100); do
     PORT=$(awk '/^listening/{print $2}' "$TMP/mock.out" 2>/dev/null)
@@ -32,6 +32,7 @@ vsim() {
   rm -f "$TMP/trace.jsonl" "$TMP/db"
   set +e
   OPENAI_API_KEY=sk-test OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" \
+  ELEVENLABS_API_KEY=xi-test ELEVENLABS_BASE_URL="ws://127.0.0.1:$PORT" \
     timeout 120 "$BANTER" simulate --agent "$TMP/agent.json" --caller "$1" \
     --trace "$TMP/trace.jsonl" --db "$TMP/db" >"$TMP/out.txt" 2>&1
   SIM_RC=$?
@@ -96,3 +97,46 @@ rc=$?
 set -e
 [ $rc != 0 ] && grep -q OPENAI_API_KEY "$TMP/out.txt" || fail "a missing key for the voice is not reported at load"
 pass "a cloud voice without a key is refused at load"
+
+# ElevenLabs' multi-context WebSocket: one context per sentence, alignment
+# as word timings, a barge-in closes the context in flight
+python3 - >"$TMP/agent.json" <<'EOF'
+import json
+a = json.load(open("agents/restaurant.json"))
+a["persona"]["voice"] = "elevenlabs:21m00Tcm4TlvDq8ikWAM"
+print(json.dumps(a))
+EOF
+export MOCK=elevenlabs_mock.mjs MOCKKEY=xi-test
+
+# 6. a call: one socket, a context per sentence, each finished
+mock
+vsim callers/booking.json
+booked "elevenlabs" "3|Tuesday|7 pm"
+check 'not errors' "no errors"
+check 'len(log) == 1 and log[0]["query"]["output_format"] == "pcm_16000" and log[0]["query"]["sync_alignment"] == "true"' "one socket, PCM at 16 kHz with alignment"
+check 'len(log[0]["contexts"]) >= 8 and all(c["final"] for c in log[0]["contexts"].values())' "every sentence a finished context"
+check 'log[0]["close_socket"]' "close_socket at the end"
+pass "a call on ElevenLabs"
+
+# 7. barge-in at real-time pace: the context in flight is closed, the words
+#    heard come from the alignment
+mock --pace-ms 200
+vsim callers/barge_in.json
+[ "$SIM_RC" = 0 ] || fail "elevenlabs barge-in: the call did not complete ($SIM_RC)"
+check 'any(c["closed"] and not c["final"] for c in log[0]["contexts"].values())' "the context in flight was closed"
+check 'any(t["barge_in"] and 0 < len(t["heard_text"]) < len(t["agent_text"]) and t["agent_text"].startswith(t["heard_text"]) for t in turns)' "the heard words are the start of the reply"
+pass "barge-in closes the ElevenLabs context; heard words from its alignment"
+
+# 8. the socket fails at the third sentence: the fallback voice goes on
+mock --fail-from 3
+vsim callers/booking.json
+booked "elevenlabs socket closed" "3|Tuesday|7 pm"
+check 'any("fallback voice" in e and "ElevenLabs" in e for e in errors)' "the failure is reported"
+pass "ElevenLabs socket closed mid-call: fallback"
+
+# 9. refused (a wrong key): the fallback voice from the first sentence
+mock --refuse
+vsim callers/booking.json
+booked "elevenlabs refused" "3|Tuesday|7 pm"
+check 'any("fallback voice" in e for e in errors)' "the refusal is reported"
+pass "ElevenLabs refused: fallback"
