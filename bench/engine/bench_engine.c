@@ -11,6 +11,11 @@
  * starts a local streaming server) instead of the flow; each turn's reply
  * is then also split into the model's share (end of turn -> first token)
  * and the engine's (first token -> first audio out).
+ * -c: cloud speech: the recogniser is Deepgram and the voice ElevenLabs
+ * (at $DEEPGRAM_BASE_URL and $ELEVENLABS_BASE_URL: bench/cloud_load.sh
+ * starts local servers with fixed delays); each reply is then split into
+ * end of turn -> the recogniser's final and first text -> first audio out
+ * (the voice's first chunk and the engine around it).
  * For each K: CPU per session-second (process CPU / (K x seconds)), the
  * loops' busy share and max lag (bt_loop_max_lag_frames, and how late a
  * frame began within the window), frames run against frames due, whether real time was kept, memory per session,
@@ -201,6 +206,24 @@ static const char agent_llm_json[] =
 	"           \"filler\": false, \"tool_filler\": false,"
 	"           \"history_tokens\": 400, \"first_token_timeout_ms\": 10000}}";
 
+/* The flow agent on cloud speech. */
+static const char agent_cloud_json[] =
+	"{\"name\": \"engine-cloud\","
+	" \"persona\": {\"voice\": \"elevenlabs:benchvoice\"},"
+	" \"stt\": {\"provider\": \"deepgram\", \"fallback\": [\"script\"]},"
+	" \"vad\": {\"provider\": \"energy\"},"
+	" \"turn\": {\"end_silence_ms\": 400, \"barge_in_min_ms\": 200,"
+	"           \"idle_ms\": 60000},"
+	" \"brain\": {\"provider\": \"flow\"},"
+	" \"flow\": {\"start\": \"greet\", \"nodes\": {"
+	"   \"greet\": {\"say\": \"Hello.\", \"next\": \"party\"},"
+	"   \"party\": {\"ask\": \"How many?\","
+	"              \"expect\": {\"type\": \"number\", \"slot\": \"party\","
+	"                         \"min\": 1, \"max\": 20},"
+	"              \"next\": \"thanks\"},"
+	"   \"thanks\": {\"say\": \"Great, {party}.\","
+	"              \"next\": \"party\"}}}}";
+
 /* ---- one simulated call ---- */
 
 enum caller_state { C_WAIT, C_TALK };
@@ -232,6 +255,7 @@ static atomic_uint n_v2v;
 static uint32_t ttft[MAX_V2V], eng[MAX_V2V];
 static atomic_uint n_eng;
 static bool llm_mode;
+static bool cloud_mode;
 
 static long json_ms(const char *js, const char *key)
 {
@@ -293,7 +317,21 @@ static void on_event(const struct bt_event *ev, void *arg)
 	if (!p)
 		return;
 	++c->turns;
-	if (llm_mode) {
+	if (cloud_mode) {
+		long ep = json_ms(ev->json, "\"endpoint_ms\":");
+		long sf = json_ms(ev->json, "\"stt_final_ms\":");
+		long ft = json_ms(ev->json, "\"first_text_ms\":");
+		long ao = json_ms(ev->json, "\"audio_out_ms\":");
+
+		if (ep >= 0 && sf >= ep && ao >= ft && ft >= 0) {
+			unsigned i = atomic_fetch_add(&n_eng, 1);
+			if (i < MAX_V2V) {
+				ttft[i] = (uint32_t)(sf - ep);
+				eng[i] = (uint32_t)(ao - ft);
+			}
+		}
+	}
+	else if (llm_mode) {
 		long ep = json_ms(ev->json, "\"endpoint_ms\":");
 		long ft = json_ms(ev->json, "\"first_text_ms\":");
 		long ao = json_ms(ev->json, "\"audio_out_ms\":");
@@ -640,7 +678,7 @@ static void make_audio(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_engine [-s SECONDS] "
-		"[-k 50,100,250,500,1000,2000] [-t LOOPS] [-l]\n");
+		"[-k 50,100,250,500,1000,2000] [-t LOOPS] [-l | -c]\n");
 }
 
 int main(int argc, char **argv)
@@ -656,9 +694,10 @@ int main(int argc, char **argv)
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	double load[3] = {0};
 
-	while ((opt = getopt(argc, argv, "s:k:t:lh")) != -1) {
+	while ((opt = getopt(argc, argv, "s:k:t:lch")) != -1) {
 		switch (opt) {
 		case 'l': llm_mode = true; break;
+		case 'c': cloud_mode = true; break;
 		case 's': secs = atof(optarg); break;
 		case 'k': ks = optarg; break;
 		case 't': loops = (unsigned)atoi(optarg); break;
@@ -684,7 +723,8 @@ int main(int argc, char **argv)
 	}
 	bt_stt_register(&script_stt);
 	bt_tts_register(&silent_tts);
-	err = bt_agent_load_str(&agent, llm_mode ? agent_llm_json : agent_json,
+	err = bt_agent_load_str(&agent, cloud_mode ? agent_cloud_json :
+				llm_mode ? agent_llm_json : agent_json,
 				"bench-engine-agent");
 	if (err) {
 		fprintf(stderr, "agent: %s\n", bt_errmsg());
@@ -697,6 +737,12 @@ int main(int argc, char **argv)
 	       "load average %.2f %.2f %.2f\n", cores,
 	       loops ? loops : (unsigned)cores, secs, load[0], load[1],
 	       load[2]);
+	if (cloud_mode)
+		printf("Deepgram recogniser and ElevenLabs voice over "
+		       "WebSockets (local servers), energy VAD,\nflow brain; "
+		       "each caller says 1 s of tone 300 ms after the agent "
+		       "stops, as\nrt_session.c ticks its calls.\n\n");
+	else
 	printf("scripted recogniser, silent voice (%d ms/word), energy VAD, "
 	       "%s brain; each caller\nsays 1 s of tone 300 ms after the "
 	       "agent stops, as rt_session.c ticks its calls.\n\n", WORD_MS,
@@ -730,7 +776,12 @@ int main(int argc, char **argv)
 		       r->realtime ? "yes" : "NO", r->mem_kb, r->mem_run_kb,
 		       r->setup_ms, r->turns, r->turns_per_s, r->v50, r->v95,
 		       r->push_us, r->pull_us);
-		if (llm_mode)
+		if (cloud_mode)
+			printf("       cloud: end of turn -> recogniser's final "
+			       "p50 %u p95 %u ms; first text -> first audio "
+			       "out p50 %u p95 %u ms\n", r->t50, r->t95,
+			       r->e50, r->e95);
+		else if (llm_mode)
 			printf("       LLM: end of turn -> first token p50 %u "
 			       "p95 %u ms; first token -> first audio out "
 			       "(engine) p50 %u p95 %u ms\n", r->t50, r->t95,

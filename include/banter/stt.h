@@ -63,7 +63,8 @@ typedef void (bt_stt_partial_h)(const char *text, void *arg);
  * socket closed, no result in time). Called once, on the session's
  * thread; after it the instance does nothing but may be freed. A
  * recogniser chain (stt/chain.c) catches it and hands the utterance to
- * the next provider.
+ * the next provider; the chain then reports to the session with err 0
+ * (another took over: the final will come) or err != 0 (none is left).
  */
 typedef void (bt_stt_fail_h)(int err, const char *msg, void *arg);
 
@@ -209,6 +210,8 @@ void bt_stt_pocketsphinx_stats(unsigned *made, unsigned *reused,
 
 /** The Deepgram provider ("deepgram"); registered by bt_init. */
 int bt_stt_deepgram_init(void);
+/** OpenAI-compatible /v1/audio/transcriptions ("whisper"); bt_init. */
+int bt_stt_whisper_init(void);
 
 /**
  * A recogniser with fallbacks: the providers named by the agent's stt

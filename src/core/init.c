@@ -28,6 +28,8 @@ int bt_init(void)
 	if (!err)
 		err = bt_stt_deepgram_init();
 	if (!err)
+		err = bt_stt_whisper_init();
+	if (!err)
 		err = bt_tts_espeak_init();
 	if (!err)
 		err = bt_tts_flite_init();

@@ -205,8 +205,9 @@ static void link_fail(int err, const char *msg, void *arg)
 		snprintf(m, sizeof(m), "the fallback recogniser \"%s\" "
 			 "cannot start either: %s",
 			 link_name(c->links[c->at]), bt_errmsg());
-		if (c->up.failh)
-			c->up.failh(e, m, c->up.arg);
+		if (c->up.failh && c->at + 1 < c->n_links)
+			c->up.failh(0, m, c->up.arg);
+		(void)e;
 	}
 	if (!c->cur) {
 		snprintf(m, sizeof(m), "%s; no fallback recogniser is left: "
@@ -227,7 +228,7 @@ static void link_fail(int err, const char *msg, void *arg)
 		 c->in_utt || c->finishing ? " with this utterance's audio" :
 		 "");
 	if (c->up.failh)
-		c->up.failh(err, m, c->up.arg);
+		c->up.failh(0, m, c->up.arg);
 	replay(c);
 }
 
@@ -389,7 +390,7 @@ int bt_stt_open(struct bt_stt_st **stp, const struct bt_stt_prm *prm)
 				 "start (%s); \"%s\" takes over",
 				 link_name(c->links[c->at]), bt_errmsg(),
 				 link_name(c->links[c->at + 1]));
-			prm->failh(err, m, prm->arg);
+			prm->failh(0, m, prm->arg);
 		}
 	}
  out:

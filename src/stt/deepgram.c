@@ -68,7 +68,7 @@ static struct bt_stt dg_stt;
 
 static const char *const dg_keys[] = {
 	"model", "language", "endpointing_ms", "utterance_end_ms",
-	"smart_format", "keyterm", "tag", "fallback", "narrowband",
+	"smart_format", "keyterm", "tag",
 	"connect_timeout_ms", "final_timeout_ms", "eot_threshold",
 	"eager_eot_threshold", "eot_timeout_ms", NULL,
 };

@@ -153,7 +153,6 @@ void ss_stt_fail(int err, const char *msg, void *arg)
 	struct bt_session *s = arg;
 	json_t *o;
 
-	(void)err;
 	if (!s)
 		return;
 	s->stt_turns = false;
@@ -161,6 +160,15 @@ void ss_stt_fail(int err, const char *msg, void *arg)
 	json_object_set_new(o, "message", json_string(msg));
 	json_object_set_new(o, "stage", json_string("stt"));
 	ss_emit(s, BT_EV_ERROR, ss_now_ms(s), msg, o);
+	if (err && s->final_wait) {
+		/* nobody will give this turn's final: the words so far */
+		struct bt_transcript tr;
+
+		memset(&tr, 0, sizeof(tr));
+		str_ncpy(tr.text, s->partial, sizeof(tr.text));
+		tr.confidence = s->partial[0] ? 0.5f : 0.0f;
+		ss_stt_final(&tr, s);
+	}
 }
 
 /* The recogniser's own reading of the turn (Deepgram, Flux). */

@@ -6,7 +6,7 @@
 //
 //   node tests/clients/deepgram_mock.mjs [--port N] [--key KEY]
 //        [--script FILE] [--corpus DIR] [--wer P] [--seed N]
-//        [--endpointing-ms MS] [--latency-ms MS]
+//        [--endpointing-ms MS] [--latency-ms MS] [--loop]
 //        [--fail refuse|close-mid-utterance|silent]
 //
 // It prints `listening PORT` on stdout and serves on 127.0.0.1:
@@ -29,7 +29,8 @@
 //   --script FILE: a JSON list of what the caller says, in order; each
 //     region of speech found in the audio (energy, ended by 400 ms of
 //     quiet) takes the next entry, or the next part of it when the entry
-//     has "[pause]" markers.
+//     has "[pause]" markers (--loop: the list starts again at its end).
+//   --latency-ms: every message leaves that much later (the network).
 // Audio is 16-bit mono linear16 at the sample_rate asked for; times are
 // seconds of audio received, as Deepgram's are.
 
@@ -46,7 +47,7 @@ function usage(msg) {
 }
 
 const o = { port: 0, key: null, script: null, corpus: null, wer: 0, seed: 1, endpointingMs: null,
-            latencyMs: 0, fail: null };
+            latencyMs: 0, fail: null, loop: false };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i], v = process.argv[i + 1];
   const num = () => { const n = Number(v); if (v === undefined || !Number.isFinite(n) || n < 0) usage(`${a} needs a number`); i++; return n; };
@@ -59,6 +60,7 @@ for (let i = 2; i < process.argv.length; i++) {
     case '--seed': o.seed = num(); break;
     case '--endpointing-ms': o.endpointingMs = num(); break;
     case '--latency-ms': o.latencyMs = num(); break;
+    case '--loop': o.loop = true; break;
     case '--fail':
       if (!['refuse', 'close-mid-utterance', 'silent'].includes(v)) usage('bad --fail');
       o.fail = v; i++; break;
@@ -179,6 +181,7 @@ function session(ws, u) {
   let aligned = !item;
   let scriptAt = 0, partAt = 0;
   const nextScriptPart = () => {
+    if (script && o.loop && scriptAt >= script.length) scriptAt = 0;
     if (!script || scriptAt >= script.length) return '';
     const parts = script[scriptAt].split('[pause]');
     const t = parts[partAt] || '';

@@ -13,12 +13,20 @@
 //        audio every 25 ms. --fail-from N: the Nth request and later get a
 //        500; --cut-from N: they get 200 ms of audio, then the connection
 //        is cut.
+//   POST /v1/audio/transcriptions  (multipart/form-data: file, model,
+//        language, response_format): {"text": ...}, the next entry of
+//        --script FILE (a JSON list of what the caller says, in order);
+//        --transcribe-fail: a 500 instead.
 //   GET /log: the requests so far (body, status, bytes sent), as JSON.
 import http from 'node:http';
+import fs from 'node:fs';
 
-const o = { port: 0, key: null, firstMs: 120, failFrom: 0, cutFrom: 0 };
+const o = { port: 0, key: null, firstMs: 120, failFrom: 0, cutFrom: 0, script: null, trFail: false };
 for (let i = 2; i < process.argv.length; i++) {
-  const a = process.argv[i], v = process.argv[++i];
+  const a = process.argv[i];
+  if (a === '--transcribe-fail') { o.trFail = true; continue; }
+  const v = process.argv[++i];
+  if (a === '--script') { o.script = JSON.parse(fs.readFileSync(v, 'utf8')); continue; }
   const num = () => { const n = Number(v); if (!Number.isFinite(n) || n < 0) { console.error(`${a} needs a number`); process.exit(2); } return n; };
   if (a === '--port') o.port = num();
   else if (a === '--key') o.key = v;
@@ -46,6 +54,7 @@ const server = http.createServer(async (req, res) => {
     res.end(JSON.stringify(log));
     return;
   }
+  if (req.method === 'POST' && url.pathname === '/v1/audio/transcriptions') return transcribe(req, res, Buffer.concat(chunks));
   if (req.method !== 'POST' || url.pathname !== '/v1/audio/speech') return error(res, 404, `Unknown request URL: ${req.method} ${url.pathname}`);
   let body;
   try { body = JSON.parse(Buffer.concat(chunks).toString()); } catch { return error(res, 400, 'the body is not JSON'); }
@@ -78,6 +87,30 @@ const server = http.createServer(async (req, res) => {
   }
   res.end();
 });
+let said = 0;
+function transcribe(req, res, raw) {
+  const m = (req.headers['content-type'] || '').match(/boundary=(.+)$/);
+  const entry = { path: '/v1/audio/transcriptions', fields: {}, file_bytes: 0, status: 200 };
+  log.push(entry);
+  if (o.key && req.headers.authorization !== `Bearer ${o.key}`) { entry.status = 401; return error(res, 401, 'Incorrect API key provided'); }
+  if (!m) { entry.status = 400; return error(res, 400, 'expected multipart/form-data'); }
+  for (const part of raw.toString('latin1').split(`--${m[1]}`)) {
+    const name = part.match(/name="([^"]+)"/);
+    if (!name) continue;
+    const body = part.slice(part.indexOf('\r\n\r\n') + 4).replace(/\r\n$/, '');
+    if (name[1] === 'file') {
+      entry.file_bytes = body.length;
+      entry.wav = body.slice(0, 4) === 'RIFF' && body.slice(8, 12) === 'WAVE';
+    } else entry.fields[name[1]] = body;
+  }
+  if (!entry.file_bytes || !entry.fields.model) { entry.status = 400; return error(res, 400, 'file and model are required'); }
+  if (o.trFail) { entry.status = 500; return error(res, 500, 'The server had an error while processing your request.'); }
+  const text = o.script && said < o.script.length ? o.script[said++] : '';
+  entry.text = text;
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ text: text.charAt(0).toUpperCase() + text.slice(1) + '.' }));
+}
+
 server.keepAliveTimeout = 120_000;
 server.listen(o.port, '127.0.0.1', () => process.stdout.write(`listening ${server.address().port}\n`));
 process.on('SIGTERM', () => process.exit(0));

@@ -133,3 +133,44 @@ rc=$?
 set -e
 [ $rc != 0 ] && grep -q 'sphinxx' "$TMP/out.txt" || fail "an unknown fallback is not reported"
 pass "agent-file checks for cloud recognisers"
+
+# 7. an OpenAI-compatible transcription server (whisper): the partials from
+#    pocketsphinx while the caller speaks, the final from the server
+[ -n "$MOCK_PID" ] && { kill $MOCK_PID 2>/dev/null || true; wait $MOCK_PID 2>/dev/null || true; }
+# wmock [args]: the transcription endpoint of speech_mock.mjs -> $PORT
+wmock() {
+  [ -n "$MOCK_PID" ] && { kill $MOCK_PID 2>/dev/null || true; wait $MOCK_PID 2>/dev/null || true; }
+  rm -f "$TMP/mock.out"
+  node $CLIENTS/speech_mock.mjs --script "$TMP/script.json" --port 0 --key sk-test "$@" \
+    >"$TMP/mock.out" 2>"$TMP/mock.err" &
+  MOCK_PID=$!
+  for _ in $(seq 100); do
+    PORT=$(awk '/^listening/{print $2}' "$TMP/mock.out" 2>/dev/null)
+    [ -n "$PORT" ] && return 0
+    sleep 0.05
+  done
+  fail "the transcription mock did not start"
+}
+wsim() {
+  rm -f "$TMP/trace.jsonl" "$TMP/db"
+  set +e
+  OPENAI_API_KEY=sk-test OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" \
+    timeout 120 "$BANTER" simulate --agent "$TMP/agent.json" --caller callers/booking.json \
+    --trace "$TMP/trace.jsonl" --db "$TMP/db" >"$TMP/out.txt" 2>&1
+  SIM_RC=$?
+  set -e
+}
+agent 'a["stt"] = {"provider": "whisper", "model": "whisper-large-v3", "fallback": ["pocketsphinx"]}'
+wmock
+wsim
+booked "whisper"
+check 'heard == ["a table for three please", "tuesday", "seven pm", "yes"]' "the finals are the server's"
+check 'len(log) == 4 and all(r["wav"] and r["fields"]["model"] == "whisper-large-v3" and r["file_bytes"] > 16000 for r in log)' "one WAV upload per utterance"
+pass "a call on an OpenAI-compatible transcription server"
+
+# 8. the server fails: pocketsphinx takes the utterance
+wmock --transcribe-fail
+wsim
+booked "whisper failing"
+check 'any("takes over" in e and "transcription" in e for e in errors)' "the failure and the fallback are reported"
+pass "transcription server fails: fallback"

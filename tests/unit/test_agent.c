@@ -265,8 +265,8 @@ static void test_unknown_key(void **state)
 	(void)state;
 	load_fails(variant("\"voice\"", "\"voise\""),
 		   "t.json:3:24: unknown field \"persona.voise\"; the fields "
-		   "of \"persona\" are name, voice, rate_wpm, pitch; check "
-		   "the spelling");
+		   "of \"persona\" are name, voice, rate_wpm, pitch, "
+		   "fallback_voice; check the spelling");
 	load_fails(variant("  \"name\": \"Test\",\n",
 			   "  \"name\": \"Test\",\n  \"flwo\": 1,\n"),
 		   "t.json:3:11: unknown field \"flwo\"; the top-level fields "
