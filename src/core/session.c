@@ -308,7 +308,7 @@ static bool pull_frame(struct bt_session *s, int16_t *out)
 	ss_poll_job(s);
 	r = s->reply;
 	/* invariant: agent audio leaves only while SPEAKING */
-	if (!r || s->state != BT_ST_SPEAKING || r->held)
+	if (!r || s->state != BT_ST_SPEAKING || r->held || s->eager_hold)
 		return false;
 	/* the protected part has played: now the kept words cut in */
 	if (s->has_pending && !s->cand && s->interruptible &&

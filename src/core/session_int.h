@@ -173,6 +173,9 @@ struct bt_session {
 	bool adaptive;             /* endpointing beyond a fixed silence */
 	bool stt_turns;            /* the recogniser's turn events end turns
 				      (Flux), while it works */
+	bool eager_hold;           /* a reply started on the recogniser's
+				      "probably done" (Flux EagerEndOfTurn):
+				      its audio waits for EndOfTurn */
 
 	/* end of turn: words, prosody and the speaker's pauses */
 	struct bt_pitch *pitch;

@@ -181,6 +181,7 @@ void ss_reply_end(struct bt_session *s, const char *why)
 
 	if (!r)
 		return;
+	s->eager_hold = false;
 	heard_text(r, ss_reply_played(s, r), !cut, heard, sizeof(heard));
 	h = ss_hist_add_id(s, BT_ROLE_ASSISTANT, heard, r->item_id);
 	ss_hist_keep_words(h, r);

@@ -171,19 +171,64 @@ void ss_stt_fail(int err, const char *msg, void *arg)
 	}
 }
 
-/* The recogniser's own reading of the turn (Deepgram, Flux). */
+/*
+ * The recogniser's own reading of the turn (Flux), when the agent lets it
+ * end turns: EndOfTurn ends it; EagerEndOfTurn starts the reply at once
+ * with its audio held, so that the brain and the voice work while the
+ * recogniser makes sure; TurnResumed drops that reply (the caller heard
+ * nothing of it, and their turn goes on), EndOfTurn lets it play.
+ */
 void ss_stt_turn(enum bt_stt_turn_ev ev, const char *text, void *arg)
 {
 	struct bt_session *s = arg;
+	struct reply *r;
 
 	(void)text;
-	if (!s || ev != BT_STT_END_OF_TURN || !s->stt_turns)
+	if (!s || !s->stt_turns)
 		return;
-	if (s->state != BT_ST_USER_SPEAKING || s->final_wait)
-		return;
-	if (!s->utt.speech_end)
-		s->utt.speech_end = ss_now_ms(s);
-	ss_endpoint(s);
+	switch (ev) {
+	case BT_STT_EAGER_END:
+	case BT_STT_END_OF_TURN:
+		if (s->eager_hold) {
+			if (ev == BT_STT_EAGER_END)
+				return;
+			/* the eager reply stands: let it play (unless the
+			 * caller's voice already stopped it) */
+			s->eager_hold = false;
+			if (s->state != BT_ST_USER_SPEAKING)
+				return;
+		}
+		if (s->state != BT_ST_USER_SPEAKING || s->final_wait)
+			return;
+		if (!s->utt.speech_end)
+			s->utt.speech_end = ss_now_ms(s);
+		s->eager_hold = ev == BT_STT_EAGER_END;
+		ss_endpoint(s);
+		break;
+	case BT_STT_TURN_RESUMED:
+		if (!s->eager_hold)
+			return;
+		s->eager_hold = false;
+		r = s->reply;
+		if (!r || r->kind != REPLY_USER || r->audio_out)
+			return;
+		/* the recogniser's next final holds the whole turn: the
+		 * words so far are not carried, only dropped */
+		ss_hist_drop_user(s, r->user.text);
+		/* speech the VAD saw over the held reply is this turn's */
+		s->cand = false;
+		s->cand_end = 0;
+		s->prehold = false;
+		ss_reply_end(s, "turn_resumed");
+		s->utt.speech_end = 0;
+		s->wait_stale = true;
+		ss_set_state(s, BT_ST_USER_SPEAKING);
+		if (!s->stt_active)
+			stt_begin(s, ss_now_ms(s));
+		break;
+	default:
+		break;
+	}
 }
 
 /* A user turn is complete (s->utt holds it): tell the brain. */

@@ -97,8 +97,11 @@ function hash(s) { let h = 2166136261; for (const c of s) h = Math.imul(h ^ c.ch
 
 const SUBS = ['the', 'a', 'and', 'to', 'in', 'for', 'on', 'it', 'that', 'then', 'ten', 'day', 'way', 'say', 'free', 'tree'];
 
+// Words as Deepgram writes them without smart_format: lower case, no
+// punctuation, hyphenated words kept whole ("uh-huh").
 function wordsOf(text) {
-  return text.toLowerCase().replace(/[^a-z0-9' ]+/g, ' ').split(/\s+/).filter(Boolean);
+  return text.toLowerCase().replace(/[^a-z0-9'\- ]+/g, ' ').split(/\s+/)
+    .map((w) => w.replace(/^-+|-+$/g, '')).filter(Boolean);
 }
 
 // Word error at rate p: substitutions and deletions, seeded per segment.
@@ -180,11 +183,13 @@ function session(ws, u) {
   }
   let aligned = !item;
   let scriptAt = 0, partAt = 0;
+  let partMore = false;       // the part just taken has more after it
   const nextScriptPart = () => {
     if (script && o.loop && scriptAt >= script.length) scriptAt = 0;
     if (!script || scriptAt >= script.length) return '';
     const parts = script[scriptAt].split('[pause]');
     const t = parts[partAt] || '';
+    partMore = partAt + 1 < parts.length;
     if (++partAt >= parts.length) { scriptAt++; partAt = 0; }
     return t;
   };
@@ -270,7 +275,7 @@ function session(ws, u) {
         if (loud && !speaking) {
           const text = nextScriptPart();
           speaking = { start: now - 0.02, text };
-          segs.push({ start: speaking.start, end: Infinity, words: [], known: false, ref: speaking });
+          segs.push({ start: speaking.start, end: Infinity, words: [], known: false, ref: speaking, more: partMore });
         }
         if (loud) quietSince = null;
         else if (speaking && quietSince === null) quietSince = now - 0.02;
@@ -310,7 +315,9 @@ function session(ws, u) {
       const last = segs.filter((s) => s.start <= t).pop();
       if (turnOpen && last && t >= last.end) {
         const gap = t - last.end;
-        const more = segs.some((s) => s.start > last.end && s.start - last.end < 2.0 && s.known);
+        // the turn goes on after this pause (the oracle's knowledge: the
+        // corpus's next segment, or a script entry's "[pause]")
+        const more = last.more || segs.some((s) => s.start > last.end && s.start - last.end < 2.0 && s.known);
         if (eager && !eagerSent && gap >= 0.15) { eagerSent = true; turnInfo('EagerEndOfTurn', { conf: 0.6 }); }
         if (gap >= (more ? 2.0 : 0.3)) {
           turnInfo('EndOfTurn', { conf: 0.9 });

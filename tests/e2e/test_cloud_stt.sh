@@ -112,6 +112,25 @@ check 'log[0]["path"] == "/v2/listen" and log[0]["query"]["model"] == "flux-gene
 check 'heard == ["a table for three please", "tuesday", "seven pm", "yes"]' "Flux's words"
 pass "Deepgram Flux ends the turns"
 
+# 5b. Flux's eager mode: a reply starts on EagerEndOfTurn with its audio
+#     held; at a pause in the caller's words TurnResumed drops it (nothing
+#     was heard), and the whole turn is answered once
+echo '["a table for [pause] three people","tuesday","seven pm","yes"]' >"$TMP/script.json"
+mock
+rm -f "$TMP/trace.jsonl" "$TMP/db"
+set +e
+DEEPGRAM_API_KEY=dg-test DEEPGRAM_BASE_URL="ws://127.0.0.1:$PORT" timeout 120 "$BANTER" simulate \
+  --agent "$TMP/agent.json" --caller callers/pause_long.json --trace "$TMP/trace.jsonl" \
+  --db "$TMP/db" >"$TMP/out.txt" 2>&1
+SIM_RC=$?
+set -e
+booked "flux eager"
+check 'any(t["type"] == "barge_in" and t.get("reason") == "turn_resumed" and not t.get("text") for t in tr)' "the eager reply at the pause was dropped unheard"
+check 'heard == ["a table for", "a table for three people", "tuesday", "seven pm", "yes"]' "one answer for the whole turn"
+check 'not [t for t in turns if t["user_text"] == "a table for" and t.get("first_audio_ms") is not None and t.get("audio_out_ms")]' "no audio of the dropped reply left"
+pass "Flux eager end of turn: started early, dropped on TurnResumed"
+echo '["a table for three please","tuesday","seven pm","yes"]' >"$TMP/script.json"
+
 # 6. checked at load: no key for the cloud, a bad field, an unknown fallback
 agent 'a["stt"] = {"provider": "deepgram"}'
 set +e
