@@ -80,6 +80,10 @@ typedef void (bt_event_h)(const struct bt_event *ev, void *arg);
 
 struct bt_session_prm {
 	uint32_t rate_hz;    /**< caller/agent audio rate (0 = 16000) */
+	uint32_t codec_rate_hz; /**< the caller's audio as it came, before a
+				     transport resampled it (8000: a phone
+				     codec, whose recogniser the agent's
+				     "stt.narrowband" may name); 0: rate_hz */
 	bool realtime;       /**< synthesis on a worker (compute time counts) */
 	const char *db_path; /**< SQLite file for tools (0 = "banter.db") */
 	const char *caller_id; /**< who calls (a phone number, a user id):

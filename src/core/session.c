@@ -674,7 +674,8 @@ int bt_session_alloc(struct bt_session **sp, struct bt_agent *agent,
 	sprm.grammars = gr2;
 	sprm.n_grammars = n_gr;
 	sprm.section = json_object_get(aj, "stt");
-	sprm.call_rate_hz = s->rate_hz;
+	sprm.call_rate_hz = prm->codec_rate_hz ? prm->codec_rate_hz :
+		s->rate_hz;
 	sprm.partialh = on_partial;
 	sprm.finalh = ss_stt_final;
 	sprm.failh = ss_stt_fail;

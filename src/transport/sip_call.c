@@ -502,6 +502,7 @@ static int call_open(struct sip_link *lk, const struct sip_media *m)
 	sp.db_path = lk->db_path;
 	sp.id = lk->id;
 	sp.caller_id = lk->caller_id[0] ? lk->caller_id : NULL;
+	sp.codec_rate_hz = bt_codec_info(m->codec)->rate_hz;
 	err = bt_session_alloc(&c->s, lk->agent, &sp, on_event, c);
 	if (err)
 		goto out;

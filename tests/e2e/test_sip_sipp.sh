@@ -61,6 +61,30 @@ scenario options
 curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" | grep -q '"sip_calls":0' || fail "/healthz after the scenarios"
 stop_serve
 
+# a narrow-band (PCMU) caller of an agent whose stt names a recogniser for
+# phone codecs: that one (a Deepgram server, tests/clients/deepgram_mock.mjs)
+# hears the call
+echo '["three"]' >"$TMP/dg.json"
+node "$CLIENTS/deepgram_mock.mjs" --script "$TMP/dg.json" --port 0 >"$TMP/dg.out" 2>"$TMP/dg.err" &
+DG_PID=$!
+for _ in $(seq 100); do grep -q listening "$TMP/dg.out" 2>/dev/null && break; sleep 0.05; done
+DG_PORT=$(awk '/^listening/{print $2}' "$TMP/dg.out")
+python3 - >"$TMP/nb.json" <<'EOF2'
+import json
+a = json.load(open("agents/restaurant.json"))
+a["stt"] = {"provider": "pocketsphinx", "narrowband": {"provider": "deepgram"}}
+print(json.dumps(a))
+EOF2
+export DEEPGRAM_BASE_URL="ws://127.0.0.1:$DG_PORT"
+serve --no-tls --agent nb="$TMP/nb.json"
+scenario dtmf nb
+curl -s "http://127.0.0.1:$DG_PORT/log" | python3 -c 'import json,sys; l=json.load(sys.stdin); sys.exit(0 if len(l) == 1 and l[0]["audio_bytes"] > 0 else 1)' \
+  || fail "the PCMU call to the narrow-band agent did not stream to its narrow-band recogniser"
+stop_serve
+kill $DG_PID 2>/dev/null || true
+unset DEEPGRAM_BASE_URL
+pass "a PCMU caller is heard by the agent's narrow-band recogniser"
+
 # --sip-allow: 127.0.0.1 is not in 10.0.0.0/8
 serve --no-tls --sip-allow 10.0.0.0/8,192.168.1.20
 scenario forbidden
