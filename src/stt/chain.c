@@ -336,6 +336,10 @@ static int link_add(struct chain *c, const json_t *v)
 			return ENOMEM;
 		v = c->own[c->n_links];
 	}
+	else {
+		/* the section may go before the call does */
+		c->own[c->n_links] = json_incref((json_t *)v);
+	}
 	c->links[c->n_links++] = v;
 	return 0;
 }

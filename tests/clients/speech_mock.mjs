@@ -16,12 +16,13 @@
 //   POST /v1/audio/transcriptions  (multipart/form-data: file, model,
 //        language, response_format): {"text": ...}, the next entry of
 //        --script FILE (a JSON list of what the caller says, in order);
-//        --transcribe-fail: a 500 instead.
+//        --transcribe-fail: a 500 instead; --transcribe-ms: answered that
+//        much later.
 //   GET /log: the requests so far (body, status, bytes sent), as JSON.
 import http from 'node:http';
 import fs from 'node:fs';
 
-const o = { port: 0, key: null, firstMs: 120, failFrom: 0, cutFrom: 0, script: null, trFail: false };
+const o = { port: 0, key: null, firstMs: 120, failFrom: 0, cutFrom: 0, script: null, trFail: false, trMs: 0 };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   if (a === '--transcribe-fail') { o.trFail = true; continue; }
@@ -33,6 +34,7 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === '--first-ms') o.firstMs = num();
   else if (a === '--fail-from') o.failFrom = num();
   else if (a === '--cut-from') o.cutFrom = num();
+  else if (a === '--transcribe-ms') o.trMs = num();
   else { console.error(`speech_mock: unknown argument ${a}`); process.exit(2); }
 }
 
@@ -88,7 +90,7 @@ const server = http.createServer(async (req, res) => {
   res.end();
 });
 let said = 0;
-function transcribe(req, res, raw) {
+async function transcribe(req, res, raw) {
   const m = (req.headers['content-type'] || '').match(/boundary=(.+)$/);
   const entry = { path: '/v1/audio/transcriptions', fields: {}, file_bytes: 0, status: 200 };
   log.push(entry);
@@ -107,6 +109,7 @@ function transcribe(req, res, raw) {
   if (o.trFail) { entry.status = 500; return error(res, 500, 'The server had an error while processing your request.'); }
   const text = o.script && said < o.script.length ? o.script[said++] : '';
   entry.text = text;
+  if (o.trMs) await sleep(o.trMs);
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ text: text.charAt(0).toUpperCase() + text.slice(1) + '.' }));
 }
