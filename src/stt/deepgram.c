@@ -20,6 +20,7 @@
 #include <string.h>
 #include <re.h>
 #include "banter/banter.h"
+#include "net/url.h"
 #include "net/ws.h"
 
 enum {
@@ -87,20 +88,9 @@ static long sec_int(const json_t *sec, const char *k, long d)
 	return json_is_integer(v) ? (long)json_integer_value(v) : d;
 }
 
-static bool local_url(const char *u)
-{
-	const char *h = strstr(u, "://");
-
-	h = h ? h + 3 : u;
-	return !strncmp(h, "localhost", 9) || !strncmp(h, "127.", 4) ||
-	       !strncmp(h, "[::1]", 5);
-}
-
 static const char *base_url(void)
 {
-	const char *b = getenv("DEEPGRAM_BASE_URL");
-
-	return b && *b ? b : "wss://api.deepgram.com";
+	return bt_url_env("DEEPGRAM_BASE_URL", NULL, "wss://api.deepgram.com");
 }
 
 static int dg_check(const json_t *sec, const char *path, const char **pathp)
@@ -153,7 +143,7 @@ static int dg_check(const json_t *sec, const char *path, const char **pathp)
 		return bt_err(EINVAL, "\"stt.smart_format\" must be true or "
 			      "false");
 	}
-	if ((!key || !*key) && !local_url(base_url())) {
+	if ((!key || !*key) && !bt_url_is_local(base_url())) {
 		*pathp = "provider";
 		return bt_err(EINVAL, "the agent uses Deepgram but "
 			      "DEEPGRAM_API_KEY is not set; export it (or "
@@ -524,23 +514,12 @@ static int build_url(struct dg *d, const json_t *sec)
 	int err = 0;
 	const json_t *kt, *v;
 	size_t i;
-	int m;
 
 	d->flux = !strncmp(model, "flux", 4);
-	if (!strncmp(base, "http://", 7))
-		m = snprintf(d->url, sizeof(d->url), "ws://%s", base + 7);
-	else if (!strncmp(base, "https://", 8))
-		m = snprintf(d->url, sizeof(d->url), "wss://%s", base + 8);
-	else
-		m = snprintf(d->url, sizeof(d->url), "%s", base);
-	if (m < 0 || (size_t)m >= sizeof(d->url) - 64)
+	if (bt_url_join(d->url, sizeof(d->url) - 64, base, true,
+			d->flux ? "/v2/listen" : "/v1/listen"))
 		return bt_err(E2BIG, "DEEPGRAM_BASE_URL is too long");
-	pos = (size_t)m;
-	while (pos && d->url[pos - 1] == '/')
-		d->url[--pos] = '\0';
-	m = snprintf(d->url + pos, sizeof(d->url) - pos, "%s",
-		     d->flux ? "/v2/listen" : "/v1/listen");
-	pos += (size_t)m;
+	pos = strlen(d->url);
 	err |= url_add(d->url, sizeof(d->url), &pos, "model", model);
 	err |= url_add(d->url, sizeof(d->url), &pos, "encoding", "linear16");
 	snprintf(num, sizeof(num), "%u", BT_RATE_HZ);

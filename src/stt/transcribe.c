@@ -19,6 +19,7 @@
 #include <re.h>
 #include "banter/banter.h"
 #include "net/http.h"
+#include "net/url.h"
 
 enum {
 	UTT_MAX = 60 * BT_RATE_HZ,
@@ -50,20 +51,8 @@ static const char *const tr_keys[] = {
 
 static const char *base_url(void)
 {
-	const char *b = getenv("OPENAI_TRANSCRIBE_BASE_URL");
-
-	if (!b || !*b)
-		b = getenv("OPENAI_BASE_URL");
-	return b && *b ? b : "https://api.openai.com/v1";
-}
-
-static bool local_url(const char *u)
-{
-	const char *h = strstr(u, "://");
-
-	h = h ? h + 3 : u;
-	return !strncmp(h, "localhost", 9) || !strncmp(h, "127.", 4) ||
-	       !strncmp(h, "[::1]", 5);
+	return bt_url_env("OPENAI_TRANSCRIBE_BASE_URL", "OPENAI_BASE_URL",
+			  "https://api.openai.com/v1");
 }
 
 static int tr_check(const json_t *sec, const char *path, const char **pathp)
@@ -98,7 +87,7 @@ static int tr_check(const json_t *sec, const char *path, const char **pathp)
 				      "string", k[i]);
 		}
 	}
-	if ((!key || !*key) && !local_url(base_url())) {
+	if ((!key || !*key) && !bt_url_is_local(base_url())) {
 		*pathp = "provider";
 		return bt_err(EINVAL, "the agent transcribes with an "
 			      "OpenAI-compatible server but OPENAI_API_KEY is "
@@ -206,7 +195,6 @@ static int tr_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm)
 								 "partials"));
 	const char *s;
 	struct tr_st *t;
-	size_t n;
 	int err = 0;
 
 	t = mem_zalloc(sizeof(*t), tr_destructor);
@@ -226,14 +214,11 @@ static int tr_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm)
 		(uint32_t)json_integer_value(json_object_get(sec,
 							     "timeout_ms")) :
 		5000;
-	n = (size_t)snprintf(t->url, sizeof(t->url), "%s", base_url());
-	while (n && n < sizeof(t->url) && t->url[n - 1] == '/')
-		t->url[--n] = '\0';
-	if (n + 32 >= sizeof(t->url)) {
+	if (bt_url_join(t->url, sizeof(t->url), base_url(), false,
+			"/audio/transcriptions")) {
 		err = bt_err(E2BIG, "the transcription base URL is too long");
 		goto out;
 	}
-	snprintf(t->url + n, sizeof(t->url) - n, "/audio/transcriptions");
 	if (key && *key)
 		snprintf(t->auth, sizeof(t->auth), "Authorization: Bearer "
 			 "%.260s", key);

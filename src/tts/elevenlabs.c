@@ -17,6 +17,7 @@
 #include <string.h>
 #include <re.h>
 #include "banter/banter.h"
+#include "net/url.h"
 #include "net/ws.h"
 
 enum {
@@ -50,22 +51,6 @@ struct bt_tts_stream {
 };
 
 static struct bt_tts el_tts;
-
-static const char *base_url(void)
-{
-	const char *b = getenv("ELEVENLABS_BASE_URL");
-
-	return b && *b ? b : "wss://api.elevenlabs.io";
-}
-
-static bool local_url(const char *u)
-{
-	const char *h = strstr(u, "://");
-
-	h = h ? h + 3 : u;
-	return !strncmp(h, "localhost", 9) || !strncmp(h, "127.", 4) ||
-	       !strncmp(h, "[::1]", 5);
-}
 
 static void stream_fail(struct bt_tts_stream *st, int err, const char *msg)
 {
@@ -295,10 +280,11 @@ static int el_alloc(struct bt_tts_st **stp, const char *voice,
 {
 	const char *key = getenv("ELEVENLABS_API_KEY");
 	const char *model = getenv("ELEVENLABS_MODEL");
-	const char *base = base_url();
+	const char *base = bt_url_env("ELEVENLABS_BASE_URL", NULL,
+				      "wss://api.elevenlabs.io");
+	char path[256];
 	struct bt_ws_prm wp;
 	struct el *e;
-	size_t n;
 	int err;
 
 	if (!voice || !*voice || strspn(voice, "abcdefghijklmnopqrstuvwxyz"
@@ -308,7 +294,7 @@ static int el_alloc(struct bt_tts_st **stp, const char *voice,
 			      "(letters and digits, e.g. "
 			      "\"elevenlabs:21m00Tcm4TlvDq8ikWAM\")",
 			      voice ? voice : "");
-	if ((!key || !*key) && !local_url(base))
+	if ((!key || !*key) && !bt_url_is_local(base))
 		return bt_err(EINVAL, "the voice \"elevenlabs:%s\" needs "
 			      "ELEVENLABS_API_KEY; export it (or point "
 			      "ELEVENLABS_BASE_URL at a local server)", voice);
@@ -317,24 +303,14 @@ static int el_alloc(struct bt_tts_st **stp, const char *voice,
 		return ENOMEM;
 	e->tts = &el_tts;
 	list_init(&e->streams);
-	if (!strncmp(base, "https://", 8))
-		n = (size_t)snprintf(e->url, sizeof(e->url), "wss://%s",
-				     base + 8);
-	else if (!strncmp(base, "http://", 7))
-		n = (size_t)snprintf(e->url, sizeof(e->url), "ws://%s",
-				     base + 7);
-	else
-		n = (size_t)snprintf(e->url, sizeof(e->url), "%s", base);
-	while (n && n < sizeof(e->url) && e->url[n - 1] == '/')
-		e->url[--n] = '\0';
-	if (n + 300 >= sizeof(e->url)) {
+	snprintf(path, sizeof(path), "/v1/text-to-speech/%s/multi-stream-"
+		 "input?model_id=%.64s&output_format=pcm_16000&sync_alignment="
+		 "true&inactivity_timeout=180", voice, model && *model ? model :
+		 "eleven_flash_v2_5");
+	if (bt_url_join(e->url, sizeof(e->url), base, true, path)) {
 		mem_deref(e);
 		return bt_err(E2BIG, "ELEVENLABS_BASE_URL is too long");
 	}
-	snprintf(e->url + n, sizeof(e->url) - n, "/v1/text-to-speech/%s/"
-		 "multi-stream-input?model_id=%.64s&output_format=pcm_16000"
-		 "&sync_alignment=true&inactivity_timeout=180", voice,
-		 model && *model ? model : "eleven_flash_v2_5");
 	if (key && *key)
 		snprintf(e->hdr, sizeof(e->hdr), "xi-api-key: %.250s\r\n", key);
 	if (prm && prm->probe) {

@@ -18,6 +18,7 @@
 #include <re.h>
 #include "banter/banter.h"
 #include "net/http.h"
+#include "net/url.h"
 
 enum { PCM_RATE_HZ = 24000 };
 
@@ -41,34 +42,17 @@ struct bt_tts_stream {
 
 static struct bt_tts oai_tts;
 
-static const char *base_url(void)
-{
-	const char *b = getenv("OPENAI_SPEECH_BASE_URL");
-
-	if (!b || !*b)
-		b = getenv("OPENAI_BASE_URL");
-	return b && *b ? b : "https://api.openai.com/v1";
-}
-
-static bool local_url(const char *u)
-{
-	const char *h = strstr(u, "://");
-
-	h = h ? h + 3 : u;
-	return !strncmp(h, "localhost", 9) || !strncmp(h, "127.", 4) ||
-	       !strncmp(h, "[::1]", 5);
-}
-
 static int oai_alloc(struct bt_tts_st **stp, const char *voice,
 		     const struct bt_tts_prm *prm)
 {
 	const char *key = getenv("OPENAI_API_KEY");
 	const char *model = getenv("OPENAI_TTS_MODEL");
-	const char *base = base_url();
+	const char *base = bt_url_env("OPENAI_SPEECH_BASE_URL",
+				      "OPENAI_BASE_URL",
+				      "https://api.openai.com/v1");
 	struct oai_tts *t;
-	size_t n;
 
-	if ((!key || !*key) && !local_url(base))
+	if ((!key || !*key) && !bt_url_is_local(base))
 		return bt_err(EINVAL, "the voice \"openai:%s\" needs "
 			      "OPENAI_API_KEY; export it (or point "
 			      "OPENAI_SPEECH_BASE_URL at a local server)",
@@ -81,14 +65,11 @@ static int oai_alloc(struct bt_tts_st **stp, const char *voice,
 		 sizeof(t->voice));
 	str_ncpy(t->model, model && *model ? model : "gpt-4o-mini-tts",
 		 sizeof(t->model));
-	n = (size_t)snprintf(t->url, sizeof(t->url), "%s", base);
-	while (n && n < sizeof(t->url) && t->url[n - 1] == '/')
-		t->url[--n] = '\0';
-	if (n + 16 >= sizeof(t->url)) {
+	if (bt_url_join(t->url, sizeof(t->url), base, false,
+			"/audio/speech")) {
 		mem_deref(t);
 		return bt_err(E2BIG, "the speech base URL is too long");
 	}
-	snprintf(t->url + n, sizeof(t->url) - n, "/audio/speech");
 	if (key && *key)
 		snprintf(t->auth, sizeof(t->auth), "Authorization: Bearer %.260s",
 			 key);

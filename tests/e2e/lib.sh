@@ -51,3 +51,19 @@ stop_serve() {
   grep -q 'banter serve: stopped' "$TMP/serve.txt" || fail "no clean stop"
 }
 CLIENTS=tests/clients
+
+# mock_start SCRIPT ARGS...: (re)start a local provider server from
+# tests/clients in the background -> MOCK_PID, and PORT (the port it
+# printed on its `listening PORT` line); an earlier one is stopped first
+mock_start() {
+  [ -n "${MOCK_PID:-}" ] && { kill $MOCK_PID 2>/dev/null || true; wait $MOCK_PID 2>/dev/null || true; }
+  rm -f "$TMP/mock.out"
+  node "$CLIENTS/$1" --port 0 "${@:2}" >"$TMP/mock.out" 2>"$TMP/mock.err" &
+  MOCK_PID=$!
+  for _ in $(seq 100); do
+    PORT=$(awk '/^listening/{print $2}' "$TMP/mock.out" 2>/dev/null)
+    [ -n "$PORT" ] && return 0
+    sleep 0.05
+  done
+  cat "$TMP/mock.err" >&2; fail "the local server $1 did not start"
+}

@@ -12,19 +12,7 @@ trap '[ -n "$MOCK_PID" ] && kill $MOCK_PID 2>/dev/null; rm -rf "$TMP"' EXIT
 echo '["a table for three please","tuesday","seven pm","yes"]' >"$TMP/script.json"
 
 # mock [args]: (re)start the Deepgram mock -> $PORT
-mock() {
-  [ -n "$MOCK_PID" ] && { kill $MOCK_PID 2>/dev/null || true; wait $MOCK_PID 2>/dev/null || true; }
-  rm -f "$TMP/mock.out"
-  node $CLIENTS/deepgram_mock.mjs --script "$TMP/script.json" --port 0 --key dg-test "$@" \
-    >"$TMP/mock.out" 2>"$TMP/mock.err" &
-  MOCK_PID=$!
-  for _ in $(seq 100); do
-    PORT=$(awk '/^listening/{print $2}' "$TMP/mock.out" 2>/dev/null)
-    [ -n "$PORT" ] && return 0
-    sleep 0.05
-  done
-  cat "$TMP/mock.err" >&2; fail "the Deepgram mock did not start"
-}
+mock() { mock_start deepgram_mock.mjs --script "$TMP/script.json" --key dg-test "$@"; }
 # agent PYTHON: agents/restaurant.json changed by a statement on a
 agent() {
   python3 - "$1" >"$TMP/agent.json" <<'EOF'
@@ -155,21 +143,8 @@ pass "agent-file checks for cloud recognisers"
 
 # 7. an OpenAI-compatible transcription server (whisper): the partials from
 #    pocketsphinx while the caller speaks, the final from the server
-[ -n "$MOCK_PID" ] && { kill $MOCK_PID 2>/dev/null || true; wait $MOCK_PID 2>/dev/null || true; }
 # wmock [args]: the transcription endpoint of speech_mock.mjs -> $PORT
-wmock() {
-  [ -n "$MOCK_PID" ] && { kill $MOCK_PID 2>/dev/null || true; wait $MOCK_PID 2>/dev/null || true; }
-  rm -f "$TMP/mock.out"
-  node $CLIENTS/speech_mock.mjs --script "$TMP/script.json" --port 0 --key sk-test "$@" \
-    >"$TMP/mock.out" 2>"$TMP/mock.err" &
-  MOCK_PID=$!
-  for _ in $(seq 100); do
-    PORT=$(awk '/^listening/{print $2}' "$TMP/mock.out" 2>/dev/null)
-    [ -n "$PORT" ] && return 0
-    sleep 0.05
-  done
-  fail "the transcription mock did not start"
-}
+wmock() { mock_start speech_mock.mjs --script "$TMP/script.json" --key sk-test "$@"; }
 wsim() {
   rm -f "$TMP/trace.jsonl" "$TMP/db"
   set +e

@@ -9,18 +9,7 @@ source "$(dirname "$0")/lib.sh"
 MOCK_PID=""
 trap '[ -n "$MOCK_PID" ] && kill $MOCK_PID 2>/dev/null; rm -rf "$TMP"' EXIT
 
-mock() {
-  [ -n "$MOCK_PID" ] && { kill $MOCK_PID 2>/dev/null || true; wait $MOCK_PID 2>/dev/null || true; }
-  rm -f "$TMP/mock.out"
-  node $CLIENTS/${MOCK:-speech_mock.mjs} --port 0 --key ${MOCKKEY:-sk-test} "$@" >"$TMP/mock.out" 2>"$TMP/mock.err" &
-  MOCK_PID=$!
-  for _ in $(seq 100); do
-    PORT=$(awk '/^listening/{print $2}' "$TMP/mock.out" 2>/dev/null)
-    [ -n "$PORT" ] && return 0
-    sleep 0.05
-  done
-  cat "$TMP/mock.err" >&2; fail "the speech mock did not start"
-}
+mock() { mock_start ${MOCK:-speech_mock.mjs} --key ${MOCKKEY:-sk-test} "$@"; }
 python3 - >"$TMP/agent.json" <<'EOF'
 import json
 a = json.load(open("agents/restaurant.json"))

@@ -10,18 +10,9 @@ trap '[ -n "$MOCK_PID" ] && kill $MOCK_PID 2>/dev/null; rm -rf "$TMP"' EXIT
 
 # mock SCRIPT_JSON [args]: (re)start the mock with this script -> $PORT
 mock() {
-  [ -n "$MOCK_PID" ] && { kill $MOCK_PID 2>/dev/null || true; wait $MOCK_PID 2>/dev/null || true; }
   printf '%s' "$1" >"$TMP/script.json"; shift
-  rm -f "$TMP/mock.out" "$TMP/req.jsonl"
-  node $CLIENTS/llm_mock.mjs --script "$TMP/script.json" --port 0 \
-    --log "$TMP/req.jsonl" --key sk-test "$@" >"$TMP/mock.out" 2>"$TMP/mock.err" &
-  MOCK_PID=$!
-  for _ in $(seq 100); do
-    PORT=$(awk '/^listening/{print $2}' "$TMP/mock.out" 2>/dev/null)
-    [ -n "$PORT" ] && return 0
-    sleep 0.05
-  done
-  cat "$TMP/mock.err" >&2; fail "the LLM mock did not start"
+  rm -f "$TMP/req.jsonl"
+  mock_start llm_mock.mjs --script "$TMP/script.json" --log "$TMP/req.jsonl" --key sk-test "$@"
 }
 # agent PYTHON_EXPR: agents/assistant.json changed by a python statement on a
 agent() {
