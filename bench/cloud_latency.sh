@@ -18,12 +18,11 @@ STT_MS=${STT_MS:-50}
 TTS_MS=${TTS_MS:-150}
 WHISPER_MS=${WHISPER_MS:-300}
 TMP=$(mktemp -d)
-PIDS=""
-trap 'kill $PIDS 2>/dev/null || true; rm -rf "$TMP"' EXIT
+trap 'kill $(cat "$TMP/pids" 2>/dev/null) 2>/dev/null || true; rm -rf "$TMP"' EXIT
 echo '["a table for three please","tuesday","seven pm","yes"]' >"$TMP/script.json"
 start() {  # start NAME SCRIPT ARGS...
   node "tests/clients/$2" --port 0 "${@:3}" >"$TMP/$1.out" 2>"$TMP/$1.err" &
-  PIDS="$PIDS $!"
+  echo $! >>"$TMP/pids"  # (a subshell: the caller's variables are out of reach)
   for _ in $(seq 100); do grep -q listening "$TMP/$1.out" 2>/dev/null && break; sleep 0.05; done
   awk '/^listening/{print $2}' "$TMP/$1.out"
 }
@@ -38,7 +37,7 @@ print(json.dumps(a))
 PY
   # fresh servers per run: the scripts start from the first turn
   local dg sp el
-  kill $PIDS 2>/dev/null || true; PIDS=""
+  kill $(cat "$TMP/pids" 2>/dev/null) 2>/dev/null || true; rm -f "$TMP/pids"
   dg=$(start dg deepgram_mock.mjs --script "$TMP/script.json" --latency-ms "$STT_MS")
   sp=$(start sp speech_mock.mjs --script "$TMP/script.json" --first-ms "$TTS_MS" --transcribe-ms "$WHISPER_MS")
   el=$(start el elevenlabs_mock.mjs --first-ms "$TTS_MS")

@@ -6,11 +6,10 @@
 # audio, and a barge-in that cancels the reply and closes the voice's
 # context. Then a clean SIGTERM.
 source "$(dirname "$0")/lib.sh"
-PIDS=""
 echo '["a table for three please","a table for three please"]' >"$TMP/script.json"
 start_mock() {  # start_mock NAME SCRIPT ARGS... -> prints the port
   node "$CLIENTS/$2" --port 0 "${@:3}" >"$TMP/$1.out" 2>"$TMP/$1.err" &
-  PIDS="$PIDS $!"
+  echo $! >>"$TMP/pids"  # (a subshell: the caller's variables are out of reach)
   for _ in $(seq 100); do
     p=$(awk '/^listening/{print $2}' "$TMP/$1.out" 2>/dev/null)
     [ -n "$p" ] && { echo "$p"; return 0; }
@@ -33,7 +32,7 @@ ELEVENLABS_API_KEY=xi-test ELEVENLABS_BASE_URL="ws://127.0.0.1:$EL" \
   "$BANTER" serve --agent "$TMP/agent.json" --port "$HTTP_PORT" --tls-port "$TLS_PORT" \
   --sip-port "$SIP_PORT" --addr 127.0.0.1 --db "$TMP/db" --web "$PWD/web" >"$TMP/serve.txt" 2>&1 &
 SERVE_PID=$!
-trap 'kill $SERVE_PID $PIDS 2>/dev/null || true; wait $SERVE_PID 2>/dev/null || true; rm -rf "$TMP"' EXIT
+trap 'kill $SERVE_PID $(cat "$TMP/pids") 2>/dev/null || true; wait $SERVE_PID 2>/dev/null || true; rm -rf "$TMP"' EXIT
 for _ in $(seq 100); do
   grep -q 'Realtime API' "$TMP/serve.txt" 2>/dev/null && break
   kill -0 $SERVE_PID 2>/dev/null || { cat "$TMP/serve.txt" >&2; fail "banter serve did not start"; }
