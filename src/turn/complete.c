@@ -647,6 +647,14 @@ static bool rule_clause(const struct words *ws, size_t cs, bool q,
 			return verdict(v, 0.15f, "verb without a complement");
 		if (answered(ws, cs))  /* "yes i do" */
 			return verdict(v, 0.8f, SHORT_ANSWER);
+		/* to an open question, "we are" / "it is" leads in (the
+		 * complement comes after a pause as often as not); "i do",
+		 * "we can" may answer */
+		if (t == BT_SLOT_TEXT && (!strcmp(l, "are") ||
+		    !strcmp(l, "is") || !strcmp(l, "am") ||
+		    !strcmp(l, "was") || !strcmp(l, "were")))
+			return verdict(v, 0.2f, "subject and 'be' without a "
+				       "complement");
 		/* "i do" may answer; waiting for a value, "we are" leads in */
 		if (t == BT_SLOT_TEXT || t == BT_SLOT_YESNO)
 			return verdict(v, 0.35f, SHORT_ANSWER);

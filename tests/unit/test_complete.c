@@ -89,6 +89,8 @@ static const struct tcase cases[] = {
 	{"one moment", N, INC},
 	/* the expected slot not there yet */
 	{"uh we are", N, INC},
+	{"we are", T, INC},
+	{"it is", T, INC},
 	{"we're going to be", N, INC},
 	{"next", D, INC},
 	{"hmm let me think", D, INC},
