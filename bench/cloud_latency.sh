@@ -19,6 +19,7 @@ TTS_MS=${TTS_MS:-150}
 WHISPER_MS=${WHISPER_MS:-300}
 TMP=$(mktemp -d)
 trap 'kill $(cat "$TMP/pids" 2>/dev/null) 2>/dev/null || true; rm -rf "$TMP"' EXIT
+trap 'exit 1' INT TERM  # the EXIT trap stops the servers then too
 echo '["a table for three please","tuesday","seven pm","yes"]' >"$TMP/script.json"
 start() {  # start NAME SCRIPT ARGS...
   node "tests/clients/$2" --port 0 "${@:3}" >"$TMP/$1.out" 2>"$TMP/$1.err" &

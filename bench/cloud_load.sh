@@ -25,6 +25,7 @@ dg=$!
 node tests/clients/elevenlabs_mock.mjs --port 0 --first-ms "$TTS_MS" >"$TMP/el.out" 2>"$TMP/el.err" &
 el=$!
 trap 'kill $dg $el 2>/dev/null || true; rm -rf "$TMP"' EXIT
+trap 'exit 1' INT TERM  # the EXIT trap stops the servers then too
 for _ in $(seq 100); do
   grep -q listening "$TMP/dg.out" 2>/dev/null && grep -q listening "$TMP/el.out" 2>/dev/null && break
   sleep 0.05

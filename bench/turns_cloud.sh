@@ -26,6 +26,7 @@ fi
 TMP=$(mktemp -d)
 PID=""
 trap '[ -n "$PID" ] && kill $PID 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'exit 1' INT TERM  # the EXIT trap stops the servers then too
 
 # run WER OUT: one mock and one bench; the runs wait on the wall clock, not
 # the CPU, so the word error rates run side by side

@@ -46,6 +46,7 @@ struct dg {
 	void *arg;
 	bool flux, failed, opened;
 	uint32_t final_timeout_ms;
+	size_t chunk;             /* samples per audio message */
 	uint64_t sent;            /* samples sent (or held) since open */
 	int16_t *pend;            /* held until the socket opens */
 	size_t n_pend;
@@ -66,12 +67,13 @@ struct dg {
 };
 
 static struct bt_stt dg_stt;
+static void flush_audio(struct dg *d);
 
 static const char *const dg_keys[] = {
 	"model", "language", "endpointing_ms", "utterance_end_ms",
 	"smart_format", "keyterm", "tag",
 	"connect_timeout_ms", "final_timeout_ms", "eot_threshold",
-	"eager_eot_threshold", "eot_timeout_ms", NULL,
+	"eager_eot_threshold", "eot_timeout_ms", "chunk_ms", NULL,
 };
 
 static const char *sec_str(const json_t *sec, const char *k, const char *d)
@@ -100,9 +102,16 @@ static int dg_check(const json_t *sec, const char *path, const char **pathp)
 		"final_timeout_ms", "eot_timeout_ms", NULL,
 	};
 	const char *key = getenv("DEEPGRAM_API_KEY");
-	const json_t *kt;
+	const json_t *kt, *ck = json_object_get(sec, "chunk_ms");
 
 	(void)path;
+	if (ck && (!json_is_integer(ck) || json_integer_value(ck) < 20 ||
+		   json_integer_value(ck) > 100 ||
+		   json_integer_value(ck) % 20)) {
+		*pathp = "chunk_ms";
+		return bt_err(EINVAL, "\"stt.chunk_ms\" must be 20, 40, 60, 80 "
+			      "or 100: how much audio goes in one message");
+	}
 	for (size_t i = 0; nums[i]; i++) {
 		const json_t *v = json_object_get(sec, nums[i]);
 
@@ -162,8 +171,10 @@ static void dg_destructor(void *arg)
 
 	tmr_cancel(&d->tick);
 	tmr_cancel(&d->fin);
-	if (d->ws && bt_ws_is_open(d->ws))
+	if (d->ws && bt_ws_is_open(d->ws)) {
+		flush_audio(d);
 		(void)bt_ws_send_text(d->ws, "{\"type\":\"CloseStream\"}");
+	}
 	mem_deref(d->ws);
 	mem_deref(d->pend);
 }
@@ -431,14 +442,22 @@ static void send_audio(struct dg *d, const int16_t *pcm, size_t n)
 		d->last_audio = tmr_jiffies();
 }
 
+/* What is held goes out now (a chunk is full, the socket opened, the
+ * turn ended: Finalize must come after the last of the audio). */
+static void flush_audio(struct dg *d)
+{
+	if (d->n_pend && bt_ws_is_open(d->ws)) {
+		send_audio(d, d->pend, d->n_pend);
+		d->n_pend = 0;
+	}
+}
+
 static void open_h(void *arg)
 {
 	struct dg *d = arg;
 
 	d->opened = true;
-	if (d->n_pend)
-		send_audio(d, d->pend, d->n_pend);
-	d->n_pend = 0;
+	flush_audio(d);
 	d->last_audio = tmr_jiffies();
 }
 
@@ -596,6 +615,7 @@ static int dg_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm)
 		d->arg = prm->arg;
 	}
 	d->final_timeout_ms = (uint32_t)sec_int(sec, "final_timeout_ms", 1500);
+	d->chunk = (size_t)sec_int(sec, "chunk_ms", 40) * (BT_RATE_HZ / 1000);
 	tmr_init(&d->tick);
 	tmr_init(&d->fin);
 	d->pend = mem_alloc(PEND_MAX * sizeof(int16_t), NULL);
@@ -636,8 +656,13 @@ static void dg_listen(struct bt_stt_st *st, const int16_t *pcm, size_t n)
 	if (d->failed || !n)
 		return;
 	d->sent += n;
-	if (bt_ws_is_open(d->ws)) {
-		send_audio(d, pcm, n);
+	if (bt_ws_is_open(d->ws) && d->n_pend + n <= PEND_MAX) {
+		/* frames go out chunk_ms at a time: a message per 20 ms frame
+		 * costs the loop a send and the server a message each */
+		memcpy(d->pend + d->n_pend, pcm, n * sizeof(int16_t));
+		d->n_pend += n;
+		if (d->n_pend >= d->chunk)
+			flush_audio(d);
 		return;
 	}
 	if (d->n_pend + n > PEND_MAX) {
@@ -690,6 +715,7 @@ static int dg_finish(struct bt_stt_st *st, struct bt_transcript *tr)
 	if (d->failed)
 		return bt_err(EPIPE, "the Deepgram connection has failed");
 	d->in_utt = false;
+	flush_audio(d);
 	if (d->flux) {
 		/* Flux finalises turns itself; what it has is the final */
 		str_ncpy(tr->text, d->flux_text, sizeof(tr->text));
@@ -705,6 +731,7 @@ static int dg_finish(struct bt_stt_st *st, struct bt_transcript *tr)
 	}
 	d->finishing = true;
 	d->since_finalize = 0;
+	flush_audio(d);
 	if (bt_ws_is_open(d->ws))
 		(void)bt_ws_send_text(d->ws, "{\"type\":\"Finalize\"}");
 	tmr_start(&d->fin, d->final_timeout_ms, fin_timeout_h, d);
