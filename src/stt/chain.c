@@ -14,6 +14,7 @@
 #include <string.h>
 #include <re.h>
 #include "banter/banter.h"
+#include "stt/stt_int.h"
 
 enum {
 	UTT_MAX = 60 * BT_RATE_HZ,  /* audio kept for a replay */
@@ -33,8 +34,7 @@ struct chain {
 	struct bt_stt_prm up;
 	struct bt_stt_grammar *gr;
 	/* the utterance */
-	int16_t *utt;
-	size_t n_utt, cap;
+	struct stt_audio utt;
 	char grammar[64];
 	bool has_grammar, in_utt, finishing;
 };
@@ -52,7 +52,7 @@ static void chain_destructor(void *arg)
 	for (size_t i = 0; i < MAX_LINKS; i++)
 		json_decref(c->own[i]);
 	mem_deref(c->gr);
-	mem_deref(c->utt);
+	mem_deref(c->utt.pcm);
 }
 
 /* One allocation: the grammars, then every phrase-pointer list (aligned
@@ -173,8 +173,8 @@ static void replay(struct chain *c)
 		err = p->starth(c->cur, NULL);
 	if (err)
 		return;
-	if (c->n_utt)
-		(void)p->feedh(c->cur, c->utt, c->n_utt);
+	if (c->utt.n)
+		(void)p->feedh(c->cur, c->utt.pcm, c->utt.n);
 	if (!c->finishing)
 		return;
 	memset(&tr, 0, sizeof(tr));
@@ -236,7 +236,7 @@ static int chain_start(struct bt_stt_st *st, const char *grammar)
 {
 	struct chain *c = (struct chain *)st;
 
-	c->n_utt = 0;
+	c->utt.n = 0;
 	c->in_utt = true;
 	c->finishing = false;
 	c->has_grammar = grammar != NULL;
@@ -250,23 +250,7 @@ static int chain_feed(struct bt_stt_st *st, const int16_t *pcm, size_t n)
 {
 	struct chain *c = (struct chain *)st;
 
-	if (c->n_utt + n > c->cap && c->cap < UTT_MAX) {
-		size_t cap = (c->n_utt + n) * 2;
-		int16_t *p;
-
-		if (cap > UTT_MAX)
-			cap = UTT_MAX;
-		p = c->utt ? mem_realloc(c->utt, cap * sizeof(*p)) :
-			mem_alloc(cap * sizeof(*p), NULL);
-		if (p) {
-			c->utt = p;
-			c->cap = cap;
-		}
-	}
-	if (c->n_utt + n <= c->cap) {
-		memcpy(c->utt + c->n_utt, pcm, n * sizeof(*pcm));
-		c->n_utt += n;
-	}
+	stt_audio_add(&c->utt, pcm, n, UTT_MAX);
 	if (!c->cur)
 		return 0;
 	return bt_stt_of(c->cur)->feedh(c->cur, pcm, n);

@@ -21,6 +21,7 @@
 #include <re.h>
 #include "banter/banter.h"
 #include "net/url.h"
+#include "stt/stt_int.h"
 #include "net/ws.h"
 
 enum {
@@ -238,25 +239,6 @@ static void deliver_final(struct dg *d)
 		d->finalh(&tr, d->arg);
 }
 
-/* Lower case, letters, digits and inner apostrophes only. */
-static void word_norm(char *out, size_t sz, const char *in)
-{
-	size_t k = 0;
-
-	for (; *in && k + 1 < sz; in++) {
-		unsigned char c = (unsigned char)*in;
-
-		if (c >= 'A' && c <= 'Z')
-			out[k++] = (char)(c - 'A' + 'a');
-		else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			 c >= 0x80 || (c == '\'' && k) || (c == '-' && k))
-			out[k++] = (char)c;
-	}
-	while (k && (out[k - 1] == '\'' || out[k - 1] == '-'))
-		--k;
-	out[k] = '\0';
-}
-
 static size_t words_read(struct dg_word *out, size_t max, const json_t *ws,
 			 double t0)
 {
@@ -270,7 +252,7 @@ static size_t words_read(struct dg_word *out, size_t max, const json_t *ws,
 
 		if (!s || n >= max || end < t0)
 			continue;
-		word_norm(out[n].w, sizeof(out[n].w), s);
+		stt_text_norm(out[n].w, sizeof(out[n].w), s);
 		if (!out[n].w[0])
 			continue;
 		out[n].start = json_number_value(json_object_get(w, "start"));
@@ -330,31 +312,8 @@ static void on_turninfo(struct dg *d, const json_t *o)
 	if (!ev)
 		return;
 	text[0] = '\0';
-	if (tx) {
-		/* the same normalisation as the word lists */
-		size_t pos = 0;
-		const char *p = tx;
-
-		while (*p) {
-			char raw[64], wn[32];
-			size_t k = 0;
-
-			while (*p == ' ')
-				++p;
-			while (p[k] && p[k] != ' ')
-				++k;
-			if (!k)
-				break;
-			snprintf(raw, sizeof(raw), "%.*s", (int)(k < 63 ? k :
-								 63), p);
-			p += k;
-			word_norm(wn, sizeof(wn), raw);
-			if (wn[0] && pos + strlen(wn) + 2 < sizeof(text))
-				pos += (size_t)snprintf(text + pos,
-					sizeof(text) - pos, "%s%s",
-					pos ? " " : "", wn);
-		}
-	}
+	if (tx)  /* the same words as the word lists give */
+		stt_text_norm(text, sizeof(text), tx);
 	json_array_foreach(ws, i, w) {
 		sum += json_number_value(json_object_get(w, "confidence"));
 		++n;

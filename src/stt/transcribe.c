@@ -20,6 +20,7 @@
 #include "banter/banter.h"
 #include "net/http.h"
 #include "net/url.h"
+#include "stt/stt_int.h"
 
 enum {
 	UTT_MAX = 60 * BT_RATE_HZ,
@@ -33,8 +34,7 @@ struct tr_st {
 	bt_stt_fail_h *failh;
 	void *arg;
 	bool failed;
-	int16_t *pcm;
-	size_t n, cap;
+	struct stt_audio utt;     /* the utterance, for the upload */
 	struct mbuf *resp;
 	char url[512];
 	char auth[300];
@@ -103,7 +103,7 @@ static void tr_destructor(void *arg)
 
 	mem_deref(t->http);
 	mem_deref(t->inner);
-	mem_deref(t->pcm);
+	mem_deref(t->utt.pcm);
 	mem_deref(t->resp);
 }
 
@@ -124,32 +124,6 @@ static int on_data(const char *buf, size_t n, void *arg)
 	if (t->resp->end + n > 64 * 1024)
 		return E2BIG;
 	return mbuf_write_mem(t->resp, (const uint8_t *)buf, n);
-}
-
-/* Lower case, words only: what the slot parsers read. */
-static void norm_text(char *out, size_t sz, const char *in)
-{
-	size_t k = 0;
-	bool space = true;
-
-	for (; *in && k + 1 < sz; in++) {
-		unsigned char c = (unsigned char)*in;
-
-		if (c >= 'A' && c <= 'Z')
-			c = (unsigned char)(c - 'A' + 'a');
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '\'' || c >= 0x80) {
-			out[k++] = (char)c;
-			space = false;
-		}
-		else if (!space) {
-			out[k++] = ' ';
-			space = true;
-		}
-	}
-	while (k && out[k - 1] == ' ')
-		--k;
-	out[k] = '\0';
 }
 
 static void on_done(const struct bt_http_result *res, void *arg)
@@ -179,7 +153,7 @@ static void on_done(const struct bt_http_result *res, void *arg)
 		return;
 	}
 	memset(&tr, 0, sizeof(tr));
-	norm_text(tr.text, sizeof(tr.text), text);
+	stt_text_norm(tr.text, sizeof(tr.text), text);
 	tr.confidence = tr.text[0] ? 0.9f : 0.0f;
 	json_decref(o);
 	t->http = mem_deref(t->http);
@@ -253,7 +227,7 @@ static int tr_start(struct bt_stt_st *st, const char *grammar)
 
 	if (t->failed)
 		return bt_err(EPIPE, "the transcription server has failed");
-	t->n = 0;
+	t->utt.n = 0;
 	if (t->inner) {
 		int err = bt_stt_of(t->inner)->starth(t->inner, grammar);
 
@@ -268,23 +242,7 @@ static int tr_feed(struct bt_stt_st *st, const int16_t *pcm, size_t n)
 {
 	struct tr_st *t = (struct tr_st *)st;
 
-	if (t->n + n > t->cap && t->cap < UTT_MAX) {
-		size_t cap = (t->n + n) * 2;
-		int16_t *p;
-
-		if (cap > UTT_MAX)
-			cap = UTT_MAX;
-		p = t->pcm ? mem_realloc(t->pcm, cap * sizeof(*p)) :
-			mem_alloc(cap * sizeof(*p), NULL);
-		if (p) {
-			t->pcm = p;
-			t->cap = cap;
-		}
-	}
-	if (t->n + n <= t->cap) {
-		memcpy(t->pcm + t->n, pcm, n * sizeof(*pcm));
-		t->n += n;
-	}
+	stt_audio_add(&t->utt, pcm, n, UTT_MAX);
 	return t->inner ? bt_stt_of(t->inner)->feedh(t->inner, pcm, n) : 0;
 }
 
@@ -307,7 +265,7 @@ static int make_body(struct tr_st *t, struct mbuf **mbp, char *ctype,
 {
 	static const char bnd[] = "banterUtteranceBoundary7d3a";
 	uint8_t hdr[44];
-	uint32_t bytes = (uint32_t)(t->n * 2);
+	uint32_t bytes = (uint32_t)(t->utt.n * 2);
 	struct mbuf *mb = mbuf_alloc(bytes + 1024);
 	int err = 0;
 
@@ -336,10 +294,10 @@ static int make_body(struct tr_st *t, struct mbuf **mbp, char *ctype,
 			   "name=\"file\"; filename=\"utterance.wav\"\r\n"
 			   "Content-Type: audio/wav\r\n\r\n", bnd);
 	err |= mbuf_write_mem(mb, hdr, sizeof(hdr));
-	for (size_t i = 0; i < t->n && !err; i++) {
+	for (size_t i = 0; i < t->utt.n && !err; i++) {
 		uint8_t b[2];
 
-		put_le16(b, (uint16_t)t->pcm[i]);
+		put_le16(b, (uint16_t)t->utt.pcm[i]);
 		err = mbuf_write_mem(mb, b, 2);
 	}
 	err |= mbuf_printf(mb, "\r\n--%s--\r\n", bnd);
@@ -367,7 +325,7 @@ static int tr_finish(struct bt_stt_st *st, struct bt_transcript *tr)
 		return bt_err(EPIPE, "the transcription server has failed");
 	if (t->inner)
 		(void)bt_stt_of(t->inner)->finishh(t->inner, &itr);
-	if (!t->n) {
+	if (!t->utt.n) {
 		memset(tr, 0, sizeof(*tr));
 		return 0;
 	}
