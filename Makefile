@@ -15,7 +15,7 @@ FUZZ_TEST_SECONDS ?= 20
 FUZZ_TEST_RUNS ?= 1000000
 
 .PHONY: all deps build asan fuzz-build fuzz run simulate test bench bench-vad \
-	bench-turns bench-serve clean
+	bench-turns bench-serve bench-slots clean
 
 all: build
 
@@ -73,3 +73,6 @@ clean:
 
 bench-turns: build
 	bench/turns.sh
+
+bench-slots: build
+	bench/slots.sh

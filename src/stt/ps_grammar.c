@@ -98,6 +98,48 @@ static const char gram_yesno[] =
 	"         | no idea;\n";
 
 /*
+ * What a caller may say at a question that is not an answer to it: the
+ * other questions' answers and the words people use when they did not
+ * catch a question. A grammar forces any audio onto one of its phrases;
+ * without these, "yes please" said at the day question came back as
+ * "tuesday please", "tuesday" at the party size as "two", "hello" as
+ * "no". With them in the grammar the recogniser has somewhere else to
+ * put such words, the slot reader (src/brain/slots.c) finds no value in
+ * them and the agent asks again. Measured with bench/slots.sh.
+ */
+#define OTHER_COMMON \
+	"hello | hi | hey | sorry | what | pardon | excuse me | um | uh\n" \
+	"        | oh | hang on | hold on | wait | one moment\n" \
+	"        | say that again | can you repeat that | what was that\n" \
+	"        | never mind | i don't understand"
+#define OTHER_UNSURE \
+	"i don't know | i'm not sure | not sure | no idea"
+#define OTHER_YESNO \
+	"yes | yes please | yeah | yep | no | no thanks | nope | sure\n" \
+	"        | okay | right | that's right | correct | that's wrong\n" \
+	"        | of course | absolutely"
+#define OTHER_DAYS \
+	"[on | next | this] (monday | tuesday | wednesday | thursday\n" \
+	"        | friday | saturday | sunday) | today | tomorrow | tonight"
+#define OTHER_COUNTS \
+	"(one | two | three | four | five | six | seven | eight | nine\n" \
+	"        | ten | eleven | twelve) [people | guests | pm | am\n" \
+	"        | o'clock | thirty]"
+
+static const char gram_other_number[] =
+	"<other> = " OTHER_COMMON " | " OTHER_UNSURE "\n"
+	"        | " OTHER_YESNO "\n        | " OTHER_DAYS ";\n";
+static const char gram_other_day[] =
+	"<other> = " OTHER_COMMON " | " OTHER_UNSURE "\n"
+	"        | " OTHER_YESNO "\n        | " OTHER_COUNTS ";\n";
+static const char gram_other_time[] =
+	"<other> = " OTHER_COMMON " | " OTHER_UNSURE "\n"
+	"        | " OTHER_YESNO "\n        | " OTHER_DAYS ";\n";
+static const char gram_other_yesno[] =
+	"<other> = " OTHER_COMMON "\n        | " OTHER_DAYS "\n"
+	"        | " OTHER_COUNTS ";\n";
+
+/*
  * What people say over someone who is talking: a backchannel is one to
  * three of <bcw>, a stop phrase one or two of <stopw> with a word around
  * them. One decoder per class: their scores against each other say how
@@ -137,6 +179,18 @@ static const char *builtin(enum bt_slot_type t)
 	case BT_SLOT_DAY:    return gram_day;
 	case BT_SLOT_TIME:   return gram_time;
 	case BT_SLOT_YESNO:  return gram_yesno;
+	default:             return NULL;
+	}
+}
+
+static const char *other_of(enum bt_slot_type t)
+{
+	switch (t) {
+
+	case BT_SLOT_NUMBER: return gram_other_number;
+	case BT_SLOT_DAY:    return gram_other_day;
+	case BT_SLOT_TIME:   return gram_other_time;
+	case BT_SLOT_YESNO:  return gram_other_yesno;
 	default:             return NULL;
 	}
 }
@@ -350,6 +404,7 @@ static int grammar_compile(struct psi *st, const struct bt_stt_grammar *g,
 			   struct gram *sg)
 {
 	const char *body = builtin(g->type);
+	const char *other = other_of(g->type);
 	struct mbuf *mb;
 	char norm[PHRASE_MAX];
 	size_t i, n_extra = 0;
@@ -363,11 +418,20 @@ static int grammar_compile(struct psi *st, const struct bt_stt_grammar *g,
 	err = body_check(st->lex, body, g->name);
 	if (!err)
 		err = body_check(st->lex, gram_polite, g->name);
+	if (!err && other)
+		err = body_check(st->lex, other, g->name);
 	if (err)
 		goto out;
 
 	err = mbuf_write_str(mb, "#JSGF V1.0;\ngrammar banter;\n");
 	err |= mbuf_write_str(mb, "public <utt> = <answer>");
+	/* JSGF splits a rule's probability evenly among its
+	 * alternatives: grouped, the non-answers and the phrases share
+	 * half, and many of them do not make the answer itself unlikely */
+	if (other) {
+		err |= mbuf_write_str(mb, " | ( <other>");
+		n_extra++;
+	}
 	for (i = 0; i < g->n_phrases && !err && mb->end <= JSGF_MAX; i++) {
 		if (!g->phrases[i]) {
 			err = bt_err(EINVAL, "STT grammar \"%s\": phrase %zu "
@@ -380,9 +444,6 @@ static int grammar_compile(struct psi *st, const struct bt_stt_grammar *g,
 			goto out;
 		if (!norm[0])
 			continue;
-		/* JSGF splits a rule's probability evenly among its
-		 * alternatives: grouped, the phrases share half and many
-		 * intents do not make the answer itself unlikely */
 		err = mbuf_write_str(mb, n_extra ? " | " : " | ( ");
 		err |= mbuf_write_str(mb, norm);
 		n_extra++;
@@ -392,6 +453,8 @@ static int grammar_compile(struct psi *st, const struct bt_stt_grammar *g,
 	err |= mbuf_write_str(mb, ";\n");
 	err |= mbuf_write_str(mb, body);
 	err |= mbuf_write_str(mb, gram_polite);
+	if (other)
+		err |= mbuf_write_str(mb, other);
 	err |= mbuf_write_u8(mb, 0);
 	if (err) {
 		err = bt_err(ENOMEM, "out of memory compiling grammar \"%s\"",
