@@ -1631,6 +1631,25 @@ static void failed(struct flow_st *st)
 	ask_again(st);
 }
 
+/*
+ * The caller asks for the question again ("sorry, what?", "can you repeat
+ * that"): the recogniser hears these at every question (ps_grammar.c,
+ * <other>). The agent repeats the question; it is not a failed answer.
+ */
+static bool asks_repeat(const char *norm)
+{
+	static const char *const phrases[] = {
+		"what", "sorry", "pardon", "excuse me", "say that again",
+		"repeat that", "repeat the question", "what was that",
+		"come again", "i didn't catch that",
+	};
+
+	for (size_t i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++)
+		if (slot_has_phrase(norm, phrases[i]))
+			return true;
+	return false;
+}
+
 static const json_t *match_intent(const struct flow_st *st, const char *norm)
 {
 	const json_t *it, *w;
@@ -1750,6 +1769,10 @@ static void on_user(struct flow_st *st, const struct bt_brain_input *in)
 	}
 
 	next = take_answer(st, norm);
+	if (!next && asks_repeat(norm)) {
+		ask_again(st);
+		return;
+	}
 	if (!next) {
 		failed(st);
 		return;

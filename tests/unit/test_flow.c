@@ -365,6 +365,29 @@ static void test_reprompt(void **state)
 	assert_false(fx->has_grammar);
 }
 
+/* "Sorry, what?" at a question: the question again, not a reprompt, and
+ * it does not count towards the fallback. */
+static void test_asks_repeat(void **state)
+{
+	struct fx *fx = *state;
+
+	greet(fx);
+	user(fx, "sorry what");
+	expect_q(fx, Q_PARTY, "party");
+	user(fx, "can you say that again");
+	expect_q(fx, Q_PARTY, "party");
+	user(fx, "what was that");
+	expect_q(fx, Q_PARTY, "party");
+	user(fx, "banana split");
+	expect_q(fx, SORRY " " Q_PARTY, "party");
+	/* an answer said with "sorry" is an answer */
+	user(fx, "sorry, three people");
+	expect_q(fx, Q_DAY, "day");
+	/* heard but not trusted: a reprompt as before */
+	turn(fx, BT_BRAIN_USER, "sorry what", 0.1f, 0);
+	expect_q(fx, SORRY " " Q_DAY, "day");
+}
+
 static void test_reprompt_per_node(void **state)
 {
 	struct fx *fx = *state;
@@ -499,6 +522,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reprompt, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reprompt_per_node, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_asks_repeat, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_idle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tool_error, setup_bad_db,
