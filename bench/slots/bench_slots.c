@@ -7,7 +7,7 @@
  *               [--types number,day,time,yes_no] [--jobs N] [--min-conf X]
  *               [--verbose] [--dump FILE]
  *
- * Each caller voice (every voice of both TTS providers by default: the five
+ * Each caller voice (every voice of both TTS providers by default: the four
  * flite voices, espeak-ng's English accents and the en-us variants m1-m8,
  * f1-f5) says, at each question of the agent's flow that has a slot type,
  * right answers ("a table for four please", "next friday", "half past
@@ -110,7 +110,7 @@ static const struct {
 };
 
 static const char *const default_voices[] = {
-	"flite:slt", "flite:rms", "flite:awb", "flite:kal", "flite:kal16",
+	"flite:slt", "flite:rms", "flite:awb", "flite:kal",
 	"espeak:en-us", "espeak:en", "espeak:en-gb-scotland",
 	"espeak:en-gb-x-rp", "espeak:en-gb-x-gbclan",
 	"espeak:en-gb-x-gbcwmd", "espeak:en-029",
@@ -747,6 +747,15 @@ int main(int argc, char **argv)
 		o.min_conf = mc ? json_number_value(mc) : 0.4;
 	}
 	err = nodes_find(bt_agent_json(ag), nodes);
+	for (size_t v = 0; !err && v < o.n_voices; v++) {
+		/* a voice that does not exist fails here, not in a worker */
+		struct bt_tts_prm tp;
+		struct bt_tts_st *ts = NULL;
+
+		bt_tts_prm_default(&tp);
+		err = bt_tts_open(&ts, o.voices[v], &tp);
+		mem_deref(ts);
+	}
 	if (err)
 		goto out;
 	/* the workers make their own library state after the fork */
