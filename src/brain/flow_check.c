@@ -15,6 +15,13 @@
 #include "brain/flow_llm.h"
 #include "brain/slots.h"
 
+enum {
+	SHOWN_MAX = 40,             /**< a quoted value in a message */
+	SHOWN_LEN = SHOWN_MAX + 4,  /**< ... with "..." */
+	LIST_MAX = 200,             /**< a list of names in a message */
+	LIST_LEN = LIST_MAX + SHOWN_LEN + 8,
+};
+
 /* The path of a check error; "static" as brain.h asks (one per thread). */
 static __thread char check_path[PATH_LEN];
 
@@ -36,12 +43,36 @@ static int cfail(const char **pathp, const char *path, const char *fmt, ...)
 	return bt_err(EINVAL, "%s", msg);
 }
 
+/*
+ * A string of the file's in a message, cut to SHOWN_MAX bytes (at a
+ * character's start) with "...": a long value must not push the part
+ * that says what to do off the end of the message.
+ */
+static const char *shown(const char *s, char *buf, size_t sz)
+{
+	size_t n = strlen(s);
+
+	if (n <= SHOWN_MAX) {
+		str_ncpy(buf, s, sz);
+		return buf;
+	}
+	n = SHOWN_MAX;
+	while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	snprintf(buf, sz, "%.*s...", (int)n, s);
+	return buf;
+}
+
+/* What a value is, for "(got ...)". */
 static void brief(const json_t *v, char *buf, size_t sz)
 {
+	char s[SHOWN_LEN];
+	size_t n;
+
 	switch (json_typeof(v)) {
 	case JSON_STRING:
-		snprintf(buf, sz, "\"%.40s%s\"", json_string_value(v),
-			 json_string_length(v) > 40 ? "..." : "");
+		snprintf(buf, sz, "\"%s\"", shown(json_string_value(v), s,
+						  sizeof(s)));
 		break;
 	case JSON_INTEGER:
 		snprintf(buf, sz, "%" JSON_INTEGER_FORMAT,
@@ -51,10 +82,48 @@ static void brief(const json_t *v, char *buf, size_t sz)
 	case JSON_TRUE: snprintf(buf, sz, "true"); break;
 	case JSON_FALSE: snprintf(buf, sz, "false"); break;
 	case JSON_NULL: snprintf(buf, sz, "null"); break;
-	case JSON_OBJECT: snprintf(buf, sz, "an object"); break;
-	case JSON_ARRAY: snprintf(buf, sz, "a list"); break;
+	case JSON_OBJECT:
+		n = json_object_size(v);
+		if (n)
+			snprintf(buf, sz, "an object with %zu field%s", n,
+				 n == 1 ? "" : "s");
+		else
+			snprintf(buf, sz, "an empty object");
+		break;
+	case JSON_ARRAY:
+		n = json_array_size(v);
+		if (n)
+			snprintf(buf, sz, "a list of %zu entr%s", n,
+				 n == 1 ? "y" : "ies");
+		else
+			snprintf(buf, sz, "an empty list");
+		break;
 	default: snprintf(buf, sz, "?"); break;
 	}
+}
+
+/* "a, b, c" of an object's keys, "..." once LIST_MAX bytes are used;
+ * sz at least LIST_LEN */
+static const char *key_list(const json_t *obj, char *buf, size_t sz)
+{
+	const char *key;
+	json_t *x;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	json_object_foreach((json_t *)obj, key, x) {
+		char s[SHOWN_LEN];
+
+		if (len >= LIST_MAX || len + SHOWN_LEN + 8 > sz) {
+			/* sz >= LIST_LEN: there is room for this */
+			snprintf(buf + len, sz - len, ", ...");
+			break;
+		}
+		len += (size_t)snprintf(buf + len, sz - len, "%s%s",
+					len ? ", " : "",
+					shown(key, s, sizeof(s)));
+	}
+	return len ? buf : "none";
 }
 
 /* What every check helper needs. */
@@ -102,20 +171,10 @@ static const char *commas(const char *words, char *buf, size_t sz)
 	return buf;
 }
 
-/* path + "." + key, cut to fit (no format: paths can be long) */
+/* path + "." + key, cut to fit; an odd key quoted (bt_json_path_add) */
 static void subpath(char *buf, size_t sz, const char *path, const char *key)
 {
-	size_t a = strlen(path), b = strlen(key);
-
-	if (a > sz - 1)
-		a = sz - 1;
-	memcpy(buf, path, a);
-	if (a + 1 < sz)
-		buf[a++] = '.';
-	if (b > sz - 1 - a)
-		b = sz - 1 - a;
-	memcpy(buf + a, key, b);
-	buf[a + b] = '\0';
+	bt_json_path_add(buf, sz, path, key);
 }
 
 static int keys_ok(const struct chk *c, const json_t *obj, const char *path,
@@ -194,10 +253,7 @@ static int want_conf(const struct chk *c, const json_t *v, const char *path)
 /* An edge: a string naming an existing node. */
 static int want_node(const struct chk *c, const json_t *v, const char *path)
 {
-	char list[400];
-	const char *key;
-	json_t *n;
-	size_t len = 0;
+	char list[LIST_LEN], name[SHOWN_LEN];
 	int err;
 
 	err = want_string(c, v, path, "goodbye");
@@ -206,17 +262,11 @@ static int want_node(const struct chk *c, const json_t *v, const char *path)
 	if (json_object_get(c->nodes, json_string_value(v)))
 		return 0;
 
-	list[0] = '\0';
-	json_object_foreach((json_t *)c->nodes, key, n) {
-		if (len >= sizeof(list))
-			break;
-		len += (size_t)snprintf(list + len, sizeof(list) - len,
-					"%s%s", len ? ", " : "", key);
-	}
 	return cfail(c->pathp, path, "\"%s\" goes to node \"%s\", which does "
 		     "not exist; the nodes are %s; fix the name or add the "
-		     "node to \"flow.nodes\"", path, json_string_value(v),
-		     list);
+		     "node to \"flow.nodes\"", path,
+		     shown(json_string_value(v), name, sizeof(name)),
+		     key_list(c->nodes, list, sizeof(list)));
 }
 
 /* {name} placeholders must name a slot or a saved tool result. */
@@ -410,7 +460,8 @@ static int check_action(const struct chk *c, const json_t *a,
 		}
 		return cfail(c->pathp, full, "\"%s\" is \"%s\", but no tool of "
 			     "that name is registered; registered: %s; use "
-			     "one of those", full, json_string_value(v),
+			     "one of those", full,
+			     shown(json_string_value(v), got, sizeof(got)),
 			     len ? names : "none");
 	}
 
@@ -480,7 +531,8 @@ static int check_node(const struct chk *c, const char *id, const json_t *n)
 	if (!valid_id(id) || strlen(id) > NAME_MAX_LEN)
 		return cfail(c->pathp, path, "node name \"%s\" must be made "
 			     "of letters, digits, _ or - (at most %d); rename "
-			     "it, e.g. \"ask_day\"", id, NAME_MAX_LEN);
+			     "it, e.g. \"ask_day\"", shown(id, got, sizeof(got)),
+			     NAME_MAX_LEN);
 	err = want_object(c, n, path);
 	if (!err)
 		err = keys_ok(c, n, path, " say ask expect next yes no end "
@@ -803,7 +855,8 @@ static int check_intents(const struct chk *c, const json_t *intents)
 						     "intents are named \"%s\" "
 						     "(flow.intents[%zu] too); "
 						     "give each its own name",
-						     name, j);
+						     shown(name, got,
+							   sizeof(got)), j);
 			}
 		}
 		subpath(full, sizeof(full), path, "phrases");
@@ -885,14 +938,23 @@ int flow_check(const json_t *agent, const char **pathp)
 			     "docs/agent-file.md)");
 	if (!json_is_object(c.nodes) || !json_object_size(c.nodes) ||
 	    json_object_size(c.nodes) > NODES_MAX) {
-		if (json_is_object(c.nodes))
+		const char *how = "";
+
+		if (json_is_object(c.nodes)) {
 			snprintf(got, sizeof(got), "%zu nodes",
 				 json_object_size(c.nodes));
-		else
+		}
+		else {
 			brief(c.nodes, got, sizeof(got));
+			/* a list of nodes is the usual mistake */
+			if (json_is_array(c.nodes))
+				how = "; a node is named by its key: "
+				      "{\"greet\": {\"say\": ...}}, not "
+				      "[{\"say\": ...}]";
+		}
 		return cfail(pathp, "flow.nodes", "\"flow.nodes\" must be an "
 			     "object of 1 to %d nodes, {\"greet\": {...}, "
-			     "...} (got %s)", NODES_MAX, got);
+			     "...} (got %s)%s", NODES_MAX, got, how);
 	}
 
 	start = json_object_get(flow, "start");

@@ -75,4 +75,21 @@ agent_mod long "a['flow']['nodes']['greet']['say'] = 'hello there. ' * 100"
 expect_err 'long.json:[0-9]+:[0-9]+: "flow.nodes.greet.say" is 1300 bytes; a text is at most 1023' simulate --agent "$TMP/long.json" --caller callers/booking.json
 agent_mod many "[a['flow']['nodes'].update({f'q{i}': {'ask': 'How many?', 'expect': {'type': 'number', 'slot': f's{i}'}, 'next': 'goodbye'}}) for i in range(300)]"
 expect_err 'many.json:[0-9]+:[0-9]+: "flow.nodes" has 304 questions' simulate --agent "$TMP/many.json" --caller callers/booking.json
+# a key with a dot or a bracket is quoted in the path, and the position is
+# the key's own (not its parent's)
+line_of() { grep -n -F "$2" "$TMP/$1.json" | head -1 | cut -d: -f1; }
+agent_mod dotkey "a['flow']['nodes']['greet']['a.b'] = 1"
+expect_err "dotkey.json:$(line_of dotkey '"a.b"'):[0-9]+: unknown field \"flow.nodes.greet\[\"a.b\"\]\"" simulate --agent "$TMP/dotkey.json" --caller callers/booking.json
+agent_mod brkkey "a['flow']['nodes']['x[0]'] = {'say': 'Hi.', 'next': 'goodbye'}"
+expect_err "brkkey.json:$(line_of brkkey '"x[0]"'):[0-9]+: node name \"x\[0\]\" must be made of letters" simulate --agent "$TMP/brkkey.json" --caller callers/booking.json
+agent_mod turnkey "a['turn']['idle.ms'] = 7000"
+expect_err "turnkey.json:$(line_of turnkey '"idle.ms"'):[0-9]+: unknown field \"turn\[\"idle.ms\"\]\"" simulate --agent "$TMP/turnkey.json" --caller callers/booking.json
+# a long value is cut in the message; what to do still fits
+agent_mod longnext "a['flow']['nodes']['greet']['next'] = 'x' * 3000"
+expect_err 'goes to node "x{40}\.\.\.", which does not exist; .*fix the name or add the node to "flow.nodes"$' simulate --agent "$TMP/longnext.json" --caller callers/booking.json
+agent_mod longkey "a['flow']['nodes']['greet']['k' * 3000] = 1"
+expect_err "longkey.json:$(line_of longkey '"kkk'):[0-9]+: unknown field \"flow.nodes.greet\[\"k{64}\"\.\.\.\]\".*check the spelling$" simulate --agent "$TMP/longkey.json" --caller callers/booking.json
+# nodes as a list says what it got and how nodes are written
+agent_mod nodelist "a['flow']['nodes'] = list(a['flow']['nodes'].values())"
+expect_err 'nodelist.json:[0-9]+:[0-9]+: "flow.nodes" must be an object of 1 to 1000 nodes.*\(got a list of 8 entries\); a node is named by its key' simulate --agent "$TMP/nodelist.json" --caller callers/booking.json
 pass "bad input is reported clearly"
