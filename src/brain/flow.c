@@ -722,7 +722,8 @@ static const char *take_answer(struct flow_st *st, const char *norm)
 
 		err = slot_number_parse(norm,
 					mn ? (int)json_integer_value(mn) : 1,
-					mx ? (int)json_integer_value(mx) : 100,
+					mx ? (int)json_integer_value(mx) :
+					NUMBER_MAX_DEF,
 					&v);
 		if (err)
 			return NULL;

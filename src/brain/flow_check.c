@@ -397,7 +397,15 @@ static int check_expect(const struct chk *c, const json_t *e,
 	}
 	if ((v = json_object_get(e, "min"))) {
 		subpath(full, sizeof(full), path, "min");
-		err = want_int(c, v, full, 0, 1000000, 1);
+		/* "zero" would be taken, and no count of people is 0 */
+		if (json_is_integer(v) && json_integer_value(v) < 1)
+			return cfail(c->pathp, full, "\"%s\" is %"
+				     JSON_INTEGER_FORMAT ", but the range of a "
+				     "number answer must start at 1 (0 is "
+				     "never a party); set it to 1 or more, or "
+				     "leave it out (the default is 1)", full,
+				     json_integer_value(v));
+		err = want_int(c, v, full, 1, 1000000, 1);
 		if (err)
 			return err;
 	}
@@ -405,9 +413,20 @@ static int check_expect(const struct chk *c, const json_t *e,
 		json_int_t min = json_integer_value(json_object_get(e, "min"));
 
 		subpath(full, sizeof(full), path, "max");
-		err = want_int(c, v, full, min > 1 ? min : 1, 1000000, 20);
+		err = want_int(c, v, full, min > 1 ? min : 1, 1000000,
+			       min > 20 ? min : 20);
 		if (err)
 			return err;
+	}
+	else if (json_integer_value(json_object_get(e, "min")) >
+		 NUMBER_MAX_DEF) {
+		/* the default max would leave no answer */
+		subpath(full, sizeof(full), path, "min");
+		return cfail(c->pathp, full, "\"%s\" is %" JSON_INTEGER_FORMAT
+			     ", above the default \"max\" (%d), so no "
+			     "answer would do; add \"max\" to \"%s\"", full,
+			     json_integer_value(json_object_get(e, "min")),
+			     NUMBER_MAX_DEF, path);
 	}
 	if ((v = json_object_get(e, "min_confidence"))) {
 		subpath(full, sizeof(full), path, "min_confidence");

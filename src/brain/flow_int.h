@@ -16,6 +16,7 @@ enum {
 	HOPS_MAX = 64,     /**< nodes passed in one reply (no loops: check) */
 	NODES_MAX = 1000,  /**< nodes in a flow (bounds the loop check) */
 	NAME_MAX_LEN = 64, /**< a slot or template name */
+	NUMBER_MAX_DEF = 100, /**< a number answer's max unless set */
 	GRAMMARS_MAX = 256, /**< question nodes: a recogniser's grammars
 				 (GRAMMAR_MAX in src/stt/ps_int.h) */
 };

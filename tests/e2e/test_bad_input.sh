@@ -92,4 +92,11 @@ expect_err "longkey.json:$(line_of longkey '"kkk'):[0-9]+: unknown field \"flow.
 # nodes as a list says what it got and how nodes are written
 agent_mod nodelist "a['flow']['nodes'] = list(a['flow']['nodes'].values())"
 expect_err 'nodelist.json:[0-9]+:[0-9]+: "flow.nodes" must be an object of 1 to 1000 nodes.*\(got a list of 8 entries\); a node is named by its key' simulate --agent "$TMP/nodelist.json" --caller callers/booking.json
+# a number answer's range starts at 1
+for m in 0 -2; do
+  agent_mod min "a['flow']['nodes']['party']['expect']['min'] = $m"
+  expect_err "min.json:$(line_of min '"min"'):[0-9]+: \"flow.nodes.party.expect.min\" is $m, but the range of a number answer must start at 1 \(0 is never a party\); set it to 1 or more" simulate --agent "$TMP/min.json" --caller callers/booking.json
+done
+agent_mod minhigh "a['flow']['nodes']['party']['expect'].update({'min': 200}); del a['flow']['nodes']['party']['expect']['max']"
+expect_err 'minhigh.json:[0-9]+:[0-9]+: "flow.nodes.party.expect.min" is 200, above the default "max" \(100\), so no answer would do; add "max"' simulate --agent "$TMP/minhigh.json" --caller callers/booking.json
 pass "bad input is reported clearly"
