@@ -271,48 +271,90 @@ static void value_text(const json_t *v, char *buf, size_t sz)
 		str_ncpy(buf, json_is_true(v) ? "yes" : "no", sz);
 }
 
+bool flow_tmpl_next(const char **pp, struct tmpl_part *part)
+{
+	const char *p = pp ? *pp : NULL;
+	const char *close;
+
+	if (!p || !*p)
+		return false;
+	part->s = p;
+	part->n = 1;
+	if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
+		part->kind = TMPL_TEXT;
+		*pp = p + 2;
+		return true;
+	}
+	if (p[0] == '{') {
+		close = strpbrk(p + 1, "{}");
+		if (close && *close == '}') {
+			part->kind = TMPL_NAME;
+			part->s = p + 1;
+			part->n = (size_t)(close - p - 1);
+			*pp = close + 1;
+			return true;
+		}
+		part->kind = TMPL_BAD;
+		*pp = p + 1;
+		return true;
+	}
+	if (p[0] == '}') {
+		part->kind = TMPL_BAD;
+		*pp = p + 1;
+		return true;
+	}
+	part->kind = TMPL_TEXT;
+	part->n = strcspn(p, "{}");
+	*pp = p + part->n;
+	return true;
+}
+
+bool flow_tmpl_lone(const char *tmpl, const char **namep, size_t *np)
+{
+	struct tmpl_part part;
+
+	if (!flow_tmpl_next(&tmpl, &part) || part.kind != TMPL_NAME ||
+	    !part.n || *tmpl)
+		return false;
+	*namep = part.s;
+	*np = part.n;
+	return true;
+}
+
 /*
  * Fill {name} placeholders: spoken slot values ("three") for speech, the
- * data ("3") otherwise. Unset names become "". "{{" is a brace.
+ * data ("3") otherwise. Unset names become "".
  */
 static void render(const struct flow_st *st, const char *tmpl, bool speech,
 		   char *buf, size_t sz)
 {
+	struct tmpl_part part;
 	size_t len = 0;
 	const char *p = tmpl;
 
 	buf[0] = '\0';
-	while (p && *p && len + 1 < sz) {
-		const char *close;
+	while (len + 1 < sz && flow_tmpl_next(&p, &part)) {
 		char name[PATH_LEN], val[TEXT_MAX];
+		const char *text = part.s;
 		const json_t *v;
-		size_t n;
+		size_t n = part.n;
 
-		if (*p != '{' || p[1] == '{') {
-			buf[len++] = *p;
-			p += *p == '{' ? 2 : 1;
-			continue;
-		}
-		close = strchr(p, '}');
-		if (!close) {
-			buf[len++] = *p++;
-			continue;
-		}
-		n = (size_t)(close - p - 1);
-		if (n >= sizeof(name))
-			n = sizeof(name) - 1;
-		memcpy(name, p + 1, n);
-		name[n] = '\0';
-		p = close + 1;
+		if (part.kind == TMPL_NAME) {
+			if (n >= sizeof(name))
+				n = sizeof(name) - 1;
+			memcpy(name, part.s, n);
+			name[n] = '\0';
 
-		v = speech ? json_object_get(st->spoken, name) : NULL;
-		if (!v)
-			v = lookup(st, name);
-		value_text(v, val, sizeof(val));
-		n = strlen(val);
+			v = speech ? json_object_get(st->spoken, name) : NULL;
+			if (!v)
+				v = lookup(st, name);
+			value_text(v, val, sizeof(val));
+			text = val;
+			n = strlen(val);
+		}
 		if (n > sz - 1 - len)
 			n = sz - 1 - len;
-		memcpy(buf + len, val, n);
+		memcpy(buf + len, text, n);
 		len += n;
 	}
 	buf[len] = '\0';
@@ -383,22 +425,21 @@ static json_t *build_args(const struct flow_st *st, const json_t *args)
 	if (!out)
 		return NULL;
 	json_object_foreach((json_t *)args, key, v) {
-		const char *s = json_string_value(v);
-		size_t n = s ? strlen(s) : 0;
+		const char *s = json_string_value(v), *lone;
 		char buf[TEXT_MAX];
+		size_t n;
 
 		if (!s) {
 			json_object_set(out, key, v);
 			continue;
 		}
 		/* a lone "{party}" keeps its type: 3, not "3" */
-		if (n > 2 && s[0] == '{' && s[n - 1] == '}' &&
-		    !strchr(s + 1, '{') && strchr(s, '}') == s + n - 1) {
+		if (flow_tmpl_lone(s, &lone, &n)) {
 			char name[PATH_LEN];
 			const json_t *x;
 
-			str_ncpy(name, s + 1, n - 1 < sizeof(name) ?
-				 n - 1 : sizeof(name));
+			str_ncpy(name, lone, n + 1 < sizeof(name) ?
+				 n + 1 : sizeof(name));
 			x = lookup(st, name);
 			json_object_set_new(out, key, x ? json_deep_copy(x) :
 					    json_null());

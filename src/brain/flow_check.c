@@ -20,6 +20,7 @@ enum {
 	SHOWN_LEN = SHOWN_MAX + 4,  /**< ... with "..." */
 	LIST_MAX = 200,             /**< a list of names in a message */
 	LIST_LEN = LIST_MAX + SHOWN_LEN + 8,
+	TYPE_SAVED = -2,            /**< declare(): a saved result */
 };
 
 /* The path of a check error; "static" as brain.h asks (one per thread). */
@@ -269,11 +270,209 @@ static int want_node(const struct chk *c, const json_t *v, const char *path)
 		     key_list(c->nodes, list, sizeof(list)));
 }
 
-/* {name} placeholders must name a slot or a saved tool result. */
-static int want_text(const struct chk *c, const json_t *v, const char *path,
-		     const char *example)
+/* Edit distance between two names (how far a typo is), at most 3. */
+static unsigned distance(const char *a, const char *b)
 {
-	const char *s, *open, *close;
+	unsigned row[NAME_MAX_LEN + 1];
+	size_t la = strlen(a), lb = strlen(b), i, j;
+
+	if (la > NAME_MAX_LEN || lb > NAME_MAX_LEN)
+		return 3;
+	for (j = 0; j <= lb; j++)
+		row[j] = (unsigned)j;
+	for (i = 1; i <= la; i++) {
+		unsigned diag = row[0];
+
+		row[0] = (unsigned)i;
+		for (j = 1; j <= lb; j++) {
+			unsigned up = row[j], best = diag +
+				(a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb] < 3 ? row[lb] : 3;
+}
+
+/*
+ * What to do about {name}, which nothing declares: the node of that name
+ * keeps no result or stores its answer under another name; a near name
+ * (a typo); an action that keeps no result.
+ */
+static const char *unknown_hint(const struct chk *c, const char *name,
+				char *buf, size_t sz)
+{
+	const json_t *node = json_object_get(c->nodes, name);
+	const json_t *a = json_object_get(node, "action");
+	const json_t *slot = json_object_get(json_object_get(node, "expect"),
+					     "slot");
+	unsigned best = 3, d, most = strlen(name) <= 3 ? 1 : 2;
+	const char *key, *near = NULL;
+	json_t *x;
+
+	if (json_is_object(a) && !json_object_get(a, "save_as")) {
+		snprintf(buf, sz, "node \"%s\" calls a tool but keeps no "
+			 "result: add \"save_as\": \"%s\" to its action", name,
+			 name);
+		return buf;
+	}
+	if (json_is_string(slot)) {
+		snprintf(buf, sz, "node \"%s\" stores its answer as {%s}: "
+			 "write that", name, json_string_value(slot));
+		return buf;
+	}
+	json_object_foreach(c->names, key, x) {
+		d = distance(name, key);
+		if (d < best) {
+			best = d;
+			near = key;
+		}
+	}
+	if (near && best <= most && best < strlen(name)) {
+		snprintf(buf, sz, "did you mean {%s}?", near);
+		return buf;
+	}
+	json_object_foreach((json_t *)c->nodes, key, x) {
+		a = json_object_get(x, "action");
+		if (json_is_object(a) && !json_object_get(a, "save_as")) {
+			snprintf(buf, sz, "if it is the result of node "
+				 "\"%s\"'s tool, add \"save_as\": \"%s\" to "
+				 "its action", key, name);
+			return buf;
+		}
+	}
+	return "fix the name, or fill it: a node's \"expect\" with "
+	       "\"slot\", or an action's \"save_as\"";
+}
+
+/* "{party}" for "{ party }" when that is a name; "e.g. {party}" if not. */
+static const char *trimmed(const struct chk *c, const char *name, char *buf,
+			   size_t sz)
+{
+	size_t a = strspn(name, " "), n = strlen(name);
+
+	while (n > a && name[n - 1] == ' ')
+		n--;
+	if (n > a && n - a + 3 <= sz) {
+		snprintf(buf, sz, "%.*s", (int)(n - a), name + a);
+		if (strchr(buf, '.'))
+			*strchr(buf, '.') = '\0';
+		if (json_object_get(c->names, buf)) {
+			snprintf(buf, sz, "{%.*s}", (int)(n - a), name + a);
+			return buf;
+		}
+	}
+	return "e.g. {party}";
+}
+
+/*
+ * The name inside one placeholder: a slot, or a saved result and a path
+ * into it. `whole`: a tool argument that is this placeholder alone, which
+ * may pass a result whole.
+ */
+static int want_name(const struct chk *c, const char *path, const char *s,
+		     size_t n, bool whole)
+{
+	char name[PATH_LEN], part[PATH_LEN], sh[SHOWN_LEN], list[LIST_LEN];
+	char hint[NAME_MAX_LEN * 2 + 120];
+	const char *p, *dot;
+	const json_t *d;
+	char *cut;
+	size_t k;
+
+	(void)whole;
+	if (!n)
+		return cfail(c->pathp, path, "\"%s\" has an empty {}; put a "
+			     "name in it, e.g. {party}, or write {{}} for "
+			     "braces", path);
+	k = n < sizeof(name) ? n : sizeof(name) - 1;
+	memcpy(name, s, k);
+	name[k] = '\0';
+	for (p = name; ; p = dot + 1) {
+		dot = strchr(p, '.');
+		k = dot ? (size_t)(dot - p) : strlen(p);
+		memcpy(part, p, k);
+		part[k] = '\0';
+		if (n >= sizeof(name) || !valid_id(part) ||
+		    k > NAME_MAX_LEN)
+			return cfail(c->pathp, path, "\"%s\" has {%s}, which is "
+				     "not a name: a name is letters, digits, _ "
+				     "or - (at most %d), with dots only into a "
+				     "saved result ({booking.booking_id}); "
+				     "write %s", path,
+				     shown(name, sh, sizeof(sh)),
+				     NAME_MAX_LEN, trimmed(c, name, part,
+							   sizeof(part)));
+		if (!dot)
+			break;
+	}
+
+	/* name: the head, and dot + 1 the path into it */
+	cut = strchr(name, '.');
+	if (cut)
+		*cut = '\0';
+	dot = cut;
+	d = json_object_get(c->names, name);
+	if (!d) {
+		char want[PATH_LEN];
+
+		str_ncpy(want, name, sizeof(want));
+		return cfail(c->pathp, path, "\"%s\" uses {%s}, but no node "
+			     "fills a slot or saves a result of that name "
+			     "(known names: %s); %s", path, want,
+			     key_list(c->names, list, sizeof(list)),
+			     unknown_hint(c, want, hint, sizeof(hint)));
+	}
+	if (dot && !json_object_get(d, "saved")) {
+		int type = (int)json_integer_value(json_object_get(d, "type"));
+
+		return cfail(c->pathp, path, "\"%s\" uses {%s.%s}, but %s is "
+			     "a slot (%s), a single value with no parts; "
+			     "write {%s}", path, name, shown(dot + 1, sh,
+							    sizeof(sh)),
+			     name, type >= 0 ? slot_type_to_name(type) :
+			     "filled by several nodes", name);
+	}
+	return 0;
+}
+
+/* A "{" or "}" that is no placeholder: where, for the message. */
+static const char *excerpt(const char *text, const char *at, char *buf,
+			   size_t sz)
+{
+	const char *a = at - text > 16 ? at - 16 : text;
+	const char *b = at + 1;
+	size_t i;
+
+	for (i = 0; i < 16 && *b; i++)
+		b++;
+	while (a > text && ((unsigned char)*a & 0xc0) == 0x80)
+		a--;
+	while (*b && ((unsigned char)*b & 0xc0) == 0x80)
+		b++;
+	snprintf(buf, sz, "%s%.*s%s", a > text ? "..." : "", (int)(b - a), a,
+		 *b ? "..." : "");
+	return buf;
+}
+
+/*
+ * A text (a template): not too long, and every placeholder in it one
+ * that renders (flow_tmpl_next, as the call reads it). `arg`: a tool's
+ * argument, where a lone placeholder keeps its value's type.
+ */
+static int want_text(const struct chk *c, const json_t *v, const char *path,
+		     const char *example, bool arg)
+{
+	const char *text, *p;
+	struct tmpl_part part;
+	const char *lone;
+	size_t lone_n;
+	bool whole;
 	int err = want_string(c, v, path, example);
 
 	if (err)
@@ -283,44 +482,25 @@ static int want_text(const struct chk *c, const json_t *v, const char *path,
 			     "at most %d (said in one breath: split it over "
 			     "two nodes)", path, json_string_length(v),
 			     TEXT_MAX - 1);
-	for (s = json_string_value(v); (open = strchr(s, '{')); s = close + 1) {
-		char name[NAME_MAX_LEN + 1], known[300];
-		const char *key;
-		json_t *x;
-		size_t n, len = 0;
+	text = json_string_value(v);
+	whole = arg && flow_tmpl_lone(text, &lone, &lone_n);
+	for (p = text; flow_tmpl_next(&p, &part); ) {
+		char ex[64];
 
-		if (open[1] == '{') {
-			close = open + 1;
-			continue;
-		}
-		close = strchr(open, '}');
-		if (!close)
-			return cfail(c->pathp, path, "\"%s\" has a \"{\" "
-				     "without \"}\"; write {slot} to say a "
-				     "slot, or {{ for a brace", path);
-		n = strcspn(open + 1, ".}");
-		if (!n || n > NAME_MAX_LEN) {
-			return cfail(c->pathp, path, "\"%s\" has an empty or "
-				     "too long {name}; write e.g. {party}",
-				     path);
-		}
-		memcpy(name, open + 1, n);
-		name[n] = '\0';
-		if (json_object_get(c->names, name))
-			continue;
-
-		known[0] = '\0';
-		json_object_foreach(c->names, key, x) {
-			if (len >= sizeof(known))
-				break;
-			len += (size_t)snprintf(known + len,
-						sizeof(known) - len, "%s%s",
-						len ? ", " : "", key);
-		}
-		return cfail(c->pathp, path, "\"%s\" uses {%s}, but no node "
-			     "fills a slot or saves a result of that name; "
-			     "known names: %s", path, name,
-			     len ? known : "none");
+		if (part.kind == TMPL_NAME)
+			err = want_name(c, path, part.s, part.n, whole);
+		else if (part.kind == TMPL_BAD && *part.s == '{')
+			err = cfail(c->pathp, path, "\"%s\" has a \"{\" that is "
+				    "not closed (at \"%s\"); write {name} to "
+				    "say a slot, or {{ for a brace", path,
+				    excerpt(text, part.s, ex, sizeof(ex)));
+		else if (part.kind == TMPL_BAD)
+			err = cfail(c->pathp, path, "\"%s\" has a \"}\" that no "
+				    "\"{\" opens (at \"%s\"); write {name} to "
+				    "say a slot, or }} for a brace", path,
+				    excerpt(text, part.s, ex, sizeof(ex)));
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -335,7 +515,7 @@ static int check_opt_text(const struct chk *c, const json_t *obj,
 	if (!v)
 		return 0;
 	subpath(full, sizeof(full), path, key);
-	return want_text(c, v, full, example);
+	return want_text(c, v, full, example, false);
 }
 
 static int check_opt_node(const struct chk *c, const json_t *obj,
@@ -448,12 +628,7 @@ static int check_action(const struct chk *c, const json_t *a,
 	json_t *x;
 	int err;
 
-	err = want_object(c, a, path);
-	if (!err)
-		err = keys_ok(c, a, path, " tool args save_as on_error ");
-	if (err)
-		return err;
-
+	/* its shape and save_as: declare_node() */
 	subpath(full, sizeof(full), path, "tool");
 	v = json_object_get(a, "tool");
 	if (!v)
@@ -496,7 +671,7 @@ static int check_action(const struct chk *c, const json_t *a,
 			subpath(args_path, sizeof(args_path), path, "args");
 			subpath(full, sizeof(full), args_path, key);
 			if (json_is_string(x)) {
-				err = want_text(c, x, full, "{party}");
+				err = want_text(c, x, full, "{party}", true);
 				if (err)
 					return err;
 			}
@@ -506,19 +681,6 @@ static int check_action(const struct chk *c, const json_t *a,
 					     "string (\"{slot}\"), a number or "
 					     "true/false (got %s)", full, got);
 			}
-		}
-	}
-
-	/* save_as was declared (as a name) before the texts were checked */
-	v = json_object_get(a, "save_as");
-	if (v) {
-		subpath(full, sizeof(full), path, "save_as");
-		if (!json_is_string(v) || !valid_id(json_string_value(v)) ||
-		    json_string_length(v) > NAME_MAX_LEN) {
-			brief(v, got, sizeof(got));
-			return cfail(c->pathp, full, "\"%s\" must be a name "
-				     "of letters, digits, _ or - (got %s); "
-				     "set it to e.g. \"booking\"", full, got);
 		}
 	}
 
@@ -546,25 +708,15 @@ static int check_node(const struct chk *c, const char *id, const json_t *n)
 	int type = -1, err;
 	bool has_end;
 
+	/* its name, shape, fields and expect: declare_node() */
 	subpath(path, sizeof(path), "flow.nodes", id);
-	if (!valid_id(id) || strlen(id) > NAME_MAX_LEN)
-		return cfail(c->pathp, path, "node name \"%s\" must be made "
-			     "of letters, digits, _ or - (at most %d); rename "
-			     "it, e.g. \"ask_day\"", shown(id, got, sizeof(got)),
-			     NAME_MAX_LEN);
-	err = want_object(c, n, path);
-	if (!err)
-		err = keys_ok(c, n, path, " say ask expect next yes no end "
-			      "action reprompt uninterruptible llm ");
-	if (!err && json_object_get(n, "uninterruptible") &&
+	if (json_object_get(n, "uninterruptible") &&
 	    !json_is_boolean(json_object_get(n, "uninterruptible"))) {
 		subpath(full, sizeof(full), path, "uninterruptible");
 		brief(json_object_get(n, "uninterruptible"), got, sizeof(got));
 		return cfail(c->pathp, full, "\"%s\" must be true or false "
 			     "(got %s)", full, got);
 	}
-	if (err)
-		return err;
 
 	if (json_object_get(n, "llm")) {
 		/* the LLM talks until it calls return_to_flow */
@@ -595,12 +747,9 @@ static int check_node(const struct chk *c, const char *id, const json_t *n)
 	}
 
 	e = json_object_get(n, "expect");
-	if (e) {
-		subpath(full, sizeof(full), path, "expect");
-		err = check_expect(c, e, full, &type);
-		if (err)
-			return err;
-	}
+	if (e)
+		type = slot_type_from_name(json_string_value(
+			json_object_get(e, "type")));
 
 	err = check_opt_text(c, n, "say", path, "Hello!");
 	if (!err)
@@ -906,26 +1055,123 @@ static int check_intents(const struct chk *c, const json_t *intents)
 	return 0;
 }
 
-/* Names {placeholders} may use: every slot and every saved result. */
-static void declare_names(json_t *names, const json_t *nodes)
+/*
+ * A name placeholders may use: a slot (its type and range) or a saved
+ * result (the tool whose), and the first node that declares it. A slot
+ * that several nodes fill with different types is of type -1; a result
+ * saved from different tools has no tool.
+ */
+static int declare(json_t *names, const char *name, const char *node,
+		   int type, json_int_t min, json_int_t max, const char *tool)
 {
-	const char *id;
-	json_t *n;
+	json_t *d = json_object_get(names, name);
+	const json_t *t;
 
-	json_object_foreach((json_t *)nodes, id, n) {
-		const json_t *e = json_object_get(n, "expect");
-		const json_t *s = json_object_get(e, "slot");
-		const json_t *a = json_object_get(n, "action");
-
-		if (json_is_object(e))
-			json_object_set_new(names, json_is_string(s) ?
-					    json_string_value(s) : id,
-					    json_true());
-		s = json_object_get(a, "save_as");
-		if (json_is_string(s))
-			json_object_set_new(names, json_string_value(s),
-					    json_true());
+	if (!d) {
+		d = json_pack("{s:s}", "node", node);
+		if (!d || json_object_set_new(names, name, d))
+			return bt_err(ENOMEM, "out of memory checking the "
+				      "flow");
 	}
+	if (type == TYPE_SAVED) {
+		t = json_object_get(d, "tool");
+		if (!json_object_get(d, "saved"))
+			json_object_set_new(d, "tool", tool ? json_string(tool)
+					    : json_null());
+		else if (!tool || !json_is_string(t) ||
+			 strcmp(json_string_value(t), tool))
+			json_object_set_new(d, "tool", json_null());
+		json_object_set_new(d, "saved", json_true());
+		return 0;
+	}
+	t = json_object_get(d, "type");
+	if (t) {
+		if (json_integer_value(t) != type)
+			type = -1;
+		if (json_integer_value(json_object_get(d, "min")) < min)
+			min = json_integer_value(json_object_get(d, "min"));
+		if (json_integer_value(json_object_get(d, "max")) > max)
+			max = json_integer_value(json_object_get(d, "max"));
+	}
+	json_object_set_new(d, "type", json_integer(type));
+	json_object_set_new(d, "min", json_integer(min));
+	json_object_set_new(d, "max", json_integer(max));
+	return 0;
+}
+
+/*
+ * A node's name, shape and fields, its expect and the shape of its action
+ * with save_as: what declares the names placeholders use. Checked before
+ * any text, so that a broken declaration is reported where it is, not as
+ * an unknown {name} in another node.
+ */
+static int declare_node(const struct chk *c, const char *id, const json_t *n)
+{
+	char path[PATH_LEN], full[FULL_LEN], got[64];
+	const json_t *e, *a, *v;
+	int type = -1, err;
+
+	subpath(path, sizeof(path), "flow.nodes", id);
+	if (!valid_id(id) || strlen(id) > NAME_MAX_LEN)
+		return cfail(c->pathp, path, "node name \"%s\" must be made "
+			     "of letters, digits, _ or - (at most %d); rename "
+			     "it, e.g. \"ask_day\"", shown(id, got, sizeof(got)),
+			     NAME_MAX_LEN);
+	err = want_object(c, n, path);
+	if (!err)
+		err = keys_ok(c, n, path, " say ask expect next yes no end "
+			      "action reprompt uninterruptible llm ");
+	if (err)
+		return err;
+
+	e = json_object_get(n, "expect");
+	if (e) {
+		const json_t *mn = json_object_get(e, "min");
+		const json_t *mx = json_object_get(e, "max");
+		const char *slot = json_string_value(json_object_get(e,
+								     "slot"));
+
+		subpath(full, sizeof(full), path, "expect");
+		err = check_expect(c, e, full, &type);
+		if (!err)
+			err = declare(c->names, slot ? slot : id, id, type,
+				      mn ? json_integer_value(mn) : 1,
+				      mx ? json_integer_value(mx) :
+				      NUMBER_MAX_DEF, NULL);
+		if (err)
+			return err;
+	}
+
+	a = json_object_get(n, "action");
+	if (!a)
+		return 0;
+	subpath(full, sizeof(full), path, "action");
+	if (json_is_string(a))
+		return cfail(c->pathp, full, "\"%s\" must be an object that "
+			     "names the tool and what it gets, {\"tool\": "
+			     "\"%s\", \"args\": {...}, \"save_as\": "
+			     "\"booking\"} (got a string); see "
+			     "docs/agent-file.md", full,
+			     shown(json_string_value(a), got, sizeof(got)));
+	err = want_object(c, a, full);
+	if (!err)
+		err = keys_ok(c, a, full, " tool args save_as on_error ");
+	if (err)
+		return err;
+	v = json_object_get(a, "save_as");
+	if (!v)
+		return 0;
+	subpath(full, sizeof(full), full, "save_as");
+	if (!json_is_string(v) || !valid_id(json_string_value(v)) ||
+	    json_string_length(v) > NAME_MAX_LEN) {
+		brief(v, got, sizeof(got));
+		return cfail(c->pathp, full, "\"%s\" must be a name of letters, "
+			     "digits, _ or - (at most %d) (got %s); set it to "
+			     "e.g. \"booking\", and the texts can say "
+			     "{booking.booking_id}", full, NAME_MAX_LEN, got);
+	}
+	return declare(c->names, json_string_value(v), id, TYPE_SAVED, 0, 0,
+		       json_string_value(json_object_get(a, "tool")));
 }
 
 int flow_check(const json_t *agent, const char **pathp)
@@ -990,7 +1236,11 @@ int flow_check(const json_t *agent, const char **pathp)
 		err = bt_err(ENOMEM, "out of memory checking the flow");
 		goto out;
 	}
-	declare_names(c.names, c.nodes);
+	json_object_foreach((json_t *)c.nodes, id, n) {
+		err = declare_node(&c, id, n);
+		if (err)
+			goto out;
+	}
 
 	err = check_settings(&c, flow);
 	if (!err)

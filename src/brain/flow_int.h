@@ -28,6 +28,34 @@ enum {
 #define DEF_HANGUP "I'll hang up now. Goodbye."
 #define DEF_TOOL_ERROR "Sorry, something went wrong on our side."
 
+/*
+ * Templates (every text, and tool arguments): "{name}" is a placeholder,
+ * a slot ({party}) or a path into a saved result ({booking.booking_id});
+ * "{{" and "}}" are braces. The call renders them and the loader checks
+ * them through the same scanner, so the two cannot disagree.
+ */
+enum tmpl_kind {
+	TMPL_TEXT, /**< text to copy as it is */
+	TMPL_NAME, /**< a placeholder: s, n is the name inside the braces */
+	TMPL_BAD,  /**< a "{" not closed before the next brace, or a "}"
+		       that none opened: said as it is; the loader refuses
+		       it */
+};
+
+struct tmpl_part {
+	enum tmpl_kind kind;
+	const char *s; /**< in the template */
+	size_t n;
+};
+
+/** The next piece of the template at *pp, moving *pp past it; false at
+ *  its end. */
+bool flow_tmpl_next(const char **pp, struct tmpl_part *part);
+
+/** True if the template is one placeholder and nothing else ("{party}":
+ *  a tool argument keeps the value's type); *namep, *np: its name. */
+bool flow_tmpl_lone(const char *tmpl, const char **namep, size_t *np);
+
 /**
  * Check the agent's "flow" section (the brain's checkh): on error EINVAL,
  * *pathp the field (a thread-local buffer) and bt_errmsg() what to do.

@@ -99,4 +99,27 @@ for m in 0 -2; do
 done
 agent_mod minhigh "a['flow']['nodes']['party']['expect'].update({'min': 200}); del a['flow']['nodes']['party']['expect']['max']"
 expect_err 'minhigh.json:[0-9]+:[0-9]+: "flow.nodes.party.expect.min" is 200, above the default "max" \(100\), so no answer would do; add "max"' simulate --agent "$TMP/minhigh.json" --caller callers/booking.json
+# {placeholders} that could not render are found at load, in the text
+agent_mod typo "a['flow']['nodes']['confirm']['ask'] = 'A table for {partee} on {day}?'"
+expect_err 'typo.json:[0-9]+:[0-9]+: "flow.nodes.confirm.ask" uses \{partee\}, but no node fills a slot or saves a result of that name \(known names: party, day, time, confirmed, booking\); did you mean \{party\}\?$' simulate --agent "$TMP/typo.json" --caller callers/booking.json
+agent_mod slotpath "a['flow']['nodes']['confirm']['ask'] = 'A table for {party.size} on {day}?'"
+expect_err 'slotpath.json:[0-9]+:[0-9]+: "flow.nodes.confirm.ask" uses \{party.size\}, but party is a slot \(number\), a single value with no parts; write \{party\}$' simulate --agent "$TMP/slotpath.json" --caller callers/booking.json
+agent_mod unclosed "a['flow']['nodes']['confirm']['ask'] = 'A table for {party on {day}?'"
+expect_err 'unclosed.json:[0-9]+:[0-9]+: "flow.nodes.confirm.ask" has a "\{" that is not closed \(at "A table for \{party on \{day\}\?"\); write \{name\} to say a slot, or \{\{ for a brace$' simulate --agent "$TMP/unclosed.json" --caller callers/booking.json
+agent_mod unopened "a['flow']['nodes']['greet']['say'] = 'Hello, party} of one'"
+expect_err 'unopened.json:[0-9]+:[0-9]+: "flow.nodes.greet.say" has a "\}" that no "\{" opens \(at "Hello, party\} of one"\); .*or \}\} for a brace$' simulate --agent "$TMP/unopened.json" --caller callers/booking.json
+agent_mod spaced "a['flow']['nodes']['confirm']['ask'] = 'A table for { party }?'"
+expect_err 'spaced.json:[0-9]+:[0-9]+: "flow.nodes.confirm.ask" has \{ party \}, which is not a name: .*; write \{party\}$' simulate --agent "$TMP/spaced.json" --caller callers/booking.json
+agent_mod emptyname "a['flow']['intents'][0]['say'] = 'We open at {}.'"
+expect_err 'emptyname.json:[0-9]+:[0-9]+: "flow.intents\[0\].say" has an empty \{\}; put a name in it' simulate --agent "$TMP/emptyname.json" --caller callers/booking.json
+# a broken save_as or action is reported where it is, not as an unknown
+# {booking} in another text
+agent_mod nosave "del a['flow']['nodes']['book']['action']['save_as']"
+expect_err 'nosave.json:[0-9]+:[0-9]+: "flow.nodes.book.say" uses \{booking\}, .*add "save_as": "booking" to its action$' simulate --agent "$TMP/nosave.json" --caller callers/booking.json
+agent_mod saveas "a['flow']['nodes']['book']['action']['save_as'] = 'my booking'"
+expect_err "saveas.json:$(line_of saveas '"save_as"'):[0-9]+: \"flow.nodes.book.action.save_as\" must be a name of letters, digits, _ or - \\(at most 64\\) \\(got \"my booking\"\\)" simulate --agent "$TMP/saveas.json" --caller callers/booking.json
+agent_mod action "a['flow']['nodes']['book']['action'] = 'booking.save'"
+expect_err "action.json:$(line_of action '"action"'):[0-9]+: \"flow.nodes.book.action\" must be an object .*\\(got a string\\)" simulate --agent "$TMP/action.json" --caller callers/booking.json
+agent_mod savetypo "a['flow']['nodes']['book']['action']['save_ass'] = a['flow']['nodes']['book']['action'].pop('save_as')"
+expect_err "savetypo.json:$(line_of savetypo '"save_ass"'):[0-9]+: unknown field \"flow.nodes.book.action.save_ass\"" simulate --agent "$TMP/savetypo.json" --caller callers/booking.json
 pass "bad input is reported clearly"

@@ -321,8 +321,9 @@ static void test_bad_slot_type(void **state)
 	/* {m} is no slot */
 	load_fails(variant("You said {n}", "You said {m}"),
 		   "t.json:13:22: \"flow.nodes.bye.say\" uses {m}, but no node "
-		   "fills a slot or saves a result of that name; known names: "
-		   "n");
+		   "fills a slot or saves a result of that name (known names: "
+		   "n); fix the name, or fill it: a node's \"expect\" with "
+		   "\"slot\", or an action's \"save_as\"");
 }
 
 static void test_unknown_provider(void **state)
