@@ -350,6 +350,60 @@ static const char *unknown_hint(const struct chk *c, const char *name,
 	       "\"slot\", or an action's \"save_as\"";
 }
 
+/*
+ * {name.field} into the result saved as `name`, when its tool says what
+ * its result holds: a field of it, and a plain value (said as it is). The
+ * whole result is said as nothing, but a lone "{name}" tool argument
+ * passes it (`whole`).
+ */
+static int want_field(const struct chk *c, const char *path,
+		      const json_t *d, const char *name, const char *field,
+		      bool whole)
+{
+	const struct bt_tool *t = bt_tool_find(json_string_value(
+		json_object_get(d, "tool")));
+	char keys[256], part[PATH_LEN], sh[SHOWN_LEN], sh2[SHOWN_LEN];
+	const char *rest;
+	size_t i, len = 0;
+	bool found = false;
+
+	if (!t || !t->result_keys)
+		return 0;
+	keys[0] = '\0';
+	for (i = 0; t->result_keys[i] && len < sizeof(keys); i++)
+		len += (size_t)snprintf(keys + len, sizeof(keys) - len,
+					"%s%s", len ? ", " : "",
+					t->result_keys[i]);
+	if (!field) {
+		if (whole)
+			return 0;
+		return cfail(c->pathp, path, "\"%s\" uses {%s}, the whole "
+			     "result of %s, which is said as nothing; say one "
+			     "of its fields (%s), e.g. {%s.%s}", path, name,
+			     t->name, keys, name, t->result_keys[0] ?
+			     t->result_keys[0] : "field");
+	}
+	rest = strchr(field, '.');
+	str_ncpy(part, field, rest && (size_t)(rest - field) < sizeof(part) ?
+		 (size_t)(rest - field) + 1 : sizeof(part));
+	for (i = 0; t->result_keys[i]; i++)
+		found = found || !strcmp(t->result_keys[i], part);
+	if (!found)
+		return cfail(c->pathp, path, "\"%s\" uses {%s.%s}, but the "
+			     "result of %s (saved as \"%s\") has no \"%s\"; "
+			     "its fields are %s; write e.g. {%s.%s}", path, name,
+			     shown(field, sh, sizeof(sh)), t->name, name,
+			     shown(part, sh2, sizeof(sh2)), keys, name,
+			     t->result_keys[0] ? t->result_keys[0] : "field");
+	if (rest)
+		return cfail(c->pathp, path, "\"%s\" uses {%s.%s}, but \"%s\" "
+			     "in the result of %s is a single value with no "
+			     "parts; write {%s.%s}", path, name,
+			     shown(field, sh, sizeof(sh)), part, t->name, name,
+			     part);
+	return 0;
+}
+
 /* "{party}" for "{ party }" when that is a name; "e.g. {party}" if not. */
 static const char *trimmed(const struct chk *c, const char *name, char *buf,
 			   size_t sz)
@@ -385,7 +439,6 @@ static int want_name(const struct chk *c, const char *path, const char *s,
 	char *cut;
 	size_t k;
 
-	(void)whole;
 	if (!n)
 		return cfail(c->pathp, path, "\"%s\" has an empty {}; put a "
 			     "name in it, e.g. {party}, or write {{}} for "
@@ -438,6 +491,9 @@ static int want_name(const struct chk *c, const char *path, const char *s,
 			     name, type >= 0 ? slot_type_to_name(type) :
 			     "filled by several nodes", name);
 	}
+	if (json_object_get(d, "saved") && !json_object_get(d, "type"))
+		return want_field(c, path, d, name, dot ? dot + 1 : NULL,
+				  whole);
 	return 0;
 }
 
@@ -619,11 +675,187 @@ static int check_expect(const struct chk *c, const json_t *e,
 	return 0;
 }
 
+/* Tool t's declared argument `name`; NULL if none (or none declared). */
+static const struct bt_tool_arg *tool_arg(const struct bt_tool *t,
+					  const char *name)
+{
+	size_t i;
+
+	for (i = 0; t && t->args && t->args[i].name; i++) {
+		if (!strcmp(t->args[i].name, name))
+			return &t->args[i];
+	}
+	return NULL;
+}
+
+/* "party, day, time" */
+static const char *arg_names(const struct bt_tool *t, char *buf, size_t sz)
+{
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; t->args[i].name && len < sz; i++)
+		len += (size_t)snprintf(buf + len, sz - len, "%s%s",
+					len ? ", " : "", t->args[i].name);
+	return buf;
+}
+
+/* What an argument must be: "a whole number from 1 to 1000". */
+static const char *arg_kind(const struct bt_tool_arg *d, char *buf,
+			    size_t sz)
+{
+	switch (d->type) {
+	case BT_TOOL_ARG_INT:
+		snprintf(buf, sz, "a whole number from %lld to %lld",
+			 (long long)d->min, (long long)d->max);
+		break;
+	case BT_TOOL_ARG_TEXT: snprintf(buf, sz, "text"); break;
+	case BT_TOOL_ARG_BOOL: snprintf(buf, sz, "true or false"); break;
+	default: snprintf(buf, sz, "any value"); break;
+	}
+	return buf;
+}
+
+/* What a slot of this type gives a tool as a lone "{slot}". */
+static enum bt_tool_arg_type slot_gives(int type)
+{
+	switch (type) {
+	case BT_SLOT_NUMBER: return BT_TOOL_ARG_INT;
+	case BT_SLOT_YESNO: return BT_TOOL_ARG_BOOL;
+	case BT_SLOT_DAY:
+	case BT_SLOT_TIME:
+	case BT_SLOT_TEXT: return BT_TOOL_ARG_TEXT;
+	default: return BT_TOOL_ARG_ANY;
+	}
+}
+
+/* A slot that fits argument d, as "\"{party}\"": the one of the
+ * argument's name if it fits, else the first that does. */
+static const char *suggest(const struct chk *c, const struct bt_tool_arg *d,
+			   char *buf, size_t sz)
+{
+	const json_t *x = json_object_get(c->names, d->name);
+	const char *key;
+
+	if (x && json_object_get(x, "type") &&
+	    slot_gives((int)json_integer_value(json_object_get(x, "type")))
+	    == d->type) {
+		snprintf(buf, sz, "\"{%s}\"", d->name);
+		return buf;
+	}
+	json_object_foreach(c->names, key, x) {
+		if (json_object_get(x, "type") && slot_gives((int)
+		    json_integer_value(json_object_get(x, "type"))) ==
+		    d->type) {
+			snprintf(buf, sz, "\"{%s}\"", key);
+			return buf;
+		}
+	}
+	switch (d->type) {
+	case BT_TOOL_ARG_INT: snprintf(buf, sz, "a number slot, \"{n}\""); break;
+	case BT_TOOL_ARG_BOOL: snprintf(buf, sz, "true"); break;
+	default: snprintf(buf, sz, "\"{slot}\""); break;
+	}
+	return buf;
+}
+
+/*
+ * An argument's value against what the tool declares: the type it will
+ * have in the call (a lone "{slot}" keeps the slot's; other strings are
+ * text) and, for a whole number, its range. A saved result's type is not
+ * known here and passes.
+ */
+static int want_arg(const struct chk *c, const struct bt_tool *t,
+		    const struct bt_tool_arg *d, const json_t *x,
+		    const char *path)
+{
+	enum { GIVES_OTHER = -1 };
+	char got[64], kind[64], ex[NAME_MAX_LEN + 40], what[80];
+	char name[NAME_MAX_LEN + 1];
+	int gives = GIVES_OTHER, type;
+	json_int_t min = 0, max = 0;
+	const json_t *decl = NULL;
+	const char *lone;
+	size_t n;
+
+	what[0] = '\0';
+	switch (json_typeof(x)) {
+	case JSON_INTEGER:
+		gives = BT_TOOL_ARG_INT;
+		min = max = json_integer_value(x);
+		break;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		gives = BT_TOOL_ARG_BOOL;
+		break;
+	case JSON_REAL:
+		snprintf(what, sizeof(what), ", not a whole number");
+		break;
+	case JSON_STRING:
+		if (!flow_tmpl_lone(json_string_value(x), &lone, &n)) {
+			gives = BT_TOOL_ARG_TEXT;
+			snprintf(what, sizeof(what), ", text");
+			break;
+		}
+		if (memchr(lone, '.', n))
+			return 0;  /* a path into a saved result */
+		str_ncpy(name, lone, n + 1 < sizeof(name) ? n + 1 :
+			 sizeof(name));
+		decl = json_object_get(c->names, name);
+		if (json_object_get(decl, "saved") ||
+		    !json_object_get(decl, "type"))
+			return 0;  /* a saved result */
+		type = (int)json_integer_value(json_object_get(decl, "type"));
+		if (type < 0)
+			return 0;  /* nodes fill it with different types */
+		gives = slot_gives(type);
+		min = json_integer_value(json_object_get(decl, "min"));
+		max = json_integer_value(json_object_get(decl, "max"));
+		if (gives == BT_TOOL_ARG_INT)
+			snprintf(what, sizeof(what), ", a number answer from %"
+				 JSON_INTEGER_FORMAT " to %" JSON_INTEGER_FORMAT,
+				 min, max);
+		else
+			snprintf(what, sizeof(what), ", a %s answer",
+				 slot_type_to_name(type));
+		break;
+	default:
+		break;
+	}
+
+	if (d->type == BT_TOOL_ARG_ANY)
+		return 0;
+	brief(x, got, sizeof(got));
+	if (gives != (int)d->type)
+		return cfail(c->pathp, path, "\"%s\" is %s%s, but %s needs "
+			     "\"%s\" to be %s; pass e.g. %s", path, got, what,
+			     t->name, d->name, arg_kind(d, kind, sizeof(kind)),
+			     suggest(c, d, ex, sizeof(ex)));
+	if (d->type != BT_TOOL_ARG_INT || (min >= d->min && max <= d->max))
+		return 0;
+	if (!decl)
+		return cfail(c->pathp, path, "\"%s\" is %s, but %s takes "
+			     "\"%s\" from %lld to %lld; pass a number in that "
+			     "range", path, got, t->name, d->name,
+			     (long long)d->min, (long long)d->max);
+	return cfail(c->pathp, path, "\"%s\" is %s%s, but %s takes \"%s\" "
+		     "from %lld to %lld, so some answers would fail in the "
+		     "call; set \"flow.nodes.%s.expect.%s\" to %s %lld", path,
+		     got, what, t->name, d->name, (long long)d->min,
+		     (long long)d->max,
+		     json_string_value(json_object_get(decl, "node")),
+		     max > d->max ? "max" : "min",
+		     max > d->max ? "at most" : "at least",
+		     (long long)(max > d->max ? d->max : d->min));
+}
+
 static int check_action(const struct chk *c, const json_t *a,
 			const char *path)
 {
-	char full[FULL_LEN], got[64];
+	char full[FULL_LEN], got[64], names[256];
+	const struct bt_tool *tool;
 	const json_t *v, *args, *oe;
+	size_t i;
 	const char *key;
 	json_t *x;
 	int err;
@@ -638,7 +870,6 @@ static int check_action(const struct chk *c, const json_t *a,
 	if (err)
 		return err;
 	if (!bt_tool_find(json_string_value(v))) {
-		char names[256];
 		const struct bt_tool *t0 = bt_tool_find(NULL);
 		const struct le *le;
 		size_t len = 0;
@@ -659,6 +890,7 @@ static int check_action(const struct chk *c, const json_t *a,
 			     len ? names : "none");
 	}
 
+	tool = bt_tool_find(json_string_value(v));
 	args = json_object_get(a, "args");
 	if (args) {
 		subpath(full, sizeof(full), path, "args");
@@ -666,10 +898,19 @@ static int check_action(const struct chk *c, const json_t *a,
 		if (err)
 			return err;
 		json_object_foreach((json_t *)args, key, x) {
+			const struct bt_tool_arg *d = tool_arg(tool, key);
 			char args_path[FULL_LEN];
 
 			subpath(args_path, sizeof(args_path), path, "args");
 			subpath(full, sizeof(full), args_path, key);
+			if (tool->args && !d)
+				return cfail(c->pathp, full, "\"%s\": %s takes "
+					     "no argument \"%s\"; it takes %s; "
+					     "remove it or fix the name", full,
+					     tool->name, shown(key, got,
+							       sizeof(got)),
+					     arg_names(tool, names,
+						       sizeof(names)));
 			if (json_is_string(x)) {
 				err = want_text(c, x, full, "{party}", true);
 				if (err)
@@ -681,7 +922,30 @@ static int check_action(const struct chk *c, const json_t *a,
 					     "string (\"{slot}\"), a number or "
 					     "true/false (got %s)", full, got);
 			}
+			if (d) {
+				err = want_arg(c, tool, d, x, full);
+				if (err)
+					return err;
+			}
 		}
+	}
+	for (i = 0; tool->args && tool->args[i].name; i++) {
+		const struct bt_tool_arg *d = &tool->args[i];
+		char ex[NAME_MAX_LEN + 40];
+
+		if (d->optional || json_object_get(args, d->name))
+			continue;
+		if (!args)
+			return cfail(c->pathp, path, "\"%s\" has no \"args\", "
+				     "but %s needs %s; add e.g. \"args\": "
+				     "{\"%s\": %s, ...}", path, tool->name,
+				     arg_names(tool, names, sizeof(names)),
+				     d->name, suggest(c, d, ex, sizeof(ex)));
+		subpath(full, sizeof(full), path, "args");
+		return cfail(c->pathp, full, "\"%s\" lacks \"%s\", which %s "
+			     "needs (%s); add \"%s\": %s", full, d->name,
+			     tool->name, arg_kind(d, got, sizeof(got)),
+			     d->name, suggest(c, d, ex, sizeof(ex)));
 	}
 
 	oe = json_object_get(a, "on_error");

@@ -122,4 +122,25 @@ agent_mod action "a['flow']['nodes']['book']['action'] = 'booking.save'"
 expect_err "action.json:$(line_of action '"action"'):[0-9]+: \"flow.nodes.book.action\" must be an object .*\\(got a string\\)" simulate --agent "$TMP/action.json" --caller callers/booking.json
 agent_mod savetypo "a['flow']['nodes']['book']['action']['save_ass'] = a['flow']['nodes']['book']['action'].pop('save_as')"
 expect_err "savetypo.json:$(line_of savetypo '"save_ass"'):[0-9]+: unknown field \"flow.nodes.book.action.save_ass\"" simulate --agent "$TMP/savetypo.json" --caller callers/booking.json
+# a tool's args are checked against what the tool takes, as the call
+# would pass them (a lone "{slot}" keeps the slot's type)
+agent_mod argmiss "del a['flow']['nodes']['book']['action']['args']['day']"
+expect_err "argmiss.json:$(line_of argmiss '"args"'):[0-9]+: \"flow.nodes.book.action.args\" lacks \"day\", which booking.save needs \\(text\\); add \"day\": \"\\{day\\}\"$" simulate --agent "$TMP/argmiss.json" --caller callers/booking.json
+agent_mod argnone "del a['flow']['nodes']['book']['action']['args']"
+expect_err 'argnone.json:[0-9]+:[0-9]+: "flow.nodes.book.action" has no "args", but booking.save needs party, day, time; add e.g. "args": \{"party": "\{party\}", ...\}$' simulate --agent "$TMP/argnone.json" --caller callers/booking.json
+agent_mod argtype "a['flow']['nodes']['book']['action']['args']['party'] = '{day}'"
+expect_err 'argtype.json:[0-9]+:[0-9]+: "flow.nodes.book.action.args.party" is "\{day\}", a day answer, but booking.save needs "party" to be a whole number from 1 to 1000; pass e.g. "\{party\}"$' simulate --agent "$TMP/argtype.json" --caller callers/booking.json
+agent_mod argtext "a['flow']['nodes']['book']['action']['args']['time'] = '{confirmed}'"
+expect_err 'argtext.json:[0-9]+:[0-9]+: "flow.nodes.book.action.args.time" is "\{confirmed\}", a yes_no answer, but booking.save needs "time" to be text; pass e.g. "\{time\}"$' simulate --agent "$TMP/argtext.json" --caller callers/booking.json
+agent_mod argextra "a['flow']['nodes']['book']['action']['args']['colour'] = 'red'"
+expect_err "argextra.json:$(line_of argextra '"colour"'):[0-9]+: \"flow.nodes.book.action.args.colour\": booking.save takes no argument \"colour\"; it takes party, day, time; remove it or fix the name$" simulate --agent "$TMP/argextra.json" --caller callers/booking.json
+agent_mod argrange "a['flow']['nodes']['party']['expect']['max'] = 2000"
+expect_err 'argrange.json:[0-9]+:[0-9]+: "flow.nodes.book.action.args.party" is "\{party\}", a number answer from 1 to 2000, but booking.save takes "party" from 1 to 1000, so some answers would fail in the call; set "flow.nodes.party.expect.max" to at most 1000$' simulate --agent "$TMP/argrange.json" --caller callers/booking.json
+agent_mod arglit "a['flow']['nodes']['book']['action']['args']['party'] = 0"
+expect_err 'arglit.json:[0-9]+:[0-9]+: "flow.nodes.book.action.args.party" is 0, but booking.save takes "party" from 1 to 1000' simulate --agent "$TMP/arglit.json" --caller callers/booking.json
+# and what a text says of the tool's result
+agent_mod resfield "a['flow']['nodes']['book']['say'] = 'Your number is {booking.id}.'"
+expect_err 'resfield.json:[0-9]+:[0-9]+: "flow.nodes.book.say" uses \{booking.id\}, but the result of booking.save \(saved as "booking"\) has no "id"; its fields are booking_id; write e.g. \{booking.booking_id\}$' simulate --agent "$TMP/resfield.json" --caller callers/booking.json
+agent_mod reswhole "a['flow']['nodes']['book']['say'] = 'Your number is {booking}.'"
+expect_err 'reswhole.json:[0-9]+:[0-9]+: "flow.nodes.book.say" uses \{booking\}, the whole result of booking.save, which is said as nothing; .*\{booking.booking_id\}$' simulate --agent "$TMP/reswhole.json" --caller callers/booking.json
 pass "bad input is reported clearly"
