@@ -1,9 +1,16 @@
 /**
  * @file flow_check.c  The flow's part of the agent file, checked when it
  *                     loads: every field's type and range, that the edges
- *                     lead to nodes, that the texts' {slots} are filled
- *                     somewhere, that no loop talks forever. What passes
- *                     here must not fail in a call (flow.c trusts it).
+ *                     lead to nodes, that the texts' {placeholders} render
+ *                     (read as flow.c reads them) and name what some node
+ *                     fills, that an action's args are what its tool
+ *                     takes and are set on every way to it, that no loop
+ *                     talks forever. What passes here must not fail in a
+ *                     call (flow.c trusts it).
+ *
+ * Nodes are checked in two passes: first what declares names (a node's
+ * fields, its expect, its action's shape and save_as), then the rest, so
+ * that a broken declaration is reported where it is.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -471,16 +478,12 @@ static int want_name(const struct chk *c, const char *path, const char *s,
 		*cut = '\0';
 	dot = cut;
 	d = json_object_get(c->names, name);
-	if (!d) {
-		char want[PATH_LEN];
-
-		str_ncpy(want, name, sizeof(want));
+	if (!d)
 		return cfail(c->pathp, path, "\"%s\" uses {%s}, but no node "
 			     "fills a slot or saves a result of that name "
-			     "(known names: %s); %s", path, want,
+			     "(known names: %s); %s", path, name,
 			     key_list(c->names, list, sizeof(list)),
-			     unknown_hint(c, want, hint, sizeof(hint)));
-	}
+			     unknown_hint(c, name, hint, sizeof(hint)));
 	if (dot && !json_object_get(d, "saved")) {
 		int type = (int)json_integer_value(json_object_get(d, "type"));
 
@@ -1151,6 +1154,170 @@ static int check_loops_from(const struct chk *c, json_t *colour,
 	return 0;
 }
 
+/* Visit node `id` next (if it is one and new), coming from `from` by an
+ * edge `via` ("" for next, yes and no; "on_error", "llm"). */
+static void way_push(const struct chk *c, json_t *prev, const char **queue,
+		     size_t *np, const json_t *id, const char *from,
+		     const char *via)
+{
+	const char *s = json_string_value(id);
+	void *iter = s ? json_object_iter_at((json_t *)c->nodes, s) : NULL;
+
+	if (!iter || json_object_get(prev, s) ||
+	    *np >= json_object_size(c->nodes))
+		return;
+	json_object_set_new(prev, s, json_pack("{s:s, s:s}", "from", from,
+					       "via", via));
+	queue[(*np)++] = json_object_iter_key(iter);
+}
+
+/*
+ * Can the call reach node `to` with `name` not yet set? A breadth-first
+ * walk from flow.start along the flow's own edges: an answer sets its
+ * slot on the edges that follow it (next, yes, no); an action's save_as
+ * is set on every edge but on_error's. Intents' and the fallback's next
+ * leave from every question, a detour the author means: they are not
+ * followed (a tool reached that way without its slot fails into its
+ * on_error, as in a call). Nodes and edges are bounded (NODES_MAX), and
+ * so is the walk. On a way, *foundp and `way` ("greet -> party -> book").
+ */
+static int unset_on_way(const struct chk *c, const json_t *flow,
+			const char *name, const char *to, char *way,
+			size_t sz, bool *foundp)
+{
+	size_t head = 0, n = 0, k;
+	const char **queue;
+	json_t *prev;
+	int err = 0;
+
+	*foundp = false;
+	queue = mem_zalloc(json_object_size(c->nodes) * sizeof(*queue), NULL);
+	prev = json_object();
+	if (!queue || !prev) {
+		err = bt_err(ENOMEM, "out of memory checking the flow");
+		goto out;
+	}
+	way_push(c, prev, queue, &n, json_object_get(flow, "start"), "", "");
+	while (head < n && !*foundp) {
+		const char *id = queue[head++];
+		const json_t *node = json_object_get(c->nodes, id);
+		const json_t *a = json_object_get(node, "action");
+		const json_t *e = json_object_get(node, "expect");
+		const char *save_as = json_string_value(json_object_get(
+			a, "save_as"));
+		const char *slot = json_string_value(json_object_get(e,
+								     "slot"));
+
+		if (!strcmp(id, to)) {
+			*foundp = true;
+			break;
+		}
+		way_push(c, prev, queue, &n, json_object_get(json_object_get(
+			a, "on_error"), "next"), id, "on_error");
+		if (save_as && !strcmp(save_as, name))
+			continue;  /* set from here on */
+		way_push(c, prev, queue, &n, json_object_get(json_object_get(
+			node, "llm"), "return_to"), id, "llm");
+		if (!e) {
+			way_push(c, prev, queue, &n,
+				 json_object_get(node, "next"), id, "");
+			continue;
+		}
+		if (!strcmp(slot ? slot : id, name))
+			continue;  /* the answer sets it */
+		way_push(c, prev, queue, &n, json_object_get(node, "next"), id,
+			 "");
+		way_push(c, prev, queue, &n, json_object_get(node, "yes"), id,
+			 "");
+		way_push(c, prev, queue, &n, json_object_get(node, "no"), id,
+			 "");
+	}
+	if (!*foundp)
+		goto out;
+
+	/* the way back from `to` (each node once), then written forwards */
+	for (n = 0; to && *to && n < json_object_size(c->nodes); n++) {
+		queue[n] = to;
+		to = json_string_value(json_object_get(json_object_get(prev,
+								       to),
+						       "from"));
+	}
+	way[0] = '\0';
+	for (k = n; k-- > 0; ) {
+		size_t len = strlen(way);
+		const char *via;
+
+		/* a long way: its first two nodes, "...", its last four */
+		if (n > 7 && k < n - 2 && k > 3) {
+			if (k == n - 3)
+				snprintf(way + len, sz - len, " -> ...");
+			continue;
+		}
+		via = json_string_value(json_object_get(json_object_get(prev,
+			queue[k]), "via"));
+		if (!len)
+			snprintf(way, sz, "%s", queue[k]);
+		else if (via && *via)
+			snprintf(way + len, sz - len, " -[%s]-> %s", via,
+				 queue[k]);
+		else
+			snprintf(way + len, sz - len, " -> %s", queue[k]);
+	}
+
+ out:
+	mem_deref(queue);
+	json_decref(prev);
+	return err;
+}
+
+/*
+ * The arguments a tool needs that name a slot or a saved result: set on
+ * every way to the node, or the tool would get null and fail the call.
+ */
+static int check_args_set(const struct chk *c, const json_t *flow,
+			  const char *id, const json_t *n)
+{
+	const json_t *a = json_object_get(n, "action");
+	const json_t *args = json_object_get(a, "args");
+	const struct bt_tool *t = bt_tool_find(json_string_value(
+		json_object_get(a, "tool")));
+	size_t i;
+	int err;
+
+	for (i = 0; t && t->args && t->args[i].name; i++) {
+		const json_t *x = json_object_get(args, t->args[i].name);
+		char name[NAME_MAX_LEN + 1], way[300], path[FULL_LEN];
+		char sh[SHOWN_LEN];
+		const char *lone;
+		bool found;
+		size_t len;
+
+		if (t->args[i].optional || !json_is_string(x) ||
+		    !flow_tmpl_lone(json_string_value(x), &lone, &len))
+			continue;
+		len = strcspn(lone, ".}");
+		str_ncpy(name, lone, len + 1 < sizeof(name) ? len + 1 :
+			 sizeof(name));
+		err = unset_on_way(c, flow, name, id, way, sizeof(way),
+				   &found);
+		if (err)
+			return err;
+		if (!found)
+			continue;
+		subpath(path, sizeof(path), "flow.nodes", id);
+		subpath(path, sizeof(path), path, "action");
+		subpath(path, sizeof(path), path, "args");
+		subpath(path, sizeof(path), path, t->args[i].name);
+		return cfail(c->pathp, path, "\"%s\" is \"%s\", but the call "
+			     "can reach node \"%s\" before {%s} is set (%s), "
+			     "and %s would fail; fill it on every way there, or "
+			     "lead those edges elsewhere", path,
+			     shown(json_string_value(x), sh, sizeof(sh)), id,
+			     name, way, t->name);
+	}
+	return 0;
+}
+
 static int check_settings(const struct chk *c, const json_t *flow)
 {
 	const json_t *r, *i, *v;
@@ -1532,6 +1699,11 @@ int flow_check(const json_t *agent, const char **pathp)
 	}
 	json_object_foreach((json_t *)c.nodes, id, n) {
 		err = check_loops_from(&c, colour, id, id);
+		if (err)
+			goto out;
+	}
+	json_object_foreach((json_t *)c.nodes, id, n) {
+		err = check_args_set(&c, flow, id, n);
 		if (err)
 			goto out;
 	}

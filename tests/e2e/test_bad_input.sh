@@ -143,4 +143,9 @@ agent_mod resfield "a['flow']['nodes']['book']['say'] = 'Your number is {booking
 expect_err 'resfield.json:[0-9]+:[0-9]+: "flow.nodes.book.say" uses \{booking.id\}, but the result of booking.save \(saved as "booking"\) has no "id"; its fields are booking_id; write e.g. \{booking.booking_id\}$' simulate --agent "$TMP/resfield.json" --caller callers/booking.json
 agent_mod reswhole "a['flow']['nodes']['book']['say'] = 'Your number is {booking}.'"
 expect_err 'reswhole.json:[0-9]+:[0-9]+: "flow.nodes.book.say" uses \{booking\}, the whole result of booking.save, which is said as nothing; .*\{booking.booking_id\}$' simulate --agent "$TMP/reswhole.json" --caller callers/booking.json
+# a slot the tool needs must be set on every way to its node
+agent_mod skipq "a['flow']['nodes']['day']['next'] = 'confirm'"
+expect_err 'skipq.json:[0-9]+:[0-9]+: "flow.nodes.book.action.args.time" is "\{time\}", but the call can reach node "book" before \{time\} is set \(greet -> party -> day -> confirm -> book\), and booking.save would fail; fill it on every way there' simulate --agent "$TMP/skipq.json" --caller callers/booking.json
+agent_mod onerr "a['flow']['nodes']['greet'].update({'action': {'tool': 'booking.save', 'args': {'party': 2, 'day': 'Monday', 'time': 'noon'}, 'on_error': {'next': 'book'}}})"
+expect_err 'onerr.json:[0-9]+:[0-9]+: "flow.nodes.book.action.args.party" is "\{party\}", but the call can reach node "book" before \{party\} is set \(greet -\[on_error\]-> book\)' simulate --agent "$TMP/onerr.json" --caller callers/booking.json
 pass "bad input is reported clearly"
