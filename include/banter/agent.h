@@ -26,10 +26,25 @@ const json_t *bt_agent_json(const struct bt_agent *a);
 
 /**
  * Find the line and column (1-based) of the value at a dotted path
- * ("flow.nodes.greet.say", "a.b[2].c") in JSON text. Returns 0 if found,
- * ENOENT if not (then *line and *col point at the deepest parent found).
+ * ("flow.nodes.greet.say", "a.b[2].c", "args[\"a.b\"]") in JSON text.
+ * Returns 0 if found, ENOENT if not (then *line and *col point at the
+ * deepest parent found), EINVAL for a malformed path.
  */
 int bt_json_locate(const char *text, const char *path, unsigned *line,
 		   unsigned *col);
+
+enum { BT_JSON_KEY_SHOWN = 64 }; /**< longer keys are cut in paths */
+
+/**
+ * The path of member `key` of `parent` ("" for the top) into buf, as
+ * bt_json_locate() reads it: "flow.nodes" + "greet" -> "flow.nodes.greet".
+ * A key that is empty or holds '.', '[', ']', '"' or '\\' is quoted,
+ * "flow.nodes" + "a.b" -> "flow.nodes[\"a.b\"]"; one longer than
+ * BT_JSON_KEY_SHOWN bytes is cut, "[\"abc\"...]" (found by its start),
+ * so that a message quoting the path stays short. The result is cut to
+ * fit sz; buf may be parent.
+ */
+void bt_json_path_add(char *buf, size_t sz, const char *parent,
+		      const char *key);
 
 #endif

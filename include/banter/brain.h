@@ -157,10 +157,33 @@ int bt_brain_llm_init(void);
 /* ---- tools (function calling) ---- */
 typedef int (bt_tool_call_h)(const json_t *args, const struct bt_brain_ctx *ctx,
 			     json_t **resultp);
+
+/** The kind of value a tool's argument takes. */
+enum bt_tool_arg_type {
+	BT_TOOL_ARG_ANY = 0,
+	BT_TOOL_ARG_INT,   /**< a whole number from min to max */
+	BT_TOOL_ARG_TEXT,  /**< a non-empty string */
+	BT_TOOL_ARG_BOOL,  /**< true or false */
+};
+
+/** One argument of a tool: what the loader checks a flow's args against. */
+struct bt_tool_arg {
+	const char *name;            /**< NULL ends the list */
+	enum bt_tool_arg_type type;
+	bool optional;
+	int64_t min, max;            /**< BT_TOOL_ARG_INT: the range */
+};
+
 struct bt_tool {
 	struct le le;
 	const char *name;  /**< e.g. "booking.save" */
 	bt_tool_call_h *callh;
+	/** the arguments it takes (others are refused), ended by one with a
+	 *  NULL name; NULL: not declared, a flow's args are not checked */
+	const struct bt_tool_arg *args;
+	/** the fields of its result, each a plain value, NULL-ended: what a
+	 *  flow's texts may say ({booking.booking_id}); NULL: not declared */
+	const char *const *result_keys;
 };
 void bt_tool_register(struct bt_tool *t);
 void bt_tool_unregister(struct bt_tool *t);

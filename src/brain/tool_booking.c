@@ -113,9 +113,20 @@ static int booking_call(const json_t *args, const struct bt_brain_ctx *ctx,
 	return err;
 }
 
+/* what booking_args() requires, for the flow's check at load */
+static const struct bt_tool_arg booking_decl[] = {
+	{"party", BT_TOOL_ARG_INT, false, 1, PARTY_MAX},
+	{"day", BT_TOOL_ARG_TEXT, false, 0, 0},
+	{"time", BT_TOOL_ARG_TEXT, false, 0, 0},
+	{NULL, BT_TOOL_ARG_ANY, false, 0, 0},
+};
+static const char *const booking_result[] = {"booking_id", NULL};
+
 static struct bt_tool booking = {
 	.name = "booking.save",
 	.callh = booking_call,
+	.args = booking_decl,
+	.result_keys = booking_result,
 };
 
 int bt_tool_booking_init(void)

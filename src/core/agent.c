@@ -19,6 +19,8 @@ enum {
 	AGENT_FILE_MAX = 1024 * 1024,
 	MSG_MAX = 900,
 	PATH_MAX_LEN = 256,
+	SHOWN_MAX = 40,            /**< a quoted value in a message */
+	SHOWN_LEN = SHOWN_MAX + 4, /**< ... with "..." */
 };
 
 struct bt_agent {
@@ -64,19 +66,36 @@ static void agent_destructor(void *arg)
 	json_decref(a->json);
 }
 
+/*
+ * A string of the file's in a message, cut to SHOWN_MAX bytes (at a
+ * character's start) with "...", so that what to do still fits after it.
+ */
+static const char *shown(const char *s, char *buf, size_t sz)
+{
+	size_t n = strlen(s);
+
+	if (n <= SHOWN_MAX) {
+		str_ncpy(buf, s, sz);
+		return buf;
+	}
+	n = SHOWN_MAX;
+	while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	snprintf(buf, sz, "%.*s...", (int)n, s);
+	return buf;
+}
+
 /* A short rendering of a value for "(got ...)". */
 static void brief(const json_t *v, char *buf, size_t sz)
 {
-	switch (json_typeof(v)) {
-	case JSON_STRING: {
-		const char *s = json_string_value(v);
+	char s[SHOWN_LEN];
+	size_t n;
 
-		if (strlen(s) > 40)
-			snprintf(buf, sz, "\"%.40s...\"", s);
-		else
-			snprintf(buf, sz, "\"%s\"", s);
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		snprintf(buf, sz, "\"%s\"", shown(json_string_value(v), s,
+						  sizeof(s)));
 		break;
-	}
 	case JSON_INTEGER:
 		snprintf(buf, sz, "%" JSON_INTEGER_FORMAT,
 			 json_integer_value(v));
@@ -87,8 +106,22 @@ static void brief(const json_t *v, char *buf, size_t sz)
 	case JSON_TRUE: snprintf(buf, sz, "true"); break;
 	case JSON_FALSE: snprintf(buf, sz, "false"); break;
 	case JSON_NULL: snprintf(buf, sz, "null"); break;
-	case JSON_OBJECT: snprintf(buf, sz, "an object"); break;
-	case JSON_ARRAY: snprintf(buf, sz, "a list"); break;
+	case JSON_OBJECT:
+		n = json_object_size(v);
+		if (n)
+			snprintf(buf, sz, "an object with %zu field%s", n,
+				 n == 1 ? "" : "s");
+		else
+			snprintf(buf, sz, "an empty object");
+		break;
+	case JSON_ARRAY:
+		n = json_array_size(v);
+		if (n)
+			snprintf(buf, sz, "a list of %zu entr%s", n,
+				 n == 1 ? "y" : "ies");
+		else
+			snprintf(buf, sz, "an empty list");
+		break;
 	default: snprintf(buf, sz, "?"); break;
 	}
 }
@@ -112,12 +145,10 @@ static int fail(const struct loadctx *lc, const char *path, const char *fmt,
 	return bt_err(EINVAL, "%s:%u:%u: %s", lc->file, line, col, msg);
 }
 
+/* parent.key; a key with a dot or a bracket is quoted, ["a.b"] */
 static void join(char *buf, size_t sz, const char *parent, const char *key)
 {
-	if (parent && *parent)
-		snprintf(buf, sz, "%s.%s", parent, key);
-	else
-		snprintf(buf, sz, "%s", key);
+	bt_json_path_add(buf, sz, parent, key);
 }
 
 static void list_words(char *buf, size_t sz, const char *const *words,
@@ -290,7 +321,7 @@ static int check_stt_link(const struct loadctx *lc, const json_t *v,
 						 NULL};
 	const struct bt_stt *p;
 	const char *name, *key, *bad = NULL;
-	char full[PATH_MAX_LEN], names[256];
+	char full[PATH_MAX_LEN], names[256], val[SHOWN_LEN];
 	json_t *x;
 
 	if (json_is_string(v))
@@ -308,7 +339,8 @@ static int check_stt_link(const struct loadctx *lc, const json_t *v,
 		stt_names(names, sizeof(names));
 		return fail(lc, path, "\"%s\" names the recogniser \"%s\" "
 			    "but none of that name is registered; "
-			    "registered: %s", path, name, names);
+			    "registered: %s", path,
+			    shown(name, val, sizeof(val)), names);
 	}
 	if (!json_is_object(v))
 		return 0;
@@ -369,7 +401,7 @@ static int check_provider(const struct loadctx *lc, const json_t *root,
 {
 	const json_t *sec;
 	const char *name = def;
-	char full[PATH_MAX_LEN], names[256];
+	char full[PATH_MAX_LEN], names[256], val[SHOWN_LEN];
 	int err;
 
 	err = get_object(lc, root, "", section, false, &sec);
@@ -417,8 +449,8 @@ static int check_provider(const struct loadctx *lc, const json_t *root,
 	snprintf(full, sizeof(full), "%s.provider", section);
 	return fail(lc, sec ? full : "",
 		    "\"%s\" is \"%s\" but no %s of that name is registered; "
-		    "registered: %s; use one of those", full, name, what,
-		    names);
+		    "registered: %s; use one of those", full,
+		    shown(name, val, sizeof(val)), what, names);
 }
 
 static int check_persona(const struct loadctx *lc, const json_t *root,
@@ -426,6 +458,7 @@ static int check_persona(const struct loadctx *lc, const json_t *root,
 {
 	const json_t *p;
 	const char *voice = NULL, *pname = NULL;
+	char val[SHOWN_LEN];
 	int err;
 
 	err = get_object(lc, root, "", "persona", true, &p);
@@ -445,7 +478,7 @@ static int check_persona(const struct loadctx *lc, const json_t *root,
 		return fail(lc, "persona.voice",
 			    "\"persona.voice\" must be \"provider:voice\" "
 			    "(got \"%s\"); set it to e.g. \"espeak:en-us+f3\" "
-			    "or \"flite:slt\"", voice);
+			    "or \"flite:slt\"", shown(voice, val, sizeof(val)));
 	}
 	err = get_int(lc, p, "persona", "rate_wpm", 80, 400, 160);
 	if (!err)
@@ -556,7 +589,7 @@ static int check_voice(const struct loadctx *lc, const json_t *root,
 	const json_t *p = json_object_get(root, "persona");
 	struct bt_tts_prm prm;
 	struct bt_tts_st *tts = NULL;
-	char why[MSG_MAX / 2], provider[64], names[256];
+	char why[MSG_MAX / 2], provider[64], names[256], val[SHOWN_LEN];
 	const char *colon = strchr(voice, ':');
 	size_t n = (size_t)(colon - voice);
 	int err;
@@ -574,8 +607,9 @@ static int check_voice(const struct loadctx *lc, const json_t *root,
 		return fail(lc, "persona.voice",
 			    "\"persona.voice\" is \"%s\" but there is no "
 			    "speech synthesiser \"%s\"; registered: %s; use "
-			    "one of those, e.g. \"espeak:en-us+f3\"", voice,
-			    provider, names);
+			    "one of those, e.g. \"espeak:en-us+f3\"",
+			    shown(voice, val, sizeof(val)),
+			    shown(provider, why, sizeof(why)), names);
 	}
 
 	bt_err_clear();
@@ -589,7 +623,7 @@ static int check_voice(const struct loadctx *lc, const json_t *root,
 	return fail(lc, "persona.voice",
 		    "\"persona.voice\" \"%s\" cannot be opened: %s; pick a "
 		    "voice that is installed (e.g. \"espeak:en-us+f3\")",
-		    voice, why);
+		    shown(voice, val, sizeof(val)), why);
 }
 
 /* The brain provider's own section, checked by the provider. */

@@ -94,11 +94,14 @@ static unsigned hexval(const char *p)
 
 /*
  * Decode the JSON string at p (at its quote) into buf; false if it is
- * malformed or longer than the buffer (such a key matches no path).
+ * malformed. A key longer than the buffer is cut (*cutp set): it can
+ * only match a path's cut key ("[\"abc\"...]").
  */
-static bool decode_key(const char *p, char *buf, size_t sz)
+static bool decode_key(const char *p, char *buf, size_t sz, bool *cutp)
 {
 	size_t n = 0;
+
+	*cutp = false;
 
 	for (p++; *p && *p != '"'; p++) {
 		unsigned cp;
@@ -124,8 +127,10 @@ static bool decode_key(const char *p, char *buf, size_t sz)
 					c = (char)cp;
 					break;
 				}
-				if (n + 3 >= sz)
-					return false;
+				if (n + 3 >= sz) {
+					*cutp = true;
+					break;
+				}
 				if (cp < 0x800) {
 					buf[n++] = (char)(0xc0 | (cp >> 6));
 				}
@@ -141,27 +146,38 @@ static bool decode_key(const char *p, char *buf, size_t sz)
 			default: c = *p; break;
 			}
 		}
-		if (n + 1 >= sz)
-			return false;
+		if (*cutp || n + 1 >= sz) {
+			*cutp = true;
+			break;
+		}
 		buf[n++] = c;
 	}
-	if (*p != '"')
+	if (!*cutp && *p != '"')
 		return false;
 	buf[n] = '\0';
 	return true;
 }
 
-/* Find member `key` of the object at p; returns its value or NULL. */
-static const char *find_member(const char *p, const char *key)
+/*
+ * Find member `key` of the object at p; returns its value or NULL. With
+ * `prefix` the first member whose name begins with key matches (a long
+ * key cut in the path).
+ */
+static const char *find_member(const char *p, const char *key, bool prefix)
 {
 	char name[KEY_MAX];
+	size_t klen = strlen(key);
 
 	if (*p != '{')
 		return NULL;
 	p = skip_ws(p + 1);
 	while (*p == '"') {
-		bool match = decode_key(p, name, sizeof(name)) &&
-			     !strcmp(name, key);
+		bool cut, match = decode_key(p, name, sizeof(name), &cut);
+
+		if (prefix)
+			match = match && !strncmp(name, key, klen);
+		else
+			match = match && !cut && !strcmp(name, key);
 
 		p = skip_string(p);
 		if (!p)
@@ -227,6 +243,88 @@ static void position(const char *text, const char *at, unsigned *line,
 		*col = c;
 }
 
+/*
+ * A quoted key in a path, q at its '"': ["a.b"] or, cut, ["abc"...].
+ * Returns past the ']', or NULL if malformed or too long.
+ */
+static const char *path_quoted(const char *q, char *key, size_t sz,
+			       bool *prefixp)
+{
+	size_t n = 0;
+
+	for (q++; *q && *q != '"'; q++) {
+		if (*q == '\\' && q[1])
+			q++;
+		if (n + 1 >= sz)
+			return NULL;
+		key[n++] = *q;
+	}
+	if (*q != '"')
+		return NULL;
+	key[n] = '\0';
+	q++;
+	*prefixp = !strncmp(q, "...", 3);
+	if (*prefixp)
+		q += 3;
+	return *q == ']' ? q + 1 : NULL;
+}
+
+void bt_json_path_add(char *buf, size_t sz, const char *parent,
+		      const char *key)
+{
+	size_t len, klen, i;
+	bool plain, cut;
+
+	if (!buf || !sz)
+		return;
+	if (!parent)
+		parent = "";
+	len = strlen(parent);
+	if (len > sz - 1)
+		len = sz - 1;
+	memmove(buf, parent, len);
+	buf[len] = '\0';
+	if (!key)
+		return;
+
+	klen = strlen(key);
+	cut = klen > BT_JSON_KEY_SHOWN;
+	if (cut) {
+		/* at a character's start, not inside UTF-8 */
+		klen = BT_JSON_KEY_SHOWN;
+		while (klen && ((unsigned char)key[klen] & 0xc0) == 0x80)
+			klen--;
+	}
+	plain = klen && !cut && !strpbrk(key, ".[]\"\\");
+	if (plain) {
+		if (len && len + 1 < sz)
+			buf[len++] = '.';
+		for (i = 0; i < klen && len + 1 < sz; i++)
+			buf[len++] = key[i];
+		buf[len] = '\0';
+		return;
+	}
+
+	/* ["..."]: the key as it is, with " and \ escaped */
+	if (len + 2 < sz) {
+		buf[len++] = '[';
+		buf[len++] = '"';
+	}
+	for (i = 0; i < klen && len + 2 < sz; i++) {
+		if (key[i] == '"' || key[i] == '\\') {
+			if (len + 3 >= sz)
+				break;
+			buf[len++] = '\\';
+		}
+		buf[len++] = key[i];
+	}
+	buf[len] = '\0';
+	if (len + (cut ? 5 : 2) < sz) {
+		memcpy(buf + len, cut ? "\"...]" : "\"]", cut ? 6 : 3);
+		len += cut ? 5 : 2;
+	}
+}
+
 int bt_json_locate(const char *text, const char *path, unsigned *line,
 		   unsigned *col)
 {
@@ -242,7 +340,17 @@ int bt_json_locate(const char *text, const char *path, unsigned *line,
 		char key[KEY_MAX];
 		size_t n;
 
-		if (*q == '[') {
+		if (*q == '[' && q[1] == '"') {
+			bool prefix;
+
+			q = path_quoted(q + 1, key, sizeof(key), &prefix);
+			if (!q) {
+				err = EINVAL;
+				break;
+			}
+			p = find_member(p, key, prefix);
+		}
+		else if (*q == '[') {
 			char *end;
 			unsigned long idx = strtoul(q + 1, &end, 10);
 
@@ -264,7 +372,7 @@ int bt_json_locate(const char *text, const char *path, unsigned *line,
 			memcpy(key, q, n);
 			key[n] = '\0';
 			q += n;
-			p = find_member(p, key);
+			p = find_member(p, key, false);
 		}
 		if (!p) {
 			err = ENOENT;

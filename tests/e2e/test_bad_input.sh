@@ -75,4 +75,77 @@ agent_mod long "a['flow']['nodes']['greet']['say'] = 'hello there. ' * 100"
 expect_err 'long.json:[0-9]+:[0-9]+: "flow.nodes.greet.say" is 1300 bytes; a text is at most 1023' simulate --agent "$TMP/long.json" --caller callers/booking.json
 agent_mod many "[a['flow']['nodes'].update({f'q{i}': {'ask': 'How many?', 'expect': {'type': 'number', 'slot': f's{i}'}, 'next': 'goodbye'}}) for i in range(300)]"
 expect_err 'many.json:[0-9]+:[0-9]+: "flow.nodes" has 304 questions' simulate --agent "$TMP/many.json" --caller callers/booking.json
+# a key with a dot or a bracket is quoted in the path, and the position is
+# the key's own (not its parent's)
+line_of() { grep -n -F "$2" "$TMP/$1.json" | head -1 | cut -d: -f1; }
+agent_mod dotkey "a['flow']['nodes']['greet']['a.b'] = 1"
+expect_err "dotkey.json:$(line_of dotkey '"a.b"'):[0-9]+: unknown field \"flow.nodes.greet\[\"a.b\"\]\"" simulate --agent "$TMP/dotkey.json" --caller callers/booking.json
+agent_mod brkkey "a['flow']['nodes']['x[0]'] = {'say': 'Hi.', 'next': 'goodbye'}"
+expect_err "brkkey.json:$(line_of brkkey '"x[0]"'):[0-9]+: node name \"x\[0\]\" must be made of letters" simulate --agent "$TMP/brkkey.json" --caller callers/booking.json
+agent_mod turnkey "a['turn']['idle.ms'] = 7000"
+expect_err "turnkey.json:$(line_of turnkey '"idle.ms"'):[0-9]+: unknown field \"turn\[\"idle.ms\"\]\"" simulate --agent "$TMP/turnkey.json" --caller callers/booking.json
+# a long value is cut in the message; what to do still fits
+agent_mod longnext "a['flow']['nodes']['greet']['next'] = 'x' * 3000"
+expect_err 'goes to node "x{40}\.\.\.", which does not exist; .*fix the name or add the node to "flow.nodes"$' simulate --agent "$TMP/longnext.json" --caller callers/booking.json
+agent_mod longkey "a['flow']['nodes']['greet']['k' * 3000] = 1"
+expect_err "longkey.json:$(line_of longkey '"kkk'):[0-9]+: unknown field \"flow.nodes.greet\[\"k{64}\"\.\.\.\]\".*check the spelling$" simulate --agent "$TMP/longkey.json" --caller callers/booking.json
+# nodes as a list says what it got and how nodes are written
+agent_mod nodelist "a['flow']['nodes'] = list(a['flow']['nodes'].values())"
+expect_err 'nodelist.json:[0-9]+:[0-9]+: "flow.nodes" must be an object of 1 to 1000 nodes.*\(got a list of 8 entries\); a node is named by its key' simulate --agent "$TMP/nodelist.json" --caller callers/booking.json
+# a number answer's range starts at 1
+for m in 0 -2; do
+  agent_mod min "a['flow']['nodes']['party']['expect']['min'] = $m"
+  expect_err "min.json:$(line_of min '"min"'):[0-9]+: \"flow.nodes.party.expect.min\" is $m, but the range of a number answer must start at 1 \(0 is never a party\); set it to 1 or more" simulate --agent "$TMP/min.json" --caller callers/booking.json
+done
+agent_mod minhigh "a['flow']['nodes']['party']['expect'].update({'min': 200}); del a['flow']['nodes']['party']['expect']['max']"
+expect_err 'minhigh.json:[0-9]+:[0-9]+: "flow.nodes.party.expect.min" is 200, above the default "max" \(100\), so no answer would do; add "max"' simulate --agent "$TMP/minhigh.json" --caller callers/booking.json
+# {placeholders} that could not render are found at load, in the text
+agent_mod typo "a['flow']['nodes']['confirm']['ask'] = 'A table for {partee} on {day}?'"
+expect_err 'typo.json:[0-9]+:[0-9]+: "flow.nodes.confirm.ask" uses \{partee\}, but no node fills a slot or saves a result of that name \(known names: party, day, time, confirmed, booking\); did you mean \{party\}\?$' simulate --agent "$TMP/typo.json" --caller callers/booking.json
+agent_mod slotpath "a['flow']['nodes']['confirm']['ask'] = 'A table for {party.size} on {day}?'"
+expect_err 'slotpath.json:[0-9]+:[0-9]+: "flow.nodes.confirm.ask" uses \{party.size\}, but party is a slot \(number\), a single value with no parts; write \{party\}$' simulate --agent "$TMP/slotpath.json" --caller callers/booking.json
+agent_mod unclosed "a['flow']['nodes']['confirm']['ask'] = 'A table for {party on {day}?'"
+expect_err 'unclosed.json:[0-9]+:[0-9]+: "flow.nodes.confirm.ask" has a "\{" that is not closed \(at "A table for \{party on \{day\}\?"\); write \{name\} to say a slot, or \{\{ for a brace$' simulate --agent "$TMP/unclosed.json" --caller callers/booking.json
+agent_mod unopened "a['flow']['nodes']['greet']['say'] = 'Hello, party} of one'"
+expect_err 'unopened.json:[0-9]+:[0-9]+: "flow.nodes.greet.say" has a "\}" that no "\{" opens \(at "Hello, party\} of one"\); .*or \}\} for a brace$' simulate --agent "$TMP/unopened.json" --caller callers/booking.json
+agent_mod spaced "a['flow']['nodes']['confirm']['ask'] = 'A table for { party }?'"
+expect_err 'spaced.json:[0-9]+:[0-9]+: "flow.nodes.confirm.ask" has \{ party \}, which is not a name: .*; write \{party\}$' simulate --agent "$TMP/spaced.json" --caller callers/booking.json
+agent_mod emptyname "a['flow']['intents'][0]['say'] = 'We open at {}.'"
+expect_err 'emptyname.json:[0-9]+:[0-9]+: "flow.intents\[0\].say" has an empty \{\}; put a name in it' simulate --agent "$TMP/emptyname.json" --caller callers/booking.json
+# a broken save_as or action is reported where it is, not as an unknown
+# {booking} in another text
+agent_mod nosave "del a['flow']['nodes']['book']['action']['save_as']"
+expect_err 'nosave.json:[0-9]+:[0-9]+: "flow.nodes.book.say" uses \{booking\}, .*add "save_as": "booking" to its action$' simulate --agent "$TMP/nosave.json" --caller callers/booking.json
+agent_mod saveas "a['flow']['nodes']['book']['action']['save_as'] = 'my booking'"
+expect_err "saveas.json:$(line_of saveas '"save_as"'):[0-9]+: \"flow.nodes.book.action.save_as\" must be a name of letters, digits, _ or - \\(at most 64\\) \\(got \"my booking\"\\)" simulate --agent "$TMP/saveas.json" --caller callers/booking.json
+agent_mod action "a['flow']['nodes']['book']['action'] = 'booking.save'"
+expect_err "action.json:$(line_of action '"action"'):[0-9]+: \"flow.nodes.book.action\" must be an object .*\\(got a string\\)" simulate --agent "$TMP/action.json" --caller callers/booking.json
+agent_mod savetypo "a['flow']['nodes']['book']['action']['save_ass'] = a['flow']['nodes']['book']['action'].pop('save_as')"
+expect_err "savetypo.json:$(line_of savetypo '"save_ass"'):[0-9]+: unknown field \"flow.nodes.book.action.save_ass\"" simulate --agent "$TMP/savetypo.json" --caller callers/booking.json
+# a tool's args are checked against what the tool takes, as the call
+# would pass them (a lone "{slot}" keeps the slot's type)
+agent_mod argmiss "del a['flow']['nodes']['book']['action']['args']['day']"
+expect_err "argmiss.json:$(line_of argmiss '"args"'):[0-9]+: \"flow.nodes.book.action.args\" lacks \"day\", which booking.save needs \\(text\\); add \"day\": \"\\{day\\}\"$" simulate --agent "$TMP/argmiss.json" --caller callers/booking.json
+agent_mod argnone "del a['flow']['nodes']['book']['action']['args']"
+expect_err 'argnone.json:[0-9]+:[0-9]+: "flow.nodes.book.action" has no "args", but booking.save needs party, day, time; add e.g. "args": \{"party": "\{party\}", ...\}$' simulate --agent "$TMP/argnone.json" --caller callers/booking.json
+agent_mod argtype "a['flow']['nodes']['book']['action']['args']['party'] = '{day}'"
+expect_err 'argtype.json:[0-9]+:[0-9]+: "flow.nodes.book.action.args.party" is "\{day\}", a day answer, but booking.save needs "party" to be a whole number from 1 to 1000; pass e.g. "\{party\}"$' simulate --agent "$TMP/argtype.json" --caller callers/booking.json
+agent_mod argtext "a['flow']['nodes']['book']['action']['args']['time'] = '{confirmed}'"
+expect_err 'argtext.json:[0-9]+:[0-9]+: "flow.nodes.book.action.args.time" is "\{confirmed\}", a yes_no answer, but booking.save needs "time" to be text; pass e.g. "\{time\}"$' simulate --agent "$TMP/argtext.json" --caller callers/booking.json
+agent_mod argextra "a['flow']['nodes']['book']['action']['args']['colour'] = 'red'"
+expect_err "argextra.json:$(line_of argextra '"colour"'):[0-9]+: \"flow.nodes.book.action.args.colour\": booking.save takes no argument \"colour\"; it takes party, day, time; remove it or fix the name$" simulate --agent "$TMP/argextra.json" --caller callers/booking.json
+agent_mod argrange "a['flow']['nodes']['party']['expect']['max'] = 2000"
+expect_err 'argrange.json:[0-9]+:[0-9]+: "flow.nodes.book.action.args.party" is "\{party\}", a number answer from 1 to 2000, but booking.save takes "party" from 1 to 1000, so some answers would fail in the call; set "flow.nodes.party.expect.max" to at most 1000$' simulate --agent "$TMP/argrange.json" --caller callers/booking.json
+agent_mod arglit "a['flow']['nodes']['book']['action']['args']['party'] = 0"
+expect_err 'arglit.json:[0-9]+:[0-9]+: "flow.nodes.book.action.args.party" is 0, but booking.save takes "party" from 1 to 1000' simulate --agent "$TMP/arglit.json" --caller callers/booking.json
+# and what a text says of the tool's result
+agent_mod resfield "a['flow']['nodes']['book']['say'] = 'Your number is {booking.id}.'"
+expect_err 'resfield.json:[0-9]+:[0-9]+: "flow.nodes.book.say" uses \{booking.id\}, but the result of booking.save \(saved as "booking"\) has no "id"; its fields are booking_id; write e.g. \{booking.booking_id\}$' simulate --agent "$TMP/resfield.json" --caller callers/booking.json
+agent_mod reswhole "a['flow']['nodes']['book']['say'] = 'Your number is {booking}.'"
+expect_err 'reswhole.json:[0-9]+:[0-9]+: "flow.nodes.book.say" uses \{booking\}, the whole result of booking.save, which is said as nothing; .*\{booking.booking_id\}$' simulate --agent "$TMP/reswhole.json" --caller callers/booking.json
+# a slot the tool needs must be set on every way to its node
+agent_mod skipq "a['flow']['nodes']['day']['next'] = 'confirm'"
+expect_err 'skipq.json:[0-9]+:[0-9]+: "flow.nodes.book.action.args.time" is "\{time\}", but the call can reach node "book" before \{time\} is set \(greet -> party -> day -> confirm -> book\), and booking.save would fail; fill it on every way there' simulate --agent "$TMP/skipq.json" --caller callers/booking.json
+agent_mod onerr "a['flow']['nodes']['greet'].update({'action': {'tool': 'booking.save', 'args': {'party': 2, 'day': 'Monday', 'time': 'noon'}, 'on_error': {'next': 'book'}}})"
+expect_err 'onerr.json:[0-9]+:[0-9]+: "flow.nodes.book.action.args.party" is "\{party\}", but the call can reach node "book" before \{party\} is set \(greet -\[on_error\]-> book\)' simulate --agent "$TMP/onerr.json" --caller callers/booking.json
 pass "bad input is reported clearly"

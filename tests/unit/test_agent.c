@@ -213,7 +213,7 @@ static void test_wrong_type(void **state)
 		   "string (got 42); set it to e.g. \"We're open at noon.\"");
 	load_fails(variant("\"name\": \"Test\"", "\"name\": [1]"),
 		   "t.json:2:11: \"name\" must be a non-empty string (got a "
-		   "list); set it to e.g. \"Bella's Trattoria\"");
+		   "list of 1 entry); set it to e.g. \"Bella's Trattoria\"");
 	load_fails(variant("  \"name\": \"Test\",\n",
 			   "  \"name\": \"Test\",\n"
 			   "  \"turn\": {\"end_silence_ms\": 9000},\n"),
@@ -321,8 +321,9 @@ static void test_bad_slot_type(void **state)
 	/* {m} is no slot */
 	load_fails(variant("You said {n}", "You said {m}"),
 		   "t.json:13:22: \"flow.nodes.bye.say\" uses {m}, but no node "
-		   "fills a slot or saves a result of that name; known names: "
-		   "n");
+		   "fills a slot or saves a result of that name (known names: "
+		   "n); fix the name, or fill it: a node's \"expect\" with "
+		   "\"slot\", or an action's \"save_as\"");
 }
 
 static void test_unknown_provider(void **state)
@@ -424,6 +425,48 @@ static void test_locate(void **state)
 	assert_int_equal(bt_json_locate(NULL, "a", NULL, NULL), EINVAL);
 }
 
+/* Keys with dots, brackets, quotes or too long: quoted in the path, and
+ * found again there. */
+static void test_path_add(void **state)
+{
+	static const char t[] =
+		"{\"a\": {\"x.y\": 1, \"x\": {\"y\": 2},\n"
+		"  \"b[0]\": 3, \"q\\\"\\\\\": 4, \"\": 5,\n"
+		"  \"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+		"kkkkkkkkkkkkkkkkkkkkkkkk\": 6}}";
+	char p[256], k[100];
+
+	(void)state;
+	bt_json_path_add(p, sizeof(p), "", "a");
+	assert_string_equal(p, "a");
+	bt_json_path_add(p, sizeof(p), p, "x.y");
+	assert_string_equal(p, "a[\"x.y\"]");
+	locate(t, p, 0, 1, 15);
+	locate(t, "a.x.y", 0, 1, 29);
+	bt_json_path_add(p, sizeof(p), "a", "b[0]");
+	assert_string_equal(p, "a[\"b[0]\"]");
+	locate(t, p, 0, 2, 11);
+	bt_json_path_add(p, sizeof(p), "a", "q\"\\");
+	assert_string_equal(p, "a[\"q\\\"\\\\\"]");
+	locate(t, p, 0, 2, 23);
+	bt_json_path_add(p, sizeof(p), "a", "");
+	assert_string_equal(p, "a[\"\"]");
+	locate(t, p, 0, 2, 30);
+
+	/* a long key is cut, and found by its start */
+	memset(k, 'k', 90);
+	k[90] = '\0';
+	bt_json_path_add(p, sizeof(p), "a", k);
+	assert_int_equal(strlen(p), strlen("a[\"\"...]") + BT_JSON_KEY_SHOWN);
+	assert_non_null(strstr(p, "kk\"...]"));
+	locate(t, p, 0, 3, 97);
+
+	/* cut to fit the buffer, never past it */
+	bt_json_path_add(p, 8, "abcdef", "ghijkl");
+	assert_string_equal(p, "abcdef.");
+	locate(t, "a[\"x.y\"", EINVAL, 1, 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_bad_slot_type),
 		cmocka_unit_test(test_unknown_provider),
 		cmocka_unit_test(test_locate),
+		cmocka_unit_test(test_path_add),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

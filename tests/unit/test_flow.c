@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 #include "banter/banter.h"
+#include "brain/flow_int.h"
 
 #define AGENT "agents/restaurant.json"
 #define Q_PARTY "How many people is the table for?"
@@ -510,6 +511,48 @@ static void test_flow_misuse(void **state)
 	json_decref(bad);
 }
 
+/* The template scanner the call renders with and the loader checks with. */
+static void test_templates(void **state)
+{
+	static const struct {
+		const char *tmpl;
+		const char *parts; /* T:text N:name B:bad, each "K<text>|" */
+	} cases[] = {
+		{"A table for {party}.", "TA table for |Nparty|T.|"},
+		{"{{x}} {booking.booking_id}", "T{|Tx|T}|T |Nbooking.booking_id|"},
+		{"{party on {day}", "B{|Tparty on |Nday|"},
+		{"party} on", "Tparty|B}|T on|"},
+		{"{}", "N|"},
+		{"{day", "B{|Tday|"},
+		{"", ""},
+	};
+	const char *name;
+	size_t n, i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *p = cases[i].tmpl;
+		struct tmpl_part part;
+		char got[128];
+		size_t len = 0;
+
+		got[0] = '\0';
+		while (flow_tmpl_next(&p, &part))
+			len += (size_t)snprintf(got + len, sizeof(got) - len,
+						"%c%.*s|", part.kind == TMPL_TEXT ?
+						'T' : part.kind == TMPL_NAME ?
+						'N' : 'B', (int)part.n,
+						part.s);
+		assert_string_equal(got, cases[i].parts);
+	}
+	assert_true(flow_tmpl_lone("{party}", &name, &n));
+	assert_int_equal(n, 5);
+	assert_memory_equal(name, "party", 5);
+	assert_false(flow_tmpl_lone("{party} people", &name, &n));
+	assert_false(flow_tmpl_lone("{}", &name, &n));
+	assert_false(flow_tmpl_lone("{{party}}", &name, &n));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -532,6 +575,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_flow_misuse, setup,
 						teardown),
+		cmocka_unit_test(test_templates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
