@@ -208,6 +208,15 @@ void bt_stt_pocketsphinx_drain(void);
 void bt_stt_pocketsphinx_stats(unsigned *made, unsigned *reused,
 			       unsigned *idle_now);
 
+/**
+ * Whether the embedded recogniser can hear `phrase` (a grammar's extra
+ * phrase, e.g. an intent's): 0, or EINVAL with a message naming the word
+ * its pronunciation dictionary lacks or the character a phrase cannot
+ * hold, or E2BIG. Loads the dictionary on first use (once per process,
+ * shared with the recognisers). Any thread.
+ */
+int bt_stt_pocketsphinx_phrase_check(const char *phrase);
+
 /** The Deepgram provider ("deepgram"); registered by bt_init. */
 int bt_stt_deepgram_init(void);
 /** OpenAI-compatible /v1/audio/transcriptions ("whisper"); bt_init. */

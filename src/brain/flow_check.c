@@ -371,8 +371,45 @@ static int check_settings(const struct chk *c, const json_t *flow)
 	return err;
 }
 
+/* A recogniser of the stt section (or a fallback entry) by name. */
+static bool is_ps(const json_t *sec)
+{
+	const char *n = json_is_string(sec) ? json_string_value(sec) :
+		json_string_value(json_object_get(sec, "provider"));
+
+	return !n || !strcmp(n, "pocketsphinx");
+}
+
+/*
+ * Whether the intents' phrases reach the embedded recogniser's grammars:
+ * a question with a slot type (a grammar is made for it) and pocketsphinx
+ * as the recogniser, its narrow-band choice or a fallback.
+ */
+static bool phrases_heard(const json_t *agent, const json_t *nodes)
+{
+	const json_t *stt = json_object_get(agent, "stt");
+	const json_t *v, *n;
+	const char *id;
+	bool ps, typed = false;
+	size_t i;
+
+	json_object_foreach((json_t *)nodes, id, n) {
+		const char *t = json_string_value(json_object_get(
+			json_object_get(n, "expect"), "type"));
+
+		if (t && strcmp(t, "text"))
+			typed = true;
+	}
+	ps = is_ps(stt);
+	if (json_object_get(stt, "narrowband"))
+		ps = ps || is_ps(json_object_get(stt, "narrowband"));
+	json_array_foreach(json_object_get(stt, "fallback"), i, v)
+		ps = ps || is_ps(v);
+	return typed && ps;
+}
+
 static int check_phrases(const struct chk *c, const json_t *arr,
-			 const char *path, size_t *np)
+			 const char *path, bool grammar, size_t *np)
 {
 	char full[FULL_LEN], got[64], norm[NORM_MAX];
 	const json_t *v;
@@ -401,6 +438,20 @@ static int check_phrases(const struct chk *c, const json_t *arr,
 				       "the recogniser hears words, so write "
 				       "numbers as words (\"open at seven\", "
 				       "not \"open at 7\")", full);
+		if (grammar && c->heard) {
+			char why[512];
+			int err = bt_stt_pocketsphinx_phrase_check(norm);
+
+			/* a missing model fails the call with its own
+			 * message; here only what the phrase can fix */
+			if (err != EINVAL && err != E2BIG)
+				continue;
+			str_ncpy(why, bt_errmsg(), sizeof(why));
+			return fc_fail(c->pathp, full, "\"%s\": %s; or put "
+				       "such a word in \"keywords\", which "
+				       "are matched in what is heard but not "
+				       "listened for", full, why);
+		}
 	}
 	*np = json_array_size(arr);
 	return 0;
@@ -455,12 +506,12 @@ static int check_intents(const struct chk *c, const json_t *intents)
 		}
 		fc_subpath(full, sizeof(full), path, "phrases");
 		err = check_phrases(c, json_object_get(it, "phrases"), full,
-				    &np);
+				    true, &np);
 		if (err)
 			return err;
 		fc_subpath(full, sizeof(full), path, "keywords");
 		err = check_phrases(c, json_object_get(it, "keywords"), full,
-				    &nk);
+				    false, &nk);
 		if (err)
 			return err;
 		if (!np && !nk)
@@ -673,6 +724,7 @@ int flow_check(const json_t *agent, const char **pathp)
 	}
 
 	err = check_settings(&c, flow);
+	c.heard = phrases_heard(agent, c.nodes);
 	if (!err)
 		err = check_intents(&c, json_object_get(flow, "intents"));
 	if (err)

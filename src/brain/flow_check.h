@@ -23,6 +23,8 @@ struct chk {
 	const json_t *nodes;
 	json_t *names; /* declared template names: slots and saved results */
 	const char **pathp;
+	bool heard;    /* intents' phrases go into the embedded
+			  recogniser's grammars: check its dictionary */
 };
 
 /* flow_check_util.c */

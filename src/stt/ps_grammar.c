@@ -269,15 +269,27 @@ static int body_check(ps_decoder_t *ps, const char *body, const char *gname)
 	return 0;
 }
 
+/* "STT grammar "x": " before a message about one of its phrases, or ""
+ * when a phrase is checked on its own (bt_stt_pocketsphinx_phrase_check) */
+static const char *gram_pre(const char *gname, char *buf, size_t sz)
+{
+	if (!gname)
+		return "";
+	snprintf(buf, sz, "STT grammar \"%s\": ", gname);
+	return buf;
+}
+
 static int word_check(ps_decoder_t *ps, const char *gname, const char *w,
 		      const char *phrase)
 {
+	char pre[96];
+
 	if (in_dict(ps, w))
 		return 0;
-	return bt_err(EINVAL, "STT grammar \"%s\": the word '%s' in phrase "
-		      "\"%s\" is not in the pronunciation dictionary; "
-		      "rephrase it with common words (numbers as words)",
-		      gname, w, phrase);
+	return bt_err(EINVAL, "%sthe word '%s' in phrase \"%s\" is not in "
+		      "the pronunciation dictionary; rephrase it with common "
+		      "words (numbers as words)",
+		      gram_pre(gname, pre, sizeof(pre)), w, phrase);
 }
 
 /*
@@ -290,6 +302,7 @@ static int phrase_norm(ps_decoder_t *ps, const char *gname,
 {
 	size_t len = 0, ws = 0;   /* ws: where the current word starts */
 	const char *p;
+	char pre[96];
 	int err;
 
 	for (p = phrase; ; p++) {
@@ -299,16 +312,19 @@ static int phrase_norm(ps_decoder_t *ps, const char *gname,
 		if (c >= 'A' && c <= 'Z')
 			c = (char)(c - 'A' + 'a');
 		if (!sep && !word_char(c))
-			return bt_err(EINVAL, "STT grammar \"%s\": phrase "
-				      "\"%s\" has the character '%c'; phrases "
-				      "are plain words separated by spaces",
-				      gname, phrase, c);
+			return bt_err(EINVAL, "%sphrase \"%s\" has the "
+				      "character '%c'; phrases are plain "
+				      "words separated by spaces",
+				      gram_pre(gname, pre, sizeof(pre)),
+				      phrase, c);
 		if (!sep) {
 			/* keeps room for a space and the terminator */
 			if (len + 2 >= sz)
-				return bt_err(E2BIG, "STT grammar \"%s\": "
-					      "phrase \"%.40s...\" is too long "
-					      "(at most %d characters)", gname,
+				return bt_err(E2BIG, "%sphrase \"%.40s...\" "
+					      "is too long (at most %d "
+					      "characters)",
+					      gram_pre(gname, pre,
+						       sizeof(pre)),
 					      phrase, PHRASE_MAX - 1);
 			out[len++] = c;
 			continue;
@@ -573,4 +589,23 @@ int ps_grammars_make(struct psi *st, const struct bt_stt_prm *prm)
 		}
 	}
 	return 0;
+}
+
+int bt_stt_pocketsphinx_phrase_check(const char *phrase)
+{
+	ps_decoder_t *lex = NULL;
+	char out[PHRASE_MAX];
+	int err;
+
+	if (!phrase)
+		return bt_err(EINVAL, "no phrase to check");
+	err = bt_psm_prepare();
+	if (err)
+		return err;
+	bt_psm_lock();
+	err = bt_psm_lexicon(&lex);
+	bt_psm_unlock();
+	if (err)
+		return err;
+	return phrase_norm(lex, NULL, phrase, out, sizeof(out));
 }

@@ -67,6 +67,13 @@ agent_mod dup "a['flow']['intents'].append(dict(a['flow']['intents'][0]))"
 expect_err 'dup.json:[0-9]+:[0-9]+: two intents are named "hours"' simulate --agent "$TMP/dup.json" --caller callers/booking.json
 agent_mod digits "a['flow']['intents'][0]['phrases'].append('open at 7')"
 expect_err 'digits.json:[0-9]+:[0-9]+: "flow.intents\[0\].phrases\[4\]" has a digit' simulate --agent "$TMP/digits.json" --caller callers/booking.json
+# a word the recogniser's dictionary lacks, in a phrase it listens for
+agent_mod unknown_word "a['flow']['intents'][0]['phrases'].append('do you serve banoffeezz pie')"
+expect_err 'unknown_word.json:[0-9]+:[0-9]+: "flow.intents\[0\].phrases\[4\]": the word .banoffeezz. in phrase "do you serve banoffeezz pie" is not in the pronunciation dictionary' simulate --agent "$TMP/unknown_word.json" --caller callers/booking.json
+# ... a keyword is only matched in what is heard: no dictionary needed
+agent_mod kw_word "a['flow']['intents'][0]['keywords'].append('banoffeezz')"
+"$BANTER" simulate --agent "$TMP/kw_word.json" --caller callers/booking.json --max-s 1 > "$TMP/out.txt" 2>&1 || true
+grep -q "call ended" "$TMP/out.txt" || fail "a keyword outside the dictionary was refused: $(cat "$TMP/out.txt")"
 agent_mod unint "a['flow']['nodes']['greet'].update({'uninterruptible': 'yes'})"
 expect_err 'unint.json:[0-9]+:[0-9]+: "flow.nodes.greet.uninterruptible" must be true or false \(got "yes"\)' simulate --agent "$TMP/unint.json" --caller callers/booking.json
 agent_mod nonodes "a['flow'].update({'nodes': {}})"
