@@ -411,7 +411,6 @@ static int work_items(unsigned k, FILE *out, const json_t *agent,
 		goto out;
 
 	for (unsigned v = k; v < o.n_voices && !err; v += o.jobs) {
-		mix_rng_seed(&rng, 1000 + v);
 		for (unsigned s = 0; s < N_OF(sets) && !err; s++) {
 			const struct node *nd = &nodes[sets[s].type];
 
@@ -441,6 +440,10 @@ static int work_items(unsigned k, FILE *out, const json_t *agent,
 					struct mix_range act;
 					struct value truth, heard;
 
+					/* the same noise for an item whatever
+					 * else the run includes */
+					mix_rng_seed(&rng, 1000003u * (v + 1) +
+						     10007u * s + 101u * i + z);
 					memcpy(mixd, clean, n * sizeof(*mixd));
 					if (nz->snr > 0 &&
 					    mix_find_active(clean, n, BT_RATE_HZ,

@@ -55,6 +55,7 @@ struct psi {
 	size_t gramc;
 	bool in_utt;
 	bool grammar;              /* this utterance's words come from fsg */
+	enum bt_slot_type type;    /* ... of that slot type */
 	size_t since_partial;      /* samples fed since the last backtrace */
 	char partial[512];         /* the hypothesis partialh last gave */
 };
