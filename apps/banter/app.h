@@ -12,5 +12,6 @@ int cmd_talk(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_call(int argc, char **argv);
 int cmd_forget(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

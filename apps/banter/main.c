@@ -18,6 +18,7 @@ static void usage(FILE *f)
 		"  talk       talk to an agent through the sound card\n"
 		"  stats      latency percentiles and stage shares from traces\n"
 		"  forget     remove what agents remember of a caller\n"
+		"  check      check agent and caller files without a call\n"
 		"  help       this text; --version: the version\n");
 }
 
@@ -39,6 +40,8 @@ int main(int argc, char **argv)
 		return cmd_forget(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "talk"))
 		return cmd_talk(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "check"))
+		return cmd_check(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
 	    !strcmp(argv[1], "help")) {
 		usage(stdout);

@@ -46,6 +46,7 @@ expect_err 'not a regular file' simulate --agent agents/restaurant.json --caller
 "$BANTER" help | grep -q "usage: banter COMMAND" || fail "banter help"
 "$BANTER" --version | grep -qE "^banter [0-9]+\.[0-9]+" || fail "banter --version"
 "$BANTER" stats --help | grep -q "usage: banter stats" || fail "banter stats --help"
+"$BANTER" check --help | grep -q "usage: banter check" || fail "banter check --help"
 for v in abc 1.5 -5; do
   expect_err "max-s takes a whole number" simulate --agent agents/restaurant.json --caller callers/booking.json --max-s "$v"
 done
@@ -70,6 +71,12 @@ expect_err 'digits.json:[0-9]+:[0-9]+: "flow.intents\[0\].phrases\[4\]" has a di
 # a word the recogniser's dictionary lacks, in a phrase it listens for
 agent_mod unknown_word "a['flow']['intents'][0]['phrases'].append('do you serve banoffeezz pie')"
 expect_err 'unknown_word.json:[0-9]+:[0-9]+: "flow.intents\[0\].phrases\[4\]": the word .banoffeezz. in phrase "do you serve banoffeezz pie" is not in the pronunciation dictionary' simulate --agent "$TMP/unknown_word.json" --caller callers/booking.json
+# banter check: the same checks without a call, every file reported
+"$BANTER" check agents/restaurant.json --caller callers/booking.json > "$TMP/out.txt" 2>&1 || fail "banter check refused good files: $(cat "$TMP/out.txt")"
+grep -q "agents/restaurant.json: ok (agent)" "$TMP/out.txt" || fail "banter check: $(cat "$TMP/out.txt")"
+grep -q "callers/booking.json: ok (caller)" "$TMP/out.txt" || fail "banter check: $(cat "$TMP/out.txt")"
+expect_err 'unknown_word.json:[0-9]+:[0-9]+: "flow.intents\[0\].phrases\[4\]": the word .banoffeezz.' check "$TMP/unknown_word.json" agents/restaurant.json
+grep -q "agents/restaurant.json: ok" "$TMP/out.txt" || fail "banter check stopped at the first bad file: $(cat "$TMP/out.txt")"
 # ... a keyword is only matched in what is heard: no dictionary needed
 agent_mod kw_word "a['flow']['intents'][0]['keywords'].append('banoffeezz')"
 "$BANTER" simulate --agent "$TMP/kw_word.json" --caller callers/booking.json --max-s 1 > "$TMP/out.txt" 2>&1 || true
