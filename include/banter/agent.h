@@ -36,6 +36,16 @@ int bt_json_locate(const char *text, const char *path, unsigned *line,
 enum { BT_JSON_KEY_SHOWN = 64 }; /**< longer keys are cut in paths */
 
 /**
+ * A string of an agent file in a message: cut to 40 bytes (at a character
+ * boundary) with "..." after it. Returns buf.
+ */
+const char *bt_json_shown(const char *s, char *buf, size_t sz);
+
+/** What a value is, for "(got ...)": "\"text\"", 12, true, "a list of 3
+ *  entries", "an empty object" ... */
+void bt_json_brief(const json_t *v, char *buf, size_t sz);
+
+/**
  * The path of member `key` of `parent` ("" for the top) into buf, as
  * bt_json_locate() reads it: "flow.nodes" + "greet" -> "flow.nodes.greet".
  * A key that is empty or holds '.', '[', ']', '"' or '\\' is quoted,

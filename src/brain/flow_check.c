@@ -52,7 +52,7 @@ static int check_expect(const struct chk *c, const json_t *e,
 			       "text", full);
 	type = slot_type_from_name(json_string_value(t));
 	if (type < 0) {
-		fc_brief(t, got, sizeof(got));
+		bt_json_brief(t, got, sizeof(got));
 		return fc_fail(c->pathp, full, "\"%s\" must be one of number, "
 			       "day, time, yes_no, text (got %s); pick one of "
 			       "those", full, got);
@@ -62,7 +62,7 @@ static int check_expect(const struct chk *c, const json_t *e,
 	fc_subpath(full, sizeof(full), path, "slot");
 	if (v && (!json_is_string(v) || !fc_valid_id(json_string_value(v)) ||
 		  json_string_length(v) > NAME_MAX_LEN)) {
-		fc_brief(v, got, sizeof(got));
+		bt_json_brief(v, got, sizeof(got));
 		return fc_fail(c->pathp, full, "\"%s\" must be a name of "
 			       "letters, digits, _ or - (got %s); set it to "
 			       "e.g. \"party\"", full, got);
@@ -131,7 +131,7 @@ static int check_node(const struct chk *c, const char *id, const json_t *n)
 	if (json_object_get(n, "uninterruptible") &&
 	    !json_is_boolean(json_object_get(n, "uninterruptible"))) {
 		fc_subpath(full, sizeof(full), path, "uninterruptible");
-		fc_brief(json_object_get(n, "uninterruptible"), got,
+		bt_json_brief(json_object_get(n, "uninterruptible"), got,
 			 sizeof(got));
 		return fc_fail(c->pathp, full, "\"%s\" must be true or false "
 			       "(got %s)", full, got);
@@ -198,7 +198,7 @@ static int check_node(const struct chk *c, const char *id, const json_t *n)
 	has_end = json_is_true(v);
 	if (v && !json_is_boolean(v)) {
 		fc_subpath(full, sizeof(full), path, "end");
-		fc_brief(v, got, sizeof(got));
+		bt_json_brief(v, got, sizeof(got));
 		return fc_fail(c->pathp, full, "\"%s\" must be true or false "
 			       "(got %s)", full, got);
 	}
@@ -419,7 +419,7 @@ static int check_phrases(const struct chk *c, const json_t *arr,
 	if (!arr)
 		return 0;
 	if (!json_is_array(arr)) {
-		fc_brief(arr, got, sizeof(got));
+		bt_json_brief(arr, got, sizeof(got));
 		return fc_fail(c->pathp, path, "\"%s\" must be a list of "
 			       "strings (got %s); e.g. [\"what are your "
 			       "opening hours\"]", path, got);
@@ -428,7 +428,7 @@ static int check_phrases(const struct chk *c, const json_t *arr,
 		snprintf(full, sizeof(full), "%s[%zu]", path, k);
 		slot_normalize(json_string_value(v), norm, sizeof(norm));
 		if (!json_is_string(v) || !norm[0]) {
-			fc_brief(v, got, sizeof(got));
+			bt_json_brief(v, got, sizeof(got));
 			return fc_fail(c->pathp, full, "\"%s\" must be a "
 				       "string with words in it (got %s)",
 				       full, got);
@@ -467,7 +467,7 @@ static int check_intents(const struct chk *c, const json_t *intents)
 	if (!intents)
 		return 0;
 	if (!json_is_array(intents)) {
-		fc_brief(intents, got, sizeof(got));
+		bt_json_brief(intents, got, sizeof(got));
 		return fc_fail(c->pathp, "flow.intents", "\"flow.intents\" "
 			       "must be a list of objects (got %s); see "
 			       "docs/agent-file.md", got);
@@ -499,7 +499,7 @@ static int check_intents(const struct chk *c, const json_t *intents)
 						       "\"%s\" (flow.intents"
 						       "[%zu] too); give "
 						       "each its own name",
-						       fc_shown(name, got,
+						       bt_json_shown(name, got,
 								sizeof(got)),
 						       j);
 			}
@@ -595,7 +595,7 @@ static int declare_node(const struct chk *c, const char *id, const json_t *n)
 		return fc_fail(c->pathp, path, "node name \"%s\" must be made "
 			       "of letters, digits, _ or - (at most %d); "
 			       "rename it, e.g. \"ask_day\"",
-			       fc_shown(id, got, sizeof(got)), NAME_MAX_LEN);
+			       bt_json_shown(id, got, sizeof(got)), NAME_MAX_LEN);
 	err = fc_want_object(c, n, path);
 	if (!err)
 		err = fc_keys_ok(c, n, path, " say ask expect next yes no end "
@@ -631,7 +631,7 @@ static int declare_node(const struct chk *c, const char *id, const json_t *n)
 			       "\"%s\", \"args\": {...}, \"save_as\": "
 			       "\"booking\"} (got a string); see "
 			       "docs/agent-file.md", full,
-			       fc_shown(json_string_value(a), got,
+			       bt_json_shown(json_string_value(a), got,
 					sizeof(got)));
 	err = fc_want_object(c, a, full);
 	if (!err)
@@ -644,7 +644,7 @@ static int declare_node(const struct chk *c, const char *id, const json_t *n)
 	fc_subpath(full, sizeof(full), full, "save_as");
 	if (!json_is_string(v) || !fc_valid_id(json_string_value(v)) ||
 	    json_string_length(v) > NAME_MAX_LEN) {
-		fc_brief(v, got, sizeof(got));
+		bt_json_brief(v, got, sizeof(got));
 		return fc_fail(c->pathp, full, "\"%s\" must be a name of "
 			       "letters, digits, _ or - (at most %d) (got %s); "
 			       "set it to e.g. \"booking\", and the texts can "
@@ -691,7 +691,7 @@ int flow_check(const json_t *agent, const char **pathp)
 				 json_object_size(c.nodes));
 		}
 		else {
-			fc_brief(c.nodes, got, sizeof(got));
+			bt_json_brief(c.nodes, got, sizeof(got));
 			/* a list of nodes is the usual mistake */
 			if (json_is_array(c.nodes))
 				how = "; a node is named by its key: "

@@ -32,11 +32,8 @@ struct chk {
  * (a thread-local buffer; pathp may be NULL). */
 int fc_fail(const char **pathp, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* A string of the file's in a message, cut to SHOWN_MAX bytes with
- * "..." (buf of SHOWN_LEN). */
-const char *fc_shown(const char *s, char *buf, size_t sz);
-/* What a value is, for "(got ...)". */
-void fc_brief(const json_t *v, char *buf, size_t sz);
+/* bt_json_shown and bt_json_brief (banter/agent.h) quote values: bufs
+ * of SHOWN_LEN */
 /* Letters, digits, _ or -, at least one. */
 bool fc_valid_id(const char *s);
 /* path + "." + key, cut to fit; an odd key quoted (bt_json_path_add) */

@@ -166,7 +166,7 @@ static int want_arg(const struct chk *c, const struct bt_tool *t,
 
 	if (d->type == BT_TOOL_ARG_ANY)
 		return 0;
-	fc_brief(x, got, sizeof(got));
+	bt_json_brief(x, got, sizeof(got));
 	if (gives != (int)d->type)
 		return fc_fail(c->pathp, path, "\"%s\" is %s%s, but %s needs "
 			       "\"%s\" to be %s; pass e.g. %s", path, got, what,
@@ -228,7 +228,7 @@ int fc_check_action(const struct chk *c, const json_t *a,
 		return fc_fail(c->pathp, full, "\"%s\" is \"%s\", but no tool "
 			       "of that name is registered; registered: %s; "
 			       "use one of those", full,
-			       fc_shown(json_string_value(v), got, sizeof(got)),
+			       bt_json_shown(json_string_value(v), got, sizeof(got)),
 			       len ? names : "none");
 	}
 
@@ -250,7 +250,7 @@ int fc_check_action(const struct chk *c, const json_t *a,
 					       "takes no argument \"%s\"; it "
 					       "takes %s; remove it or fix the "
 					       "name", full, tool->name,
-					       fc_shown(key, got, sizeof(got)),
+					       bt_json_shown(key, got, sizeof(got)),
 					       arg_names(tool, names,
 							 sizeof(names)));
 			if (json_is_string(x)) {
@@ -259,7 +259,7 @@ int fc_check_action(const struct chk *c, const json_t *a,
 					return err;
 			}
 			else if (json_is_object(x) || json_is_array(x)) {
-				fc_brief(x, got, sizeof(got));
+				bt_json_brief(x, got, sizeof(got));
 				return fc_fail(c->pathp, full, "\"%s\" must be "
 					       "a string (\"{slot}\"), a "
 					       "number or true/false (got %s)",
@@ -467,7 +467,7 @@ int fc_check_args_set(const struct chk *c, const json_t *flow,
 			       "can reach node \"%s\" before {%s} is set (%s), "
 			       "and %s would fail; fill it on every way there, "
 			       "or lead those edges elsewhere", path,
-			       fc_shown(json_string_value(x), sh, sizeof(sh)),
+			       bt_json_shown(json_string_value(x), sh, sizeof(sh)),
 			       id, name, way, t->name);
 	}
 	return 0;

@@ -42,65 +42,6 @@ int fc_fail(const char **pathp, const char *path, const char *fmt, ...)
 	return bt_err(EINVAL, "%s", msg);
 }
 
-/*
- * A string of the file's in a message, cut to SHOWN_MAX bytes (at a
- * character's start) with "...": a long value must not push the part
- * that says what to do off the end of the message.
- */
-const char *fc_shown(const char *s, char *buf, size_t sz)
-{
-	size_t n = strlen(s);
-
-	if (n <= SHOWN_MAX) {
-		str_ncpy(buf, s, sz);
-		return buf;
-	}
-	n = SHOWN_MAX;
-	while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
-		n--;
-	snprintf(buf, sz, "%.*s...", (int)n, s);
-	return buf;
-}
-
-/* What a value is, for "(got ...)". */
-void fc_brief(const json_t *v, char *buf, size_t sz)
-{
-	char s[SHOWN_LEN];
-	size_t n;
-
-	switch (json_typeof(v)) {
-	case JSON_STRING:
-		snprintf(buf, sz, "\"%s\"", fc_shown(json_string_value(v), s,
-						     sizeof(s)));
-		break;
-	case JSON_INTEGER:
-		snprintf(buf, sz, "%" JSON_INTEGER_FORMAT,
-			 json_integer_value(v));
-		break;
-	case JSON_REAL: snprintf(buf, sz, "%g", json_real_value(v)); break;
-	case JSON_TRUE: snprintf(buf, sz, "true"); break;
-	case JSON_FALSE: snprintf(buf, sz, "false"); break;
-	case JSON_NULL: snprintf(buf, sz, "null"); break;
-	case JSON_OBJECT:
-		n = json_object_size(v);
-		if (n)
-			snprintf(buf, sz, "an object with %zu field%s", n,
-				 n == 1 ? "" : "s");
-		else
-			snprintf(buf, sz, "an empty object");
-		break;
-	case JSON_ARRAY:
-		n = json_array_size(v);
-		if (n)
-			snprintf(buf, sz, "a list of %zu entr%s", n,
-				 n == 1 ? "y" : "ies");
-		else
-			snprintf(buf, sz, "an empty list");
-		break;
-	default: snprintf(buf, sz, "?"); break;
-	}
-}
-
 /* "a, b, c" of an object's keys, "..." once LIST_MAX bytes are used;
  * sz at least LIST_LEN */
 static const char *key_list(const json_t *obj, char *buf, size_t sz)
@@ -120,7 +61,7 @@ static const char *key_list(const json_t *obj, char *buf, size_t sz)
 		}
 		len += (size_t)snprintf(buf + len, sz - len, "%s%s",
 					len ? ", " : "",
-					fc_shown(key, s, sizeof(s)));
+					bt_json_shown(key, s, sizeof(s)));
 	}
 	return len ? buf : "none";
 }
@@ -198,7 +139,7 @@ int fc_want_object(const struct chk *c, const json_t *v,
 
 	if (json_is_object(v))
 		return 0;
-	fc_brief(v, got, sizeof(got));
+	bt_json_brief(v, got, sizeof(got));
 	return fc_fail(c->pathp, path, "\"%s\" must be an object ({...}) "
 		       "(got %s); see docs/agent-file.md", path, got);
 }
@@ -210,7 +151,7 @@ int fc_want_string(const struct chk *c, const json_t *v,
 
 	if (json_is_string(v) && json_string_length(v))
 		return 0;
-	fc_brief(v, got, sizeof(got));
+	bt_json_brief(v, got, sizeof(got));
 	return fc_fail(c->pathp, path, "\"%s\" must be a non-empty string "
 		       "(got %s); set it to e.g. \"%s\"", path, got, example);
 }
@@ -223,7 +164,7 @@ int fc_want_int(const struct chk *c, const json_t *v, const char *path,
 	if (json_is_integer(v) && json_integer_value(v) >= min &&
 	    json_integer_value(v) <= max)
 		return 0;
-	fc_brief(v, got, sizeof(got));
+	bt_json_brief(v, got, sizeof(got));
 	return fc_fail(c->pathp, path, "\"%s\" must be an integer between %"
 		       JSON_INTEGER_FORMAT " and %" JSON_INTEGER_FORMAT
 		       " (got %s); set it to e.g. %" JSON_INTEGER_FORMAT, path,
@@ -237,7 +178,7 @@ int fc_want_conf(const struct chk *c, const json_t *v, const char *path)
 	if (json_is_number(v) && json_number_value(v) >= 0.0 &&
 	    json_number_value(v) <= 1.0)
 		return 0;
-	fc_brief(v, got, sizeof(got));
+	bt_json_brief(v, got, sizeof(got));
 	return fc_fail(c->pathp, path, "\"%s\" must be a number between 0 and "
 		       "1 (got %s); set it to e.g. 0.4", path, got);
 }
@@ -257,7 +198,7 @@ int fc_want_node(const struct chk *c, const json_t *v, const char *path)
 	return fc_fail(c->pathp, path, "\"%s\" goes to node \"%s\", which does "
 		       "not exist; the nodes are %s; fix the name or add the "
 		       "node to \"flow.nodes\"", path,
-		       fc_shown(json_string_value(v), name, sizeof(name)),
+		       bt_json_shown(json_string_value(v), name, sizeof(name)),
 		       key_list(c->nodes, list, sizeof(list)));
 }
 
@@ -383,15 +324,15 @@ static int want_field(const struct chk *c, const char *path,
 		return fc_fail(c->pathp, path, "\"%s\" uses {%s.%s}, but the "
 			       "result of %s (saved as \"%s\") has no \"%s\"; "
 			       "its fields are %s; write e.g. {%s.%s}", path,
-			       name, fc_shown(field, sh, sizeof(sh)), t->name,
+			       name, bt_json_shown(field, sh, sizeof(sh)), t->name,
 			       name,
-			       fc_shown(part, sh2, sizeof(sh2)), keys, name,
+			       bt_json_shown(part, sh2, sizeof(sh2)), keys, name,
 			       t->result_keys[0] ? t->result_keys[0] : "field");
 	if (rest)
 		return fc_fail(c->pathp, path, "\"%s\" uses {%s.%s}, but "
 			       "\"%s\" in the result of %s is a single value "
 			       "with no parts; write {%s.%s}", path, name,
-			       fc_shown(field, sh, sizeof(sh)), part, t->name,
+			       bt_json_shown(field, sh, sizeof(sh)), part, t->name,
 			       name, part);
 	return 0;
 }
@@ -450,7 +391,7 @@ static int want_name(const struct chk *c, const char *path, const char *s,
 				       "digits, _ or - (at most %d), with dots "
 				       "only into a saved result "
 				       "({booking.booking_id}); write %s", path,
-				       fc_shown(name, sh, sizeof(sh)),
+				       bt_json_shown(name, sh, sizeof(sh)),
 				       NAME_MAX_LEN, trimmed(c, name, part,
 							     sizeof(part)));
 		if (!dot)
@@ -474,7 +415,7 @@ static int want_name(const struct chk *c, const char *path, const char *s,
 
 		return fc_fail(c->pathp, path, "\"%s\" uses {%s.%s}, but %s is "
 			       "a slot (%s), a single value with no parts; "
-			       "write {%s}", path, name, fc_shown(dot + 1, sh,
+			       "write {%s}", path, name, bt_json_shown(dot + 1, sh,
 							    sizeof(sh)),
 			       name, type >= 0 ? slot_type_to_name(type) :
 			       "filled by several nodes", name);

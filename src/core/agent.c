@@ -70,7 +70,7 @@ static void agent_destructor(void *arg)
  * A string of the file's in a message, cut to SHOWN_MAX bytes (at a
  * character's start) with "...", so that what to do still fits after it.
  */
-static const char *shown(const char *s, char *buf, size_t sz)
+const char *bt_json_shown(const char *s, char *buf, size_t sz)
 {
 	size_t n = strlen(s);
 
@@ -86,14 +86,14 @@ static const char *shown(const char *s, char *buf, size_t sz)
 }
 
 /* A short rendering of a value for "(got ...)". */
-static void brief(const json_t *v, char *buf, size_t sz)
+void bt_json_brief(const json_t *v, char *buf, size_t sz)
 {
 	char s[SHOWN_LEN];
 	size_t n;
 
 	switch (json_typeof(v)) {
 	case JSON_STRING:
-		snprintf(buf, sz, "\"%s\"", shown(json_string_value(v), s,
+		snprintf(buf, sz, "\"%s\"", bt_json_shown(json_string_value(v), s,
 						  sizeof(s)));
 		break;
 	case JSON_INTEGER:
@@ -219,7 +219,7 @@ static int get_object(const struct loadctx *lc, const json_t *parent,
 			    "see docs/agent-file.md", full);
 	}
 	if (!json_is_object(v)) {
-		brief(v, got, sizeof(got));
+		bt_json_brief(v, got, sizeof(got));
 		return fail(lc, full,
 			    "\"%s\" must be an object ({...}) (got %s); "
 			    "see docs/agent-file.md", full, got);
@@ -244,7 +244,7 @@ static int get_string(const struct loadctx *lc, const json_t *parent,
 			    full, key, example);
 	}
 	if (!json_is_string(v) || !json_string_length(v)) {
-		brief(v, got, sizeof(got));
+		bt_json_brief(v, got, sizeof(got));
 		return fail(lc, full,
 			    "\"%s\" must be a non-empty string (got %s); set "
 			    "it to e.g. \"%s\"", full, got, example);
@@ -265,7 +265,7 @@ static int get_int(const struct loadctx *lc, const json_t *parent,
 	join(full, sizeof(full), ppath, key);
 	if (!json_is_integer(v) || json_integer_value(v) < min ||
 	    json_integer_value(v) > max) {
-		brief(v, got, sizeof(got));
+		bt_json_brief(v, got, sizeof(got));
 		return fail(lc, full,
 			    "\"%s\" must be an integer between %"
 			    JSON_INTEGER_FORMAT " and %" JSON_INTEGER_FORMAT
@@ -340,7 +340,7 @@ static int check_stt_link(const struct loadctx *lc, const json_t *v,
 		return fail(lc, path, "\"%s\" names the recogniser \"%s\" "
 			    "but none of that name is registered; "
 			    "registered: %s", path,
-			    shown(name, val, sizeof(val)), names);
+			    bt_json_shown(name, val, sizeof(val)), names);
 	}
 	if (!json_is_object(v))
 		return 0;
@@ -450,7 +450,7 @@ static int check_provider(const struct loadctx *lc, const json_t *root,
 	return fail(lc, sec ? full : "",
 		    "\"%s\" is \"%s\" but no %s of that name is registered; "
 		    "registered: %s; use one of those", full,
-		    shown(name, val, sizeof(val)), what, names);
+		    bt_json_shown(name, val, sizeof(val)), what, names);
 }
 
 static int check_persona(const struct loadctx *lc, const json_t *root,
@@ -478,7 +478,7 @@ static int check_persona(const struct loadctx *lc, const json_t *root,
 		return fail(lc, "persona.voice",
 			    "\"persona.voice\" must be \"provider:voice\" "
 			    "(got \"%s\"); set it to e.g. \"espeak:en-us+f3\" "
-			    "or \"flite:slt\"", shown(voice, val, sizeof(val)));
+			    "or \"flite:slt\"", bt_json_shown(voice, val, sizeof(val)));
 	}
 	err = get_int(lc, p, "persona", "rate_wpm", 80, 400, 160);
 	if (!err)
@@ -608,8 +608,8 @@ static int check_voice(const struct loadctx *lc, const json_t *root,
 			    "\"persona.voice\" is \"%s\" but there is no "
 			    "speech synthesiser \"%s\"; registered: %s; use "
 			    "one of those, e.g. \"espeak:en-us+f3\"",
-			    shown(voice, val, sizeof(val)),
-			    shown(provider, why, sizeof(why)), names);
+			    bt_json_shown(voice, val, sizeof(val)),
+			    bt_json_shown(provider, why, sizeof(why)), names);
 	}
 
 	bt_err_clear();
@@ -623,7 +623,7 @@ static int check_voice(const struct loadctx *lc, const json_t *root,
 	return fail(lc, "persona.voice",
 		    "\"persona.voice\" \"%s\" cannot be opened: %s; pick a "
 		    "voice that is installed (e.g. \"espeak:en-us+f3\")",
-		    shown(voice, val, sizeof(val)), why);
+		    bt_json_shown(voice, val, sizeof(val)), why);
 }
 
 /* The brain provider's own section, checked by the provider. */
