@@ -276,6 +276,24 @@ static const char *const time_words[] = {
 	"forty", "fifty", "noon", "midday", "midnight",
 };
 
+/* The next space-separated word of *pp into w (cut to fit); its length,
+ * 0 at the end. */
+static size_t next_word(const char **pp, char *w, size_t sz)
+{
+	const char *p = *pp;
+	size_t n = 0;
+
+	while (*p == ' ')
+		p++;
+	while (*p && *p != ' ' && n + 1 < sz)
+		w[n++] = *p++;
+	while (*p && *p != ' ')
+		p++;
+	w[n] = '\0';
+	*pp = p;
+	return n;
+}
+
 /* " PH ON ES " of the words in text, appended to buf */
 static void phones_of(ps_decoder_t *lex, const char *text, char *buf,
 		      size_t sz)
@@ -284,17 +302,9 @@ static void phones_of(ps_decoder_t *lex, const char *text, char *buf,
 	size_t len = strlen(buf);
 
 	while (*text) {
-		size_t n = 0;
 		char *pron;
 
-		while (*text == ' ')
-			text++;
-		while (*text && *text != ' ' && n + 1 < sizeof(w))
-			w[n++] = *text++;
-		while (*text && *text != ' ')
-			text++;
-		w[n] = '\0';
-		if (!n)
+		if (!next_word(&text, w, sizeof(w)))
 			continue;
 		pron = ps_lookup_word(lex, w);
 		if (!pron)
@@ -343,15 +353,8 @@ static bool lm_supports_time(struct psi *st, const char *text)
 	hyp_clean(ps_get_hyp(st->lm, &score), lm_words, sizeof(lm_words));
 	phones_of(st->lex, lm_words, phones, sizeof(phones));
 	while (*p) {
-		size_t n = 0;
+		size_t n = next_word(&p, w, sizeof(w));
 
-		while (*p == ' ')
-			p++;
-		while (*p && *p != ' ' && n + 1 < sizeof(w))
-			w[n++] = *p++;
-		while (*p && *p != ' ')
-			p++;
-		w[n] = '\0';
 		for (size_t i = 0; n && i < sizeof(time_words) /
 						sizeof(time_words[0]); i++) {
 			if (!strcmp(w, time_words[i]) &&
