@@ -143,6 +143,9 @@ static void on_event(const struct bt_event *ev, void *arg)
 	case BT_EV_TOOL:
 		caller_print(sm->quiet, ev->t_ms, "  [tool] %s", ev->json);
 		break;
+	case BT_EV_RECORDING:
+		caller_print(sm->quiet, ev->t_ms, "  [recording] %s", ev->json);
+		break;
 	case BT_EV_ERROR:
 		caller_print(sm->quiet, ev->t_ms, "  !! %s", ev->text);
 		break;

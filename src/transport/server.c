@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include "banter/banter.h"
 #include "net/loop.h"
+#include "store/retention.h"
 #include "transport/realtime.h"
 #include "transport/server.h"
 #include "transport/sip.h"
@@ -91,6 +92,7 @@ struct server {
 	struct list conns;
 	atomic_uint sessions;
 	struct bt_sip *sip;        /* the phone line, or NULL */
+	struct bt_retention *retention; /* old recordings go */
 	bool sip_idle;             /* its calls ended after shutdown */
 	bool stopping;
 	struct tmr stop_tmr;
@@ -958,6 +960,9 @@ int bt_server_run(const struct bt_server_prm *prm)
 		if (err)
 			goto out;
 	}
+	err = bt_retention_start(&srv.retention, prm->agents, prm->n_agents);
+	if (err)
+		goto out;
 	the_srv = &srv;
 	if (prm->readyh) {
 		struct sa a;
@@ -975,6 +980,7 @@ int bt_server_run(const struct bt_server_prm *prm)
 	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	the_srv = NULL;
 	tmr_cancel(&srv.stop_tmr);
+	srv.retention = mem_deref(srv.retention);
 	while (srv.conns.head)
 		mem_deref(srv.conns.head->data);
 	/* its calls' last messages go to the loops before they stop */

@@ -87,6 +87,10 @@ static void on_event(const struct bt_event *ev, void *arg)
 	case BT_EV_TURN:
 		re_printf("%s: trace %s\n", c->lk->id, ev->json ? ev->json : "{}");
 		break;
+	case BT_EV_RECORDING:
+		re_printf("%s: recording %s\n", c->lk->id, ev->json ? ev->json :
+			  "{}");
+		break;
 	case BT_EV_ENDED:
 		re_printf("%s: the agent ended the call (%s)\n", c->lk->id,
 		       ev->text ? ev->text : "");
