@@ -43,6 +43,7 @@ struct bt_sip {
 	struct sip_lsnr *lsnr;
 	struct dnsc *dnsc;
 	struct mqueue *mq;
+	struct sip_regs *regs;       /* --sip-register, or NULL */
 	struct list calls;           /* sip_link, ringing or answered */
 	struct cidr allow[MAX_ALLOW];
 	size_t n_allow;
@@ -407,6 +408,7 @@ static void destructor(void *arg)
 {
 	struct bt_sip *s = arg;
 
+	mem_deref(s->regs);
 	/* calls still here: drop them (shutdown did not finish) */
 	while (s->calls.head) {
 		struct sip_link *lk = s->calls.head->data;
@@ -491,8 +493,12 @@ int bt_sip_alloc(struct bt_sip **sp, const struct bt_sip_prm *prm,
 	err = sip_listen(&s->lsnr, s->sip, true, request_h, s);
 	if (!err)
 		err = sipsess_listen(&s->sock, s->sip, HASH_SIZE, conn_h, s);
-	if (err)
+	if (err) {
 		err = bt_err(err, "cannot start SIP: %s", strerror(err));
+		goto out;
+	}
+	if (prm->n_register)
+		err = sip_regs_alloc(&s->regs, s->sip, prm);
  out:
 	if (err)
 		mem_deref(s);
@@ -518,6 +524,7 @@ void bt_sip_shutdown(struct bt_sip *s)
 	if (!s || s->stopping)
 		return;
 	s->stopping = true;
+	s->regs = mem_deref(s->regs);  /* unregisters */
 	le = s->calls.head;
 	while (le) {
 		struct sip_link *lk = le->data;

@@ -32,7 +32,7 @@ struct bt_sip_dial {
 	struct dnsc *dnsc;
 	struct mqueue *mq;
 	struct sip_link *lk;
-	struct sip_cred cred;
+	struct sip_cred *cred;
 	struct tmr tmr_ring, tmr_max, tmr_close;
 	enum bt_codec_id codecs[BT_CODEC_COUNT];
 	size_t n_codecs;
@@ -113,11 +113,19 @@ static void exit_h(void *arg)
 	report(d);
 }
 
-/* The call's loop is done: close the stack once its last request is. */
+/*
+ * The call's loop is done: close the stack once its last request (BYE,
+ * CANCEL) is answered. An INVITE nothing answered has nobody to CANCEL
+ * to: libre would retransmit it until its 32 s timeout, so drop it.
+ */
 static void stack_close(struct bt_sip_dial *d)
 {
-	if (d->closed)
+	if (d->closed || d->reported)
 		return;
+	if (!d->responded && !d->established) {
+		report(d);  /* the destructor drops the stack */
+		return;
+	}
 	d->closed = true;
 	d->sock = mem_deref(d->sock);
 	tmr_start(&d->tmr_close, CLOSE_WAIT_MS, close_timeout, d);
@@ -165,7 +173,8 @@ static void ring_timeout(void *arg)
 				  "host, the port and ;transport=, and that a "
 				  "firewall lets SIP through)", d->uri,
 				  d->prm.ring_s);
-	re_printf("%s: cancelling: %s\n", d->lk ? d->lk->id : "dial", why);
+	re_printf("%s: %s: %s\n", d->lk->id, d->responded ? "cancelling" :
+		  "giving up", why);
 	finish(d, ETIMEDOUT, why);
 }
 
@@ -263,7 +272,7 @@ static void close_h(int err, const struct sip_msg *msg, void *arg)
 				  d->uri, msg->scode, &msg->reason,
 				  advice(msg->scode),
 				  (msg->scode == 401 || msg->scode == 407) &&
-				  d->cred.password ? " (the password was "
+				  d->cred->password ? " (the password was "
 				  "refused)" : "");
 		err = EPROTO;
 	}
@@ -271,6 +280,12 @@ static void close_h(int err, const struct sip_msg *msg, void *arg)
 		(void)re_snprintf(why, sizeof(why), "no response from %s: "
 				  "nothing answers SIP there (check the host, "
 				  "the port and ;transport=)", d->uri);
+	}
+	else if (err == EDESTADDRREQ) {
+		(void)re_snprintf(why, sizeof(why), "cannot find where %s is: "
+				  "its host name does not resolve (check the "
+				  "name and DNS, or give an IP address)",
+				  d->uri);
 	}
 	else if (err == ECONNREFUSED) {
 		(void)re_snprintf(why, sizeof(why), "%s refused the connection:"
@@ -323,7 +338,7 @@ static int invite(struct bt_sip_dial *d, uint16_t port)
 	mb->pos = 0;
 	err = sipsess_connect(&lk->sess, d->sock, d->uri, NULL, d->from,
 			      "banter", NULL, 0, "application/sdp", mb,
-			      sip_cred_auth_h, &d->cred, false, sip_offer_h,
+			      sip_cred_auth_h, d->cred, true, sip_offer_h,
 			      answer_h, progr_h, estab_h, NULL, NULL, close_h,
 			      d, SIP_ALLOW_HDR);
 	mem_deref(mb);
@@ -466,11 +481,16 @@ static void destructor(void *arg)
 		sip_close(d->sip, true);
 		mem_deref(d->sip);
 	}
-	else if (d->exited) {
-		mem_deref(d->sip);
+	else {
+		/* a BYE unanswered: drop it, which ends the stack (exit_h) */
+		if (!d->exited)
+			sip_close(d->sip, true);
+		if (d->exited)
+			mem_deref(d->sip);
 	}
 	mem_deref(d->dnsc);
 	mem_deref(d->mq);
+	mem_deref(d->cred);
 }
 
 static int link_open(struct bt_sip_dial *d, const struct uri *u)
@@ -551,20 +571,22 @@ int bt_sip_dial_alloc(struct bt_sip_dial **dp,
 		(void)re_snprintf(d->from, sizeof(d->from), "sip:banter@%j",
 				  &d->laddr);
 	/* the digest user: given, or the From's user */
-	if (prm->auth_user) {
-		str_ncpy(d->cred.user, prm->auth_user, sizeof(d->cred.user));
-	}
-	else {
+	{
 		struct uri fu;
+		char user[128];
+
 		pl_set_str(&pl, d->from);
 		if (uri_decode(&fu, &pl)) {
 			err = bt_err(EINVAL, "--from \"%s\" is not a SIP URI "
 				     "(give sip:USER@DOMAIN)", d->from);
 			goto out;
 		}
-		(void)pl_strcpy(&fu.user, d->cred.user, sizeof(d->cred.user));
+		(void)pl_strcpy(&fu.user, user, sizeof(user));
+		err = sip_cred_alloc(&d->cred, prm->auth_user ?
+				     prm->auth_user : user, prm->password);
+		if (err)
+			goto out;
 	}
-	d->cred.password = prm->password;
 	err = mqueue_alloc(&d->mq, mq_handler, d);
 	if (!err)
 		err = stack_open(d);

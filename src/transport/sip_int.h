@@ -87,15 +87,33 @@ int sip_post_call(struct sip_link *lk, enum call_kind kind,
 /** Runs a call_msg on the call's loop (sip_call.c); frees it. */
 void sip_call_handler(void *arg);
 
-/** Digest credentials for a provider's challenge (REGISTER, INVITE). */
+/**
+ * Digest credentials for a provider's challenge (REGISTER, INVITE). A mem
+ * object: libre's request holds it (aref) as long as it may be asked,
+ * which can outlast its owner (the unregistering at shutdown, a BYE).
+ */
 struct sip_cred {
 	char user[128];
-	const char *password;   /* NULL: a challenge cannot be answered */
+	const char *password;   /* NULL: a challenge cannot be answered;
+				   not copied (the environment's) */
 	bool asked;             /* a challenge came */
 	char realm[128];        /* its realm, for a log line */
 };
+int sip_cred_alloc(struct sip_cred **cp, const char *user,
+		   const char *password);
 /** libre's sip_auth_h over a struct sip_cred. */
 int sip_cred_auth_h(char **user, char **pass, const char *realm, void *arg);
+
+/* Registration at providers (sip_reg.c), main thread. */
+struct sip_regs;
+struct bt_sip_prm;
+/**
+ * Register each of prm->register_uris on stack sip, again before each
+ * expires, logging every result. mem_deref unregisters (libre finishes
+ * that after, holding the stack until then).
+ */
+int sip_regs_alloc(struct sip_regs **rp, struct sip *sip,
+		   const struct bt_sip_prm *prm);
 
 /* SDP in a dialog (sip_link.c), main thread. */
 void sip_media_of(const struct bt_sdp_offer *o, struct sip_media *m);

@@ -140,6 +140,19 @@ int sip_offer_h(struct mbuf **descp, const struct sip_msg *msg, void *arg)
 }
 
 
+int sip_cred_alloc(struct sip_cred **cp, const char *user,
+		   const char *password)
+{
+	struct sip_cred *c = mem_zalloc(sizeof(*c), NULL);
+
+	if (!c)
+		return ENOMEM;
+	str_ncpy(c->user, user ? user : "", sizeof(c->user));
+	c->password = password;
+	*cp = c;
+	return 0;
+}
+
 int sip_cred_auth_h(char **user, char **pass, const char *realm, void *arg)
 {
 	struct sip_cred *c = arg;
