@@ -3,6 +3,7 @@
  *               call) and talks to whoever answers, as `banter serve`
  *               does with callers.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -43,7 +44,7 @@ static void usage(FILE *f)
 		"URI: sip:alice@192.0.2.7, sip:100@pbx.example.com:5070, or\n"
 		"sip:100@pbx.example.com;transport=tcp. Exit status 0 if the\n"
 		"call was answered, 1 if it failed (the reason on stderr), 2 on\n"
-		"a usage error. Ctrl-C hangs up.\n");
+		"a usage error. Ctrl-C hangs up. Docs: docs/sip.md.\n");
 }
 
 static int num(const char *s, unsigned long max, const char *what,
@@ -116,6 +117,8 @@ static int run(struct bt_sip_dial_prm *prm)
 	err = bt_sip_dial_alloc(&dl.d, prm, on_end, &dl);
 	if (err) {
 		fprintf(stderr, "banter dial: %s\n", bt_errmsg());
+		/* a URI, codec list or address given wrong */
+		dl.rc = err == EINVAL ? 2 : 1;
 		goto out;
 	}
 	the_dial = &dl;

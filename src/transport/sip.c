@@ -471,16 +471,21 @@ int bt_sip_alloc(struct bt_sip **sp, const struct bt_sip_prm *prm,
 		err = transports(s, &laddr);
 	}
 	else {
-		/* libre's SIP needs an address per transport: loopback and
-		 * the address this host reaches others from */
+		/* libre's SIP needs an address per transport: the address
+		 * this host reaches others from, and loopback. That one
+		 * first: libre 1.1 sends each request it starts (REGISTER,
+		 * our BYE) from the address family's first transport,
+		 * whatever the destination, and loopback reaches no one
+		 * else */
 		struct sa def;
-		(void)sa_set_str(&def, "127.0.0.1", sa_port(&laddr));
-		err = transports(s, &def);
-		if (!err && !net_default_source_addr_get(AF_INET, &def) &&
+		if (!net_default_source_addr_get(AF_INET, &def) &&
 		    !sa_is_loopback(&def)) {
 			sa_set_port(&def, sa_port(&laddr));
 			err = transports(s, &def);
 		}
+		(void)sa_set_str(&def, "127.0.0.1", sa_port(&laddr));
+		if (!err)
+			err = transports(s, &def);
 	}
 	if (err) {
 		err = bt_err(err, "cannot listen on port %u for SIP: %s "

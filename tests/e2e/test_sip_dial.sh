@@ -143,8 +143,10 @@ dial tcp "sip:nobody@127.0.0.1:$NONE_PORT;transport=tcp"
 grep -q 'refused the connection: no SIP server listens there' "$TMP/dial-tcp.err" \
   || { cat "$TMP/dial-tcp.err" >&2; fail "TCP refused: no clear error"; }
 dial bad "http://example.com/"
-[ $DIAL_RC = 1 ] && grep -q 'is not a SIP URI' "$TMP/dial-bad.err" || fail "a bad URI: no clear error"
-pass "dial: nothing listening (UDP, TCP), a bad URI"
+[ $DIAL_RC = 2 ] && grep -q 'is not a SIP URI' "$TMP/dial-bad.err" || fail "a bad URI: no clear usage error"
+dial codec "sip:nobody@127.0.0.1:$NONE_PORT" --codecs opus,gsm
+[ $DIAL_RC = 2 ] && grep -q -- '--codecs takes opus, g722, pcmu and pcma' "$TMP/dial-codec.err" || fail "a bad codec: no clear usage error"
+pass "dial: nothing listening (UDP, TCP), a bad URI, a bad codec"
 
 # sipp_uas NAME [PORT MEDIA_PORT]: a sipp phone or proxy in the background
 sipp_uas() {
