@@ -602,10 +602,15 @@ int bt_sip_dial_alloc(struct bt_sip_dial **dp,
 
 void bt_sip_dial_hangup(struct bt_sip_dial *d, const char *why)
 {
+	char msg[256];
+
 	if (!d || d->ending)
 		return;
+	(void)re_snprintf(msg, sizeof(msg), "%s (%s)", d->established ?
+			  "banter hung up" : "cancelled before the callee "
+			  "answered", why);
 	if (d->lk)
-		re_printf("%s: %s (%s)\n", d->lk->id, d->established ?
-			  "hanging up (BYE)" : "cancelling", why);
-	finish(d, d->established ? 0 : ECANCELED, why);
+		re_printf("%s: %s: %s\n", d->lk->id, d->established ?
+			  "hanging up (BYE)" : "cancelling", msg);
+	finish(d, d->established ? 0 : ECANCELED, msg);
 }

@@ -32,7 +32,7 @@ dial() {
   timeout 90 "$BANTER" dial "$@" --agent agents/restaurant.json --db "$TMP/db" \
     >"$TMP/dial-$name.txt" 2>"$TMP/dial-$name.err" || DIAL_RC=$?
 }
-# callee CODECS MIC: a listening baresip in the background (BS_PID);
+# callee CODECS MIC [ANSWERMODE]: a listening baresip in the background (BS_PID);
 # what it hears is recorded under $TMP/rec-CODEC
 callee() {
   local dir="$TMP/bs-${1%%/*}"
@@ -55,7 +55,7 @@ audio_alert alsa,null
 audio_source aufile,$2
 snd_path $TMP/rec-${1%%/*}
 CONF
-  echo "<sip:callee@127.0.0.1>;regint=0;answermode=auto;audio_codecs=$1" >"$dir/accounts"
+  echo "<sip:callee@127.0.0.1>;regint=0;answermode=${3:-auto};audio_codecs=$1" >"$dir/accounts"
   baresip -f "$dir" -t 60 >"$TMP/bs-${1%%/*}.txt" 2>&1 &
   BS_PID=$!
   for _ in $(seq 50); do
@@ -132,6 +132,21 @@ echo "PCMU: baresip heard ${s}s of agent speech from ${first}s, in a ${len}s cal
 # speech, for inbound calls as well: 20 ms frames count less than over G.722)
 awk -v s="$s" 'BEGIN { exit !(s >= 1) }' || fail "PCMU: only ${s}s of agent speech heard"
 pass "dial over PCMU (--codecs), hung up at --max-s"
+
+# ---- Ctrl-C while it rings (baresip does not answer) ----
+callee PCMU/8000/1 "$TMP/mic8.wav" manual
+timeout 60 "$BANTER" dial "sip:callee@127.0.0.1:$BS_PORT" --agent agents/restaurant.json --db "$TMP/db" \
+  >"$TMP/dial-int.txt" 2>"$TMP/dial-int.err" &
+DIAL_PID=$!
+for _ in $(seq 100); do grep -q 'sip-1: ringing' "$TMP/dial-int.txt" && break; sleep 0.1; done
+kill -INT $DIAL_PID
+DIAL_RC=0; wait $DIAL_PID || DIAL_RC=$?
+sleep 0.3
+stop_callee
+[ $DIAL_RC = 1 ] || fail "Ctrl-C while ringing: exit $DIAL_RC, not 1"
+grep -q 'cancelled before the callee answered (Ctrl-C)' "$TMP/dial-int.err" || fail "Ctrl-C while ringing: no clear message"
+grep -q 'session closed' "$TMP/bs-PCMU.txt" || { cat "$TMP/bs-PCMU.txt" >&2; fail "Ctrl-C while ringing: baresip saw no CANCEL"; }
+pass "dial: Ctrl-C while it rings cancels"
 
 # ---- nothing there ----
 dial none "sip:nobody@127.0.0.1:$NONE_PORT" --ring-s 2
