@@ -57,7 +57,7 @@ unsigned bt_sip_calls(const struct bt_sip *s);
 struct bt_sip_dial;
 
 struct bt_sip_dial_prm {
-	const char *uri;        /**< whom: sip:USER@HOST[:PORT][;transport=tcp] */
+	const char *uri;        /**< whom: sip:USER@HOST[:PORT][;params] */
 	struct bt_agent *agent; /**< talks to the callee; outlives the call */
 	const char *codecs;     /**< offered, in this order: "opus,g722,
 				     pcmu,pcma" (0: all four so) */
