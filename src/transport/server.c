@@ -803,6 +803,10 @@ static int sip_start(struct server *srv)
 	sp.db_path = p->db_path;
 	sp.max_calls = p->max_sessions;
 	sp.goodbye_ms = p->goodbye_ms;
+	sp.register_uris = p->sip_register;
+	sp.n_register = p->n_sip_register;
+	sp.auth_user = p->sip_auth_user;
+	sp.password = p->sip_password;
 	return bt_sip_alloc(&srv->sip, &sp, sip_idle, srv);
 }
 

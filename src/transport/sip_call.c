@@ -31,6 +31,7 @@ enum {
 struct sip_call {
 	struct sip_link *lk;
 	struct bt_session *s;
+	uint32_t s_rate_hz;       /* the codec rate s was made for */
 	struct bt_tick tick;
 	struct rtp_sock *rtp;
 	struct bt_codec *codec;
@@ -410,6 +411,8 @@ static int set_media(struct sip_call *c, const struct sip_media *m)
 	const struct bt_codec_info *ci = bt_codec_info(m->codec);
 	struct bt_codec *codec = NULL;
 	struct bt_resampler *in = NULL, *out = NULL;
+	/* no address: an outbound call's media before the answer */
+	bool known = sa_af(&m->raddr) != AF_UNSPEC;
 	int err = 0;
 
 	if (!c->codec || m->codec != c->media.codec) {
@@ -439,14 +442,14 @@ static int set_media(struct sip_call *c, const struct sip_media *m)
 			(void)telev_set_srate(c->telev, m->te_clock_hz ?
 					      m->te_clock_hz : 8000);
 	}
-	if (!sa_cmp(&m->raddr, &c->media.raddr, SA_ALL)) {
+	if (known && !sa_cmp(&m->raddr, &c->media.raddr, SA_ALL)) {
 		/* a new address from the peer: follow it */
 		c->raddr = m->raddr;
 		c->latched = false;
 		c->rtcp_latched = false;
 		rtcp_to(c, &m->raddr);  /* also starts RTCP at call open */
 	}
-	if (m->send != c->media.send || m->codec != c->media.codec)
+	if (known && (m->send != c->media.send || m->codec != c->media.codec))
 		re_printf("%s: %s, %s\n", c->lk->id, ci->name, m->send ?
 		       "sending" : "on hold: not sending");
 	c->media = *m;
@@ -470,9 +473,41 @@ static void call_destructor(void *arg)
 	mem_deref(c->txmb);
 }
 
-static int call_open(struct sip_link *lk, const struct sip_media *m)
+/*
+ * The session for the codec now in use: its rate picks the agent's
+ * recogniser (a narrow-band one for 8 kHz codecs). An outbound call opens
+ * with the first codec it offers and learns the callee's choice from the
+ * answer, before the session starts: a session made for the other rate is
+ * made again then (its recogniser goes back to the loop's pool).
+ */
+static int session_open(struct sip_call *c)
 {
 	struct bt_session_prm sp;
+	struct bt_session *s = NULL;
+	uint32_t rate = bt_codec_info(c->media.codec)->rate_hz;
+	int err;
+
+	if (c->s && (c->s_rate_hz == rate || c->started))
+		return 0;
+	bt_session_prm_default(&sp);
+	sp.realtime = true;
+	sp.db_path = c->lk->db_path;
+	sp.id = c->lk->id;
+	sp.caller_id = c->lk->caller_id[0] ? c->lk->caller_id : NULL;
+	sp.codec_rate_hz = rate;
+	err = bt_session_alloc(&s, c->lk->agent, &sp, on_event, c);
+	if (err)
+		return err;
+	if (c->s)
+		bt_session_set_handler(c->s, NULL, NULL);
+	mem_deref(c->s);
+	c->s = s;
+	c->s_rate_hz = rate;
+	return 0;
+}
+
+static int call_open(struct sip_link *lk, const struct sip_media *m)
+{
 	struct sip_call *c;
 	int err;
 
@@ -499,15 +534,8 @@ static int call_open(struct sip_link *lk, const struct sip_media *m)
 		goto out;
 	}
 	err = set_media(c, m);
-	if (err)
-		goto out;
-	bt_session_prm_default(&sp);
-	sp.realtime = true;
-	sp.db_path = lk->db_path;
-	sp.id = lk->id;
-	sp.caller_id = lk->caller_id[0] ? lk->caller_id : NULL;
-	sp.codec_rate_hz = bt_codec_info(m->codec)->rate_hz;
-	err = bt_session_alloc(&c->s, lk->agent, &sp, on_event, c);
+	if (!err)
+		err = session_open(c);
 	if (err)
 		goto out;
 	c->ts = rand_u32();
@@ -569,9 +597,18 @@ void sip_call_handler(void *arg)
 		}
 		break;
 	case CALL_MEDIA:
-		if (c && set_media(c, &m->media))
+		if (!c)
+			break;
+		err = set_media(c, &m->media);
+		if (!err)
+			err = session_open(c);
+		if (err) {
 			re_printf("%s: cannot change the codec: %s\n", lk->id,
 			       bt_errmsg());
+			/* no session for the answered codec: nothing to run */
+			if (!c->started)
+				(void)sip_post_main(lk, MAIN_FAILED, 0, err);
+		}
 		break;
 	case CALL_HANGUP:
 		call_free(c);
