@@ -15,7 +15,7 @@ FUZZ_TEST_SECONDS ?= 20
 FUZZ_TEST_RUNS ?= 1000000
 
 .PHONY: all deps build asan fuzz-build fuzz run simulate test bench bench-vad \
-	bench-turns bench-serve bench-slots clean
+	bench-turns bench-serve bench-slots bench-sip clean
 
 all: build
 
@@ -76,3 +76,7 @@ bench-turns: build
 
 bench-slots: build
 	bench/slots.sh
+
+# phone calls per server: sipp places N concurrent G.722 calls
+bench-sip: build
+	bench/sip_load.sh ./$(BUILD)/banter
