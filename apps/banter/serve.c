@@ -30,7 +30,14 @@ static void usage(FILE *f)
 		"                    a self-signed pair, banter-tls.pem)\n"
 		"  --addr A          listen address (default 0.0.0.0)\n"
 		"  --sip-port N      SIP port, UDP and TCP (default 5060)\n"
-		"  --no-sip          do not answer phone calls\n"
+		"  --sip-tls-port N  SIP over TLS port (default 5061), with the\n"
+		"                    certificate of --cert/--key (or the\n"
+		"                    self-signed pair)\n"
+		"  --no-sip-tls      no SIP over TLS listener\n"
+		"  --srtp MODE       optional (default): SRTP (SDES a=crypto)\n"
+		"                    when the caller offers it; require: refuse\n"
+		"                    plain RTP calls (488)\n"
+		"  --no-sip          do not answer phone calls (any transport)\n"
 		"  --sip-allow CIDR[,CIDR]  SIP sources let in (default: all;\n"
 		"                    others get 403)\n"
 		"  --api-key K       accept only clients with this key (repeat\n"
@@ -64,7 +71,7 @@ static int num(const char *s, unsigned long max, const char *what,
 }
 
 static void ready(uint16_t http_port, uint16_t https_port,
-		  uint16_t sip_port, void *arg)
+		  uint16_t sip_port, uint16_t sip_tls_port, void *arg)
 {
 	struct bt_server_prm *p = arg;
 
@@ -84,6 +91,12 @@ static void ready(uint16_t http_port, uint16_t https_port,
 		printf("  phone (SIP):   sip:agent@%s:%u (UDP and TCP)\n",
 		       p->addr && strcmp(p->addr, "0.0.0.0") ? p->addr :
 		       "localhost", sip_port);
+	if (sip_tls_port)
+		printf("                 sip:agent@%s:%u;transport=tls (TLS%s)"
+		       "%s\n", p->addr && strcmp(p->addr, "0.0.0.0") ?
+		       p->addr : "localhost", sip_tls_port, p->cert ? "" :
+		       ", self-signed", p->srtp_require ? ", SRTP required" :
+		       "");
 	if (p->n_keys)
 		printf("  clients need an API key (Authorization: Bearer)\n");
 	printf("Ctrl-C stops: live calls hear a goodbye first.\n");
@@ -102,6 +115,9 @@ int cmd_serve(int argc, char **argv)
 		{"addr", required_argument, 0, 'A'},
 		{"sip-port", required_argument, 0, 'P'},
 		{"no-sip", no_argument, 0, 'S'},
+		{"sip-tls-port", required_argument, 0, 'T'},
+		{"no-sip-tls", no_argument, 0, 'U'},
+		{"srtp", required_argument, 0, 'R'},
 		{"sip-allow", required_argument, 0, 'L'},
 		{"api-key", required_argument, 0, 'K'},
 		{"threads", required_argument, 0, 't'},
@@ -158,6 +174,22 @@ int cmd_serve(int argc, char **argv)
 			prm.sip_port = (uint16_t)v;
 			break;
 		case 'S': prm.sip_port = UINT16_MAX; break;
+		case 'T':
+			if (num(optarg, 65534, "--sip-tls-port", &v))
+				return 2;
+			prm.sip_tls_port = (uint16_t)v;
+			break;
+		case 'U': prm.sip_tls_port = UINT16_MAX; break;
+		case 'R':
+			if (strcmp(optarg, "optional") &&
+			    strcmp(optarg, "require")) {
+				fprintf(stderr, "banter serve: --srtp takes "
+					"optional or require (got \"%s\")\n",
+					optarg);
+				return 2;
+			}
+			prm.srtp_require = !strcmp(optarg, "require");
+			break;
 		case 'L': prm.sip_allow = optarg; break;
 		case 'K':
 			if (n_keys == MAX_KEYS || !optarg[0]) {

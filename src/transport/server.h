@@ -6,6 +6,7 @@
 #ifndef BT_TRANSPORT_SERVER_H
 #define BT_TRANSPORT_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,11 +37,15 @@ struct bt_server_prm {
 	uint32_t max_send_queue_kb; /**< events a client has not read yet
 					 before it is closed (0: 512) */
 	uint16_t sip_port;         /**< 0: 5060; UINT16_MAX: no SIP */
+	uint16_t sip_tls_port;     /**< SIP over TLS with cert/key (or the
+					self-signed pair): 0: 5061;
+					UINT16_MAX: none */
+	bool srtp_require;         /**< phone calls must offer SRTP */
 	const char *sip_allow;     /**< CIDR list of SIP sources (0: all) */
 	/** called once listening, on the main thread (e.g. to print);
-	 *  sip_port 0: no SIP */
+	 *  sip_port 0: no SIP; sip_tls_port 0: no SIP over TLS */
 	void (*readyh)(uint16_t http_port, uint16_t https_port,
-		       uint16_t sip_port, void *arg);
+		       uint16_t sip_port, uint16_t sip_tls_port, void *arg);
 	void *arg;
 };
 

@@ -28,6 +28,11 @@ struct sip_media {
 	uint32_t te_clock_hz;
 	struct sa raddr;        /* RTP goes here until packets come in */
 	bool send;              /* false: the peer holds the call */
+	/* SRTP (SDES): key_len 0 is plain RTP */
+	enum srtp_suite suite;
+	size_t key_len;
+	uint8_t tx_key[BT_SDP_KEY_MAX];  /* ours, as our SDP says */
+	uint8_t rx_key[BT_SDP_KEY_MAX];  /* the peer's */
 };
 
 struct sip_link {
@@ -49,6 +54,7 @@ struct sip_link {
 	struct bt_sdp_offer offer;
 	struct sa sdp_addr;     /* our RTP address as the SDP says it */
 	uint32_t sdp_version;
+	uint8_t srtp_key[BT_SDP_KEY_MAX];  /* our SRTP key, if SRTP */
 	/* session loop only */
 	struct sip_call *call;
 };

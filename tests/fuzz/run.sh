@@ -72,6 +72,8 @@ seeds() {
 		printf 'v=0\r\no=- 1 2 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 4000 RTP/AVP 96 9 0 8 101\r\na=rtpmap:96 opus/48000/2\r\na=fmtp:96 stereo=1\r\na=rtpmap:9 G722/8000\r\na=rtpmap:101 telephone-event/48000\r\na=fmtp:101 0-16\r\na=sendrecv\r\na=ptime:20\r\n' >"$2/baresip.sdp"
 		printf 'v=0\nc=IN IP4 0.0.0.0\na=sendonly\nm=video 6000 RTP/AVP 96\nm=audio 5000 RTP/SAVP 0\nm=audio 5002 RTP/AVP 3 118 8\na=rtpmap:118 g722/8000\na=inactive\n' >"$2/hold.sdp"
 		printf 'v=0\r\nc=IN IP6 2001:db8::1\r\nm=audio 4000 RTP/AVP 3 18\r\n' >"$2/nocodec.sdp"
+		printf 'v=0\r\nc=IN IP4 192.0.2.10\r\nm=audio 4000 RTP/SAVP 9 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\na=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^31\r\na=crypto:3 AEAD_AES_128_GCM inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGw==\r\n' >"$2/srtp.sdp"
+		printf 'v=0\r\nc=IN IP4 192.0.2.10\r\nm=audio 4000 RTP/SAVP 0\r\na=crypto:1 F8_128_HMAC_SHA1_80 inline:xyz|1:4 KDR=1\r\nm=audio 4002 RTP/AVP 8\r\na=crypto:9 AES_256_CM_HMAC_SHA1_32 inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLQ==;inline:x\r\n' >"$2/srtp_bad.sdp"
 		;;
 	fuzz_llm_stream)
 		# wire byte (0 OpenAI, 1 Anthropic), cut byte, then the stream

@@ -1,0 +1,168 @@
+/**
+ * @file srtp.c  SRTP and SRTCP on a call's RTP socket: libre's srtp
+ *               contexts behind UDP helpers (as baresip's srtp module),
+ *               so that rtp_sock, its RTCP and the call's handlers see
+ *               plain packets.
+ */
+#include <errno.h>
+#include <string.h>
+#include "transport/sdp.h"
+#include "transport/srtp.h"
+
+enum {
+	LAYER = 20,          /* the only helper on these sockets */
+};
+
+struct bt_srtp;
+
+/* what a helper's handlers get: libre keeps the pointer, not a ref */
+struct side {
+	struct bt_srtp *s;
+	bool rtcp;
+};
+
+struct bt_srtp {
+	struct side rtp_side, rtcp_side;
+	struct srtp *tx, *rx;
+	struct udp_helper *uh_rtp, *uh_rtcp;
+	enum srtp_suite suite;
+	uint8_t rx_key[BT_SDP_KEY_MAX];
+	size_t key_len;
+	struct bt_srtp_stats st;
+	bool logged;
+	char id[24];
+};
+
+static void destructor(void *arg)
+{
+	struct bt_srtp *s = arg;
+
+	mem_deref(s->uh_rtp);
+	mem_deref(s->uh_rtcp);
+	mem_deref(s->tx);
+	mem_deref(s->rx);
+}
+
+int bt_srtp_protect(struct bt_srtp *s, struct mbuf *mb, bool rtcp)
+{
+	int err;
+
+	if (!s || !mb)
+		return EINVAL;
+	err = rtcp ? srtcp_encrypt(s->tx, mb) : srtp_encrypt(s->tx, mb);
+	if (err)
+		++s->st.tx_fail;
+	return err;
+}
+
+int bt_srtp_unprotect(struct bt_srtp *s, struct mbuf *mb, bool rtcp)
+{
+	size_t pos;
+	int err;
+
+	if (!s || !mb)
+		return EINVAL;
+	pos = mb->pos;
+	err = rtcp ? srtcp_decrypt(s->rx, mb) : srtp_decrypt(s->rx, mb);
+	if (err == ENOSR) {
+		/*
+		 * libre's context keeps 8 streams (SSRCs) and makes one for
+		 * any packet before checking it: forged packets of new SSRCs
+		 * fill it. Start the context afresh: the caller's stream is
+		 * taken up again from its next packet (its roll-over count
+		 * restarts: wrong only past 65536 packets, 22 min).
+		 */
+		struct srtp *rx = NULL;
+
+		if (!srtp_alloc(&rx, s->suite, s->rx_key, s->key_len, 0)) {
+			mem_deref(s->rx);
+			s->rx = rx;
+		}
+		mb->pos = pos;
+		err = rtcp ? srtcp_decrypt(s->rx, mb) :
+			srtp_decrypt(s->rx, mb);
+	}
+	if (err == EALREADY)
+		++s->st.replayed;
+	else if (err)
+		++s->st.auth_fail;
+	if (err && !s->logged) {
+		s->logged = true;
+		re_printf("%s: dropping %s packets that do not authenticate "
+			  "(%s)\n", s->id, rtcp ? "SRTCP" : "SRTP",
+			  err == EALREADY ? "a replay" : "wrong key or "
+			  "tampered");
+	}
+	return err;
+}
+
+static bool send_h(int *err, struct sa *dst, struct mbuf *mb, void *arg)
+{
+	struct side *sd = arg;
+	(void)dst;
+
+	*err = bt_srtp_protect(sd->s, mb, sd->rtcp);
+	return false;  /* not sent by us: the socket sends it (or not) */
+}
+
+/* true: consumed here (dropped), the socket's handler never sees it */
+static bool recv_h(struct sa *src, struct mbuf *mb, void *arg)
+{
+	struct side *sd = arg;
+	(void)src;
+
+	return bt_srtp_unprotect(sd->s, mb, sd->rtcp) != 0;
+}
+
+static int helper(struct bt_srtp *s, struct udp_sock *us, bool rtcp,
+		  struct udp_helper **uhp)
+{
+	struct side *sd = rtcp ? &s->rtcp_side : &s->rtp_side;
+
+	sd->s = s;
+	sd->rtcp = rtcp;
+	return udp_register_helper(uhp, us, LAYER, send_h, recv_h, sd);
+}
+
+int bt_srtp_alloc(struct bt_srtp **sp, struct rtp_sock *rtp,
+		  enum srtp_suite suite, const uint8_t *tx_key,
+		  const uint8_t *rx_key, size_t key_len, const char *id)
+{
+	struct bt_srtp *s;
+	int err;
+
+	if (!sp || !tx_key || !rx_key || !key_len ||
+	    key_len > sizeof(s->rx_key))
+		return EINVAL;
+	s = mem_zalloc(sizeof(*s), destructor);
+	if (!s)
+		return ENOMEM;
+	s->suite = suite;
+	memcpy(s->rx_key, rx_key, key_len);
+	s->key_len = key_len;
+	str_ncpy(s->id, id ? id : "srtp", sizeof(s->id));
+	err = srtp_alloc(&s->tx, suite, tx_key, key_len, 0);
+	if (!err)
+		err = srtp_alloc(&s->rx, suite, rx_key, key_len, 0);
+	if (err)
+		goto out;
+	if (rtp) {
+		err = helper(s, rtp_sock(rtp), false, &s->uh_rtp);
+		if (!err)
+			err = helper(s, rtcp_sock(rtp), true, &s->uh_rtcp);
+	}
+ out:
+	if (err)
+		mem_deref(s);
+	else
+		*sp = s;
+	return err;
+}
+
+void bt_srtp_stats(const struct bt_srtp *s, struct bt_srtp_stats *st)
+{
+	if (s && st)
+		*st = s->st;
+	else if (st)
+		memset(st, 0, sizeof(*st));
+}
