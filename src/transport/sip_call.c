@@ -551,7 +551,7 @@ static void call_free(struct sip_call *c)
 	struct sip_link *lk;
 	struct bt_jitter_stats st;
 	struct bt_srtp_stats ss;
-	char srtp[96] = "";
+	char srtp[128] = "";
 
 	if (!c)
 		return;
@@ -559,10 +559,11 @@ static void call_free(struct sip_call *c)
 	bt_jitter_stats(c->jb, &st);
 	if (c->srtp) {
 		bt_srtp_stats(c->srtp, &ss);
-		(void)re_snprintf(srtp, sizeof(srtp), "; SRTP %s: %u failed "
-				  "authentication, %u replayed",
+		(void)re_snprintf(srtp, sizeof(srtp), "; SRTP %s: %u RTP "
+				  "and %u RTCP packets failed authentication, "
+				  "%u replayed",
 				  bt_sdp_suite_name(c->media.suite),
-				  ss.auth_fail, ss.replayed);
+				  ss.auth_fail, ss.rtcp_fail, ss.replayed);
 	}
 	re_printf("%s: RTP %s: %u packets sent, %u received (%u lost, %u late, "
 		  "%u wrong type, %u from elsewhere), %u frames waited for, "

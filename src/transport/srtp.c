@@ -84,14 +84,17 @@ int bt_srtp_unprotect(struct bt_srtp *s, struct mbuf *mb, bool rtcp)
 	}
 	if (err == EALREADY)
 		++s->st.replayed;
+	else if (err && rtcp)
+		++s->st.rtcp_fail;
 	else if (err)
 		++s->st.auth_fail;
 	if (err && !s->logged) {
 		s->logged = true;
 		re_printf("%s: dropping %s packets that do not authenticate "
-			  "(%s)\n", s->id, rtcp ? "SRTCP" : "SRTP",
-			  err == EALREADY ? "a replay" : "wrong key or "
-			  "tampered");
+			  "(the first: %s)\n", s->id, rtcp ? "RTCP" : "RTP",
+			  err == EALREADY ? "a replay" : err == EAUTH ?
+			  "wrong key or changed on the way" :
+			  "not SRTP: plain or cut short");
 	}
 	return err;
 }

@@ -20,8 +20,10 @@
 struct bt_srtp;
 
 struct bt_srtp_stats {
-	uint32_t auth_fail;   /**< failed authentication (or too short) */
-	uint32_t replayed;    /**< authentic, but seen before */
+	uint32_t auth_fail;   /**< RTP that failed authentication (or was
+				   not SRTP: too short) */
+	uint32_t rtcp_fail;   /**< the same of RTCP */
+	uint32_t replayed;    /**< authentic, but seen before (both) */
 	uint32_t tx_fail;     /**< could not be encrypted (not sent) */
 };
 
@@ -45,9 +47,9 @@ int bt_srtp_protect(struct bt_srtp *s, struct mbuf *mb, bool rtcp);
 
 /**
  * Check and decrypt one received packet in place (mb->pos back at its
- * start, mb->end before the tag): 0, or EAUTH (counted as auth_fail),
- * EALREADY (a replay, counted), or another errno for a packet too short
- * or of a stream libre cannot follow (counted as auth_fail).
+ * start, mb->end before the tag): 0, or EAUTH (counted as auth_fail or
+ * rtcp_fail), EALREADY (a replay, counted), or another errno for a packet
+ * too short or of a stream libre cannot follow (counted as a failure).
  */
 int bt_srtp_unprotect(struct bt_srtp *s, struct mbuf *mb, bool rtcp);
 

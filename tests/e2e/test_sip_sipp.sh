@@ -2,7 +2,8 @@
 # SIP conformance and bad input against `banter serve` with sipp
 # (scenarios in tests/sip): OPTIONS, a codec we lack (488), an unknown
 # agent among several (404), CANCEL before the answer (487), a call with
-# hold, resume with another codec and the caller's BYE; DTMF 3# as the
+# hold, resume with another codec and the caller's BYE; a malformed SRTP
+# key (488), a plain offer under --srtp require (488); DTMF 3# as the
 # answer to the agent's question; bad RTP in a call; garbage datagrams
 # and a request missing its headers do not hurt the server; a source
 # outside --sip-allow gets 403.
@@ -29,6 +30,9 @@ serve --no-tls --agent sales="$TMP/second.json"
 scenario options
 scenario codec488
 grep -q 'refused (488): no codec in common' "$TMP/serve.txt" || fail "no log line for the 488"
+scenario crypto_bad
+grep -q 'refused (488): SRTP: no a=crypto line banter can use' "$TMP/serve.txt" \
+  || fail "no log line for the malformed a=crypto"
 scenario unknown404 nobody
 grep -q 'refused (404): no agent "nobody"' "$TMP/serve.txt" || fail "no log line for the 404"
 scenario cancel
@@ -84,6 +88,13 @@ stop_serve
 kill $DG_PID 2>/dev/null || true
 unset DEEPGRAM_BASE_URL
 pass "a PCMU caller is heard by the agent's narrow-band recogniser"
+
+# --srtp require: a plain RTP offer gets 488
+serve --no-tls --srtp require
+scenario srtp_required
+grep -q 'refused (488): plain RTP, and --srtp require' "$TMP/serve.txt" || fail "no log line for --srtp require"
+scenario options
+stop_serve
 
 # --sip-allow: 127.0.0.1 is not in 10.0.0.0/8
 serve --no-tls --sip-allow 10.0.0.0/8,192.168.1.20
