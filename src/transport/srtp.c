@@ -11,6 +11,7 @@
 
 enum {
 	LAYER = 20,          /* the only helper on these sockets */
+	WRAP_WINDOW = 1000,  /* packets (20 s) either side of a seq wrap */
 };
 
 struct bt_srtp;
@@ -29,6 +30,11 @@ struct bt_srtp {
 	uint8_t rx_key[BT_SDP_KEY_MAX];
 	size_t key_len;
 	struct bt_srtp_stats st;
+	/* the caller's stream as libre counts it: its highest seq since
+	 * the last roll-over (see roc_guard) */
+	bool have_seq;
+	uint32_t ssrc;
+	uint16_t max_seq;
 	bool logged;
 	char id[24];
 };
@@ -55,15 +61,62 @@ int bt_srtp_protect(struct bt_srtp *s, struct mbuf *mb, bool rtcp)
 	return err;
 }
 
+static bool rtp_ids(const struct mbuf *mb, uint32_t *ssrc, uint16_t *seq)
+{
+	const uint8_t *p = mbuf_buf(mb);
+
+	if (mbuf_get_left(mb) < RTP_HEADER_SIZE)
+		return false;
+	*seq = (uint16_t)(p[2] << 8 | p[3]);
+	*ssrc = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 |
+		(uint32_t)p[10] << 8 | p[11];
+	return true;
+}
+
+/*
+ * libre's srtp_decrypt counts a roll-over (seq 65535 -> 0) before it
+ * checks the packet: one forged packet of the caller's SSRC whose seq is
+ * half the sequence space behind would move the roll-over count, and
+ * every genuine packet after it would fail. A roll-over is only taken
+ * where the stream is near its wrap; other such packets are refused
+ * before libre sees them. false: refuse.
+ */
+static bool roc_guard(const struct bt_srtp *s, uint32_t ssrc, uint16_t seq)
+{
+	if (!s->have_seq || ssrc != s->ssrc ||
+	    (int)seq - (int)s->max_seq > -32768)
+		return true;
+	return s->max_seq >= 65536 - WRAP_WINDOW && seq < WRAP_WINDOW;
+}
+
+/* After a genuine packet: what libre now holds as the highest seq. */
+static void seq_track(struct bt_srtp *s, uint32_t ssrc, uint16_t seq)
+{
+	if (!s->have_seq || ssrc != s->ssrc ||
+	    (int)seq - (int)s->max_seq <= -32768 || seq > s->max_seq) {
+		s->have_seq = true;
+		s->ssrc = ssrc;
+		s->max_seq = seq;
+	}
+}
+
 int bt_srtp_unprotect(struct bt_srtp *s, struct mbuf *mb, bool rtcp)
 {
+	uint32_t ssrc = 0;
+	uint16_t seq = 0;
+	bool ids;
 	size_t pos;
 	int err;
 
 	if (!s || !mb)
 		return EINVAL;
 	pos = mb->pos;
-	err = rtcp ? srtcp_decrypt(s->rx, mb) : srtp_decrypt(s->rx, mb);
+	ids = !rtcp && rtp_ids(mb, &ssrc, &seq);
+	if (ids && !roc_guard(s, ssrc, seq))
+		err = EAUTH;
+	else
+		err = rtcp ? srtcp_decrypt(s->rx, mb) :
+			srtp_decrypt(s->rx, mb);
 	if (err == ENOSR) {
 		/*
 		 * libre's context keeps 8 streams (SSRCs) and makes one for
@@ -82,6 +135,8 @@ int bt_srtp_unprotect(struct bt_srtp *s, struct mbuf *mb, bool rtcp)
 		err = rtcp ? srtcp_decrypt(s->rx, mb) :
 			srtp_decrypt(s->rx, mb);
 	}
+	if (!err && ids)
+		seq_track(s, ssrc, seq);
 	if (err == EALREADY)
 		++s->st.replayed;
 	else if (err && rtcp)

@@ -207,6 +207,27 @@ static void test_refused(void **state)
 	bt_srtp_stats(b, &st);
 	assert_int_equal(st.auth_fail, 9);
 
+	/* a forged packet of the caller's SSRC half the sequence space
+	 * behind would make libre count a roll-over before checking it:
+	 * refused first, and the caller goes on being heard */
+	for (unsigned seq = 20000; seq <= 40000; seq += 20000) {
+		mb = rtp_packet((uint16_t)seq);
+		assert_int_equal(bt_srtp_protect(a, mb, false), 0);
+		assert_int_equal(bt_srtp_unprotect(b, mb, false), 0);
+		mem_deref(mb);
+	}
+	mb = rtp_packet(100);
+	mb->end += 10;
+	memset(mb->buf + mb->end - 10, 0, 10);
+	assert_int_equal(bt_srtp_unprotect(b, mb, false), EAUTH);
+	mem_deref(mb);
+	mb = rtp_packet(40001);
+	assert_int_equal(bt_srtp_protect(a, mb, false), 0);
+	assert_int_equal(bt_srtp_unprotect(b, mb, false), 0);
+	mem_deref(mb);
+	bt_srtp_stats(b, &st);
+	assert_int_equal(st.auth_fail, 10);
+
 	assert_int_equal(bt_srtp_alloc(&wrong, NULL,
 				       SRTP_AES_CM_128_HMAC_SHA1_80, ka, kb,
 				       29, "short key"), EINVAL);
