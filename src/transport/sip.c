@@ -259,7 +259,8 @@ static const char *sdp_errmsg(int err)
 {
 	switch (err) {
 	case EBADMSG: return "the SDP offer is malformed";
-	case EPROTONOSUPPORT: return "the SDP offers no RTP/AVP audio stream";
+	case EPROTONOSUPPORT: return "the SDP offers no RTP/AVP or RTP/SAVP "
+		"audio stream";
 	case ENOTSUP: return "no codec in common";
 	case EKEYREJECTED: return "SRTP: no a=crypto line banter can use "
 		"(an RTP/SAVP stream needs one; a malformed line is refused)";
