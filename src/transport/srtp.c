@@ -89,6 +89,37 @@ static bool roc_guard(const struct bt_srtp *s, uint32_t ssrc, uint16_t seq)
 	return s->max_seq >= 65536 - WRAP_WINDOW && seq < WRAP_WINDOW;
 }
 
+/*
+ * What follows SRTCP's E flag and index as libre's srtp writes it: the
+ * HMAC tag (for the _32 suites a 32-bit one, as libre writes it: RFC
+ * 4568 says 80); nothing for GCM, whose tag comes before them.
+ */
+static size_t tag_after_index(enum srtp_suite suite)
+{
+	switch (suite) {
+	case SRTP_AES_CM_128_HMAC_SHA1_32:
+	case SRTP_AES_256_CM_HMAC_SHA1_32: return 4;
+	case SRTP_AES_128_GCM:
+	case SRTP_AES_256_GCM: return 0;
+	default: return 10;
+	}
+}
+
+/*
+ * SRTCP's E flag says whether the packet is encrypted. We never agree to
+ * unencrypted SRTCP, and libre 1.1 does not authenticate a GCM packet
+ * whose E flag is clear (it has no HMAC to fall back on): such a packet
+ * would pass as genuine. false: refuse.
+ */
+static bool srtcp_encrypted(const struct bt_srtp *s, const struct mbuf *mb)
+{
+	size_t tl = tag_after_index(s->suite), n = mbuf_get_left(mb);
+
+	if (n < 8 + 4 + (tl ? tl : 16))
+		return false;
+	return (mbuf_buf(mb)[n - tl - 4] & 0x80) != 0;
+}
+
 /* After a genuine packet: what libre now holds as the highest seq. */
 static void seq_track(struct bt_srtp *s, uint32_t ssrc, uint16_t seq)
 {
@@ -112,7 +143,8 @@ int bt_srtp_unprotect(struct bt_srtp *s, struct mbuf *mb, bool rtcp)
 		return EINVAL;
 	pos = mb->pos;
 	ids = !rtcp && rtp_ids(mb, &ssrc, &seq);
-	if (ids && !roc_guard(s, ssrc, seq))
+	if ((ids && !roc_guard(s, ssrc, seq)) ||
+	    (rtcp && !srtcp_encrypted(s, mb)))
 		err = EAUTH;
 	else
 		err = rtcp ? srtcp_decrypt(s->rx, mb) :
@@ -130,6 +162,7 @@ int bt_srtp_unprotect(struct bt_srtp *s, struct mbuf *mb, bool rtcp)
 		if (!srtp_alloc(&rx, s->suite, s->rx_key, s->key_len, 0)) {
 			mem_deref(s->rx);
 			s->rx = rx;
+			++s->st.resets;
 		}
 		mb->pos = pos;
 		err = rtcp ? srtcp_decrypt(s->rx, mb) :

@@ -25,6 +25,8 @@ struct bt_srtp_stats {
 	uint32_t rtcp_fail;   /**< the same of RTCP */
 	uint32_t replayed;    /**< authentic, but seen before (both) */
 	uint32_t tx_fail;     /**< could not be encrypted (not sent) */
+	uint32_t resets;      /**< receiving context started afresh (its
+				   stream table filled by forged SSRCs) */
 };
 
 /**

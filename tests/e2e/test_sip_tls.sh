@@ -140,3 +140,11 @@ grep -q 'cannot use the TLS certificate for SIP over TLS.*--cert and --key' "$TM
   || { cat "$TMP/bad.txt" >&2; fail "no clear message for a bad certificate"; }
 ls .banter-tls-* 2>/dev/null && fail "the joined copy of a bad --cert and --key was left behind"
 pass "a bad certificate is refused at start"
+
+# --no-sip: no SIP on any transport, TLS included
+serve --no-tls --no-sip
+grep -q 'transport=tls' "$TMP/serve.txt" && fail "--no-sip still announces SIP over TLS"
+python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)' \
+  "$SIP_TLS_PORT" 2>/dev/null && fail "--no-sip still listens for SIP over TLS"
+stop_serve
+pass "--no-sip: no SIP over TLS either"

@@ -187,6 +187,33 @@ static void test_refused(void **state)
 	assert_int_equal(st.rtcp_fail, 1);
 	mem_deref(mb);
 
+	/* SRTCP marked unencrypted (E flag clear): never agreed to, and
+	 * libre would not authenticate it under GCM */
+	{
+		struct bt_srtp *ga = NULL, *gb = NULL;
+		uint8_t k28a[28], k28b[28];
+
+		keys(k28a, k28b, sizeof(k28a));
+		assert_int_equal(bt_srtp_alloc(&ga, NULL, SRTP_AES_128_GCM,
+					       k28a, k28b, 28, "ga"), 0);
+		assert_int_equal(bt_srtp_alloc(&gb, NULL, SRTP_AES_128_GCM,
+					       k28b, k28a, 28, "gb"), 0);
+		/* RFC 7714's layout: the GCM tag, then E and the index */
+		mb = rtcp_packet();
+		mb->pos = mb->end;
+		assert_int_equal(mbuf_write_mem(mb, copy, 16), 0);  /* "tag" */
+		assert_int_equal(mbuf_write_u32(mb, htonl(1)), 0);  /* E=0 */
+		mb->pos = 0;
+		assert_int_equal(bt_srtp_unprotect(gb, mb, true), EAUTH);
+		mem_deref(mb);
+		mb = rtcp_packet();
+		assert_int_equal(bt_srtp_protect(ga, mb, true), 0);
+		assert_int_equal(bt_srtp_unprotect(gb, mb, true), 0);
+		mem_deref(mb);
+		mem_deref(ga);
+		mem_deref(gb);
+	}
+
 	/* before the caller's first packet, forged ones of nine SSRCs
 	 * fill libre's stream table (8): the caller is still heard */
 	mem_deref(b);
