@@ -416,12 +416,14 @@ static int set_srtp(struct sip_call *c, const struct sip_media *m)
 			    !memcmp(m->rx_key, o->rx_key, m->key_len) &&
 			    !memcmp(m->tx_key, o->tx_key, m->key_len)))
 		return 0;
-	/* the old helpers go first: one socket, one SRTP layer */
-	c->srtp = mem_deref(c->srtp);
+	/* the new helpers before the old ones go: if they cannot be made,
+	 * the call keeps its old keys rather than fall back to plain RTP
+	 * (no packet is handled in between: one thread) */
 	err = bt_srtp_alloc(&sr, c->rtp, m->suite, m->tx_key, m->rx_key,
 			    m->key_len, c->lk->id);
 	if (err)
 		return bt_err(err, "cannot start SRTP: %s", strerror(err));
+	mem_deref(c->srtp);
 	c->srtp = sr;
 	return 0;
 }

@@ -3,7 +3,8 @@
 # (scenarios in tests/sip): OPTIONS, a codec we lack (488), an unknown
 # agent among several (404), CANCEL before the answer (487), a call with
 # hold, resume with another codec and the caller's BYE; a malformed SRTP
-# key (488), a plain offer under --srtp require (488); DTMF 3# as the
+# key (488), SRTP keys in the answer, rekeying and turning SRTP off in a
+# re-INVITE (488), a plain offer under --srtp require (488); DTMF 3# as the
 # answer to the agent's question; bad RTP in a call; garbage datagrams
 # and a request missing its headers do not hurt the server; a source
 # outside --sip-allow gets 403.
@@ -33,6 +34,12 @@ grep -q 'refused (488): no codec in common' "$TMP/serve.txt" || fail "no log lin
 scenario crypto_bad
 grep -q 'refused (488): SRTP: no a=crypto line banter can use' "$TMP/serve.txt" \
   || fail "no log line for the malformed a=crypto"
+scenario srtp_rekey
+grep -q 'transport UDP, SRTP AES_CM_128_HMAC_SHA1_80' "$TMP/serve.txt" || fail "the SRTP offer was not taken"
+grep -q 're-INVITE refused (488): it turns SRTP off within the call' "$TMP/serve.txt" \
+  || fail "no log line for the re-INVITE that turns SRTP off"
+grep -Eq 'RTP PCMU: [0-9]+ packets sent, .*; SRTP AES_CM_128_HMAC_SHA1_80: 0 RTP and 0 RTCP packets failed' \
+  "$TMP/serve.txt" || fail "no SRTP summary for the SRTP call"
 scenario unknown404 nobody
 grep -q 'refused (404): no agent "nobody"' "$TMP/serve.txt" || fail "no log line for the 404"
 scenario cancel
