@@ -30,7 +30,14 @@ static void usage(FILE *f)
 		"                    a self-signed pair, banter-tls.pem)\n"
 		"  --addr A          listen address (default 0.0.0.0)\n"
 		"  --sip-port N      SIP port, UDP and TCP (default 5060)\n"
-		"  --no-sip          do not answer phone calls\n"
+		"  --sip-tls-port N  SIP over TLS port (default 5061), with the\n"
+		"                    certificate of --cert/--key (or the\n"
+		"                    self-signed pair)\n"
+		"  --no-sip-tls      no SIP over TLS listener\n"
+		"  --srtp MODE       optional (default): SRTP (SDES a=crypto)\n"
+		"                    when the caller offers it; require: refuse\n"
+		"                    plain RTP calls (488)\n"
+		"  --no-sip          do not answer phone calls (any transport)\n"
 		"  --sip-allow CIDR[,CIDR]  SIP sources let in (default: all;\n"
 		"                    others get 403)\n"
 		"  --sip-register sip:USER@PROVIDER[:PORT]  register this\n"
@@ -96,7 +103,7 @@ static int add_regs(const char *arg, char buf[][256], const char **list,
 }
 
 static void ready(uint16_t http_port, uint16_t https_port,
-		  uint16_t sip_port, void *arg)
+		  uint16_t sip_port, uint16_t sip_tls_port, void *arg)
 {
 	struct bt_server_prm *p = arg;
 
@@ -116,6 +123,12 @@ static void ready(uint16_t http_port, uint16_t https_port,
 		printf("  phone (SIP):   sip:agent@%s:%u (UDP and TCP)\n",
 		       p->addr && strcmp(p->addr, "0.0.0.0") ? p->addr :
 		       "localhost", sip_port);
+	if (sip_tls_port)
+		printf("                 sip:agent@%s:%u;transport=tls (TLS%s)"
+		       "%s\n", p->addr && strcmp(p->addr, "0.0.0.0") ?
+		       p->addr : "localhost", sip_tls_port, p->cert ? "" :
+		       ", self-signed", p->srtp_require ? ", SRTP required" :
+		       "");
 	if (p->n_keys)
 		printf("  clients need an API key (Authorization: Bearer)\n");
 	printf("Ctrl-C stops: live calls hear a goodbye first.\n");
@@ -124,6 +137,8 @@ static void ready(uint16_t http_port, uint16_t https_port,
 
 int cmd_serve(int argc, char **argv)
 {
+	/* long options without a letter */
+	enum { OPT_NO_SIP_TLS = 1000, OPT_SRTP };
 	static const struct option opts[] = {
 		{"agent", required_argument, 0, 'a'},
 		{"port", required_argument, 0, 'p'},
@@ -134,6 +149,9 @@ int cmd_serve(int argc, char **argv)
 		{"addr", required_argument, 0, 'A'},
 		{"sip-port", required_argument, 0, 'P'},
 		{"no-sip", no_argument, 0, 'S'},
+		{"sip-tls-port", required_argument, 0, 'T'},
+		{"no-sip-tls", no_argument, 0, OPT_NO_SIP_TLS},
+		{"srtp", required_argument, 0, OPT_SRTP},
 		{"sip-allow", required_argument, 0, 'L'},
 		{"sip-register", required_argument, 0, 'R'},
 		{"sip-auth-user", required_argument, 0, 'U'},
@@ -194,6 +212,22 @@ int cmd_serve(int argc, char **argv)
 			prm.sip_port = (uint16_t)v;
 			break;
 		case 'S': prm.sip_port = UINT16_MAX; break;
+		case 'T':
+			if (num(optarg, 65534, "--sip-tls-port", &v))
+				return 2;
+			prm.sip_tls_port = (uint16_t)v;
+			break;
+		case OPT_NO_SIP_TLS: prm.sip_tls_port = UINT16_MAX; break;
+		case OPT_SRTP:
+			if (strcmp(optarg, "optional") &&
+			    strcmp(optarg, "require")) {
+				fprintf(stderr, "banter serve: --srtp takes "
+					"optional or require (got \"%s\")\n",
+					optarg);
+				return 2;
+			}
+			prm.srtp_require = !strcmp(optarg, "require");
+			break;
 		case 'L': prm.sip_allow = optarg; break;
 		case 'R':
 			if (add_regs(optarg, regbuf, regs, &n_regs))

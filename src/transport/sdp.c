@@ -10,6 +10,20 @@
 #include "audio/codec.h"
 #include "transport/sdp.h"
 
+/* The SDES suites we take (libre's srtp), in our order of preference. */
+static const struct {
+	const char *name;
+	enum srtp_suite suite;
+	size_t key_len;          /* master key + master salt */
+} suites[] = {
+	{"AES_CM_128_HMAC_SHA1_80", SRTP_AES_CM_128_HMAC_SHA1_80, 30},
+	{"AES_CM_128_HMAC_SHA1_32", SRTP_AES_CM_128_HMAC_SHA1_32, 30},
+	{"AES_256_CM_HMAC_SHA1_80", SRTP_AES_256_CM_HMAC_SHA1_80, 46},
+	{"AES_256_CM_HMAC_SHA1_32", SRTP_AES_256_CM_HMAC_SHA1_32, 46},
+	{"AEAD_AES_128_GCM", SRTP_AES_128_GCM, 28},
+	{"AEAD_AES_256_GCM", SRTP_AES_256_GCM, 44},
+};
+
 /* What a line-by-line read keeps between lines. */
 struct reader {
 	struct bt_sdp_offer *o;
@@ -27,6 +41,8 @@ struct reader {
 		unsigned ch;
 	} maps[BT_SDP_MAX_FMTS];
 	size_t n_maps;
+	bool savp_refused;       /* an RTP/SAVP stream without a suite of ours */
+	unsigned bad;            /* malformed a=crypto on the taken stream */
 };
 
 /* Only printable ASCII without spaces: what we copy into the answer. */
@@ -40,14 +56,20 @@ static bool is_token(const char *s)
 	return true;
 }
 
-static bool is_digits(const struct pl *p)
+/* 1 to max decimal digits */
+static bool digits_max(const struct pl *p, size_t max)
 {
-	if (!p->l || p->l > 5)
+	if (!p->l || p->l > max)
 		return false;
 	for (size_t i = 0; i < p->l; i++)
 		if (p->p[i] < '0' || p->p[i] > '9')
 			return false;
 	return true;
+}
+
+static bool is_digits(const struct pl *p)
+{
+	return digits_max(p, 5);
 }
 
 /* "IN IP4 192.0.2.1" (a multicast /ttl is ignored) */
@@ -67,6 +89,30 @@ static int conn_parse(const struct pl *v, struct sa *sa, bool *holdp)
 	return 0;
 }
 
+/*
+ * The taken stream is RTP/SAVP but none of its a=crypto lines is ours
+ * (all its lines are read by now): let a later audio stream be taken
+ * instead, as one over RTP/AVP would have been.
+ */
+static void untake_savp(struct reader *r)
+{
+	struct bt_sdp_offer *o = r->o;
+
+	if (o->audio < 0 || !o->savp || o->crypto.key_len)
+		return;
+	r->savp_refused = true;
+	o->audio = -1;
+	o->savp = false;
+	o->n_fmts = 0;
+	o->ptime_ms = 0;
+	r->bad = 0;
+	memset(&o->addr, 0, sizeof(o->addr));
+	o->hold_addr = false;
+	r->n_maps = 0;
+	r->audio_c = false;
+	r->media_dir_set = false;
+}
+
 static int media_line(struct reader *r, const struct pl *v)
 {
 	struct bt_sdp_offer *o = r->o;
@@ -77,6 +123,7 @@ static int media_line(struct reader *r, const struct pl *v)
 	if (re_regex(v->p, v->l, "[^ ]+ [0-9]+[^ ]* [^ ]+[ ]*[^]*", &type,
 		     &port, NULL, &proto, NULL, &fmts))
 		return EBADMSG;
+	untake_savp(r);
 	if (o->n_media == BT_SDP_MAX_MEDIA)
 		return EBADMSG;
 	m = &o->media[o->n_media];
@@ -101,11 +148,13 @@ static int media_line(struct reader *r, const struct pl *v)
 	}
 	if (!is_token(m->type) || !is_token(m->proto) || !is_token(m->fmt0))
 		return EBADMSG;
-	/* the first audio stream over plain RTP is ours */
+	/* the first audio stream over RTP or SRTP is ours */
 	if (o->audio >= 0 || strcmp(m->type, "audio") || !m->port ||
-	    (strcmp(m->proto, "RTP/AVP") && strcmp(m->proto, "RTP/AVPF")))
+	    (strcmp(m->proto, "RTP/AVP") && strcmp(m->proto, "RTP/AVPF") &&
+	     strcmp(m->proto, "RTP/SAVP") && strcmp(m->proto, "RTP/SAVPF")))
 		return 0;
 	o->audio = r->cur;
+	o->savp = !strncmp(m->proto, "RTP/S", 5);
 	while (p < end) {
 		struct pl f;
 		const char *sp;
@@ -151,6 +200,92 @@ static void dir_attr(struct reader *r, const struct pl *name)
 	}
 }
 
+/* Strict base64 (RFC 4648, padding optional): false if p is not. */
+static bool b64_decode(const struct pl *p, uint8_t *out, size_t max,
+		       size_t *lenp)
+{
+	uint32_t acc = 0;
+	size_t n = 0, bits = 0, l = p->l;
+
+	while (l && p->p[l - 1] == '=')
+		--l;
+	if (p->l - l > 2 || (p->l - l && p->l % 4))
+		return false;
+	for (size_t i = 0; i < l; i++) {
+		char c = p->p[i];
+		uint32_t v;
+
+		if (c >= 'A' && c <= 'Z')
+			v = (uint32_t)(c - 'A');
+		else if (c >= 'a' && c <= 'z')
+			v = (uint32_t)(c - 'a' + 26);
+		else if (c >= '0' && c <= '9')
+			v = (uint32_t)(c - '0' + 52);
+		else if (c == '+')
+			v = 62;
+		else if (c == '/')
+			v = 63;
+		else
+			return false;
+		acc = (acc << 6) | v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n == max)
+				return false;
+			out[n++] = (uint8_t)(acc >> bits);
+		}
+	}
+	/* a lone 6 bits, or bits left that are not zero: not base64 */
+	if (bits >= 6 || (acc & ((1u << bits) - 1)))
+		return false;
+	*lenp = n;
+	return true;
+}
+
+/*
+ * "a=crypto:<tag> <suite> inline:<key>[|<lifetime>] [<params>]" on the
+ * taken stream. A line we cannot read counts as malformed; a suite, a
+ * key method or session parameters we do not know (an MKI, which libre's
+ * srtp cannot follow, or UNENCRYPTED_SRTP) make it one we skip.
+ */
+static void crypto_attr(struct reader *r, const struct pl *val)
+{
+	struct bt_sdp_offer *o = r->o;
+	struct pl tag, suite, key, rest, params;
+	struct bt_sdp_crypto c;
+	const char *bar;
+	size_t n;
+
+	++o->n_crypto;
+	if (re_regex(val->p, val->l, "[0-9]+[ ]+[^ ]+[ ]+inline:[^ |;]+[^ ]*"
+		     "[ ]*[^]*", &tag, NULL, &suite, NULL, &key, &rest, NULL,
+		     &params) || !digits_max(&tag, 9) ||
+	    tag.p != val->p) {
+		++o->n_crypto_bad;
+		++r->bad;
+		return;
+	}
+	memset(&c, 0, sizeof(c));
+	c.tag = pl_u32(&tag);
+	if (bt_sdp_suite_find(&suite, &c.suite, &c.key_len))
+		return;
+	if (!b64_decode(&key, c.key, sizeof(c.key), &n) || n != c.key_len) {
+		++o->n_crypto_bad;
+		++r->bad;
+		return;
+	}
+	/* "|2^31" (a lifetime) is fine; "|1:4" (an MKI) or a second key
+	 * (";inline:") is not ours */
+	bar = rest.l ? memchr(rest.p + 1, '|', rest.l - 1) : NULL;
+	if (bar || memchr(rest.p, ':', rest.l) || memchr(rest.p, ';', rest.l)
+	    || params.l)
+		return;
+	if (o->crypto.key_len)
+		return;  /* the peer's first is its choice */
+	o->crypto = c;
+}
+
 static int attr_line(struct reader *r, const struct pl *v)
 {
 	struct pl name, val, pt, enc, clock, ch;
@@ -162,6 +297,10 @@ static int attr_line(struct reader *r, const struct pl *v)
 		return 0;
 	if (!pl_strcmp(&name, "ptime") && is_digits(&val)) {
 		r->o->ptime_ms = pl_u32(&val);
+		return 0;
+	}
+	if (!pl_strcmp(&name, "crypto")) {
+		crypto_attr(r, &val);
 		return 0;
 	}
 	if (pl_strcmp(&name, "rtpmap"))
@@ -289,8 +428,9 @@ int bt_sdp_offer_parse(const char *sdp, size_t len, struct bt_sdp_offer *o)
 	}
 	if (err)
 		return err;
+	untake_savp(r);
 	if (o->audio < 0)
-		return EPROTONOSUPPORT;
+		return r->savp_refused ? EKEYREJECTED : EPROTONOSUPPORT;
 	if (!r->audio_c) {
 		if (!r->sess_has_c)
 			return EBADMSG;
@@ -300,7 +440,40 @@ int bt_sdp_offer_parse(const char *sdp, size_t len, struct bt_sdp_offer *o)
 	sa_set_port(&o->addr, o->media[o->audio].port);
 	o->dir = r->media_dir_set ? r->media_dir : r->sess_dir;
 	resolve(r);
-	return o->ci ? 0 : ENOTSUP;
+	if (!o->ci)
+		return ENOTSUP;
+	/* crypto offered, all of it unreadable: not a plain call either */
+	if (!o->crypto.key_len && r->bad)
+		return EKEYREJECTED;
+	return 0;
+}
+
+int bt_sdp_suite_find(const struct pl *name, enum srtp_suite *suite,
+		      size_t *key_len)
+{
+	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
+		if (pl_strcmp(name, suites[i].name))
+			continue;
+		*suite = suites[i].suite;
+		*key_len = suites[i].key_len;
+		return 0;
+	}
+	return ENOTSUP;
+}
+
+const char *bt_sdp_suite_name(enum srtp_suite suite)
+{
+	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+		if (suites[i].suite == suite)
+			return suites[i].name;
+	return "?";
+}
+
+const char *bt_sdp_suites(void)
+{
+	return "AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32, "
+		"AES_256_CM_HMAC_SHA1_80, AES_256_CM_HMAC_SHA1_32, "
+		"AEAD_AES_128_GCM and AEAD_AES_256_GCM";
 }
 
 enum bt_sdp_dir bt_sdp_answer_dir(enum bt_sdp_dir peer)
@@ -322,13 +495,14 @@ static const char *dir_name(enum bt_sdp_dir d)
 
 int bt_sdp_answer_print(char *buf, size_t sz, const struct bt_sdp_offer *o,
 			const struct sa *laddr, uint32_t sess_id,
-			uint32_t version)
+			uint32_t version, const uint8_t *key)
 {
 	const char *ip = sa_af(laddr) == AF_INET6 ? "IP6" : "IP4";
 	const struct bt_codec_info *ci;
 	int n;
 
-	if (!buf || !o || !laddr || !o->ci || o->audio < 0)
+	if (!buf || !o || !laddr || !o->ci || o->audio < 0 ||
+	    (o->crypto.key_len && !key))
 		return -1;
 	ci = o->ci;
 	n = re_snprintf(buf, sz, "v=0\r\no=banter %u %u IN %s %j\r\n"
@@ -345,6 +519,7 @@ int bt_sdp_answer_print(char *buf, size_t sz, const struct bt_sdp_offer *o,
 		}
 		else {
 			char fmtp[96] = "", te[32] = "", tel[96] = "";
+			char crypto[128] = "";
 
 			if (ci->fmtp)
 				(void)re_snprintf(fmtp, sizeof(fmtp),
@@ -358,14 +533,27 @@ int bt_sdp_answer_print(char *buf, size_t sz, const struct bt_sdp_offer *o,
 					"a=fmtp:%d 0-15\r\n", o->te_pt,
 					o->te_clock_hz, o->te_pt);
 			}
+			if (o->crypto.key_len) {
+				char b64[BT_SDP_KEY_MAX * 2];
+				size_t bn = sizeof(b64);
+
+				if (base64_encode(key, o->crypto.key_len, b64,
+						  &bn))
+					return -1;
+				(void)re_snprintf(crypto, sizeof(crypto),
+					"a=crypto:%u %s inline:%b\r\n",
+					o->crypto.tag,
+					bt_sdp_suite_name(o->crypto.suite),
+					b64, bn);
+			}
 			k = re_snprintf(buf + n, sz - (size_t)n,
 				"m=audio %u %s %d%s\r\n"
-				"a=rtpmap:%d %s/%u%s\r\n%s%s"
+				"a=rtpmap:%d %s/%u%s\r\n%s%s%s"
 				"a=ptime:20\r\na=%s\r\n",
 				sa_port(laddr), m->proto, o->pt, te,
 				o->pt, ci->name, ci->clock_hz,
 				ci->channels == 2 ? "/2" : "", fmtp, tel,
-				dir_name(bt_sdp_answer_dir(o->dir)));
+				crypto, dir_name(bt_sdp_answer_dir(o->dir)));
 		}
 		if (k < 0)
 			return -1;

@@ -6,7 +6,8 @@
  * session, which keeps per-session format state and cannot tell us which
  * of its lines it refused): what a call needs is the first audio stream's
  * address, its formats in the peer's order, telephone-event and the
- * direction. No allocation; fuzzable alone.
+ * direction, and its SRTP keys (SDES, RFC 4568). No allocation; fuzzable
+ * alone.
  */
 #ifndef BT_TRANSPORT_SDP_H
 #define BT_TRANSPORT_SDP_H
@@ -23,6 +24,7 @@ enum {
 	BT_SDP_MAX = 8192,     /**< longest SDP we read */
 	BT_SDP_MAX_MEDIA = 8,
 	BT_SDP_MAX_FMTS = 32,
+	BT_SDP_KEY_MAX = 46,   /**< SRTP master key + salt, bytes */
 };
 
 /** Which way audio flows, as seen by the side that wrote it. */
@@ -40,6 +42,14 @@ struct bt_sdp_media {
 	uint16_t port;
 };
 
+/** An SRTP crypto attribute (a=crypto, RFC 4568): a suite and its key. */
+struct bt_sdp_crypto {
+	uint32_t tag;
+	enum srtp_suite suite;         /**< libre's */
+	uint8_t key[BT_SDP_KEY_MAX];   /**< master key then master salt */
+	size_t key_len;                /**< 0: none (plain RTP) */
+};
+
 struct bt_sdp_offer {
 	struct bt_sdp_media media[BT_SDP_MAX_MEDIA];
 	size_t n_media;
@@ -55,6 +65,11 @@ struct bt_sdp_offer {
 	int te_pt;                     /**< telephone-event, -1: none */
 	uint32_t te_clock_hz;
 	uint32_t ptime_ms;             /**< 0: not given */
+	bool savp;                     /**< RTP/SAVP(F): SRTP is required */
+	unsigned n_crypto;             /**< a=crypto lines on audio streams */
+	unsigned n_crypto_bad;         /**< ... of them malformed */
+	struct bt_sdp_crypto crypto;   /**< the peer's first suite we take
+					    (key_len 0: none) */
 	/* the answer, filled by bt_sdp_offer_parse */
 	int pt;                        /**< chosen payload type */
 	const struct bt_codec_info *ci;/**< chosen codec */
@@ -62,21 +77,38 @@ struct bt_sdp_offer {
 
 /**
  * Read an offer and choose the codec: the peer's first format that we
- * have. EBADMSG: not SDP (answer 400); EPROTONOSUPPORT: no RTP/AVP audio
- * stream; ENOTSUP: no codec in common (both: answer 488).
+ * have, and SRTP: the peer's first a=crypto line with a suite we take
+ * (bt_sdp_suite_find). EBADMSG: not SDP (answer 400); EPROTONOSUPPORT: no
+ * RTP audio stream; ENOTSUP: no codec in common; EKEYREJECTED: the stream
+ * is RTP/SAVP and offers no suite we take, or every a=crypto line of an
+ * RTP/AVP stream is malformed (all three: answer 488). A plain RTP/AVP
+ * stream whose crypto suites are all unknown is taken without SRTP.
  */
 int bt_sdp_offer_parse(const char *sdp, size_t len, struct bt_sdp_offer *o);
 
 /**
  * Write the answer to o into buf: the chosen codec and telephone-event
  * on the audio line (the peer's payload type numbers), RTP at laddr,
- * every other line refused (port 0). Returns the length, or -1 if buf is
+ * every other line refused (port 0); with o->crypto, an a=crypto line of
+ * its tag and suite with our key `key` (o->crypto.key_len bytes; NULL:
+ * refused, -1). Returns the length, or -1 if buf is
  * too small. sess_id/version: the o= line's (version goes up on each
  * new answer in a dialog).
  */
 int bt_sdp_answer_print(char *buf, size_t sz, const struct bt_sdp_offer *o,
 			const struct sa *laddr, uint32_t sess_id,
-			uint32_t version);
+			uint32_t version, const uint8_t *key);
+
+/**
+ * The SDES suite named name (e.g. "AES_CM_128_HMAC_SHA1_80"): libre's
+ * suite and its key length (master key + salt) in bytes. ENOTSUP: not one
+ * of ours. The list, for messages: bt_sdp_suites().
+ */
+int bt_sdp_suite_find(const struct pl *name, enum srtp_suite *suite,
+		      size_t *key_len);
+const char *bt_sdp_suite_name(enum srtp_suite suite);
+/** "AES_CM_128_HMAC_SHA1_80, ..." */
+const char *bt_sdp_suites(void);
 
 /**
  * Write an offer into buf: codecs in that order (our preference; static

@@ -796,6 +796,9 @@ static int sip_start(struct server *srv)
 	memset(&sp, 0, sizeof(sp));
 	sp.addr = p->addr;
 	sp.port = p->sip_port;
+	sp.tls_port = p->sip_tls_port;
+	sp.tls_pem = srv->tls_path[0] ? srv->tls_path : NULL;
+	sp.srtp_require = p->srtp_require;
 	sp.allow = p->sip_allow;
 	sp.agents = p->agents;
 	sp.agent_ids = p->agent_ids;
@@ -943,14 +946,16 @@ int bt_server_run(const struct bt_server_prm *prm)
 			     sa_port(&laddr), strerror(err));
 		goto out;
 	}
-	if (prm->https_port != UINT16_MAX) {
+	/* one certificate for wss:// and SIP over TLS */
+	if (prm->https_port != UINT16_MAX || (prm->sip_port != UINT16_MAX &&
+					      prm->sip_tls_port != UINT16_MAX)) {
 		err = tls_file(&srv, &tls);
 		if (err)
 			goto out;
+	}
+	if (prm->https_port != UINT16_MAX) {
 		sa_set_port(&laddr, prm->https_port ? prm->https_port : 8443);
 		err = https_listen(&srv.https, &laddr, tls, http_req, &srv);
-		if (prm->cert)
-			unlink(srv.tls_path);
 		if (err) {
 			err = bt_err(err, "cannot listen on port %u for HTTPS: "
 				     "%s (check --cert/--key, or use "
@@ -964,6 +969,11 @@ int bt_server_run(const struct bt_server_prm *prm)
 		if (err)
 			goto out;
 	}
+	/* the joined copy of --cert and --key is read by now */
+	if (prm->cert && srv.tls_path[0]) {
+		unlink(srv.tls_path);
+		srv.tls_path[0] = '\0';
+	}
 	err = bt_retention_start(&srv.retention, prm->agents, prm->n_agents);
 	if (err)
 		goto out;
@@ -976,11 +986,14 @@ int bt_server_run(const struct bt_server_prm *prm)
 		if (srv.https &&
 		    !tcp_sock_local_get(http_sock_tcp(srv.https), &a))
 			sp = sa_port(&a);
-		prm->readyh(hp, sp, bt_sip_port(srv.sip), prm->arg);
+		prm->readyh(hp, sp, bt_sip_port(srv.sip),
+			    bt_sip_tls_port(srv.sip), prm->arg);
 	}
 	pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
 	err = re_main(on_signal);
  out:
+	if (prm->cert && srv.tls_path[0])  /* a start that failed */
+		unlink(srv.tls_path);
 	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	the_srv = NULL;
 	tmr_cancel(&srv.stop_tmr);

@@ -6,6 +6,7 @@
 #ifndef BT_TRANSPORT_SERVER_H
 #define BT_TRANSPORT_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,10 @@ struct bt_server_prm {
 	uint32_t max_send_queue_kb; /**< events a client has not read yet
 					 before it is closed (0: 512) */
 	uint16_t sip_port;         /**< 0: 5060; UINT16_MAX: no SIP */
+	uint16_t sip_tls_port;     /**< SIP over TLS with cert/key (or the
+					self-signed pair): 0: 5061;
+					UINT16_MAX: none */
+	bool srtp_require;         /**< phone calls must offer SRTP */
 	const char *sip_allow;     /**< CIDR list of SIP sources (0: all) */
 	const char *const *sip_register; /**< accounts to register at their
 					      providers (sip:user@host) */
@@ -43,9 +48,9 @@ struct bt_server_prm {
 	const char *sip_auth_user; /**< their digest user (0: the URI's) */
 	const char *sip_password;  /**< their password */
 	/** called once listening, on the main thread (e.g. to print);
-	 *  sip_port 0: no SIP */
+	 *  sip_port 0: no SIP; sip_tls_port 0: no SIP over TLS */
 	void (*readyh)(uint16_t http_port, uint16_t https_port,
-		       uint16_t sip_port, void *arg);
+		       uint16_t sip_port, uint16_t sip_tls_port, void *arg);
 	void *arg;
 };
 

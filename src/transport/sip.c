@@ -1,8 +1,9 @@
 /**
  * @file sip.c  The SIP side of a phone call, on the main thread's loop:
  *              libre's SIP stack and sessions (INVITE, ACK, BYE, CANCEL,
- *              OPTIONS, re-INVITE), the source allow-list, picking the
- *              agent by the Request-URI's user part, and SDP offer/answer.
+ *              OPTIONS, re-INVITE) over UDP, TCP and TLS, the source
+ *              allow-list, picking the agent by the Request-URI's user
+ *              part, and SDP offer/answer with SRTP keys (SDES).
  *
  * libre 1.1 cannot share a port between loops (see server.c), so the
  * stack lives here; each call's session and its RTP socket live on a
@@ -30,6 +31,12 @@ enum {
  * (sipsess_accept and sipsess_answer add their own) */
 #define CODECS_WARNING "Warning: 399 banter \"no codec in common: banter " \
 	"takes opus/48000/2, G722/8000, PCMU/8000 and PCMA/8000\"\r\n"
+#define SRTP_WARNING "Warning: 399 banter \"SRTP: banter takes a=crypto " \
+	"lines with an inline key and a suite among AES_CM_128_HMAC_SHA1_80, " \
+	"AES_CM_128_HMAC_SHA1_32, AES_256_CM_HMAC_SHA1_80/32 and " \
+	"AEAD_AES_128/256_GCM\"\r\n"
+#define SRTP_REQUIRED_WARNING "Warning: 399 banter \"this line takes " \
+	"only SRTP calls: offer RTP/SAVP with a=crypto\"\r\n"
 
 struct cidr {
 	struct sa net;
@@ -39,6 +46,7 @@ struct cidr {
 struct bt_sip {
 	struct bt_sip_prm prm;
 	struct sip *sip;
+	struct tls *tls;             /* SIP over TLS; NULL: none */
 	struct sipsess_sock *sock;
 	struct sip_lsnr *lsnr;
 	struct dnsc *dnsc;
@@ -47,7 +55,7 @@ struct bt_sip {
 	struct list calls;           /* sip_link, ringing or answered */
 	struct cidr allow[MAX_ALLOW];
 	size_t n_allow;
-	uint16_t port;
+	uint16_t port, tls_port;
 	unsigned next_id;
 	bool stopping, closed, exited;
 	bt_sip_idle_h *idleh;
@@ -298,16 +306,22 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 		return;
 	}
 	err = sip_body_offer(msg, &o);
+	if (!err && s->prm.srtp_require && !o.crypto.key_len)
+		err = EPERM;
 	if (err) {
 		uint16_t code = err == EBADMSG ? 400 : 488;
 		re_printf("%s: refused (%u): %s\n", id, code,
 		       err == ENODATA ? "an INVITE without an SDP offer" :
+		       err == EPERM ? "plain RTP, and --srtp require" :
 		       sip_sdp_errmsg(err));
 		(void)sip_treplyf(NULL, NULL, s->sip, msg, false, code,
 				  code == 400 ? "Bad Request" :
 				  "Not Acceptable Here", "%s"
 				  "Content-Length: 0\r\n\r\n",
-				  err == ENOTSUP ? CODECS_WARNING : "");
+				  err == ENOTSUP ? CODECS_WARNING :
+				  err == EKEYREJECTED ? SRTP_WARNING :
+				  err == EPERM ? SRTP_REQUIRED_WARNING : "");
+		fflush(stdout);
 		return;
 	}
 
@@ -328,6 +342,8 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 			  &msg->from.uri.user);
 	lk->goodbye_ms = s->prm.goodbye_ms;
 	lk->offer = o;
+	if (o.crypto.key_len)
+		rand_bytes(lk->srtp_key, sizeof(lk->srtp_key));
 	/* RTP on the listen address; the SDP names the address the INVITE
 	 * came to (a wildcard listen address is no address to send to) */
 	(void)sa_set_str(&lk->rtp_laddr, s->prm.addr ? s->prm.addr :
@@ -352,8 +368,11 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 	       "(payload type %d)%s\n", id, &msg->src, bt_agent_name(agent),
 	       o.ci->name, o.ci->clock_hz, o.pt, o.te_pt >= 0 ?
 	       ", with DTMF" : "");
+	re_printf("%s: transport %s, %s%s\n", id, sip_transp_name(msg->tp),
+		  o.crypto.key_len ? "SRTP " : "plain RTP",
+		  o.crypto.key_len ? bt_sdp_suite_name(o.crypto.suite) : "");
 	fflush(stdout);
-	sip_media_of(&o, &m);
+	sip_media_of(lk, &o, &m);
 	if (sip_post_call(lk, CALL_OPEN, &m)) {
 		(void)sipsess_reject(lk->sess, 503, "Service Unavailable",
 				     "Retry-After: 5\r\n"
@@ -395,12 +414,19 @@ static void exit_h(void *arg)
 		s->idleh(s->arg);
 }
 
-static int transports(struct bt_sip *s, const struct sa *laddr)
+/* UDP and TCP on laddr's port, TLS on the TLS port; *tlsp: TLS failed */
+static int transports(struct bt_sip *s, const struct sa *laddr, bool *tlsp)
 {
+	struct sa tls = *laddr;
 	int err = sip_transp_add(s->sip, SIP_TRANSP_UDP, laddr);
 
 	if (!err)
 		err = sip_transp_add(s->sip, SIP_TRANSP_TCP, laddr);
+	if (err || !s->tls)
+		return err;
+	sa_set_port(&tls, s->prm.tls_port ? s->prm.tls_port : 5061);
+	err = sip_transp_add(s->sip, SIP_TRANSP_TLS, &tls, s->tls);
+	*tlsp = err != 0;
 	return err;
 }
 
@@ -426,6 +452,7 @@ static void destructor(void *arg)
 	}
 	/* else: closed but a transaction still holds the stack (a forced
 	 * stop): libre frees it with that transaction */
+	mem_deref(s->tls);
 	mem_deref(s->dnsc);
 	mem_deref(s->mq);
 }
@@ -436,6 +463,7 @@ int bt_sip_alloc(struct bt_sip **sp, const struct bt_sip_prm *prm,
 	struct sa nsv[4], laddr;
 	uint32_t nsn = 4;
 	char domain[64] = "";
+	bool tls_failed = false;
 	struct bt_sip *s;
 	int err;
 
@@ -454,6 +482,18 @@ int bt_sip_alloc(struct bt_sip **sp, const struct bt_sip_prm *prm,
 	err = mqueue_alloc(&s->mq, mq_handler, s);
 	if (err)
 		goto out;
+	if (prm->tls_pem && prm->tls_port != UINT16_MAX) {
+		err = tls_alloc(&s->tls, TLS_METHOD_SSLV23, prm->tls_pem,
+				NULL);
+		if (err) {
+			err = bt_err(err, "cannot use the TLS certificate "
+				     "for SIP over TLS: %s (give --cert and "
+				     "--key as PEM files of a certificate and "
+				     "its private key, or --no-sip-tls)",
+				     strerror(err));
+			goto out;
+		}
+	}
 	/* names in Via or Contact need DNS; most phones send addresses */
 	if (dns_srv_get(domain, sizeof(domain), nsv, &nsn) || !nsn)
 		nsn = 0;
@@ -468,7 +508,7 @@ int bt_sip_alloc(struct bt_sip **sp, const struct bt_sip_prm *prm,
 		goto out;
 	}
 	if (sa_isset(&laddr, SA_ADDR)) {
-		err = transports(s, &laddr);
+		err = transports(s, &laddr, &tls_failed);
 	}
 	else {
 		/* libre's SIP needs an address per transport: the address
@@ -481,11 +521,19 @@ int bt_sip_alloc(struct bt_sip **sp, const struct bt_sip_prm *prm,
 		if (!net_default_source_addr_get(AF_INET, &def) &&
 		    !sa_is_loopback(&def)) {
 			sa_set_port(&def, sa_port(&laddr));
-			err = transports(s, &def);
+			err = transports(s, &def, &tls_failed);
 		}
 		(void)sa_set_str(&def, "127.0.0.1", sa_port(&laddr));
 		if (!err)
-			err = transports(s, &def);
+			err = transports(s, &def, &tls_failed);
+	}
+	if (err && tls_failed) {
+		err = bt_err(err, "cannot listen on port %u for SIP over "
+			     "TLS: %s (another SIP server there? use "
+			     "--sip-tls-port, or --no-sip-tls)",
+			     prm->tls_port ? prm->tls_port : 5061,
+			     strerror(err));
+		goto out;
 	}
 	if (err) {
 		err = bt_err(err, "cannot listen on port %u for SIP: %s "
@@ -495,6 +543,8 @@ int bt_sip_alloc(struct bt_sip **sp, const struct bt_sip_prm *prm,
 	}
 	if (!sip_transp_laddr(s->sip, &laddr, SIP_TRANSP_UDP, NULL))
 		s->port = sa_port(&laddr);
+	if (s->tls && !sip_transp_laddr(s->sip, &laddr, SIP_TRANSP_TLS, NULL))
+		s->tls_port = sa_port(&laddr);
 	err = sip_listen(&s->lsnr, s->sip, true, request_h, s);
 	if (!err)
 		err = sipsess_listen(&s->sock, s->sip, HASH_SIZE, conn_h, s);
@@ -515,6 +565,11 @@ int bt_sip_alloc(struct bt_sip **sp, const struct bt_sip_prm *prm,
 uint16_t bt_sip_port(const struct bt_sip *s)
 {
 	return s ? s->port : 0;
+}
+
+uint16_t bt_sip_tls_port(const struct bt_sip *s)
+{
+	return s ? s->tls_port : 0;
 }
 
 unsigned bt_sip_calls(const struct bt_sip *s)

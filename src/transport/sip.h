@@ -1,5 +1,5 @@
 /**
- * @file sip.h  `banter serve` answers the phone: SIP over UDP and TCP on
+ * @file sip.h  `banter serve` answers the phone: SIP over UDP, TCP and TLS on
  *              the main thread's loop, each call's session and RTP on a
  *              session loop; `banter dial` places one call the same way
  *              (private to libbanter and its programs).
@@ -7,6 +7,7 @@
 #ifndef BT_TRANSPORT_SIP_H
 #define BT_TRANSPORT_SIP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,10 @@ struct bt_sip_prm {
 	const char *addr;       /**< listen address (0: "0.0.0.0": loopback
 				     and the default source address) */
 	uint16_t port;          /**< 0: 5060 */
+	uint16_t tls_port;      /**< SIP over TLS (0: 5061); UINT16_MAX or
+				     no tls_pem: none */
+	const char *tls_pem;    /**< PEM file with the key and certificate */
+	bool srtp_require;      /**< refuse plain RTP offers (488) */
 	const char *allow;      /**< "CIDR[,CIDR...]" of sources let in
 				     (0: all); others get 403 */
 	struct bt_agent *const *agents;  /**< agents[0] is the default */
@@ -46,6 +51,8 @@ int bt_sip_alloc(struct bt_sip **sp, const struct bt_sip_prm *prm,
 		 bt_sip_idle_h *idleh, void *arg);
 /** The UDP port listened on. */
 uint16_t bt_sip_port(const struct bt_sip *s);
+/** The TLS port listened on; 0: none. */
+uint16_t bt_sip_tls_port(const struct bt_sip *s);
 /**
  * Stop taking calls (503), let live calls hear the goodbye, send BYE
  * after it, and call idleh once none is left.

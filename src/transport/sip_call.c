@@ -16,6 +16,7 @@
 #include "banter/banter.h"
 #include "audio/jitter.h"
 #include "transport/sip_int.h"
+#include "transport/srtp.h"
 
 enum {
 	FRAME = BT_FRAME_SAMPLES,      /* session samples per 20 ms */
@@ -26,6 +27,7 @@ enum {
 	RTP_PORT_MAX = 32767,
 	MAX_BEHIND = 10,               /* frames; more is given up */
 	MAX_PER_TICK = 5,              /* frames one tick catches up */
+	SRTP_TRAILER = 16,             /* SRTP's tag (GCM's is longest) */
 };
 
 struct sip_call {
@@ -34,6 +36,7 @@ struct sip_call {
 	uint32_t s_rate_hz;       /* the codec rate s was made for */
 	struct bt_tick tick;
 	struct rtp_sock *rtp;
+	struct bt_srtp *srtp;     /* NULL: plain RTP */
 	struct bt_codec *codec;
 	struct bt_jitter *jb;
 	struct telev *telev;
@@ -336,7 +339,7 @@ static void pull_frame(struct sip_call *c)
 		c->txmb->end = RTP_HEADER_SIZE;
 		err = bt_codec_encode(c->codec, pcm, c->txmb->buf +
 				      RTP_HEADER_SIZE, c->txmb->size -
-				      RTP_HEADER_SIZE, &n);
+				      RTP_HEADER_SIZE - SRTP_TRAILER, &n);
 		if (!err) {
 			c->txmb->end = RTP_HEADER_SIZE + n;
 			/* the marker opens each talk spurt */
@@ -406,6 +409,30 @@ static void tick(void *arg)
 	}
 }
 
+/* New SRTP keys (the call's first, or the peer's new ones). */
+static int set_srtp(struct sip_call *c, const struct sip_media *m)
+{
+	const struct sip_media *o = &c->media;
+	struct bt_srtp *sr = NULL;
+	int err;
+
+	if (!m->key_len || (c->srtp && m->suite == o->suite &&
+			    m->key_len == o->key_len &&
+			    !memcmp(m->rx_key, o->rx_key, m->key_len) &&
+			    !memcmp(m->tx_key, o->tx_key, m->key_len)))
+		return 0;
+	/* the new helpers before the old ones go: if they cannot be made,
+	 * the call keeps its old keys rather than fall back to plain RTP
+	 * (no packet is handled in between: one thread) */
+	err = bt_srtp_alloc(&sr, c->rtp, m->suite, m->tx_key, m->rx_key,
+			    m->key_len, c->lk->id);
+	if (err)
+		return bt_err(err, "cannot start SRTP: %s", strerror(err));
+	mem_deref(c->srtp);
+	c->srtp = sr;
+	return 0;
+}
+
 static int set_media(struct sip_call *c, const struct sip_media *m)
 {
 	const struct bt_codec_info *ci = bt_codec_info(m->codec);
@@ -415,6 +442,9 @@ static int set_media(struct sip_call *c, const struct sip_media *m)
 	bool known = sa_af(&m->raddr) != AF_UNSPEC;
 	int err = 0;
 
+	err = set_srtp(c, m);
+	if (err)
+		return err;
 	if (!c->codec || m->codec != c->media.codec) {
 		err = bt_codec_alloc(&codec, m->codec);
 		if (!err && ci->rate_hz != BT_RATE_HZ)
@@ -464,6 +494,7 @@ static void call_destructor(void *arg)
 	if (c->s)
 		bt_session_set_handler(c->s, NULL, NULL);
 	mem_deref(c->s);
+	mem_deref(c->srtp);  /* its helpers, before their sockets */
 	mem_deref(c->rtp);
 	mem_deref(c->codec);
 	mem_deref(c->jb);
@@ -521,7 +552,8 @@ static int call_open(struct sip_link *lk, const struct sip_media *m)
 	if (!err)
 		err = telev_alloc(&c->telev, 20);
 	if (!err) {
-		c->txmb = mbuf_alloc(RTP_HEADER_SIZE + BT_CODEC_MAX_PACKET);
+		c->txmb = mbuf_alloc(RTP_HEADER_SIZE + BT_CODEC_MAX_PACKET +
+				     SRTP_TRAILER);
 		err = c->txmb ? 0 : ENOMEM;
 	}
 	if (!err)
@@ -552,16 +584,26 @@ static void call_free(struct sip_call *c)
 {
 	struct sip_link *lk;
 	struct bt_jitter_stats st;
+	struct bt_srtp_stats ss;
+	char srtp[128] = "";
 
 	if (!c)
 		return;
 	lk = c->lk;
 	bt_jitter_stats(c->jb, &st);
+	if (c->srtp) {
+		bt_srtp_stats(c->srtp, &ss);
+		(void)re_snprintf(srtp, sizeof(srtp), "; SRTP %s: %u RTP "
+				  "and %u RTCP packets failed authentication, "
+				  "%u replayed",
+				  bt_sdp_suite_name(c->media.suite),
+				  ss.auth_fail, ss.rtcp_fail, ss.replayed);
+	}
 	re_printf("%s: RTP %s: %u packets sent, %u received (%u lost, %u late, "
 		  "%u wrong type, %u from elsewhere), %u frames waited for, "
-		  "jitter buffer %u\n", lk->id, codec_name(c), c->tx, c->rx,
+		  "jitter buffer %u%s\n", lk->id, codec_name(c), c->tx, c->rx,
 		  st.lost, st.late, c->rx_bad_pt, c->rx_bad_src, st.underruns,
-		  st.target);
+		  st.target, srtp);
 	fflush(stdout);
 	lk->call = NULL;
 	mem_deref(c);

@@ -231,7 +231,7 @@ static int answer_h(const struct sip_msg *msg, void *arg)
 		return err;
 	}
 	lk->offer = o;
-	sip_media_of(&o, &m);
+	sip_media_of(lk, &o, &m);
 	re_printf("%s: answered with %s/%u (payload type %d)%s, RTP to %J\n",
 		  lk->id, o.ci->name, o.ci->clock_hz, o.pt, o.te_pt >= 0 ?
 		  ", with DTMF" : "", &o.addr);

@@ -31,6 +31,11 @@ struct sip_media {
 	uint32_t te_clock_hz;
 	struct sa raddr;        /* RTP goes here until packets come in */
 	bool send;              /* false: the peer holds the call */
+	/* SRTP (SDES): key_len 0 is plain RTP */
+	enum srtp_suite suite;
+	size_t key_len;
+	uint8_t tx_key[BT_SDP_KEY_MAX];  /* ours, as our SDP says */
+	uint8_t rx_key[BT_SDP_KEY_MAX];  /* the peer's */
 };
 
 struct sip_link {
@@ -52,6 +57,7 @@ struct sip_link {
 	struct bt_sdp_offer offer;
 	struct sa sdp_addr;     /* our RTP address as the SDP says it */
 	uint32_t sdp_version;
+	uint8_t srtp_key[BT_SDP_KEY_MAX];  /* our SRTP key, if SRTP */
 	/* session loop only */
 	struct sip_call *call;
 };
@@ -116,7 +122,8 @@ int sip_regs_alloc(struct sip_regs **rp, struct sip *sip,
 		   const struct bt_sip_prm *prm);
 
 /* SDP in a dialog (sip_link.c), main thread. */
-void sip_media_of(const struct bt_sdp_offer *o, struct sip_media *m);
+void sip_media_of(const struct sip_link *lk, const struct bt_sdp_offer *o,
+		  struct sip_media *m);
 /** Our answer to lk->offer, RTP at lk->sdp_addr, in a new mbuf. */
 int sip_answer_mb(struct sip_link *lk, struct mbuf **mbp);
 /** msg's SDP; ENODATA: no body, else as bt_sdp_offer_parse. */

@@ -62,7 +62,8 @@ int sip_post_call(struct sip_link *lk, enum call_kind kind,
 	return err;
 }
 
-void sip_media_of(const struct bt_sdp_offer *o, struct sip_media *m)
+void sip_media_of(const struct sip_link *lk, const struct bt_sdp_offer *o,
+		  struct sip_media *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->codec = o->ci->id;
@@ -72,6 +73,12 @@ void sip_media_of(const struct bt_sdp_offer *o, struct sip_media *m)
 	m->raddr = o->addr;
 	/* the peer only sends, or nothing, or points us nowhere: hold */
 	m->send = (o->dir & BT_SDP_RECVONLY) && !o->hold_addr;
+	if (o->crypto.key_len) {
+		m->suite = o->crypto.suite;
+		m->key_len = o->crypto.key_len;
+		memcpy(m->tx_key, lk->srtp_key, m->key_len);
+		memcpy(m->rx_key, o->crypto.key, m->key_len);
+	}
 }
 
 int sip_answer_mb(struct sip_link *lk, struct mbuf **mbp)
@@ -82,7 +89,7 @@ int sip_answer_mb(struct sip_link *lk, struct mbuf **mbp)
 
 	n = bt_sdp_answer_print(buf, sizeof(buf), &lk->offer, &lk->sdp_addr,
 				(uint32_t)(uintptr_t)lk & 0x7fffffff,
-				++lk->sdp_version);
+				++lk->sdp_version, lk->srtp_key);
 	if (n < 0)
 		return ENOMEM;
 	mb = mbuf_alloc((size_t)n);
@@ -98,8 +105,11 @@ const char *sip_sdp_errmsg(int err)
 {
 	switch (err) {
 	case EBADMSG: return "the SDP offer is malformed";
-	case EPROTONOSUPPORT: return "the SDP offers no RTP/AVP audio stream";
+	case EPROTONOSUPPORT: return "the SDP offers no RTP/AVP or RTP/SAVP "
+		"audio stream";
 	case ENOTSUP: return "no codec in common";
+	case EKEYREJECTED: return "SRTP: no a=crypto line banter can use "
+		"(an RTP/SAVP stream needs one; a malformed line is refused)";
 	default: return "the SDP offer cannot be read";
 	}
 }
@@ -131,8 +141,17 @@ int sip_offer_h(struct mbuf **descp, const struct sip_msg *msg, void *arg)
 		       sip_sdp_errmsg(err));
 		return err;
 	}
+	/* keys may change (the peer's rekeying); SRTP itself may not */
+	if (!o.crypto.key_len != !lk->offer.crypto.key_len) {
+		re_printf("%s: re-INVITE refused (488): it turns SRTP %s "
+			  "within the call\n", lk->id, o.crypto.key_len ?
+			  "on" : "off");
+		return EKEYREJECTED;
+	}
+	if (o.crypto.key_len != lk->offer.crypto.key_len)
+		rand_bytes(lk->srtp_key, sizeof(lk->srtp_key));
 	lk->offer = o;
-	sip_media_of(&o, &m);
+	sip_media_of(lk, &o, &m);
 	re_printf("%s: re-INVITE: %s/%u, %s\n", lk->id, o.ci->name,
 	       o.ci->clock_hz, m.send ? "sendrecv" : "hold");
 	(void)sip_post_call(lk, CALL_MEDIA, &m);

@@ -24,13 +24,16 @@ field() { sed -n "s/.*\"$2\":\(\"[^\"]*\"\|true\|false\|null\|-\?[0-9][0-9.]*\).
 sql() { sqlite3 "$TMP/db" "$1"; }
 
 # serve [extra args]: start `banter serve` on free ports in the background
-# (HTTP_PORT, TLS_PORT, SIP_PORT, SERVE_PID; output in $TMP/serve.txt);
+# (HTTP_PORT, TLS_PORT, SIP_PORT, SIP_TLS_PORT, SERVE_PID; output in
+# $TMP/serve.txt);
 # stopped at exit.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 serve() {
   HTTP_PORT=$(free_port); TLS_PORT=$(free_port); SIP_PORT=$(free_port)
+  SIP_TLS_PORT=$(free_port)
   "$BANTER" serve --agent agents/restaurant.json --port "$HTTP_PORT" \
-    --tls-port "$TLS_PORT" --sip-port "$SIP_PORT" --addr 127.0.0.1 --db "$TMP/db" \
+    --tls-port "$TLS_PORT" --sip-port "$SIP_PORT" --sip-tls-port "$SIP_TLS_PORT" \
+    --addr 127.0.0.1 --db "$TMP/db" \
     --web "$PWD/web" "$@" >"$TMP/serve.txt" 2>&1 &
   SERVE_PID=$!
   trap 'kill $SERVE_PID 2>/dev/null || true; wait $SERVE_PID 2>/dev/null || true; rm -rf "$TMP"' EXIT

@@ -30,7 +30,7 @@ HTTP_PORT=$(free_port); TLS_PORT=$(free_port); SIP_PORT=$(free_port)
 DEEPGRAM_API_KEY=dg-test DEEPGRAM_BASE_URL="ws://127.0.0.1:$DG" \
 ELEVENLABS_API_KEY=xi-test ELEVENLABS_BASE_URL="ws://127.0.0.1:$EL" \
   "$BANTER" serve --agent "$TMP/agent.json" --port "$HTTP_PORT" --tls-port "$TLS_PORT" \
-  --sip-port "$SIP_PORT" --addr 127.0.0.1 --db "$TMP/db" --web "$PWD/web" >"$TMP/serve.txt" 2>&1 &
+  --sip-port "$SIP_PORT" --no-sip-tls --addr 127.0.0.1 --db "$TMP/db" --web "$PWD/web" >"$TMP/serve.txt" 2>&1 &
 SERVE_PID=$!
 trap 'kill $SERVE_PID $(cat "$TMP/pids") 2>/dev/null || true; wait $SERVE_PID 2>/dev/null || true; rm -rf "$TMP"' EXIT
 for _ in $(seq 100); do

@@ -2,7 +2,9 @@
 # SIP conformance and bad input against `banter serve` with sipp
 # (scenarios in tests/sip): OPTIONS, a codec we lack (488), an unknown
 # agent among several (404), CANCEL before the answer (487), a call with
-# hold, resume with another codec and the caller's BYE; DTMF 3# as the
+# hold, resume with another codec and the caller's BYE; a malformed SRTP
+# key (488), SRTP keys in the answer, rekeying and turning SRTP off in a
+# re-INVITE (488), a plain offer under --srtp require (488); DTMF 3# as the
 # answer to the agent's question; bad RTP in a call; garbage datagrams
 # and a request missing its headers do not hurt the server; a source
 # outside --sip-allow gets 403.
@@ -29,6 +31,15 @@ serve --no-tls --agent sales="$TMP/second.json"
 scenario options
 scenario codec488
 grep -q 'refused (488): no codec in common' "$TMP/serve.txt" || fail "no log line for the 488"
+scenario crypto_bad
+grep -q 'refused (488): SRTP: no a=crypto line banter can use' "$TMP/serve.txt" \
+  || fail "no log line for the malformed a=crypto"
+scenario srtp_rekey
+grep -q 'transport UDP, SRTP AES_CM_128_HMAC_SHA1_80' "$TMP/serve.txt" || fail "the SRTP offer was not taken"
+grep -q 're-INVITE refused (488): it turns SRTP off within the call' "$TMP/serve.txt" \
+  || fail "no log line for the re-INVITE that turns SRTP off"
+grep -Eq 'RTP PCMU: [0-9]+ packets sent, .*; SRTP AES_CM_128_HMAC_SHA1_80: 0 RTP and 0 RTCP packets failed' \
+  "$TMP/serve.txt" || fail "no SRTP summary for the SRTP call"
 scenario unknown404 nobody
 grep -q 'refused (404): no agent "nobody"' "$TMP/serve.txt" || fail "no log line for the 404"
 scenario cancel
@@ -84,6 +95,13 @@ stop_serve
 kill $DG_PID 2>/dev/null || true
 unset DEEPGRAM_BASE_URL
 pass "a PCMU caller is heard by the agent's narrow-band recogniser"
+
+# --srtp require: a plain RTP offer gets 488
+serve --no-tls --srtp require
+scenario srtp_required
+grep -q 'refused (488): plain RTP, and --srtp require' "$TMP/serve.txt" || fail "no log line for --srtp require"
+scenario options
+stop_serve
 
 # --sip-allow: 127.0.0.1 is not in 10.0.0.0/8
 serve --no-tls --sip-allow 10.0.0.0/8,192.168.1.20

@@ -72,6 +72,8 @@ seeds() {
 		printf 'v=0\r\no=- 1 2 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 4000 RTP/AVP 96 9 0 8 101\r\na=rtpmap:96 opus/48000/2\r\na=fmtp:96 stereo=1\r\na=rtpmap:9 G722/8000\r\na=rtpmap:101 telephone-event/48000\r\na=fmtp:101 0-16\r\na=sendrecv\r\na=ptime:20\r\n' >"$2/baresip.sdp"
 		printf 'v=0\nc=IN IP4 0.0.0.0\na=sendonly\nm=video 6000 RTP/AVP 96\nm=audio 5000 RTP/SAVP 0\nm=audio 5002 RTP/AVP 3 118 8\na=rtpmap:118 g722/8000\na=inactive\n' >"$2/hold.sdp"
 		printf 'v=0\r\nc=IN IP6 2001:db8::1\r\nm=audio 4000 RTP/AVP 3 18\r\n' >"$2/nocodec.sdp"
+		printf 'v=0\r\nc=IN IP4 192.0.2.10\r\nm=audio 4000 RTP/SAVP 9 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\na=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^31\r\na=crypto:3 AEAD_AES_128_GCM inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGw==\r\n' >"$2/srtp.sdp"
+		printf 'v=0\r\nc=IN IP4 192.0.2.10\r\nm=audio 4000 RTP/SAVP 0\r\na=crypto:1 F8_128_HMAC_SHA1_80 inline:xyz|1:4 KDR=1\r\nm=audio 4002 RTP/AVP 8\r\na=crypto:9 AES_256_CM_HMAC_SHA1_32 inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLQ==;inline:x\r\n' >"$2/srtp_bad.sdp"
 		;;
 	fuzz_llm_stream)
 		# wire byte (0 OpenAI, 1 Anthropic), cut byte, then the stream
@@ -82,6 +84,12 @@ seeds() {
 		# codec byte, then records: put 0..3 (one lost), get each tick
 		printf '\x02\x00\x00\x00\x04abcd\x00\x00\x01\x04efgh\x00\x00\x03\x04ijkl\x01\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x02\x00\x02\x00\x01\x00\x00\x00' >"$2/pcmu.bin"
 		printf '\x00\x00\x00\x00\x03\xf8\xff\xfe\x04\x00\x01\x20xxxx\x01\x00\x00\x00\x01\x00\x00\x00' >"$2/opus.bin"
+		;;
+	fuzz_srtp)
+		# suite byte (high bit: start near the wrap), then records:
+		# the caller's packets, a replay, a changed one, forged ones
+		printf '\x00\x00\x00\x00\x04abcd\x01\x00\x00\x04efgh\x03\x00\x00\x00\x24\x00\x05\x04ijkl\x85\x10\x00\x0czzzzzzzzzzzz\x06\x00\x00\x10\x80\x09\x00\x01\x00\x00\x00\x01\x5e\xed\x12\x34xxxx\x02\x00\x00\x04mnop' >"$2/mix.bin"
+		printf '\x81\x00\x00\x00\x02ab\x00\x00\x00\x02cd\x05\x00\x00\x0c000000000000\x05\x00\x00\x0c111111111111\x00\x00\x00\x02ef\x07\x00\x00\x10\x81\xc9\x00\x01\x00\x00\x00\x01\x80\x00\x00\x01abcd' >"$2/wrap.bin"
 		;;
 	fuzz_wav)
 		# the test recordings (canonical 44-byte headers), cut to

@@ -3,7 +3,9 @@
  * shared codec wins (its payload type numbers kept), telephone-event at
  * the codec's clock, static payload types, direction and hold, refused
  * streams keep their line, and what is not an offer is refused with the
- * right error; our own offer (banter dial) reads back as written.
+ * right error; our own offer (banter dial) reads back as written; SRTP
+ * keys (a=crypto, RFC 4568): suites, keys, malformed lines, RTP/SAVP
+ * without a suite of ours, and our key in the answer.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -38,7 +40,7 @@ static void answer(const struct bt_sdp_offer *o, char *buf, size_t sz)
 	struct sa la;
 
 	assert_int_equal(sa_set_str(&la, "198.51.100.1", 20000), 0);
-	assert_true(bt_sdp_answer_print(buf, sz, o, &la, 1, 2) > 0);
+	assert_true(bt_sdp_answer_print(buf, sz, o, &la, 1, 2, NULL) > 0);
 }
 
 static void test_opus_first(void **state)
@@ -69,7 +71,7 @@ static void test_opus_first(void **state)
 	{
 		struct sa la;
 		sa_set_str(&la, "198.51.100.1", 20000);
-		assert_int_equal(bt_sdp_answer_print(buf, 40, &o, &la, 1, 2),
+		assert_int_equal(bt_sdp_answer_print(buf, 40, &o, &la, 1, 2, NULL),
 				 -1);
 	}
 }
@@ -156,8 +158,9 @@ static void test_refused(void **state)
 		/* what would be copied into the answer must be plain text */
 		{"v=0\r\nc=IN IP4 10.0.0.1\r\nm=video 4000 RTP\rX 96\r\n"
 		 "m=audio 4002 RTP/AVP 0\r\n", EBADMSG},
+		/* SRTP required, and no key to do it with */
 		{"v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/SAVP 0\r\n",
-		 EPROTONOSUPPORT},
+		 EKEYREJECTED},
 		{"v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 0 RTP/AVP 0\r\n",
 		 EPROTONOSUPPORT},
 		{"v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 3 18\r\n",
@@ -235,6 +238,155 @@ static void test_offer(void **state)
 	assert_int_equal(o.dir, BT_SDP_RECVONLY);
 }
 
+#define KEY30 "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"   /* 30 bytes */
+#define SAVP_HEAD "v=0\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n" \
+	"m=audio 4000 RTP/SAVP 0\r\n"
+
+static void test_crypto(void **state)
+{
+	static const char baresip_srtp[] = SAVP_HEAD
+		"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KEY30 "\r\n"
+		"a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:" KEY30 "\r\n";
+	static const uint8_t ours[30] = {
+		1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+		18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30};
+	struct bt_sdp_offer o;
+	uint8_t want[30];
+	size_t wn = sizeof(want);
+	char buf[1024];
+	struct sa la;
+	(void)state;
+
+	assert_int_equal(base64_decode(KEY30, strlen(KEY30), want, &wn), 0);
+	assert_int_equal(wn, 30);
+	assert_int_equal(bt_sdp_offer_parse(baresip_srtp,
+					    strlen(baresip_srtp), &o), 0);
+	assert_true(o.savp);
+	assert_int_equal(o.n_crypto, 2);
+	assert_int_equal(o.n_crypto_bad, 0);
+	/* the peer's first line is its choice */
+	assert_int_equal(o.crypto.tag, 1);
+	assert_int_equal(o.crypto.suite, SRTP_AES_CM_128_HMAC_SHA1_80);
+	assert_int_equal(o.crypto.key_len, 30);
+	assert_memory_equal(o.crypto.key, want, 30);
+
+	/* the answer: its tag and suite, our key, on its profile */
+	assert_int_equal(sa_set_str(&la, "198.51.100.1", 20000), 0);
+	assert_true(bt_sdp_answer_print(buf, sizeof(buf), &o, &la, 1, 2,
+					ours) > 0);
+	assert_non_null(strstr(buf, "m=audio 20000 RTP/SAVP 0\r\n"));
+	assert_non_null(strstr(buf, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 "
+			       "inline:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRob"
+			       "HB0e\r\n"));
+	assert_null(strstr(buf, "a=crypto:2"));
+	/* SRTP and no key of ours: refused, not written without one */
+	assert_int_equal(bt_sdp_answer_print(buf, sizeof(buf), &o, &la, 1, 2,
+					     NULL), -1);
+
+	/* _32 alone; and an unknown suite first is skipped */
+	{
+		static const char s32[] = SAVP_HEAD
+			"a=crypto:7 F8_128_HMAC_SHA1_80 inline:" KEY30 "\r\n"
+			"a=crypto:9 AES_CM_128_HMAC_SHA1_32 inline:" KEY30
+			"|2^31\r\n";
+		assert_int_equal(bt_sdp_offer_parse(s32, strlen(s32), &o), 0);
+		assert_int_equal(o.crypto.tag, 9);
+		assert_int_equal(o.crypto.suite,
+				 SRTP_AES_CM_128_HMAC_SHA1_32);
+		assert_int_equal(o.n_crypto, 2);
+		assert_int_equal(o.n_crypto_bad, 0);
+	}
+	/* RTP/AVP with crypto (optional SRTP, as baresip's srtp): taken */
+	{
+		static const char avp[] = "v=0\r\nc=IN IP4 10.0.0.1\r\n"
+			"m=audio 4000 RTP/AVP 0\r\n"
+			"a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:" KEY30
+			"\r\n";
+		assert_int_equal(bt_sdp_offer_parse(avp, strlen(avp), &o), 0);
+		assert_false(o.savp);
+		assert_int_equal(o.crypto.tag, 3);
+		assert_true(bt_sdp_answer_print(buf, sizeof(buf), &o, &la, 1,
+						2, ours) > 0);
+		assert_non_null(strstr(buf, "m=audio 20000 RTP/AVP 0\r\n"));
+		assert_non_null(strstr(buf, "a=crypto:3 "));
+	}
+	/* a SAVP stream we cannot key gives way to a later plain one */
+	{
+		static const char two[] = "v=0\r\nc=IN IP4 10.0.0.1\r\n"
+			"m=audio 4000 RTP/SAVP 0\r\n"
+			"a=crypto:1 F8_128_HMAC_SHA1_80 inline:" KEY30 "\r\n"
+			"m=audio 4002 RTP/AVP 8\r\n";
+		assert_int_equal(bt_sdp_offer_parse(two, strlen(two), &o), 0);
+		assert_int_equal(o.audio, 1);
+		assert_int_equal(o.crypto.key_len, 0);
+		assert_int_equal(o.ci->id, BT_CODEC_PCMA);
+	}
+}
+
+static void test_crypto_refused(void **state)
+{
+	static const struct {
+		const char *sdp;
+		int err;
+		unsigned bad;
+	} cases[] = {
+		/* SAVP and only suites we lack, a key method not inline, an
+		 * MKI, session parameters */
+		{SAVP_HEAD "a=crypto:1 F8_128_HMAC_SHA1_80 inline:" KEY30
+		 "\r\n", EKEYREJECTED, 0},
+		{SAVP_HEAD "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KEY30
+		 "|2^20|1:4\r\n", EKEYREJECTED, 0},
+		{SAVP_HEAD "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KEY30
+		 " UNENCRYPTED_SRTP\r\n", EKEYREJECTED, 0},
+		{SAVP_HEAD "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KEY30
+		 ";inline:" KEY30 "\r\n", EKEYREJECTED, 0},
+		/* malformed: no tag, no key, bad base64, a short key, a key
+		 * too long for its suite, a lone base64 char, bad padding */
+		{SAVP_HEAD "a=crypto:AES_CM_128_HMAC_SHA1_80 inline:" KEY30
+		 "\r\n", EKEYREJECTED, 1},
+		{SAVP_HEAD "a=crypto:1 AES_CM_128_HMAC_SHA1_80\r\n",
+		 EKEYREJECTED, 1},
+		{SAVP_HEAD "a=crypto:1 AES_CM_128_HMAC_SHA1_80 key:" KEY30
+		 "\r\n", EKEYREJECTED, 1},
+		{SAVP_HEAD "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"
+		 "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVub!!!\r\n",
+		 EKEYREJECTED, 1},
+		{SAVP_HEAD "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"
+		 "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9\r\n", EKEYREJECTED, 1},
+		{SAVP_HEAD "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KEY30
+		 "QUJD\r\n", EKEYREJECTED, 1},
+		{SAVP_HEAD "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KEY30
+		 "Q\r\n", EKEYREJECTED, 1},
+		{SAVP_HEAD "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KEY30
+		 "=\r\n", EKEYREJECTED, 1},
+		{SAVP_HEAD "a=crypto:1234567890 AES_CM_128_HMAC_SHA1_80 inline:"
+		 KEY30 "\r\n", EKEYREJECTED, 1},
+		{SAVP_HEAD "a=crypto:123456789 AES_CM_128_HMAC_SHA1_80 inline:"
+		 KEY30 "\r\n", 0, 0},
+		/* optional SRTP, only malformed keys: not a plain call */
+		{"v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\n"
+		 "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:xyz\r\n",
+		 EKEYREJECTED, 1},
+		/* optional SRTP, a suite we lack: plain RTP */
+		{"v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\n"
+		 "a=crypto:1 F8_128_HMAC_SHA1_80 inline:" KEY30 "\r\n",
+		 0, 0},
+		/* one malformed line and a good one: the good one */
+		{SAVP_HEAD "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:xyz\r\n"
+		 "a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:" KEY30 "\r\n",
+		 0, 1},
+	};
+	struct bt_sdp_offer o;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		print_message("%zu: %s\n", i, cases[i].sdp);
+		assert_int_equal(bt_sdp_offer_parse(cases[i].sdp,
+			strlen(cases[i].sdp), &o), cases[i].err);
+		assert_int_equal(o.n_crypto_bad, cases[i].bad);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +395,8 @@ int main(void)
 		cmocka_unit_test(test_hold_and_streams),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_offer),
+		cmocka_unit_test(test_crypto),
+		cmocka_unit_test(test_crypto_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
