@@ -23,6 +23,7 @@
 #include "brain/flow_int.h"
 #include "brain/flow_llm.h"
 #include "brain/slots.h"
+#include "brain/transfer.h"
 #include "core/worker.h"
 #include "net/loop.h"
 
@@ -54,6 +55,9 @@ struct flow_st {
 	const json_t *curnode;
 	unsigned fails;        /* failed answers at cur */
 	bool ended;
+	const json_t *xfer;    /* a transfer_call action asked for; its
+				  outcome is not known yet */
+	bool xfer_new;         /* ... in this response */
 
 	const struct bt_brain_sink *sink; /* the response being made */
 	char reply[REPLY_MAX];
@@ -638,6 +642,15 @@ static void walk(struct flow_st *st, const char *id, int done_err)
 			return;
 		}
 		action = json_object_get(node, "action");
+		if (action && !strcmp(str_or(action, "tool", ""),
+				      BT_TRANSFER_RUN)) {
+			/* the line now; the session transfers once it has
+			 * played, and a failure comes back as an input */
+			say(st, str_or(node, "say", NULL));
+			st->xfer = action;
+			st->xfer_new = true;
+			return;
+		}
 		if (done_err >= 0) {
 			err = done_err;
 			done_err = -1;
@@ -872,6 +885,25 @@ static void on_idle(struct flow_st *st, const struct bt_brain_input *in)
 	ask_again(st);
 }
 
+/* The transfer did not happen: on_error says so and the flow goes on. */
+static void on_transfer_failed(struct flow_st *st,
+			       const struct bt_brain_input *in)
+{
+	const json_t *a = st->xfer, *oe = json_object_get(a, "on_error");
+	const char *next = str_or(oe, "next", NULL);
+
+	if (!a)
+		return;
+	st->xfer = NULL;
+	(void)action_result(st, a, json_deep_copy(json_object_get(a, "args")),
+			    NULL, EIO, in->text);
+	say(st, str_or(oe, "say", DEF_TRANSFER_ERROR));
+	if (next)
+		enter(st, next);
+	else
+		end_call(st);
+}
+
 static int bst_respond(struct flow_st *st, const struct bt_brain_input *in,
 		       const struct bt_brain_sink *sink);
 
@@ -879,7 +911,7 @@ static int bst_respond(struct flow_st *st, const struct bt_brain_input *in,
 static void deliver(struct flow_st *st)
 {
 	const struct bt_brain_sink *sink = st->sink;
-	struct bt_brain_done done = {false, NULL, NULL, false};
+	struct bt_brain_done done = {false, NULL, NULL, false, NULL};
 	void *held = sink == &st->sink_copy ? st->sink_copy.arg : NULL;
 
 	if (!sink)
@@ -887,6 +919,9 @@ static void deliver(struct flow_st *st)
 	if (st->reply_len)
 		sink->texth(st->reply, sink->arg);
 	done.end_call = st->ended;
+	done.transfer_to = st->xfer_new ? json_string_value(json_object_get(
+		json_object_get(st->xfer, "args"), "to")) : NULL;
+	st->xfer_new = false;
 	done.grammar = st->cur && expect_type(st->curnode) > BT_SLOT_TEXT ?
 		st->cur : NULL;
 	st->sink = NULL;
@@ -999,10 +1034,11 @@ static int bst_respond(struct flow_st *st, const struct bt_brain_input *in,
 		json_object_clear(st->vars);
 		json_object_clear(st->spoken);
 		st->ended = false;
+		st->xfer = NULL;
 		enter(st, st->start);
 		break;
 	case BT_BRAIN_USER:
-		if (st->ended)
+		if (st->ended || st->xfer)
 			break;
 		if (!st->cur)
 			enter(st, st->start);
@@ -1012,6 +1048,9 @@ static int bst_respond(struct flow_st *st, const struct bt_brain_input *in,
 	case BT_BRAIN_IDLE:
 		if (!st->ended && st->cur)
 			on_idle(st, in);
+		break;
+	case BT_BRAIN_TRANSFER:
+		on_transfer_failed(st, in);
 		break;
 	default:
 		st->sink = NULL;

@@ -28,6 +28,7 @@ enum {
 #define DEF_IDLE "Are you still there?"
 #define DEF_HANGUP "I'll hang up now. Goodbye."
 #define DEF_TOOL_ERROR "Sorry, something went wrong on our side."
+#define DEF_TRANSFER_ERROR "Sorry, I couldn't connect you right now."
 
 /*
  * Templates (every text, and tool arguments): "{name}" is a placeholder,

@@ -24,7 +24,8 @@ static const char *gram_backchannels[] = {"mhm", "hmm", "uh-huh", "yeah",
 static const char *ev_names[] = {
 	"state", "speech_start", "speech_end", "partial", "user", "agent",
 	"agent_done", "barge_in", "backchannel", "turn", "tool", "error",
-	"ended", "paused", "resumed", "kept", "wait", "function_call", "reply"};
+	"ended", "paused", "resumed", "kept", "wait", "function_call", "reply",
+	"transfer"};
 
 static const char *state_names[] = {"listening", "user_speaking", "thinking",
 				    "speaking", "ended"};
@@ -244,7 +245,7 @@ static void process_frame(struct bt_session *s, const int16_t *pcm)
 			ss_check_barge_in(s);
 		break;
 	case BT_ST_LISTENING:
-		if (s->idle_ms && !s->turns.manual &&
+		if (s->idle_ms && !s->turns.manual && !s->transferring &&
 		    ss_now_ms(s) - s->idle_since >= s->idle_ms) {
 			struct bt_brain_input in;
 			memset(&in, 0, sizeof(in));

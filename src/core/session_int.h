@@ -90,7 +90,7 @@ struct synth_job {
 	bool protect;  /* the sentence is (part of) an uninterruptible one */
 };
 
-enum reply_kind { REPLY_GREETING, REPLY_USER, REPLY_IDLE };
+enum reply_kind { REPLY_GREETING, REPLY_USER, REPLY_IDLE, REPLY_TRANSFER };
 
 struct utt {
 	char text[512];
@@ -117,6 +117,7 @@ struct reply {
 	char text[MAX_TEXT];
 	size_t len, planned;
 	bool brain_done, end_call;
+	char transfer_to[256];   /* transfer the caller once it has played */
 	char grammar[64];
 	char model[160];  /* which model answered (LLM brains) */
 	bool has_grammar;
@@ -260,6 +261,12 @@ struct bt_session {
 	bool audio_out;            /* replies are spoken (else text only) */
 	struct utt unanswered;     /* a user item no reply has answered yet */
 	bool has_unanswered;
+
+	/* a transfer of the caller (core/transfer.c) */
+	bt_transfer_h *xferh;      /* NULL: the transport cannot transfer */
+	void *xfer_arg;
+	bool transferring;         /* asked; the transport's answer pending */
+	char xfer_to[256];
 };
 
 /* ---- across the session's files ---- */
@@ -306,5 +313,7 @@ void ss_overlap_decide(struct bt_session *s);
 void ss_check_barge_in(struct bt_session *s);
 void ss_prehold_check(struct bt_session *s);
 void ss_end_call(struct bt_session *s, const char *reason);
+const char *ss_reply_kind_name(enum reply_kind kind);
+void ss_transfer_start(struct bt_session *s, const char *to);
 
 #endif

@@ -189,7 +189,7 @@ static int fbrain_respond(struct bt_brain_st *st,
 			  const struct bt_brain_input *in,
 			  const struct bt_brain_sink *sink)
 {
-	struct bt_brain_done d = {false, NULL, NULL, false};
+	struct bt_brain_done d = {false, NULL, NULL, false, NULL};
 
 	(void)st;
 	if (in->type == BT_BRAIN_START) {
@@ -373,7 +373,7 @@ static void test_cancelled_response_drops_late_answers(void **state)
 {
 	struct rec r = {0};
 	struct bt_session *s = open_session(&r);
-	struct bt_brain_done d = {false, NULL, NULL, false};
+	struct bt_brain_done d = {false, NULL, NULL, false, NULL};
 	char *h;
 
 	(void)state;
