@@ -25,7 +25,7 @@ enum {
 	HASH_SIZE = 256,
 };
 
-#define ALLOW_HDR "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS\r\n"
+#define ALLOW_HDR "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY\r\n"
 /* libre's reply functions take the rest of the message after their own
  * headers: with extra headers, the Content-Length and the blank line too
  * (sipsess_accept and sipsess_answer add their own) */
@@ -200,6 +200,7 @@ static void link_gone(struct sip_link *lk)
 	if (lk->gone)
 		return;
 	lk->gone = true;
+	lk->refer = mem_deref(lk->refer);
 	list_unlink(&lk->le);
 	(void)post_call(lk, CALL_HANGUP, NULL);
 	sip_link_put(lk);  /* the main thread's */
@@ -370,6 +371,9 @@ static void mq_handler(int id, void *data, void *arg)
 		lk->sess = mem_deref(lk->sess);
 		link_gone(lk);
 		break;
+	case MAIN_TRANSFER:
+		sip_refer_start(lk, lk->sip->sip, m->text);
+		break;
 	}
 	fflush(stdout);
  out:
@@ -455,6 +459,11 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 			  &msg->from.uri.user);
 	lk->goodbye_ms = s->prm.goodbye_ms;
 	lk->offer = o;
+	/* a transfer's Referred-By, and the domain a number is dialled on */
+	(void)re_snprintf(lk->local_uri, sizeof(lk->local_uri), "<%r>",
+			  &msg->to.auri);
+	(void)re_snprintf(lk->peer_host, sizeof(lk->peer_host), "%r",
+			  &msg->from.uri.host);
 	/* RTP on the listen address; the SDP names the address the INVITE
 	 * came to (a wildcard listen address is no address to send to) */
 	(void)sa_set_str(&lk->rtp_laddr, s->prm.addr ? s->prm.addr :
@@ -504,6 +513,8 @@ static bool request_h(const struct sip_msg *msg, void *arg)
 		(void)sip_reply(s->sip, msg, 403, "Forbidden");
 		return true;
 	}
+	if (!pl_strcmp(&msg->met, "NOTIFY"))
+		return sip_refer_notify(s->sip, &s->calls, msg);
 	if (!pl_strcmp(&msg->met, "OPTIONS")) {
 		(void)sip_treplyf(NULL, NULL, s->sip, msg, false, 200, "OK",
 				  ALLOW_HDR "Accept: application/sdp\r\n"

@@ -92,6 +92,9 @@ static void on_event(const struct bt_event *ev, void *arg)
 		       ev->text ? ev->text : "");
 		c->ended = true;
 		break;
+	case BT_EV_TRANSFER:
+		re_printf("%s: transfer %s\n", c->lk->id, ev->json);
+		break;
 	default:
 		return;
 	}
@@ -449,6 +452,15 @@ static int set_media(struct sip_call *c, const struct sip_media *m)
 	return 0;
 }
 
+/* The agent's line has played: the main loop sends the REFER. */
+static void on_transfer(struct bt_session *s, const char *to, void *arg)
+{
+	struct sip_call *c = arg;
+
+	if (sip_post_transfer(c->lk, to))
+		bt_session_transfer_done(s, EPIPE, "the SIP stack is gone");
+}
+
 static void call_destructor(void *arg)
 {
 	struct sip_call *c = arg;
@@ -506,6 +518,7 @@ static int call_open(struct sip_link *lk, const struct sip_media *m)
 	err = bt_session_alloc(&c->s, lk->agent, &sp, on_event, c);
 	if (err)
 		goto out;
+	bt_session_set_transfer(c->s, on_transfer, c);
 	c->ts = rand_u32();
 	bt_loop_tick_add(lk->loop, &c->tick, tick, c);
 	c->lk = sip_link_ref(lk);
@@ -571,6 +584,10 @@ void sip_call_handler(void *arg)
 		break;
 	case CALL_HANGUP:
 		call_free(c);
+		break;
+	case CALL_TRANSFERRED:
+		if (c)
+			bt_session_transfer_done(c->s, m->err, m->text);
 		break;
 	case CALL_SHUTDOWN:
 		if (!c || c->ended)
