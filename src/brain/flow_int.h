@@ -58,6 +58,13 @@ bool flow_tmpl_next(const char **pp, struct tmpl_part *part);
  *  a tool argument keeps the value's type); *namep, *np: its name. */
 bool flow_tmpl_lone(const char *tmpl, const char **namep, size_t *np);
 
+/* flow_grammar.c */
+/** A node's expect.type (enum bt_slot_type), -1 without expect. */
+int flow_expect_type(const json_t *node);
+/** The brain's grammarsh: one grammar per question node but text ones. */
+int flow_grammars(const json_t *agent, struct bt_stt_grammar **gp,
+		  size_t *np);
+
 /**
  * Check the agent's "flow" section (the brain's checkh): on error EINVAL,
  * *pathp the field (a thread-local buffer) and bt_errmsg() what to do.

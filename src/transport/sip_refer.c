@@ -231,6 +231,10 @@ bool sip_refer_notify(struct sip *sip, const struct list *calls,
 		(void)sip_reply(sip, msg, 481, "Subscription Does Not Exist");
 		return true;
 	}
+	if (!sip_dialog_rseq_valid(sipsess_dialog(lk->sess), msg)) {
+		(void)sip_reply(sip, msg, 500, "Bad Sequence");
+		return true;
+	}
 	if (!ev || ev->val.l < 5 || strncasecmp(ev->val.p, "refer", 5)) {
 		(void)sip_reply(sip, msg, 489, "Bad Event");
 		return true;
