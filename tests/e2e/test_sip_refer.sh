@@ -3,15 +3,15 @@
 # with sipp (tests/sip/refer_*.xml) and an agent whose first node
 # transfers (tests/data/transfer.json): accepted and answered (the call
 # ends "transferred" with banter's BYE), declined (603) and busy (NOTIFY
-# sipfrag 486): the call goes on and the agent says so. sipp's ports are
+# sipfrag 486): the call goes on and the agent says so; a bare number. sipp's ports are
 # fixed (5300-5319), apart from the other SIP tests'.
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian sip-tester; scripts/install-deps.sh)"
 
-# scenario NAME SIPP_PORT: one run of tests/sip/NAME.xml, must pass
+# scenario NAME SIPP_PORT [SERVICE]: one run of tests/sip/NAME.xml, must pass
 scenario() {
-  local name=$1 port=$2 rc=0
-  sipp "127.0.0.1:$SIP_PORT" -sf "tests/sip/$name.xml" -s transfer -m 1 \
+  local name=$1 port=$2 service=${3:-transfer} rc=0
+  sipp "127.0.0.1:$SIP_PORT" -sf "tests/sip/$name.xml" -s "$service" -m 1 \
     -i 127.0.0.1 -p "$port" -mp "$((port + 2))" -timeout 30s -timeout_error \
     -nostdin -trace_err -error_file "$TMP/$name.err" >"$TMP/$name.out" 2>&1 || rc=$?
   if [ $rc != 0 ]; then
@@ -22,7 +22,13 @@ scenario() {
 # the server's log lines of call N
 calllog() { grep "^sip-$1: " "$TMP/serve.txt" || true; }
 
-serve --no-tls --agent transfer=tests/data/transfer.json
+python3 - >"$TMP/number.json" <<'EOF2'
+import json
+a = json.load(open("tests/data/transfer.json"))
+a["flow"]["nodes"]["greet"]["action"]["args"]["to"] = "+15551234567"
+print(json.dumps(a))
+EOF2
+serve --no-tls --agent transfer=tests/data/transfer.json --agent number="$TMP/number.json"
 
 scenario refer_ok 5300
 L=$(calllog 1)
@@ -52,6 +58,13 @@ grep -q 'the transfer to sip:frontdesk@pbx.example failed (486 Busy Here): the c
 grep -q 'agent: "Sorry, the front desk is not answering."' <<<"$L" || fail "the agent did not say the transfer failed"
 grep -q 'the caller hung up (BYE)' <<<"$L" || fail "the call did not stay up until the caller's BYE"
 pass "NOTIFY sipfrag 486: the call goes on"
+
+# a bare number is dialled on the domain the call came from
+scenario refer_number 5312 number
+L=$(calllog 4)
+grep -q 'REFER sent: Refer-To <sip:+15551234567@127.0.0.1>' <<<"$L" || fail "the number's REFER: $L"
+grep -q 'the transfer to +15551234567 failed (603 Decline)' <<<"$L" || fail "no log line for the declined REFER to a number"
+pass "a number: Refer-To sip:NUMBER@ the caller's domain"
 
 curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" | grep -q '"sip_calls":0' || fail "/healthz after the transfers"
 stop_serve
