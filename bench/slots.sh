@@ -6,6 +6,9 @@
 #   bench/slots.sh [bench_slots options]   (see bench/slots/bench_slots.c)
 # Every voice of both TTS providers in clean audio and pink noise at 10 dB:
 # about 40 minutes on 2 cores. A quicker look: --voices flite:slt,espeak:en-us+m3
+# Phone lines (issue: telephony, narrow-band callers): the same callers
+# heard through each codec, in the same run:
+#   bench/slots.sh --voices flite:slt,espeak:en-us+m3 --noise clean --codecs none,g722,pcmu
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}

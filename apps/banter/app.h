@@ -13,5 +13,6 @@ int cmd_serve(int argc, char **argv);
 int cmd_call(int argc, char **argv);
 int cmd_forget(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_dial(int argc, char **argv);
 
 #endif

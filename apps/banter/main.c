@@ -15,6 +15,8 @@ static void usage(FILE *f)
 		"  simulate   a simulated caller talks to an agent (see --help)\n"
 		"  call       a simulated caller calls a Realtime WebSocket\n"
 		"             server, in real time (see call --help)\n"
+		"  dial       the agent calls a phone over SIP (see dial\n"
+		"             --help)\n"
 		"  talk       talk to an agent through the sound card\n"
 		"  stats      latency percentiles and stage shares from traces\n"
 		"  forget     remove what agents remember of a caller\n"
@@ -34,6 +36,8 @@ int main(int argc, char **argv)
 		return cmd_call(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "serve"))
 		return cmd_serve(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "dial"))
+		return cmd_dial(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "stats"))
 		return cmd_stats(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "forget"))

@@ -13,7 +13,7 @@
 #include "transport/server.h"
 #include "app.h"
 
-enum { MAX_AGENTS = 16, MAX_KEYS = 16 };
+enum { MAX_AGENTS = 16, MAX_KEYS = 16, MAX_REGS = 8 };
 
 static void usage(FILE *f)
 {
@@ -33,6 +33,12 @@ static void usage(FILE *f)
 		"  --no-sip          do not answer phone calls\n"
 		"  --sip-allow CIDR[,CIDR]  SIP sources let in (default: all;\n"
 		"                    others get 403)\n"
+		"  --sip-register sip:USER@PROVIDER[:PORT]  register this\n"
+		"                    account (repeat, or a comma list; up to 8)\n"
+		"                    so that its calls come here; the password\n"
+		"                    comes from $BANTER_SIP_PASSWORD\n"
+		"  --sip-auth-user U digest user for --sip-register (default:\n"
+		"                    each URI's user)\n"
 		"  --api-key K       accept only clients with this key (repeat\n"
 		"                    for more; also $BANTER_API_KEY)\n"
 		"  --threads N       event-loop threads (default: one per core)\n"
@@ -60,6 +66,32 @@ static int num(const char *s, unsigned long max, const char *what,
 		return 2;
 	}
 	*out = v;
+	return 0;
+}
+
+/* --sip-register's URIs, one or a comma list, into buf/list. */
+static int add_regs(const char *arg, char buf[][256], const char **list,
+		    size_t *np)
+{
+	const char *p = arg;
+
+	do {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (!n || n >= 256 || *np == MAX_REGS) {
+			fprintf(stderr, "banter serve: --sip-register takes "
+				"SIP URIs (sip:USER@PROVIDER), separated by "
+				"commas, at most %d (got \"%s\")\n", MAX_REGS,
+				arg);
+			return 2;
+		}
+		memcpy(buf[*np], p, n);
+		buf[*np][n] = '\0';
+		list[*np] = buf[*np];
+		++*np;
+		p = end ? end + 1 : p + n;
+	} while (*p);
 	return 0;
 }
 
@@ -103,6 +135,8 @@ int cmd_serve(int argc, char **argv)
 		{"sip-port", required_argument, 0, 'P'},
 		{"no-sip", no_argument, 0, 'S'},
 		{"sip-allow", required_argument, 0, 'L'},
+		{"sip-register", required_argument, 0, 'R'},
+		{"sip-auth-user", required_argument, 0, 'U'},
 		{"api-key", required_argument, 0, 'K'},
 		{"threads", required_argument, 0, 't'},
 		{"warm", required_argument, 0, 'W'},
@@ -119,7 +153,9 @@ int cmd_serve(int argc, char **argv)
 	const char *id_ptrs[MAX_AGENTS];
 	struct bt_agent *agents[MAX_AGENTS];
 	const char *keys[MAX_KEYS];
-	size_t n_paths = 0, n_keys = 0, n_agents = 0;
+	char regbuf[MAX_REGS][256];
+	const char *regs[MAX_REGS];
+	size_t n_paths = 0, n_keys = 0, n_agents = 0, n_regs = 0;
 	struct bt_server_prm prm;
 	unsigned long v;
 	int c, err, rc = 1;
@@ -159,6 +195,11 @@ int cmd_serve(int argc, char **argv)
 			break;
 		case 'S': prm.sip_port = UINT16_MAX; break;
 		case 'L': prm.sip_allow = optarg; break;
+		case 'R':
+			if (add_regs(optarg, regbuf, regs, &n_regs))
+				return 2;
+			break;
+		case 'U': prm.sip_auth_user = optarg; break;
 		case 'K':
 			if (n_keys == MAX_KEYS || !optarg[0]) {
 				fprintf(stderr, "banter serve: --api-key takes "
@@ -269,6 +310,11 @@ int cmd_serve(int argc, char **argv)
 		id_ptrs[n_agents] = ids[n_agents];
 		++n_agents;
 	}
+	prm.sip_register = regs;
+	prm.n_sip_register = n_regs;
+	prm.sip_password = getenv("BANTER_SIP_PASSWORD") &&
+		getenv("BANTER_SIP_PASSWORD")[0] ?
+		getenv("BANTER_SIP_PASSWORD") : NULL;
 	prm.agent_ids = id_ptrs;
 	prm.agents = agents;
 	prm.n_agents = n_agents;

@@ -146,6 +146,9 @@ static void on_event(const struct bt_event *ev, void *arg)
 	case BT_EV_TRANSFER:
 		caller_print(sm->quiet, ev->t_ms, "  [transfer] %s", ev->json);
 		break;
+	case BT_EV_RECORDING:
+		caller_print(sm->quiet, ev->t_ms, "  [recording] %s", ev->json);
+		break;
 	case BT_EV_ERROR:
 		caller_print(sm->quiet, ev->t_ms, "  !! %s", ev->text);
 		break;

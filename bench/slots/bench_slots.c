@@ -4,8 +4,8 @@
  * often it rejects a right one, per caller voice and noise level.
  *
  *   bench_slots [--agent FILE] [--voices V1,V2,..] [--noise C1,C2,..]
- *               [--types number,day,time,yes_no] [--jobs N] [--min-conf X]
- *               [--verbose] [--dump FILE]
+ *               [--codecs none,g722,pcmu,..] [--types number,day,time,yes_no]
+ *               [--jobs N] [--min-conf X] [--verbose] [--dump FILE]
  *
  * Each caller voice (every voice of both TTS providers by default: the four
  * flite voices, espeak-ng's English accents and the en-us variants m1-m8,
@@ -16,7 +16,10 @@
  * nonsense). The audio (optionally mixed with white or pink noise at the
  * turn corpus's SNRs: white20 .. pink5) goes through the pocketsphinx
  * recogniser with the agent's grammars, as a session feeds it: 20 ms
- * frames, the node's grammar. The transcript is then read the way the
+ * frames, the node's grammar. With --codecs each noise condition is also
+ * heard through a phone line of each codec: the caller's phone samples at
+ * the codec's rate (8 kHz for PCMU/PCMA), encodes 20 ms packets, banter
+ * decodes them and resamples to 16 kHz, as a SIP call does ("pink10+pcmu"). The transcript is then read the way the
  * flow engine reads it (src/brain/slots.h; intents first).
  *
  * The truth of an item is what the same reader finds in the text the caller
@@ -41,16 +44,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <banter/banter.h>
+#include "audio/codec.h"
 #include "brain/slots.h"
 #include "stt/ps_int.h"
 #include "../corpus/mix.h"
 
 enum {
 	VOICES_MAX = 160,
-	NOISES_MAX = 8,
+	NOISES_MAX = 24,     /* noise conditions x codecs */
 	PHRASES_MAX = 64,
 	LEAD_MS = 300,       /* silence (or noise) before and after */
 	TODAY = 3,           /* a Wednesday: "today", "tomorrow" */
@@ -140,9 +145,10 @@ struct rec {
 };
 
 struct noise {
-	char name[16];
+	char name[24];
 	enum mix_noise type;
 	double snr;                /* 0: clean */
+	int codec;                 /* enum bt_codec_id; -1: no phone line */
 };
 
 struct node {
@@ -166,6 +172,8 @@ static struct {
 	.agent = "agents/restaurant.json",
 	.jobs = 2,
 };
+
+static int phone_line(int codec, int16_t *pcm, size_t n);
 
 /* A value the flow engine would read from text at a node (slots.h). */
 struct value {
@@ -458,6 +466,11 @@ static int work_items(unsigned k, FILE *out, const json_t *agent,
 						     mix_peak(mixd, n) > 32000
 						     ? 32000 / mix_peak(mixd, n)
 						     : 1.0);
+					if (nz->codec >= 0)
+						err = phone_line(nz->codec,
+								 pcm16, n);
+					if (err)
+						break;
 					memset(&r, 0, sizeof(r));
 					err = decode(p, nd->name, pcm16, n,
 						     &tr, r.lm, sizeof(r.lm));
@@ -539,6 +552,7 @@ static int noise_parse(const char *s)
 		return bt_err(EINVAL, "at most %d noise conditions",
 			      NOISES_MAX);
 	memset(nz, 0, sizeof(*nz));
+	nz->codec = -1;
 	str_ncpy(nz->name, s, sizeof(nz->name));
 	if (!strcmp(s, "clean")) {
 		o.n_noises++;
@@ -557,6 +571,113 @@ static int noise_parse(const char *s)
 			      "of dB from 1 to 60", s);
 	o.n_noises++;
 	return 0;
+}
+
+/* --codecs: each noise condition through each codec's line ("none": as
+ * recorded) */
+static int codecs_apply(char *list)
+{
+	struct noise base[NOISES_MAX];
+	int ids[BT_CODEC_COUNT + 1];
+	size_t n_base = o.n_noises, n_ids = 0;
+
+	for (char *t = strtok(list, ","); t; t = strtok(NULL, ",")) {
+		const struct bt_codec_info *ci = NULL;
+
+		for (int c = 0; c < BT_CODEC_COUNT && strcmp(t, "none"); c++)
+			if (!strcasecmp(bt_codec_info(c)->name, t))
+				ci = bt_codec_info(c);
+		if (strcmp(t, "none") && !ci)
+			return bt_err(EINVAL, "codec \"%s\": none, opus, "
+				      "g722, pcmu or pcma", t);
+		if (n_ids == N_OF(ids))
+			return bt_err(EINVAL, "too many codecs");
+		ids[n_ids++] = ci ? (int)ci->id : -1;
+	}
+	if (n_base * n_ids > NOISES_MAX)
+		return bt_err(EINVAL, "at most %d noise x codec conditions",
+			      NOISES_MAX);
+	memcpy(base, o.noises, sizeof(base));
+	o.n_noises = 0;
+	for (size_t i = 0; i < n_base; i++) {
+		for (size_t c = 0; c < n_ids; c++) {
+			struct noise *nz = &o.noises[o.n_noises++];
+			char lower[16];
+
+			*nz = base[i];
+			nz->codec = ids[c];
+			if (ids[c] < 0)
+				continue;
+			str_ncpy(lower, bt_codec_info(ids[c])->name,
+				 sizeof(lower));
+			for (char *p = lower; *p; p++)
+				*p = (char)(*p >= 'A' && *p <= 'Z' ?
+					    *p - 'A' + 'a' : *p);
+			snprintf(nz->name, sizeof(nz->name), "%.14s+%.6s",
+				 base[i].name, lower);
+		}
+	}
+	return 0;
+}
+
+/*
+ * A phone line: the caller's phone samples at the codec's rate, sends 20
+ * ms packets, banter decodes them and resamples to 16 kHz. In place; the
+ * length stays n (the resamplers' delay is cut from the end).
+ */
+static int phone_line(int codec, int16_t *pcm, size_t n)
+{
+	uint32_t rate = bt_codec_info(codec)->rate_hz;
+	int16_t *lo = NULL, *dec = NULL, *hi = NULL;
+	size_t n_lo = n, n_hi = 0, fs, n_dec = 0;
+	struct bt_codec *c = NULL;
+	int err;
+
+	err = bt_codec_alloc(&c, codec);
+	if (err)
+		return err;
+	fs = bt_codec_frame_samples(c);
+	if (rate != BT_RATE_HZ)
+		err = bt_resample_buf(pcm, n, BT_RATE_HZ, rate, &lo, &n_lo);
+	if (err)
+		goto out;
+	dec = mem_zalloc((n_lo + fs) * sizeof(*dec), NULL);
+	if (!dec) {
+		err = ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n_lo; i += fs) {
+		int16_t frame[BT_CODEC_MAX_FRAME] = {0};
+		uint8_t pkt[BT_CODEC_MAX_PACKET];
+		size_t np = 0, got = 0;
+		const int16_t *src = lo ? lo : pcm;
+
+		memcpy(frame, src + i, (i + fs <= n_lo ? fs : n_lo - i) *
+		       sizeof(*frame));
+		err = bt_codec_encode(c, frame, pkt, sizeof(pkt), &np);
+		if (!err)
+			err = bt_codec_decode(c, pkt, np, dec + n_dec, fs, &got);
+		if (err)
+			goto out;
+		n_dec += got;
+	}
+	if (rate != BT_RATE_HZ) {
+		err = bt_resample_buf(dec, n_dec, rate, BT_RATE_HZ, &hi, &n_hi);
+		if (err)
+			goto out;
+	}
+	else {
+		hi = mem_ref(dec);
+		n_hi = n_dec;
+	}
+	memset(pcm, 0, n * sizeof(*pcm));
+	memcpy(pcm, hi, (n_hi < n ? n_hi : n) * sizeof(*pcm));
+ out:
+	mem_deref(lo);
+	mem_deref(dec);
+	mem_deref(hi);
+	mem_deref(c);
+	return err;
 }
 
 static int list_parse(char *s, int (*one)(const char *))
@@ -660,7 +781,8 @@ static int report(struct rec *rv, size_t n)
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_slots [--agent FILE] [--voices "
-		"V1,V2,..] [--noise clean,pink10,..] [--types T1,..] "
+		"V1,V2,..] [--noise clean,pink10,..] [--codecs none,g722,"
+		"pcmu,..] [--types T1,..] "
 		"[--jobs N] "
 		"[--min-conf X] [--verbose]\n");
 }
@@ -673,7 +795,7 @@ int main(int argc, char **argv)
 	size_t n = 0, cap = 0;
 	pid_t pids[16];
 	FILE *tmp[16] = {0};
-	char *voices = NULL, *noises = NULL;
+	char *voices = NULL, *noises = NULL, *codecs = NULL;
 	bool initd = false;
 	int err = 0, rc = 1;
 
@@ -695,6 +817,8 @@ int main(int argc, char **argv)
 			voices = strdup(v);
 		else if (!strcmp(a, "--noise"))
 			noises = strdup(v);
+		else if (!strcmp(a, "--codecs"))
+			codecs = strdup(v);
 		else if (!strcmp(a, "--types")) {
 			char *tv = strdup(v);
 
@@ -739,6 +863,8 @@ int main(int argc, char **argv)
 	if (!err)
 		err = list_parse(noises ? noises : (char[]){"clean,pink10"},
 				 noise_parse);
+	if (!err && codecs)
+		err = codecs_apply(codecs);
 	if (!err)
 		err = bt_agent_load(&ag, o.agent);
 	if (err)
@@ -845,6 +971,7 @@ int main(int argc, char **argv)
 	mem_deref(ag);
 	free(voices);
 	free(noises);
+	free(codecs);
 	if (initd)
 		bt_close();
 	return rc;

@@ -54,6 +54,10 @@ enum bt_event_type {
 	BT_EV_REPLY,        /**< json: a reply begins (turn, kind:
 				 "greeting" | "reply" | "idle", audio);
 				 item_id: its assistant item */
+	BT_EV_RECORDING,    /**< json: the caller's answer to the recording
+				 notice (consent: "given" | "declined" |
+				 "not_given", answer: "words" | "digit" |
+				 "silence", path: the WAV when recording) */
 	BT_EV_TRANSFER,     /**< text: the target; json: to, status
 				 ("started", "transferred", "failed") and
 				 reason (failed) */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <re.h>
 #include "banter/banter.h"
+#include "core/consent.h"
 
 enum {
 	AGENT_FILE_MAX = 1024 * 1024,
@@ -36,12 +37,13 @@ struct loadctx {
 };
 
 static const char *const top_keys[] = {
-	"name", "description", "persona", "stt", "vad", "turn", "brain", NULL,
+	"name", "description", "persona", "stt", "vad", "turn", "brain",
+	"recording", NULL,
 };
 /* a flow may hand the call to an LLM: its "llm" section */
 static const char *const top_keys_flow[] = {
 	"name", "description", "persona", "stt", "vad", "turn", "brain", "llm",
-	NULL,
+	"recording", NULL,
 };
 static const char *const persona_keys[] = {
 	"name", "voice", "rate_wpm", "pitch", "fallback_voice", NULL,
@@ -626,20 +628,20 @@ static int check_voice(const struct loadctx *lc, const json_t *root,
 		    bt_json_shown(voice, val, sizeof(val)), why);
 }
 
-/* The brain provider's own section, checked by the provider. */
-static int check_brain(const struct loadctx *lc, const json_t *root,
-		       const char *provider)
+/* A section checked elsewhere (the brain provider's own, "recording"):
+ * its message, placed at the path it names. */
+static int check_section(const struct loadctx *lc, const json_t *root,
+			 int (*checkh)(const json_t *root, const char **pathp))
 {
-	const struct bt_brain *b = bt_brain_find(provider);
 	const char *path = NULL;
 	char why[MSG_MAX];
 	int err;
 
-	if (!b || !b->checkh)
+	if (!checkh)
 		return 0;
 
 	bt_err_clear();
-	err = b->checkh(root, &path);
+	err = checkh(root, &path);
 	if (!err)
 		return 0;
 
@@ -722,7 +724,13 @@ int bt_agent_load_str(struct bt_agent **ap, const char *text,
 	err = check_turn(&lc, root);
 	if (err)
 		goto out;
-	err = check_brain(&lc, root, brain);
+	{
+		const struct bt_brain *b = bt_brain_find(brain);
+
+		err = check_section(&lc, root, b ? b->checkh : NULL);
+	}
+	if (!err)
+		err = check_section(&lc, root, bt_recording_check);
 	if (err)
 		goto out;
 	err = check_voice(&lc, root, voice);

@@ -5,6 +5,7 @@
  *                  own files (core/session_int.h lists them).
  */
 #include "core/session_int.h"
+#include "store/recording.h"
 
 static void process_frame(struct bt_session *s, const int16_t *pcm);
 static void on_partial(const char *text, void *arg);
@@ -25,7 +26,7 @@ static const char *ev_names[] = {
 	"state", "speech_start", "speech_end", "partial", "user", "agent",
 	"agent_done", "barge_in", "backchannel", "turn", "tool", "error",
 	"ended", "paused", "resumed", "kept", "wait", "function_call", "reply",
-	"transfer"};
+	"recording", "transfer"};
 
 static const char *state_names[] = {"listening", "user_speaking", "thinking",
 				    "speaking", "ended"};
@@ -121,6 +122,7 @@ void ss_emit_item(struct bt_session *s, enum bt_event_type type,
 	ev.text = text;
 	ev.json = js ? js : "{}";
 	ev.item_id = item_id && item_id[0] ? item_id : NULL;
+	rec_trace(s->rec, ev.json);
 	if (s->eh)
 		s->eh(&ev, s->arg);
 	free(js);
@@ -181,6 +183,7 @@ static void process_frame(struct bt_session *s, const int16_t *pcm)
 	bool started = false;
 	int16_t clean[BT_FRAME_SAMPLES];
 
+	rec_caller(s->rec, pcm, BT_FRAME_SAMPLES);
 	if (s->aec && !bt_aec_process(s->aec, pcm, s->last_out, clean,
 				      BT_FRAME_SAMPLES))
 		pcm = clean;
@@ -245,6 +248,8 @@ static void process_frame(struct bt_session *s, const int16_t *pcm)
 			ss_check_barge_in(s);
 		break;
 	case BT_ST_LISTENING:
+		if (ss_consent_tick(s))
+			break;
 		if (s->idle_ms && !s->turns.manual && !s->transferring &&
 		    ss_now_ms(s) - s->idle_since >= s->idle_ms) {
 			struct bt_brain_input in;
@@ -258,6 +263,8 @@ static void process_frame(struct bt_session *s, const int16_t *pcm)
 	default:
 		break;
 	}
+	if (s->rec && !(s->samples % BT_RATE_HZ))
+		ss_consent_check_io(s);  /* once a second */
 }
 
 int bt_session_push(struct bt_session *s, const int16_t *pcm, size_t n)
@@ -354,6 +361,7 @@ int bt_session_pull(struct bt_session *s, int16_t *pcm, size_t n,
 	}
 	speech = pull_frame(s, frame);
 	memcpy(s->last_out, frame, sizeof(frame));
+	rec_agent(s->rec, frame, BT_FRAME_SAMPLES);
 	if (!s->rs_out) {
 		memcpy(pcm, frame, sizeof(frame));
 	}
@@ -406,6 +414,7 @@ void ss_end_call(struct bt_session *s, const char *reason)
 					       : json_array());
 	mem_deref(hist);
 	ss_emit(s, BT_EV_ENDED, ss_now_ms(s), reason, o);
+	ss_consent_end(s);  /* the trace's last line is in: close */
 }
 
 void bt_session_set_interruptions(struct bt_session *s, bool on)
@@ -430,6 +439,8 @@ int bt_session_start(struct bt_session *s)
 	clock_gettime(CLOCK_MONOTONIC, &s->frame_t0);
 	memset(&in, 0, sizeof(in));
 	in.type = BT_BRAIN_START;
+	if (ss_consent_start(s))
+		return 0;  /* the recording notice first */
 	return ss_respond(s, REPLY_GREETING, &in);
 }
 
@@ -456,6 +467,7 @@ static void session_destructor(void *arg)
 
 	if (s->state != BT_ST_ENDED && s->brain)
 		ss_end_call(s, "closed");
+	ss_consent_end(s);
 	mem_deref(s->reply);
 	/* late answers of an asynchronous brain find no session */
 	for (struct le *le = s->tags.head; le; le = le->next)
@@ -532,6 +544,8 @@ int bt_session_alloc(struct bt_session **sp, struct bt_agent *agent,
 	struct bt_brain_ctx ctx;
 	struct bt_session *s;
 	const json_t *persona;
+	struct bt_stt_grammar cg;
+	bool has_cg;
 	int err;
 
 	if (!sp || !agent)
@@ -639,9 +653,11 @@ int bt_session_alloc(struct bt_session **sp, struct bt_agent *agent,
 		if (err)
 			goto out;
 	}
-	if (n_gr > 64) {
+	/* the answer to a recording notice has its own */
+	has_cg = !ss_consent_grammar(s, &cg);
+	if (n_gr + has_cg > 64) {
 		err = bt_err(E2BIG, "the agent needs %zu STT grammars; at most "
-			     "64 are supported", n_gr);
+			     "64 are supported", n_gr + has_cg);
 		goto out;
 	}
 	/*
@@ -649,7 +665,7 @@ int bt_session_alloc(struct bt_session **sp, struct bt_agent *agent,
 	 * the agent's speech is heard as one rather than forced onto an
 	 * answer ("and a three").
 	 */
-	gr2 = mem_zalloc(n_gr * sizeof(*gr2) + 1, NULL);
+	gr2 = mem_zalloc((n_gr + 1) * sizeof(*gr2), NULL);
 	phr = mem_zalloc((n_gr ? n_gr : 1) * 64 * sizeof(*phr), NULL);
 	if (!gr2 || !phr) {
 		err = ENOMEM;
@@ -671,9 +687,15 @@ int bt_session_alloc(struct bt_session **sp, struct bt_agent *agent,
 			 sizeof(s->gram[0].name));
 		s->gram[s->n_gram++].type = gr[i].type;
 	}
+	if (has_cg) {
+		gr2[n_gr] = cg;
+		str_ncpy(s->gram[s->n_gram].name, cg.name,
+			 sizeof(s->gram[0].name));
+		s->gram[s->n_gram++].type = cg.type;
+	}
 	memset(&sprm, 0, sizeof(sprm));
 	sprm.grammars = gr2;
-	sprm.n_grammars = n_gr;
+	sprm.n_grammars = n_gr + has_cg;
 	sprm.section = json_object_get(aj, "stt");
 	sprm.call_rate_hz = prm->codec_rate_hz ? prm->codec_rate_hz :
 		s->rate_hz;
@@ -722,6 +744,10 @@ int bt_session_alloc(struct bt_session **sp, struct bt_agent *agent,
 		if (err)
 			goto out;
 	}
+
+	err = ss_consent_alloc(s);
+	if (err)
+		goto out;
 
 	ctx.db_path = s->db_path;
 	ctx.session_id = s->id;

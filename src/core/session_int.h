@@ -92,6 +92,16 @@ struct synth_job {
 
 enum reply_kind { REPLY_GREETING, REPLY_USER, REPLY_IDLE, REPLY_TRANSFER };
 
+/* Recording with consent (core/consent.c): where the call is. */
+enum consent_st {
+	CONSENT_NONE = 0,   /* the agent does not record */
+	CONSENT_PENDING,    /* the notice has not begun */
+	CONSENT_NOTICE,     /* the notice plays */
+	CONSENT_WAIT,       /* listening for the caller's answer */
+	CONSENT_DONE,       /* decided (recording or not) */
+};
+#define CONSENT_GRAMMAR "recording_consent"
+
 struct utt {
 	char text[512];
 	float confidence;
@@ -262,6 +272,12 @@ struct bt_session {
 	struct utt unanswered;     /* a user item no reply has answered yet */
 	bool has_unanswered;
 
+	/* recording with consent (core/consent.c) */
+	struct rec *rec;           /* NULL: not recording (or declined) */
+	enum consent_st consent;
+	uint64_t consent_until;    /* the answer window ends (CONSENT_WAIT) */
+	char greet_prefix[1024];   /* said before the greeting (declined) */
+
 	/* a transfer of the caller (core/transfer.c) */
 	bt_transfer_h *xferh;      /* NULL: the transport cannot transfer */
 	void *xfer_arg;
@@ -313,6 +329,18 @@ void ss_overlap_decide(struct bt_session *s);
 void ss_check_barge_in(struct bt_session *s);
 void ss_prehold_check(struct bt_session *s);
 void ss_end_call(struct bt_session *s, const char *reason);
+int ss_say(struct bt_session *s, const char *text, bool end, bool protect,
+	   const char *grammar);
+
+/* core/consent.c */
+int ss_consent_grammar(const struct bt_session *s, struct bt_stt_grammar *g);
+int ss_consent_alloc(struct bt_session *s);
+bool ss_consent_start(struct bt_session *s);
+void ss_consent_notice_done(struct bt_session *s);
+void ss_consent_answer(struct bt_session *s, const char *text);
+bool ss_consent_tick(struct bt_session *s);
+void ss_consent_end(struct bt_session *s);
+void ss_consent_check_io(struct bt_session *s);
 const char *ss_reply_kind_name(enum reply_kind kind);
 void ss_transfer_start(struct bt_session *s, const char *to);
 

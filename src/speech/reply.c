@@ -207,6 +207,8 @@ void ss_reply_end(struct bt_session *s, const char *why)
 	str_ncpy(xfer, r->transfer_to, sizeof(xfer));
 	s->reply = mem_deref(s->reply);
 	s->idle_since = ss_now_ms(s);
+	/* the recording notice has played (or a key cut it): the answer */
+	ss_consent_notice_done(s);
 
 	if (xfer[0] && !end) {
 		if (!barged)
@@ -486,6 +488,11 @@ int ss_respond(struct bt_session *s, enum reply_kind kind,
 	struct reply *r;
 	int err;
 
+	if (kind == REPLY_USER && s->consent == CONSENT_WAIT) {
+		/* the answer to the recording notice, not to the brain */
+		ss_consent_answer(s, in->text);
+		return 0;
+	}
 	s->reply = mem_deref(s->reply);
 	r = reply_alloc(s);
 	if (!r)
@@ -506,6 +513,11 @@ int ss_respond(struct bt_session *s, enum reply_kind kind,
 			ss_reply_kind_name(kind)));
 		json_object_set_new(o, "audio", json_boolean(s->audio_out));
 		ss_emit_item(s, BT_EV_REPLY, ss_now_ms(s), NULL, o, r->item_id);
+	}
+	if (kind == REPLY_GREETING && s->greet_prefix[0]) {
+		/* "All right, this call will not be recorded." */
+		reply_text(s, s->greet_prefix);
+		s->greet_prefix[0] = '\0';
 	}
 
 	{
@@ -535,7 +547,15 @@ int ss_respond(struct bt_session *s, enum reply_kind kind,
 
 int bt_session_say(struct bt_session *s, const char *text, bool end)
 {
-	struct bt_brain_done d = {end, NULL, NULL, false, NULL};
+	return ss_say(s, text, end, false, NULL);
+}
+
+/* A reply that is not the brain's (a notice, a goodbye): protect makes it
+ * uninterruptible; grammar: what the recogniser listens for after it. */
+int ss_say(struct bt_session *s, const char *text, bool end, bool protect,
+	   const char *grammar)
+{
+	struct bt_brain_done d = {end, grammar, NULL, false, NULL};
 	struct reply *r;
 
 	if (!s || !text || s->state == BT_ST_ENDED)
@@ -557,6 +577,8 @@ int bt_session_say(struct bt_session *s, const char *text, bool end)
 		json_object_set_new(o, "audio", json_boolean(s->audio_out));
 		ss_emit_item(s, BT_EV_REPLY, ss_now_ms(s), NULL, o, r->item_id);
 	}
+	if (protect)
+		reply_segment(s, true);
 	reply_text(s, text);
 	if (s->reply == r)
 		reply_done(s, &d);

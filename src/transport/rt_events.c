@@ -555,6 +555,13 @@ void rt_on_event(const struct bt_event *ev, void *arg)
 		json_object_set_new(o, "turn", json_loads(ev->json, 0, NULL));
 		rt_send_json(rt, o);
 		break;
+	case BT_EV_RECORDING:
+		/* whether this call is recorded, for the client to show */
+		o = rt_ev_new("banter.recording");
+		json_object_set_new(o, "recording", json_loads(ev->json, 0,
+							       NULL));
+		rt_send_json(rt, o);
+		break;
 	case BT_EV_TRANSFER:
 		/* the agent asked for a transfer this connection cannot make:
 		 * the client sees it fail, the agent says so */

@@ -375,3 +375,65 @@ int bt_sdp_answer_print(char *buf, size_t sz, const struct bt_sdp_offer *o,
 		return -1;
 	return n;
 }
+
+/* Our payload type for a codec in an offer: RFC 3551's, or Opus' usual. */
+static int offer_pt(const struct bt_codec_info *ci)
+{
+	return ci->static_pt >= 0 ? ci->static_pt : 96 + (int)ci->id;
+}
+
+int bt_sdp_offer_print(char *buf, size_t sz, const enum bt_codec_id *codecs,
+		       size_t n_codecs, const struct sa *laddr,
+		       uint32_t sess_id, uint32_t version)
+{
+	const char *ip = laddr && sa_af(laddr) == AF_INET6 ? "IP6" : "IP4";
+	char fmts[64] = "", maps[1024] = "";
+	size_t nf = 0, nm = 0;
+	bool wide = false;
+	int n;
+
+	if (!buf || !codecs || !n_codecs || n_codecs > BT_CODEC_COUNT ||
+	    !laddr)
+		return -1;
+	for (size_t i = 0; i < n_codecs; i++) {
+		const struct bt_codec_info *ci = bt_codec_info(codecs[i]);
+		int pt, k;
+
+		if (!ci)
+			return -1;
+		pt = offer_pt(ci);
+		wide |= ci->clock_hz == 48000;
+		k = re_snprintf(fmts + nf, sizeof(fmts) - nf, " %d", pt);
+		if (k < 0)
+			return -1;
+		nf += (size_t)k;
+		k = re_snprintf(maps + nm, sizeof(maps) - nm,
+				"a=rtpmap:%d %s/%u%s\r\n", pt, ci->name,
+				ci->clock_hz, ci->channels == 2 ? "/2" : "");
+		if (k < 0)
+			return -1;
+		nm += (size_t)k;
+		if (!ci->fmtp)
+			continue;
+		k = re_snprintf(maps + nm, sizeof(maps) - nm,
+				"a=fmtp:%d %s\r\n", pt, ci->fmtp);
+		if (k < 0)
+			return -1;
+		nm += (size_t)k;
+	}
+	/* telephone-event at 8 kHz (every phone's), and at Opus' clock
+	 * when Opus is offered: the callee picks the one of its codec */
+	n = re_snprintf(buf, sz, "v=0\r\no=banter %u %u IN %s %j\r\n"
+			"s=banter\r\nc=IN %s %j\r\nt=0 0\r\n"
+			"m=audio %u RTP/AVP%s 101%s\r\n%s"
+			"a=rtpmap:101 telephone-event/8000\r\n"
+			"a=fmtp:101 0-15\r\n%s"
+			"a=ptime:20\r\na=sendrecv\r\n",
+			sess_id, version, ip, laddr, ip, laddr, sa_port(laddr),
+			fmts, wide ? " 100" : "", maps, wide ?
+			"a=rtpmap:100 telephone-event/48000\r\n"
+			"a=fmtp:100 0-15\r\n" : "");
+	if (n < 0 || (size_t)n >= sz)
+		return -1;
+	return n;
+}

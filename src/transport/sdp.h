@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <re.h>
+#include "audio/codec.h"
 
 struct bt_codec_info;
 
@@ -76,6 +77,16 @@ int bt_sdp_offer_parse(const char *sdp, size_t len, struct bt_sdp_offer *o);
 int bt_sdp_answer_print(char *buf, size_t sz, const struct bt_sdp_offer *o,
 			const struct sa *laddr, uint32_t sess_id,
 			uint32_t version);
+
+/**
+ * Write an offer into buf: codecs in that order (our preference; static
+ * payload types, Opus as 96) and telephone-event, sendrecv, RTP at laddr.
+ * Returns the length, or -1 if buf is too small. The answer is read with
+ * bt_sdp_offer_parse (its first format we have is the callee's choice).
+ */
+int bt_sdp_offer_print(char *buf, size_t sz, const enum bt_codec_id *codecs,
+		       size_t n_codecs, const struct sa *laddr,
+		       uint32_t sess_id, uint32_t version);
 
 /** Our direction in the answer to the peer's. */
 enum bt_sdp_dir bt_sdp_answer_dir(enum bt_sdp_dir peer);

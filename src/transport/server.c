@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include "banter/banter.h"
 #include "net/loop.h"
+#include "store/retention.h"
 #include "transport/realtime.h"
 #include "transport/server.h"
 #include "transport/sip.h"
@@ -91,6 +92,7 @@ struct server {
 	struct list conns;
 	atomic_uint sessions;
 	struct bt_sip *sip;        /* the phone line, or NULL */
+	struct bt_retention *retention; /* old recordings go */
 	bool sip_idle;             /* its calls ended after shutdown */
 	bool stopping;
 	struct tmr stop_tmr;
@@ -801,6 +803,10 @@ static int sip_start(struct server *srv)
 	sp.db_path = p->db_path;
 	sp.max_calls = p->max_sessions;
 	sp.goodbye_ms = p->goodbye_ms;
+	sp.register_uris = p->sip_register;
+	sp.n_register = p->n_sip_register;
+	sp.auth_user = p->sip_auth_user;
+	sp.password = p->sip_password;
 	return bt_sip_alloc(&srv->sip, &sp, sip_idle, srv);
 }
 
@@ -958,6 +964,9 @@ int bt_server_run(const struct bt_server_prm *prm)
 		if (err)
 			goto out;
 	}
+	err = bt_retention_start(&srv.retention, prm->agents, prm->n_agents);
+	if (err)
+		goto out;
 	the_srv = &srv;
 	if (prm->readyh) {
 		struct sa a;
@@ -975,6 +984,7 @@ int bt_server_run(const struct bt_server_prm *prm)
 	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	the_srv = NULL;
 	tmr_cancel(&srv.stop_tmr);
+	srv.retention = mem_deref(srv.retention);
 	while (srv.conns.head)
 		mem_deref(srv.conns.head->data);
 	/* its calls' last messages go to the loops before they stop */

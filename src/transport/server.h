@@ -37,6 +37,11 @@ struct bt_server_prm {
 					 before it is closed (0: 512) */
 	uint16_t sip_port;         /**< 0: 5060; UINT16_MAX: no SIP */
 	const char *sip_allow;     /**< CIDR list of SIP sources (0: all) */
+	const char *const *sip_register; /**< accounts to register at their
+					      providers (sip:user@host) */
+	size_t n_sip_register;
+	const char *sip_auth_user; /**< their digest user (0: the URI's) */
+	const char *sip_password;  /**< their password */
 	/** called once listening, on the main thread (e.g. to print);
 	 *  sip_port 0: no SIP */
 	void (*readyh)(uint16_t http_port, uint16_t https_port,

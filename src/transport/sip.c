@@ -25,7 +25,6 @@ enum {
 	HASH_SIZE = 256,
 };
 
-#define ALLOW_HDR "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY\r\n"
 /* libre's reply functions take the rest of the message after their own
  * headers: with extra headers, the Content-Length and the blank line too
  * (sipsess_accept and sipsess_answer add their own) */
@@ -44,6 +43,7 @@ struct bt_sip {
 	struct sip_lsnr *lsnr;
 	struct dnsc *dnsc;
 	struct mqueue *mq;
+	struct sip_regs *regs;       /* --sip-register, or NULL */
 	struct list calls;           /* sip_link, ringing or answered */
 	struct cidr allow[MAX_ALLOW];
 	size_t n_allow;
@@ -53,56 +53,6 @@ struct bt_sip {
 	bt_sip_idle_h *idleh;
 	void *arg;
 };
-
-struct sip_link *sip_link_ref(struct sip_link *lk)
-{
-	atomic_fetch_add(&lk->refs, 1);
-	return lk;
-}
-
-void sip_link_put(struct sip_link *lk)
-{
-	if (lk && atomic_fetch_sub(&lk->refs, 1) == 1)
-		free(lk);
-}
-
-int sip_post_main(struct sip_link *lk, enum main_kind kind, uint16_t port,
-		  int err)
-{
-	struct main_msg *m = calloc(1, sizeof(*m));
-
-	if (!m)
-		return ENOMEM;
-	m->lk = sip_link_ref(lk);
-	m->port = port;
-	m->err = err;
-	if (mqueue_push(lk->mq, (int)kind, m)) {
-		sip_link_put(lk);
-		free(m);
-		return EPIPE;
-	}
-	return 0;
-}
-
-static int post_call(struct sip_link *lk, enum call_kind kind,
-		     const struct sip_media *media)
-{
-	struct call_msg *m = calloc(1, sizeof(*m));
-	int err;
-
-	if (!m)
-		return ENOMEM;
-	m->lk = sip_link_ref(lk);
-	m->kind = kind;
-	if (media)
-		m->media = *media;
-	err = bt_loop_call(lk->loop, sip_call_handler, m);
-	if (err) {
-		sip_link_put(lk);
-		free(m);
-	}
-	return err;
-}
 
 /* ---- the allow-list ---- */
 
@@ -202,87 +152,10 @@ static void link_gone(struct sip_link *lk)
 	lk->gone = true;
 	lk->refer = mem_deref(lk->refer);
 	list_unlink(&lk->le);
-	(void)post_call(lk, CALL_HANGUP, NULL);
+	(void)sip_post_call(lk, CALL_HANGUP, NULL);
 	sip_link_put(lk);  /* the main thread's */
 	if (s->stopping && !s->calls.head)
 		stack_close(s);
-}
-
-static void media_of(const struct bt_sdp_offer *o, struct sip_media *m)
-{
-	memset(m, 0, sizeof(*m));
-	m->codec = o->ci->id;
-	m->pt = o->pt;
-	m->te_pt = o->te_pt;
-	m->te_clock_hz = o->te_clock_hz;
-	m->raddr = o->addr;
-	/* the peer only sends, or nothing, or points us nowhere: hold */
-	m->send = (o->dir & BT_SDP_RECVONLY) && !o->hold_addr;
-}
-
-static int answer_mb(struct sip_link *lk, struct mbuf **mbp)
-{
-	char buf[2048];
-	struct mbuf *mb;
-	int n;
-
-	n = bt_sdp_answer_print(buf, sizeof(buf), &lk->offer, &lk->sdp_addr,
-				(uint32_t)(uintptr_t)lk & 0x7fffffff,
-				++lk->sdp_version);
-	if (n < 0)
-		return ENOMEM;
-	mb = mbuf_alloc((size_t)n);
-	if (!mb)
-		return ENOMEM;
-	(void)mbuf_write_mem(mb, (const uint8_t *)buf, (size_t)n);
-	mb->pos = 0;
-	*mbp = mb;
-	return 0;
-}
-
-static const char *sdp_errmsg(int err)
-{
-	switch (err) {
-	case EBADMSG: return "the SDP offer is malformed";
-	case EPROTONOSUPPORT: return "the SDP offers no RTP/AVP audio stream";
-	case ENOTSUP: return "no codec in common";
-	default: return "the SDP offer cannot be read";
-	}
-}
-
-static int body_offer(const struct sip_msg *msg, struct bt_sdp_offer *o)
-{
-	size_t n = mbuf_get_left(msg->mb);
-
-	if (!n)
-		return ENODATA;
-	if (msg_ctype_cmp(&msg->ctyp, "application", "sdp") == false)
-		return EPROTONOSUPPORT;
-	return bt_sdp_offer_parse((const char *)mbuf_buf(msg->mb), n, o);
-}
-
-/* A re-INVITE: hold, resume, another codec or address. */
-static int offer_h(struct mbuf **descp, const struct sip_msg *msg, void *arg)
-{
-	struct sip_link *lk = arg;
-	struct bt_sdp_offer o;
-	struct sip_media m;
-	int err;
-
-	err = body_offer(msg, &o);
-	if (err == ENODATA)  /* no offer: ours again, answered in the ACK */
-		return answer_mb(lk, descp);
-	if (err) {
-		re_printf("%s: re-INVITE refused (488): %s\n", lk->id,
-		       sdp_errmsg(err));
-		return err;
-	}
-	lk->offer = o;
-	media_of(&o, &m);
-	re_printf("%s: re-INVITE: %s/%u, %s\n", lk->id, o.ci->name,
-	       o.ci->clock_hz, m.send ? "sendrecv" : "hold");
-	(void)post_call(lk, CALL_MEDIA, &m);
-	return answer_mb(lk, descp);
 }
 
 static int answer_h(const struct sip_msg *msg, void *arg)
@@ -299,7 +172,7 @@ static void estab_h(const struct sip_msg *msg, void *arg)
 
 	re_printf("%s: established\n", lk->id);
 	fflush(stdout);
-	(void)post_call(lk, CALL_START, NULL);
+	(void)sip_post_call(lk, CALL_START, NULL);
 }
 
 static void close_h(int err, const struct sip_msg *msg, void *arg)
@@ -336,10 +209,10 @@ static void mq_handler(int id, void *data, void *arg)
 	switch ((enum main_kind)id) {
 	case MAIN_OPENED:
 		sa_set_port(&lk->sdp_addr, m->port);
-		err = answer_mb(lk, &mb);
+		err = sip_answer_mb(lk, &mb);
 		if (!err)
 			err = sipsess_answer(lk->sess, 200, "OK", mb,
-					     ALLOW_HDR);
+					     SIP_ALLOW_HDR);
 		mem_deref(mb);
 		if (err) {
 			re_printf("%s: cannot answer: %s\n", lk->id,
@@ -428,12 +301,12 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 		(void)sip_treply(NULL, s->sip, msg, 404, "Not Found");
 		return;
 	}
-	err = body_offer(msg, &o);
+	err = sip_body_offer(msg, &o);
 	if (err) {
 		uint16_t code = err == EBADMSG ? 400 : 488;
 		re_printf("%s: refused (%u): %s\n", id, code,
 		       err == ENODATA ? "an INVITE without an SDP offer" :
-		       sdp_errmsg(err));
+		       sip_sdp_errmsg(err));
 		(void)sip_treplyf(NULL, NULL, s->sip, msg, false, code,
 				  code == 400 ? "Bad Request" :
 				  "Not Acceptable Here", "%s"
@@ -475,8 +348,8 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 	err = sipsess_accept(&lk->sess, s->sock, msg, 180, "Ringing",
 			     "agent",
 			     "application/sdp", NULL, NULL, NULL, false,
-			     offer_h, answer_h, estab_h, NULL, NULL, close_h,
-			     lk, ALLOW_HDR);
+			     sip_offer_h, answer_h, estab_h, NULL, NULL,
+			     close_h, lk, SIP_ALLOW_HDR);
 	if (err) {
 		re_printf("%s: cannot accept: %s\n", id, strerror(err));
 		(void)sip_treply(NULL, s->sip, msg, 500, "Server Error");
@@ -489,8 +362,8 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 	       o.ci->name, o.ci->clock_hz, o.pt, o.te_pt >= 0 ?
 	       ", with DTMF" : "");
 	fflush(stdout);
-	media_of(&o, &m);
-	if (post_call(lk, CALL_OPEN, &m)) {
+	sip_media_of(&o, &m);
+	if (sip_post_call(lk, CALL_OPEN, &m)) {
 		(void)sipsess_reject(lk->sess, 503, "Service Unavailable",
 				     "Retry-After: 5\r\n"
 				     "Content-Length: 0\r\n\r\n");
@@ -517,7 +390,7 @@ static bool request_h(const struct sip_msg *msg, void *arg)
 		return sip_refer_notify(s->sip, &s->calls, msg);
 	if (!pl_strcmp(&msg->met, "OPTIONS")) {
 		(void)sip_treplyf(NULL, NULL, s->sip, msg, false, 200, "OK",
-				  ALLOW_HDR "Accept: application/sdp\r\n"
+				  SIP_ALLOW_HDR "Accept: application/sdp\r\n"
 				  "Content-Length: 0\r\n\r\n");
 		return true;
 	}
@@ -546,6 +419,7 @@ static void destructor(void *arg)
 {
 	struct bt_sip *s = arg;
 
+	mem_deref(s->regs);
 	/* calls still here: drop them (shutdown did not finish) */
 	while (s->calls.head) {
 		struct sip_link *lk = s->calls.head->data;
@@ -608,16 +482,21 @@ int bt_sip_alloc(struct bt_sip **sp, const struct bt_sip_prm *prm,
 		err = transports(s, &laddr);
 	}
 	else {
-		/* libre's SIP needs an address per transport: loopback and
-		 * the address this host reaches others from */
+		/* libre's SIP needs an address per transport: the address
+		 * this host reaches others from, and loopback. That one
+		 * first: libre 1.1 sends each request it starts (REGISTER,
+		 * our BYE) from the address family's first transport,
+		 * whatever the destination, and loopback reaches no one
+		 * else */
 		struct sa def;
-		(void)sa_set_str(&def, "127.0.0.1", sa_port(&laddr));
-		err = transports(s, &def);
-		if (!err && !net_default_source_addr_get(AF_INET, &def) &&
+		if (!net_default_source_addr_get(AF_INET, &def) &&
 		    !sa_is_loopback(&def)) {
 			sa_set_port(&def, sa_port(&laddr));
 			err = transports(s, &def);
 		}
+		(void)sa_set_str(&def, "127.0.0.1", sa_port(&laddr));
+		if (!err)
+			err = transports(s, &def);
 	}
 	if (err) {
 		err = bt_err(err, "cannot listen on port %u for SIP: %s "
@@ -630,8 +509,12 @@ int bt_sip_alloc(struct bt_sip **sp, const struct bt_sip_prm *prm,
 	err = sip_listen(&s->lsnr, s->sip, true, request_h, s);
 	if (!err)
 		err = sipsess_listen(&s->sock, s->sip, HASH_SIZE, conn_h, s);
-	if (err)
+	if (err) {
 		err = bt_err(err, "cannot start SIP: %s", strerror(err));
+		goto out;
+	}
+	if (prm->n_register)
+		err = sip_regs_alloc(&s->regs, s->sip, prm);
  out:
 	if (err)
 		mem_deref(s);
@@ -657,12 +540,13 @@ void bt_sip_shutdown(struct bt_sip *s)
 	if (!s || s->stopping)
 		return;
 	s->stopping = true;
+	s->regs = mem_deref(s->regs);  /* unregisters */
 	le = s->calls.head;
 	while (le) {
 		struct sip_link *lk = le->data;
 		le = le->next;
 		if (lk->answered) {
-			(void)post_call(lk, CALL_SHUTDOWN, NULL);
+			(void)sip_post_call(lk, CALL_SHUTDOWN, NULL);
 			continue;
 		}
 		(void)sipsess_reject(lk->sess, 503, "Service Unavailable",

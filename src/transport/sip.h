@@ -1,7 +1,8 @@
 /**
  * @file sip.h  `banter serve` answers the phone: SIP over UDP and TCP on
  *              the main thread's loop, each call's session and RTP on a
- *              session loop (private to libbanter and its programs).
+ *              session loop; `banter dial` places one call the same way
+ *              (private to libbanter and its programs).
  */
 #ifndef BT_TRANSPORT_SIP_H
 #define BT_TRANSPORT_SIP_H
@@ -24,6 +25,13 @@ struct bt_sip_prm {
 	const char *db_path;
 	uint32_t max_calls;     /**< 0: 1000; more get 503 */
 	uint32_t goodbye_ms;    /**< shutdown: the goodbye's deadline */
+	const char *const *register_uris; /**< AORs to register at their
+					       providers (sip:user@host) */
+	size_t n_register;
+	const char *auth_user;  /**< digest user (0: each AOR's user) */
+	const char *password;   /**< digest password (required with
+				     register_uris) */
+	uint32_t register_s;    /**< expiry asked for (0: 3600) */
 };
 
 /** All calls ended after bt_sip_shutdown and the stack closed. Main thread. */
@@ -45,5 +53,40 @@ uint16_t bt_sip_port(const struct bt_sip *s);
 void bt_sip_shutdown(struct bt_sip *s);
 /** Calls now (ringing or answered). Main thread. */
 unsigned bt_sip_calls(const struct bt_sip *s);
+
+struct bt_sip_dial;
+
+struct bt_sip_dial_prm {
+	const char *uri;        /**< whom: sip:USER@HOST[:PORT][;params] */
+	struct bt_agent *agent; /**< talks to the callee; outlives the call */
+	const char *codecs;     /**< offered, in this order: "opus,g722,
+				     pcmu,pcma" (0: all four so) */
+	const char *addr;       /**< our address for SIP and RTP (0: the
+				     one toward the callee) */
+	const char *from;       /**< our From URI (0: sip:banter@ADDR) */
+	const char *auth_user;  /**< digest user (0: the From's user) */
+	const char *password;   /**< answers a 401/407 (0: it fails) */
+	const char *db_path;
+	uint32_t ring_s;        /**< cancel unanswered after (0: 60) */
+	uint32_t max_s;         /**< hang up answered after (0: never) */
+};
+
+/**
+ * The call is over and the SIP stack closed: err 0 if it was answered
+ * (why says how it ended), else why it failed, as a sentence that says
+ * what to do. Main thread.
+ */
+typedef void (bt_sip_dial_end_h)(int err, const char *why, void *arg);
+
+/**
+ * Call prm->uri on the calling thread's libre loop (the main thread), with
+ * the event loops (bt_loops_start) running; the agent greets when the
+ * callee answers. Free with mem_deref after endh.
+ */
+int bt_sip_dial_alloc(struct bt_sip_dial **dp,
+		      const struct bt_sip_dial_prm *prm,
+		      bt_sip_dial_end_h *endh, void *arg);
+/** Cancel (ringing) or hang up (BYE); endh follows. Main thread. */
+void bt_sip_dial_hangup(struct bt_sip_dial *d, const char *why);
 
 #endif

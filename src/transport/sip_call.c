@@ -31,6 +31,7 @@ enum {
 struct sip_call {
 	struct sip_link *lk;
 	struct bt_session *s;
+	uint32_t s_rate_hz;       /* the codec rate s was made for */
 	struct bt_tick tick;
 	struct rtp_sock *rtp;
 	struct bt_codec *codec;
@@ -86,6 +87,10 @@ static void on_event(const struct bt_event *ev, void *arg)
 		break;
 	case BT_EV_TURN:
 		re_printf("%s: trace %s\n", c->lk->id, ev->json ? ev->json : "{}");
+		break;
+	case BT_EV_RECORDING:
+		re_printf("%s: recording %s\n", c->lk->id, ev->json ? ev->json :
+			  "{}");
 		break;
 	case BT_EV_ENDED:
 		re_printf("%s: the agent ended the call (%s)\n", c->lk->id,
@@ -409,6 +414,8 @@ static int set_media(struct sip_call *c, const struct sip_media *m)
 	const struct bt_codec_info *ci = bt_codec_info(m->codec);
 	struct bt_codec *codec = NULL;
 	struct bt_resampler *in = NULL, *out = NULL;
+	/* no address: an outbound call's media before the answer */
+	bool known = sa_af(&m->raddr) != AF_UNSPEC;
 	int err = 0;
 
 	if (!c->codec || m->codec != c->media.codec) {
@@ -438,27 +445,18 @@ static int set_media(struct sip_call *c, const struct sip_media *m)
 			(void)telev_set_srate(c->telev, m->te_clock_hz ?
 					      m->te_clock_hz : 8000);
 	}
-	if (!sa_cmp(&m->raddr, &c->media.raddr, SA_ALL)) {
+	if (known && !sa_cmp(&m->raddr, &c->media.raddr, SA_ALL)) {
 		/* a new address from the peer: follow it */
 		c->raddr = m->raddr;
 		c->latched = false;
 		c->rtcp_latched = false;
 		rtcp_to(c, &m->raddr);  /* also starts RTCP at call open */
 	}
-	if (m->send != c->media.send || m->codec != c->media.codec)
+	if (known && (m->send != c->media.send || m->codec != c->media.codec))
 		re_printf("%s: %s, %s\n", c->lk->id, ci->name, m->send ?
 		       "sending" : "on hold: not sending");
 	c->media = *m;
 	return 0;
-}
-
-/* The agent's line has played: the main loop sends the REFER. */
-static void on_transfer(struct bt_session *s, const char *to, void *arg)
-{
-	struct sip_call *c = arg;
-
-	if (sip_post_transfer(c->lk, to))
-		bt_session_transfer_done(s, EPIPE, "the SIP stack is gone");
 }
 
 static void call_destructor(void *arg)
@@ -478,9 +476,51 @@ static void call_destructor(void *arg)
 	mem_deref(c->txmb);
 }
 
-static int call_open(struct sip_link *lk, const struct sip_media *m)
+/* The agent's line has played: the main loop sends the REFER. */
+static void on_transfer(struct bt_session *s, const char *to, void *arg)
+{
+	struct sip_call *c = arg;
+
+	if (sip_post_transfer(c->lk, to))
+		bt_session_transfer_done(s, EPIPE, "the SIP stack is gone");
+}
+
+/*
+ * The session for the codec now in use: its rate picks the agent's
+ * recogniser (a narrow-band one for 8 kHz codecs). An outbound call opens
+ * with the first codec it offers and learns the callee's choice from the
+ * answer, before the session starts: a session made for the other rate is
+ * made again then (its recogniser goes back to the loop's pool).
+ */
+static int session_open(struct sip_call *c)
 {
 	struct bt_session_prm sp;
+	struct bt_session *s = NULL;
+	uint32_t rate = bt_codec_info(c->media.codec)->rate_hz;
+	int err;
+
+	if (c->s && (c->s_rate_hz == rate || c->started))
+		return 0;
+	bt_session_prm_default(&sp);
+	sp.realtime = true;
+	sp.db_path = c->lk->db_path;
+	sp.id = c->lk->id;
+	sp.caller_id = c->lk->caller_id[0] ? c->lk->caller_id : NULL;
+	sp.codec_rate_hz = rate;
+	err = bt_session_alloc(&s, c->lk->agent, &sp, on_event, c);
+	if (err)
+		return err;
+	if (c->s)
+		bt_session_set_handler(c->s, NULL, NULL);
+	mem_deref(c->s);
+	c->s = s;
+	c->s_rate_hz = rate;
+	bt_session_set_transfer(s, on_transfer, c);
+	return 0;
+}
+
+static int call_open(struct sip_link *lk, const struct sip_media *m)
+{
 	struct sip_call *c;
 	int err;
 
@@ -507,18 +547,10 @@ static int call_open(struct sip_link *lk, const struct sip_media *m)
 		goto out;
 	}
 	err = set_media(c, m);
+	if (!err)
+		err = session_open(c);
 	if (err)
 		goto out;
-	bt_session_prm_default(&sp);
-	sp.realtime = true;
-	sp.db_path = lk->db_path;
-	sp.id = lk->id;
-	sp.caller_id = lk->caller_id[0] ? lk->caller_id : NULL;
-	sp.codec_rate_hz = bt_codec_info(m->codec)->rate_hz;
-	err = bt_session_alloc(&c->s, lk->agent, &sp, on_event, c);
-	if (err)
-		goto out;
-	bt_session_set_transfer(c->s, on_transfer, c);
 	c->ts = rand_u32();
 	bt_loop_tick_add(lk->loop, &c->tick, tick, c);
 	c->lk = sip_link_ref(lk);
@@ -578,9 +610,18 @@ void sip_call_handler(void *arg)
 		}
 		break;
 	case CALL_MEDIA:
-		if (c && set_media(c, &m->media))
+		if (!c)
+			break;
+		err = set_media(c, &m->media);
+		if (!err)
+			err = session_open(c);
+		if (err) {
 			re_printf("%s: cannot change the codec: %s\n", lk->id,
 			       bt_errmsg());
+			/* no session for the answered codec: nothing to run */
+			if (!c->started)
+				(void)sip_post_main(lk, MAIN_FAILED, 0, err);
+		}
 		break;
 	case CALL_HANGUP:
 		call_free(c);

@@ -59,11 +59,27 @@ int sip_post_transfer(struct sip_link *lk, const char *target)
 	return 0;
 }
 
+void sip_post_transfer_result(struct sip_link *lk, int err,
+			      const char *why)
+{
+	struct call_msg *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return;
+	m->lk = sip_link_ref(lk);
+	m->kind = CALL_TRANSFERRED;
+	m->err = err;
+	str_ncpy(m->text, why, sizeof(m->text));
+	if (bt_loop_call(lk->loop, sip_call_handler, m)) {
+		sip_link_put(lk);
+		free(m);
+	}
+}
+
 /* The outcome, once, to the call's loop. */
 static void finish(struct sip_refer *rf, int err, const char *why)
 {
 	struct sip_link *lk = rf->lk;
-	struct call_msg *m;
 
 	if (rf->done)
 		return;
@@ -75,17 +91,7 @@ static void finish(struct sip_refer *rf, int err, const char *why)
 	else
 		re_printf("%s: transferred to %s (%s)\n", lk->id, rf->to, why);
 	fflush(stdout);
-	m = calloc(1, sizeof(*m));
-	if (!m)
-		return;
-	m->lk = sip_link_ref(lk);
-	m->kind = CALL_TRANSFERRED;
-	m->err = err;
-	str_ncpy(m->text, why, sizeof(m->text));
-	if (bt_loop_call(lk->loop, sip_call_handler, m)) {
-		sip_link_put(lk);
-		free(m);
-	}
+	sip_post_transfer_result(lk, err, why);
 }
 
 static void notify_wait(void *arg)

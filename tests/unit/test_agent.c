@@ -271,7 +271,7 @@ static void test_unknown_key(void **state)
 			   "  \"name\": \"Test\",\n  \"flwo\": 1,\n"),
 		   "t.json:3:11: unknown field \"flwo\"; the top-level fields "
 		   "are name, description, persona, stt, vad, turn, brain, "
-		   "llm, flow; check the spelling");
+		   "llm, recording, flow; check the spelling");
 	load_fails(variant("\"slot\": \"n\"", "\"slto\": \"n\""),
 		   "t.json:12:72: unknown field "
 		   "\"flow.nodes.ask.expect.slto\"; the fields of "

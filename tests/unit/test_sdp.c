@@ -3,7 +3,7 @@
  * shared codec wins (its payload type numbers kept), telephone-event at
  * the codec's clock, static payload types, direction and hold, refused
  * streams keep their line, and what is not an offer is refused with the
- * right error.
+ * right error; our own offer (banter dial) reads back as written.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -178,6 +178,63 @@ static void test_refused(void **state)
 	assert_int_equal(bt_sdp_offer_parse(NULL, 0, &o), EINVAL);
 }
 
+/* Our offer (banter dial), read back as the callee reads it; a callee's
+ * answer with one codec is read the same way. */
+static void test_offer(void **state)
+{
+	const enum bt_codec_id all[] = {BT_CODEC_OPUS, BT_CODEC_G722,
+					BT_CODEC_PCMU, BT_CODEC_PCMA};
+	const enum bt_codec_id narrow[] = {BT_CODEC_PCMA, BT_CODEC_PCMU};
+	static const char ans[] =
+		"v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\n"
+		"c=IN IP4 192.0.2.10\r\nt=0 0\r\n"
+		"m=audio 4002 RTP/AVP 9 101\r\n"
+		"a=rtpmap:101 telephone-event/8000\r\na=recvonly\r\n";
+	struct bt_sdp_offer o;
+	struct sa la;
+	char buf[1024];
+	int n;
+	(void)state;
+
+	assert_int_equal(sa_set_str(&la, "198.51.100.1", 20000), 0);
+	n = bt_sdp_offer_print(buf, sizeof(buf), all, 4, &la, 1, 1);
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "c=IN IP4 198.51.100.1\r\n"));
+	assert_non_null(strstr(buf,
+		"m=audio 20000 RTP/AVP 96 9 0 8 101 100\r\n"));
+	assert_non_null(strstr(buf, "a=fmtp:96 stereo=0"));
+	assert_non_null(strstr(buf, "a=rtpmap:100 telephone-event/48000\r\n"));
+	assert_non_null(strstr(buf, "a=sendrecv\r\n"));
+	assert_int_equal(bt_sdp_offer_parse(buf, (size_t)n, &o), 0);
+	assert_int_equal(o.ci->id, BT_CODEC_OPUS);
+	assert_int_equal(o.pt, 96);
+	assert_int_equal(o.te_pt, 100);
+	assert_int_equal(o.n_fmts, 6);
+	assert_int_equal(sa_port(&o.addr), 20000);
+
+	/* no Opus: telephone-event at 8 kHz only, our order kept */
+	n = bt_sdp_offer_print(buf, sizeof(buf), narrow, 2, &la, 1, 1);
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "m=audio 20000 RTP/AVP 8 0 101\r\n"));
+	assert_null(strstr(buf, "48000"));
+	assert_int_equal(bt_sdp_offer_parse(buf, (size_t)n, &o), 0);
+	assert_int_equal(o.ci->id, BT_CODEC_PCMA);
+	assert_int_equal(o.te_pt, 101);
+
+	/* too small, no codec, too many: refused */
+	assert_int_equal(bt_sdp_offer_print(buf, 100, all, 4, &la, 1, 1), -1);
+	assert_int_equal(bt_sdp_offer_print(buf, sizeof(buf), all, 0, &la, 1,
+					    1), -1);
+	assert_int_equal(bt_sdp_offer_print(buf, sizeof(buf), all, 5, &la, 1,
+					    1), -1);
+
+	/* the answer: G.722, the callee only receives */
+	assert_int_equal(bt_sdp_offer_parse(ans, strlen(ans), &o), 0);
+	assert_int_equal(o.ci->id, BT_CODEC_G722);
+	assert_int_equal(o.te_pt, 101);
+	assert_int_equal(o.dir, BT_SDP_RECVONLY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +242,7 @@ int main(void)
 		cmocka_unit_test(test_peer_order_and_static),
 		cmocka_unit_test(test_hold_and_streams),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_offer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
