@@ -143,6 +143,9 @@ static void on_event(const struct bt_event *ev, void *arg)
 	case BT_EV_TOOL:
 		caller_print(sm->quiet, ev->t_ms, "  [tool] %s", ev->json);
 		break;
+	case BT_EV_TRANSFER:
+		caller_print(sm->quiet, ev->t_ms, "  [transfer] %s", ev->json);
+		break;
 	case BT_EV_RECORDING:
 		caller_print(sm->quiet, ev->t_ms, "  [recording] %s", ev->json);
 		break;
@@ -161,6 +164,18 @@ static void on_event(const struct bt_event *ev, void *arg)
 	default:
 		break;
 	}
+}
+
+/* --can-transfer: the simulated line takes the caller at once, as a
+ * PBX that accepts a REFER and reports the target answered. */
+static void sim_transfer(struct bt_session *s, const char *to, void *arg)
+{
+	struct sim *sm = arg;
+
+	caller_print(sm->quiet, bt_session_now_ms(s), "  -- the line "
+		     "transfers the caller "
+		     "to %s", to);
+	bt_session_transfer_done(s, 0, NULL);
 }
 
 static void sleep_until(const struct timespec *t0, uint64_t ms);
@@ -224,12 +239,15 @@ static void usage(void)
 		"                       [--trace trace.jsonl] [--db FILE] [--realtime]\n"
 		"                       [--max-s SECONDS] [--quiet] [--json turns.json]\n"
 		"                       [--echo-db DB [--echo-delay-ms MS] [--no-aec]]\n"
-		"                       [--caller-id ID]\n"
+		"                       [--caller-id ID] [--can-transfer]\n"
 		"  --caller-id names the caller: an LLM agent remembers earlier\n"
 		"  calls by it (banter forget ID removes them).\n"
 		"  --echo-db -20 leaks the agent's voice into the caller's microphone\n"
 		"  (a speakerphone); the session's echo canceller removes it unless\n"
 		"  --no-aec.\n"
+		"  --can-transfer: the simulated line takes a transfer the agent\n"
+		"  asks for (as a SIP line would); without it a transfer is not\n"
+		"  possible, and the agent is told so.\n"
 		"  --json writes each caller turn's voice-to-voice as the caller\n"
 		"  hears it (its last speech sample -> the reply's first audio).\n");
 }
@@ -250,6 +268,7 @@ int cmd_simulate(int argc, char **argv)
 		{"echo-delay-ms", required_argument, NULL, 'E'},
 		{"no-aec", no_argument, NULL, 'n'},
 		{"caller-id", required_argument, NULL, 'C'},
+		{"can-transfer", no_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -270,6 +289,7 @@ int cmd_simulate(int argc, char **argv)
 	double echo_gain = 0;
 	uint32_t echo_delay_ms = 80;
 	bool no_aec = false;
+	bool can_transfer = false;
 	int16_t echo_line[BT_RATE_HZ]; /* one second of agent audio */
 	size_t echo_pos = 0;
 	int c, err, rc = 1;
@@ -283,7 +303,7 @@ int cmd_simulate(int argc, char **argv)
 	sm->heard_from_ms = -1;
 	for (size_t i = 0; i < CALLER_MAX_TURNS; i++)
 		sm->heard_v2v[i] = -1;
-	while ((c = getopt_long(argc, argv, "a:c:o:t:d:rm:qhe:E:nj:C:", opts, NULL))
+	while ((c = getopt_long(argc, argv, "a:c:o:t:d:rm:qhe:E:nj:C:T", opts, NULL))
 	       != -1) {
 		switch (c) {
 		case 'a': agent_path = optarg; break;
@@ -340,6 +360,7 @@ int cmd_simulate(int argc, char **argv)
 			break;
 		}
 		case 'n': no_aec = true; break;
+		case 'T': can_transfer = true; break;
 		case 'h': usage(); free(sm); return 0;
 		default: usage(); free(sm); return 2;
 		}
@@ -397,6 +418,8 @@ int cmd_simulate(int argc, char **argv)
 			bt_errmsg());
 		goto out;
 	}
+	if (can_transfer)
+		bt_session_set_transfer(sm->sess, sim_transfer, sm);
 	if (!sm->quiet)
 		printf("banter simulate: agent \"%s\" (%s), %zu caller turns, "
 		       "%s clock\n", bt_agent_name(agent), bt_agent_voice(agent),
@@ -526,7 +549,9 @@ int cmd_simulate(int argc, char **argv)
 	}
 	if (json_path && write_json(sm, json_path))
 		goto out;
-	rc = !strcmp(sm->end_reason, "completed") ? 0 : 1;
+	/* the agent hung up, or handed the caller to a person */
+	rc = !strcmp(sm->end_reason, "completed") ||
+	     !strcmp(sm->end_reason, "transferred") ? 0 : 1;
 	if (rc)
 		fprintf(stderr, "banter: the call did not end normally (%s)\n",
 			sm->end_reason[0] ? sm->end_reason : "no end");

@@ -134,6 +134,9 @@ static void on_event(const struct bt_event *ev, void *arg)
 	case BT_EV_TOOL:
 		caller_print(tk->quiet, ev->t_ms, "  [tool] %s", ev->json);
 		break;
+	case BT_EV_TRANSFER:
+		caller_print(tk->quiet, ev->t_ms, "  [transfer] %s", ev->json);
+		break;
 	case BT_EV_ERROR:
 		caller_print(tk->quiet, ev->t_ms, "  !! %s", ev->text);
 		break;

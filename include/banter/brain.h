@@ -20,6 +20,9 @@ enum bt_brain_input_type {
 	BT_BRAIN_START = 0, /**< the call begins: greet */
 	BT_BRAIN_USER,      /**< the user finished a turn */
 	BT_BRAIN_IDLE,      /**< the user said nothing for the idle time */
+	BT_BRAIN_TRANSFER,  /**< the transfer a reply asked for (done's
+				 transfer_to) did not happen: text says why
+				 ("failed: 486 Busy Here"); the call goes on */
 };
 
 struct bt_brain_input {
@@ -47,6 +50,9 @@ struct bt_brain_done {
 				  for the trace; NULL for none */
 	bool handback;       /**< an LLM inside a flow gives the conversation
 				  back to it (its return_to_flow tool) */
+	const char *transfer_to; /**< transfer the caller there (a sip:,
+				      sips: or tel: URI or a number) after
+				      the reply has played; NULL: none */
 };
 typedef void (bt_brain_done_h)(const struct bt_brain_done *done, void *arg);
 

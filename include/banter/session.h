@@ -58,6 +58,9 @@ enum bt_event_type {
 				 notice (consent: "given" | "declined" |
 				 "not_given", answer: "words" | "digit" |
 				 "silence", path: the WAV when recording) */
+	BT_EV_TRANSFER,     /**< text: the target; json: to, status
+				 ("started", "transferred", "failed") and
+				 reason (failed) */
 };
 
 /** Who said a conversation item. */
@@ -259,6 +262,31 @@ const char *bt_session_utt_item_id(const struct bt_session *s);
  * played if end is set.
  */
 int bt_session_say(struct bt_session *s, const char *text, bool end);
+
+/**
+ * Transfer the caller to target (a sip:, sips: or tel: URI, or a number
+ * of digits with an optional +), as the brain asked once the line that
+ * announced it has played. The transport starts it and answers with
+ * bt_session_transfer_done, at once or later. Session's thread.
+ */
+typedef void (bt_transfer_h)(struct bt_session *s, const char *target,
+			     void *arg);
+
+/**
+ * The transport can transfer calls (a SIP REFER); h NULL: it cannot (the
+ * default), and a transfer the brain asks for fails at once with "not
+ * possible on this connection", which the brain is told.
+ */
+void bt_session_set_transfer(struct bt_session *s, bt_transfer_h *h,
+			     void *arg);
+
+/**
+ * The outcome of the transfer started by bt_transfer_h: err 0, the caller
+ * is with the target and the call ends ("transferred"); else the brain is
+ * told reason ("603 Decline") and the conversation goes on.
+ */
+void bt_session_transfer_done(struct bt_session *s, int err,
+			      const char *reason);
 
 /** End the call (reason for the trace). */
 void bt_session_end(struct bt_session *s, const char *reason);

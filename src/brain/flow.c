@@ -6,7 +6,10 @@
  * "next" edge. Global intents ("what are your opening hours?") answer from
  * any node and then ask the current question again. Failed answers are
  * reprompted a few times before a fallback; silence is checked on and
- * then the call ends politely. The schema is in docs/agent-file.md.
+ * then the call ends politely. The schema is in docs/agent-file.md; the
+ * recogniser's grammars come from flow_grammar.c. A transfer_call node
+ * only says its line: the session transfers, and a failure comes back as
+ * an input (BT_BRAIN_TRANSFER) that takes the action's on_error.
  *
  * Everything happens inside respond(), on the session's thread, and is
  * answered before it returns: a turn costs microseconds, plus the tool's
@@ -23,6 +26,7 @@
 #include "brain/flow_int.h"
 #include "brain/flow_llm.h"
 #include "brain/slots.h"
+#include "brain/transfer.h"
 #include "core/worker.h"
 #include "net/loop.h"
 
@@ -54,6 +58,9 @@ struct flow_st {
 	const json_t *curnode;
 	unsigned fails;        /* failed answers at cur */
 	bool ended;
+	const json_t *xfer;    /* a transfer_call action asked for; its
+				  outcome is not known yet */
+	bool xfer_new;         /* ... in this response */
 
 	const struct bt_brain_sink *sink; /* the response being made */
 	char reply[REPLY_MAX];
@@ -100,108 +107,6 @@ struct action_job {
 };
 
 static struct bt_brain flow_brain;
-/* ------------------------------------------------------------------ */
-/* grammars                                                            */
-/* ------------------------------------------------------------------ */
-
-static int expect_type(const json_t *node)
-{
-	const json_t *e = json_object_get(node, "expect");
-
-	if (!e)
-		return -1;
-	return slot_type_from_name(
-		json_string_value(json_object_get(e, "type")));
-}
-
-/*
- * One mem block holds the array, the shared phrase list and every
- * string, so mem_deref(*gp) frees it all and nothing can leak by halves.
- */
-static int flow_grammars(const json_t *agent, struct bt_stt_grammar **gp,
-			 size_t *np)
-{
-	const json_t *flow = json_object_get(agent, "flow");
-	const json_t *nodes = json_object_get(flow, "nodes");
-	const json_t *intents = json_object_get(flow, "intents");
-	const json_t *it, *ph, *n;
-	struct bt_stt_grammar *g;
-	const char **phrases;
-	char norm[NORM_MAX], *strs;
-	const char *id;
-	size_t ng = 0, nph = 0, bytes = 0, k, j, i;
-
-	if (!gp || !np)
-		return EINVAL;
-
-	json_object_foreach((json_t *)nodes, id, n) {
-		int t = expect_type(n);
-
-		if (t > BT_SLOT_TEXT) {
-			ng++;
-			bytes += strlen(id) + 1;
-		}
-	}
-	json_array_foreach(intents, k, it) {
-		json_array_foreach(json_object_get(it, "phrases"), j, ph) {
-			slot_normalize(json_string_value(ph), norm,
-				       sizeof(norm));
-			if (!norm[0])
-				continue;
-			nph++;
-			bytes += strlen(norm) + 1;
-		}
-	}
-
-	*gp = NULL;
-	*np = 0;
-	if (!ng)
-		return 0;
-
-	g = mem_zalloc(ng * sizeof(*g) + nph * sizeof(char *) + bytes, NULL);
-	if (!g)
-		return bt_err(ENOMEM, "out of memory making STT grammars");
-	phrases = (const char **)(void *)(g + ng);
-	strs = (char *)(phrases + nph);
-
-	i = 0;
-	json_array_foreach(intents, k, it) {
-		json_array_foreach(json_object_get(it, "phrases"), j, ph) {
-			size_t len;
-
-			slot_normalize(json_string_value(ph), norm,
-				       sizeof(norm));
-			if (!norm[0])
-				continue;
-			len = strlen(norm) + 1;
-			memcpy(strs, norm, len);
-			phrases[i++] = strs;
-			strs += len;
-		}
-	}
-
-	i = 0;
-	json_object_foreach((json_t *)nodes, id, n) {
-		int t = expect_type(n);
-		size_t len;
-
-		if (t <= BT_SLOT_TEXT)
-			continue;
-		len = strlen(id) + 1;
-		memcpy(strs, id, len);
-		g[i].name = strs;
-		g[i].type = (enum bt_slot_type)t;
-		g[i].phrases = nph ? phrases : NULL;
-		g[i].n_phrases = nph;
-		strs += len;
-		i++;
-	}
-
-	*gp = g;
-	*np = ng;
-	return 0;
-}
-
 /* ------------------------------------------------------------------ */
 /* the conversation                                                    */
 /* ------------------------------------------------------------------ */
@@ -638,6 +543,15 @@ static void walk(struct flow_st *st, const char *id, int done_err)
 			return;
 		}
 		action = json_object_get(node, "action");
+		if (action && !strcmp(str_or(action, "tool", ""),
+				      BT_TRANSFER_RUN)) {
+			/* the line now; the session transfers once it has
+			 * played, and a failure comes back as an input */
+			say(st, str_or(node, "say", NULL));
+			st->xfer = action;
+			st->xfer_new = true;
+			return;
+		}
 		if (done_err >= 0) {
 			err = done_err;
 			done_err = -1;
@@ -775,7 +689,7 @@ static const char *take_answer(struct flow_st *st, const char *norm)
 	int v, err;
 	bool yes;
 
-	switch (expect_type(node)) {
+	switch (flow_expect_type(node)) {
 	case BT_SLOT_NUMBER: {
 		const json_t *mn = json_object_get(e, "min");
 		const json_t *mx = json_object_get(e, "max");
@@ -872,6 +786,25 @@ static void on_idle(struct flow_st *st, const struct bt_brain_input *in)
 	ask_again(st);
 }
 
+/* The transfer did not happen: on_error says so and the flow goes on. */
+static void on_transfer_failed(struct flow_st *st,
+			       const struct bt_brain_input *in)
+{
+	const json_t *a = st->xfer, *oe = json_object_get(a, "on_error");
+	const char *next = str_or(oe, "next", NULL);
+
+	if (!a)
+		return;
+	st->xfer = NULL;
+	(void)action_result(st, a, json_deep_copy(json_object_get(a, "args")),
+			    NULL, EIO, in->text);
+	say(st, str_or(oe, "say", DEF_TRANSFER_ERROR));
+	if (next)
+		enter(st, next);
+	else
+		end_call(st);
+}
+
 static int bst_respond(struct flow_st *st, const struct bt_brain_input *in,
 		       const struct bt_brain_sink *sink);
 
@@ -879,7 +812,7 @@ static int bst_respond(struct flow_st *st, const struct bt_brain_input *in,
 static void deliver(struct flow_st *st)
 {
 	const struct bt_brain_sink *sink = st->sink;
-	struct bt_brain_done done = {false, NULL, NULL, false};
+	struct bt_brain_done done = {false, NULL, NULL, false, NULL};
 	void *held = sink == &st->sink_copy ? st->sink_copy.arg : NULL;
 
 	if (!sink)
@@ -887,7 +820,11 @@ static void deliver(struct flow_st *st)
 	if (st->reply_len)
 		sink->texth(st->reply, sink->arg);
 	done.end_call = st->ended;
-	done.grammar = st->cur && expect_type(st->curnode) > BT_SLOT_TEXT ?
+	done.transfer_to = st->xfer_new ? json_string_value(json_object_get(
+		json_object_get(st->xfer, "args"), "to")) : NULL;
+	st->xfer_new = false;
+	done.grammar = st->cur &&
+		flow_expect_type(st->curnode) > BT_SLOT_TEXT ?
 		st->cur : NULL;
 	st->sink = NULL;
 	sink->doneh(&done, sink->arg);
@@ -999,10 +936,11 @@ static int bst_respond(struct flow_st *st, const struct bt_brain_input *in,
 		json_object_clear(st->vars);
 		json_object_clear(st->spoken);
 		st->ended = false;
+		st->xfer = NULL;
 		enter(st, st->start);
 		break;
 	case BT_BRAIN_USER:
-		if (st->ended)
+		if (st->ended || st->xfer)
 			break;
 		if (!st->cur)
 			enter(st, st->start);
@@ -1012,6 +950,9 @@ static int bst_respond(struct flow_st *st, const struct bt_brain_input *in,
 	case BT_BRAIN_IDLE:
 		if (!st->ended && st->cur)
 			on_idle(st, in);
+		break;
+	case BT_BRAIN_TRANSFER:
+		on_transfer_failed(st, in);
 		break;
 	default:
 		st->sink = NULL;

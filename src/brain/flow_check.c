@@ -22,6 +22,7 @@
 #include <string.h>
 #include "banter/banter.h"
 #include "brain/flow_check.h"
+#include "brain/transfer.h"
 #include "brain/flow_int.h"
 #include "brain/flow_llm.h"
 #include "brain/slots.h"
@@ -192,6 +193,9 @@ static int check_node(const struct chk *c, const char *id, const json_t *n)
 		err = fc_check_action(c, v, full);
 		if (err)
 			return err;
+		if (!strcmp(json_string_value(json_object_get(v, "tool")),
+			    BT_TRANSFER_RUN))
+			return fc_check_transfer_node(c, n, path);
 	}
 
 	v = json_object_get(n, "end");

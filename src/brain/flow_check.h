@@ -71,4 +71,12 @@ int fc_check_action(const struct chk *c, const json_t *a, const char *path);
 int fc_check_args_set(const struct chk *c, const json_t *flow,
 		      const char *id, const json_t *n);
 
+/* flow_check_xfer.c */
+/* A transfer_call action (at path): its target, on_error, no save_as. */
+int fc_check_transfer(const struct chk *c, const json_t *a,
+		      const char *path);
+/* Its node (at path) ends in the transfer: no expect, next or end. */
+int fc_check_transfer_node(const struct chk *c, const json_t *n,
+			   const char *path);
+
 #endif

@@ -13,6 +13,7 @@
 #include <re.h>
 #include "banter/banter.h"
 #include "brain/flow_check.h"
+#include "brain/transfer.h"
 #include "brain/flow_int.h"
 #include "brain/slots.h"
 
@@ -211,6 +212,8 @@ int fc_check_action(const struct chk *c, const json_t *a,
 	err = fc_want_string(c, v, full, "booking.save");
 	if (err)
 		return err;
+	if (!strcmp(json_string_value(v), BT_TRANSFER_RUN))
+		return fc_check_transfer(c, a, path);
 	if (!bt_tool_find(json_string_value(v))) {
 		const struct bt_tool *t0 = bt_tool_find(NULL);
 		const struct le *le;
@@ -226,8 +229,9 @@ int fc_check_action(const struct chk *c, const json_t *a,
 						len ? ", " : "", t->name);
 		}
 		return fc_fail(c->pathp, full, "\"%s\" is \"%s\", but no tool "
-			       "of that name is registered; registered: %s; "
-			       "use one of those", full,
+			       "of that name is registered; registered: %s "
+			       "(and the built-in " BT_TRANSFER_RUN "); use "
+			       "one of those", full,
 			       bt_json_shown(json_string_value(v), got, sizeof(got)),
 			       len ? names : "none");
 	}

@@ -28,6 +28,7 @@ enum {
 #define DEF_IDLE "Are you still there?"
 #define DEF_HANGUP "I'll hang up now. Goodbye."
 #define DEF_TOOL_ERROR "Sorry, something went wrong on our side."
+#define DEF_TRANSFER_ERROR "Sorry, I couldn't connect you right now."
 
 /*
  * Templates (every text, and tool arguments): "{name}" is a placeholder,
@@ -56,6 +57,13 @@ bool flow_tmpl_next(const char **pp, struct tmpl_part *part);
 /** True if the template is one placeholder and nothing else ("{party}":
  *  a tool argument keeps the value's type); *namep, *np: its name. */
 bool flow_tmpl_lone(const char *tmpl, const char **namep, size_t *np);
+
+/* flow_grammar.c */
+/** A node's expect.type (enum bt_slot_type), -1 without expect. */
+int flow_expect_type(const json_t *node);
+/** The brain's grammarsh: one grammar per question node but text ones. */
+int flow_grammars(const json_t *agent, struct bt_stt_grammar **gp,
+		  size_t *np);
 
 /**
  * Check the agent's "flow" section (the brain's checkh): on error EINVAL,

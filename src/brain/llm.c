@@ -18,6 +18,7 @@
 #include <string.h>
 #include "brain/llm_int.h"
 #include "brain/slots.h"
+#include "brain/transfer.h"
 #include "net/http.h"
 #include "net/sse.h"
 #include "store/memory.h"
@@ -105,6 +106,11 @@ static json_t *resp_tools(const json_t *agent_tools, const char *client_json)
 		json_array_append_new(all, o);
 	}
 	json_decref(ct);
+	json_array_foreach(all, i, t)
+		if (!strcmp(json_string_value(json_object_get(t, "run")) ?
+			    json_string_value(json_object_get(t, "run")) : "",
+			    BT_TRANSFER_RUN))
+			json_array_set_new(all, i, llm_transfer_def(t));
 	return all;
 }
 
@@ -409,6 +415,7 @@ void llm_resp_done(struct resp *r)
 		memset(&d, 0, sizeof(d));
 		d.end_call = r->end_call;
 		d.handback = r->handback;
+		d.transfer_to = r->transfer_to[0] ? r->transfer_to : NULL;
 		d.model = r->t ? model : NULL;
 		r->sink.doneh(&d, r->sink.arg);
 	}
@@ -522,6 +529,10 @@ static int llm_respond(struct bt_brain_st *bst, const struct bt_brain_input *in,
 
 	if (st->filler_ms && st->filler_say && in->type == BT_BRAIN_USER)
 		tmr_start(&r->tmr_filler, st->filler_ms, filler_tmr, r);
+	if (in->type == BT_BRAIN_TRANSFER) {
+		llm_transfer_failed(r, in->text);
+		return 0;
+	}
 
 	if (in->type == BT_BRAIN_USER && st->has_held) {
 		llm_answer_held(st, r, in->text);

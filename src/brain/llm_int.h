@@ -156,6 +156,10 @@ struct llm_st {
 	char *last_history;            /* the newest history seen */
 	json_t *facts;                 /* this call's tool results, for the
 					  summary */
+	/* the last transfer asked for: its outcome, if it fails, goes to
+	 * the model as this call's result (llm_transfer.c) */
+	char xfer_name[72];
+	char xfer_args[300];
 };
 
 struct resp {
@@ -185,6 +189,7 @@ struct resp {
 	bool end_call;
 	bool restarted;                /* said "let me start again" */
 	bool handback;                 /* return_to_flow was called */
+	char transfer_to[256];         /* transfer_call: after the reply */
 	bool starting;                 /* starting calls: a tool that ends
 					  at once (inline) must not go on
 					  before the others have started */
@@ -205,6 +210,19 @@ bool llm_resp_free_if_idle(struct resp *r);
 void llm_resp_request(struct resp *r);
 /* The response ends: doneh, unless cancelled. */
 void llm_resp_done(struct resp *r);
+
+/* llm_transfer.c */
+/* A call of a tool whose run is transfer_call: its target checked against
+ * the agent file's, the result at once, the transfer after the reply. */
+void llm_transfer_call(struct resp *r, struct call *c, const char *args);
+/* The transfer failed (BT_BRAIN_TRANSFER, why in text): the model hears
+ * it as the call's result and answers the caller. */
+void llm_transfer_failed(struct resp *r, const char *text);
+/* The tool as the model sees it: a list of targets becomes an enum. */
+json_t *llm_transfer_def(const json_t *def);
+/* The agent file's "to" of tool i (a transfer_call): a target or a list
+ * of them (transfer.h). */
+int llm_transfer_check(const json_t *def, size_t i, const char **pathp);
 
 /* llm_round.c */
 /* The round's stream is over: run what it called, or end. */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "brain/llm_int.h"
 #include "brain/slots.h"
+#include "brain/transfer.h"
 
 static void tool_filler_tmr(void *arg)
 {
@@ -133,6 +134,10 @@ static void start_call(struct resp *r, struct call *c)
 		if (r->sink.toolh)
 			r->sink.toolh(c->name, llm_call_args(c), c->result, 0,
 				      r->sink.arg);
+		return;
+	}
+	if (run && !strcmp(run, BT_TRANSFER_RUN)) {
+		llm_transfer_call(r, c, llm_call_args(c));
 		return;
 	}
 	if (run && !strcmp(run, "end_call")) {
@@ -267,8 +272,11 @@ void llm_after_tools(struct resp *r)
 			held = true;
 			continue;
 		}
+		/* a transfer asked for ends the reply as end_call does */
 		if (!run || (strcmp(run, "end_call") &&
-			     strcmp(run, "flow.return")))
+			     strcmp(run, "flow.return") &&
+			     (strcmp(run, BT_TRANSFER_RUN) ||
+			      !r->transfer_to[0])))
 			only_end = false;
 		json_array_append_new(r->local, json_pack(
 			"{s:s,s:s,s:s,s:s}", "role", "tool", "tool_call_id",
@@ -283,7 +291,8 @@ void llm_after_tools(struct resp *r)
 	}
 	if (only_end) {
 		if (!r->said && !r->handback)
-			llm_say(r, "Goodbye.");
+			llm_say(r, r->transfer_to[0] && !r->end_call ?
+				"Connecting you now." : "Goodbye.");
 		llm_resp_done(r);
 		return;
 	}

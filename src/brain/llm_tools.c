@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "brain/llm_int.h"
+#include "brain/transfer.h"
 #include "core/worker.h"
 #include "net/http.h"
 #include "net/loop.h"
@@ -385,7 +386,7 @@ static int tfail(const char **pathp, size_t i, const char *key,
 int llm_tools_check(const json_t *tools, const char **pathp)
 {
 	static const char *const keys[] = {"name", "description",
-		"parameters", "run", "webhook", "confirm", NULL};
+		"parameters", "run", "webhook", "confirm", "to", NULL};
 	size_t i;
 	json_t *t;
 
@@ -414,7 +415,8 @@ int llm_tools_check(const json_t *tools, const char **pathp)
 				return tfail(pathp, i, key, "unknown field "
 					     "\"%s\"; a tool has name, "
 					     "description, parameters, run or "
-					     "webhook, confirm%s%s", NULL,
+					     "webhook, confirm, to (with run "
+					     "transfer_call)%s%s", NULL,
 					     NULL);
 		}
 		name = json_string_value(json_object_get(t, "name"));
@@ -453,13 +455,25 @@ int llm_tools_check(const json_t *tools, const char **pathp)
 		if (!!run == !!wh)
 			return tfail(pathp, i, NULL, "\"%s\" needs exactly one "
 				     "of \"run\" (a built-in: end_call, "
-				     "booking.save) and \"webhook\" ({\"url\": "
+				     "transfer_call, booking.save) and \"webhook\" ({\"url\": "
 				     "...})%s%s", NULL, NULL);
 		if (run && strcmp(run, "end_call") &&
-		    strcmp(run, "flow.return") && !bt_tool_find(run))
+		    strcmp(run, "flow.return") &&
+		    strcmp(run, BT_TRANSFER_RUN) && !bt_tool_find(run))
 			return tfail(pathp, i, "run", "\"%s\" is \"%s\", which "
-				     "is not a built-in tool; use end_call or "
-				     "booking.save%s", run, NULL);
+				     "is not a built-in tool; use end_call, "
+				     "transfer_call or booking.save%s", run,
+				     NULL);
+		if (run && !strcmp(run, BT_TRANSFER_RUN)) {
+			int err = llm_transfer_check(t, i, pathp);
+			if (err)
+				return err;
+		}
+		else if (json_object_get(t, "to")) {
+			return tfail(pathp, i, "to", "\"%s\" is for a tool "
+				     "whose run is transfer_call; remove it%s%s",
+				     NULL, NULL);
+		}
 		if (wh) {
 			const char *url = json_string_value(json_object_get(
 				wh, "url"));

@@ -26,7 +26,7 @@ static const char *ev_names[] = {
 	"state", "speech_start", "speech_end", "partial", "user", "agent",
 	"agent_done", "barge_in", "backchannel", "turn", "tool", "error",
 	"ended", "paused", "resumed", "kept", "wait", "function_call", "reply",
-	"recording"};
+	"recording", "transfer"};
 
 static const char *state_names[] = {"listening", "user_speaking", "thinking",
 				    "speaking", "ended"};
@@ -250,7 +250,7 @@ static void process_frame(struct bt_session *s, const int16_t *pcm)
 	case BT_ST_LISTENING:
 		if (ss_consent_tick(s))
 			break;
-		if (s->idle_ms && !s->turns.manual &&
+		if (s->idle_ms && !s->turns.manual && !s->transferring &&
 		    ss_now_ms(s) - s->idle_since >= s->idle_ms) {
 			struct bt_brain_input in;
 			memset(&in, 0, sizeof(in));

@@ -90,7 +90,7 @@ struct synth_job {
 	bool protect;  /* the sentence is (part of) an uninterruptible one */
 };
 
-enum reply_kind { REPLY_GREETING, REPLY_USER, REPLY_IDLE };
+enum reply_kind { REPLY_GREETING, REPLY_USER, REPLY_IDLE, REPLY_TRANSFER };
 
 /* Recording with consent (core/consent.c): where the call is. */
 enum consent_st {
@@ -127,6 +127,7 @@ struct reply {
 	char text[MAX_TEXT];
 	size_t len, planned;
 	bool brain_done, end_call;
+	char transfer_to[256];   /* transfer the caller once it has played */
 	char grammar[64];
 	char model[160];  /* which model answered (LLM brains) */
 	bool has_grammar;
@@ -276,6 +277,12 @@ struct bt_session {
 	enum consent_st consent;
 	uint64_t consent_until;    /* the answer window ends (CONSENT_WAIT) */
 	char greet_prefix[1024];   /* said before the greeting (declined) */
+
+	/* a transfer of the caller (core/transfer.c) */
+	bt_transfer_h *xferh;      /* NULL: the transport cannot transfer */
+	void *xfer_arg;
+	bool transferring;         /* asked; the transport's answer pending */
+	char xfer_to[256];
 };
 
 /* ---- across the session's files ---- */
@@ -334,5 +341,7 @@ void ss_consent_answer(struct bt_session *s, const char *text);
 bool ss_consent_tick(struct bt_session *s);
 void ss_consent_end(struct bt_session *s);
 void ss_consent_check_io(struct bt_session *s);
+const char *ss_reply_kind_name(enum reply_kind kind);
+void ss_transfer_start(struct bt_session *s, const char *to);
 
 #endif

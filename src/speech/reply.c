@@ -126,8 +126,7 @@ static void trace_turn(struct bt_session *s, struct reply *r, bool barged,
 
 	json_object_set_new(o, "turn", json_integer(r->no));
 	json_object_set_new(o, "kind", json_string(
-		r->kind == REPLY_USER ? "reply" :
-		r->kind == REPLY_IDLE ? "idle" : "greeting"));
+		ss_reply_kind_name(r->kind)));
 	json_object_set_new(o, "user_text", u ? json_string(r->user.text)
 					      : json_null());
 	json_object_set_new(o, "confidence", u ? json_real(r->user.confidence)
@@ -175,6 +174,7 @@ void ss_reply_end(struct bt_session *s, const char *why)
 	bool cut = why != NULL;
 	bool ended = cut && !strcmp(why, "call_ended");
 	bool barged = cut && !ended;
+	char xfer[sizeof(r->transfer_to)];
 	struct hist *h;
 	json_t *o;
 	bool end;
@@ -202,12 +202,20 @@ void ss_reply_end(struct bt_session *s, const char *why)
 	}
 
 	end = r->end_call && !barged;
+	/* a transfer goes ahead even when the caller cut its announcement:
+	 * the brain has decided, and their words wait for its outcome */
+	str_ncpy(xfer, r->transfer_to, sizeof(xfer));
 	s->reply = mem_deref(s->reply);
 	s->idle_since = ss_now_ms(s);
 	/* the recording notice has played (or a key cut it): the answer */
 	ss_consent_notice_done(s);
 
-	if (end) {
+	if (xfer[0] && !end) {
+		if (!barged)
+			ss_set_state(s, BT_ST_LISTENING);
+		ss_transfer_start(s, xfer);
+	}
+	else if (end) {
 		ss_end_call(s, "completed");
 	}
 	else if (!barged && s->has_pending && !s->cand) {
@@ -335,6 +343,8 @@ static void reply_done(struct bt_session *s, const struct bt_brain_done *d)
 		return;
 	r->brain_done = true;
 	r->end_call = d->end_call;
+	str_ncpy(r->transfer_to, d->transfer_to ? d->transfer_to : "",
+		 sizeof(r->transfer_to));
 	str_ncpy(r->model, d->model ? d->model : "", sizeof(r->model));
 	r->has_grammar = true;
 	str_ncpy(r->grammar, d->grammar ? d->grammar : "", sizeof(r->grammar));
@@ -500,8 +510,7 @@ int ss_respond(struct bt_session *s, enum reply_kind kind,
 		json_t *o = json_object();
 		json_object_set_new(o, "turn", json_integer(r->no));
 		json_object_set_new(o, "kind", json_string(
-			kind == REPLY_USER ? "reply" :
-			kind == REPLY_IDLE ? "idle" : "greeting"));
+			ss_reply_kind_name(kind)));
 		json_object_set_new(o, "audio", json_boolean(s->audio_out));
 		ss_emit_item(s, BT_EV_REPLY, ss_now_ms(s), NULL, o, r->item_id);
 	}
@@ -529,7 +538,7 @@ int ss_respond(struct bt_session *s, enum reply_kind kind,
 		snprintf(msg, sizeof(msg), "the brain failed: %s", bt_errmsg());
 		ss_error_event(s, msg);
 		if (s->reply == r && !r->brain_done) {
-			struct bt_brain_done d = {false, NULL, NULL, false};
+			struct bt_brain_done d = {false, NULL, NULL, false, NULL};
 			reply_done(s, &d);
 		}
 	}
@@ -546,7 +555,7 @@ int bt_session_say(struct bt_session *s, const char *text, bool end)
 int ss_say(struct bt_session *s, const char *text, bool end, bool protect,
 	   const char *grammar)
 {
-	struct bt_brain_done d = {end, grammar, NULL, false};
+	struct bt_brain_done d = {end, grammar, NULL, false, NULL};
 	struct reply *r;
 
 	if (!s || !text || s->state == BT_ST_ENDED)

@@ -562,6 +562,14 @@ void rt_on_event(const struct bt_event *ev, void *arg)
 							       NULL));
 		rt_send_json(rt, o);
 		break;
+	case BT_EV_TRANSFER:
+		/* the agent asked for a transfer this connection cannot make:
+		 * the client sees it fail, the agent says so */
+		o = rt_ev_new("banter.transfer");
+		json_object_set_new(o, "transfer", json_loads(ev->json, 0,
+							      NULL));
+		rt_send_json(rt, o);
+		break;
 	case BT_EV_ERROR:
 		rt_send_error(rt, "server_error", NULL, ev->text ? ev->text :
 			   "error", NULL, NULL);

@@ -158,6 +158,7 @@ static void link_gone(struct sip_link *lk)
 	if (lk->gone)
 		return;
 	lk->gone = true;
+	lk->refer = mem_deref(lk->refer);
 	list_unlink(&lk->le);
 	(void)sip_post_call(lk, CALL_HANGUP, NULL);
 	sip_link_put(lk);  /* the main thread's */
@@ -250,6 +251,9 @@ static void mq_handler(int id, void *data, void *arg)
 					     "Temporarily Unavailable", NULL);
 		lk->sess = mem_deref(lk->sess);
 		link_gone(lk);
+		break;
+	case MAIN_TRANSFER:
+		sip_refer_start(lk, lk->sip->sip, m->text);
 		break;
 	}
 	fflush(stdout);
@@ -344,6 +348,11 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 	lk->offer = o;
 	if (o.crypto.key_len)
 		rand_bytes(lk->srtp_key, sizeof(lk->srtp_key));
+	/* a transfer's Referred-By, and the domain a number is dialled on */
+	(void)re_snprintf(lk->local_uri, sizeof(lk->local_uri), "<%r>",
+			  &msg->to.auri);
+	(void)re_snprintf(lk->peer_host, sizeof(lk->peer_host), "%r",
+			  &msg->from.uri.host);
 	/* RTP on the listen address; the SDP names the address the INVITE
 	 * came to (a wildcard listen address is no address to send to) */
 	(void)sa_set_str(&lk->rtp_laddr, s->prm.addr ? s->prm.addr :
@@ -396,6 +405,8 @@ static bool request_h(const struct sip_msg *msg, void *arg)
 		(void)sip_reply(s->sip, msg, 403, "Forbidden");
 		return true;
 	}
+	if (!pl_strcmp(&msg->met, "NOTIFY"))
+		return sip_refer_notify(s->sip, &s->calls, msg);
 	if (!pl_strcmp(&msg->met, "OPTIONS")) {
 		(void)sip_treplyf(NULL, NULL, s->sip, msg, false, 200, "OK",
 				  SIP_ALLOW_HDR "Accept: application/sdp\r\n"

@@ -100,6 +100,9 @@ static void on_event(const struct bt_event *ev, void *arg)
 		       ev->text ? ev->text : "");
 		c->ended = true;
 		break;
+	case BT_EV_TRANSFER:
+		re_printf("%s: transfer %s\n", c->lk->id, ev->json);
+		break;
 	default:
 		return;
 	}
@@ -504,6 +507,15 @@ static void call_destructor(void *arg)
 	mem_deref(c->txmb);
 }
 
+/* The agent's line has played: the main loop sends the REFER. */
+static void on_transfer(struct bt_session *s, const char *to, void *arg)
+{
+	struct sip_call *c = arg;
+
+	if (sip_post_transfer(c->lk, to))
+		bt_session_transfer_done(s, EPIPE, "the SIP stack is gone");
+}
+
 /*
  * The session for the codec now in use: its rate picks the agent's
  * recogniser (a narrow-band one for 8 kHz codecs). An outbound call opens
@@ -534,6 +546,7 @@ static int session_open(struct sip_call *c)
 	mem_deref(c->s);
 	c->s = s;
 	c->s_rate_hz = rate;
+	bt_session_set_transfer(s, on_transfer, c);
 	return 0;
 }
 
@@ -654,6 +667,10 @@ void sip_call_handler(void *arg)
 		break;
 	case CALL_HANGUP:
 		call_free(c);
+		break;
+	case CALL_TRANSFERRED:
+		if (c)
+			bt_session_transfer_done(c->s, m->err, m->text);
 		break;
 	case CALL_SHUTDOWN:
 		if (!c || c->ended)

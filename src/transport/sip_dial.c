@@ -383,6 +383,13 @@ static void mq_handler(int id, void *data, void *arg)
 		re_printf("%s: hanging up (BYE)\n", d->lk->id);
 		finish(d, 0, "the agent ended the call");
 		break;
+	case MAIN_TRANSFER:
+		/* no REFER on a dialled call yet: the agent hears so */
+		re_printf("%s: transfer to %s: not possible on a dialled "
+			  "call\n", d->lk->id, m->text);
+		sip_post_transfer_result(d->lk, ENOTSUP, "transfer is not "
+					 "possible on a dialled call");
+		break;
 	}
 	fflush(stdout);
  out:

@@ -20,8 +20,9 @@
 
 struct bt_sip;
 struct sip_call;
+struct sip_refer;
 
-#define SIP_ALLOW_HDR "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS\r\n"
+#define SIP_ALLOW_HDR "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY\r\n"
 
 /** The media as negotiated: what the call's RTP does. */
 struct sip_media {
@@ -58,13 +59,16 @@ struct sip_link {
 	struct sa sdp_addr;     /* our RTP address as the SDP says it */
 	uint32_t sdp_version;
 	uint8_t srtp_key[BT_SDP_KEY_MAX];  /* our SRTP key, if SRTP */
+	struct sip_refer *refer;  /* a transfer under way (sip_refer.c) */
+	char local_uri[256];    /* <sip:agent@host>, as the caller called */
+	char peer_host[128];    /* the From URI's host: a number's domain */
 	/* session loop only */
 	struct sip_call *call;
 };
 
 enum call_kind { CALL_OPEN, CALL_START, CALL_MEDIA, CALL_HANGUP,
-		 CALL_SHUTDOWN };
-enum main_kind { MAIN_OPENED, MAIN_FAILED, MAIN_ENDED };
+		 CALL_SHUTDOWN, CALL_TRANSFERRED };
+enum main_kind { MAIN_OPENED, MAIN_FAILED, MAIN_ENDED, MAIN_TRANSFER };
 
 /* To the call's loop. */
 struct call_msg {
@@ -73,6 +77,8 @@ struct call_msg {
 	struct sip_media media;  /* CALL_OPEN of an outbound call: no
 				    raddr yet, the codec a guess (the first
 				    offered) until CALL_MEDIA */
+	int err;                /* CALL_TRANSFERRED: 0 done, else failed */
+	char text[256];         /* ... and why */
 };
 
 /* To the main loop (mqueue id: enum main_kind). */
@@ -80,6 +86,7 @@ struct main_msg {
 	struct sip_link *lk;
 	uint16_t port;          /* MAIN_OPENED: the RTP port */
 	int err;                /* MAIN_FAILED */
+	char text[256];         /* MAIN_TRANSFER: the target */
 };
 
 struct sip_link *sip_link_ref(struct sip_link *lk);
@@ -132,5 +139,19 @@ int sip_body_offer(const struct sip_msg *msg, struct bt_sdp_offer *o);
 const char *sip_sdp_errmsg(int err);
 /** libre's offer handler for a re-INVITE (arg: the link). */
 int sip_offer_h(struct mbuf **descp, const struct sip_msg *msg, void *arg);
+
+/* sip_refer.c: transferring a call (REFER, RFC 3515) */
+/** From the call's loop: transfer the caller to target (MAIN_TRANSFER). */
+int sip_post_transfer(struct sip_link *lk, const char *target);
+/** Main loop: send the REFER in lk's dialog; the outcome goes back to the
+ *  call's loop as CALL_TRANSFERRED. */
+void sip_refer_start(struct sip_link *lk, struct sip *sip,
+		     const char *target);
+/** Main loop: the outcome of a transfer to the call's loop. */
+void sip_post_transfer_result(struct sip_link *lk, int err,
+			      const char *why);
+/** Main loop: a NOTIFY; true if it was one (answered). */
+bool sip_refer_notify(struct sip *sip, const struct list *calls,
+		      const struct sip_msg *msg);
 
 #endif

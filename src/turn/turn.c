@@ -271,6 +271,15 @@ void ss_user_turn(struct bt_session *s, json_t *why)
 	}
 	ss_emit_item(s, BT_EV_USER, s->utt.stt_final, s->utt.text, o,
 		  s->utt.item_id);
+	if (s->transferring) {
+		/* the agent has said it transfers: the caller's words go
+		 * into the history for the brain, should the transfer fail */
+		ss_error_event(s, "the caller spoke while being transferred: "
+			       "kept in the history, not answered");
+		if (s->state == BT_ST_USER_SPEAKING)
+			ss_set_state(s, BT_ST_LISTENING);
+		return;
+	}
 	if (s->turns.no_respond || s->turns.manual) {
 		/* the transport asks for the reply (response.create) */
 		s->unanswered = s->utt;

@@ -162,4 +162,24 @@ agent_mod skipq "a['flow']['nodes']['day']['next'] = 'confirm'"
 expect_err 'skipq.json:[0-9]+:[0-9]+: "flow.nodes.book.action.args.time" is "\{time\}", but the call can reach node "book" before \{time\} is set \(greet -> party -> day -> confirm -> book\), and booking.save would fail; fill it on every way there' simulate --agent "$TMP/skipq.json" --caller callers/booking.json
 agent_mod onerr "a['flow']['nodes']['greet'].update({'action': {'tool': 'booking.save', 'args': {'party': 2, 'day': 'Monday', 'time': 'noon'}, 'on_error': {'next': 'book'}}})"
 expect_err 'onerr.json:[0-9]+:[0-9]+: "flow.nodes.book.action.args.party" is "\{party\}", but the call can reach node "book" before \{party\} is set \(greet -\[on_error\]-> book\)' simulate --agent "$TMP/onerr.json" --caller callers/booking.json
+# transfer_call: its target, its args, and a node that ends in it
+xfer_mod() { # xfer_mod NAME PYTHON-STATEMENT-ON-a (tests/data/transfer.json)
+  python3 -c "import json,sys; a=json.load(open('tests/data/transfer.json')); $2; json.dump(a, open(sys.argv[1], 'w'), indent=1)" "$TMP/$1.json"
+}
+xfer_mod xto "a['flow']['nodes']['greet']['action']['args']['to'] = 'front desk'"
+expect_err "xto.json:$(line_of xto '"to"'):[0-9]+: \"flow.nodes.greet.action.args.to\" is \"front desk\", which is no transfer target; use a SIP URI \(\"sip:frontdesk@pbx.example\"\), a tel: URI \(\"tel:\+15551234567\"\) or a phone number" simulate --agent "$TMP/xto.json" --caller callers/booking.json
+xfer_mod xnoto "a['flow']['nodes']['greet']['action']['args'] = {}"
+expect_err 'xnoto.json:[0-9]+:[0-9]+: "flow.nodes.greet.action.args" lacks "to", the target of the transfer' simulate --agent "$TMP/xnoto.json" --caller callers/booking.json
+xfer_mod xnoargs "del a['flow']['nodes']['greet']['action']['args']"
+expect_err 'xnoargs.json:[0-9]+:[0-9]+: "flow.nodes.greet.action" has no "args", but transfer_call needs the target; add "args": \{"to": "sip:frontdesk@pbx.example"\}' simulate --agent "$TMP/xnoargs.json" --caller callers/booking.json
+xfer_mod xkey "a['flow']['nodes']['greet']['action']['args']['number'] = '+15551234567'"
+expect_err "xkey.json:$(line_of xkey '"number"'):[0-9]+: unknown field \"flow.nodes.greet.action.args.number\"; the fields of \"flow.nodes.greet.action.args\" are to" simulate --agent "$TMP/xkey.json" --caller callers/booking.json
+xfer_mod xnext "a['flow']['nodes']['greet']['next'] = 'bye'"
+expect_err "xnext.json:$(line_of xnext '"next": "bye"'):[0-9]+: \"flow.nodes.greet.next\": a node whose action is transfer_call ends in the transfer .*action.on_error.next" simulate --agent "$TMP/xnext.json" --caller callers/booking.json
+xfer_mod xsave "a['flow']['nodes']['greet']['action']['save_as'] = 'desk'"
+expect_err "xsave.json:$(line_of xsave '"save_as"'):[0-9]+: \"flow.nodes.greet.action.save_as\": transfer_call gives no result to save; remove it" simulate --agent "$TMP/xsave.json" --caller callers/booking.json
+xfer_mod xoe "a['flow']['nodes']['greet']['action']['on_error']['then'] = 'bye'"
+expect_err "xoe.json:$(line_of xoe '"then"'):[0-9]+: unknown field \"flow.nodes.greet.action.on_error.then\"" simulate --agent "$TMP/xoe.json" --caller callers/booking.json
+xfer_mod xtel "a['flow']['nodes']['greet']['action']['args']['to'] = 'tel:+1-555-123-4567'"
+"$BANTER" check "$TMP/xtel.json" >"$TMP/out.txt" 2>&1 || fail "a tel: target was refused: $(cat "$TMP/out.txt")"
 pass "bad input is reported clearly"

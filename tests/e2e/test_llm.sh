@@ -288,3 +288,48 @@ OPENAI_API_KEY=x "$BANTER" simulate --agent "$TMP/agent2.json" --caller callers/
 set -e
 grep -q '"llm" section with "provider" and "model"' "$TMP/out.txt" || fail "a hand-off without an llm section is not reported"
 pass "agent-file checks: a flow's hand-off"
+
+# transfer_call: the model picks a target among the agent file's; on a line
+# that can transfer (--can-transfer) the call ends "transferred" after the
+# model's line; on one that cannot, the model is told and the call goes on
+agent 'a["llm"]["tools"].append({"name": "transfer_to_person", "description": "Transfer the caller to a person.", "run": "transfer_call", "to": ["sip:frontdesk@pbx.example", "tel:+15551234567"]})'
+XFER='{"rules":[
+ {"match":{"last_role":"tool"},"times":1,"reply":{"text":"Sorry, I cannot put you through right now. Can I help with anything else?"}},
+ {"match":{"last_role":"user"},"times":1,"reply":{"text":"Connecting you to the front desk now.","tool_calls":[{"name":"transfer_to_person","arguments":{"to":"sip:frontdesk@pbx.example"}}]}},
+ {"match":{"last_role":"user"},"times":1,"reply":{"text":"Goodbye!","tool_calls":[{"name":"end_call","arguments":{}}]}}]}'
+mock "$XFER"
+llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"can i talk to a person"},{"say":"no thank you goodbye"}]}' --can-transfer
+[ "$SIM_RC" = 0 ] || fail "the transferred call did not end normally ($SIM_RC)"
+check 'any(t["type"]=="transfer" and t["status"]=="transferred" and t["to"]=="sip:frontdesk@pbx.example" for t in tr)' "no transfer in the trace"
+check '[t for t in tr if t["type"]=="ended"][0]["reason"] == "transferred"' "the call did not end as transferred"
+check 'len(reqs) == 1 and "Connecting you to the front desk now." in said' "the line before the transfer"
+check '"enum" in json.dumps(reqs[0]["body"]["tools"]) and "tel:+15551234567" in json.dumps(reqs[0]["body"]["tools"])' "the allowed targets are not offered to the model as an enum"
+pass "transfer_call on a line that can transfer"
+
+mock "$XFER"
+llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"can i talk to a person"},{"say":"no thank you goodbye"}]}'
+[ "$SIM_RC" = 0 ] || fail "the call whose transfer failed did not complete ($SIM_RC)"
+check 'any(t["type"]=="transfer" and t["status"]=="failed" and "not possible on this connection" in t["reason"] for t in tr)' "the failed transfer is not in the trace"
+check '"not possible on this connection" in msgs(1)' "the model is not told the transfer is not possible"
+check '"I cannot put you through" in said and [t for t in tr if t["type"]=="ended"][0]["reason"] == "completed"' "the call did not go on after the failed transfer"
+pass "transfer_call where the line cannot transfer: the model is told, the call goes on"
+
+# a target the model makes up is refused, never dialled
+mock '{"rules":[
+ {"match":{"last_role":"tool"},"times":1,"reply":{"text":"Goodbye!","tool_calls":[{"name":"end_call","arguments":{}}]}},
+ {"match":{"last_role":"user"},"times":1,"reply":{"text":"","tool_calls":[{"name":"transfer_to_person","arguments":{"to":"tel:+19005550000"}}]}}]}'
+llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"can i talk to a person"}]}' --can-transfer
+check 'not any(t["type"]=="transfer" for t in tr) and "not a target of this tool" in msgs(1)' "a target the model chose was not refused"
+pass "transfer_call: the model cannot choose a target outside the agent file's"
+
+agent 'a["llm"]["tools"].append({"name": "transfer_to_person", "run": "transfer_call", "to": "frontdesk"})'
+set +e
+OPENAI_API_KEY=x BANTER_TOOLS_URL=http://x "$BANTER" simulate --agent "$TMP/agent.json" --caller callers/booking.json >"$TMP/out.txt" 2>&1
+set -e
+grep -q 'llm.tools.3.to.*is "frontdesk", which is no transfer target; use a SIP URI' "$TMP/out.txt" || fail "a bad transfer target is not reported with its path"
+agent 'a["llm"]["tools"].append({"name": "transfer_to_person", "run": "transfer_call"})'
+set +e
+OPENAI_API_KEY=x BANTER_TOOLS_URL=http://x "$BANTER" simulate --agent "$TMP/agent.json" --caller callers/booking.json >"$TMP/out.txt" 2>&1
+set -e
+grep -q 'llm.tools.3.to.* is missing' "$TMP/out.txt" || fail "a transfer tool without a target is not reported"
+pass "agent-file checks: transfer_call's target"

@@ -17,6 +17,9 @@
 #include "brain/flow_int.h"
 
 #define AGENT "agents/restaurant.json"
+#define XFER_AGENT "tests/data/transfer.json"
+#define XFER_LINE "Connecting you to the front desk now."
+#define XFER_TO "sip:frontdesk@pbx.example"
 #define Q_PARTY "How many people is the table for?"
 #define Q_DAY "What day would you like to come?"
 #define Q_TIME "And at what time?"
@@ -24,6 +27,7 @@
 #define SORRY "Sorry, could you repeat that?"
 
 struct fx {
+	const char *agent_path;  /* NULL: AGENT */
 	char dir[64];
 	char db[128];
 	json_t *agent;
@@ -43,6 +47,7 @@ struct fx {
 	char tool_args[512];
 	char tool_result[512];
 	int tool_err;
+	char transfer_to[256];
 };
 
 static void on_text(const char *text, void *arg)
@@ -62,6 +67,8 @@ static void on_done(const struct bt_brain_done *done, void *arg)
 
 	fx->n_done++;
 	fx->end_call = done->end_call;
+	snprintf(fx->transfer_to, sizeof(fx->transfer_to), "%s",
+		 done->transfer_to ? done->transfer_to : "");
 	fx->has_grammar = done->grammar != NULL;
 	snprintf(fx->grammar, sizeof(fx->grammar), "%s",
 		 done->grammar ? done->grammar : "");
@@ -85,10 +92,11 @@ static int setup_db(struct fx *fx, const char *db_path)
 	json_error_t jerr;
 	const char *path = NULL;
 	int err;
+	const char *file = fx->agent_path ? fx->agent_path : AGENT;
 
-	fx->agent = json_load_file(AGENT, 0, &jerr);
+	fx->agent = json_load_file(file, 0, &jerr);
 	if (!fx->agent) {
-		print_error("%s:%d: %s\n", AGENT, jerr.line, jerr.text);
+		print_error("%s:%d: %s\n", file, jerr.line, jerr.text);
 		return -1;
 	}
 	bt_brain_flow_init();
@@ -118,6 +126,18 @@ static int setup(void **state)
 	snprintf(fx->db, sizeof(fx->db), "%s/banter.db", fx->dir);
 	*state = fx;
 	return setup_db(fx, NULL);
+}
+
+/* An agent whose first node transfers the caller. */
+static int setup_transfer(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	if (!fx)
+		return -1;
+	fx->agent_path = XFER_AGENT;
+	*state = fx;
+	return setup_db(fx, "/nonexistent-banter-dir/banter.db");
 }
 
 /* The database sits in a folder that does not exist: the tool fails. */
@@ -511,6 +531,129 @@ static void test_flow_misuse(void **state)
 	json_decref(bad);
 }
 
+/* transfer_call: the line, then the transfer asked of the session; its
+ * failure takes the action's on_error, and nothing is said meanwhile. */
+static void test_transfer(void **state)
+{
+	struct fx *fx = *state;
+
+	turn(fx, BT_BRAIN_START, NULL, 0, 0);
+	assert_string_equal(fx->text, XFER_LINE);
+	assert_string_equal(fx->transfer_to, XFER_TO);
+	assert_false(fx->end_call);
+	assert_false(fx->has_grammar);
+	assert_int_equal(fx->n_tool, 0);
+
+	/* words while the transfer is under way are not answered */
+	user(fx, "hello");
+	assert_string_equal(fx->text, "");
+	assert_string_equal(fx->transfer_to, "");
+	assert_false(fx->end_call);
+
+	turn(fx, BT_BRAIN_TRANSFER, "failed: 603 Decline", 0, 0);
+	expect_q(fx, "Sorry, the front desk is not answering. Shall I ask "
+		 "them to call you back?", "message");
+	assert_string_equal(fx->transfer_to, "");
+	assert_int_equal(fx->n_tool, 1);
+	assert_string_equal(fx->tool_name, "transfer_call");
+	assert_string_equal(fx->tool_args, "{\"to\":\"" XFER_TO "\"}");
+	assert_int_not_equal(fx->tool_err, 0);
+	assert_non_null(strstr(fx->tool_result, "failed: 603 Decline"));
+
+	/* a second failure report has no transfer to fail */
+	turn(fx, BT_BRAIN_TRANSFER, "failed: again", 0, 0);
+	assert_string_equal(fx->text, "");
+	assert_int_equal(fx->n_tool, 0);
+
+	user(fx, "no");
+	assert_string_equal(fx->text, "Goodbye.");
+	assert_true(fx->end_call);
+
+	/* a new call transfers again */
+	turn(fx, BT_BRAIN_START, NULL, 0, 0);
+	assert_string_equal(fx->transfer_to, XFER_TO);
+}
+
+/* Without on_error a failed transfer says the default and hangs up. */
+static void test_transfer_no_on_error(void **state)
+{
+	struct fx *fx = *state;
+	json_t *a = json_object_get(json_object_get(json_object_get(
+		json_object_get(fx->agent, "flow"), "nodes"), "greet"),
+		"action");
+	struct bt_brain_st *st = NULL;
+	const char *path = NULL;
+
+	assert_int_equal(json_object_del(a, "on_error"), 0);
+	assert_int_equal(fx->brain->checkh(fx->agent, &path), 0);
+	assert_int_equal(fx->brain->alloch(&st, fx->agent, &fx->ctx), 0);
+	mem_deref(fx->st);
+	fx->st = st;
+	turn(fx, BT_BRAIN_START, NULL, 0, 0);
+	turn(fx, BT_BRAIN_TRANSFER, "failed: transfer is not possible on "
+	     "this connection", 0, 0);
+	assert_string_equal(fx->text, DEF_TRANSFER_ERROR);
+	assert_true(fx->end_call);
+}
+
+/* What the loader takes as a target, and what not (with the field). */
+static void test_transfer_checks(void **state)
+{
+	static const struct {
+		const char *to;
+		bool ok;
+	} targets[] = {
+		{"sip:frontdesk@pbx.example", true},
+		{"sips:desk@pbx.example:5061;transport=tls", true},
+		{"sip:pbx.example", true},
+		{"tel:+1-555-123-4567", true},
+		{"+15551234567", true},
+		{"2001", true},
+		{"sip:", false},
+		{"sip:front desk@pbx.example", false},
+		{"sip:x@pbx.example>", false},
+		{"http://pbx.example", false},
+		{"tel:+1-555-CALL", false},
+		{"12", false},
+		{"+", false},
+		{"frontdesk", false},
+		{"", false},
+		{"123456789012345678901234567890123", false},
+	};
+	struct fx *fx = *state;
+	json_t *args = json_object_get(json_object_get(json_object_get(
+		json_object_get(json_object_get(fx->agent, "flow"), "nodes"),
+		"greet"), "action"), "args");
+	json_t *greet;
+	const char *path;
+
+	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		path = NULL;
+		json_object_set_new(args, "to", json_string(targets[i].to));
+		if (fx->brain->checkh(fx->agent, &path) != (targets[i].ok ?
+							     0 : EINVAL))
+			fail_msg("target \"%s\": %s", targets[i].to,
+				 bt_errmsg());
+		if (!targets[i].ok)
+			assert_string_equal(path,
+					    "flow.nodes.greet.action.args.to");
+	}
+	json_object_set_new(args, "to", json_integer(5551234));
+	assert_int_equal(fx->brain->checkh(fx->agent, &path), EINVAL);
+	assert_non_null(strstr(bt_errmsg(), "is 5551234, which is no "
+			       "transfer target"));
+	json_object_set_new(args, "to", json_string(XFER_TO));
+
+	/* a node that ends in the transfer cannot also go on or wait */
+	greet = json_object_get(json_object_get(json_object_get(fx->agent,
+		"flow"), "nodes"), "greet");
+	json_object_set_new(greet, "end", json_true());
+	assert_int_equal(fx->brain->checkh(fx->agent, &path), EINVAL);
+	assert_string_equal(path, "flow.nodes.greet.end");
+	json_object_del(greet, "end");
+	assert_int_equal(fx->brain->checkh(fx->agent, &path), 0);
+}
+
 /* The template scanner the call renders with and the loader checks with. */
 static void test_templates(void **state)
 {
@@ -576,6 +719,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flow_misuse, setup,
 						teardown),
 		cmocka_unit_test(test_templates),
+		cmocka_unit_test_setup_teardown(test_transfer, setup_transfer,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_transfer_no_on_error,
+						setup_transfer, teardown),
+		cmocka_unit_test_setup_teardown(test_transfer_checks,
+						setup_transfer, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

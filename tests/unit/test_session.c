@@ -176,6 +176,9 @@ static bool hold_reply;
 static bool keep_sink;
 static struct bt_brain_sink held_sink;
 static unsigned cancels;
+/* the greeting asks for a transfer there; what a failure said */
+static const char *xfer_greeting;
+static char last_xfer[128];
 struct fbrain { const struct bt_brain *b; };
 static int fbrain_alloc(struct bt_brain_st **stp, const json_t *agent,
 			const struct bt_brain_ctx *ctx);
@@ -189,7 +192,7 @@ static int fbrain_respond(struct bt_brain_st *st,
 			  const struct bt_brain_input *in,
 			  const struct bt_brain_sink *sink)
 {
-	struct bt_brain_done d = {false, NULL, NULL, false};
+	struct bt_brain_done d = {false, NULL, NULL, false, NULL};
 
 	(void)st;
 	if (in->type == BT_BRAIN_START) {
@@ -203,6 +206,10 @@ static int fbrain_respond(struct bt_brain_st *st,
 		++idles;
 		sink->texth("are you there?", sink->arg);
 	}
+	else if (in->type == BT_BRAIN_TRANSFER) {
+		str_ncpy(last_xfer, in->text, sizeof(last_xfer));
+		sink->texth("sorry, nobody answers.", sink->arg);
+	}
 	else {
 		str_ncpy(last_user, in->text, sizeof(last_user));
 		if (hold_reply) {
@@ -215,6 +222,8 @@ static int fbrain_respond(struct bt_brain_st *st,
 		sink->texth("okay. got it.", sink->arg);
 	}
 	d.end_call = end_next;
+	if (in->type == BT_BRAIN_START)
+		d.transfer_to = xfer_greeting;
 	sink->doneh(&d, sink->arg);
 	return 0;
 }
@@ -244,6 +253,9 @@ static int fbrain_alloc(struct bt_brain_st **stp, const json_t *agent,
 struct rec {
 	unsigned n_barge, n_back, n_turn, n_ended, n_paused, n_resumed;
 	unsigned n_kept, n_done;
+	unsigned n_xfer;
+	char xfer_json[512];     /* the last transfer event */
+	char ended[64];          /* why the call ended */
 	char done_text[256];
 	uint64_t barge_ms;
 	char barge_text[256];
@@ -295,6 +307,11 @@ static void on_event(const struct bt_event *ev, void *arg)
 		break;
 	case BT_EV_ENDED:
 		++r->n_ended;
+		str_ncpy(r->ended, ev->text, sizeof(r->ended));
+		break;
+	case BT_EV_TRANSFER:
+		++r->n_xfer;
+		str_ncpy(r->xfer_json, ev->json, sizeof(r->xfer_json));
 		break;
 	default:
 		break;
@@ -373,7 +390,7 @@ static void test_cancelled_response_drops_late_answers(void **state)
 {
 	struct rec r = {0};
 	struct bt_session *s = open_session(&r);
-	struct bt_brain_done d = {false, NULL, NULL, false};
+	struct bt_brain_done d = {false, NULL, NULL, false, NULL};
 	char *h;
 
 	(void)state;
@@ -816,6 +833,89 @@ static void test_idle_and_end(void **state)
 	mem_deref(s);
 }
 
+/* A transport's transfer hook: records the target, answers later. */
+static unsigned xfer_calls;
+static char xfer_target[128];
+static void on_transfer(struct bt_session *s, const char *to, void *arg)
+{
+	(void)s;
+	(void)arg;
+	++xfer_calls;
+	str_ncpy(xfer_target, to, sizeof(xfer_target));
+}
+
+/*
+ * A transfer the brain asks for starts once its line has played; while
+ * it is under way the caller's words are not answered and no idle check
+ * comes; a failure goes back to the brain and the call goes on; success
+ * ends the call "transferred".
+ */
+static void test_transfer(void **state)
+{
+	struct rec r = {0};
+	struct bt_session *s = open_session(&r);
+
+	(void)state;
+	xfer_greeting = "sip:desk@pbx.example";
+	xfer_calls = 0;
+	idles = 0;
+	last_user[0] = last_xfer[0] = '\0';
+	bt_session_set_transfer(s, on_transfer, NULL);
+	bt_session_start(s);
+	run(s, 1000, false, NULL);
+	assert_int_equal(xfer_calls, 0);  /* the line is still playing */
+	run(s, 800, false, NULL);
+	assert_int_equal(xfer_calls, 1);
+	assert_string_equal(xfer_target, "sip:desk@pbx.example");
+	assert_non_null(strstr(r.xfer_json, "\"status\":\"started\""));
+	/* meanwhile: no idle check, the caller's words are not answered */
+	run(s, 4000, false, NULL);
+	str_ncpy(stt_text, "hello", sizeof(stt_text));
+	run(s, 600, true, NULL);
+	run(s, 800, false, NULL);
+	assert_int_equal(idles, 0);
+	assert_string_equal(last_user, "");
+	assert_int_equal(bt_session_state(s), BT_ST_LISTENING);
+
+	bt_session_transfer_done(s, ECONNREFUSED, "603 Decline");
+	assert_string_equal(last_xfer, "failed: 603 Decline");
+	assert_non_null(strstr(r.xfer_json, "\"reason\":\"603 Decline\""));
+	run(s, 2000, false, NULL);
+	assert_non_null(strstr(r.agent_all, "sorry, nobody answers."));
+	assert_int_equal(r.n_ended, 0);
+	/* a second answer for the same transfer is ignored */
+	bt_session_transfer_done(s, 0, NULL);
+	assert_int_equal(r.n_ended, 0);
+	mem_deref(s);
+
+	/* success: the call ends as transferred */
+	memset(&r, 0, sizeof(r));
+	s = open_session(&r);
+	bt_session_set_transfer(s, on_transfer, NULL);
+	bt_session_start(s);
+	run(s, 1800, false, NULL);
+	bt_session_transfer_done(s, 0, NULL);
+	assert_int_equal(bt_session_state(s), BT_ST_ENDED);
+	assert_string_equal(r.ended, "transferred");
+	assert_int_equal(r.n_xfer, 2);
+	mem_deref(s);
+
+	/* no hook: not possible, said at once to the brain */
+	memset(&r, 0, sizeof(r));
+	last_xfer[0] = '\0';
+	s = open_session(&r);
+	bt_session_start(s);
+	run(s, 1800, false, NULL);
+	assert_string_equal(last_xfer, "failed: transfer is not possible on "
+			    "this connection");
+	assert_int_equal(r.n_xfer, 1);
+	assert_non_null(strstr(r.xfer_json, "\"status\":\"failed\""));
+	run(s, 1000, false, NULL);
+	assert_int_equal(r.n_ended, 0);
+	mem_deref(s);
+	xfer_greeting = NULL;
+}
+
 /* Silence after speech until the turn ends, in ms (adaptive endpointing). */
 static unsigned silence_to_end(const char *words)
 {
@@ -1005,6 +1105,7 @@ int main(void)
 		cmocka_unit_test(test_uninterruptible_keeps_words),
 		cmocka_unit_test(test_interruptions_off),
 		cmocka_unit_test(test_idle_and_end),
+		cmocka_unit_test(test_transfer),
 		cmocka_unit_test(test_adaptive_endpointing),
 		cmocka_unit_test(test_endpoint_contexts),
 		cmocka_unit_test(test_bad_frames),
