@@ -235,4 +235,5 @@ void bt_jitter_stats(const struct bt_jitter *j, struct bt_jitter_stats *st)
 		return;
 	*st = j->st;
 	st->target = j->target;
+	st->held = j->count;
 }

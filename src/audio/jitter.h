@@ -36,6 +36,7 @@ struct bt_jitter_stats {
 	uint32_t put, played, lost, late, dup, dropped, resets;
 	uint32_t underruns; /**< frames concealed while nothing was here */
 	uint32_t target;    /**< current depth goal, in packets */
+	uint32_t held;      /**< packets waiting now */
 };
 
 struct bt_jitter;

@@ -62,6 +62,8 @@ struct sip_call {
 	bool dtmf_open;           /* an event began and has not ended */
 	int dtmf_event;
 	uint32_t rx, rx_bad_pt, rx_bad_src, rx_bad, tx;
+	uint64_t rx_at;           /* tmr_jiffies of the latest packet */
+	uint32_t skipped;         /* frames given up, the loop behind */
 };
 
 static void call_free(struct sip_call *c);
@@ -74,6 +76,7 @@ static const char *codec_name(const struct sip_call *c)
 static void on_event(const struct bt_event *ev, void *arg)
 {
 	struct sip_call *c = arg;
+	struct bt_jitter_stats st;
 
 	switch (ev->type) {
 	case BT_EV_USER:
@@ -87,6 +90,31 @@ static void on_event(const struct bt_event *ev, void *arg)
 	case BT_EV_BARGE_IN:
 		re_printf("%s: barge-in, the caller heard \"%s\"\n", c->lk->id,
 		       ev->text ? ev->text : "");
+		break;
+	case BT_EV_SPEECH_START:
+		/* both streams' packet counts now: a common time line for
+		 * what the caller sent and what it heard (the barge-in
+		 * test aligns the caller's two recordings with it) */
+		bt_jitter_stats(c->jb, &st);
+		re_printf("%s: caller speech from %.3f s; packet %u out, %u "
+			  "caller packets in, %u of them in the jitter "
+			  "buffer\n", c->lk->id, (double)ev->t_ms / 1000, c->tx,
+			  c->rx, st.held);
+		break;
+	case BT_EV_PAUSED:
+		/*
+		 * Where a barge-in's pause falls on the wire: this frame's
+		 * packet is the first silent one, and the caller's packets
+		 * received so far (those still in the jitter buffer not yet
+		 * heard) tell how long their speech took to stop the agent.
+		 */
+		bt_jitter_stats(c->jb, &st);
+		re_printf("%s: paused at %.3f s: packet %u out is silent; "
+			  "%u caller packets in, %u of them in the jitter "
+			  "buffer (its goal %u), the latest %llu ms ago\n",
+			  c->lk->id, (double)ev->t_ms / 1000, c->tx, c->rx,
+			  st.held, st.target,
+			  (unsigned long long)(tmr_jiffies() - c->rx_at));
 		break;
 	case BT_EV_TURN:
 		re_printf("%s: trace %s\n", c->lk->id, ev->json ? ev->json : "{}");
@@ -234,6 +262,7 @@ static void rtp_recv(const struct sa *src, const struct rtp_header *hdr,
 		c->have_ssrc = true;
 	}
 	++c->rx;
+	c->rx_at = tmr_jiffies();
 	if (event) {
 		on_dtmf(c, mb);
 		(void)bt_jitter_put(c->jb, hdr->seq, NULL, 0, false);
@@ -400,6 +429,7 @@ static void tick(void *arg)
 	due = (now - c->t0) / BT_FRAME_MS;
 	if (due > c->ticks + MAX_BEHIND) {
 		/* too far behind to catch up: that time is lost */
+		c->skipped += (uint32_t)(due - c->ticks - MAX_BEHIND);
 		c->t0 += (due - c->ticks - MAX_BEHIND) * BT_FRAME_MS;
 		due = c->ticks + MAX_BEHIND;
 	}
@@ -614,9 +644,10 @@ static void call_free(struct sip_call *c)
 	}
 	re_printf("%s: RTP %s: %u packets sent, %u received (%u lost, %u late, "
 		  "%u wrong type, %u from elsewhere), %u frames waited for, "
-		  "jitter buffer %u%s\n", lk->id, codec_name(c), c->tx, c->rx,
-		  st.lost, st.late, c->rx_bad_pt, c->rx_bad_src, st.underruns,
-		  st.target, srtp);
+		  "jitter buffer %u, %u ms skipped (the loop behind)%s\n",
+		  lk->id, codec_name(c), c->tx, c->rx, st.lost, st.late,
+		  c->rx_bad_pt, c->rx_bad_src, st.underruns, st.target,
+		  c->skipped * BT_FRAME_MS, srtp);
 	fflush(stdout);
 	lk->call = NULL;
 	mem_deref(c);
