@@ -15,4 +15,11 @@ int cmd_forget(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_dial(int argc, char **argv);
 
+/**
+ * A whole number 0..max from option `what` of `banter CMD` into *out;
+ * else a message on stderr and 2 (the usage error exit status).
+ */
+int app_num(const char *cmd, const char *s, unsigned long max,
+	    const char *what, unsigned long *out);
+
 #endif

@@ -47,21 +47,6 @@ static void usage(FILE *f)
 		"a usage error. Ctrl-C hangs up. Docs: docs/sip.md.\n");
 }
 
-static int num(const char *s, unsigned long max, const char *what,
-	       unsigned long *out)
-{
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
-
-	if (!*s || *end || v > max || s[0] == '-') {
-		fprintf(stderr, "banter dial: %s takes a whole number from 0 "
-			"to %lu (got \"%s\")\n", what, max, s);
-		return 2;
-	}
-	*out = v;
-	return 0;
-}
-
 static void on_end(int err, const char *why, void *arg)
 {
 	struct dial *dl = arg;
@@ -159,12 +144,12 @@ int cmd_dial(int argc, char **argv)
 		case 'a': agent_path = optarg; break;
 		case 'c': prm.codecs = optarg; break;
 		case 'm':
-			if (num(optarg, 86400, "--max-s", &v))
+			if (app_num("dial", optarg, 86400, "--max-s", &v))
 				return 2;
 			prm.max_s = (uint32_t)v;
 			break;
 		case 'r':
-			if (num(optarg, 3600, "--ring-s", &v) || !v)
+			if (app_num("dial", optarg, 3600, "--ring-s", &v) || !v)
 				return 2;
 			prm.ring_s = (uint32_t)v;
 			break;

@@ -2,8 +2,24 @@
  * @file main.c  The banter command-line program.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "app.h"
+
+int app_num(const char *cmd, const char *s, unsigned long max,
+	    const char *what, unsigned long *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (!*s || *end || v > max || s[0] == '-') {
+		fprintf(stderr, "banter %s: %s takes a whole number from 0 "
+			"to %lu (got \"%s\")\n", cmd, what, max, s);
+		return 2;
+	}
+	*out = v;
+	return 0;
+}
 
 static void usage(FILE *f)
 {

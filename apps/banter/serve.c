@@ -61,21 +61,6 @@ static void usage(FILE *f)
 		"  --db FILE         SQLite file for tools (default banter.db)\n");
 }
 
-static int num(const char *s, unsigned long max, const char *what,
-	       unsigned long *out)
-{
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
-
-	if (!*s || *end || v > max || s[0] == '-') {
-		fprintf(stderr, "banter serve: %s takes a whole number from 0 "
-			"to %lu (got \"%s\")\n", what, max, s);
-		return 2;
-	}
-	*out = v;
-	return 0;
-}
-
 /* --sip-register's URIs, one or a comma list, into buf/list. */
 static int add_regs(const char *arg, char buf[][256], const char **list,
 		    size_t *np)
@@ -193,12 +178,12 @@ int cmd_serve(int argc, char **argv)
 			paths[n_paths++] = optarg;
 			break;
 		case 'p':
-			if (num(optarg, 65535, "--port", &v))
+			if (app_num("serve", optarg, 65535, "--port", &v))
 				return 2;
 			prm.http_port = (uint16_t)v;
 			break;
 		case 's':
-			if (num(optarg, 65534, "--tls-port", &v))
+			if (app_num("serve", optarg, 65534, "--tls-port", &v))
 				return 2;
 			prm.https_port = (uint16_t)v;
 			break;
@@ -207,13 +192,13 @@ int cmd_serve(int argc, char **argv)
 		case 'k': prm.key = optarg; break;
 		case 'A': prm.addr = optarg; break;
 		case 'P':
-			if (num(optarg, 65534, "--sip-port", &v))
+			if (app_num("serve", optarg, 65534, "--sip-port", &v))
 				return 2;
 			prm.sip_port = (uint16_t)v;
 			break;
 		case 'S': prm.sip_port = UINT16_MAX; break;
 		case 'T':
-			if (num(optarg, 65534, "--sip-tls-port", &v))
+			if (app_num("serve", optarg, 65534, "--sip-tls-port", &v))
 				return 2;
 			prm.sip_tls_port = (uint16_t)v;
 			break;
@@ -244,27 +229,27 @@ int cmd_serve(int argc, char **argv)
 			keys[n_keys++] = optarg;
 			break;
 		case 't':
-			if (num(optarg, 64, "--threads", &v))
+			if (app_num("serve", optarg, 64, "--threads", &v))
 				return 2;
 			prm.threads = (unsigned)v;
 			break;
 		case 'W':
-			if (num(optarg, 16, "--warm", &v))
+			if (app_num("serve", optarg, 16, "--warm", &v))
 				return 2;
 			prm.warm = (unsigned)v;
 			break;
 		case 'O':
-			if (num(optarg, 1000, "--pool", &v))
+			if (app_num("serve", optarg, 1000, "--pool", &v))
 				return 2;
 			prm.pool = (unsigned)v;
 			break;
 		case 'M':
-			if (num(optarg, 100000, "--max-sessions", &v))
+			if (app_num("serve", optarg, 100000, "--max-sessions", &v))
 				return 2;
 			prm.max_sessions = (uint32_t)v;
 			break;
 		case 'Q':
-			if (num(optarg, 1024 * 1024, "--max-send-queue", &v) ||
+			if (app_num("serve", optarg, 1024 * 1024, "--max-send-queue", &v) ||
 			    !v)
 				return 2;
 			prm.max_send_queue_kb = (uint32_t)v;
