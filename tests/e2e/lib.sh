@@ -70,3 +70,27 @@ mock_start() {
   done
   cat "$TMP/mock.err" >&2; fail "the local server $1 did not start"
 }
+
+# baresip_config DIR MIC RECDIR [LISTEN [MODULE...]]: a config folder for
+# baresip (Debian baresip-core) with the WAV MIC as its microphone (aufile),
+# what it hears and sends dumped into RECDIR (sndfile), no sound card; the
+# codec modules and any MODULE (srtp) load before the account, which needs
+# them (../shared/notes/testing-with-real-peers.md)
+baresip_config() {
+  local dir=$1 mic=$2 rec=$3 listen=${4:-127.0.0.1:0} mods m
+  shift 3; [ $# -gt 0 ] && shift
+  mods=$(dirname "$(dpkg -L baresip-core | grep '/g711.so$' | head -1)")
+  mkdir -p "$dir" "$rec"
+  {
+    echo "poll_method epoll"
+    echo "sip_listen $listen"
+    echo "module_path $mods"
+    for m in stdio g711 g722 opus "$@" aufile sndfile alsa; do echo "module $m.so"; done
+    echo "module_app account.so"
+    echo "module_app menu.so"
+    echo "audio_player alsa,null"
+    echo "audio_alert alsa,null"
+    echo "audio_source aufile,$mic"
+    echo "snd_path $rec"
+  } >"$dir/config"
+}

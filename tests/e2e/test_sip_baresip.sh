@@ -28,25 +28,7 @@ serve --no-tls
 # in $TMP/bs-CODEC.txt); the call ends when the microphone file does
 phone() {
   local codec=$1 mic=$2 dir="$TMP/bs-${1%%/*}"
-  mkdir -p "$dir" "$TMP/rec-${1%%/*}"
-  cat >"$dir/config" <<CONF
-poll_method epoll
-sip_listen 127.0.0.1:0
-module_path $MODS
-module stdio.so
-module g711.so
-module g722.so
-module opus.so
-module aufile.so
-module sndfile.so
-module alsa.so
-module_app account.so
-module_app menu.so
-audio_player alsa,null
-audio_alert alsa,null
-audio_source aufile,$mic
-snd_path $TMP/rec-${1%%/*}
-CONF
+  baresip_config "$dir" "$mic" "$TMP/rec-${1%%/*}"
   echo "<sip:tester@127.0.0.1>;regint=0;audio_codecs=$codec" >"$dir/accounts"
   timeout 60 baresip -f "$dir" -e "/dial sip:agent@127.0.0.1:$SIP_PORT" -t 40 \
     >"$TMP/bs-${1%%/*}.txt" 2>&1 || true

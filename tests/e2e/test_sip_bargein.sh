@@ -60,23 +60,7 @@ agent "$TMP/deaf.json" false
 # phone NAME: one G.722 call from the microphone WAV, dumps in $TMP/rec-NAME
 phone() {
   local dir="$TMP/bs-$1"
-  mkdir -p "$dir" "$TMP/rec-$1"
-  cat >"$dir/config" <<CONF
-poll_method epoll
-sip_listen 127.0.0.1:0
-module_path $MODS
-module stdio.so
-module g722.so
-module aufile.so
-module sndfile.so
-module alsa.so
-module_app account.so
-module_app menu.so
-audio_player alsa,null
-audio_alert alsa,null
-audio_source aufile,$TMP/mic.wav
-snd_path $TMP/rec-$1
-CONF
+  baresip_config "$dir" "$TMP/mic.wav" "$TMP/rec-$1"
   echo "<sip:tester@127.0.0.1>;regint=0;audio_codecs=G722/16000/1" >"$dir/accounts"
   timeout 60 baresip -f "$dir" -e "/dial sip:$1@127.0.0.1:$SIP_PORT" -t 30 \
     >"$TMP/bs-$1.txt" 2>&1 || true

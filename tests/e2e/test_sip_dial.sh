@@ -36,25 +36,7 @@ dial() {
 # what it hears is recorded under $TMP/rec-CODEC
 callee() {
   local dir="$TMP/bs-${1%%/*}"
-  mkdir -p "$dir" "$TMP/rec-${1%%/*}"
-  cat >"$dir/config" <<CONF
-poll_method epoll
-sip_listen 127.0.0.1:$BS_PORT
-module_path $MODS
-module stdio.so
-module g711.so
-module g722.so
-module opus.so
-module aufile.so
-module sndfile.so
-module alsa.so
-module_app account.so
-module_app menu.so
-audio_player alsa,null
-audio_alert alsa,null
-audio_source aufile,$2
-snd_path $TMP/rec-${1%%/*}
-CONF
+  baresip_config "$dir" "$2" "$TMP/rec-${1%%/*}" "127.0.0.1:$BS_PORT"
   echo "<sip:callee@127.0.0.1>;regint=0;answermode=${3:-auto};audio_codecs=$1" >"$dir/accounts"
   baresip -f "$dir" -t 60 >"$TMP/bs-${1%%/*}.txt" 2>&1 &
   BS_PID=$!

@@ -23,24 +23,7 @@ serve --no-tls --srtp require
 grep -q "sip:agent@127.0.0.1:$SIP_TLS_PORT;transport=tls (TLS, self-signed), SRTP required" "$TMP/serve.txt" \
   || fail "serve does not announce SIP over TLS"
 
-mkdir -p "$TMP/bs" "$TMP/rec"
-cat >"$TMP/bs/config" <<CONF
-poll_method epoll
-sip_listen 127.0.0.1:0
-module_path $MODS
-module stdio.so
-module g722.so
-module srtp.so
-module aufile.so
-module sndfile.so
-module alsa.so
-module_app account.so
-module_app menu.so
-audio_player alsa,null
-audio_alert alsa,null
-audio_source aufile,$TMP/mic16.wav
-snd_path $TMP/rec
-CONF
+baresip_config "$TMP/bs" "$TMP/mic16.wav" "$TMP/rec" 127.0.0.1:0 srtp
 # libre 1.1's TLS client does not verify the server's certificate, so the
 # self-signed one is taken as it is
 echo "<sip:tester@127.0.0.1;transport=tls>;regint=0;audio_codecs=G722/16000/1;mediaenc=srtp-mand" \
