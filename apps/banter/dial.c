@@ -72,6 +72,8 @@ static void on_signal(int sig)
 		return;
 	/* the second Ctrl-C does not wait for the BYE's answer */
 	if (++dl->signals > 1) {
+		fprintf(stderr, "banter dial: a second Ctrl-C: stopped without "
+			"waiting for the call to end\n");
 		re_cancel();
 		return;
 	}
