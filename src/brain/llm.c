@@ -21,11 +21,9 @@
 #include "brain/transfer.h"
 #include "net/http.h"
 #include "net/sse.h"
-#include "store/memory.h"
 
 static struct bt_brain openai_brain, anthropic_brain;
 
-static void recall(struct llm_st *st, const char *caller);
 static void warm_up(struct llm_st *st);
 
 /* ---- helpers ---- */
@@ -417,6 +415,7 @@ void llm_resp_done(struct resp *r)
 		d.handback = r->handback;
 		d.transfer_to = r->transfer_to[0] ? r->transfer_to : NULL;
 		d.model = r->t ? model : NULL;
+		llm_memory_note(r);
 		r->sink.doneh(&d, r->sink.arg);
 	}
 	llm_resp_free_if_idle(r);
@@ -510,10 +509,12 @@ static int llm_respond(struct bt_brain_st *bst, const struct bt_brain_input *in,
 
 	sys = in->instructions && in->instructions[0] ? in->instructions :
 	      json_string_value(json_object_get(st->llm, "system"));
-	recall(st, in->caller_id);
+	llm_memory_recall(st, in->caller_id);
 	if (in->history_json) {
 		st->last_history = mem_deref(st->last_history);
 		(void)str_dup(&st->last_history, in->history_json);
+		json_decref(st->last_msgs);
+		st->last_msgs = NULL;
 	}
 	n = (sys ? strlen(sys) : 0) + strlen(st->memory) + 200;
 	r->system_buf = mem_alloc(n, NULL);
@@ -572,23 +573,6 @@ static void llm_cancel(struct bt_brain_st *bst, void *arg)
 		 * runs finishes and its result reaches the history */
 		llm_resp_free_if_idle(r);
 	}
-}
-
-/* The system prompt with what earlier calls left, read once a call. */
-static void recall(struct llm_st *st, const char *caller)
-{
-	unsigned n = 0;
-
-	if (!st->memory_on || !caller || !caller[0])
-		return;
-	if (st->recalled && !strcmp(st->caller, caller))
-		return;
-	str_ncpy(st->caller, caller, sizeof(st->caller));
-	st->recalled = true;
-	st->memory[0] = '\0';
-	(void)bt_memory_recall(st->db_path[0] ? st->db_path : "banter.db",
-			       caller, st->memory_days, st->memory_max,
-			       st->memory, sizeof(st->memory), &n);
 }
 
 /* ---- the first connection ---- */
@@ -658,10 +642,16 @@ static void llm_destructor(void *arg)
 	struct le *le = st->resps.head;
 
 	mem_deref(st->warm);
-	if (st->memory_on)
+	if (st->memory_on && st->summary_by_model)
+		llm_summary_start(&st->summary_t, st->db_path[0] ?
+				  st->db_path : "banter.db", st->caller,
+				  st->last_history, st->last_msgs, st->facts,
+				  st->summary_timeout_ms);
+	else if (st->memory_on)
 		llm_memory_write(st->db_path, st->caller, st->last_history,
 				 st->facts);
 	mem_deref(st->last_history);
+	json_decref(st->last_msgs);
 	json_decref(st->facts);
 
 	while (le) {
@@ -794,6 +784,18 @@ static int llm_alloc(struct bt_brain_st **stp, const json_t *agent,
 	st->memory_on = !json_is_false(v);
 	st->memory_days = ms_or(v, "retention_days", 90);
 	st->memory_max = ms_or(v, "max_calls", 5);
+	/* the model writes the summary unless told not to; the agent's
+	 * model and provider unless it names a (cheaper) one */
+	st->summary_by_model = strcmp(str_or(v, "summary", "model"),
+				      "extractive");
+	st->summary_timeout_ms = ms_or(v, "summary_timeout_ms",
+				       SUMMARY_TIMEOUT_MS);
+	if (st->memory_on && st->summary_by_model) {
+		err = target_from(&st->summary_t, prov, str_or(v,
+				  "summary_model", st->main.model), false);
+		if (err)
+			goto out;
+	}
 	fb = json_object_get(st->llm, "fallback");
 	json_array_foreach(fb, i, e) {
 		struct llm_target *t = &st->chain[st->n_chain];

@@ -137,7 +137,7 @@ int llm_check(const json_t *agent, const char **pathp)
 		"filler", "tool_filler", "router", "fallback", "memory",
 		"provider", "model", NULL};
 	static const char *const mem_keys[] = {"retention_days", "max_calls",
-		NULL};
+		"summary", "summary_model", "summary_timeout_ms", NULL};
 	static const char *const filler_keys[] = {"after_ms", "say", NULL};
 	static const char *const idle_keys[] = {"say", "hangup_after",
 		"hangup_say", NULL};
@@ -231,13 +231,29 @@ int llm_check(const json_t *agent, const char **pathp)
 				     "be false or {\"retention_days\": 90, "
 				     "\"max_calls\": 5}");
 		err = want_keys(pathp, v, "llm.memory", mem_keys,
-				"retention_days, max_calls");
+				"retention_days, max_calls, summary, "
+				"summary_model, summary_timeout_ms");
 		if (!err)
 			err = want_int(pathp, v, "llm.memory", "retention_days",
 				       1, 36500);
 		if (!err)
 			err = want_int(pathp, v, "llm.memory", "max_calls", 1,
 				       50);
+		if (!err)
+			err = want_int(pathp, v, "llm.memory",
+				       "summary_timeout_ms", 500, 60000);
+		if (!err)
+			err = want_str(pathp, v, "llm.memory", "summary_model",
+				       128);
+		e = json_object_get(v, "summary");
+		if (!err && e && (!json_is_string(e) ||
+		    (strcmp(json_string_value(e), "model") &&
+		     strcmp(json_string_value(e), "extractive"))))
+			return cfail(pathp, "llm.memory.summary", "\"llm.memory."
+				     "summary\" must be \"model\" (the model "
+				     "writes each call's summary) or "
+				     "\"extractive\" (the caller's words and "
+				     "the tools' results)");
 		if (err)
 			return err;
 	}

@@ -77,6 +77,22 @@ json_t *llm_history_msgs(const char *history_json, const char *user,
  * worker pool; inline without an event loop) */
 void llm_memory_write(const char *db, const char *caller,
 		      const char *history_json, const json_t *facts);
+/* The extractive summary: the caller's last words, the tools' results. */
+void llm_memory_extract(const char *history_json, const json_t *facts,
+			char *buf, size_t sz);
+/* Store a summary (the pool on a loop; inline without one). */
+void llm_memory_store(const char *db, const char *caller,
+		      const char *summary);
+
+/* llm_summary.c: the summary written by the model (t), at the call's end.
+ * msgs: the call as neutral messages, or NULL: the history's.
+ * The request outlives the brain: it belongs to this thread's list of
+ * pending summaries; on any failure the extractive summary is stored and
+ * the log says why. */
+void llm_summary_start(const struct llm_target *t, const char *db,
+		       const char *caller, const char *history_json,
+		       const json_t *msgs, const json_t *facts,
+		       uint32_t timeout_ms);
 
 /* llm_tools.c */
 struct llm_tool_run;
@@ -105,6 +121,7 @@ int llm_tools_check(const json_t *tools, const char **pathp);
 #define TOOL_FILLER_MS 1500
 #define RETRY_AFTER_MAX_S 2
 #define MAX_CHAIN 4
+#define SUMMARY_TIMEOUT_MS 8000
 #define DEF_APOLOGY "Sorry, I'm having trouble answering right now. " \
 	"Could you say that again?"
 
@@ -150,10 +167,16 @@ struct llm_st {
 	/* memory across calls, by caller id */
 	bool memory_on;
 	unsigned memory_days, memory_max;
+	bool summary_by_model;         /* else extractive */
+	struct llm_target summary_t;
+	uint32_t summary_timeout_ms;
 	char caller[128];
 	bool recalled;
 	char memory[2048];
 	char *last_history;            /* the newest history seen */
+	json_t *last_msgs;             /* the messages of the newest response
+					  that finished, its rounds and last
+					  words included (for the summary) */
 	json_t *facts;                 /* this call's tool results, for the
 					  summary */
 	/* the last transfer asked for: its outcome, if it fails, goes to
@@ -195,6 +218,12 @@ struct resp {
 					  before the others have started */
 	json_t *tools;                 /* the agent's and the transport's */
 };
+
+/* llm_memory.c */
+/* Read the caller's memory into st->memory (once per caller id). */
+void llm_memory_recall(struct llm_st *st, const char *caller);
+/* A response is done: keep its messages for the call's summary. */
+void llm_memory_note(const struct resp *r);
 
 /* llm.c */
 void llm_call_reset(struct call *c);

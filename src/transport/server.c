@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "banter/banter.h"
+#include "brain/llm_summary.h"
 #include "net/loop.h"
 #include "store/retention.h"
 #include "transport/realtime.h"
@@ -1002,6 +1003,8 @@ int bt_server_run(const struct bt_server_prm *prm)
 		mem_deref(srv.conns.head->data);
 	/* its calls' last messages go to the loops before they stop */
 	srv.sip = mem_deref(srv.sip);
+	/* what the calls' LLM agents write of them for the next call */
+	bt_llm_summaries_wait();
 	bt_loops_stop();
 	/* messages the loops posted after we stopped reading */
 	srv.mq = mem_deref(srv.mq);
