@@ -104,7 +104,8 @@ agent 'a["llm"]["tools"][1]["webhook"].update(timeout_ms=15000, retries=0)'
 mock '{"rules":[{"match":{"last_role":"user"},"times":1,"reply":{"text":"","tool_calls":[{"name":"opening_hours","arguments":{"day":"sunday"}}]}}],
  "hooks":{"opening_hours":{"result":{"hours":"noon to nine on sundays"},"delay_ms":5000}}}'
 llmsim "$ONE" --max-s 8 --caller-id +15557777
-[ "$SIM_RC" != 0 ] || fail "the call was meant to end (--max-s) before the webhook answered"
+[ "$SIM_RC" = 1 ] || fail "the call was meant to end (--max-s) before the webhook answered ($SIM_RC)"
+! grep -q "Sanitizer" "$TMP/out.txt" || fail "the late result touched freed memory or leaked"
 check 'len(hooks) == 1' "the webhook was not called once"
 check 'any(t["type"] == "tool" and t.get("pending") and t["text"] == "opening_hours" for t in tr)' "the trace does not say the tool was still running"
 check '[t["type"] for t in tr].index("ended") < [i for i, t in enumerate(tr) if t["type"] == "tool"][0]' "the pending tool was reported before the call ended"
