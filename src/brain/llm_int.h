@@ -1,6 +1,7 @@
 /**
  * @file llm_int.h  The LLM brain's parts: llm.c (the brain: responses,
- *                  the stream, fallbacks, routing, set-up), llm_round.c
+ *                  the stream, fallbacks, set-up), llm_route.c (the
+ *                  router's rules, fillers), llm_round.c
  *                  (a round's tool calls), llm_tools.c (running a tool:
  *                  built-ins, webhooks), llm_wire.c (each API's request
  *                  body and streamed answer), llm_history.c (the history
@@ -122,6 +123,8 @@ int llm_tools_check(const json_t *tools, const char **pathp);
 #define RETRY_AFTER_MAX_S 2
 #define MAX_CHAIN 4
 #define SUMMARY_TIMEOUT_MS 8000
+#define DEF_FILLER "One moment."
+#define DEF_TOOL_FILLER "One moment, let me check that."
 #define DEF_APOLOGY "Sorry, I'm having trouble answering right now. " \
 	"Could you say that again?"
 
@@ -150,6 +153,7 @@ struct llm_st {
 	struct llm_target chain[MAX_CHAIN];
 	size_t n_chain;
 	const json_t *route_words;
+	const json_t *route_tools;     /* tools the larger model goes on from */
 	unsigned route_min_words;
 	const char *route_filler;
 	unsigned max_tokens, history_tokens;
@@ -212,6 +216,8 @@ struct resp {
 	bool end_call;
 	bool restarted;                /* said "let me start again" */
 	bool handback;                 /* return_to_flow was called */
+	struct llm_late *late;         /* its call ended while a tool ran
+					  (llm_late.c) */
 	char transfer_to[256];         /* transfer_call: after the reply */
 	bool starting;                 /* starting calls: a tool that ends
 					  at once (inline) must not go on
@@ -240,6 +246,28 @@ void llm_resp_request(struct resp *r);
 /* The response ends: doneh, unless cancelled. */
 void llm_resp_done(struct resp *r);
 
+/* llm_route.c */
+/* A filler (once a response), for the session to say before the reply. */
+void llm_filler(struct resp *r, const char *text);
+/* The router's keyword and length rules: this turn to the larger model. */
+bool llm_route_big(const struct llm_st *st, const char *text);
+/* After a round's tools: a call of a router tool moves the response to
+ * the larger model. */
+void llm_route_tools(struct resp *r);
+/* The agent's fillers, for the session to render ahead (bt_brain's
+ * linesh). */
+size_t llm_lines(const json_t *agent, const char **lines, size_t max);
+
+/* llm_late.c */
+/* The brain goes while tools of its responses run: those responses are
+ * kept until their tools end, cut off from the session (whose trace hears
+ * of each such tool now). true: the memory record waits for them. */
+bool llm_late_adopt(struct llm_st *st);
+/* A tool of such a response ended: into the memory record, the log. */
+void llm_late_result(struct resp *r, struct call *c, const char *result);
+/* Such a response is freed (its destructor). */
+void llm_late_gone(struct resp *r);
+
 /* llm_transfer.c */
 /* A call of a tool whose run is transfer_call: its target checked against
  * the agent file's, the result at once, the transfer after the reply. */
@@ -254,6 +282,8 @@ json_t *llm_transfer_def(const json_t *def);
 int llm_transfer_check(const json_t *def, size_t i, const char **pathp);
 
 /* llm_round.c */
+/* The call's arguments as a JSON text ("{}" for none). */
+const char *llm_call_args(struct call *c);
 /* The round's stream is over: run what it called, or end. */
 void llm_run_tools(struct resp *r);
 /* Every call of the round has its result: the next round, or the end. */
