@@ -24,4 +24,14 @@
 #include <jansson.h>
 #endif
 
+/** A string member of @p o, or @p def when it is missing or not a string
+ *  (agent-file settings with defaults). */
+static inline const char *bt_json_str_or(const json_t *o, const char *key,
+					 const char *def)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v ? v : def;
+}
+
 #endif

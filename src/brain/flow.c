@@ -134,13 +134,6 @@ static void flow_destructor(void *arg)
 	mem_deref(st->session_id);
 }
 
-static const char *str_or(const json_t *obj, const char *key, const char *def)
-{
-	const char *s = json_string_value(json_object_get(obj, key));
-
-	return s ? s : def;
-}
-
 /* A value for a {name.path} placeholder: a slot or part of a result. */
 static const json_t *lookup(const struct flow_st *st, const char *name)
 {
@@ -361,8 +354,8 @@ static int action_result(struct flow_st *st, const json_t *action,
 			 json_t *args, json_t *result, int err,
 			 const char *errmsg)
 {
-	const char *name = str_or(action, "tool", "");
-	const char *save_as = str_or(action, "save_as", NULL);
+	const char *name = bt_json_str_or(action, "tool", "");
+	const char *save_as = bt_json_str_or(action, "save_as", NULL);
 	char *args_s = NULL, *res_s = NULL;
 
 	if (err) {
@@ -401,7 +394,7 @@ static int action_result(struct flow_st *st, const json_t *action,
 /* Call the node's tool here and now (no event loop: the simulator). */
 static int run_action(struct flow_st *st, const json_t *action)
 {
-	const char *name = str_or(action, "tool", "");
+	const char *name = bt_json_str_or(action, "tool", "");
 	const struct bt_tool *tool = bt_tool_find(name);
 	json_t *args, *result = NULL;
 	int err;
@@ -480,7 +473,7 @@ static bool action_start(struct flow_st *st, const json_t *action,
 
 	if (!loop)
 		return false;
-	tool = bt_tool_find(str_or(action, "tool", ""));
+	tool = bt_tool_find(bt_json_str_or(action, "tool", ""));
 	if (!tool)
 		return false;  /* the inline path reports it */
 	aj = mem_zalloc(sizeof(*aj), NULL);
@@ -543,11 +536,11 @@ static void walk(struct flow_st *st, const char *id, int done_err)
 			return;
 		}
 		action = json_object_get(node, "action");
-		if (action && !strcmp(str_or(action, "tool", ""),
+		if (action && !strcmp(bt_json_str_or(action, "tool", ""),
 				      BT_TRANSFER_RUN)) {
 			/* the line now; the session transfers once it has
 			 * played, and a failure comes back as an input */
-			say(st, str_or(node, "say", NULL));
+			say(st, bt_json_str_or(node, "say", NULL));
 			st->xfer = action;
 			st->xfer_new = true;
 			return;
@@ -569,19 +562,20 @@ static void walk(struct flow_st *st, const char *id, int done_err)
 		if (action && err) {
 			const json_t *oe = json_object_get(action, "on_error");
 
-			say(st, str_or(oe, "say", DEF_TOOL_ERROR));
-			id = str_or(oe, "next", NULL);
+			say(st, bt_json_str_or(oe, "say", DEF_TOOL_ERROR));
+			id = bt_json_str_or(oe, "next", NULL);
 			if (!id)
 				end_call(st);
 			continue;
 		}
 
 		if (json_is_true(json_object_get(node, "uninterruptible")))
-			say_uninterruptible(st, str_or(node, "say", NULL));
+			say_uninterruptible(st, bt_json_str_or(node, "say",
+							       NULL));
 		else
-			say(st, str_or(node, "say", NULL));
+			say(st, bt_json_str_or(node, "say", NULL));
 		if (json_object_get(node, "expect")) {
-			say(st, str_or(node, "ask", NULL));
+			say(st, bt_json_str_or(node, "ask", NULL));
 			st->cur = json_object_iter_key(iter);
 			st->curnode = node;
 			return;
@@ -597,7 +591,7 @@ static void walk(struct flow_st *st, const char *id, int done_err)
 			end_call(st);
 			return;
 		}
-		id = str_or(node, "next", NULL);
+		id = bt_json_str_or(node, "next", NULL);
 		if (!id)
 			end_call(st);
 	}
@@ -605,7 +599,7 @@ static void walk(struct flow_st *st, const char *id, int done_err)
 
 static void ask_again(struct flow_st *st)
 {
-	say(st, str_or(st->curnode, "ask", NULL));
+	say(st, bt_json_str_or(st->curnode, "ask", NULL));
 }
 
 /* A failed answer: reprompt, or after too many the fallback. */
@@ -619,7 +613,7 @@ static void failed(struct flow_st *st)
 			end_call(st);
 		return;
 	}
-	say(st, str_or(st->curnode, "reprompt", st->reprompt_say));
+	say(st, bt_json_str_or(st->curnode, "reprompt", st->reprompt_say));
 	ask_again(st);
 }
 
@@ -682,8 +676,8 @@ static const char *take_answer(struct flow_st *st, const char *norm)
 {
 	const json_t *node = st->curnode;
 	const json_t *e = json_object_get(node, "expect");
-	const char *slot = str_or(e, "slot", st->cur);
-	const char *next = str_or(node, "next", NULL);
+	const char *slot = bt_json_str_or(e, "slot", st->cur);
+	const char *next = bt_json_str_or(node, "next", NULL);
 	char spoken[TEXT_MAX];
 	json_t *val = NULL;
 	int v, err;
@@ -722,7 +716,7 @@ static const char *take_answer(struct flow_st *st, const char *norm)
 			return NULL;
 		val = json_boolean(yes);
 		str_ncpy(spoken, yes ? "yes" : "no", sizeof(spoken));
-		next = str_or(node, yes ? "yes" : "no", next);
+		next = bt_json_str_or(node, yes ? "yes" : "no", next);
 		break;
 	default:
 		str_ncpy(spoken, norm, sizeof(spoken));
@@ -752,8 +746,8 @@ static void on_user(struct flow_st *st, const struct bt_brain_input *in)
 
 	intent = match_intent(st, norm);
 	if (intent) {
-		say(st, str_or(intent, "say", NULL));
-		next = str_or(intent, "next", NULL);
+		say(st, bt_json_str_or(intent, "say", NULL));
+		next = bt_json_str_or(intent, "next", NULL);
 		if (next)
 			enter(st, next);
 		else
@@ -791,14 +785,14 @@ static void on_transfer_failed(struct flow_st *st,
 			       const struct bt_brain_input *in)
 {
 	const json_t *a = st->xfer, *oe = json_object_get(a, "on_error");
-	const char *next = str_or(oe, "next", NULL);
+	const char *next = bt_json_str_or(oe, "next", NULL);
 
 	if (!a)
 		return;
 	st->xfer = NULL;
 	(void)action_result(st, a, json_deep_copy(json_object_get(a, "args")),
 			    NULL, EIO, in->text);
-	say(st, str_or(oe, "say", DEF_TRANSFER_ERROR));
+	say(st, bt_json_str_or(oe, "say", DEF_TRANSFER_ERROR));
 	if (next)
 		enter(st, next);
 	else
@@ -880,8 +874,8 @@ static int llm_forward(struct flow_st *st, const struct bt_brain_input *in,
 		       const struct bt_brain_sink *sink)
 {
 	const json_t *l = json_object_get(st->agent, "llm");
-	const char *sys = str_or(l, "system", "");
-	const char *ins = str_or(json_object_get(st->llm_node, "llm"),
+	const char *sys = bt_json_str_or(l, "system", "");
+	const char *ins = bt_json_str_or(json_object_get(st->llm_node, "llm"),
 				 "instructions", "");
 	struct bt_brain_input in2 = *in;
 	char buf[8192], known[1024];
@@ -1070,16 +1064,16 @@ static int flow_alloc(struct bt_brain_st **stp, const json_t *agent,
 	st->min_conf = v ? json_number_value(v) : 0.0;
 
 	r = json_object_get(flow, "reprompt");
-	st->reprompt_say = str_or(r, "say", DEF_REPROMPT);
+	st->reprompt_say = bt_json_str_or(r, "say", DEF_REPROMPT);
 	v = json_object_get(r, "max");
 	st->reprompt_max = v ? (unsigned)json_integer_value(v) : 2;
 	v = json_object_get(r, "fallback");
-	st->fallback_say = str_or(v, "say", DEF_FALLBACK);
-	st->fallback_next = str_or(v, "next", NULL);
+	st->fallback_say = bt_json_str_or(v, "say", DEF_FALLBACK);
+	st->fallback_next = bt_json_str_or(v, "next", NULL);
 
 	i = json_object_get(flow, "idle");
-	st->idle_say = str_or(i, "say", DEF_IDLE);
-	st->hangup_say = str_or(i, "hangup_say", DEF_HANGUP);
+	st->idle_say = bt_json_str_or(i, "say", DEF_IDLE);
+	st->hangup_say = bt_json_str_or(i, "hangup_say", DEF_HANGUP);
 	v = json_object_get(i, "hangup_after");
 	st->idle_hangup = v ? (unsigned)json_integer_value(v) : 2;
 

@@ -680,12 +680,6 @@ static uint32_t ms_or(const json_t *o, const char *key, uint32_t def)
 	return v ? (uint32_t)json_integer_value(v) : def;
 }
 
-static const char *str_or(const json_t *o, const char *key, const char *def)
-{
-	const char *v = json_string_value(json_object_get(o, key));
-	return v ? v : def;
-}
-
 int llm_check(const json_t *agent, const char **pathp);
 
 static int llm_alloc(struct bt_brain_st **stp, const json_t *agent,
@@ -694,7 +688,7 @@ static int llm_alloc(struct bt_brain_st **stp, const json_t *agent,
 	struct llm_st *st;
 	const json_t *b = json_object_get(agent, "brain");
 	const json_t *v, *fb, *rt, *f;
-	const char *prov = str_or(b, "provider", "openai");
+	const char *prov = bt_json_str_or(b, "provider", "openai");
 	const char *path = NULL;
 	size_t i;
 	json_t *e;
@@ -718,7 +712,8 @@ static int llm_alloc(struct bt_brain_st **stp, const json_t *agent,
 	st->tools = json_object_get(st->llm, "tools");
 	st->ran = json_object();
 	st->facts = json_array();
-	err = target_from(&st->main, prov, str_or(b, "model", ""), true);
+	err = target_from(&st->main, prov, bt_json_str_or(b, "model", ""),
+			  true);
 	if (err)
 		goto out;
 	st->max_tokens = ms_or(st->llm, "max_tokens", 400);
@@ -728,30 +723,31 @@ static int llm_alloc(struct bt_brain_st **stp, const json_t *agent,
 	st->first_token_ms = ms_or(st->llm, "first_token_timeout_ms",
 				   FIRST_TOKEN_MS);
 	st->timeout_ms = ms_or(st->llm, "timeout_ms", TIMEOUT_MS);
-	st->greeting = str_or(st->llm, "greeting", NULL);
+	st->greeting = bt_json_str_or(st->llm, "greeting", NULL);
 	v = json_object_get(st->llm, "idle");
-	st->idle_say = str_or(v, "say", "Are you still there?");
-	st->hangup_say = str_or(v, "hangup_say", "I'll hang up now. Feel "
-				"free to call again. Goodbye.");
+	st->idle_say = bt_json_str_or(v, "say", "Are you still there?");
+	st->hangup_say = bt_json_str_or(v, "hangup_say", "I'll hang up now. "
+					"Feel free to call again. Goodbye.");
 	st->idle_hangup = ms_or(v, "hangup_after", 2);
 	f = json_object_get(st->llm, "filler");
 	st->filler_ms = json_is_false(f) ? 0 : ms_or(f, "after_ms",
 						      FILLER_MS);
-	st->filler_say = str_or(f, "say", DEF_FILLER);
+	st->filler_say = bt_json_str_or(f, "say", DEF_FILLER);
 	f = json_object_get(st->llm, "tool_filler");
 	st->tool_filler_ms = json_is_false(f) ? 0 : ms_or(f, "after_ms",
 							   TOOL_FILLER_MS);
-	st->tool_filler_say = str_or(f, "say", DEF_TOOL_FILLER);
+	st->tool_filler_say = bt_json_str_or(f, "say", DEF_TOOL_FILLER);
 	rt = json_object_get(st->llm, "router");
 	if (rt) {
-		err = target_from(&st->big, str_or(rt, "provider", prov),
-				  str_or(rt, "model", ""), true);
+		err = target_from(&st->big,
+				  bt_json_str_or(rt, "provider", prov),
+				  bt_json_str_or(rt, "model", ""), true);
 		if (err)
 			goto out;
 		st->has_big = true;
 		st->route_words = json_object_get(rt, "keywords");
 		st->route_min_words = ms_or(rt, "min_words", 0);
-		st->route_filler = str_or(rt, "filler", NULL);
+		st->route_filler = bt_json_str_or(rt, "filler", NULL);
 		st->route_tools = json_object_get(rt, "tools");
 	}
 	v = json_object_get(st->llm, "memory");
@@ -760,12 +756,12 @@ static int llm_alloc(struct bt_brain_st **stp, const json_t *agent,
 	st->memory_max = ms_or(v, "max_calls", 5);
 	/* the model writes the summary unless told not to; the agent's
 	 * model and provider unless it names a (cheaper) one */
-	st->summary_by_model = strcmp(str_or(v, "summary", "model"),
+	st->summary_by_model = strcmp(bt_json_str_or(v, "summary", "model"),
 				      "extractive");
 	st->summary_timeout_ms = ms_or(v, "summary_timeout_ms",
 				       SUMMARY_TIMEOUT_MS);
 	if (st->memory_on && st->summary_by_model) {
-		err = target_from(&st->summary_t, prov, str_or(v,
+		err = target_from(&st->summary_t, prov, bt_json_str_or(v,
 				  "summary_model", st->main.model), false);
 		if (err)
 			goto out;
@@ -779,13 +775,15 @@ static int llm_alloc(struct bt_brain_st **stp, const json_t *agent,
 		if (json_object_get(e, "say")) {
 			memset(t, 0, sizeof(*t));
 			str_ncpy(t->provider, "say", sizeof(t->provider));
-			str_ncpy(t->say, str_or(e, "say", ""),
+			str_ncpy(t->say, bt_json_str_or(e, "say", ""),
 				 sizeof(t->say));
 		}
 		else {
 			/* a fallback without its key fails over in turn */
-			err = target_from(t, str_or(e, "provider", prov),
-					  str_or(e, "model", ""), false);
+			err = target_from(t,
+					  bt_json_str_or(e, "provider", prov),
+					  bt_json_str_or(e, "model", ""),
+					  false);
 			if (err)
 				goto out;
 		}

@@ -50,13 +50,6 @@ static const json_t *section(const struct bt_session *s)
 		r, "enabled")) ? r : NULL;
 }
 
-static const char *str_or(const json_t *o, const char *key, const char *def)
-{
-	const char *v = json_string_value(json_object_get(o, key));
-
-	return v ? v : def;
-}
-
 const char *bt_recording_dir(const struct bt_agent *a, unsigned *daysp)
 {
 	const json_t *r = json_object_get(bt_agent_json(a), "recording");
@@ -67,7 +60,7 @@ const char *bt_recording_dir(const struct bt_agent *a, unsigned *daysp)
 	if (daysp)
 		*daysp = (unsigned)json_integer_value(json_object_get(
 			r, "retention_days"));
-	return str_or(r, "dir", "recordings");
+	return bt_json_str_or(r, "dir", "recordings");
 }
 
 static int bad(const char **pathp, const char *path, const char *fmt, ...)
@@ -215,7 +208,7 @@ int ss_consent_alloc(struct bt_session *s)
 	if (!r)
 		return 0;
 	s->consent = CONSENT_PENDING;
-	return rec_alloc(&s->rec, str_or(r, "dir", "recordings"), s->id,
+	return rec_alloc(&s->rec, bt_json_str_or(r, "dir", "recordings"), s->id,
 			 BT_RATE_HZ, !s->realtime);
 }
 
@@ -227,7 +220,7 @@ bool ss_consent_start(struct bt_session *s)
 	if (s->consent != CONSENT_PENDING || !r)
 		return false;
 	s->consent = CONSENT_NOTICE;
-	err = ss_say(s, str_or(r, "notice", ""), false, true,
+	err = ss_say(s, bt_json_str_or(r, "notice", ""), false, true,
 		     CONSENT_GRAMMAR);
 	if (err) {
 		/* no notice, no recording */
@@ -256,7 +249,7 @@ enum answer { ANS_NONE, ANS_UNCLEAR, ANS_YES, ANS_NO, ANS_OTHER };
 static enum answer read_answer(const json_t *r, const char *text,
 			       const char **howp)
 {
-	const char *digit = str_or(r, "decline_digit", NULL);
+	const char *digit = bt_json_str_or(r, "decline_digit", NULL);
 	char norm[512];
 	bool yes;
 
@@ -294,7 +287,8 @@ static enum answer read_answer(const json_t *r, const char *text,
 void ss_consent_answer(struct bt_session *s, const char *text)
 {
 	const json_t *r = section(s);
-	bool explicit_ = !strcmp(str_or(r, "consent", "implied"), "explicit");
+	bool explicit_ = !strcmp(bt_json_str_or(r, "consent", "implied"),
+				 "explicit");
 	const char *how;
 	enum answer a = read_answer(r, text, &how);
 	/* words nobody understood might have been a no: not recorded */
@@ -322,7 +316,7 @@ void ss_consent_answer(struct bt_session *s, const char *text)
 	if (!keep)
 		s->rec = mem_deref(s->rec);
 	if (a == ANS_NO)
-		str_ncpy(s->greet_prefix, str_or(r, "declined",
+		str_ncpy(s->greet_prefix, bt_json_str_or(r, "declined",
 						 DECLINED_DEFAULT),
 			 sizeof(s->greet_prefix));
 	memset(&in, 0, sizeof(in));
