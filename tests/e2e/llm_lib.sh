@@ -47,7 +47,7 @@ reqs = [r for r in log if r["path"] in ("/v1/chat/completions", "/v1/messages")]
 hooks = [r for r in log if r["path"].startswith("/hooks/")]
 tr = [json.loads(l) for l in open(d + "/trace.jsonl")]
 turns = [t for t in tr if t["type"] == "turn"]
-reply = ([t for t in turns if t["kind"] == "reply"] + [None])[0]
+reply = ([t for t in turns if t.get("kind") == "reply"] + [None])[0]
 ag = [t for t in tr if t["type"] == "agent"]
 fill = [a for a in ag if a.get("filler")]
 said = " ".join(t.get("agent_text", "") for t in turns)
