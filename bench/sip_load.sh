@@ -101,10 +101,11 @@ hz=$(getconf CLK_TCK)
 echo "agent $AGENT; $TURNS turn(s) a call of about $CALL_S s; $(nproc) cores"
 printf '%-8s %4s %5s %5s %6s %7s %6s %6s %6s %7s %9s %9s %7s %6s %6s\n' pattern N load1 calls \
   all_in replies right p50_ms p95_ms skip_ms cpu_s/call %core/call sipp_s thread idle
-best=0
+declare -A best
 IFS=, read -ra ns <<<"$NS"
 IFS=, read -ra pats <<<"$PATTERNS"
 for pat in "${pats[@]}"; do
+  best[$pat]=0
   for n in "${ns[@]}"; do
     from=$(($(wc -l <"$TMP/serve.txt") + 1))
     load1=$(cut -d' ' -f1 /proc/loadavg)
@@ -129,15 +130,18 @@ for pat in "${pats[@]}"; do
     sipp_s=$(awk '{printf "%.1f", $1 + $2}' "$TMP/sipp.time" 2>/dev/null || echo -1)
     tail -n +"$from" "$TMP/serve.txt" >"$TMP/run.txt"
     python3 - "$TMP/run.txt" "$n" "$pat" "$(( c1 - c0 ))" "$hz" "$rc" "$TURNS" \
-      "$CALL_S" "$load1" "$sipp_s" "$busy" "$idle" >"$TMP/row" <<'EOF'
+      "$CALL_S" "$load1" "$sipp_s" "$busy" "$idle" "$TMP/sipp.out" >"$TMP/row" <<'EOF'
 import json, re, sys
-path, n, pat, ticks, hz, rc, turns, call_s, load1, sipp_s, busy, idle = sys.argv[1:]
+path, n, pat, ticks, hz, rc, turns, call_s, load1, sipp_s, busy, idle, sipp_out = sys.argv[1:]
 n, turns = int(n), int(turns)
 v, right, replies, per, bye, skip = [], 0, 0, {}, 0, 0
 # the loops write to one stdout: a line may be cut by another's, so
 # each finding is searched for anywhere
 text = open(path).read()
 bye = len(set(re.findall(r"(sip-\d+): the caller hung up \(BYE\)", text)))
+# the caller's view: sipp's cumulative count of successful calls
+okc = re.findall(r"Successful call\s*\|\s*\d+\s*\|\s*(\d+)", open(sipp_out).read())
+done = int(okc[-1]) if okc else 0
 for s in re.findall(r"(\d+) ms skipped", text):
     skip = max(skip, int(s))
 for cid, js in re.findall(r"(sip-\d+): trace (\{.*)", text):
@@ -157,20 +161,23 @@ v.sort()
 pc = lambda p: v[min(len(v) - 1, int(p * len(v)))] if v else 99999
 all_in = sum(1 for c in per.values() if c >= turns)
 cpu = int(ticks) / int(hz) / max(1, n)
-ok = bye == n and all_in == n and pc(0.95) <= 600
+ok = done == n and bye == n and all_in == n and pc(0.95) <= 600
 print("%-8s %4d %5s %5d %6d %7d %6d %6d %6d %7d %9.2f %8.2f%% %7s %5s%% %5s%%%s" % (
-      pat, n, load1, bye, all_in, replies, right, pc(0.5) if v else -1,
+      pat, n, load1, done, all_in, replies, right, pc(0.5) if v else -1,
       pc(0.95) if v else -1, skip, cpu, 100 * cpu / int(call_s), sipp_s,
       busy, idle,
       "" if rc == "0" else "   (sipp exit %s)" % rc))
 print("OK" if ok else "NO")
 EOF
     head -1 "$TMP/row"
-    if [ "$(tail -1 "$TMP/row")" = OK ] && [ "$n" -gt "$best" ]; then best=$n; fi
+    if [ "$(tail -1 "$TMP/row")" = OK ] && [ "$n" -gt "${best[$pat]}" ]; then best[$pat]=$n; fi
   done
 done
-echo "load1: 1-minute load average before the run; calls: completed (BYE);"
+echo "load1: 1-minute load average before the run; calls: completed (sipp's count; the"
+echo "server's BYEs must match too);"
 echo "all_in: calls with all $TURNS replies; skip_ms: the most a call's loop skipped;"
 echo "%core/call: server CPU per call over a call's ~$CALL_S s; sipp_s: sipp's own CPU s;"
 echo "thread: the busiest server thread's CPU over the run's wall time; idle: the machine's"
-echo "largest N with every call answered and voice-to-voice p95 <= 600 ms: $best"
+for pat in "${pats[@]}"; do
+  echo "$pat: largest N with every call answered and voice-to-voice p95 <= 600 ms: ${best[$pat]}"
+done
