@@ -18,8 +18,9 @@
 # the caller's speech -> first reply packet sent, on the call's media clock,
 # which adds compute time), the most ms a call's loop skipped (its RTP
 # summary: the loop behind), server CPU s per call and % of a core per call
-# up, sipp's CPU s; and the largest N with every call answered and p95 <=
-# 600 ms.
+# up, sipp's CPU s, the busiest server thread's share of a core and the
+# machine's idle share; and per pattern the largest N with every call
+# answered (all its replies) and p95 <= 600 ms.
 # Usage: bench/sip_load.sh [BANTER] [--scripted] [--ns 1,2,4,6,8]
 #          [--stagger-s 2.5] [--spread-s 10] [--turns T]
 #          [--patterns burst,stagger] [--threads N]
@@ -114,20 +115,22 @@ for pat in "${pats[@]}"; do
     elif [ -n "$SCRIPTED" ] || [ -n "$SPREAD" ]; then rate=(-r "$n" -rp "$(python3 -c "print(int(${SPREAD:-10}*1000))")")
     else rate=(-r 1 -rp "$(python3 -c "print(int($A*1000))")"); fi
     set +e
-    /usr/bin/time -f '%U %S' -o "$TMP/sipp.time" \
-      sipp "127.0.0.1:$SIP" -sf "$TMP/load.xml" -s agent -m "$n" -l "$n" "${rate[@]}" \
-      -i 127.0.0.1 -p "$(port)" -mp "$(port)" -timeout "$((CALL_S * 3 + 60))s" -nostdin \
-      -trace_stat -stf "$TMP/stat.csv" >"$TMP/sipp.out" 2>&1
+    # sipp's own CPU (user, system s) by bash's time
+    sp=$(port); mp=$(port)
+    { TIMEFORMAT='%U %S'; time sipp "127.0.0.1:$SIP" -sf "$TMP/load.xml" -s agent \
+      -m "$n" -l "$n" "${rate[@]}" -i 127.0.0.1 -p "$sp" -mp "$mp" \
+      -timeout "$((CALL_S * 3 + 60))s" -nostdin -trace_stat -stf "$TMP/stat.csv" \
+      >"$TMP/sipp.out" 2>&1; } 2>"$TMP/sipp.time"
     rc=$?
     set -e
     sleep 1
     c1=$(cpu); threads >"$TMP/t1"; m1=$(machine); w1=$(date +%s.%N)
     # the busiest server thread (an event loop, as it turns out) over the
     # run's wall time, and how idle the machine was (every process)
-    busy=$(awk -v w="$(echo "$w1 - $w0" | bc)" -v hz="$hz" 'NR==FNR{a[$1]=$2; next}
+    busy=$(awk -v w0="$w0" -v w1="$w1" -v hz="$hz" 'BEGIN{w=w1-w0} NR==FNR{a[$1]=$2; next}
       {d=$2-a[$1]; if (d>m) m=d} END{printf "%.0f", 100*m/hz/w}' "$TMP/t0" "$TMP/t1")
     idle=$(echo "$m0 $m1" | awk '{printf "%.0f", 100*($3-$1)/($4-$2)}')
-    sipp_s=$(awk '{printf "%.1f", $1 + $2}' "$TMP/sipp.time" 2>/dev/null || echo -1)
+    sipp_s=$(awk 'NF==2{printf "%.1f", $1 + $2}' "$TMP/sipp.time" 2>/dev/null || echo -1)
     tail -n +"$from" "$TMP/serve.txt" >"$TMP/run.txt"
     python3 - "$TMP/run.txt" "$n" "$pat" "$(( c1 - c0 ))" "$hz" "$rc" "$TURNS" \
       "$CALL_S" "$load1" "$sipp_s" "$busy" "$idle" "$TMP/sipp.out" >"$TMP/row" <<'EOF'
