@@ -15,7 +15,7 @@ FUZZ_TEST_SECONDS ?= 20
 FUZZ_TEST_RUNS ?= 1000000
 
 .PHONY: all deps build asan fuzz-build fuzz run simulate test bench bench-vad \
-	bench-turns bench-serve bench-slots bench-sip clean
+	bench-turns bench-serve bench-slots bench-sip bench-sip-scripted clean
 
 all: build
 
@@ -77,6 +77,11 @@ bench-turns: build
 bench-slots: build
 	bench/slots.sh
 
-# phone calls per server: sipp places N concurrent G.722 calls
+# phone calls per server: sipp places N concurrent G.722 calls (the
+# embedded models); bench-sip-scripted: the scripted recogniser and the
+# silent voice, the engine's own ceiling for telephony (docs/sip.md)
 bench-sip: build
 	bench/sip_load.sh ./$(BUILD)/banter
+
+bench-sip-scripted: build
+	bench/sip_load.sh ./$(BUILD)/banter --scripted

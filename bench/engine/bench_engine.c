@@ -2,9 +2,10 @@
  * The engine's own cost without speech models: K sessions on the real
  * event loops, each ticked every 20 ms as the Realtime server ticks its
  * calls (src/transport/rt_session.c: push one frame of caller audio, pull
- * one frame of agent audio), with a scripted recogniser ("script": fixed
- * words after 200 ms of speech, no decoding) and a silent voice ("silent":
- * 60 ms of silence per word, with word timings, no synthesis), the energy
+ * one frame of agent audio), with the library's scripted recogniser
+ * (src/stt/script.c: "three" after 200 ms of speech, no decoding) and
+ * silent voice (src/tts/silent.c: 60 ms of silence per word, with word
+ * timings, no synthesis), the energy
  * VAD, the turn manager and the flow brain as they are.
  *   bench_engine [-s SECONDS] [-k 50,100,250,500,1000,2000] [-t LOOPS] [-l]
  * -l: the brain is an LLM ("openai" at $OPENAI_BASE_URL: bench/llm_load.sh
@@ -42,143 +43,20 @@ enum {
 	TONE_FRAMES = 50,        /* a turn: 1 s of tone */
 	GAP_FRAMES = 15,         /* 300 ms after the agent stops */
 	RETRY_FRAMES = 250,      /* no reply 5 s after a turn: talk again */
-	WORD_MS = 60,
+	WORD_MS = 60,            /* the silent voice's, WORD_MS_S */
 	MAX_K = 20000,
 	MAX_V2V = 200000,
 	MAX_LAG_OK = 3,
 };
 
-/* ---- the scripted recogniser ---- */
-
-struct sstt {
-	const struct bt_stt *stt;
-	size_t fed;
-	bool sent;
-	bt_stt_partial_h *partialh;
-	void *arg;
-};
-static const char script_words[] = "three";
-static int sstt_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm);
-static int sstt_start(struct bt_stt_st *st, const char *grammar)
-{
-	(void)grammar;
-	((struct sstt *)st)->fed = 0;
-	((struct sstt *)st)->sent = false;
-	return 0;
-}
-static int sstt_feed(struct bt_stt_st *st, const int16_t *pcm, size_t n)
-{
-	struct sstt *s = (struct sstt *)st;
-
-	(void)pcm;
-	s->fed += n;
-	/* the words show up after 200 ms of audio, as an event */
-	if (s->fed >= RATE / 5 && !s->sent) {
-		s->sent = true;
-		s->partialh(script_words, s->arg);
-	}
-	return 0;
-}
-static int sstt_finish(struct bt_stt_st *st, struct bt_transcript *tr)
-{
-	(void)st;
-	str_ncpy(tr->text, script_words, sizeof(tr->text));
-	tr->confidence = 0.95f;
-	return 0;
-}
-static struct bt_stt script_stt = {.name = "script", .alloch = sstt_alloc,
-	.starth = sstt_start, .feedh = sstt_feed,
-	.finishh = sstt_finish};
-static int sstt_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm)
-{
-	struct sstt *s = mem_zalloc(sizeof(*s), NULL);
-
-	if (!s)
-		return ENOMEM;
-	s->partialh = prm->partialh;
-	s->arg = prm->arg;
-	s->stt = &script_stt;
-	*stp = (struct bt_stt_st *)s;
-	return 0;
-}
-
-/* ---- the silent voice ---- */
-
-struct stts {
-	const struct bt_tts *tts;
-};
-static int stts_alloc(struct bt_tts_st **stp, const char *voice,
-		      const struct bt_tts_prm *prm);
-static void audio_destructor(void *arg)
-{
-	struct bt_tts_audio *a = arg;
-
-	mem_deref(a->pcm);
-	mem_deref(a->words);
-}
-static int stts_synth(struct bt_tts_st *st, const char *text,
-		      struct bt_tts_audio **ap)
-{
-	struct bt_tts_audio *a;
-	const char *p = text;
-	size_t nw = 0, cap = 1;
-
-	(void)st;
-	for (const char *q = text; *q; q++)
-		cap += *q == ' ';
-	a = mem_zalloc(sizeof(*a), audio_destructor);
-	if (!a)
-		return ENOMEM;
-	a->rate_hz = RATE;
-	a->words = mem_zalloc(cap * sizeof(*a->words), NULL);
-	if (!a->words)
-		goto nomem;
-	while (*p && nw < cap) {
-		size_t l = strcspn(p, " ");
-
-		if (l) {
-			snprintf(a->words[nw].text, sizeof(a->words[nw].text),
-				 "%.*s", (int)l, p);
-			a->words[nw].start_ms = (uint32_t)nw * WORD_MS;
-			a->words[nw].end_ms = (uint32_t)(nw + 1) * WORD_MS;
-			++nw;
-		}
-		p += l;
-		while (*p == ' ')
-			++p;
-	}
-	a->n_words = nw;
-	a->n = nw * WORD_MS * (RATE / 1000);
-	a->pcm = mem_zalloc(a->n * sizeof(int16_t) + 2, NULL);
-	if (!a->pcm)
-		goto nomem;
-	*ap = a;
-	return 0;
- nomem:
-	mem_deref(a);
-	return ENOMEM;
-}
-static struct bt_tts silent_tts = {.name = "silent", .alloch = stts_alloc,
-				   .synthh = stts_synth};
-static int stts_alloc(struct bt_tts_st **stp, const char *voice,
-		      const struct bt_tts_prm *prm)
-{
-	struct stts *t = mem_zalloc(sizeof(*t), NULL);
-
-	(void)voice;
-	(void)prm;
-	if (!t)
-		return ENOMEM;
-	t->tts = &silent_tts;
-	*stp = (struct bt_tts_st *)t;
-	return 0;
-}
+#define WORD_MS_S "60"
 
 /* A phone agent's loop: greet, ask, thank, ask again. */
 static const char agent_json[] =
 	"{\"name\": \"engine\","
-	" \"persona\": {\"voice\": \"silent:x\"},"
-	" \"stt\": {\"provider\": \"script\"},"
+	" \"persona\": {\"voice\": \"silent:" WORD_MS_S "\"},"
+	" \"stt\": {\"provider\": \"script\", \"words\": \"three\","
+	"          \"delay_ms\": 200},"
 	" \"vad\": {\"provider\": \"energy\"},"
 	" \"turn\": {\"end_silence_ms\": 400, \"barge_in_min_ms\": 200,"
 	"           \"idle_ms\": 60000},"
@@ -196,8 +74,9 @@ static const char agent_json[] =
 /* The same loop with an LLM: one short sentence a reply. */
 static const char agent_llm_json[] =
 	"{\"name\": \"engine-llm\","
-	" \"persona\": {\"voice\": \"silent:x\"},"
-	" \"stt\": {\"provider\": \"script\"},"
+	" \"persona\": {\"voice\": \"silent:" WORD_MS_S "\"},"
+	" \"stt\": {\"provider\": \"script\", \"words\": \"three\","
+	"          \"delay_ms\": 200},"
 	" \"vad\": {\"provider\": \"energy\"},"
 	" \"turn\": {\"end_silence_ms\": 400, \"barge_in_min_ms\": 200,"
 	"           \"idle_ms\": 60000},"
@@ -210,7 +89,8 @@ static const char agent_llm_json[] =
 static const char agent_cloud_json[] =
 	"{\"name\": \"engine-cloud\","
 	" \"persona\": {\"voice\": \"elevenlabs:benchvoice\"},"
-	" \"stt\": {\"provider\": \"deepgram\", \"fallback\": [\"script\"]},"
+	" \"stt\": {\"provider\": \"deepgram\", \"fallback\": [{\"provider\":"
+	"          \"script\", \"words\": \"three\"}]},"
 	" \"vad\": {\"provider\": \"energy\"},"
 	" \"turn\": {\"end_silence_ms\": 400, \"barge_in_min_ms\": 200,"
 	"           \"idle_ms\": 60000},"
@@ -721,8 +601,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "init: %s\n", bt_errmsg());
 		return 1;
 	}
-	bt_stt_register(&script_stt);
-	bt_tts_register(&silent_tts);
 	err = bt_agent_load_str(&agent, cloud_mode ? agent_cloud_json :
 				llm_mode ? agent_llm_json : agent_json,
 				"bench-engine-agent");

@@ -221,6 +221,9 @@ int bt_stt_pocketsphinx_phrase_check(const char *phrase);
 int bt_stt_deepgram_init(void);
 /** OpenAI-compatible /v1/audio/transcriptions ("whisper"); bt_init. */
 int bt_stt_whisper_init(void);
+/** The scripted recogniser ("script", for tests and benchmarks): hears
+ *  the agent file's stt.words, one entry per utterance; bt_init. */
+int bt_stt_script_init(void);
 
 /**
  * A recogniser with fallbacks: the providers named by the agent's stt

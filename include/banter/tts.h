@@ -143,6 +143,10 @@ int bt_tts_openai_init(void);
  *  per sentence, its alignment as word timings (ELEVENLABS_API_KEY,
  *  ELEVENLABS_BASE_URL, ELEVENLABS_MODEL). */
 int bt_tts_elevenlabs_init(void);
+/** "silent:MS" (or "silent:", paced by rate_wpm): silence as long as the
+ *  sentence would take, with word timings, for tests and benchmarks;
+ *  bt_init. */
+int bt_tts_silent_init(void);
 void bt_tts_flite_close(void);
 
 #endif

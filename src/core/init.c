@@ -31,6 +31,8 @@ int bt_init(void)
 	if (!err)
 		err = bt_stt_whisper_init();
 	if (!err)
+		err = bt_stt_script_init();
+	if (!err)
 		err = bt_tts_espeak_init();
 	if (!err)
 		err = bt_tts_flite_init();
@@ -38,6 +40,8 @@ int bt_init(void)
 		err = bt_tts_openai_init();
 	if (!err)
 		err = bt_tts_elevenlabs_init();
+	if (!err)
+		err = bt_tts_silent_init();
 	if (!err)
 		err = bt_brain_flow_init();
 	if (!err)

@@ -414,8 +414,12 @@ static void frame(struct sip_call *c)
  * sockets in between, so the caller's packets of that time are still in
  * the socket: a frame whose packet is missing while we are behind waits
  * for the next tick (after the loop has read the socket) instead of being
- * concealed. On time, a missing packet is concealed at once: the session
- * never waits for the network.
+ * concealed, if the caller's stream was live up to that frame. A caller
+ * that sends nothing between its words (sipp between its streams,
+ * silence suppression) has no packet to wait for: waiting would stall
+ * the call, the agent's audio with it, from any lag of two frames on. On
+ * time, a missing packet is concealed at once: the session never waits
+ * for the network.
  */
 static void tick(void *arg)
 {
@@ -435,7 +439,10 @@ static void tick(void *arg)
 	}
 	for (int k = 0; k < MAX_PER_TICK && c->ticks < due && !c->end_posted;
 	     k++) {
-		if (due - c->ticks > 1 && c->fifo_len < FRAME &&
+		bool live = c->rx_at + 2 * BT_FRAME_MS >=
+			c->t0 + (uint64_t)c->ticks * BT_FRAME_MS;
+
+		if (due - c->ticks > 1 && c->fifo_len < FRAME && live &&
 		    bt_jitter_underrun(c->jb))
 			break;
 		frame(c);
