@@ -220,7 +220,8 @@ static void mq_handler(int id, void *data, void *arg)
 		err = sip_answer_mb(lk, &mb);
 		if (!err)
 			err = sipsess_answer(lk->sess, 200, "OK", mb,
-					     SIP_ALLOW_HDR);
+					     SIP_ALLOW_HDR "X-Banter-Call-Id: "
+					     "%s\r\n", lk->call_id);
 		mem_deref(mb);
 		if (err) {
 			re_printf("%s: cannot answer: %s\n", lk->id,
@@ -336,6 +337,10 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 	}
 	atomic_init(&lk->refs, 1);  /* the main thread's */
 	str_ncpy(lk->id, id, sizeof(lk->id));
+	/* unguessable: it lets a Realtime client watch and steer the call */
+	(void)re_snprintf(lk->call_id, sizeof(lk->call_id), "rtc_%016llx%016llx",
+			  (unsigned long long)rand_u64(),
+			  (unsigned long long)rand_u64());
 	lk->sip = s;
 	lk->mq = s->mq;
 	lk->loop = bt_loop_pick();
@@ -365,7 +370,8 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 			     "agent",
 			     "application/sdp", NULL, NULL, NULL, false,
 			     sip_offer_h, answer_h, estab_h, NULL, NULL,
-			     close_h, lk, SIP_ALLOW_HDR);
+			     close_h, lk, SIP_ALLOW_HDR "X-Banter-Call-Id: %s\r\n",
+			     lk->call_id);
 	if (err) {
 		re_printf("%s: cannot accept: %s\n", id, strerror(err));
 		(void)sip_treply(NULL, s->sip, msg, 500, "Server Error");
@@ -380,6 +386,8 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 	re_printf("%s: transport %s, %s%s\n", id, sip_transp_name(msg->tp),
 		  o.crypto.key_len ? "SRTP " : "plain RTP",
 		  o.crypto.key_len ? bt_sdp_suite_name(o.crypto.suite) : "");
+	re_printf("%s: call_id %s (a Realtime client watches the call at "
+		  "/v1/realtime?call_id=%s)\n", id, lk->call_id, lk->call_id);
 	fflush(stdout);
 	sip_media_of(lk, &o, &m);
 	if (sip_post_call(lk, CALL_OPEN, &m)) {
@@ -389,6 +397,31 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 		lk->sess = mem_deref(lk->sess);
 		link_gone(lk);
 	}
+}
+
+struct sip_link *bt_sip_call_find(struct bt_sip *s, const char *id,
+				  size_t len)
+{
+	if (!s || !id || !len)
+		return NULL;
+	for (struct le *le = s->calls.head; le; le = le->next) {
+		struct sip_link *lk = le->data;
+
+		if (!lk->gone && strlen(lk->call_id) == len &&
+		    !memcmp(lk->call_id, id, len))
+			return sip_link_ref(lk);
+	}
+	return NULL;
+}
+
+void bt_sip_call_put(struct sip_link *lk)
+{
+	sip_link_put(lk);
+}
+
+struct bt_loop *bt_sip_call_loop(const struct sip_link *lk)
+{
+	return lk->loop;
 }
 
 /* Before libre's session layer: the allow-list and OPTIONS. */

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Realtime sidebands on a phone call: sipp calls `banter serve` and presses
+# 1 2 # (RFC 4733) while Node clients attach to the call by its call_id
+# (/v1/realtime?call_id=, OpenAI's sideband): each digit arrives as
+# input_audio_buffer.dtmf_event_received in order, the digits' user item
+# and the agent's response events follow, a typed item and response.create
+# steer the call, what a sideband cannot do gets an error, one sideband
+# leaving does not end the call, the call's end closes the others with a
+# last event; an unknown or ended call_id, or a missing key, is refused.
+source "$(dirname "$0")/lib.sh"
+command -v sipp >/dev/null || fail "sipp is not installed (Debian sip-tester; scripts/install-deps.sh)"
+
+serve --no-tls --api-key sidekey
+grep -q 'call_id rtc_' "$TMP/serve.txt" && fail "a call_id before any call"
+node "$CLIENTS/sideband.mjs" "$HTTP_PORT" "$TMP/serve.txt" sidekey >"$TMP/node.txt" 2>&1 &
+NODE_PID=$!
+rc=0
+sipp "127.0.0.1:$SIP_PORT" -sf tests/sip/sideband.xml -s agent -m 1 \
+  -i 127.0.0.1 -p "$(free_port)" -mp "$(free_port)" -timeout 90s -timeout_error \
+  -nostdin -trace_err -error_file "$TMP/sipp.err" >"$TMP/sipp.out" 2>&1 || rc=$?
+nrc=0
+wait $NODE_PID || nrc=$?
+cat "$TMP/node.txt"
+if [ $rc != 0 ] || [ $nrc != 0 ]; then
+  cat "$TMP/sipp.err" "$TMP/serve.txt" >&2 2>/dev/null || true
+  fail "sipp ($rc) or the sideband clients ($nrc) failed"
+fi
+grep -Eq 'sip-1: call_id rtc_[0-9a-f]{32} ' "$TMP/serve.txt" || fail "no call_id log line"
+grep -q 'dtmf "12" (#) -> user turn' "$TMP/serve.txt" || fail "the digits 12# did not become a user turn"
+grep -q 'agent: "And at what time?"' "$TMP/serve.txt" \
+  || fail "the sideband's typed answer did not reach the call's agent"
+grep -q 'the caller hung up (BYE)' "$TMP/serve.txt" || fail "the call did not last until the caller's BYE"
+curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" | grep -q '"sessions":0,"sip_calls":0' \
+  || fail "/healthz after the call: $(curl -s "http://127.0.0.1:$HTTP_PORT/healthz")"
+stop_serve
+pass "sidebands on a SIP call"
