@@ -118,6 +118,20 @@ async function main() {
   await c.ev.wait((x) => x.type === 'response.done' && x.response.output[0].content[0].transcript === said2, 10000, 'C: the same answer');
   console.log(`ok   a typed item and response.create act on the call: "${said2}"`);
 
+  // response.cancel from a sideband stops the agent on the call
+  from = a.ev.list.length;
+  a.send({ type: 'response.cancel', event_id: 'ev_idle' });
+  const ce = await a.ev.waitType('error', 10000, from);
+  assert(ce.error.code === 'response_cancel_not_active', `cancel with nothing playing: ${JSON.stringify(ce.error)}`);
+  from = a.ev.list.length;
+  a.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'seven pm' }] } });
+  a.send({ type: 'response.create' });
+  await a.ev.wait((x) => x.type === 'response.output_audio_transcript.delta', T, 'the answer to "seven pm" starting', from);
+  a.send({ type: 'response.cancel' });
+  const d3 = await a.ev.wait((x) => x.type === 'response.done', T, 'the cancelled answer', from);
+  assert(d3.response.status === 'cancelled', `response.cancel: the response ${d3.response.status}`);
+  console.log(`ok   response.cancel: cancelled after "${d3.response.output[0].content[0].transcript}"`);
+
   // the caller hangs up: a last event, then a clean close, for both
   for (const [n, s] of [['A', a], ['C', c]]) {
     const cl = await Promise.race([s.closed, sleep(T).then(() => null)]);

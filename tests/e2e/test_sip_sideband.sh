@@ -4,9 +4,10 @@
 # (/v1/realtime?call_id=, OpenAI's sideband): each digit arrives as
 # input_audio_buffer.dtmf_event_received in order, the digits' user item
 # and the agent's response events follow, a typed item and response.create
-# steer the call, what a sideband cannot do gets an error, one sideband
-# leaving does not end the call, the call's end closes the others with a
-# last event; an unknown or ended call_id, or a missing key, is refused.
+# steer the call and response.cancel stops the agent, what a sideband
+# cannot do gets an error, one sideband leaving does not end the call, the
+# call's end closes the others with a last event; an unknown or ended
+# call_id, or a missing key, is refused.
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian sip-tester; scripts/install-deps.sh)"
 
