@@ -842,6 +842,7 @@ static int sip_start(struct server *srv)
 	sp.n_register = p->n_sip_register;
 	sp.auth_user = p->sip_auth_user;
 	sp.password = p->sip_password;
+	sp.call_webhook = p->call_webhook;
 	return bt_sip_alloc(&srv->sip, &sp, sip_idle, srv);
 }
 

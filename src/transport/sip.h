@@ -40,6 +40,9 @@ struct bt_sip_prm {
 	const char *password;   /**< digest password (required with
 				     register_uris) */
 	uint32_t register_s;    /**< expiry asked for (0: 3600) */
+	const char *call_webhook; /**< POST realtime.call.incoming (OpenAI's
+				       webhook event) here at each INVITE
+				       (0: none) */
 };
 
 /** All calls ended after bt_sip_shutdown and the stack closed. Main thread. */

@@ -1,16 +1,18 @@
 // Sidebands on a phone call (OpenAI's /v1/realtime?call_id=): while sipp
 // calls `banter serve` (tests/sip/sideband.xml: the caller waits for the
 // agent's question, presses 1 2 #, waits, hangs up), Realtime clients
-// attach to the call by the call_id the server logged and check what the
-// call does. Usage: node sideband.mjs HTTP_PORT SERVE_LOG API_KEY
+// attach to the call by the call_id the server posted to its call webhook
+// (realtime.call.incoming, received here) and logged, and check what the
+// call does. Usage: node sideband.mjs HTTP_PORT SERVE_LOG API_KEY HOOK_PORT
 //
 // Three sidebands: A watches and steers, C only watches (several at once),
 // B leaves at once (the call must go on). The call's end closes A and C.
 import WebSocket from 'ws';
 import fs from 'node:fs';
+import http from 'node:http';
 import { Events, assert, sleep } from './lib.mjs';
 
-const [port, logPath, key] = process.argv.slice(2);
+const [port, logPath, key, hookPort] = process.argv.slice(2);
 const T = 90000;
 const headers = key ? { Authorization: `Bearer ${key}` } : {};
 
@@ -40,14 +42,34 @@ async function refused(callId, status, code, hdrs) {
   console.log(`ok   call_id=${callId || '(none)'} refused: HTTP ${status} ${code || ''}`);
 }
 
+// The webhook: OpenAI's realtime.call.incoming event, POSTed as JSON.
+const hooks = [];
+const hooked = new Promise((res) => {
+  http.createServer((q, r) => {
+    let body = '';
+    q.on('data', (d) => { body += d; });
+    q.on('end', () => {
+      hooks.push({ method: q.method, type: q.headers['content-type'], body });
+      r.writeHead(200).end();
+      res();
+    });
+  }).listen(Number(hookPort), '127.0.0.1');
+});
+
 async function callId() {
-  const t0 = Date.now();
-  while (Date.now() - t0 < T) {
-    const m = /call_id (rtc_[0-9a-f]{32})/.exec(fs.readFileSync(logPath, 'utf8'));
-    if (m) return m[1];
-    await sleep(50);
-  }
-  throw new Error('no call_id in the server log');
+  await Promise.race([hooked, sleep(T)]);
+  assert(hooks.length === 1, `${hooks.length} webhook posts`);
+  const h = hooks[0], ev = JSON.parse(h.body);
+  assert(h.method === 'POST' && /application\/json/.test(h.type), `webhook ${h.method} ${h.type}`);
+  assert(ev.object === 'event' && ev.type === 'realtime.call.incoming' && /^evt_/.test(ev.id) &&
+    Number.isInteger(ev.created_at), `the webhook event: ${h.body}`);
+  const id = ev.data.call_id, hdr = Object.fromEntries(ev.data.sip_headers.map((x) => [x.name, x.value]));
+  assert(/^rtc_[0-9a-f]{32}$/.test(id), `call_id ${id}`);
+  assert(/sipp@/.test(hdr.From) && hdr['Call-ID'], `sip_headers: ${JSON.stringify(ev.data.sip_headers)}`);
+  const m = /call_id (rtc_[0-9a-f]{32})/.exec(fs.readFileSync(logPath, 'utf8'));
+  assert(m && m[1] === id, `the log's call_id ${m && m[1]} is not the webhook's ${id}`);
+  console.log(`ok   realtime.call.incoming posted: ${id}`);
+  return id;
 }
 
 async function main() {

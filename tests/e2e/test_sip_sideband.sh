@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Realtime sidebands on a phone call: sipp calls `banter serve` and presses
-# 1 2 # (RFC 4733) while Node clients attach to the call by its call_id
+# 1 2 # (RFC 4733) while Node clients attach to the call by the call_id
+# that --call-webhook posted (realtime.call.incoming) and the log has
 # (/v1/realtime?call_id=, OpenAI's sideband): each digit arrives as
 # input_audio_buffer.dtmf_event_received in order, the digits' user item
 # and the agent's response events follow, a typed item and response.create
@@ -11,9 +12,10 @@
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian sip-tester; scripts/install-deps.sh)"
 
-serve --no-tls --api-key sidekey
+HOOK_PORT=$(free_port)
+serve --no-tls --api-key sidekey --call-webhook "http://127.0.0.1:$HOOK_PORT/calls"
 grep -q 'call_id rtc_' "$TMP/serve.txt" && fail "a call_id before any call"
-node "$CLIENTS/sideband.mjs" "$HTTP_PORT" "$TMP/serve.txt" sidekey >"$TMP/node.txt" 2>&1 &
+node "$CLIENTS/sideband.mjs" "$HTTP_PORT" "$TMP/serve.txt" sidekey "$HOOK_PORT" >"$TMP/node.txt" 2>&1 &
 NODE_PID=$!
 rc=0
 sipp "127.0.0.1:$SIP_PORT" -sf tests/sip/sideband.xml -s agent -m 1 \
