@@ -352,6 +352,15 @@ static void session_update(struct bt_rt *rt, const struct bt_rt_event *ev)
 	if (c->eagerness)
 		str_ncpy(rt->eagerness, c->eagerness, sizeof(rt->eagerness));
 
+	/* a sideband's call keeps its agent's turn-taking unless the update
+	 * is about it */
+	if (rt->side && c->td == BT_RT_TD_KEEP && c->threshold < 0 &&
+	    c->prefix_padding_ms < 0 && c->silence_duration_ms < 0 &&
+	    c->create_response < 0 && c->interrupt_response < 0 &&
+	    c->idle_timeout_ms < 0 && !c->eagerness) {
+		rt_send_session(rt, "session.updated");
+		return;
+	}
 	memset(&t, 0, sizeof(t));
 	t.manual = rt->td == BT_RT_TD_NONE;
 	t.no_respond = !rt->create_response;

@@ -1,6 +1,7 @@
 // Sidebands on a phone call (OpenAI's /v1/realtime?call_id=): while sipp
 // calls `banter serve` (tests/sip/sideband.xml: the caller waits for the
-// agent's question, presses 1 2 #, waits, hangs up), Realtime clients
+// agent's question, presses 1 2 #, waits, says "seven pm", stays silent
+// until the agent hangs up), Realtime clients
 // attach to the call by the call_id the server posted to its call webhook
 // (realtime.call.incoming, received here) and logged, and check what the
 // call does. Usage: node sideband.mjs HTTP_PORT SERVE_LOG API_KEY HOOK_PORT
@@ -13,7 +14,7 @@ import http from 'node:http';
 import { Events, assert, sleep } from './lib.mjs';
 
 const [port, logPath, key, hookPort] = process.argv.slice(2);
-const T = 90000;
+const T = 120000;
 const headers = key ? { Authorization: `Bearer ${key}` } : {};
 
 function connect(callId, hdrs = headers) {
@@ -140,27 +141,35 @@ async function main() {
   await c.ev.wait((x) => x.type === 'response.done' && x.response.output[0].content[0].transcript === said2, 10000, 'C: the same answer');
   console.log(`ok   a typed item and response.create act on the call: "${said2}"`);
 
-  // response.cancel from a sideband stops the agent on the call
+  // the caller says "seven pm": the sideband sees the turn and its
+  // transcript, and response.cancel from it stops the agent's answer
   from = a.ev.list.length;
   a.send({ type: 'response.cancel', event_id: 'ev_idle' });
   const ce = await a.ev.waitType('error', 10000, from);
   assert(ce.error.code === 'response_cancel_not_active', `cancel with nothing playing: ${JSON.stringify(ce.error)}`);
-  from = a.ev.list.length;
-  a.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'seven pm' }] } });
-  a.send({ type: 'response.create' });
-  await a.ev.wait((x) => x.type === 'response.output_audio_transcript.delta', T, 'the answer to "seven pm" starting', from);
+  const st = await a.ev.waitType('input_audio_buffer.speech_started', T, from);
+  const tr = await a.ev.waitType('conversation.item.input_audio_transcription.completed', T, from);
+  assert(tr.transcript && tr.item_id === st.item_id, `the caller's transcript: ${JSON.stringify(tr)}`);
+  assert(a.ev.index((x) => x.type === 'input_audio_buffer.committed' && x.item_id === tr.item_id, from) >= 0,
+    'no input_audio_buffer.committed for the turn');
+  assert(fs.readFileSync(logPath, 'utf8').includes(`: user: "${tr.transcript}"`), `the call's log has no user "${tr.transcript}"`);
+  const ti = a.ev.index((x) => x === tr);
+  await a.ev.wait((x) => x.type === 'response.output_audio_transcript.delta', T, 'the answer to the caller starting', ti);
   a.send({ type: 'response.cancel' });
-  const d3 = await a.ev.wait((x) => x.type === 'response.done', T, 'the cancelled answer', from);
+  const d3 = await a.ev.wait((x) => x.type === 'response.done', T, 'the cancelled answer', ti);
   assert(d3.response.status === 'cancelled', `response.cancel: the response ${d3.response.status}`);
-  console.log(`ok   response.cancel: cancelled after "${d3.response.output[0].content[0].transcript}"`);
+  console.log(`ok   the caller said "${tr.transcript}"; response.cancel stopped the answer after ` +
+    `"${d3.response.output[0].content[0].transcript}"`);
 
-  // the caller hangs up: a last event, then a clean close, for both
+  // the agent hangs up (its idle prompts ran out): a last event, then a
+  // clean close, for both
   for (const [n, s] of [['A', a], ['C', c]]) {
     const cl = await Promise.race([s.closed, sleep(T).then(() => null)]);
     assert(cl, `${n} was not closed when the call ended`);
     assert(cl.code === 1000 && cl.reason === 'the call ended', `${n} closed ${cl.code} "${cl.reason}"`);
     const last = s.ev.list[s.ev.list.length - 1];
-    assert(last.type === 'banter.call_ended' && last.call_id === id, `${n}'s last event: ${JSON.stringify(last)}`);
+    assert(last.type === 'banter.call_ended' && last.call_id === id && last.reason === 'the agent ended the call',
+      `${n}'s last event: ${JSON.stringify(last)}`);
   }
   console.log('ok   the call ended: banter.call_ended, then close 1000 for A and C');
   await refused(id, 404, 'call_not_found');
