@@ -4,21 +4,23 @@
 // until the agent hangs up), Realtime clients
 // attach to the call by the call_id the server posted to its call webhook
 // (realtime.call.incoming, received here) and logged, and check what the
-// call does. Usage: node sideband.mjs HTTP_PORT SERVE_LOG API_KEY HOOK_PORT
+// call does. Usage: node sideband.mjs HTTP_PORT SERVE_LOG API_KEY HOOK_PORT TLS_PORT
 //
-// Three sidebands: A watches and steers, C only watches (several at once),
-// B leaves at once (the call must go on). The call's end closes A and C.
+// Three sidebands: A watches and steers, C only watches (several at once,
+// over wss://), B leaves at once (the call must go on). The call's end closes A and C.
 import WebSocket from 'ws';
 import fs from 'node:fs';
 import http from 'node:http';
 import { Events, assert, sleep } from './lib.mjs';
 
-const [port, logPath, key, hookPort] = process.argv.slice(2);
+const [port, logPath, key, hookPort, tlsPort] = process.argv.slice(2);
 const T = 120000;
 const headers = key ? { Authorization: `Bearer ${key}` } : {};
 
-function connect(callId, hdrs = headers) {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/realtime?call_id=${callId}`, { headers: hdrs });
+function connect(callId, hdrs = headers, tls = false) {
+  const url = tls ? `wss://127.0.0.1:${tlsPort}` : `ws://127.0.0.1:${port}`;
+  // the server's own self-signed certificate
+  const ws = new WebSocket(`${url}/v1/realtime?call_id=${callId}`, { headers: hdrs, rejectUnauthorized: false });
   const ev = new Events();
   const c = { ws, ev, send: (o) => ws.send(JSON.stringify(o)) };
   ws.on('message', (m) => ev.push(JSON.parse(m.toString())));
@@ -78,7 +80,7 @@ async function main() {
   const id = await callId();
   if (key) await refused(id, 401, 'invalid_api_key', {});
 
-  const a = connect(id), b = connect(id), c = connect(id);
+  const a = connect(id), b = connect(id), c = connect(id, headers, true);
   await Promise.all([a.opened, b.opened, c.opened]);
   const created = await a.ev.waitType('session.created', 10000);
   assert(created.session.object === 'realtime.session', 'session.created has a session');
