@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "banter/banter.h"
+#include "brain/llm_summary.h"
 #include "net/loop.h"
 #include "transport/sip.h"
 #include "app.h"
@@ -115,6 +116,8 @@ static int run(struct bt_sip_dial_prm *prm)
  out:
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	dl.d = mem_deref(dl.d);
+	/* an LLM agent's summary of the call, still being written */
+	bt_llm_summaries_wait();
 	bt_loops_stop();
 	return dl.rc;
 }

@@ -489,8 +489,10 @@ int cmd_simulate(int argc, char **argv)
 						  v < -32768 ? -32768 : v);
 			}
 		}
+		/* a filler may play while the answer is on its way */
 		net_wait(&ns, &t0, sm->now, prm.realtime,
-			 sm->state == BT_ST_THINKING);
+			 sm->state == BT_ST_THINKING ||
+			 bt_session_waiting(sm->sess));
 		err = bt_session_push(sm->sess, in, BT_FRAME_SAMPLES);
 		if (!err)
 			err = bt_session_pull(sm->sess, out, BT_FRAME_SAMPLES,
@@ -557,6 +559,16 @@ int cmd_simulate(int argc, char **argv)
 			sm->end_reason[0] ? sm->end_reason : "no end");
  out:
 	mem_deref(sm->sess);
+	{
+		/* a tool still running when the call ended: its result is
+		 * kept when it comes (its own timeout bounds the wait) */
+		struct timespec w0;
+
+		clock_gettime(CLOCK_MONOTONIC, &w0);
+		while (bt_brain_llm_late() && wall_ms(&w0) < 120000)
+			if (!bt_http_pump(100))
+				break;
+	}
 	if (wav)
 		bt_wav_writer_close(wav);
 	mem_deref(wav);

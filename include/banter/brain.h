@@ -56,7 +56,11 @@ struct bt_brain_done {
 };
 typedef void (bt_brain_done_h)(const struct bt_brain_done *done, void *arg);
 
-/** A tool event (call + result), reported for the trace. */
+/**
+ * A tool event (call + result), reported for the trace. result NULL with
+ * err EINPROGRESS: the call ends while the tool still runs; the brain
+ * keeps its result (the LLM brain: in the caller's memory record).
+ */
 typedef void (bt_brain_tool_h)(const char *name, const char *args_json,
 			       const char *result_json, int err, void *arg);
 
@@ -82,6 +86,14 @@ typedef void (bt_brain_call_h)(const char *call_id, const char *name,
 			       const char *args_json, void *arg);
 
 /**
+ * A filler ("One moment."): a short line said while the answer is slow,
+ * one of the lines the brain's linesh named so the voice has it rendered
+ * already. The session says it at most once per reply and only before the
+ * reply's own text; otherwise it is dropped.
+ */
+typedef void (bt_brain_filler_h)(const char *text, void *arg);
+
+/**
  * Where a response goes. A brain may answer later (an LLM over HTTP): it
  * copies the sink and keeps sink->arg, a libre mem object, with mem_ref()
  * until it has called doneh or been cancelled, and calls the handlers on
@@ -97,6 +109,8 @@ struct bt_brain_sink {
 	bt_brain_segment_h *segmenth; /**< may be NULL */
 	bt_brain_error_h *errorh;     /**< may be NULL */
 	bt_brain_call_h *callh;       /**< may be NULL */
+	bt_brain_filler_h *fillerh;   /**< may be NULL: a brain then says
+					   its filler with texth */
 };
 
 /** Context the brain's tools get. */
@@ -132,6 +146,14 @@ typedef int (bt_brain_respond_h)(struct bt_brain_st *st,
  */
 typedef void (bt_brain_cancel_h)(struct bt_brain_st *st, void *sink_arg);
 
+/**
+ * The fixed lines this agent's brain may say at short notice (fillers):
+ * up to max of them into lines (strings owned by agent). The session
+ * renders them when it is set up, so saying one later costs no synthesis.
+ */
+typedef size_t (bt_brain_lines_h)(const json_t *agent, const char **lines,
+				  size_t max);
+
 struct bt_brain {
 	struct le le;
 	const char *name;
@@ -149,6 +171,7 @@ struct bt_brain {
 	bt_brain_respond_h *respondh;
 	bt_brain_cancel_h *cancelh;   /**< may be NULL (a brain that answers
 					   inside respondh) */
+	bt_brain_lines_h *linesh;     /**< may be NULL: no fillers */
 };
 
 void bt_brain_register(struct bt_brain *b);
@@ -159,6 +182,10 @@ int bt_brain_flow_init(void);
 /** The LLM brains "openai" (any OpenAI-compatible chat completions
  *  server) and "anthropic" (the Messages API). */
 int bt_brain_llm_init(void);
+/** Responses of ended calls whose tools still run on this thread (their
+ *  results are still to be kept): a driver about to stop its loop waits
+ *  for them. */
+unsigned bt_brain_llm_late(void);
 
 /* ---- tools (function calling) ---- */
 typedef int (bt_tool_call_h)(const json_t *args, const struct bt_brain_ctx *ctx,

@@ -134,6 +134,12 @@ int bt_session_pull(struct bt_session *s, int16_t *pcm, size_t n,
 /** Media clock now, in ms. */
 uint64_t bt_session_now_ms(const struct bt_session *s);
 enum bt_state bt_session_state(const struct bt_session *s);
+/**
+ * Whether the reply in progress still waits for its brain (an answer, a
+ * tool or a retry over the network): true even while a filler plays. A
+ * driver with a virtual clock keeps serving the network meanwhile.
+ */
+bool bt_session_waiting(const struct bt_session *s);
 
 /**
  * The conversation so far as a JSON array of {"role","text"} objects

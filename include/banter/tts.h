@@ -125,6 +125,12 @@ void bt_tts_cache_set(size_t max_bytes);
 /** Drop every entry and zero the counters. */
 void bt_tts_cache_flush(void);
 void bt_tts_cache_stats(struct bt_tts_cache_stats *st);
+/**
+ * Whether the cache holds text as this instance would render it (no hit
+ * or miss counted): false for an instance the cache does not front (a
+ * network voice, the cache off).
+ */
+bool bt_tts_cache_has(struct bt_tts_st *st, const char *text);
 
 int bt_tts_espeak_init(void);
 void bt_tts_espeak_close(void);

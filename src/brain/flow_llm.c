@@ -152,6 +152,16 @@ static void w_text(const char *text, void *arg)
 	w->orig.texth(text, w->orig.arg);
 }
 
+static void w_filler(const char *text, void *arg)
+{
+	struct wrap *w = arg;
+
+	if (w->orig.fillerh)
+		w->orig.fillerh(text, w->orig.arg);
+	else
+		w->orig.texth(text, w->orig.arg);
+}
+
 static void w_done(const struct bt_brain_done *d, void *arg)
 {
 	struct wrap *w = arg;
@@ -223,6 +233,7 @@ int flow_llm_respond(struct flow_llm *f, const struct bt_brain_input *in,
 	ws.errorh = w_error;
 	ws.segmenth = w_seg;
 	ws.callh = w_call;
+	ws.fillerh = w_filler;
 	ws.arg = w;
 	f->cur = w;
 	err = f->b->respondh(f->st, in, &ws);

@@ -12,7 +12,6 @@
  * history. The history sent to the model is the session's: what the
  * caller heard of each assistant turn, marked when it was interrupted.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +20,9 @@
 #include "brain/transfer.h"
 #include "net/http.h"
 #include "net/sse.h"
-#include "store/memory.h"
 
 static struct bt_brain openai_brain, anthropic_brain;
 
-static void recall(struct llm_st *st, const char *caller);
 static void warm_up(struct llm_st *st);
 
 /* ---- helpers ---- */
@@ -140,6 +137,8 @@ static void resp_destructor(void *arg)
 	json_decref(r->tools);
 	mem_deref(r->system_buf);
 	mem_deref(r->sink.arg);
+	if (r->late)
+		llm_late_gone(r);
 }
 
 /* ---- the stream ---- */
@@ -297,11 +296,9 @@ static void filler_tmr(void *arg)
 {
 	struct resp *r = arg;
 
-	/* nothing to say yet: an acknowledgement, once per turn */
-	if (r->said || r->filled || !r->st)
-		return;
-	r->filled = true;
-	llm_say(r, r->st->filler_say);
+	/* nothing to say yet: an acknowledgement */
+	if (!r->said && r->st)
+		llm_filler(r, r->st->filler_say);
 }
 
 static void on_done(const struct bt_http_result *res, void *arg)
@@ -417,6 +414,7 @@ void llm_resp_done(struct resp *r)
 		d.handback = r->handback;
 		d.transfer_to = r->transfer_to[0] ? r->transfer_to : NULL;
 		d.model = r->t ? model : NULL;
+		llm_memory_note(r);
 		r->sink.doneh(&d, r->sink.arg);
 	}
 	llm_resp_free_if_idle(r);
@@ -442,34 +440,6 @@ static struct resp *resp_alloc(struct llm_st *st,
 	if (!r->local || !r->text)
 		return mem_deref(r);
 	return r;
-}
-
-static bool routed_big(const struct llm_st *st, const char *text)
-{
-	size_t i, words = 0;
-	json_t *w;
-	char low[1024];
-
-	if (!st->has_big || !text)
-		return false;
-	for (i = 0; text[i] && i + 1 < sizeof(low); i++)
-		low[i] = (char)tolower((unsigned char)text[i]);
-	low[i] = '\0';
-	json_array_foreach(st->route_words, i, w) {
-		const char *k = json_string_value(w);
-		if (k && k[0] && strstr(low, k))
-			return true;
-	}
-	for (const char *p = text; *p;) {
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			break;
-		words++;
-		while (*p && *p != ' ')
-			p++;
-	}
-	return st->route_min_words && words >= st->route_min_words;
 }
 
 static int llm_respond(struct bt_brain_st *bst, const struct bt_brain_input *in,
@@ -510,10 +480,12 @@ static int llm_respond(struct bt_brain_st *bst, const struct bt_brain_input *in,
 
 	sys = in->instructions && in->instructions[0] ? in->instructions :
 	      json_string_value(json_object_get(st->llm, "system"));
-	recall(st, in->caller_id);
+	llm_memory_recall(st, in->caller_id);
 	if (in->history_json) {
 		st->last_history = mem_deref(st->last_history);
 		(void)str_dup(&st->last_history, in->history_json);
+		json_decref(st->last_msgs);
+		st->last_msgs = NULL;
 	}
 	n = (sys ? strlen(sys) : 0) + strlen(st->memory) + 200;
 	r->system_buf = mem_alloc(n, NULL);
@@ -538,12 +510,9 @@ static int llm_respond(struct bt_brain_st *bst, const struct bt_brain_input *in,
 		llm_answer_held(st, r, in->text);
 		return 0;
 	}
-	if (in->type == BT_BRAIN_USER && routed_big(st, in->text)) {
+	if (in->type == BT_BRAIN_USER && llm_route_big(st, in->text)) {
 		r->t = &st->big;
-		if (st->route_filler) {
-			llm_say(r, st->route_filler);
-			r->filled = true;
-		}
+		llm_filler(r, st->route_filler);
 	}
 	llm_resp_request(r);
 	return 0;
@@ -572,23 +541,6 @@ static void llm_cancel(struct bt_brain_st *bst, void *arg)
 		 * runs finishes and its result reaches the history */
 		llm_resp_free_if_idle(r);
 	}
-}
-
-/* The system prompt with what earlier calls left, read once a call. */
-static void recall(struct llm_st *st, const char *caller)
-{
-	unsigned n = 0;
-
-	if (!st->memory_on || !caller || !caller[0])
-		return;
-	if (st->recalled && !strcmp(st->caller, caller))
-		return;
-	str_ncpy(st->caller, caller, sizeof(st->caller));
-	st->recalled = true;
-	st->memory[0] = '\0';
-	(void)bt_memory_recall(st->db_path[0] ? st->db_path : "banter.db",
-			       caller, st->memory_days, st->memory_max,
-			       st->memory, sizeof(st->memory), &n);
 }
 
 /* ---- the first connection ---- */
@@ -655,15 +607,27 @@ static void warm_up(struct llm_st *st)
 static void llm_destructor(void *arg)
 {
 	struct llm_st *st = arg;
-	struct le *le = st->resps.head;
+	struct le *le;
 
 	mem_deref(st->warm);
-	if (st->memory_on)
+	/* a tool still running keeps its response, and the memory record
+	 * waits for its result (written extractively then, with the late
+	 * result in it) */
+	bool late = llm_late_adopt(st);
+
+	if (!late && st->memory_on && st->summary_by_model)
+		llm_summary_start(&st->summary_t, st->db_path[0] ?
+				  st->db_path : "banter.db", st->caller,
+				  st->last_history, st->last_msgs, st->facts,
+				  st->summary_timeout_ms);
+	else if (!late && st->memory_on)
 		llm_memory_write(st->db_path, st->caller, st->last_history,
 				 st->facts);
 	mem_deref(st->last_history);
+	json_decref(st->last_msgs);
 	json_decref(st->facts);
 
+	le = st->resps.head;
 	while (le) {
 		struct resp *r = le->data;
 
@@ -773,12 +737,11 @@ static int llm_alloc(struct bt_brain_st **stp, const json_t *agent,
 	f = json_object_get(st->llm, "filler");
 	st->filler_ms = json_is_false(f) ? 0 : ms_or(f, "after_ms",
 						      FILLER_MS);
-	st->filler_say = str_or(f, "say", "One moment.");
+	st->filler_say = str_or(f, "say", DEF_FILLER);
 	f = json_object_get(st->llm, "tool_filler");
 	st->tool_filler_ms = json_is_false(f) ? 0 : ms_or(f, "after_ms",
 							   TOOL_FILLER_MS);
-	st->tool_filler_say = str_or(f, "say", "One moment, let me check "
-				     "that.");
+	st->tool_filler_say = str_or(f, "say", DEF_TOOL_FILLER);
 	rt = json_object_get(st->llm, "router");
 	if (rt) {
 		err = target_from(&st->big, str_or(rt, "provider", prov),
@@ -789,11 +752,24 @@ static int llm_alloc(struct bt_brain_st **stp, const json_t *agent,
 		st->route_words = json_object_get(rt, "keywords");
 		st->route_min_words = ms_or(rt, "min_words", 0);
 		st->route_filler = str_or(rt, "filler", NULL);
+		st->route_tools = json_object_get(rt, "tools");
 	}
 	v = json_object_get(st->llm, "memory");
 	st->memory_on = !json_is_false(v);
 	st->memory_days = ms_or(v, "retention_days", 90);
 	st->memory_max = ms_or(v, "max_calls", 5);
+	/* the model writes the summary unless told not to; the agent's
+	 * model and provider unless it names a (cheaper) one */
+	st->summary_by_model = strcmp(str_or(v, "summary", "model"),
+				      "extractive");
+	st->summary_timeout_ms = ms_or(v, "summary_timeout_ms",
+				       SUMMARY_TIMEOUT_MS);
+	if (st->memory_on && st->summary_by_model) {
+		err = target_from(&st->summary_t, prov, str_or(v,
+				  "summary_model", st->main.model), false);
+		if (err)
+			goto out;
+	}
 	fb = json_object_get(st->llm, "fallback");
 	json_array_foreach(fb, i, e) {
 		struct llm_target *t = &st->chain[st->n_chain];
@@ -844,7 +820,7 @@ static const char *const brain_keys[] = {"model", NULL};
 /* the two providers differ only in their wire format (llm_target) */
 #define LLM_BRAIN(n) { .name = n, .section = "llm", .brain_keys = brain_keys, \
 	.checkh = llm_check, .grammarsh = llm_grammars, .alloch = llm_alloc, \
-	.respondh = llm_respond, .cancelh = llm_cancel }
+	.respondh = llm_respond, .cancelh = llm_cancel, .linesh = llm_lines }
 static struct bt_brain openai_brain = LLM_BRAIN("openai");
 static struct bt_brain anthropic_brain = LLM_BRAIN("anthropic");
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "brain/llm_int.h"
+#include "brain/transfer.h"
 
 static __thread char cpath[128];
 
@@ -128,6 +129,51 @@ static int want_env(const char **pathp, const char *path, const char *prov)
 		     anth ? "ANTHROPIC_BASE_URL" : "OPENAI_BASE_URL");
 }
 
+/*
+ * "llm.router.tools": the agent's own tools whose result the larger model
+ * answers from. A tool that ends the reply (end_call, transfer_call,
+ * flow.return) leaves nothing to answer, so it cannot be one.
+ */
+static int route_tools_check(const json_t *l, const char **pathp)
+{
+	const json_t *v = json_object_get(json_object_get(l, "router"),
+					  "tools");
+	const json_t *tools = json_object_get(l, "tools");
+	size_t i;
+	json_t *e;
+
+	if (!v)
+		return 0;
+	if (!json_is_array(v) || !json_array_size(v))
+		return cfail(pathp, "llm.router.tools", "\"llm.router.tools\" "
+			     "must be a non-empty list of names of tools in "
+			     "\"llm.tools\"");
+	json_array_foreach(v, i, e) {
+		const char *name = json_string_value(e);
+		const json_t *def = name ? llm_tool_def(tools, name) : NULL;
+		const char *run = json_string_value(json_object_get(def,
+								    "run"));
+		char p[48];
+
+		snprintf(p, sizeof(p), "llm.router.tools.%zu", i);
+		if (!def)
+			return cfail(pathp, p, "\"%s\" is %s%s%s, which is not "
+				     "a tool in \"llm.tools\"; name one of "
+				     "the agent's tools", p, name ? "\"" : "",
+				     name ? name : "not a string",
+				     name ? "\"" : "");
+		if (run && (!strcmp(run, "end_call") ||
+			    !strcmp(run, "flow.return") ||
+			    !strcmp(run, BT_TRANSFER_RUN)))
+			return cfail(pathp, p, "\"%s\" is \"%s\", whose run "
+				     "%s ends the reply: nothing is left for "
+				     "the larger model to answer; name a "
+				     "webhook or booking.save tool", p, name,
+				     run);
+	}
+	return 0;
+}
+
 int llm_check(const json_t *agent, const char **pathp);
 int llm_check(const json_t *agent, const char **pathp)
 {
@@ -137,12 +183,12 @@ int llm_check(const json_t *agent, const char **pathp)
 		"filler", "tool_filler", "router", "fallback", "memory",
 		"provider", "model", NULL};
 	static const char *const mem_keys[] = {"retention_days", "max_calls",
-		NULL};
+		"summary", "summary_model", "summary_timeout_ms", NULL};
 	static const char *const filler_keys[] = {"after_ms", "say", NULL};
 	static const char *const idle_keys[] = {"say", "hangup_after",
 		"hangup_say", NULL};
 	static const char *const router_keys[] = {"provider", "model",
-		"keywords", "min_words", "filler", NULL};
+		"keywords", "min_words", "tools", "filler", NULL};
 	static const char *const fb_keys[] = {"provider", "model", "say",
 		NULL};
 	const json_t *b = json_object_get(agent, "brain");
@@ -231,13 +277,29 @@ int llm_check(const json_t *agent, const char **pathp)
 				     "be false or {\"retention_days\": 90, "
 				     "\"max_calls\": 5}");
 		err = want_keys(pathp, v, "llm.memory", mem_keys,
-				"retention_days, max_calls");
+				"retention_days, max_calls, summary, "
+				"summary_model, summary_timeout_ms");
 		if (!err)
 			err = want_int(pathp, v, "llm.memory", "retention_days",
 				       1, 36500);
 		if (!err)
 			err = want_int(pathp, v, "llm.memory", "max_calls", 1,
 				       50);
+		if (!err)
+			err = want_int(pathp, v, "llm.memory",
+				       "summary_timeout_ms", 500, 60000);
+		if (!err)
+			err = want_str(pathp, v, "llm.memory", "summary_model",
+				       128);
+		e = json_object_get(v, "summary");
+		if (!err && e && (!json_is_string(e) ||
+		    (strcmp(json_string_value(e), "model") &&
+		     strcmp(json_string_value(e), "extractive"))))
+			return cfail(pathp, "llm.memory.summary", "\"llm.memory."
+				     "summary\" must be \"model\" (the model "
+				     "writes each call's summary) or "
+				     "\"extractive\" (the caller's words and "
+				     "the tools' results)");
 		if (err)
 			return err;
 	}
@@ -248,7 +310,8 @@ int llm_check(const json_t *agent, const char **pathp)
 				     "be {\"model\": \"a-larger-model\", "
 				     "\"keywords\": [...], \"min_words\": N}");
 		err = want_keys(pathp, v, "llm.router", router_keys,
-				"provider, model, keywords, min_words, filler");
+				"provider, model, keywords, min_words, tools, "
+				"filler");
 		if (!err)
 			err = want_provider(pathp, v, "llm.router");
 		if (!err)
@@ -272,10 +335,12 @@ int llm_check(const json_t *agent, const char **pathp)
 					     "must be a non-empty string", i);
 		}
 		if (!json_object_get(v, "keywords") &&
-		    !json_object_get(v, "min_words"))
+		    !json_object_get(v, "min_words") &&
+		    !json_object_get(v, "tools"))
 			return cfail(pathp, "llm.router", "\"llm.router\" "
-				     "needs \"keywords\" or \"min_words\": "
-				     "which turns go to the larger model");
+				     "needs \"keywords\", \"min_words\" or "
+				     "\"tools\": which turns go to the larger "
+				     "model");
 	}
 	v = json_object_get(l, "fallback");
 	if (v && (!json_is_array(v) || json_array_size(v) > 4))
@@ -299,5 +364,8 @@ int llm_check(const json_t *agent, const char **pathp)
 		if (err)
 			return err;
 	}
-	return llm_tools_check(json_object_get(l, "tools"), pathp);
+	err = llm_tools_check(json_object_get(l, "tools"), pathp);
+	if (!err)
+		err = route_tools_check(l, pathp);
+	return err;
 }

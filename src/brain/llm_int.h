@@ -1,6 +1,7 @@
 /**
  * @file llm_int.h  The LLM brain's parts: llm.c (the brain: responses,
- *                  the stream, fallbacks, routing, set-up), llm_round.c
+ *                  the stream, fallbacks, set-up), llm_route.c (the
+ *                  router's rules, fillers), llm_round.c
  *                  (a round's tool calls), llm_tools.c (running a tool:
  *                  built-ins, webhooks), llm_wire.c (each API's request
  *                  body and streamed answer), llm_history.c (the history
@@ -77,6 +78,22 @@ json_t *llm_history_msgs(const char *history_json, const char *user,
  * worker pool; inline without an event loop) */
 void llm_memory_write(const char *db, const char *caller,
 		      const char *history_json, const json_t *facts);
+/* The extractive summary: the caller's last words, the tools' results. */
+void llm_memory_extract(const char *history_json, const json_t *facts,
+			char *buf, size_t sz);
+/* Store a summary (the pool on a loop; inline without one). */
+void llm_memory_store(const char *db, const char *caller,
+		      const char *summary);
+
+/* llm_summary.c: the summary written by the model (t), at the call's end.
+ * msgs: the call as neutral messages, or NULL: the history's.
+ * The request outlives the brain: it belongs to this thread's list of
+ * pending summaries; on any failure the extractive summary is stored and
+ * the log says why. */
+void llm_summary_start(const struct llm_target *t, const char *db,
+		       const char *caller, const char *history_json,
+		       const json_t *msgs, const json_t *facts,
+		       uint32_t timeout_ms);
 
 /* llm_tools.c */
 struct llm_tool_run;
@@ -105,6 +122,9 @@ int llm_tools_check(const json_t *tools, const char **pathp);
 #define TOOL_FILLER_MS 1500
 #define RETRY_AFTER_MAX_S 2
 #define MAX_CHAIN 4
+#define SUMMARY_TIMEOUT_MS 8000
+#define DEF_FILLER "One moment."
+#define DEF_TOOL_FILLER "One moment, let me check that."
 #define DEF_APOLOGY "Sorry, I'm having trouble answering right now. " \
 	"Could you say that again?"
 
@@ -133,6 +153,7 @@ struct llm_st {
 	struct llm_target chain[MAX_CHAIN];
 	size_t n_chain;
 	const json_t *route_words;
+	const json_t *route_tools;     /* tools the larger model goes on from */
 	unsigned route_min_words;
 	const char *route_filler;
 	unsigned max_tokens, history_tokens;
@@ -150,10 +171,16 @@ struct llm_st {
 	/* memory across calls, by caller id */
 	bool memory_on;
 	unsigned memory_days, memory_max;
+	bool summary_by_model;         /* else extractive */
+	struct llm_target summary_t;
+	uint32_t summary_timeout_ms;
 	char caller[128];
 	bool recalled;
 	char memory[2048];
 	char *last_history;            /* the newest history seen */
+	json_t *last_msgs;             /* the messages of the newest response
+					  that finished, its rounds and last
+					  words included (for the summary) */
 	json_t *facts;                 /* this call's tool results, for the
 					  summary */
 	/* the last transfer asked for: its outcome, if it fails, goes to
@@ -189,12 +216,20 @@ struct resp {
 	bool end_call;
 	bool restarted;                /* said "let me start again" */
 	bool handback;                 /* return_to_flow was called */
+	struct llm_late *late;         /* its call ended while a tool ran
+					  (llm_late.c) */
 	char transfer_to[256];         /* transfer_call: after the reply */
 	bool starting;                 /* starting calls: a tool that ends
 					  at once (inline) must not go on
 					  before the others have started */
 	json_t *tools;                 /* the agent's and the transport's */
 };
+
+/* llm_memory.c */
+/* Read the caller's memory into st->memory (once per caller id). */
+void llm_memory_recall(struct llm_st *st, const char *caller);
+/* A response is done: keep its messages for the call's summary. */
+void llm_memory_note(const struct resp *r);
 
 /* llm.c */
 void llm_call_reset(struct call *c);
@@ -211,6 +246,28 @@ void llm_resp_request(struct resp *r);
 /* The response ends: doneh, unless cancelled. */
 void llm_resp_done(struct resp *r);
 
+/* llm_route.c */
+/* A filler (once a response), for the session to say before the reply. */
+void llm_filler(struct resp *r, const char *text);
+/* The router's keyword and length rules: this turn to the larger model. */
+bool llm_route_big(const struct llm_st *st, const char *text);
+/* After a round's tools: a call of a router tool moves the response to
+ * the larger model. */
+void llm_route_tools(struct resp *r);
+/* The agent's fillers, for the session to render ahead (bt_brain's
+ * linesh). */
+size_t llm_lines(const json_t *agent, const char **lines, size_t max);
+
+/* llm_late.c */
+/* The brain goes while tools of its responses run: those responses are
+ * kept until their tools end, cut off from the session (whose trace hears
+ * of each such tool now). true: the memory record waits for them. */
+bool llm_late_adopt(struct llm_st *st);
+/* A tool of such a response ended: into the memory record, the log. */
+void llm_late_result(struct resp *r, struct call *c, const char *result);
+/* Such a response is freed (its destructor). */
+void llm_late_gone(struct resp *r);
+
 /* llm_transfer.c */
 /* A call of a tool whose run is transfer_call: its target checked against
  * the agent file's, the result at once, the transfer after the reply. */
@@ -225,6 +282,8 @@ json_t *llm_transfer_def(const json_t *def);
 int llm_transfer_check(const json_t *def, size_t i, const char **pathp);
 
 /* llm_round.c */
+/* The call's arguments as a JSON text ("{}" for none). */
+const char *llm_call_args(struct call *c);
 /* The round's stream is over: run what it called, or end. */
 void llm_run_tools(struct resp *r);
 /* Every call of the round has its result: the next round, or the end. */

@@ -1,8 +1,10 @@
 /**
  * @file llm_memory.c  What an LLM agent leaves for the caller's next
- *                     call: an extractive summary (the caller's words,
- *                     the tools' results) written at the call's end, on
- *                     the worker pool (src/store/memory.c keeps it).
+ *                     call: the extractive summary (the caller's words,
+ *                     the tools' results), which llm_summary.c's
+ *                     model-written one falls back to, and the write of
+ *                     either on the worker pool (src/store/memory.c keeps
+ *                     it).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +35,8 @@ static void memory_free(struct bt_job *job)
  * tools that ran, from the newest history the brain saw (extractive; no
  * request to the model at the call's end).
  */
-static void summarise(const char *history_json, const json_t *facts,
-		      char *buf, size_t sz)
+void llm_memory_extract(const char *history_json, const json_t *facts,
+			char *buf, size_t sz)
 {
 	json_t *h = json_loads(history_json ? history_json : "[]", 0, NULL);
 	size_t i, n_user = 0, o = 0, skip;
@@ -83,21 +85,17 @@ static void summarise(const char *history_json, const json_t *facts,
 	json_decref(h);
 }
 
-void llm_memory_write(const char *db, const char *caller,
-		      const char *history_json, const json_t *facts)
+void llm_memory_store(const char *db, const char *caller,
+		      const char *summary)
 {
 	struct memory_job *mj;
 
-	if (!caller || !caller[0] || !history_json)
+	if (!caller || !caller[0] || !summary || !summary[0])
 		return;
 	mj = mem_zalloc(sizeof(*mj), NULL);
 	if (!mj)
 		return;
-	summarise(history_json, facts, mj->summary, sizeof(mj->summary));
-	if (!mj->summary[0]) {
-		mem_deref(mj);
-		return;
-	}
+	str_ncpy(mj->summary, summary, sizeof(mj->summary));
 	str_ncpy(mj->db, db && db[0] ? db : "banter.db", sizeof(mj->db));
 	str_ncpy(mj->caller, caller, sizeof(mj->caller));
 	mj->job.work = memory_work;
@@ -115,4 +113,48 @@ void llm_memory_write(const char *db, const char *caller,
 		return;
 	}
 	bt_job_release(&mj->job);
+}
+
+void llm_memory_write(const char *db, const char *caller,
+		      const char *history_json, const json_t *facts)
+{
+	char summary[1024];
+
+	if (!caller || !caller[0] || !history_json)
+		return;
+	llm_memory_extract(history_json, facts, summary, sizeof(summary));
+	llm_memory_store(db, caller, summary);
+}
+
+/* The system prompt with what earlier calls left: read when a response
+ * starts for a caller not read yet (a Realtime client may name its caller
+ * after the call began, or name another). */
+void llm_memory_recall(struct llm_st *st, const char *caller)
+{
+	unsigned n = 0;
+
+	if (!st->memory_on || !caller || !caller[0])
+		return;
+	if (st->recalled && !strcmp(st->caller, caller))
+		return;
+	str_ncpy(st->caller, caller, sizeof(st->caller));
+	st->recalled = true;
+	st->memory[0] = '\0';
+	(void)bt_memory_recall(st->db_path[0] ? st->db_path : "banter.db",
+			       caller, st->memory_days, st->memory_max,
+			       st->memory, sizeof(st->memory), &n);
+}
+
+void llm_memory_note(const struct resp *r)
+{
+	json_t *m;
+
+	if (!r->st || !r->base || !r->st->memory_on)
+		return;
+	/* the call as the model last saw it, and its answer (each round's
+	 * text is in local, with tool calls or not) */
+	m = json_copy(r->base);
+	json_array_extend(m, r->local);
+	json_decref(r->st->last_msgs);
+	r->st->last_msgs = m;
 }

@@ -15,8 +15,8 @@ static void tool_filler_tmr(void *arg)
 {
 	struct resp *r = arg;
 
-	if (r->pending && r->st && !r->cancelled)
-		llm_say(r, r->st->tool_filler_say);
+	if (r->pending && r->st)
+		llm_filler(r, r->st->tool_filler_say);
 }
 
 static void call_key(const struct call *c, char *buf, size_t sz)
@@ -26,7 +26,7 @@ static void call_key(const struct call *c, char *buf, size_t sz)
 		 c->args ? (const char *)c->args->buf : "");
 }
 
-static const char *llm_call_args(struct call *c)
+const char *llm_call_args(struct call *c)
 {
 	if (!c->args || !c->args->end)
 		return "{}";
@@ -46,6 +46,8 @@ static void tool_back(int err, const char *result, void *arg)
 
 	c->run = mem_deref(c->run);
 	(void)str_dup(&c->result, result);
+	if (r->late)
+		llm_late_result(r, c, result);
 	if (st) {
 		call_key(c, key, sizeof(key));
 		json_object_set_new(st->ran, key, json_string(result));
@@ -304,6 +306,7 @@ void llm_after_tools(struct resp *r)
 		llm_resp_done(r);
 		return;
 	}
+	llm_route_tools(r);
 	llm_resp_request(r);
 }
 

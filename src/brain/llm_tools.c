@@ -6,7 +6,8 @@
  *
  * A run always ends in its done handler with a JSON result, an error
  * object if the tool failed ({"error": "..."}), so the model can tell the
- * caller; only freeing the run (the session's end) drops it.
+ * caller; only freeing the run drops it, which the session's end no longer
+ * does: a run still going then keeps its response (llm_late.c).
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include "banter/banter.h"
 #include <curl/curl.h>
+#include "brain/llm_summary.h"
 #include "core/worker.h"
 #include "net/http.h"
 #include "net/ws.h"
@@ -53,6 +54,8 @@ int bt_init(void)
 
 void bt_close(void)
 {
+	/* the summaries of calls that just ended (the simulator's) */
+	bt_llm_summaries_wait();
 	bt_worker_close();
 	bt_tts_espeak_close();
 	bt_tts_flite_close();

@@ -70,6 +70,11 @@ uint64_t bt_session_now_ms(const struct bt_session *s)
 	return s ? ss_now_ms(s) : 0;
 }
 
+bool bt_session_waiting(const struct bt_session *s)
+{
+	return s && s->reply && !s->reply->brain_done;
+}
+
 enum bt_state bt_session_state(const struct bt_session *s)
 {
 	return s ? s->state : BT_ST_ENDED;
@@ -469,10 +474,12 @@ static void session_destructor(void *arg)
 		ss_end_call(s, "closed");
 	ss_consent_end(s);
 	mem_deref(s->reply);
+	/* the brain goes while the session is whole: a tool still running
+	 * is reported to the trace (and its response cut loose) */
+	mem_deref(s->brain);
 	/* late answers of an asynchronous brain find no session */
 	for (struct le *le = s->tags.head; le; le = le->next)
 		((struct resp_tag *)le->data)->s = NULL;
-	mem_deref(s->brain);
 	mem_deref(s->instructions);
 	mem_deref(s->tools);
 	mem_deref(s->stt);
@@ -754,6 +761,13 @@ int bt_session_alloc(struct bt_session **sp, struct bt_agent *agent,
 	err = brain->alloch(&s->brain, aj, &ctx);
 	if (err)
 		goto out;
+	if (brain->linesh) {
+		/* fillers are said when an answer is late: rendered now */
+		const char *lines[8];
+		size_t n = brain->linesh(aj, lines, 8);
+
+		ss_voice_prerender(s, lines, n);
+	}
 
  out:
 	mem_deref(gr2);

@@ -151,6 +151,8 @@ struct reply {
 	size_t unint_from, unint_to;
 	bool unint_open;
 	size_t protect_end;      /* samples; user speech cannot stop these */
+	bool filled;             /* a filler was said (once per reply) */
+	bool filler_now;         /* the sentence being submitted is it */
 };
 
 struct hist {
@@ -290,6 +292,10 @@ void ss_stt_final(const struct bt_transcript *tr, void *arg);
 void ss_reply_plan(struct bt_session *s);
 void ss_voice_sentence(struct bt_session *s, const char *text, size_t n,
 		       bool protect);
+/* The brain's fillers rendered ahead into the sentence cache (voice.c). */
+void ss_voice_prerender(struct bt_session *s, const char *const *lines,
+			size_t n);
+bool ss_voice_ready(struct bt_session *s, const char *text, size_t n);
 void ss_stt_fail(int err, const char *msg, void *arg);
 void ss_stt_turn(enum bt_stt_turn_ev ev, const char *text, void *arg);
 size_t ss_reply_played(const struct bt_session *s, const struct reply *r);

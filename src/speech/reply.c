@@ -27,6 +27,7 @@ static void brain_tool(const char *name, const char *args, const char *result,
 static void brain_error(const char *msg, void *arg);
 static void brain_call(const char *call_id, const char *name,
 		       const char *args, void *arg);
+static void brain_filler(const char *text, void *arg);
 
 static void tag_destructor(void *arg)
 {
@@ -153,6 +154,8 @@ static void trace_turn(struct bt_session *s, struct reply *r, bool barged,
 	json_object_set_new(o, "agent_text", json_stringn(r->text, r->len));
 	if (r->model[0])
 		json_object_set_new(o, "model", json_string(r->model));
+	if (r->filled)
+		json_object_set_new(o, "filler", json_true());
 	json_object_set_new(o, "barge_in", json_boolean(barged));
 	if (ended)
 		json_object_set_new(o, "call_ended", json_true());
@@ -253,24 +256,25 @@ static void submit_sentence(struct bt_session *s, const char *text, size_t n)
 	if (!n)
 		return;
 
-	if (!s->audio_out) {
-		/* a text-only reply: the sentence is all there is to it */
-		char sent[1024];
-		snprintf(sent, sizeof(sent), "%.*s", (int)n, text);
-		o = json_object();
-		json_object_set_new(o, "turn", json_integer(r->no));
-		ss_emit_item(s, BT_EV_AGENT, ss_stamp(s), sent, o, r->item_id);
-		return;
-	}
 	{
 		char sent[1024];
 
 		snprintf(sent, sizeof(sent), "%.*s", (int)n, text);
 		o = json_object();
 		json_object_set_new(o, "turn", json_integer(r->no));
+		if (r->filler_now) {
+			/* prerendered: its audio is a copy, no synthesis */
+			json_object_set_new(o, "filler", json_true());
+			if (s->audio_out)
+				json_object_set_new(o, "prerendered",
+					json_boolean(ss_voice_ready(s, text,
+								    n)));
+		}
 		ss_emit_item(s, BT_EV_AGENT, ss_stamp(s), sent, o, r->item_id);
 	}
-	ss_voice_sentence(s, text, n, protect);
+	/* a text-only reply: the sentence is all there is to it */
+	if (s->audio_out)
+		ss_voice_sentence(s, text, n, protect);
 }
 
 /*
@@ -304,13 +308,8 @@ void ss_reply_plan(struct bt_session *s)
 	}
 }
 
-static void reply_text(struct bt_session *s, const char *text)
+static void first_text(struct bt_session *s, struct reply *r)
 {
-	struct reply *r = s->reply;
-	size_t l;
-
-	if (!r || !text)
-		return;
 	if (!r->t_first_text) {
 		/* an answer that came back from the pool between frames is
 		 * stamped on a clock that may not have moved: never before
@@ -320,6 +319,16 @@ static void reply_text(struct bt_session *s, const char *text)
 		    r->t_first_text < r->user.stt_final)
 			r->t_first_text = r->user.stt_final;
 	}
+}
+
+static void reply_text(struct bt_session *s, const char *text)
+{
+	struct reply *r = s->reply;
+	size_t l;
+
+	if (!r || !text)
+		return;
+	first_text(s, r);
 	l = strlen(text);
 	if (r->len + l + 2 > sizeof(r->text)) {
 		ss_error_event(s, "the reply text is too long; it was cut");
@@ -333,6 +342,45 @@ static void reply_text(struct bt_session *s, const char *text)
 	r->len += l;
 	r->text[r->len] = '\0';
 	ss_reply_plan(s);
+}
+
+/*
+ * A filler: said at once and on its own (it needs no closing punctuation
+ * for the planner), so its audio starts in the tick the brain asks for
+ * it. At most one a reply. It is dropped while the reply has text of its
+ * own on the way to the voice (a sentence not yet planned, one being
+ * rendered): that audio is coming, and a filler would only delay it. The
+ * reply's audio is one sequence, so a filler never plays over the reply:
+ * an answer that comes while the filler plays starts when it ends.
+ */
+static void reply_filler(struct bt_session *s, const char *text)
+{
+	struct reply *r = s->reply;
+	size_t l = strlen(text), at;
+
+	while (l && (text[l - 1] == ' ' || text[l - 1] == '\n'))
+		--l;
+	if (!r || !l || r->filled || r->job || r->stream ||
+	    r->len + l + 3 > sizeof(r->text))
+		return;
+	for (size_t i = r->planned; i < r->len; i++)
+		if (r->text[i] != ' ' && r->text[i] != '\n')
+			return;
+	r->filled = true;
+	first_text(s, r);
+	if (r->len && r->text[r->len - 1] != ' ')
+		r->text[r->len++] = ' ';
+	at = r->len;
+	memcpy(r->text + at, text, l);
+	r->len += l;
+	r->text[r->len++] = ' ';
+	r->text[r->len] = '\0';
+	r->planned = r->len;
+	r->filler_now = true;
+	submit_sentence(s, r->text + at, l);
+	/* submit_sentence may have finished the reply (inline mode) */
+	if (s->reply == r)
+		r->filler_now = false;
 }
 
 static void reply_done(struct bt_session *s, const struct bt_brain_done *d)
@@ -404,6 +452,14 @@ static void brain_done(const struct bt_brain_done *d, void *arg)
 		reply_done(s, d);
 }
 
+static void brain_filler(const char *text, void *arg)
+{
+	struct bt_session *s = tag_session(arg);
+
+	if (s && text)
+		reply_filler(s, text);
+}
+
 static void brain_segment(bool uninterruptible, void *arg)
 {
 	struct bt_session *s = tag_session(arg);
@@ -427,6 +483,14 @@ static void brain_tool(const char *name, const char *args, const char *result,
 	json_object_set_new(o, "name", json_string(name));
 	json_object_set_new(o, "args", args ? json_loads(args, 0, NULL)
 					    : json_null());
+	if (!result && err == EINPROGRESS) {
+		/* the call ends while it runs: no result for the history;
+		 * the brain keeps it when it comes */
+		json_object_set_new(o, "result", json_null());
+		json_object_set_new(o, "pending", json_true());
+		ss_emit(s, BT_EV_TOOL, ss_stamp(s), name, o);
+		return;
+	}
 	json_object_set_new(o, "result", result ? json_loads(result,
 						JSON_DECODE_ANY, NULL)
 						: json_null());
@@ -484,6 +548,7 @@ int ss_respond(struct bt_session *s, enum reply_kind kind,
 		.segmenth = brain_segment,
 		.errorh = brain_error,
 		.callh = brain_call,
+		.fillerh = brain_filler,
 	};
 	struct reply *r;
 	int err;

@@ -382,3 +382,90 @@ void ss_voice_sentence(struct bt_session *s, const char *text, size_t n,
 		return;
 	submit_job(s, text, n, protect);
 }
+
+/* ---- fillers rendered ahead ---- */
+
+struct pre_job {
+	struct bt_job job;
+	struct tts_hold *tts;
+	char text[512];
+};
+
+static void pre_work(struct bt_job *job)
+{
+	struct pre_job *pj = (struct pre_job *)job;
+	struct bt_tts_audio *a = NULL;
+
+	/* the cache keeps the rendering; this copy is not needed */
+	if (!bt_tts_synth(pj->tts->tts, pj->text, &a))
+		mem_deref(a);
+}
+
+static void pre_free(struct bt_job *job)
+{
+	struct pre_job *pj = (struct pre_job *)job;
+
+	ss_tts_hold_put(pj->tts);
+	mem_deref(pj);
+}
+
+/* The text a sentence is rendered from: as submit_sentence trims it. */
+static void trimmed(const char *text, size_t n, char *buf, size_t sz)
+{
+	while (n && (text[n - 1] == ' ' || text[n - 1] == '\n'))
+		--n;
+	while (n && (*text == ' ' || *text == '\n')) {
+		++text;
+		--n;
+	}
+	snprintf(buf, sz, "%.*s", (int)n, text);
+}
+
+/*
+ * The brain's fillers rendered now, into the process-wide sentence cache
+ * through this session's voice (same provider, voice, rate and pitch, so
+ * the same key), so that saying one later is a copy. On the worker pool
+ * in real time (the set-up does not wait for it), here otherwise. A
+ * network voice streams each sentence and the cache does not front it:
+ * its fillers are rendered when said.
+ */
+void ss_voice_prerender(struct bt_session *s, const char *const *lines,
+			size_t n)
+{
+	if (!s->tts || bt_tts_of(s->tts->tts)->streamh)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct pre_job *pj;
+		char text[512];
+
+		if (!lines[i])
+			continue;
+		trimmed(lines[i], strlen(lines[i]), text, sizeof(text));
+		if (!text[0] || bt_tts_cache_has(s->tts->tts, text))
+			continue;
+		pj = mem_zalloc(sizeof(*pj), NULL);
+		if (!pj)
+			return;
+		pj->job.work = pre_work;
+		pj->job.freeh = pre_free;
+		atomic_init(&pj->job.refs, 1);
+		pj->tts = ss_tts_hold_get(s->tts);
+		str_ncpy(pj->text, text, sizeof(pj->text));
+		if (!s->realtime || bt_worker_submit(&pj->job))
+			bt_job_run_inline(&pj->job);
+		bt_job_release(&pj->job);
+	}
+}
+
+/* Whether the voice that would say this sentence has it rendered. */
+bool ss_voice_ready(struct bt_session *s, const char *text, size_t n)
+{
+	char t[1024];
+
+	if (!s->tts)
+		return false;
+	if (!s->voice_failed && bt_tts_of(s->tts->tts)->streamh)
+		return false;
+	trimmed(text, n, t, sizeof(t));
+	return bt_tts_cache_has((s->tts_fb ? s->tts_fb : s->tts)->tts, t);
+}

@@ -65,6 +65,7 @@ struct bt_rt_session_cfg {
 	int transcription;             /* -1 not given, 0 null, 1 on */
 	const json_t *tools;           /* borrowed from the event */
 	const char *model;
+	const char *caller_id;         /* session.metadata.user_id, or NULL */
 };
 
 struct bt_rt_event {

@@ -239,6 +239,64 @@ static int turn_detection(const json_t *td, struct bt_rt_session_cfg *c,
 	return 0;
 }
 
+/*
+ * session.metadata: OpenAI's metadata shape (at most 16 pairs, keys up
+ * to 64 characters, string values up to 512); "user_id" (or "caller_id")
+ * names the caller, whose memory of earlier calls the agent recalls.
+ */
+#define CALLER_ID_MAX 127
+static int metadata(const json_t *md, struct bt_rt_session_cfg *c,
+		    struct bt_rt_error *er)
+{
+	const char *k, *ids[2] = {"user_id", "caller_id"};
+	const json_t *v;
+
+	if (!md || json_is_null(md))
+		return 0;
+	if (!json_is_object(md))
+		return fail(er, EINVAL, "invalid_type", "session.metadata",
+			    "session.metadata must be an object of string "
+			    "values, such as {\"user_id\": \"+15551234567\"}");
+	if (json_object_size(md) > 16)
+		return fail(er, EINVAL, "invalid_value", "session.metadata",
+			    "session.metadata holds at most 16 pairs");
+	json_object_foreach((json_t *)md, k, v) {
+		if (strlen(k) > 64)
+			return fail(er, EINVAL, "invalid_value",
+				    "session.metadata", "a metadata key is at "
+				    "most 64 characters");
+		if (!json_is_string(v) || json_string_length(v) > 512)
+			return fail(er, EINVAL, "invalid_value",
+				    "session.metadata", "metadata value \"%.64s\""
+				    " must be a string of at most 512 "
+				    "characters", k);
+	}
+	for (size_t i = 0; i < 2; i++) {
+		const char *id = json_string_value(json_object_get(md,
+								   ids[i]));
+		char param[64];
+
+		if (!id)
+			continue;
+		snprintf(param, sizeof(param), "session.metadata.%s", ids[i]);
+		if (!id[0] || strlen(id) > CALLER_ID_MAX)
+			return fail(er, EINVAL, "invalid_value", param,
+				    "%s must be 1 to %d bytes (a phone number, "
+				    "your user id)", param, CALLER_ID_MAX);
+		for (const char *p = id; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				return fail(er, EINVAL, "invalid_value", param,
+					    "%s must hold no control "
+					    "characters", param);
+		if (c->caller_id && strcmp(c->caller_id, id))
+			return fail(er, EINVAL, "invalid_value", param,
+				    "session.metadata.user_id and .caller_id "
+				    "name different callers: give one");
+		c->caller_id = id;
+	}
+	return 0;
+}
+
 static int session_cfg(const json_t *sj, struct bt_rt_session_cfg *c,
 		       struct bt_rt_error *er)
 {
@@ -259,6 +317,7 @@ static int session_cfg(const json_t *sj, struct bt_rt_session_cfg *c,
 		      "session.instructions");
 	err = err ? err : opt_str(sj, "model", &c->model, er,
 				  "session.model");
+	err = err ? err : metadata(json_object_get(sj, "metadata"), c, er);
 	err = err ? err : modalities(json_object_get(sj, "output_modalities"),
 				     &c->text_only, er,
 				     "session.output_modalities");

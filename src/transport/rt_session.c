@@ -321,6 +321,11 @@ static void session_update(struct bt_rt *rt, const struct bt_rt_event *ev)
 		rt->instructions = json_string(c->instructions);
 		(void)bt_session_set_instructions(rt->s, c->instructions);
 	}
+	if (c->caller_id)
+		/* the brain recalls this caller's earlier calls when its
+		 * next response starts (one already started keeps what it
+		 * has) */
+		(void)bt_session_set_caller_id(rt->s, c->caller_id);
 	if (c->tools) {
 		char *js = json_dumps(c->tools, JSON_COMPACT);
 

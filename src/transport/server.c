@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "banter/banter.h"
+#include "brain/llm_summary.h"
 #include "net/loop.h"
 #include "store/retention.h"
 #include "transport/realtime.h"
@@ -504,6 +505,39 @@ static void query_param(const struct pl *prm, const char *name,
 	(void)re_regex(prm->p, prm->l, pat, NULL, val);
 }
 
+/*
+ * A query value percent-decoded (RFC 3986: "+" stays "+", so an E.164
+ * number may come as %2B15551234567 or +15551234567). libre's
+ * uri_param_unescape is not used: it refuses characters a query may
+ * hold ("@", "="), reads "%zz" as a byte and decodes a short escape at
+ * the end. EINVAL: a bad escape or a control character; E2BIG: too long.
+ */
+static int query_decode(const struct pl *v, char *out, size_t sz)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < v->l; i++) {
+		unsigned char c = (unsigned char)v->p[i];
+
+		if (c == '%') {
+			if (i + 2 >= v->l || !isxdigit((unsigned char)
+			    v->p[i + 1]) || !isxdigit((unsigned char)
+			    v->p[i + 2]))
+				return EINVAL;
+			c = (unsigned char)(ch_hex(v->p[i + 1]) << 4 |
+					    ch_hex(v->p[i + 2]));
+			i += 2;
+		}
+		if (c < 0x20 || c == 0x7f)
+			return EINVAL;
+		if (o + 1 >= sz)
+			return E2BIG;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
 /* Inserts the chosen subprotocol into libre's 101 response (libre 1.1's
  * websock_accept cannot, and a browser that offered one requires it). */
 struct proto_helper {
@@ -589,7 +623,8 @@ static void realtime_upgrade(struct server *srv, struct http_conn *hc,
 			     const struct http_msg *msg)
 {
 	const struct http_hdr *auth, *protos;
-	struct pl model, call_id, key = PL_INIT, proto = PL_INIT;
+	struct pl model, cid, call_id, key = PL_INIT, proto = PL_INIT;
+	char caller_id[128];
 	struct sip_link *call = NULL;
 	struct proto_helper ph;
 	struct bt_agent *agent = srv->prm->agents[0];
@@ -632,6 +667,31 @@ static void realtime_upgrade(struct server *srv, struct http_conn *hc,
 			   "openai-insecure-api-key.KEY");
 		return;
 	}
+	/* ?model= names an agent by its file's name or its own name; an
+	 * OpenAI model name (a client's default) gets the default agent */
+	query_param(&msg->prm, "model", &model);
+	for (size_t i = 0; model.l && i < srv->prm->n_agents; i++) {
+		const char *id = srv->prm->agent_ids ?
+			srv->prm->agent_ids[i] : NULL;
+		if (!pl_strcmp(&model, bt_agent_name(srv->prm->agents[i])) ||
+		    (id && !pl_strcmp(&model, id))) {
+			agent = srv->prm->agents[i];
+			break;
+		}
+	}
+
+	/* who calls, for an LLM agent's memory of earlier calls */
+	query_param(&msg->prm, "caller_id", &cid);
+	err = query_decode(&cid, caller_id, sizeof(caller_id));
+	if (err) {
+		json_reply(hc, 400, "Bad Request", "invalid_value", err == E2BIG ?
+			   "caller_id is too long: at most 127 bytes once "
+			   "decoded" : "caller_id has a bad percent escape or "
+			   "a control character: escape each byte as %XX "
+			   "with two hex digits (\"+\" as %2B)");
+		return;
+	}
+
 	/* ?call_id= attaches to a live phone call (a sideband) */
 	query_param(&msg->prm, "call_id", &call_id);
 	if (call_id.l) {
@@ -645,18 +705,6 @@ static void realtime_upgrade(struct server *srv, struct http_conn *hc,
 				   "no live call has this call_id: this server "
 				   "takes no phone calls (--sip-port off)");
 			return;
-		}
-	}
-	/* ?model= names an agent by its file's name or its own name; an
-	 * OpenAI model name (a client's default) gets the default agent */
-	query_param(&msg->prm, "model", &model);
-	for (size_t i = 0; model.l && i < srv->prm->n_agents; i++) {
-		const char *id = srv->prm->agent_ids ?
-			srv->prm->agent_ids[i] : NULL;
-		if (!pl_strcmp(&model, bt_agent_name(srv->prm->agents[i])) ||
-		    (id && !pl_strcmp(&model, id))) {
-			agent = srv->prm->agents[i];
-			break;
 		}
 	}
 
@@ -677,15 +725,7 @@ static void realtime_upgrade(struct server *srv, struct http_conn *hc,
 	lk->agent = mem_ref(agent);
 	lk->conn = c;
 	str_ncpy(lk->model, bt_agent_name(agent), sizeof(lk->model));
-	{
-		/* who calls, for an LLM agent's memory of earlier calls */
-		struct pl cid;
-
-		query_param(&msg->prm, "caller_id", &cid);
-		if (cid.l)
-			(void)pl_strcpy(&cid, lk->caller_id,
-					sizeof(lk->caller_id));
-	}
+	str_ncpy(lk->caller_id, caller_id, sizeof(lk->caller_id));
 	c->srv = srv;
 
 	memset(&ph, 0, sizeof(ph));
@@ -1035,6 +1075,8 @@ int bt_server_run(const struct bt_server_prm *prm)
 		mem_deref(srv.conns.head->data);
 	/* its calls' last messages go to the loops before they stop */
 	srv.sip = mem_deref(srv.sip);
+	/* what the calls' LLM agents write of them for the next call */
+	bt_llm_summaries_wait();
 	bt_loops_stop();
 	/* messages the loops posted after we stopped reading */
 	srv.mq = mem_deref(srv.mq);

@@ -255,6 +255,24 @@ static struct bt_tts cached_tts = {
 	.synthh = cached_synth,
 };
 
+bool bt_tts_cache_has(struct bt_tts_st *st, const char *text)
+{
+	struct cached_st *c = (struct cached_st *)(void *)st;
+	char key[1200];
+	bool has;
+	int n;
+
+	if (!st || !text || c->tts != &cached_tts)
+		return false;
+	n = snprintf(key, sizeof(key), "%s%s", c->prefix, text);
+	if (n < 0 || (size_t)n >= sizeof(key))
+		return false;
+	pthread_mutex_lock(&cache.mtx);
+	has = cache.max_bytes && lookup(key, fnv1a(key)) != NULL;
+	pthread_mutex_unlock(&cache.mtx);
+	return has;
+}
+
 static void cached_destructor(void *arg)
 {
 	struct cached_st *c = arg;

@@ -121,11 +121,15 @@ function validateScript(s) {
     keys(rule, ['match', 'times', 'reply'], w);
     const m = rule.match ?? {};
     if (!isObj(m)) fail(`${w}.match`, 'must be an object');
-    keys(m, ['model', 'last_user', 'last_role', 'has_tools', 'path'], `${w}.match`);
+    keys(m, ['model', 'last_user', 'last_role', 'has_tools', 'path', 'system'], `${w}.match`);
     if (m.model !== undefined && typeof m.model !== 'string') fail(`${w}.match.model`, 'must be a string');
     if (m.last_user !== undefined) {
       if (typeof m.last_user !== 'string') fail(`${w}.match.last_user`, 'must be a string (a regex)');
       try { new RegExp(m.last_user, 'i'); } catch (e) { fail(`${w}.match.last_user`, `bad regex: ${e.message}`); }
+    }
+    if (m.system !== undefined) {
+      if (typeof m.system !== 'string') fail(`${w}.match.system`, 'must be a string (a regex)');
+      try { new RegExp(m.system, 'i'); } catch (e) { fail(`${w}.match.system`, `bad regex: ${e.message}`); }
     }
     if (m.last_role !== undefined && !['user', 'tool', 'assistant', 'system'].includes(m.last_role))
       fail(`${w}.match.last_role`, 'must be user, tool, assistant or system');
@@ -149,7 +153,8 @@ function validateScript(s) {
   }
   return {
     rules: rules.map((r) => ({ match: r.match ?? {}, times: r.times, reply: r.reply,
-                               re: r.match?.last_user !== undefined ? new RegExp(r.match.last_user, 'i') : null })),
+                               re: r.match?.last_user !== undefined ? new RegExp(r.match.last_user, 'i') : null,
+                               sysRe: r.match?.system !== undefined ? new RegExp(r.match.system, 'i') : null })),
     default: s.default ?? { text: 'I did not understand.' },
     hooks,
   };
@@ -225,8 +230,11 @@ const anthropicToolOnly = (m) => Array.isArray(m.content) && m.content.length > 
 // What the rules match on, for either provider.
 function facts(route, body) {
   const msgs = Array.isArray(body.messages) ? body.messages : [];
-  let lastUser = null, lastRole = null;
+  let lastUser = null, lastRole = null, system = '';
   if (route === 'openai') {
+    // the system prompt: the system (or developer) messages' text
+    system = msgs.filter((m) => m?.role === 'system' || m?.role === 'developer')
+      .map((m) => openaiText(m.content)).join('\n');
     for (let i = msgs.length - 1; i >= 0; i--)
       if (msgs[i]?.role === 'user') { lastUser = openaiText(msgs[i].content); break; }
     lastRole = msgs.length ? msgs[msgs.length - 1]?.role ?? null : null;
@@ -235,6 +243,7 @@ function facts(route, body) {
     // counts as role "tool" and is skipped when looking for the user's
     // words, so last_user means the same thing on both routes.
     const role = (m) => (m?.role === 'user' && anthropicToolOnly(m) ? 'tool' : m?.role ?? null);
+    system = anthropicText(body.system);
     for (let i = msgs.length - 1; i >= 0; i--)
       if (role(msgs[i]) === 'user') { lastUser = anthropicText(msgs[i].content); break; }
     lastRole = msgs.length ? role(msgs[msgs.length - 1]) : null;
@@ -244,6 +253,7 @@ function facts(route, body) {
     model: body.model,
     lastUser,
     lastRole,
+    system,
     hasTools: Array.isArray(body.tools) && body.tools.length > 0,
   };
 }
@@ -286,6 +296,7 @@ function pick(f) {
     if (m.has_tools !== undefined && m.has_tools !== f.hasTools) continue;
     if (m.last_role !== undefined && m.last_role !== f.lastRole) continue;
     if (r.re && (f.lastUser === null || !r.re.test(f.lastUser))) continue;
+    if (r.sysRe && !r.sysRe.test(f.system)) continue;
     uses[i]++;
     return { index: i, reply: r.reply };
   }

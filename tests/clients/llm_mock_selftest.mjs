@@ -34,6 +34,7 @@ const script = {
     /* 7 */ { match: { last_user: 'malformed' }, reply: { text: 'still fine after that', malformed: true, first_token_ms: 0, token_ms: 1 } },
     /* 8 */ { match: { last_user: 'stall' }, reply: { stall: true } },
     /* 9 */ { match: { model: 'long-model' }, reply: { text: 'Truncated reply', finish: 'length', first_token_ms: 0, token_ms: 0 } },
+    /* 10 */ { match: { system: 'keep notes' }, reply: { text: 'Noted.', first_token_ms: 0, token_ms: 0 } },
   ],
   default: { text: 'I did not understand.', first_token_ms: 0, token_ms: 0 },
   hooks: { opening_hours: { result: { hours: 'noon to ten' }, fail_times: 1, delay_ms: 20 } },
@@ -195,6 +196,24 @@ async function openaiLength() {
   const { res, t0 } = await post('/v1/chat/completions', OA(), { ...oaBody('anything'), model: 'long-model' });
   const { events } = await readSSE(res, t0);
   check(events.at(-2)?.json?.choices[0]?.finish_reason === 'length', 'finish override gives length', events.at(-2)?.json);
+}
+
+// match.system: the system messages' text (OpenAI), the system field
+// (Anthropic)
+async function systemMatch() {
+  let { res, t0 } = await post('/v1/chat/completions', OA(), { ...oaBody('summary please'),
+    messages: [{ role: 'system', content: 'You keep notes.' }, { role: 'user', content: 'summary please' }] });
+  let { events } = await readSSE(res, t0);
+  let text = events.filter((e) => e.json?.choices).map((e) => e.json.choices[0]?.delta?.content ?? '').join('');
+  check(text === 'Noted.', 'openai system prompt matched', text);
+  ({ res, t0 } = await post('/v1/messages', AN(), anBody('summary please', { system: 'You keep notes.' })));
+  ({ events } = await readSSE(res, t0));
+  text = events.filter((e) => e.event === 'content_block_delta').map((e) => e.json.delta.text ?? '').join('');
+  check(text === 'Noted.', 'anthropic system field matched', text);
+  ({ res, t0 } = await post('/v1/chat/completions', OA(), oaBody('summary please')));
+  ({ events } = await readSSE(res, t0));
+  text = events.filter((e) => e.json?.choices).map((e) => e.json.choices[0]?.delta?.content ?? '').join('');
+  check(text === 'I did not understand.', 'another system prompt is not matched', text);
 }
 
 async function anthropicText() {
@@ -411,7 +430,7 @@ const port = await new Promise((resolve, reject) => {
 base = `http://127.0.0.1:${port}`;
 
 try {
-  for (const t of [openaiText, openaiUsage, openaiTools, openaiToolResult, openaiLength, anthropicText, anthropicTools,
+  for (const t of [openaiText, openaiUsage, openaiTools, openaiToolResult, openaiLength, systemMatch, anthropicText, anthropicTools,
     errors, hooks, faults, transport, logAndReset, badScript]) {
     try { await t(); } catch (e) { failures.push(`${t.name} threw: ${e.stack}`); }
   }

@@ -159,27 +159,65 @@ llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"when are you open"}]}
 check 'said.count("One moment.") == 1 and said.index("One moment.") < said.index("We are open")' "no filler before a slow reply"
 pass "filler on a slow first token"
 
-# 8. memory across calls: a second call from the same caller starts with
-#    what the first left; `banter forget` removes it
+# 8. memory across calls: at the end of a call the model writes its
+#    summary (a request with the call's transcript); a second call from the
+#    same caller starts with it; a failed summary request stores the
+#    extractive summary; `banter forget` removes a caller's summaries
 agent 'pass'
-MEM='{"rules":[{"match":{"last_role":"tool"},"reply":{"text":"Done.","tool_calls":[{"name":"end_call","arguments":{}}]}},
+NOTE="The caller asked whether we open on Sundays and heard noon to nine."
+MEM='{"rules":[{"match":{"system":"keep notes"},"reply":{"text":"  '"$NOTE"'\n"}},
+ {"match":{"last_role":"tool"},"reply":{"text":"Done.","tool_calls":[{"name":"end_call","arguments":{}}]}},
  {"match":{"last_role":"user"},"reply":{"text":"","tool_calls":[{"name":"opening_hours","arguments":{"day":"sunday"}}]}}],
  "hooks":{"opening_hours":{"result":{"hours":"noon to nine on sundays"}}}}'
 mock "$MEM"
 KEEPDB=1 llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"are you open on sunday"}]}' --caller-id +15551234
 [ "$SIM_RC" = 0 ] || fail "memory: the first call did not complete"
 check '"earlier calls" not in reqs[0]["body"]["messages"][0]["content"]' "memory: a first call has no memory"
+# the summary request: the last one, after the call, with no tools and the
+# call's transcript (the caller's words, the tool's result)
+check '"keep notes" in msgs(-1) and "tools" not in reqs[-1]["body"] and "Transcript of the call" in msgs(-1) and "Caller: " in msgs(-1) and "noon to nine on sundays" in msgs(-1) and "Result of opening_hours" in msgs(-1)' "memory: no summary request with the call's transcript at the call's end"
+check 'sum("keep notes" in msgs(i) for i in range(len(reqs))) == 1' "memory: not exactly one summary request"
+[ "$(sql "select summary from memory where caller = '+15551234'")" = "$NOTE" ] || fail "memory: the model's summary was not stored (trimmed): $(sql 'select * from memory')"
 mock "$MEM"
 KEEPDB=1 llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"hello again"}]}' --caller-id +15551234
-check '"earlier calls" in reqs[0]["body"]["messages"][0]["content"] and "noon to nine on sundays" in reqs[0]["body"]["messages"][0]["content"]' "memory: the second call does not recall the first"
-mock "$MEM"
+check '"earlier calls" in reqs[0]["body"]["messages"][0]["content"] and "'"$NOTE"'" in reqs[0]["body"]["messages"][0]["content"]' "memory: the second call does not recall the model's summary of the first"
+# the summary request fails: the extractive summary is stored, and the log
+# says which request failed and why
+mock '{"rules":[{"match":{"system":"keep notes"},"reply":{"error":{"status":500,"message":"summary backend down"}}},
+ {"match":{"last_role":"tool"},"reply":{"text":"Done.","tool_calls":[{"name":"end_call","arguments":{}}]}},
+ {"match":{"last_role":"user"},"reply":{"text":"","tool_calls":[{"name":"opening_hours","arguments":{"day":"sunday"}}]}}],
+ "hooks":{"opening_hours":{"result":{"hours":"noon to nine on sundays"}}}}'
 KEEPDB=1 llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"hello"}]}' --caller-id +15550000
+[ "$SIM_RC" = 0 ] || fail "memory: a failed summary request failed the call"
 check '"earlier calls" not in reqs[0]["body"]["messages"][0]["content"]' "memory: another caller got this caller's memory"
+grep -q 'memory: the summary of +15550000.s call by openai model "gpt-4o-mini" failed (HTTP 500: [a-z_: ]*summary backend down); stored the extractive summary' "$TMP/out.txt" || fail "memory: no log line saying the summary request failed: $(grep memory "$TMP/out.txt")"
+sql "select summary from memory where caller = '+15550000'" | grep -q 'the caller said .*noon to nine on sundays' || fail "memory: no extractive summary after the failed request: $(sql 'select * from memory')"
+# a malformed stream falls back the same way
+mock '{"rules":[{"match":{"system":"keep notes"},"reply":{"text":"half a note","malformed":1}},
+ {"match":{"last_role":"user"},"reply":{"text":"Bye.","tool_calls":[{"name":"end_call","arguments":{}}]}}]}'
+KEEPDB=1 llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"hello"}]}' --caller-id +15550001
+grep -q 'memory: the summary of +15550001.s call .* failed (a malformed event' "$TMP/out.txt" || fail "memory: a malformed summary stream was not reported: $(grep memory "$TMP/out.txt")"
+[ "$(sql "select count(*) from memory where caller = '+15550001' and summary like 'the caller said%'")" = 1 ] || fail "memory: no extractive summary after a malformed stream: $(sql 'select * from memory')"
+# a summary request that never answers: cut at summary_timeout_ms
+agent 'a["llm"]["memory"] = {"summary_timeout_ms": 1000}'
+mock '{"rules":[{"match":{"system":"keep notes"},"reply":{"stall":true}},
+ {"match":{"last_role":"user"},"reply":{"text":"Bye.","tool_calls":[{"name":"end_call","arguments":{}}]}}]}'
+KEEPDB=1 llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"hello"}]}' --caller-id +15550003
+[ "$SIM_RC" = 0 ] || fail "memory: a summary timeout failed the call"
+grep -q 'memory: the summary of +15550003.s call .* failed (no complete answer from .* within 1000 ms)' "$TMP/out.txt" || fail "memory: a summary timeout was not reported: $(grep memory "$TMP/out.txt")"
+[ "$(sql "select count(*) from memory where caller = '+15550003' and summary like 'the caller said%'")" = 1 ] || fail "memory: no extractive summary after a timeout: $(sql 'select * from memory')"
+# "summary": "extractive": no request at the call's end
+agent 'a["llm"]["memory"] = {"summary": "extractive"}'
+mock "$MEM"
+KEEPDB=1 llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"hello"}]}' --caller-id +15550002
+check 'not any("keep notes" in msgs(i) for i in range(len(reqs)))' "memory: a summary request although the agent says extractive"
+[ "$(sql "select count(*) from memory where caller = '+15550002' and summary like 'the caller said%'")" = 1 ] || fail "memory: no extractive summary with \"summary\": \"extractive\""
 "$BANTER" forget +15551234 --db "$TMP/db" | grep -q '2 summaries' || fail "forget did not remove the two summaries"
+agent 'pass'
 mock "$MEM"
 KEEPDB=1 llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"hello"}]}' --caller-id +15551234
 check '"earlier calls" not in reqs[0]["body"]["messages"][0]["content"]' "memory: recalled after banter forget"
-pass "memory across calls by caller id; banter forget"
+pass "memory across calls by caller id: the model's summary, the extractive fallback, banter forget"
 
 # 9. a flow hands a question to the LLM, which knows the slots so far and
 #    gives the call back (return_to_flow); the booking then completes

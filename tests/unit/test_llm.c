@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include "brain/llm_int.h"
@@ -328,6 +330,53 @@ static void test_errmsg(void **state)
 	assert_string_equal(buf, "<html>bad gateway</html>");
 }
 
+int llm_check(const json_t *agent, const char **pathp);
+
+/* llm.memory's summary settings: checked, with the path of what is wrong */
+static void test_memory_check(void **state)
+{
+	static const struct {
+		const char *memory;
+		const char *path;   /* NULL: accepted */
+	} cases[] = {
+		{"{\"summary\": \"model\", \"summary_model\": \"small\", "
+		 "\"summary_timeout_ms\": 5000}", NULL},
+		{"{\"summary\": \"extractive\"}", NULL},
+		{"false", NULL},
+		{"{\"summary\": \"abstractive\"}", "llm.memory.summary"},
+		{"{\"summary\": true}", "llm.memory.summary"},
+		{"{\"summary_timeout_ms\": 100}", "llm.memory.summary_timeout_ms"},
+		{"{\"summary_model\": \"\"}", "llm.memory.summary_model"},
+		{"{\"summery\": \"model\"}", "llm.memory.summery"},
+	};
+
+	(void)state;
+	/* the check wants a key or an endpoint in the environment */
+	setenv("OPENAI_BASE_URL", "http://127.0.0.1:9", 1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char js[400];
+		const char *path = NULL;
+		json_t *a;
+		int err;
+
+		snprintf(js, sizeof(js), "{\"brain\": {\"provider\": "
+			 "\"openai\", \"model\": \"m\"}, \"llm\": "
+			 "{\"memory\": %s}}", cases[i].memory);
+		a = json_loads(js, 0, NULL);
+		assert_non_null(a);
+		err = llm_check(a, &path);
+		if (!cases[i].path) {
+			assert_int_equal(err, 0);
+		}
+		else {
+			assert_int_not_equal(err, 0);
+			assert_non_null(path);
+			assert_string_equal(path, cases[i].path);
+		}
+		json_decref(a);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_anthropic_stream),
 		cmocka_unit_test(test_bodies),
 		cmocka_unit_test(test_errmsg),
+		cmocka_unit_test(test_memory_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
