@@ -46,6 +46,8 @@ static void usage(FILE *f)
 		"                    comes from $BANTER_SIP_PASSWORD\n"
 		"  --sip-auth-user U digest user for --sip-register (default:\n"
 		"                    each URI's user)\n"
+		"  --call-webhook URL  POST realtime.call.incoming (the call's\n"
+		"                    call_id, for a sideband) here per call\n"
 		"  --api-key K       accept only clients with this key (repeat\n"
 		"                    for more; also $BANTER_API_KEY)\n"
 		"  --threads N       event-loop threads (default: one per core)\n"
@@ -123,7 +125,7 @@ static void ready(uint16_t http_port, uint16_t https_port,
 int cmd_serve(int argc, char **argv)
 {
 	/* long options without a letter */
-	enum { OPT_NO_SIP_TLS = 1000, OPT_SRTP };
+	enum { OPT_NO_SIP_TLS = 1000, OPT_SRTP, OPT_CALL_WEBHOOK };
 	static const struct option opts[] = {
 		{"agent", required_argument, 0, 'a'},
 		{"port", required_argument, 0, 'p'},
@@ -140,6 +142,7 @@ int cmd_serve(int argc, char **argv)
 		{"sip-allow", required_argument, 0, 'L'},
 		{"sip-register", required_argument, 0, 'R'},
 		{"sip-auth-user", required_argument, 0, 'U'},
+		{"call-webhook", required_argument, 0, OPT_CALL_WEBHOOK},
 		{"api-key", required_argument, 0, 'K'},
 		{"threads", required_argument, 0, 't'},
 		{"warm", required_argument, 0, 'W'},
@@ -214,6 +217,7 @@ int cmd_serve(int argc, char **argv)
 			prm.srtp_require = !strcmp(optarg, "require");
 			break;
 		case 'L': prm.sip_allow = optarg; break;
+		case OPT_CALL_WEBHOOK: prm.call_webhook = optarg; break;
 		case 'R':
 			if (add_regs(optarg, regbuf, regs, &n_regs))
 				return 2;

@@ -147,6 +147,8 @@ static inline bool bt_rt_batch_next(struct mbuf *mb, const char **json,
 
 struct bt_rt;
 struct bt_agent;
+struct bt_session;
+struct bt_event;
 
 /** One server event (JSON text), to send in order. Loop thread. */
 typedef void (bt_rt_send_h)(const char *json, size_t len, void *arg);
@@ -172,5 +174,39 @@ int bt_rt_alloc(struct bt_rt **rtp, struct bt_agent *agent,
 void bt_rt_recv(struct bt_rt *rt, const char *text, size_t len);
 /** Say goodbye: end the call with the agent's last words within ms. */
 void bt_rt_shutdown(struct bt_rt *rt, uint32_t deadline_ms);
+
+/* ---- sidebands (rt_side.c) ----
+ *
+ * A Realtime client attached to a call that another transport drives (a
+ * phone call: OpenAI's "sideband" connection, /v1/realtime?call_id=). It
+ * sees the call's events as a Realtime session's, without the audio
+ * deltas (the audio goes over the phone line), plus each DTMF digit; its
+ * client events act on the call, or get an error where they cannot
+ * (input audio, truncate). A call keeps its sidebands in a list; all of
+ * this runs on the call's loop.
+ */
+
+/**
+ * Attach to session s (referenced until freed) of agent: session.created
+ * is sent at once. The rt joins sides and leaves it when freed (with
+ * mem_deref, as bt_rt_alloc's; bt_rt_recv takes its client events).
+ */
+int bt_rt_side_alloc(struct bt_rt **rtp, struct bt_session *s,
+		     struct bt_agent *agent, const char *model,
+		     struct list *sides, bt_rt_send_h *sendh,
+		     bt_rt_close_h *closeh, void *arg);
+/** One of the call's session events to each sideband. */
+void bt_rt_side_event(const struct list *sides, const struct bt_event *ev);
+/** A digit the caller pressed (0-9, *, #, A-D), received now. */
+void bt_rt_side_dtmf(const struct list *sides, char digit);
+/** A user item the transport added to the call (its digits as text). */
+void bt_rt_side_user_text(const struct list *sides, const char *item_id,
+			  const char *text);
+/** The call's session was made again (another codec rate): s from now. */
+void bt_rt_side_rebind(const struct list *sides, struct bt_session *s);
+/** The call is over: each sideband gets banter.call_ended (reason why)
+ *  and is closed; the list is left empty. */
+void bt_rt_side_end(struct list *sides, const char *call_id,
+		    const char *why);
 
 #endif

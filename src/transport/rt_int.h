@@ -82,9 +82,20 @@ struct bt_rt {
 	json_t *resp_calls;            /* its function_call items */
 	uint64_t resp_audio_ms;
 	uint32_t shutdown_deadline;
+
+	/* a sideband (rt_side.c): watches a call another transport drives;
+	 * s is that call's, referenced; no tick, no audio of its own */
+	bool side;
+	struct le side_le;             /* in the call's list of sidebands */
 };
 
 uint32_t rt_fmt_rate(enum bt_rt_fmt f);
+int rt_make(struct bt_rt **rtp, struct bt_agent *agent, const char *model,
+	    const struct bt_rt_prm *prm, bt_rt_send_h *sendh,
+	    bt_rt_close_h *closeh, void *arg);
+/** A sideband's client event: true to apply it, false if refused (an
+ *  error event sent). rt_side.c */
+bool rt_side_allowed(struct bt_rt *rt, const struct bt_rt_event *ev);
 void rt_send_json(struct bt_rt *rt, json_t *o);
 json_t *rt_ev_new(const char *type);
 void rt_send_error(struct bt_rt *rt, const char *type, const char *code,

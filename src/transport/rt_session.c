@@ -357,6 +357,15 @@ static void session_update(struct bt_rt *rt, const struct bt_rt_event *ev)
 	if (c->eagerness)
 		str_ncpy(rt->eagerness, c->eagerness, sizeof(rt->eagerness));
 
+	/* a sideband's call keeps its agent's turn-taking unless the update
+	 * is about it */
+	if (rt->side && c->td == BT_RT_TD_KEEP && c->threshold < 0 &&
+	    c->prefix_padding_ms < 0 && c->silence_duration_ms < 0 &&
+	    c->create_response < 0 && c->interrupt_response < 0 &&
+	    c->idle_timeout_ms < 0 && !c->eagerness) {
+		rt_send_session(rt, "session.updated");
+		return;
+	}
 	memset(&t, 0, sizeof(t));
 	t.manual = rt->td == BT_RT_TD_NONE;
 	t.no_respond = !rt->create_response;
@@ -582,13 +591,15 @@ void bt_rt_recv(struct bt_rt *rt, const char *text, size_t len)
 			   er.event_id);
 		return;
 	}
-	apply(rt, &ev);
+	if (!rt->side || rt_side_allowed(rt, &ev))
+		apply(rt, &ev);
 	bt_rt_event_free(&ev);
 }
 
 void bt_rt_shutdown(struct bt_rt *rt, uint32_t deadline_ms)
 {
-	if (!rt || rt->closing || rt->ended)
+	/* a sideband's call says its own goodbye and then closes it */
+	if (!rt || rt->closing || rt->ended || rt->side)
 		return;
 	rt->shutdown_deadline = rt->ticks + deadline_ms / 20;
 	if (bt_session_say(rt->s, "Sorry, this service is restarting now. "
@@ -607,8 +618,10 @@ static void rt_destructor(void *arg)
 	struct bt_rt *rt = arg;
 
 	bt_loop_tick_remove(&rt->tick);
-	/* the call's last events (ended) must not reach a half-freed rt */
-	if (rt->s)
+	list_unlink(&rt->side_le);
+	/* the call's last events (ended) must not reach a half-freed rt; a
+	 * sideband's call keeps its own handler */
+	if (rt->s && !rt->side)
 		bt_session_set_handler(rt->s, ignore_event, NULL);
 	rt->s = mem_deref(rt->s);
 	mem_deref(rt->agent);
@@ -622,17 +635,16 @@ static void rt_destructor(void *arg)
 	json_decref(rt->tools);
 }
 
-int bt_rt_alloc(struct bt_rt **rtp, struct bt_agent *agent,
-		const char *model, const struct bt_rt_prm *prm,
-		bt_rt_send_h *sendh, bt_rt_close_h *closeh, void *arg)
+/* The protocol state with the API's defaults, no session yet. */
+int rt_make(struct bt_rt **rtp, struct bt_agent *agent, const char *model,
+	    const struct bt_rt_prm *prm, bt_rt_send_h *sendh,
+	    bt_rt_close_h *closeh, void *arg)
 {
 	static atomic_uint ids;
-	struct bt_session_prm sp;
 	struct bt_rt *rt;
-	struct bt_loop *loop = bt_loop_current();
 	int err;
 
-	if (!rtp || !agent || !sendh || !closeh || !loop)
+	if (!rtp || !agent || !sendh || !closeh)
 		return EINVAL;
 	rt = mem_zalloc(sizeof(*rt), rt_destructor);
 	if (!rt)
@@ -669,22 +681,40 @@ int bt_rt_alloc(struct bt_rt **rtp, struct bt_agent *agent,
 		goto out;
 	}
 	err = make_resamplers(rt);
-	if (err)
-		goto out;
-	bt_session_prm_default(&sp);
-	sp.realtime = true;
-	sp.db_path = prm && prm->db_path ? prm->db_path : "banter.db";
-	sp.caller_id = prm ? prm->caller_id : NULL;
-	sp.id = rt->sess_id;
-	err = bt_session_alloc(&rt->s, agent, &sp, rt_on_event, rt);
-	if (err)
-		goto out;
-	rt_send_session(rt, "session.created");
-	bt_loop_tick_add(loop, &rt->tick, tick, rt);
  out:
 	if (err)
 		mem_deref(rt);
 	else
 		*rtp = rt;
 	return err;
+}
+
+int bt_rt_alloc(struct bt_rt **rtp, struct bt_agent *agent,
+		const char *model, const struct bt_rt_prm *prm,
+		bt_rt_send_h *sendh, bt_rt_close_h *closeh, void *arg)
+{
+	struct bt_session_prm sp;
+	struct bt_rt *rt = NULL;
+	struct bt_loop *loop = bt_loop_current();
+	int err;
+
+	if (!rtp || !loop)
+		return EINVAL;
+	err = rt_make(&rt, agent, model, prm, sendh, closeh, arg);
+	if (err)
+		return err;
+	bt_session_prm_default(&sp);
+	sp.realtime = true;
+	sp.db_path = prm && prm->db_path ? prm->db_path : "banter.db";
+	sp.caller_id = prm ? prm->caller_id : NULL;
+	sp.id = rt->sess_id;
+	err = bt_session_alloc(&rt->s, agent, &sp, rt_on_event, rt);
+	if (err) {
+		mem_deref(rt);
+		return err;
+	}
+	rt_send_session(rt, "session.created");
+	bt_loop_tick_add(loop, &rt->tick, tick, rt);
+	*rtp = rt;
+	return 0;
 }

@@ -57,6 +57,8 @@ struct link {
 	struct bt_agent *agent;
 	char model[64];
 	char caller_id[128];     /* ?caller_id= */
+	struct sip_link *call;    /* ?call_id=: a sideband on this phone
+				     call (referenced), on its loop */
 	bool rt_closed;           /* session loop only */
 };
 
@@ -114,6 +116,8 @@ static struct link *link_ref(struct link *lk)
 static void link_put(struct link *lk)
 {
 	if (lk && atomic_fetch_sub(&lk->refs, 1) == 1) {
+		if (lk->call)
+			bt_sip_call_put(lk->call);
 		mem_deref(lk->agent);
 		free(lk);
 	}
@@ -214,17 +218,26 @@ static void in_handler(void *arg)
 		prm.caller_id = lk->caller_id[0] ? lk->caller_id : NULL;
 		link_ref(lk);  /* the session loop's */
 		lk->out = mbuf_alloc(8192);
-		err = bt_rt_alloc(&lk->rt, lk->agent, lk->model, &prm,
-				  rt_send, rt_close, lk);
+		/* a sideband runs on its call's loop, next to the call */
+		err = lk->call ? bt_sip_call_side(lk->call, NULL, rt_send,
+						  rt_close, lk, &lk->rt) :
+			bt_rt_alloc(&lk->rt, lk->agent, lk->model, &prm,
+				    rt_send, rt_close, lk);
 		if (err) {
+			bool gone = lk->call && err == ENOENT;
 			char msg[300];
-			snprintf(msg, sizeof(msg), "{\"type\":\"error\","
-				 "\"error\":{\"type\":\"server_error\","
-				 "\"code\":null,\"message\":\"cannot start "
-				 "the call (%d)\"}}", err);
+			snprintf(msg, sizeof(msg), gone ? "{\"type\":\"error\","
+				 "\"error\":{\"type\":\"invalid_request_"
+				 "error\",\"code\":\"call_not_found\","
+				 "\"message\":\"the call ended before the "
+				 "sideband could attach\"}}" : "{\"type\":"
+				 "\"error\",\"error\":{\"type\":\"server_"
+				 "error\",\"code\":null,\"message\":\"cannot "
+				 "start the call (%d)\"}}", err);
 			rt_send(msg, strlen(msg), lk);
 			link_flush(lk);
-			(void)post_out(lk, OUT_CLOSE, NULL, 1011,
+			(void)post_out(lk, OUT_CLOSE, NULL, gone ? 1008 : 1011,
+				       gone ? "the call ended" :
 				       "cannot start the call");
 			lk->out = mem_deref(lk->out);
 			atomic_fetch_sub(&lk->srv->sessions, 1);
@@ -610,8 +623,9 @@ static void realtime_upgrade(struct server *srv, struct http_conn *hc,
 			     const struct http_msg *msg)
 {
 	const struct http_hdr *auth, *protos;
-	struct pl model, cid, key = PL_INIT, proto = PL_INIT;
+	struct pl model, cid, call_id, key = PL_INIT, proto = PL_INIT;
 	char caller_id[128];
+	struct sip_link *call = NULL;
 	struct proto_helper ph;
 	struct bt_agent *agent = srv->prm->agents[0];
 	struct link *lk;
@@ -678,17 +692,36 @@ static void realtime_upgrade(struct server *srv, struct http_conn *hc,
 		return;
 	}
 
+	/* ?call_id= attaches to a live phone call (a sideband) */
+	query_param(&msg->prm, "call_id", &call_id);
+	if (call_id.l) {
+		call = bt_sip_call_find(srv->sip, call_id.p, call_id.l);
+		if (!call) {
+			json_reply(hc, 404, "Not Found", "call_not_found",
+				   srv->sip ? "no live call has this call_id "
+				   "(it ended, or was never made): a call's id "
+				   "is in its INVITE's log line and in the "
+				   "X-Banter-Call-Id header of our answer" :
+				   "no live call has this call_id: this server "
+				   "takes no phone calls (--sip-port off)");
+			return;
+		}
+	}
+
 	lk = calloc(1, sizeof(*lk));
 	c = mem_zalloc(sizeof(*c), conn_destructor);
 	if (!lk || !c) {
 		free(lk);
 		mem_deref(c);
+		if (call)
+			bt_sip_call_put(call);
 		http_ereply(hc, 500, "Internal Server Error");
 		return;
 	}
 	atomic_init(&lk->refs, 1);  /* the connection's */
 	lk->srv = srv;
-	lk->loop = bt_loop_pick();
+	lk->call = call;
+	lk->loop = call ? bt_sip_call_loop(call) : bt_loop_pick();
 	lk->agent = mem_ref(agent);
 	lk->conn = c;
 	str_ncpy(lk->model, bt_agent_name(agent), sizeof(lk->model));
@@ -849,6 +882,7 @@ static int sip_start(struct server *srv)
 	sp.n_register = p->n_sip_register;
 	sp.auth_user = p->sip_auth_user;
 	sp.password = p->sip_password;
+	sp.call_webhook = p->call_webhook;
 	return bt_sip_alloc(&srv->sip, &sp, sip_idle, srv);
 }
 

@@ -47,6 +47,8 @@ struct bt_server_prm {
 	size_t n_sip_register;
 	const char *sip_auth_user; /**< their digest user (0: the URI's) */
 	const char *sip_password;  /**< their password */
+	const char *call_webhook;  /**< POST realtime.call.incoming here for
+					each call (0: none) */
 	/** called once listening, on the main thread (e.g. to print);
 	 *  sip_port 0: no SIP; sip_tls_port 0: no SIP over TLS */
 	void (*readyh)(uint16_t http_port, uint16_t https_port,

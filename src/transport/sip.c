@@ -17,7 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "banter/banter.h"
+#include "json.h"
+#include "net/http.h"
 #include "transport/sip.h"
 #include "transport/sip_int.h"
 
@@ -53,6 +56,7 @@ struct bt_sip {
 	struct mqueue *mq;
 	struct sip_regs *regs;       /* --sip-register, or NULL */
 	struct list calls;           /* sip_link, ringing or answered */
+	struct list hooks;           /* call webhooks in flight */
 	struct cidr allow[MAX_ALLOW];
 	size_t n_allow;
 	uint16_t port, tls_port;
@@ -220,7 +224,8 @@ static void mq_handler(int id, void *data, void *arg)
 		err = sip_answer_mb(lk, &mb);
 		if (!err)
 			err = sipsess_answer(lk->sess, 200, "OK", mb,
-					     SIP_ALLOW_HDR);
+					     SIP_ALLOW_HDR "X-Banter-Call-Id: "
+					     "%s\r\n", lk->call_id);
 		mem_deref(mb);
 		if (err) {
 			re_printf("%s: cannot answer: %s\n", lk->id,
@@ -275,6 +280,97 @@ static struct bt_agent *pick_agent(const struct bt_sip *s,
 	if (!user->l || !pl_strcmp(user, "agent") || s->prm.n_agents == 1)
 		return s->prm.agents[0];
 	return NULL;
+}
+
+/* ---- the call webhook (OpenAI's realtime.call.incoming) ---- */
+
+struct hook {
+	struct le le;
+	struct bt_http *h;
+	char id[24];
+};
+
+static void hook_destructor(void *arg)
+{
+	struct hook *k = arg;
+
+	list_unlink(&k->le);
+	mem_deref(k->h);
+}
+
+static void hook_done(const struct bt_http_result *res, void *arg)
+{
+	struct hook *k = arg;
+
+	if (res->err || res->status < 200 || res->status > 299) {
+		re_printf("%s: the call webhook failed: %s (the call goes on)"
+			  "\n", k->id, res->errmsg && res->errmsg[0] ?
+			  res->errmsg : "no answer");
+		fflush(stdout);
+	}
+	mem_deref(k);
+}
+
+static void hook_header(json_t *a, const char *name, const struct pl *v)
+{
+	char buf[512];
+
+	if (!pl_isset(v) || !v->l)
+		return;
+	(void)pl_strcpy(v, buf, sizeof(buf));
+	json_array_append_new(a, json_pack("{s:s,s:s}", "name", name,
+					   "value", buf));
+}
+
+/*
+ * The event OpenAI's SIP interface posts for a call, with our call_id,
+ * so that an application learns which call to attach a sideband to. Not
+ * signed (no secret to sign with): keep the receiver private.
+ */
+static void hook_post(struct bt_sip *s, const struct sip_link *lk,
+		      const struct sip_msg *msg)
+{
+	static const char *const hdrs[] = {"Content-Type: application/json",
+					   NULL};
+	json_t *ev, *sh = json_array();
+	struct bt_http_prm hp;
+	struct hook *k;
+	char evid[48];
+	char *body;
+	int err;
+
+	hook_header(sh, "From", &msg->from.val);
+	hook_header(sh, "To", &msg->to.val);
+	hook_header(sh, "Call-ID", &msg->callid);
+	(void)re_snprintf(evid, sizeof(evid), "evt_%016llx",
+			  (unsigned long long)rand_u64());
+	ev = json_pack("{s:s,s:s,s:I,s:s,s:{s:s,s:o}}", "object", "event",
+		       "id", evid, "created_at", (json_int_t)time(NULL),
+		       "type", "realtime.call.incoming", "data", "call_id",
+		       lk->call_id, "sip_headers", sh);
+	body = ev ? json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(ev);
+	k = body ? mem_zalloc(sizeof(*k), hook_destructor) : NULL;
+	if (!k) {
+		free(body);
+		return;
+	}
+	str_ncpy(k->id, lk->id, sizeof(k->id));
+	memset(&hp, 0, sizeof(hp));
+	hp.url = s->prm.call_webhook;
+	hp.headers = hdrs;
+	hp.body = body;
+	hp.body_len = strlen(body);
+	hp.timeout_ms = 10000;
+	err = bt_http_start(&k->h, &hp, NULL, hook_done, k);
+	free(body);
+	if (err) {
+		re_printf("%s: cannot post the call webhook: %s\n", lk->id,
+			  bt_errmsg());
+		mem_deref(k);
+		return;
+	}
+	list_append(&s->hooks, &k->le, k);
 }
 
 static void conn_h(const struct sip_msg *msg, void *arg)
@@ -336,6 +432,10 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 	}
 	atomic_init(&lk->refs, 1);  /* the main thread's */
 	str_ncpy(lk->id, id, sizeof(lk->id));
+	/* unguessable: it lets a Realtime client watch and steer the call */
+	(void)re_snprintf(lk->call_id, sizeof(lk->call_id), "rtc_%016llx%016llx",
+			  (unsigned long long)rand_u64(),
+			  (unsigned long long)rand_u64());
 	lk->sip = s;
 	lk->mq = s->mq;
 	lk->loop = bt_loop_pick();
@@ -365,7 +465,8 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 			     "agent",
 			     "application/sdp", NULL, NULL, NULL, false,
 			     sip_offer_h, answer_h, estab_h, NULL, NULL,
-			     close_h, lk, SIP_ALLOW_HDR);
+			     close_h, lk, SIP_ALLOW_HDR "X-Banter-Call-Id: %s\r\n",
+			     lk->call_id);
 	if (err) {
 		re_printf("%s: cannot accept: %s\n", id, strerror(err));
 		(void)sip_treply(NULL, s->sip, msg, 500, "Server Error");
@@ -380,6 +481,10 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 	re_printf("%s: transport %s, %s%s\n", id, sip_transp_name(msg->tp),
 		  o.crypto.key_len ? "SRTP " : "plain RTP",
 		  o.crypto.key_len ? bt_sdp_suite_name(o.crypto.suite) : "");
+	re_printf("%s: call_id %s (a Realtime client watches the call at "
+		  "/v1/realtime?call_id=%s)\n", id, lk->call_id, lk->call_id);
+	if (s->prm.call_webhook)
+		hook_post(s, lk, msg);
 	fflush(stdout);
 	sip_media_of(lk, &o, &m);
 	if (sip_post_call(lk, CALL_OPEN, &m)) {
@@ -389,6 +494,31 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 		lk->sess = mem_deref(lk->sess);
 		link_gone(lk);
 	}
+}
+
+struct sip_link *bt_sip_call_find(struct bt_sip *s, const char *id,
+				  size_t len)
+{
+	if (!s || !id || !len)
+		return NULL;
+	for (struct le *le = s->calls.head; le; le = le->next) {
+		struct sip_link *lk = le->data;
+
+		if (!lk->gone && strlen(lk->call_id) == len &&
+		    !memcmp(lk->call_id, id, len))
+			return sip_link_ref(lk);
+	}
+	return NULL;
+}
+
+void bt_sip_call_put(struct sip_link *lk)
+{
+	sip_link_put(lk);
+}
+
+struct bt_loop *bt_sip_call_loop(const struct sip_link *lk)
+{
+	return lk->loop;
 }
 
 /* Before libre's session layer: the allow-list and OPTIONS. */
@@ -445,6 +575,7 @@ static void destructor(void *arg)
 {
 	struct bt_sip *s = arg;
 
+	list_flush(&s->hooks);
 	mem_deref(s->regs);
 	/* calls still here: drop them (shutdown did not finish) */
 	while (s->calls.head) {

@@ -13,6 +13,9 @@
 
 struct bt_agent;
 struct bt_sip;
+struct bt_loop;
+struct bt_rt;
+struct sip_link;
 
 struct bt_sip_prm {
 	const char *addr;       /**< listen address (0: "0.0.0.0": loopback
@@ -37,6 +40,9 @@ struct bt_sip_prm {
 	const char *password;   /**< digest password (required with
 				     register_uris) */
 	uint32_t register_s;    /**< expiry asked for (0: 3600) */
+	const char *call_webhook; /**< POST realtime.call.incoming (OpenAI's
+				       webhook event) here at each INVITE
+				       (0: none) */
 };
 
 /** All calls ended after bt_sip_shutdown and the stack closed. Main thread. */
@@ -60,6 +66,26 @@ uint16_t bt_sip_tls_port(const struct bt_sip *s);
 void bt_sip_shutdown(struct bt_sip *s);
 /** Calls now (ringing or answered). Main thread. */
 unsigned bt_sip_calls(const struct bt_sip *s);
+
+/**
+ * The live call (ringing or answered) whose call_id (logged at its INVITE,
+ * sent in the X-Banter-Call-Id header of our replies) is id, with a reference
+ * for the caller (bt_sip_call_put, any thread); NULL if none. Main thread.
+ */
+struct sip_link *bt_sip_call_find(struct bt_sip *s, const char *id,
+				  size_t len);
+void bt_sip_call_put(struct sip_link *lk);
+/** The call's session loop. */
+struct bt_loop *bt_sip_call_loop(const struct sip_link *lk);
+/**
+ * On the call's loop: attach a sideband (bt_rt_side_alloc) to the call;
+ * ENOENT if the call has no session any more (it ended).
+ */
+int bt_sip_call_side(struct sip_link *lk, const char *model,
+		     void (*sendh)(const char *json, size_t len, void *arg),
+		     void (*closeh)(uint16_t code, const char *reason,
+				    void *arg),
+		     void *arg, struct bt_rt **rtp);
 
 struct bt_sip_dial;
 

@@ -15,6 +15,8 @@
 #include <string.h>
 #include "banter/banter.h"
 #include "audio/jitter.h"
+#include "transport/realtime.h"
+#include "transport/sip.h"
 #include "transport/sip_int.h"
 #include "transport/srtp.h"
 
@@ -64,6 +66,7 @@ struct sip_call {
 	uint32_t rx, rx_bad_pt, rx_bad_src, rx_bad, tx;
 	uint64_t rx_at;           /* tmr_jiffies of the latest packet */
 	uint32_t skipped;         /* frames given up, the loop behind */
+	struct list sides;        /* Realtime sidebands watching (bt_rt) */
 };
 
 static void call_free(struct sip_call *c);
@@ -78,6 +81,7 @@ static void on_event(const struct bt_event *ev, void *arg)
 	struct sip_call *c = arg;
 	struct bt_jitter_stats st;
 
+	bt_rt_side_event(&c->sides, ev);
 	switch (ev->type) {
 	case BT_EV_USER:
 		re_printf("%s: user: \"%s\"\n", c->lk->id, ev->text ? ev->text :
@@ -156,8 +160,11 @@ static void dtmf_flush(struct sip_call *c, const char *why)
 	    bt_session_state(c->s) == BT_ST_THINKING)
 		(void)bt_session_cancel(c->s);
 	err = bt_session_item_add(c->s, BT_ROLE_USER, c->digits, NULL);
-	if (!err)
+	if (!err) {
+		bt_rt_side_user_text(&c->sides, bt_session_last_item_id(c->s),
+				     c->digits);
 		err = bt_session_respond(c->s);
+	}
 	if (err)
 		re_printf("%s: the digits could not be answered: %s\n",
 		       c->lk->id, bt_errmsg());
@@ -169,6 +176,7 @@ static void dtmf_digit(struct sip_call *c, int event)
 
 	if (d < 0)
 		return;
+	bt_rt_side_dtmf(&c->sides, (char)d);
 	c->digit_tick = c->ticks;
 	if (d == '#') {
 		dtmf_flush(c, "#");
@@ -583,6 +591,7 @@ static int session_open(struct sip_call *c)
 	mem_deref(c->s);
 	c->s = s;
 	c->s_rate_hz = rate;
+	bt_rt_side_rebind(&c->sides, s);
 	bt_session_set_transfer(s, on_transfer, c);
 	return 0;
 }
@@ -656,9 +665,23 @@ static void call_free(struct sip_call *c)
 		  c->rx_bad_pt, c->rx_bad_src, st.underruns, st.target,
 		  c->skipped * BT_FRAME_MS, srtp);
 	fflush(stdout);
+	bt_rt_side_end(&c->sides, lk->call_id, c->ended ? "the agent ended "
+		       "the call" : "the call ended");
 	lk->call = NULL;
 	mem_deref(c);
 	sip_link_put(lk);
+}
+
+int bt_sip_call_side(struct sip_link *lk, const char *model,
+		     bt_rt_send_h *sendh, bt_rt_close_h *closeh, void *arg,
+		     struct bt_rt **rtp)
+{
+	struct sip_call *c = lk->call;
+
+	if (!c || !c->s || c->end_posted)
+		return ENOENT;
+	return bt_rt_side_alloc(rtp, c->s, lk->agent, model, &c->sides,
+				sendh, closeh, arg);
 }
 
 void sip_call_handler(void *arg)

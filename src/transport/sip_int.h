@@ -45,6 +45,7 @@ struct sip_link {
 	struct mqueue *mq;      /* to the main loop (the stack's) */
 	char id[24];            /* "sip-7", for logs */
 	/* set before the first message, then read-only */
+	char call_id[40];       /* "rtc_<32 hex>": what a sideband names */
 	struct bt_agent *agent;
 	const char *db_path;
 	char caller_id[128];      /* the From URI's user (a phone number) */
