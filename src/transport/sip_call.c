@@ -25,7 +25,9 @@ enum {
 	MAX_DIGITS = 32,
 	RTP_PORT_MIN = 16384,
 	RTP_PORT_MAX = 32767,
-	MAX_BEHIND = 10,               /* frames; more is given up */
+	/* frames; more is given up, as the jitter buffer gives up the
+	 * packets held beyond its goal plus as many */
+	MAX_BEHIND = BT_JITTER_BACKLOG,
 	MAX_PER_TICK = 5,              /* frames one tick catches up */
 	SRTP_TRAILER = 16,             /* SRTP's tag (GCM's is longest) */
 };
@@ -644,10 +646,11 @@ static void call_free(struct sip_call *c)
 	}
 	re_printf("%s: RTP %s: %u packets sent, %u received (%u lost, %u late, "
 		  "%u wrong type, %u from elsewhere), %u frames waited for, "
-		  "jitter buffer %u, %u ms skipped (the loop behind)%s\n",
+		  "jitter buffer %u, %u ms skipped (the loop behind), %u "
+		  "packets dropped from a backlog%s\n",
 		  lk->id, codec_name(c), c->tx, c->rx, st.lost, st.late,
 		  c->rx_bad_pt, c->rx_bad_src, st.underruns, st.target,
-		  c->skipped * BT_FRAME_MS, srtp);
+		  c->skipped * BT_FRAME_MS, st.backlog, srtp);
 	fflush(stdout);
 	lk->call = NULL;
 	mem_deref(c);
