@@ -152,7 +152,7 @@ awk -v s="$s" 'BEGIN { exit !(s >= 3) }' || fail "Opus: only ${s}s of agent spee
 # (not asserted: one run in five heard "" here; see the closing note)
 # the packets of the stall beyond the jitter buffer's bound (its goal, 2,
 # plus 10) were dropped at once: when the caller starts speaking, 4 s
-# later, the buffer holds no more than that (unbounded, it held 19 here,
+# later, the buffer holds no more than that (unbounded, it held 17 here,
 # shrinking by one a second)
 rtp=$(grep '^sip-3: RTP' "$TMP/serve.txt") || fail "Opus: no RTP summary"
 echo "$rtp"
