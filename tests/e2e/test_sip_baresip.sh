@@ -196,7 +196,16 @@ grep -q '^sip-4: agent: "What day would you like to come?"' "$TMP/serve.txt" \
 # the caller is silent: no turn but the keys' came from the recogniser
 grep -q '^sip-4: user:' "$TMP/serve.txt" && fail "DTMF: the silent caller was heard: $(grep '^sip-4: user:' "$TMP/serve.txt")"
 grep -q 'sip-4: the caller hung up (BYE)' "$TMP/serve.txt" || fail "DTMF: the caller's BYE was not seen"
-grep '^sip-4: RTP' "$TMP/serve.txt" || true
+rtp=$(grep '^sip-4: RTP' "$TMP/serve.txt") || fail "DTMF: no RTP summary"
+echo "$rtp"
+# baresip sends the key's event packets beside its audio: they take no
+# time in the jitter buffer, so no backlog builds up from them; only a
+# stall of the loop (its skipped frames) may drop packets
+skipped=$(sed -n 's/.*, \([0-9]*\) ms skipped.*/\1/p' <<<"$rtp")
+dropped=$(sed -n 's/.*, \([0-9]*\) packets dropped from a backlog.*/\1/p' <<<"$rtp")
+[ -n "$skipped" ] && [ -n "$dropped" ] || fail "DTMF: cannot read the RTP summary"
+[ "$dropped" -le $((skipped / 20 + 2)) ] \
+  || fail "DTMF: $dropped packets dropped from a backlog, where the loop skipped only $skipped ms"
 pass "DTMF: 3# reached the flow as the party size"
 
 # ---- PCMU; SIGTERM while the call is up ----

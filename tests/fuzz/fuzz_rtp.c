@@ -7,8 +7,9 @@
  * The input is a list of records: [op][seq hi][seq lo][len][len bytes].
  * op's low bits say put (audio or event) or get; the first byte picks the
  * codec. The harness checks that a get never hands out more than was put
- * in a packet, that the decoder writes no more than it may, and that a
- * tick always gets an answer (no stall).
+ * in a packet, that the decoder writes no more than it may, that a tick
+ * always gets an answer (no stall), and that no more than the target plus
+ * BT_JITTER_BACKLOG packets are ever held.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -25,6 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int16_t pcm[BT_CODEC_MAX_DECODE];
 	struct bt_codec *c = NULL;
 	struct bt_jitter *j = NULL;
+	struct bt_jitter_stats st;
 	size_t i = 1;
 
 	if (size < 1)
@@ -74,6 +76,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				n = sizeof(big);
 			(void)bt_jitter_put(j, seq, len ? big : NULL,
 					    len ? n : 0, !(op & 2));
+			/* the backlog is bounded whatever comes */
+			bt_jitter_stats(j, &st);
+			if (st.held > st.target + BT_JITTER_BACKLOG)
+				abort();
 		}
 		i += len;
 	}
