@@ -57,8 +57,8 @@ int bt_jitter_alloc(struct bt_jitter **jp, uint32_t min_depth,
  * Add a packet. audio false: it only takes its sequence number (an RTP
  * event in the same stream). Late and duplicate packets are counted and
  * dropped; EMSGSIZE for a payload over BT_JITTER_MAX_PAYLOAD. When more
- * than target + BT_JITTER_BACKLOG are held, the oldest are dropped until
- * that many are (counted in bt_jitter_stats' backlog).
+ * than the target plus the backlog bound are held, the oldest are dropped
+ * until that many are (counted in bt_jitter_stats' backlog).
  */
 int bt_jitter_put(struct bt_jitter *j, uint16_t seq, const uint8_t *payload,
 		  size_t len, bool audio);
@@ -71,6 +71,13 @@ enum bt_jitter_get bt_jitter_get(struct bt_jitter *j, const uint8_t **payload,
  * its clock can wait for its socket instead.
  */
 bool bt_jitter_underrun(const struct bt_jitter *j);
+/**
+ * The most packets held beyond the target (BT_JITTER_BACKLOG until set;
+ * at most BT_JITTER_SLOTS): a caller keeps more while the words in them
+ * are worth more than their delay. A lower bound drops the excess at the
+ * next put.
+ */
+void bt_jitter_set_backlog(struct bt_jitter *j, uint32_t packets);
 /** Forget everything (a new stream: re-INVITE, codec change). */
 void bt_jitter_reset(struct bt_jitter *j);
 void bt_jitter_stats(const struct bt_jitter *j, struct bt_jitter_stats *st);

@@ -93,7 +93,17 @@ static void on_event(const struct bt_event *ev, void *arg)
 		re_printf("%s: barge-in, the caller heard \"%s\"\n", c->lk->id,
 		       ev->text ? ev->text : "");
 		break;
+	case BT_EV_SPEECH_END:
+		bt_jitter_set_backlog(c->jb, BT_JITTER_BACKLOG);
+		return;
 	case BT_EV_SPEECH_START:
+		/*
+		 * While the caller speaks, a stall's backlog is kept (as far
+		 * as the reorder window goes): their words heard late beat
+		 * words lost to the recogniser. It is dropped to the bound
+		 * as their speech ends.
+		 */
+		bt_jitter_set_backlog(c->jb, BT_JITTER_SLOTS);
 		/* both streams' packet counts now: a common time line for
 		 * what the caller sent and what it heard (the barge-in
 		 * test aligns the caller's two recordings with it) */

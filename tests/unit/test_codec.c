@@ -346,6 +346,29 @@ static void test_jitter_backlog(void **state)
 	bt_jitter_stats(j, &st);
 	assert_int_equal(st.backlog, 2 + 30 - bound);
 	assert_true(st.held <= 2 * (st.target + 1));
+	/* while the caller speaks the call keeps the whole window: a stall's
+	 * 25 packets are all kept; back to the bound, the next packet drops
+	 * the excess at once */
+	{
+		uint32_t before = st.held, dropped = st.backlog;
+
+		bt_jitter_set_backlog(j, BT_JITTER_SLOTS);
+		for (int k = 0; k < 25; k++)
+			put(j, seq++);
+		bt_jitter_stats(j, &st);
+		assert_int_equal(st.held, before + 25);
+		assert_int_equal(st.backlog, dropped);
+		bt_jitter_set_backlog(j, BT_JITTER_BACKLOG);
+		put(j, seq++);
+		bt_jitter_stats(j, &st);
+		assert_int_equal(st.held, st.target + BT_JITTER_BACKLOG);
+		assert_int_equal(st.backlog, dropped + before + 26 -
+				 (st.target + BT_JITTER_BACKLOG));
+		/* the newest are what play */
+		assert_int_equal(get(j, &v), BT_JITTER_OK);
+		assert_int_equal(v, (uint8_t)(seq - st.target -
+					      BT_JITTER_BACKLOG));
+	}
 	mem_deref(j);
 }
 
