@@ -24,6 +24,7 @@ struct slot {
 struct bt_jitter {
 	struct slot slots[BT_JITTER_SLOTS];
 	uint32_t min_depth, max_depth, target;
+	uint32_t backlog_max;  /* held beyond target at most */
 	bool playing;          /* false: filling up to target */
 	uint16_t next;         /* the sequence number to play next */
 	bool have_next;
@@ -55,6 +56,7 @@ int bt_jitter_alloc(struct bt_jitter **jp, uint32_t min_depth,
 	j->min_depth = min_depth;
 	j->max_depth = max_depth;
 	j->target = min_depth;
+	j->backlog_max = BT_JITTER_BACKLOG;
 	*jp = j;
 	return 0;
 }
@@ -72,6 +74,44 @@ void bt_jitter_reset(struct bt_jitter *j)
 	j->deep_run = 0;
 	j->grow = 0;
 	++j->st.resets;
+}
+
+void bt_jitter_set_backlog(struct bt_jitter *j, uint32_t packets)
+{
+	if (j)
+		j->backlog_max = packets < BT_JITTER_SLOTS ? packets :
+			BT_JITTER_SLOTS;
+}
+
+/*
+ * Bound the backlog: a burst beyond target + backlog_max drops its
+ * oldest packets now, not one a second as maybe_shrink would (a loop that
+ * stalled half a second reads 25 packets at once, and the caller would be
+ * heard half a second late for many seconds: barge-in and endpointing that
+ * late). The oldest go because they are the stall's own audio, already
+ * late, and dropping from the head keeps what plays contiguous; choosing
+ * silent packets instead would mean decoding payloads here, and a
+ * predictive decoder (G.722, Opus) cannot decode packets out of order
+ * without disturbing the state it plays from. The gap is one glitch that
+ * the decoder passes over as it would a loss. The caller's tick catches up
+ * as many frames as this bound (sip_call.c), so a stall it catches up on
+ * loses nothing, and a longer one loses here the time the tick skips
+ * (the call raises the bound while the caller speaks: words are not
+ * dropped, only heard late).
+ */
+static void bound_backlog(struct bt_jitter *j)
+{
+	for (uint32_t k = 0; k < BT_JITTER_SLOTS &&
+	     j->count > j->target + j->backlog_max; k++) {
+		struct slot *s = &j->slots[j->next % BT_JITTER_SLOTS];
+
+		if (s->used && s->seq == j->next) {
+			s->used = false;
+			--j->count;
+			++j->st.backlog;
+		}
+		++j->next;
+	}
 }
 
 int bt_jitter_put(struct bt_jitter *j, uint16_t seq, const uint8_t *payload,
@@ -130,6 +170,8 @@ int bt_jitter_put(struct bt_jitter *j, uint16_t seq, const uint8_t *payload,
 	if (len)
 		memcpy(s->data, payload, len);
 	++j->count;
+	if (j->count > j->target + j->backlog_max)
+		bound_backlog(j);
 	return 0;
 }
 
@@ -185,6 +227,19 @@ enum bt_jitter_get bt_jitter_get(struct bt_jitter *j, const uint8_t **payload,
 	}
 	maybe_shrink(j);
 	s = &j->slots[j->next % BT_JITTER_SLOTS];
+	/*
+	 * An event packet (DTMF) sent beside the audio takes a sequence
+	 * number but no time of its own: pass over it when more is here, or
+	 * each key press would add its 10-20 packets to the caller's delay
+	 * (a sender that sends events instead of audio still gets a frame of
+	 * silence for the last one held).
+	 */
+	while (s->used && s->seq == j->next && !s->audio && j->count > 1) {
+		s->used = false;
+		--j->count;
+		++j->next;
+		s = &j->slots[j->next % BT_JITTER_SLOTS];
+	}
 	if (s->used && s->seq == j->next) {
 		s->used = false;
 		--j->count;

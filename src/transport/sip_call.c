@@ -27,7 +27,9 @@ enum {
 	MAX_DIGITS = 32,
 	RTP_PORT_MIN = 16384,
 	RTP_PORT_MAX = 32767,
-	MAX_BEHIND = 10,               /* frames; more is given up */
+	/* frames; more is given up, as the jitter buffer gives up the
+	 * packets held beyond its goal plus as many */
+	MAX_BEHIND = BT_JITTER_BACKLOG,
 	MAX_PER_TICK = 5,              /* frames one tick catches up */
 	SRTP_TRAILER = 16,             /* SRTP's tag (GCM's is longest) */
 };
@@ -95,7 +97,17 @@ static void on_event(const struct bt_event *ev, void *arg)
 		re_printf("%s: barge-in, the caller heard \"%s\"\n", c->lk->id,
 		       ev->text ? ev->text : "");
 		break;
+	case BT_EV_SPEECH_END:
+		bt_jitter_set_backlog(c->jb, BT_JITTER_BACKLOG);
+		return;
 	case BT_EV_SPEECH_START:
+		/*
+		 * While the caller speaks, a stall's backlog is kept (as far
+		 * as the reorder window goes): their words heard late beat
+		 * words lost to the recogniser. It is dropped to the bound
+		 * as their speech ends.
+		 */
+		bt_jitter_set_backlog(c->jb, BT_JITTER_SLOTS);
 		/* both streams' packet counts now: a common time line for
 		 * what the caller sent and what it heard (the barge-in
 		 * test aligns the caller's two recordings with it) */
@@ -660,10 +672,11 @@ static void call_free(struct sip_call *c)
 	}
 	re_printf("%s: RTP %s: %u packets sent, %u received (%u lost, %u late, "
 		  "%u wrong type, %u from elsewhere), %u frames waited for, "
-		  "jitter buffer %u, %u ms skipped (the loop behind)%s\n",
+		  "jitter buffer %u, %u ms skipped (the loop behind), %u "
+		  "packets dropped from a backlog%s\n",
 		  lk->id, codec_name(c), c->tx, c->rx, st.lost, st.late,
 		  c->rx_bad_pt, c->rx_bad_src, st.underruns, st.target,
-		  c->skipped * BT_FRAME_MS, srtp);
+		  c->skipped * BT_FRAME_MS, st.backlog, srtp);
 	fflush(stdout);
 	bt_rt_side_end(&c->sides, lk->call_id, c->ended ? "the agent ended "
 		       "the call" : "the call ended");

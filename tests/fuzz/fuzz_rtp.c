@@ -7,8 +7,9 @@
  * The input is a list of records: [op][seq hi][seq lo][len][len bytes].
  * op's low bits say put (audio or event) or get; the first byte picks the
  * codec. The harness checks that a get never hands out more than was put
- * in a packet, that the decoder writes no more than it may, and that a
- * tick always gets an answer (no stall).
+ * in a packet, that the decoder writes no more than it may, that a tick
+ * always gets an answer (no stall), and that no more than the target plus
+ * the backlog bound (raised and lowered as a call does) are ever held.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -25,6 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int16_t pcm[BT_CODEC_MAX_DECODE];
 	struct bt_codec *c = NULL;
 	struct bt_jitter *j = NULL;
+	struct bt_jitter_stats st;
+	uint32_t bound = BT_JITTER_BACKLOG;
 	size_t i = 1;
 
 	if (size < 1)
@@ -46,6 +49,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (op & 1) {
 			const uint8_t *p = NULL;
 			size_t n = 0, got = 0;
+
+			if (op & 8) {
+				/* the caller starts or stops speaking */
+				bound = bound == BT_JITTER_BACKLOG ?
+					BT_JITTER_SLOTS : BT_JITTER_BACKLOG;
+				bt_jitter_set_backlog(j, bound);
+			}
 
 			switch (bt_jitter_get(j, &p, &n)) {
 			case BT_JITTER_OK:
@@ -74,6 +84,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				n = sizeof(big);
 			(void)bt_jitter_put(j, seq, len ? big : NULL,
 					    len ? n : 0, !(op & 2));
+			/* the backlog is bounded whatever comes */
+			bt_jitter_stats(j, &st);
+			if (st.held > st.target + bound)
+				abort();
 		}
 		i += len;
 	}

@@ -2,7 +2,8 @@
  * @file test_codec.c  The telephone codecs round-trip a 1 kHz tone (level
  * kept, energy at 1 kHz, bounded error for G.711), their static payload
  * types and rtpmap names; the jitter buffer reorders, conceals a loss,
- * grows on late packets and never stalls the tick.
+ * grows on late packets, never stalls the tick and drops a backlog
+ * beyond its bound at once.
  */
 #include <errno.h>
 #include <math.h>
@@ -210,12 +211,20 @@ static void test_jitter(void **state)
 	assert_int_equal(get(j, &v), BT_JITTER_LOST);  /* the stretch */
 	assert_int_equal(get(j, &v), BT_JITTER_OK);
 	assert_int_equal(v, 4);
-	/* a DTMF packet takes sequence number 5 */
+	/* a DTMF packet takes sequence number 5: with 6 here, it takes no
+	 * time; alone, a frame of silence */
 	assert_int_equal(bt_jitter_put(j, 5, NULL, 0, false), 0);
 	put(j, 6);
-	assert_int_equal(get(j, &v), BT_JITTER_SKIP);
 	assert_int_equal(get(j, &v), BT_JITTER_OK);
 	assert_int_equal(v, 6);
+	assert_int_equal(bt_jitter_put(j, 7, NULL, 0, false), 0);
+	assert_int_equal(get(j, &v), BT_JITTER_SKIP);
+	put(j, 8);
+	put(j, 9);
+	assert_int_equal(get(j, &v), BT_JITTER_OK);
+	assert_int_equal(v, 8);
+	assert_int_equal(get(j, &v), BT_JITTER_OK);
+	assert_int_equal(v, 9);
 	/* nothing buffered while playing: an underrun, not yet a loss */
 	assert_true(bt_jitter_underrun(j));
 	/* the sender stops: a few losses, then it waits, never stalls */
@@ -257,6 +266,112 @@ static void test_jitter(void **state)
 	mem_deref(j);
 }
 
+/*
+ * A loop that stalled reads a socket full of packets at once: what the
+ * buffer holds beyond its goal is bounded, the oldest are dropped at once
+ * and counted, and play goes on from the oldest kept, in order.
+ */
+static void test_jitter_backlog(void **state)
+{
+	struct bt_jitter *j = NULL;
+	struct bt_jitter_stats st;
+	const uint32_t bound = 2 + BT_JITTER_BACKLOG;  /* goal 2 */
+	uint16_t seq = 65500;  /* wraps during the test */
+	uint8_t v = 0;
+	(void)state;
+
+	assert_int_equal(bt_jitter_alloc(&j, 2, 6), 0);
+	/* steady: two held, one in and one out a tick */
+	put(j, seq++);
+	put(j, seq++);
+	for (int k = 0; k < 20; k++) {
+		put(j, seq++);
+		assert_int_equal(get(j, &v), BT_JITTER_OK);
+	}
+	bt_jitter_stats(j, &st);
+	assert_int_equal(st.target, 2);
+	assert_int_equal(st.held, 2);
+	/* a stall of 160 ms: 8 packets at once, within the bound, all kept */
+	for (int k = 0; k < 8; k++)
+		put(j, seq++);
+	bt_jitter_stats(j, &st);
+	assert_int_equal(st.held, 10);
+	assert_int_equal(st.backlog, 0);
+	for (int k = 0; k < 8; k++)
+		assert_int_equal(get(j, &v), BT_JITTER_OK);
+	/* a stall of 600 ms: 30 packets at once; the oldest beyond the
+	 * bound go now, not one a second */
+	for (int k = 0; k < 30; k++)
+		put(j, seq++);
+	bt_jitter_stats(j, &st);
+	assert_int_equal(st.held, bound);
+	assert_int_equal(st.backlog, 2 + 30 - bound);
+	assert_int_equal(st.lost, 0);
+	/* play resumes at the oldest kept and goes on in order */
+	assert_int_equal(get(j, &v), BT_JITTER_OK);
+	assert_int_equal(v, (uint8_t)(seq - bound));
+	for (uint32_t k = 1; k < bound; k++) {
+		assert_int_equal(get(j, &v), BT_JITTER_OK);
+		assert_int_equal(v, (uint8_t)(seq - bound + k));
+	}
+	/* then the stream goes on at its goal, nothing more dropped */
+	put(j, seq++);
+	put(j, seq++);
+	for (int k = 0; k < 10; k++) {
+		put(j, seq++);
+		assert_int_equal(get(j, &v), BT_JITTER_OK);
+		assert_int_equal(v, (uint8_t)(seq - 3));
+	}
+	bt_jitter_stats(j, &st);
+	assert_int_equal(st.backlog, 2 + 30 - bound);
+	assert_true(st.held <= st.target + 1);
+	/* a key held for 2 s: an event packet beside each audio packet
+	 * (baresip sends both); the events take no time, so the depth stays
+	 * and nothing is dropped */
+	{
+		/* the audio plays in order, every packet of it: the two held
+		 * before the key (s0 - 2, s0 - 1), then the key's (s0 + 1,
+		 * s0 + 3, ...; the events have the even ones) */
+		const uint16_t s0 = seq;
+
+		for (int k = 0; k < 100; k++) {
+			assert_int_equal(bt_jitter_put(j, seq++, NULL, 0,
+						       false), 0);
+			put(j, seq++);
+			assert_int_equal(get(j, &v), BT_JITTER_OK);
+			assert_int_equal(v, (uint8_t)(k < 2 ? s0 - 2 + k :
+						      s0 + 2 * k - 3));
+		}
+	}
+	bt_jitter_stats(j, &st);
+	assert_int_equal(st.backlog, 2 + 30 - bound);
+	assert_true(st.held <= 2 * (st.target + 1));
+	/* while the caller speaks the call keeps the whole window: a stall's
+	 * 25 packets are all kept; back to the bound, the next packet drops
+	 * the excess at once */
+	{
+		uint32_t before = st.held, dropped = st.backlog;
+
+		bt_jitter_set_backlog(j, BT_JITTER_SLOTS);
+		for (int k = 0; k < 25; k++)
+			put(j, seq++);
+		bt_jitter_stats(j, &st);
+		assert_int_equal(st.held, before + 25);
+		assert_int_equal(st.backlog, dropped);
+		bt_jitter_set_backlog(j, BT_JITTER_BACKLOG);
+		put(j, seq++);
+		bt_jitter_stats(j, &st);
+		assert_int_equal(st.held, st.target + BT_JITTER_BACKLOG);
+		assert_int_equal(st.backlog, dropped + before + 26 -
+				 (st.target + BT_JITTER_BACKLOG));
+		/* the newest are what play */
+		assert_int_equal(get(j, &v), BT_JITTER_OK);
+		assert_int_equal(v, (uint8_t)(seq - st.target -
+					      BT_JITTER_BACKLOG));
+	}
+	mem_deref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_pcma),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_jitter),
+		cmocka_unit_test(test_jitter_backlog),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
