@@ -22,6 +22,10 @@ int bt_agent_load_str(struct bt_agent **ap, const char *text,
 
 const char *bt_agent_name(const struct bt_agent *a);
 const char *bt_agent_voice(const struct bt_agent *a);  /* "espeak:en-us+f3" */
+
+/** The most voices persona.fallback_voice may list (a network voice's
+ *  stand-ins, tried in order). */
+enum { BT_VOICE_CHAIN_MAX = 4 };
 const json_t *bt_agent_json(const struct bt_agent *a);
 
 /**

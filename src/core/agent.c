@@ -584,9 +584,9 @@ static int check_turn(const struct loadctx *lc, const json_t *root)
 	return err;
 }
 
-/* The voice must open now, not when the greeting is due. */
+/* A voice (at `path`) must open now, not when the greeting is due. */
 static int check_voice(const struct loadctx *lc, const json_t *root,
-		       const char *voice)
+		       const char *path, const char *voice)
 {
 	const json_t *p = json_object_get(root, "persona");
 	struct bt_tts_prm prm;
@@ -596,6 +596,11 @@ static int check_voice(const struct loadctx *lc, const json_t *root,
 	size_t n = (size_t)(colon - voice);
 	int err;
 
+	if (!colon || colon == voice)
+		return fail(lc, path, "\"%s\" must be \"provider:voice\" "
+			    "(got \"%s\"); e.g. \"openai:alloy\" or "
+			    "\"espeak:en-us+f3\"", path,
+			    bt_json_shown(voice, val, sizeof(val)));
 	bt_tts_prm_default(&prm);
 	prm.probe = true;
 	prm.rate_wpm = (uint32_t)json_integer_value(
@@ -606,10 +611,10 @@ static int check_voice(const struct loadctx *lc, const json_t *root,
 		 n + 1 : sizeof(provider));
 	if (!bt_tts_find(provider)) {
 		tts_names(names, sizeof(names));
-		return fail(lc, "persona.voice",
-			    "\"persona.voice\" is \"%s\" but there is no "
+		return fail(lc, path,
+			    "\"%s\" is \"%s\" but there is no "
 			    "speech synthesiser \"%s\"; registered: %s; use "
-			    "one of those, e.g. \"espeak:en-us+f3\"",
+			    "one of those, e.g. \"espeak:en-us+f3\"", path,
 			    bt_json_shown(voice, val, sizeof(val)),
 			    bt_json_shown(provider, why, sizeof(why)), names);
 	}
@@ -622,10 +627,49 @@ static int check_voice(const struct loadctx *lc, const json_t *root,
 
 	str_ncpy(why, *bt_errmsg() ? bt_errmsg() : strerror(err),
 		 sizeof(why));
-	return fail(lc, "persona.voice",
-		    "\"persona.voice\" \"%s\" cannot be opened: %s; pick a "
+	return fail(lc, path,
+		    "\"%s\" \"%s\" cannot be opened: %s; pick a "
 		    "voice that is installed (e.g. \"espeak:en-us+f3\")",
-		    bt_json_shown(voice, val, sizeof(val)), why);
+		    path, bt_json_shown(voice, val, sizeof(val)), why);
+}
+
+/* persona.fallback_voice: a voice, or a list of 1 to BT_VOICE_CHAIN_MAX
+ * tried in order, each one that opens. */
+static int check_fallback(const struct loadctx *lc, const json_t *root)
+{
+	const json_t *fb = json_object_get(json_object_get(root, "persona"),
+					   "fallback_voice");
+	const char *path = "persona.fallback_voice";
+	char val[SHOWN_LEN], p[64];
+	size_t n;
+
+	if (!fb)
+		return 0;
+	if (json_is_string(fb))
+		return check_voice(lc, root, path, json_string_value(fb));
+	bt_json_brief(fb, val, sizeof(val));
+	n = json_array_size(fb);
+	if (!json_is_array(fb) || !n || n > BT_VOICE_CHAIN_MAX)
+		return fail(lc, path, "\"%s\" must be a voice or a list of "
+			    "1 to %d voices tried in order (got %s); e.g. "
+			    "[\"openai:alloy\", \"espeak:en-us+f3\"]", path,
+			    BT_VOICE_CHAIN_MAX, val);
+	for (size_t i = 0; i < n; i++) {
+		const json_t *v = json_array_get(fb, i);
+		int err;
+
+		snprintf(p, sizeof(p), "%s[%zu]", path, i);
+		if (!json_is_string(v)) {
+			bt_json_brief(v, val, sizeof(val));
+			return fail(lc, p, "\"%s\" must be a voice name "
+				    "(got %s); e.g. \"espeak:en-us+f3\"", p,
+				    val);
+		}
+		err = check_voice(lc, root, p, json_string_value(v));
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 /* A section checked elsewhere (the brain provider's own, "recording"):
@@ -733,7 +777,9 @@ int bt_agent_load_str(struct bt_agent **ap, const char *text,
 		err = check_section(&lc, root, bt_recording_check);
 	if (err)
 		goto out;
-	err = check_voice(&lc, root, voice);
+	err = check_voice(&lc, root, "persona.voice", voice);
+	if (!err)
+		err = check_fallback(&lc, root);
 	if (err)
 		goto out;
 

@@ -484,7 +484,8 @@ static void session_destructor(void *arg)
 	mem_deref(s->tools);
 	mem_deref(s->stt);
 	ss_tts_hold_put(s->tts);
-	ss_tts_hold_put(s->tts_fb);
+	for (size_t i = 0; i < s->n_fb; i++)
+		ss_tts_hold_put(s->tts_fb[i]);
 	mem_deref(s->vad);
 	mem_deref(s->aec);
 	mem_deref(s->pitch);
@@ -735,19 +736,10 @@ int bt_session_alloc(struct bt_session **sp, struct bt_agent *agent,
 	if (err)
 		goto out;
 	if (bt_tts_of(s->tts->tts)->streamh) {
-		/* a network voice: an embedded one stands by (opened now, so
-		 * a failure mid-call never waits on it) */
-		const char *fb = json_string_value(json_object_get(
-			persona, "fallback_voice"));
-
-		s->tts_fb = calloc(1, sizeof(*s->tts_fb));
-		if (!s->tts_fb) {
-			err = ENOMEM;
-			goto out;
-		}
-		atomic_init(&s->tts_fb->refs, 1);
-		err = bt_tts_open(&s->tts_fb->tts, fb ? fb : "espeak:en-us+f3",
-				  &tprm);
+		/* its stand-ins are ready before they are needed */
+		err = ss_voice_open_chain(s, json_object_get(persona,
+							     "fallback_voice"),
+					  &tprm);
 		if (err)
 			goto out;
 	}

@@ -246,8 +246,12 @@ struct bt_session {
 	/* reasoning and speech */
 	struct bt_brain_st *brain;
 	struct tts_hold *tts;
-	struct tts_hold *tts_fb;   /* the fallback voice of a network one */
-	bool voice_failed;         /* the network voice failed: tts_fb on */
+	/* a network voice's stand-ins (persona.fallback_voice), in order:
+	 * voice_at 0 is tts, k is tts_fb[k - 1]; each failure moves on */
+	struct tts_hold *tts_fb[BT_VOICE_CHAIN_MAX];
+	char fb_names[BT_VOICE_CHAIN_MAX][80];
+	size_t n_fb;
+	size_t voice_at;
 	struct bt_tts_prm tts_prm;
 	struct reply *reply;
 	unsigned replies;
@@ -290,6 +294,8 @@ struct bt_session {
 /* ---- across the session's files ---- */
 void ss_stt_final(const struct bt_transcript *tr, void *arg);
 void ss_reply_plan(struct bt_session *s);
+int ss_voice_open_chain(struct bt_session *s, const json_t *fb,
+			const struct bt_tts_prm *prm);
 void ss_voice_sentence(struct bt_session *s, const char *text, size_t n,
 		       bool protect);
 /* The brain's fillers rendered ahead into the sentence cache (voice.c). */

@@ -4,7 +4,8 @@
  *                voice on the session's loop, and appended to the reply's
  *                audio with its word timings (measured, or estimated from
  *                the text). A network voice that fails hands the sentence,
- *                and the rest of the call, to its embedded stand-in.
+ *                and the rest of the call, to the next voice of its
+ *                fallback chain (persona.fallback_voice).
  */
 #include "core/session_int.h"
 
@@ -164,22 +165,51 @@ static void job_back(struct bt_job *job)
 	ss_poll_job(sj->s);
 }
 
-/* The network voice failed: the embedded one speaks from now on. */
-static void voice_fail(struct bt_session *s, const char *why)
+/* The voice that says the next sentence: the chain's voice_at. */
+static struct tts_hold *cur_voice(struct bt_session *s)
 {
-	char msg[1200];
+	return s->voice_at ? s->tts_fb[s->voice_at - 1] : s->tts;
+}
+
+static const char *voice_name(struct bt_session *s, size_t k)
+{
+	return k ? s->fb_names[k - 1] : bt_agent_voice(s->agent);
+}
+
+/*
+ * The voice speaking failed: the next of the chain speaks from now on
+ * (true), or none is left (false: the sentence is not said, and the last
+ * voice is tried again on the next one, since a network voice may come
+ * back). Said in the trace either way.
+ */
+static bool voice_fail(struct bt_session *s, const char *why)
+{
+	char msg[1400], then[160];
+	const char *failed = voice_name(s, s->voice_at);
+	bool more = s->voice_at < s->n_fb;
 	json_t *o;
 
-	if (s->voice_failed)
-		return;
-	s->voice_failed = true;
-	snprintf(msg, sizeof(msg), "the voice \"%s\" failed: %s; the "
-		 "fallback voice speaks for the rest of the call",
-		 bt_agent_voice(s->agent), why);
+	if (more) {
+		s->voice_at++;
+		snprintf(then, sizeof(then), "the fallback voice \"%s\" "
+			 "speaks for the rest of the call",
+			 voice_name(s, s->voice_at));
+	}
+	else {
+		snprintf(then, sizeof(then), "no fallback voice is left, so "
+			 "this sentence is not said");
+	}
+	snprintf(msg, sizeof(msg), "the voice \"%s\" failed: %.900s; %s",
+		 failed, why, then);
 	o = json_object();
 	json_object_set_new(o, "message", json_string(msg));
 	json_object_set_new(o, "stage", json_string("tts"));
+	json_object_set_new(o, "failed", json_string(failed));
+	json_object_set_new(o, "fallback", more ?
+			    json_string(voice_name(s, s->voice_at)) :
+			    json_null());
 	ss_emit(s, BT_EV_ERROR, ss_now_ms(s), msg, o);
+	return more;
 }
 
 /*
@@ -300,15 +330,21 @@ static void stream_chunk(const int16_t *pcm, size_t n, uint32_t rate_hz,
 	}
 	st = r->stream;
 	r->stream = NULL;
-	mem_deref(st);
 	if (err) {
-		/* the fallback voice says the whole sentence: a fragment was
-		 * not a sentence heard (no words of it count as heard) */
-		voice_fail(s, msg ? msg : "error");
-		submit_job(s, r->stream_text, strlen(r->stream_text),
-			   r->stream_protect);
+		/* the next voice says the whole sentence: a fragment was not
+		 * a sentence heard (no words of it count as heard) */
+		char text[sizeof(r->stream_text)];
+		bool protect = r->stream_protect;
+
+		str_ncpy(text, r->stream_text, sizeof(text));
+		if (voice_fail(s, msg ? msg : "error"))
+			ss_voice_sentence(s, text, strlen(text), protect);
+		mem_deref(st);  /* after: msg may be the stream's */
+		/* r may be gone (an inline job can finish the reply) */
+		ss_reply_plan(s);
 		return;
 	}
+	mem_deref(st);
 	if (r->stream_audio && !r->stream_timed)
 		words_estimate(r, r->stream_text, r->stream_base);
 	if (r->stream_protect)
@@ -317,13 +353,11 @@ static void stream_chunk(const int16_t *pcm, size_t n, uint32_t rate_hz,
 	ss_reply_plan(s);
 }
 
-/* Start the sentence on the network voice; false if it is on its way. */
-static bool stream_sentence(struct bt_session *s, const char *text, size_t n,
-			    bool protect)
+/* Start the sentence on a network voice; 0 if it is on its way. */
+static int stream_sentence(struct bt_session *s, struct bt_tts_st *tts,
+			   const char *text, size_t n, bool protect)
 {
 	struct reply *r = s->reply;
-	struct bt_tts_st *tts = s->tts->tts;
-	int err;
 
 	snprintf(r->stream_text, sizeof(r->stream_text), "%.*s", (int)n,
 		 text);
@@ -331,12 +365,9 @@ static bool stream_sentence(struct bt_session *s, const char *text, size_t n,
 	r->stream_protect = protect;
 	r->stream_audio = false;
 	r->stream_timed = false;
-	err = bt_tts_of(tts)->streamh(&r->stream, tts, r->stream_text,
-				      stream_chunk, r);
-	if (!err)
-		return false;
-	voice_fail(s, bt_errmsg());
-	return true;
+	bt_err_clear();
+	return bt_tts_of(tts)->streamh(&r->stream, tts, r->stream_text,
+				       stream_chunk, r);
 }
 
 /* The sentence on a synthesiser of the worker pool (an embedded voice, or
@@ -345,8 +376,7 @@ static void submit_job(struct bt_session *s, const char *text, size_t n,
 		       bool protect)
 {
 	struct reply *r = s->reply;
-	/* only a network voice has a stand-in */
-	struct tts_hold *th = s->tts_fb ? s->tts_fb : s->tts;
+	struct tts_hold *th = cur_voice(s);
 	struct synth_job *sj;
 
 	sj = mem_zalloc(sizeof(*sj), NULL);
@@ -377,10 +407,24 @@ static void submit_job(struct bt_session *s, const char *text, size_t n,
 void ss_voice_sentence(struct bt_session *s, const char *text, size_t n,
 		       bool protect)
 {
-	if (!s->voice_failed && bt_tts_of(s->tts->tts)->streamh &&
-	    !stream_sentence(s, text, n, protect))
-		return;
-	submit_job(s, text, n, protect);
+	char why[512];
+
+	/* a network voice that refuses at once hands over here, down the
+	 * chain (its length bounds this) */
+	for (;;) {
+		struct bt_tts_st *tts = cur_voice(s)->tts;
+
+		if (!bt_tts_of(tts)->streamh) {
+			submit_job(s, text, n, protect);
+			return;
+		}
+		if (!stream_sentence(s, tts, text, n, protect))
+			return;
+		str_ncpy(why, *bt_errmsg() ? bt_errmsg() :
+			 "it did not start", sizeof(why));
+		if (!voice_fail(s, why))
+			return;
+	}
 }
 
 /* ---- fillers rendered ahead ---- */
@@ -464,8 +508,50 @@ bool ss_voice_ready(struct bt_session *s, const char *text, size_t n)
 
 	if (!s->tts)
 		return false;
-	if (!s->voice_failed && bt_tts_of(s->tts->tts)->streamh)
+	if (bt_tts_of(cur_voice(s)->tts)->streamh)
 		return false;
 	trimmed(text, n, t, sizeof(t));
-	return bt_tts_cache_has((s->tts_fb ? s->tts_fb : s->tts)->tts, t);
+	return bt_tts_cache_has(cur_voice(s)->tts, t);
+}
+
+/*
+ * A network voice's stand-ins (persona.fallback_voice: a name or a list,
+ * checked at load; none: espeak), opened now: an embedded voice is loaded
+ * before it is needed (a failure mid-call never waits on it), and a
+ * network one starts connecting without blocking the loop (ElevenLabs
+ * opens its socket now; an OpenAI-compatible server is asked per
+ * sentence), so that taking over costs no set-up.
+ */
+int ss_voice_open_chain(struct bt_session *s, const json_t *fb,
+			const struct bt_tts_prm *prm)
+{
+	const char *names[BT_VOICE_CHAIN_MAX];
+	size_t n = 0;
+
+	if (json_is_string(fb))
+		names[n++] = json_string_value(fb);
+	for (size_t i = 0; json_is_array(fb) && i < json_array_size(fb) &&
+	     n < BT_VOICE_CHAIN_MAX; i++) {
+		const char *v = json_string_value(json_array_get(fb, i));
+
+		if (v)
+			names[n++] = v;
+	}
+	if (!n)
+		names[n++] = "espeak:en-us+f3";
+	for (size_t i = 0; i < n; i++) {
+		struct tts_hold *h = calloc(1, sizeof(*h));
+		int err;
+
+		if (!h)
+			return ENOMEM;
+		atomic_init(&h->refs, 1);
+		str_ncpy(s->fb_names[s->n_fb], names[i],
+			 sizeof(s->fb_names[0]));
+		s->tts_fb[s->n_fb++] = h;
+		err = bt_tts_open(&h->tts, names[i], prm);
+		if (err)
+			return err;
+	}
+	return 0;
 }

@@ -6,8 +6,10 @@
  * One socket per call, opened when the session is made so the first
  * utterance pays no handshake. Every frame of the call is streamed
  * (listenh), so Deepgram's timestamps are the call's own and its
- * SpeechStarted/UtteranceEnd mean what they say; KeepAlive goes out when
- * no audio has for a while (a transport on hold). The session's
+ * SpeechStarted/UtteranceEnd mean what they say (silence included: the
+ * endpointing is measured on it); KeepAlive goes out when no audio has for
+ * a while, i.e. when no frames come at all (the transports push a silent
+ * one every 20 ms; an embedding application may stop). The session's
  * utterances map onto the stream by time: start() marks where one began,
  * finish() sends Finalize and the final comes back as an event (or at
  * once when every word is already final). Words come from the `word`

@@ -7,7 +7,7 @@
 //   node tests/clients/deepgram_mock.mjs [--port N] [--key KEY]
 //        [--script FILE] [--corpus DIR] [--wer P] [--seed N]
 //        [--endpointing-ms MS] [--latency-ms MS] [--loop]
-//        [--fail refuse|close-mid-utterance|silent]
+//        [--fail refuse|close-mid-utterance|silent] [--idle-close-ms MS]
 //
 // It prints `listening PORT` on stdout and serves on 127.0.0.1:
 //   WS /v1/listen   Nova: Results (interim every ~250 ms of audio, is_final
@@ -18,7 +18,13 @@
 //                   Update (~250 ms), EagerEndOfTurn (when
 //                   eager_eot_threshold is set), TurnResumed, EndOfTurn.
 //   GET /log        the connections so far (query, messages from the
-//                   client, bytes of audio), as JSON.
+//                   client, bytes of audio; `keepalive_ms`: when each
+//                   KeepAlive came, and `audio_gaps`: [from, to] of each
+//                   second or more without audio, in ms since the socket
+//                   opened), as JSON.
+//   --idle-close-ms: as Deepgram does after 10 s, close a socket that has
+//                   had neither audio nor a text message for that long
+//                   (1011, NET-0001; entry.closed "idle").
 //
 // What was said comes from:
 //   --corpus DIR: a connection whose `tag` names a corpus item (the WAV's
@@ -61,6 +67,7 @@ for (let i = 2; i < process.argv.length; i++) {
     case '--endpointing-ms': o.endpointingMs = num(); break;
     case '--latency-ms': o.latencyMs = num(); break;
     case '--loop': o.loop = true; break;
+    case '--idle-close-ms': o.idleCloseMs = num(); break;
     case '--fail':
       if (!['refuse', 'close-mid-utterance', 'silent'].includes(v)) usage('bad --fail');
       o.fail = v; i++; break;
@@ -166,7 +173,16 @@ function session(ws, u) {
   const vadEvents = q.get('vad_events') === 'true';
   const interim = q.get('interim_results') === 'true';
   const eager = q.get('eager_eot_threshold') !== null;
-  const entry = { path: u.pathname, query: Object.fromEntries(q), messages: [], audio_bytes: 0, closed: null };
+  const entry = { path: u.pathname, query: Object.fromEntries(q), messages: [], audio_bytes: 0, closed: null,
+    keepalive_ms: [], audio_gaps: [] };
+  const opened = Date.now();
+  let lastAudio = opened, idle = null;
+  const alive = () => {
+    if (!o.idleCloseMs) return;
+    clearTimeout(idle);
+    idle = setTimeout(() => { entry.closed = 'idle'; ws.close(1011, 'NET-0001'); }, o.idleCloseMs);
+  };
+  alive();
   log.push(entry);
   const tag = q.get('tag');
   const item = tag ? corpus.get(tag) : null;
@@ -349,10 +365,18 @@ function session(ws, u) {
   }
 
   ws.on('message', (data, isBinary) => {
-    if (isBinary) { onAudio(Buffer.from(data)); return; }
+    const now = Date.now();
+    alive();
+    if (isBinary) {
+      if (now - lastAudio >= 1000) entry.audio_gaps.push([lastAudio - opened, now - opened]);
+      lastAudio = now;
+      onAudio(Buffer.from(data));
+      return;
+    }
     let m;
     try { m = JSON.parse(data.toString()); } catch { entry.messages.push({ bad: data.toString().slice(0, 200) }); return; }
     entry.messages.push(m);
+    if (m.type === 'KeepAlive') entry.keepalive_ms.push(now - opened);
     if (m.type === 'Finalize') {
       if (!flux) finalize(t, false, true);
     } else if (m.type === 'CloseStream') {
@@ -363,7 +387,7 @@ function session(ws, u) {
       ws.close(1000);
     }
   });
-  ws.on('close', () => { if (!entry.closed) entry.closed = 'client'; });
+  ws.on('close', () => { clearTimeout(idle); if (!entry.closed) entry.closed = 'client'; });
 }
 
 server.listen(o.port, '127.0.0.1', () => {

@@ -1,7 +1,7 @@
 // A Realtime client of `banter serve` whose agent hears through a Deepgram
 // server and speaks through an ElevenLabs one (the mocks of
-// tests/e2e/test_serve_cloud.sh): a voice turn end to end, then a barge-in
-// over the greeting. Usage: node realtime_cloud.mjs HTTP_PORT
+// tests/e2e/test_serve_cloud.sh): a voice turn end to end, a barge-in
+// over the greeting, and a caller who sends no audio for 10 s, then speaks. Usage: node realtime_cloud.mjs HTTP_PORT
 import WebSocket from 'ws';
 import { Events, callerAudio, stream, run, assert, sleep } from './lib.mjs';
 
@@ -50,6 +50,20 @@ run([
     const done = await c.ev.wait((e) => e.type === 'response.done', T, 'the greeting ends', 0);
     assert(done.response.status === 'cancelled', `the greeting was ${done.response.status}`);
     void from;
+    c.ws.close();
+  }],
+  ['a caller who sends no audio for 10 s, then speaks', async () => {
+    const c = connect();
+    await c.opened;
+    await c.ev.waitType('session.created', T);
+    await c.ev.waitType('response.done', T);
+    // nothing appended: the line is silent, and its silence goes on to
+    // Deepgram as audio (test_serve_cloud.sh checks the server's log)
+    await sleep(10000);
+    const from = c.ev.list.length;
+    await stream(c.send, callerAudio(DATA + 'table_for_three_slt.wav'));
+    const tr = await c.ev.wait((e) => e.type === 'conversation.item.input_audio_transcription.completed', T, 'the transcript', from);
+    assert(tr.transcript === 'a table for three please', `Deepgram's words after the silence, got "${tr.transcript}"`);
     c.ws.close();
   }],
 ]);

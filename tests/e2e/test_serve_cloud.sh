@@ -4,9 +4,12 @@
 # (tests/clients/deepgram_mock.mjs, elevenlabs_mock.mjs), on the server's
 # event loops: a voice turn with Deepgram's words and the network voice's
 # audio, and a barge-in that cancels the reply and closes the voice's
-# context. Then a clean SIGTERM.
+# context; a caller who sends no audio for 10 s is a silent line that the
+# engine streams to Deepgram as audio (so no KeepAlive is needed; the server
+# closes a socket idle for 10 s, as Deepgram does) and is heard after. Then
+# a clean SIGTERM.
 source "$(dirname "$0")/lib.sh"
-echo '["a table for three please","a table for three please"]' >"$TMP/script.json"
+echo '["a table for three please","a table for three please","a table for three please"]' >"$TMP/script.json"
 start_mock() {  # start_mock NAME SCRIPT ARGS... -> prints the port
   node "$CLIENTS/$2" --port 0 "${@:3}" >"$TMP/$1.out" 2>"$TMP/$1.err" &
   echo $! >>"$TMP/pids"  # (a subshell: the caller's variables are out of reach)
@@ -17,7 +20,7 @@ start_mock() {  # start_mock NAME SCRIPT ARGS... -> prints the port
   done
   cat "$TMP/$1.err" >&2; return 1
 }
-DG=$(start_mock dg deepgram_mock.mjs --script "$TMP/script.json" --key dg-test) || fail "no Deepgram mock"
+DG=$(start_mock dg deepgram_mock.mjs --script "$TMP/script.json" --key dg-test --idle-close-ms 10000) || fail "no Deepgram mock"
 EL=$(start_mock el elevenlabs_mock.mjs --key xi-test --pace-ms 200) || fail "no ElevenLabs mock"
 python3 - >"$TMP/agent.json" <<'EOF'
 import json
@@ -46,7 +49,18 @@ python3 - "$TMP" <<'EOF' || fail "what the servers saw"
 import json, sys
 d = sys.argv[1]
 el = json.load(open(d + "/el.json")); dg = json.load(open(d + "/dg.json"))
-assert len(dg) == 2 and all(c["audio_bytes"] > 0 for c in dg), dg
+assert len(dg) == 3 and all(c["audio_bytes"] > 0 for c in dg), dg
+# the silent caller: the engine streams the call's silence as audio (a
+# Realtime client that sends nothing is a silent line, a frame every
+# 20 ms), as Deepgram's endpointing and timestamps need: no 4 s without
+# audio, so no KeepAlive, and the server (closing a socket idle for 10 s,
+# as Deepgram does) kept it open through the 10 s
+c = dg[2]
+gap = max([g[1] - g[0] for g in c["audio_gaps"]], default=0)
+assert gap < 4000, ("audio stopped in the silence", c["audio_gaps"])
+assert not c["keepalive_ms"], ("KeepAlive while audio flowed", c["keepalive_ms"])
+assert all(cc["closed"] != "idle" for cc in dg), [cc["closed"] for cc in dg]
+print("silent caller: longest gap in the audio to Deepgram %d ms" % gap)
 assert any(c["closed"] and not c["final"] for s in el for c in s["contexts"].values()), "no context closed at the barge-in"
 EOF
 grep -q "error" "$TMP/serve.txt" && grep -i "fallback\|takes over" "$TMP/serve.txt" && fail "a provider failed"
