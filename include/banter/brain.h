@@ -117,6 +117,10 @@ struct bt_brain_sink {
 struct bt_brain_ctx {
 	const char *db_path;    /**< SQLite file for built-in tools */
 	const char *session_id;
+	bool memory_read_only;  /**< a brain inside another (a flow's LLM
+				     hand-off) reads the caller's memory but
+				     leaves the call's record to the outer
+				     one */
 };
 
 struct bt_brain_st; /* instance; first member: const struct bt_brain * */
@@ -154,6 +158,15 @@ typedef void (bt_brain_cancel_h)(struct bt_brain_st *st, void *sink_arg);
 typedef size_t (bt_brain_lines_h)(const json_t *agent, const char **lines,
 				  size_t max);
 
+/**
+ * Who calls is known (at the session's set-up) or changed (a Realtime
+ * client names the caller in session.update): a brain with memory across
+ * calls starts reading it now, off the loop, so that the first response
+ * finds it ready. Session's thread; the caller id may be "".
+ */
+typedef void (bt_brain_caller_h)(struct bt_brain_st *st,
+				 const char *caller_id);
+
 struct bt_brain {
 	struct le le;
 	const char *name;
@@ -172,6 +185,8 @@ struct bt_brain {
 	bt_brain_cancel_h *cancelh;   /**< may be NULL (a brain that answers
 					   inside respondh) */
 	bt_brain_lines_h *linesh;     /**< may be NULL: no fillers */
+	bt_brain_caller_h *callerh;   /**< may be NULL: the caller id only
+					   comes with each input */
 };
 
 void bt_brain_register(struct bt_brain *b);

@@ -25,6 +25,7 @@
 #include "banter/banter.h"
 #include "brain/flow_int.h"
 #include "brain/flow_llm.h"
+#include "brain/flow_memory.h"
 #include "brain/slots.h"
 #include "brain/transfer.h"
 #include "core/worker.h"
@@ -53,6 +54,12 @@ struct flow_st {
 
 	json_t *vars;   /* slot values (typed) and saved tool results */
 	json_t *spoken; /* slot values as said ("three") */
+
+	/* "flow.memory": true: this call's summary for the caller's next
+	 * one (flow_memory.c), written when the brain goes */
+	bool memory_on;
+	char caller[128];
+	json_t *acts;   /* the tools run, as summary lines */
 
 	const char *cur;       /* node waiting for an answer (key in nodes) */
 	const json_t *curnode;
@@ -126,7 +133,14 @@ static void flow_destructor(void *arg)
 	if (st->queued.set)
 		mem_deref(st->queued.sink.arg);
 
+	/* the hand-off LLM (if any) goes first: it writes no record of its
+	 * own when the flow keeps memory (ctx.memory_read_only) */
 	mem_deref(st->llm);
+	if (st->memory_on)
+		flow_memory_write(st->db_path && st->db_path[0] ? st->db_path :
+				  "banter.db", st->caller, st->spoken,
+				  st->vars, st->acts);
+	json_decref(st->acts);
 	json_decref(st->vars);
 	json_decref(st->spoken);
 	json_decref(st->agent);
@@ -364,6 +378,7 @@ static int action_result(struct flow_st *st, const json_t *action,
 
 		str_ncpy(why, errmsg && *errmsg ? errmsg : strerror(err),
 			 sizeof(why));
+		flow_memory_action(st->acts, name, NULL, err, why);
 		json_decref(result);
 		result = NULL;
 		e = json_pack("{s:s, s:i}", "error", why, "errno", err);
@@ -373,6 +388,7 @@ static int action_result(struct flow_st *st, const json_t *action,
 	else {
 		res_s = json_dumps(result ? result : json_null(),
 				   JSON_COMPACT | JSON_ENCODE_ANY);
+		flow_memory_action(st->acts, name, result, 0, NULL);
 		if (save_as)
 			json_object_set(st->vars, save_as,
 					result ? result : json_null());
@@ -995,6 +1011,8 @@ static int flow_respond(struct bt_brain_st *bst,
 	if (!st || !in || !sink || !sink->texth || !sink->doneh)
 		return bt_err(EINVAL, "flow: respond needs an instance, an "
 			      "input and a sink with texth and doneh");
+	if (in->caller_id && in->caller_id[0])
+		str_ncpy(st->caller, in->caller_id, sizeof(st->caller));
 	if (st->job) {
 		/* a tool of the last response is still running: this input
 		 * is answered after it (only the newest waits) */
@@ -1039,7 +1057,8 @@ static int flow_alloc(struct bt_brain_st **stp, const json_t *agent,
 	st->agent = json_incref((json_t *)agent);
 	st->vars = json_object();
 	st->spoken = json_object();
-	if (!st->vars || !st->spoken) {
+	st->acts = json_array();
+	if (!st->vars || !st->spoken || !st->acts) {
 		err = bt_err(ENOMEM, "flow: out of memory");
 		goto out;
 	}
@@ -1057,6 +1076,9 @@ static int flow_alloc(struct bt_brain_st **stp, const json_t *agent,
 	}
 
 	flow = json_object_get(agent, "flow");
+	st->memory_on = json_is_true(json_object_get(flow, "memory"));
+	/* the flow writes the call's one record; its LLM hand-off reads */
+	st->ctx.memory_read_only = st->memory_on;
 	st->nodes = json_object_get(flow, "nodes");
 	st->start = json_string_value(json_object_get(flow, "start"));
 	st->intents = json_object_get(flow, "intents");

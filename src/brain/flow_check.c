@@ -677,9 +677,15 @@ int flow_check(const json_t *agent, const char **pathp)
 	err = fc_want_object(&c, flow, "flow");
 	if (!err)
 		err = fc_keys_ok(&c, flow, "flow", " start min_confidence "
-				 "reprompt idle intents nodes ");
+				 "reprompt idle intents nodes memory ");
 	if (err)
 		return err;
+	if (json_object_get(flow, "memory") &&
+	    !json_is_boolean(json_object_get(flow, "memory")))
+		return fc_fail(pathp, "flow.memory", "\"flow.memory\" must be "
+			       "true (each call leaves a summary of the slots "
+			       "gathered and the tools run for the caller's "
+			       "next call) or false");
 
 	c.nodes = json_object_get(flow, "nodes");
 	if (!c.nodes)

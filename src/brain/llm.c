@@ -127,6 +127,9 @@ static void resp_destructor(void *arg)
 	tmr_cancel(&r->tmr_first);
 	tmr_cancel(&r->tmr_filler);
 	tmr_cancel(&r->tmr_retry);
+	tmr_cancel(&r->tmr_mem);
+	mem_deref(r->in_text);
+	mem_deref(r->in_sys);
 	mem_deref(r->http);
 	mem_deref(r->sse);
 	mem_deref(r->text);
@@ -435,11 +438,22 @@ static struct resp *resp_alloc(struct llm_st *st,
 	tmr_init(&r->tmr_first);
 	tmr_init(&r->tmr_filler);
 	tmr_init(&r->tmr_retry);
+	tmr_init(&r->tmr_mem);
 	r->t = &st->main;
 	list_append(&st->resps, &r->le, r);
 	if (!r->local || !r->text)
 		return mem_deref(r);
 	return r;
+}
+
+/* A transport names the caller (or another) during the call: read that
+ * caller's memory now, so that the next response finds it ready. */
+static void llm_caller(struct bt_brain_st *bst, const char *caller_id)
+{
+	struct llm_st *st = (struct llm_st *)bst;
+
+	if (st)
+		llm_memory_recall(st, caller_id);
 }
 
 static int llm_respond(struct bt_brain_st *bst, const struct bt_brain_input *in,
@@ -448,7 +462,6 @@ static int llm_respond(struct bt_brain_st *bst, const struct bt_brain_input *in,
 	struct llm_st *st = (struct llm_st *)bst;
 	struct resp *r;
 	const char *sys;
-	size_t n;
 
 	if (!st || !in || !sink || !sink->texth || !sink->doneh)
 		return bt_err(EINVAL, "llm: respond needs an instance, an "
@@ -487,34 +500,26 @@ static int llm_respond(struct bt_brain_st *bst, const struct bt_brain_input *in,
 		json_decref(st->last_msgs);
 		st->last_msgs = NULL;
 	}
-	n = (sys ? strlen(sys) : 0) + strlen(st->memory) + 200;
-	r->system_buf = mem_alloc(n, NULL);
-	if (r->system_buf)
-		snprintf(r->system_buf, n, "%s%s%s", sys ? sys : "",
-			 st->memory[0] ? "\n\nWhat you know about this caller "
-			 "from earlier calls (oldest first):\n" : "",
-			 st->memory);
-	r->system = r->system_buf;
 	r->base = llm_history_msgs(in->history_json, in->type == BT_BRAIN_USER ?
 			       in->text : NULL, st->history_tokens);
 	r->tools = resp_tools(st->tools, in->tools_json);
+	r->in_type = in->type;
+	if ((in->text && str_dup(&r->in_text, in->text)) ||
+	    (sys && str_dup(&r->in_sys, sys))) {
+		mem_deref(r);
+		return bt_err(ENOMEM, "llm: out of memory");
+	}
 
 	if (st->filler_ms && st->filler_say && in->type == BT_BRAIN_USER)
 		tmr_start(&r->tmr_filler, st->filler_ms, filler_tmr, r);
-	if (in->type == BT_BRAIN_TRANSFER) {
-		llm_transfer_failed(r, in->text);
+	if (st->mread && st->memory_wait_ms) {
+		/* the caller's earlier calls are still being read */
+		r->mem_wait = true;
+		tmr_start(&r->tmr_mem, st->memory_wait_ms, llm_memory_late,
+			  r);
 		return 0;
 	}
-
-	if (in->type == BT_BRAIN_USER && st->has_held) {
-		llm_answer_held(st, r, in->text);
-		return 0;
-	}
-	if (in->type == BT_BRAIN_USER && llm_route_big(st, in->text)) {
-		r->t = &st->big;
-		llm_filler(r, st->route_filler);
-	}
-	llm_resp_request(r);
+	llm_resp_go(r);
 	return 0;
 }
 
@@ -537,6 +542,8 @@ static void llm_cancel(struct bt_brain_st *bst, void *arg)
 		tmr_cancel(&r->tmr_first);
 		tmr_cancel(&r->tmr_filler);
 		tmr_cancel(&r->tmr_retry);
+		tmr_cancel(&r->tmr_mem);
+		r->mem_wait = false;
 		/* a call not started is dropped with the response; one that
 		 * runs finishes and its result reaches the history */
 		llm_resp_free_if_idle(r);
@@ -610,10 +617,15 @@ static void llm_destructor(void *arg)
 	struct le *le;
 
 	mem_deref(st->warm);
+	llm_memory_drop(st);
 	/* a tool still running keeps its response, and the memory record
 	 * waits for its result (written extractively then, with the late
 	 * result in it) */
 	bool late = llm_late_adopt(st);
+
+	/* a flow's hand-off: the flow writes the call's one record */
+	if (st->memory_read_only)
+		late = true;
 
 	if (!late && st->memory_on && st->summary_by_model)
 		llm_summary_start(&st->summary_t, st->db_path[0] ?
@@ -754,6 +766,7 @@ static int llm_alloc(struct bt_brain_st **stp, const json_t *agent,
 	st->memory_on = !json_is_false(v);
 	st->memory_days = ms_or(v, "retention_days", 90);
 	st->memory_max = ms_or(v, "max_calls", 5);
+	st->memory_wait_ms = ms_or(v, "wait_ms", MEMORY_WAIT_MS);
 	/* the model writes the summary unless told not to; the agent's
 	 * model and provider unless it names a (cheaper) one */
 	st->summary_by_model = strcmp(bt_json_str_or(v, "summary", "model"),
@@ -794,6 +807,7 @@ static int llm_alloc(struct bt_brain_st **stp, const json_t *agent,
 			 sizeof(st->db_path));
 		str_ncpy(st->session_id, ctx->session_id ? ctx->session_id :
 			 "", sizeof(st->session_id));
+		st->memory_read_only = ctx->memory_read_only;
 	}
 	st->ctx.db_path = st->db_path[0] ? st->db_path : NULL;
 	st->ctx.session_id = st->session_id;
@@ -818,7 +832,8 @@ static const char *const brain_keys[] = {"model", NULL};
 /* the two providers differ only in their wire format (llm_target) */
 #define LLM_BRAIN(n) { .name = n, .section = "llm", .brain_keys = brain_keys, \
 	.checkh = llm_check, .grammarsh = llm_grammars, .alloch = llm_alloc, \
-	.respondh = llm_respond, .cancelh = llm_cancel, .linesh = llm_lines }
+	.respondh = llm_respond, .cancelh = llm_cancel, .linesh = llm_lines, \
+	.callerh = llm_caller }
 static struct bt_brain openai_brain = LLM_BRAIN("openai");
 static struct bt_brain anthropic_brain = LLM_BRAIN("anthropic");
 

@@ -183,7 +183,7 @@ int llm_check(const json_t *agent, const char **pathp)
 		"filler", "tool_filler", "router", "fallback", "memory",
 		"provider", "model", NULL};
 	static const char *const mem_keys[] = {"retention_days", "max_calls",
-		"summary", "summary_model", "summary_timeout_ms", NULL};
+		"summary", "summary_model", "summary_timeout_ms", "wait_ms", NULL};
 	static const char *const filler_keys[] = {"after_ms", "say", NULL};
 	static const char *const idle_keys[] = {"say", "hangup_after",
 		"hangup_say", NULL};
@@ -278,7 +278,7 @@ int llm_check(const json_t *agent, const char **pathp)
 				     "\"max_calls\": 5}");
 		err = want_keys(pathp, v, "llm.memory", mem_keys,
 				"retention_days, max_calls, summary, "
-				"summary_model, summary_timeout_ms");
+				"summary_model, summary_timeout_ms, wait_ms");
 		if (!err)
 			err = want_int(pathp, v, "llm.memory", "retention_days",
 				       1, 36500);
@@ -288,6 +288,9 @@ int llm_check(const json_t *agent, const char **pathp)
 		if (!err)
 			err = want_int(pathp, v, "llm.memory",
 				       "summary_timeout_ms", 500, 60000);
+		if (!err)
+			err = want_int(pathp, v, "llm.memory", "wait_ms", 0,
+				       5000);
 		if (!err)
 			err = want_str(pathp, v, "llm.memory", "summary_model",
 				       128);

@@ -123,6 +123,7 @@ int llm_tools_check(const json_t *tools, const char **pathp);
 #define RETRY_AFTER_MAX_S 2
 #define MAX_CHAIN 4
 #define SUMMARY_TIMEOUT_MS 8000
+#define MEMORY_WAIT_MS 300
 #define DEF_FILLER "One moment."
 #define DEF_TOOL_FILLER "One moment, let me check that."
 #define DEF_APOLOGY "Sorry, I'm having trouble answering right now. " \
@@ -172,11 +173,14 @@ struct llm_st {
 	bool memory_on;
 	unsigned memory_days, memory_max;
 	bool summary_by_model;         /* else extractive */
+	bool memory_read_only;         /* a flow's hand-off: no record */
 	struct llm_target summary_t;
 	uint32_t summary_timeout_ms;
 	char caller[128];
 	bool recalled;
 	char memory[2048];
+	struct memory_read *mread;     /* the read on the pool, or NULL */
+	uint32_t memory_wait_ms;       /* how long a response waits for it */
 	char *last_history;            /* the newest history seen */
 	json_t *last_msgs;             /* the messages of the newest response
 					  that finished, its rounds and last
@@ -223,11 +227,27 @@ struct resp {
 					  at once (inline) must not go on
 					  before the others have started */
 	json_t *tools;                 /* the agent's and the transport's */
+	/* waiting for the caller's memory (st->mread): what it goes on
+	 * with once the read is back or tmr_mem fires */
+	bool mem_wait;
+	struct tmr tmr_mem;
+	enum bt_brain_input_type in_type;
+	char *in_text, *in_sys;
 };
 
 /* llm_memory.c */
-/* Read the caller's memory into st->memory (once per caller id). */
+/* Read the caller's memory into st->memory (once per caller id): on the
+ * worker pool (st->mread until it is back), inline without a loop. */
 void llm_memory_recall(struct llm_st *st, const char *caller);
+/* Forget a read still on the pool (the brain goes, the caller changed). */
+void llm_memory_drop(struct llm_st *st);
+/* The read is back: the responses waiting for it go on. */
+void llm_memory_ready(struct llm_st *st);
+/* tmr_mem: a response waited memory.wait_ms; it goes on without. */
+void llm_memory_late(void *arg);
+/* The response's request (or what else its input asks for), its system
+ * prompt with the caller's memory as far as it has been read. */
+void llm_resp_go(struct resp *r);
 /* A response is done: keep its messages for the call's summary. */
 void llm_memory_note(const struct resp *r);
 

@@ -51,7 +51,7 @@ static struct llm_late *late_alloc(struct llm_st *st)
 	str_ncpy(l->db, st->db_path, sizeof(l->db));
 	str_ncpy(l->caller, st->caller, sizeof(l->caller));
 	str_ncpy(l->session_id, st->session_id, sizeof(l->session_id));
-	l->memory_on = st->memory_on;
+	l->memory_on = st->memory_on && !st->memory_read_only;
 	/* the memory record is written when the last tool ends */
 	l->history = st->last_history;
 	st->last_history = NULL;

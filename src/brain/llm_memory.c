@@ -1,11 +1,13 @@
 /**
- * @file llm_memory.c  What an LLM agent leaves for the caller's next
- *                     call: the extractive summary (the caller's words,
- *                     the tools' results), which llm_summary.c's
- *                     model-written one falls back to, and the write of
- *                     either on the worker pool (src/store/memory.c keeps
- *                     it).
+ * @file llm_memory.c  Memory across calls for an LLM agent: the read of
+ *                     the caller's earlier calls on the worker pool (and
+ *                     the responses that wait for it), the extractive
+ *                     summary (the caller's words, the tools' results),
+ *                     which llm_summary.c's model-written one falls back
+ *                     to, and the write of either on the worker pool
+ *                     (src/store/memory.c keeps it).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "brain/llm_int.h"
@@ -126,23 +128,116 @@ void llm_memory_write(const char *db, const char *caller,
 	llm_memory_store(db, caller, summary);
 }
 
-/* The system prompt with what earlier calls left: read when a response
- * starts for a caller not read yet (a Realtime client may name its caller
- * after the call began, or name another). */
+/*
+ * The caller's memory is read on the worker pool as soon as the caller is
+ * known (the session's set-up, a Realtime session.update naming the
+ * caller) and comes back to the session's loop by message; a response
+ * that starts before it is back waits for it at most memory.wait_ms
+ * (llm.c). Without an event loop (the simulator) it is read inline.
+ */
+struct memory_read {
+	struct bt_job job;
+	struct llm_st *st;          /* NULL once the brain is gone */
+	char db[512], caller[128];
+	unsigned days, max;
+	char memory[2048];
+	int err;
+	char errmsg[256];
+};
+
+static void read_work(struct bt_job *job)
+{
+	struct memory_read *mr = (struct memory_read *)job;
+	unsigned n = 0;
+
+	mr->err = bt_memory_recall(mr->db, mr->caller, mr->days, mr->max,
+				   mr->memory, sizeof(mr->memory), &n);
+	if (mr->err)
+		str_ncpy(mr->errmsg, bt_errmsg(), sizeof(mr->errmsg));
+}
+
+/* A read that failed (the file locked past the busy timeout, unreadable)
+ * is tried again by the next response; this one goes without. */
+static void read_result(struct llm_st *st, const struct memory_read *mr)
+{
+	if (!mr->err) {
+		str_ncpy(st->memory, mr->memory, sizeof(st->memory));
+		return;
+	}
+	st->recalled = false;
+	fprintf(stderr, "banter: memory: could not read %s's earlier calls "
+		"from %s (%s); trying again at the next response\n",
+		mr->caller, mr->db, mr->errmsg);
+}
+
+static void read_back(struct bt_job *job)
+{
+	struct memory_read *mr = (struct memory_read *)job;
+	struct llm_st *st = mr->st;
+
+	/* a dropped read is cancelled: its doneh does not run */
+	if (!st || st->mread != mr)
+		return;
+	st->mread = NULL;
+	read_result(st, mr);
+	bt_job_release(job);  /* the brain's reference */
+	llm_memory_ready(st);
+}
+
 void llm_memory_recall(struct llm_st *st, const char *caller)
 {
-	unsigned n = 0;
+	struct memory_read *mr;
+	struct bt_loop *loop = bt_loop_current();
 
 	if (!st->memory_on || !caller || !caller[0])
 		return;
 	if (st->recalled && !strcmp(st->caller, caller))
 		return;
+	llm_memory_drop(st);
 	str_ncpy(st->caller, caller, sizeof(st->caller));
 	st->recalled = true;
 	st->memory[0] = '\0';
-	(void)bt_memory_recall(st->db_path[0] ? st->db_path : "banter.db",
-			       caller, st->memory_days, st->memory_max,
-			       st->memory, sizeof(st->memory), &n);
+	mr = mem_zalloc(sizeof(*mr), NULL);
+	if (!mr)
+		return;
+	mr->st = st;
+	str_ncpy(mr->db, st->db_path[0] ? st->db_path : "banter.db",
+		 sizeof(mr->db));
+	str_ncpy(mr->caller, caller, sizeof(mr->caller));
+	mr->days = st->memory_days;
+	mr->max = st->memory_max;
+	mr->job.work = read_work;
+	mr->job.freeh = memory_free;
+	mr->job.loop = loop;
+	mr->job.doneh = read_back;
+	atomic_init(&mr->job.refs, 1);
+	if (!loop) {
+		/* the simulator: now, in order */
+		read_work(&mr->job);
+		read_result(st, mr);
+		mem_deref(mr);
+		return;
+	}
+	if (bt_worker_submit(&mr->job)) {
+		fprintf(stderr, "banter: memory: could not queue the read of "
+			"%s's earlier calls (%s); this call goes on without "
+			"them\n", caller, bt_errmsg());
+		mem_deref(mr);
+		return;
+	}
+	st->mread = mr;
+}
+
+void llm_memory_drop(struct llm_st *st)
+{
+	struct memory_read *mr = st->mread;
+
+	if (!mr)
+		return;
+	st->mread = NULL;
+	mr->st = NULL;
+	atomic_store(&mr->job.cancelled, true);
+	bt_job_release(&mr->job);
 }
 
 void llm_memory_note(const struct resp *r)
@@ -157,4 +252,67 @@ void llm_memory_note(const struct resp *r)
 	json_array_extend(m, r->local);
 	json_decref(r->st->last_msgs);
 	r->st->last_msgs = m;
+}
+
+/* The response's request, its system prompt with the caller's memory
+ * (as far as it has been read). */
+void llm_resp_go(struct resp *r)
+{
+	struct llm_st *st = r->st;
+	const char *sys = r->in_sys;
+	size_t n;
+
+	r->mem_wait = false;
+	tmr_cancel(&r->tmr_mem);
+	n = (sys ? strlen(sys) : 0) + strlen(st->memory) + 200;
+	r->system_buf = mem_alloc(n, NULL);
+	if (r->system_buf)
+		snprintf(r->system_buf, n, "%s%s%s", sys ? sys : "",
+			 st->memory[0] ? "\n\nWhat you know about this caller "
+			 "from earlier calls (oldest first):\n" : "",
+			 st->memory);
+	r->system = r->system_buf;
+
+	if (r->in_type == BT_BRAIN_TRANSFER) {
+		llm_transfer_failed(r, r->in_text ? r->in_text : "");
+		return;
+	}
+	if (r->in_type == BT_BRAIN_USER && st->has_held) {
+		llm_answer_held(st, r, r->in_text ? r->in_text : "");
+		return;
+	}
+	if (r->in_type == BT_BRAIN_USER &&
+	    llm_route_big(st, r->in_text ? r->in_text : "")) {
+		r->t = &st->big;
+		llm_filler(r, st->route_filler);
+	}
+	llm_resp_request(r);
+}
+
+/* The read took longer than memory.wait_ms: this response goes without
+ * the caller's memory; the next ones have it once it is back. */
+void llm_memory_late(void *arg)
+{
+	struct resp *r = arg;
+
+	if (!r->st || !r->mem_wait)
+		return;
+	fprintf(stderr, "banter: memory: %s's earlier calls were not read "
+		"within %u ms (llm.memory.wait_ms); answering without them, "
+		"the next response has them\n", r->st->caller,
+		(unsigned)r->st->memory_wait_ms);
+	llm_resp_go(r);
+}
+
+void llm_memory_ready(struct llm_st *st)
+{
+	struct le *le = st->resps.head;
+
+	while (le) {
+		struct resp *r = le->data;
+
+		le = le->next;
+		if (r->mem_wait && !r->cancelled)
+			llm_resp_go(r);
+	}
 }

@@ -90,6 +90,12 @@ int bt_session_set_caller_id(struct bt_session *s, const char *id)
 	if (!s)
 		return EINVAL;
 	str_ncpy(s->caller_id, id ? id : "", sizeof(s->caller_id));
+	if (s->brain) {
+		const struct bt_brain *b = *(const struct bt_brain **)s->brain;
+
+		if (b->callerh)
+			b->callerh(s->brain, s->caller_id);
+	}
 	return 0;
 }
 

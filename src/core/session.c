@@ -748,11 +748,14 @@ int bt_session_alloc(struct bt_session **sp, struct bt_agent *agent,
 	if (err)
 		goto out;
 
+	memset(&ctx, 0, sizeof(ctx));
 	ctx.db_path = s->db_path;
 	ctx.session_id = s->id;
 	err = brain->alloch(&s->brain, aj, &ctx);
 	if (err)
 		goto out;
+	if (brain->callerh && s->caller_id[0])
+		brain->callerh(s->brain, s->caller_id);
 	if (brain->linesh) {
 		/* fillers are said when an answer is late: rendered now */
 		const char *lines[8];

@@ -6,12 +6,14 @@
 // With CALLER and NOTE, the memory across calls too: a caller named by
 // ?caller_id= (percent-encoded) or by session.update's metadata gets NOTE,
 // the summary of an earlier call of CALLER, in the model's system prompt.
+// With MEMORY_UNLOCK (below), only the case of a slow memory read.
 // Usage: node realtime_llm.mjs TLS_PORT MOCK_PORT [CALLER NOTE]   (the
 // server runs an LLM agent against tests/clients/llm_mock.mjs on
 // MOCK_PORT)
 import OpenAI from 'openai';
 import { OpenAIRealtimeWS } from 'openai/realtime/ws';
 import WebSocket from 'ws';
+import { writeFileSync } from 'node:fs';
 import { Events, run, assert } from './lib.mjs';
 
 const [port, mockPort, caller, note] = process.argv.slice(2);
@@ -182,5 +184,21 @@ if (caller) tests.push(
   }],
 );
 
-process.exitCode = await run(tests, null);
+// MEMORY_UNLOCK=FILE: the store is locked by the test until FILE exists,
+// so the caller's memory, read on the worker pool from the session's
+// set-up, is not back when the first response must start (the agent waits
+// llm.memory.wait_ms for it, then answers without it).
+const unlock = process.env.MEMORY_UNLOCK;
+const slowRead = ['a memory read slower than wait_ms: the first response goes without it, the next has it', async () => {
+  const c = await rawClient(`caller_id=${encodeURIComponent(caller)}`);
+  await start(c);
+  const sys1 = await turn(c, 'hello while the store is locked');
+  assert(!sys1.includes('earlier calls'), `a response got memory from a locked store: ${sys1}`);
+  writeFileSync(unlock, '');
+  const sys2 = await turn(c, 'hello once it is unlocked');
+  assert(sys2.includes('earlier calls') && sys2.includes(note), `the next response lacks the caller's memory: ${sys2}`);
+  c.close();
+}];
+
+process.exitCode = await run(unlock ? [slowRead] : tests, null);
 setTimeout(() => process.exit(process.exitCode), 100);

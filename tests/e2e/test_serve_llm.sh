@@ -47,4 +47,35 @@ stop_serve
 [ "$(sql "select count(*) from memory where caller = '$CALLER' and summary = '$NOTE'")" = 4 ] ||
   fail "the server's calls did not all leave the model's summary: $(sql 'select * from memory'; grep memory "$TMP/serve.txt")"
 ! grep -q 'memory: the summary' "$TMP/serve.txt" || fail "a summary failed: $(grep memory "$TMP/serve.txt")"
-pass "Realtime client tools through an LLM agent; memory by ?caller_id= and session metadata"
+
+# The caller's memory is read on the worker pool from the session's set-up;
+# with the store locked (a writer holds it) the read is not back within
+# llm.memory.wait_ms: the first response goes without it (and the log says
+# so), the next one has it once the lock is gone.
+python3 - "$TMP/agent_wait.json" <<'PY'
+import json, sys
+a = json.load(open("agents/assistant.json"))
+a.setdefault("llm", {})["memory"] = {"wait_ms": 500, "summary": "extractive"}
+json.dump(a, open(sys.argv[1], "w"))
+PY
+python3 - "$TMP/db" "$TMP/unlock" "$TMP/locked" <<'PY' &
+import os, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+open(sys.argv[3], "w").close()
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.02)
+db.execute("COMMIT")
+PY
+LOCKER=$!
+for _ in $(seq 100); do [ -e "$TMP/locked" ] && break; sleep 0.05; done
+[ -e "$TMP/locked" ] || fail "the store could not be locked"
+serve --agent assistant="$TMP/agent_wait.json"
+trap 'kill $SERVE_PID $MOCK $LOCKER 2>/dev/null || true; wait $SERVE_PID 2>/dev/null || true; rm -rf "$TMP"' EXIT
+MEMORY_UNLOCK="$TMP/unlock" node "$CLIENTS/realtime_llm.mjs" "$TLS_PORT" "$MPORT" "$CALLER" "$NOTE" | tee "$TMP/out.txt"
+grep -q '^1 passed, 0 failed$' "$TMP/out.txt" || fail "the slow memory read test failed: $(grep memory "$TMP/serve.txt")"
+wait $LOCKER || fail "the lock holder failed"
+stop_serve
+grep -q "memory: $CALLER's earlier calls were not read within 500 ms (llm.memory.wait_ms); answering without them" "$TMP/serve.txt" ||
+  fail "no log line saying the first response went without the caller's memory: $(grep memory "$TMP/serve.txt")"
+pass "Realtime client tools through an LLM agent; memory by ?caller_id= and session metadata, read off the loop"
