@@ -23,7 +23,8 @@
 # answered (all its replies) and p95 <= 600 ms.
 # Usage: bench/sip_load.sh [BANTER] [--scripted] [--ns 1,2,4,6,8]
 #          [--stagger-s 2.5] [--spread-s 10] [--turns T]
-#          [--patterns burst,stagger] [--threads N]
+#          [--patterns burst,stagger] [--threads N] [--warm N]
+# --warm N: the server makes N recognisers per loop at start (docs/serve.md)
 set -euo pipefail
 BANTER=./build/banter
 NS=
@@ -42,6 +43,7 @@ while [ $# -gt 0 ]; do
     --turns) TURNS=$2; shift ;;
     --patterns) PATTERNS=$2; shift ;;
     --threads) SERVE_ARGS="$SERVE_ARGS --threads $2"; shift ;;
+    --warm) SERVE_ARGS="$SERVE_ARGS --warm $2"; shift ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) BANTER=$1 ;;
   esac
@@ -91,7 +93,7 @@ HTTP=$(port); SIP=$(port)
   --sip-port "$SIP" --no-sip-tls --addr 127.0.0.1 --db "$TMP/db" --max-sessions 2000 \
   $SERVE_ARGS >"$TMP/serve.txt" 2>&1 &
 SERVE_PID=$!
-for _ in $(seq 100); do grep -q 'Realtime API' "$TMP/serve.txt" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q 'Realtime API' "$TMP/serve.txt" 2>/dev/null && break; sleep 0.1; done
 grep -q 'Realtime API' "$TMP/serve.txt" || { cat "$TMP/serve.txt" >&2; exit 1; }
 cpu() { awk '{print $14 + $15}' "/proc/$SERVE_PID/stat"; }
 # per thread (tid ticks), and the machine's idle and total ticks

@@ -9,7 +9,7 @@ TLS_PORT=${TLS_PORT:-8443}
 "$BANTER" serve --agent agents/restaurant.json --port "$PORT" --tls-port "$TLS_PORT" &
 pid=$!
 trap 'kill -INT $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' INT TERM
-for _ in $(seq 50); do
+for _ in $(seq 150); do
   curl -s "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
   sleep 0.2
 done

@@ -936,6 +936,14 @@ static int tls_file(struct server *srv, const char **pathp)
 	return 0;
 }
 
+/* The loops' warm-up, which bt_server_run waits for before it listens. */
+struct warm {
+	const struct bt_server_prm *prm;
+	pthread_mutex_t mtx;
+	pthread_cond_t cond;
+	unsigned left;          /* loops still warming */
+};
+
 /*
  * On a session loop before its first calls: make prm->warm sessions of
  * each agent and end them, which leaves their recognisers in the loop's
@@ -944,7 +952,8 @@ static int tls_file(struct server *srv, const char **pathp)
  */
 static void warm_loop(void *arg)
 {
-	const struct bt_server_prm *prm = arg;
+	struct warm *w = arg;
+	const struct bt_server_prm *prm = w->prm;
 	struct bt_session *sv[16];
 	struct bt_session_prm sp;
 	unsigned n = prm->warm < 16 ? prm->warm : 16;
@@ -961,6 +970,35 @@ static void warm_loop(void *arg)
 		while (k)
 			mem_deref(sv[--k]);
 	}
+	pthread_mutex_lock(&w->mtx);
+	--w->left;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->mtx);
+}
+
+/*
+ * Warm every loop and wait until they are done. Not listening before:
+ * the warm-up takes seconds of CPU (~0.5 s a recogniser), and calls that
+ * came meanwhile would wait behind it on their loop, skipping audio.
+ */
+static void warm_loops(const struct bt_server_prm *prm)
+{
+	struct warm w = {
+		.prm = prm,
+		.mtx = PTHREAD_MUTEX_INITIALIZER,
+		.cond = PTHREAD_COND_INITIALIZER,
+	};
+
+	if (!prm->warm)
+		return;
+	pthread_mutex_lock(&w.mtx);
+	for (unsigned i = 0; i < bt_loops_count(); i++) {
+		if (!bt_loop_call(bt_loop_at(i), warm_loop, &w))
+			++w.left;
+	}
+	while (w.left)
+		pthread_cond_wait(&w.cond, &w.mtx);
+	pthread_mutex_unlock(&w.mtx);
 }
 
 int bt_server_run(const struct bt_server_prm *prm)
@@ -999,8 +1037,7 @@ int bt_server_run(const struct bt_server_prm *prm)
 		pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 		return err;
 	}
-	for (unsigned i = 0; prm->warm && i < bt_loops_count(); i++)
-		(void)bt_loop_call(bt_loop_at(i), warm_loop, (void *)prm);
+	warm_loops(prm);
 	err = mqueue_alloc(&srv.mq, out_handler, &srv);
 	if (!err)
 		err = websock_alloc(&srv.ws, NULL, NULL);

@@ -37,7 +37,9 @@ serve() {
     --web "$PWD/web" "$@" >"$TMP/serve.txt" 2>&1 &
   SERVE_PID=$!
   trap 'kill $SERVE_PID 2>/dev/null || true; wait $SERVE_PID 2>/dev/null || true; rm -rf "$TMP"' EXIT
-  for _ in $(seq 100); do
+  # it listens once its loops have made their recognisers (--warm): seconds
+  # under ASan on a busy machine
+  for _ in $(seq 600); do
     grep -q 'Realtime API' "$TMP/serve.txt" 2>/dev/null && return 0
     kill -0 $SERVE_PID 2>/dev/null || break
     sleep 0.1

@@ -36,7 +36,7 @@ ELEVENLABS_API_KEY=xi-test ELEVENLABS_BASE_URL="ws://127.0.0.1:$EL" \
   --sip-port "$SIP_PORT" --no-sip-tls --addr 127.0.0.1 --db "$TMP/db" --web "$PWD/web" >"$TMP/serve.txt" 2>&1 &
 SERVE_PID=$!
 trap 'kill $SERVE_PID $(cat "$TMP/pids") 2>/dev/null || true; wait $SERVE_PID 2>/dev/null || true; rm -rf "$TMP"' EXIT
-for _ in $(seq 100); do
+for _ in $(seq 600); do
   grep -q 'Realtime API' "$TMP/serve.txt" 2>/dev/null && break
   kill -0 $SERVE_PID 2>/dev/null || { cat "$TMP/serve.txt" >&2; fail "banter serve did not start"; }
   sleep 0.1
