@@ -15,7 +15,8 @@ FUZZ_TEST_SECONDS ?= 20
 FUZZ_TEST_RUNS ?= 1000000
 
 .PHONY: all deps build asan fuzz-build fuzz run simulate test bench bench-vad \
-	bench-turns bench-serve bench-slots bench-sip bench-sip-scripted clean
+	bench-turns bench-serve bench-slots bench-sip bench-sip-scripted \
+	bench-sip-v2v clean
 
 all: build
 
@@ -85,3 +86,8 @@ bench-sip: build
 
 bench-sip-scripted: build
 	bench/sip_load.sh ./$(BUILD)/banter --scripted
+
+# voice-to-voice on the wire: a baresip caller, then the same caller over
+# the WebSocket, against one server (docs/sip.md)
+bench-sip-v2v: build
+	bench/sip_v2v.sh ./$(BUILD)/banter
