@@ -51,7 +51,8 @@ static void usage(FILE *f)
 		"  --api-key K       accept only clients with this key (repeat\n"
 		"                    for more; also $BANTER_API_KEY)\n"
 		"  --threads N       event-loop threads (default: one per core)\n"
-		"  --max-sessions N  calls at once (default 1000)\n"
+		"  --max-sessions N  calls at once (default 1000; also\n"
+		"                    --max-calls)\n"
 		"  --warm N          recognisers made per agent and event loop\n"
 		"                    at start (default 1), so that a call does\n"
 		"                    not stall the others while it makes one\n"
@@ -148,6 +149,8 @@ int cmd_serve(int argc, char **argv)
 		{"warm", required_argument, 0, 'W'},
 		{"pool", required_argument, 0, 'O'},
 		{"max-sessions", required_argument, 0, 'M'},
+		/* the telephony name of the same limit */
+		{"max-calls", required_argument, 0, 'M'},
 		{"max-send-queue", required_argument, 0, 'Q'},
 		{"web", required_argument, 0, 'w'},
 		{"db", required_argument, 0, 'd'},

@@ -7,7 +7,7 @@
 # re-INVITE (488), a plain offer under --srtp require (488); DTMF 3# as the
 # answer to the agent's question; bad RTP in a call; garbage datagrams
 # and a request missing its headers do not hurt the server; a source
-# outside --sip-allow gets 403.
+# outside --sip-allow gets 403; a flood beyond --max-calls gets 503.
 source "$(dirname "$0")/lib.sh"
 command -v sipp >/dev/null || fail "sipp is not installed (Debian sip-tester; scripts/install-deps.sh)"
 SC=tests/sip
@@ -102,6 +102,21 @@ scenario srtp_required
 grep -q 'refused (488): plain RTP, and --srtp require' "$TMP/serve.txt" || fail "no log line for --srtp require"
 scenario options
 stop_serve
+
+# --max-calls 2: a flood of 6 calls at once; 2 are answered, the other 4
+# get 503 with a Retry-After, and the server goes on serving
+serve --no-tls --max-calls 2
+rc=0
+sipp "127.0.0.1:$SIP_PORT" -sf "$SC/flood.xml" -s agent -m 6 -l 6 -r 100 \
+  -i 127.0.0.1 -p "$(free_port)" -mp "$(free_port)" -timeout 30s -timeout_error \
+  -nostdin -trace_err -error_file "$TMP/flood.err" >"$TMP/flood.out" 2>&1 || rc=$?
+[ $rc = 0 ] || { cat "$TMP/flood.err" "$TMP/serve.txt" >&2 2>/dev/null || true; fail "sipp flood failed ($rc)"; }
+n503=$(grep -c 'refused (503): as many calls as allowed' "$TMP/serve.txt" || true)
+nok=$(grep -c ': established' "$TMP/serve.txt" || true)
+[ "$n503" = 4 ] && [ "$nok" = 2 ] || fail "flood beyond --max-calls 2: $nok answered, $n503 refused (want 2 and 4)"
+scenario options
+stop_serve
+pass "a flood beyond --max-calls gets 503 with Retry-After"
 
 # --sip-allow: 127.0.0.1 is not in 10.0.0.0/8
 serve --no-tls --sip-allow 10.0.0.0/8,192.168.1.20
