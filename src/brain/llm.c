@@ -618,26 +618,14 @@ static void llm_destructor(void *arg)
 
 	mem_deref(st->warm);
 	llm_memory_drop(st);
-	/* a tool still running keeps its response, and the memory record
-	 * waits for its result (written extractively then, with the late
-	 * result in it) */
-	bool late = llm_late_adopt(st);
-
-	/* a flow's hand-off: the flow writes the call's one record */
-	if (st->memory_read_only)
-		late = true;
-
-	if (!late && st->memory_on && st->summary_by_model)
-		llm_summary_start(&st->summary_t, st->db_path[0] ?
-				  st->db_path : "banter.db", st->caller,
-				  st->last_history, st->last_msgs, st->facts,
-				  st->summary_timeout_ms);
-	else if (!late && st->memory_on)
-		llm_memory_write(st->db_path, st->caller, st->last_history,
-				 st->facts);
+	/* the call's memory record: written now, or when the last tool
+	 * still running ends, with its result (llm_late.c) */
+	llm_record_end(st);
 	mem_deref(st->last_history);
 	json_decref(st->last_msgs);
 	json_decref(st->facts);
+	mem_deref(st->flow_history);
+	mem_deref(st->flow_extract);
 
 	le = st->resps.head;
 	while (le) {

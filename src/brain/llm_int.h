@@ -86,14 +86,20 @@ void llm_memory_store(const char *db, const char *caller,
 		      const char *summary);
 
 /* llm_summary.c: the summary written by the model (t), at the call's end.
- * msgs: the call as neutral messages, or NULL: the history's.
+ * msgs: the call as neutral messages, or NULL: the history's. extract:
+ * the extractive summary to fall back to, or NULL: the one of history and
+ * facts (llm_memory_extract).
  * The request outlives the brain: it belongs to this thread's list of
  * pending summaries; on any failure the extractive summary is stored and
  * the log says why. */
 void llm_summary_start(const struct llm_target *t, const char *db,
 		       const char *caller, const char *history_json,
 		       const json_t *msgs, const json_t *facts,
-		       uint32_t timeout_ms);
+		       const char *extract, uint32_t timeout_ms);
+/* Wait until every loop has run what was queued on it before this call
+ * (sessions freed just now have then handed over their records), at
+ * most bound_ms. On a program's main thread while loop threads run. */
+void llm_loops_sync(uint32_t bound_ms);
 
 /* llm_tools.c */
 struct llm_tool_run;
@@ -108,6 +114,10 @@ struct llm_tool_prm {
 };
 int llm_tool_start(struct llm_tool_run **rp, const struct llm_tool_prm *prm,
 		   llm_tool_done_h *doneh, void *arg);
+/* At most how long the run may still take: its attempt under way and the
+ * retries left, each with its back-off (a Retry-After longer than the
+ * back-off is not counted). */
+uint32_t llm_tool_left_ms(const struct llm_tool_run *r);
 /* The agent file's "tools": names, parameters, how each runs. */
 int llm_tools_check(const json_t *tools, const char **pathp);
 
@@ -123,6 +133,7 @@ int llm_tools_check(const json_t *tools, const char **pathp);
 #define RETRY_AFTER_MAX_S 2
 #define MAX_CHAIN 4
 #define SUMMARY_TIMEOUT_MS 8000
+#define SUMMARY_HISTORY_TOKENS 4000  /* the history a summary is shown */
 #define MEMORY_WAIT_MS 300
 #define DEF_FILLER "One moment."
 #define DEF_TOOL_FILLER "One moment, let me check that."
@@ -187,6 +198,11 @@ struct llm_st {
 					  words included (for the summary) */
 	json_t *facts;                 /* this call's tool results, for the
 					  summary */
+	/* a flow's hand-off: the flow's record of the whole call, which
+	 * this brain writes as the call's one record (llm_record_flow) */
+	bool flow_rec;
+	char *flow_history, *flow_extract;
+	char flow_caller[128];
 	/* the last transfer asked for: its outcome, if it fails, goes to
 	 * the model as this call's result (llm_transfer.c) */
 	char xfer_name[72];
@@ -194,7 +210,8 @@ struct llm_st {
 };
 
 struct resp {
-	struct le le;
+	struct le le;                  /* in st->resps; once its brain is
+					  gone, in this thread's late ones */
 	struct llm_st *st;             /* NULL once the brain is gone */
 	struct bt_brain_sink sink;     /* sink.arg held with mem_ref */
 	bool cancelled, finished;
@@ -279,10 +296,21 @@ void llm_route_tools(struct resp *r);
 size_t llm_lines(const json_t *agent, const char **lines, size_t max);
 
 /* llm_late.c */
-/* The brain goes while tools of its responses run: those responses are
- * kept until their tools end, cut off from the session (whose trace hears
- * of each such tool now). true: the memory record waits for them. */
-bool llm_late_adopt(struct llm_st *st);
+/* The brain goes: the call's memory record (the model's summary or the
+ * extractive one, as llm.memory says; a flow's hand-off: the flow's
+ * record, if it gave one) is written now, or, while tools of its
+ * responses run, when the last of them ends: those responses are kept
+ * until then, cut off from the session (whose trace hears of each such
+ * tool now). Takes st's history, messages and facts. */
+void llm_record_end(struct llm_st *st);
+/* A flow (ctx.memory_read_only) gives its hand-off brain bst the call's
+ * record: the caller, the newest history the flow saw and the flow's
+ * extractive summary (its slots, tools and what was said during the
+ * hand-off). The brain then writes it as it goes (llm_record_end): the
+ * model's summary of the whole call if its llm.memory asks for one, with
+ * this extractive one as the fallback; else this one. */
+void llm_record_flow(struct bt_brain_st *bst, const char *caller,
+		     const char *history_json, const char *extract);
 /* A tool of such a response ended: into the memory record, the log. */
 void llm_late_result(struct resp *r, struct call *c, const char *result);
 /* Such a response is freed (its destructor). */

@@ -23,7 +23,6 @@
 #include "net/sse.h"
 
 #define TRANSCRIPT_MAX 12000     /* bytes of the call sent, its end kept */
-#define TRANSCRIPT_TOKENS 4000   /* the history's budget before that */
 #define SUMMARY_TOKENS 200
 #define TEXT_MAX 4096
 #define SUMMARY_MAX 1000         /* bytes stored */
@@ -202,7 +201,7 @@ static void on_done(const struct bt_http_result *res, void *arg)
 static json_t *transcript_msg(const char *history_json, const json_t *call)
 {
 	json_t *msgs = call ? json_incref((json_t *)call) :
-		llm_history_msgs(history_json, NULL, TRANSCRIPT_TOKENS);
+		llm_history_msgs(history_json, NULL, SUMMARY_HISTORY_TOKENS);
 	struct mbuf *mb = mbuf_alloc(2048);
 	json_t *it, *c, *out = NULL;
 	size_t i, j, skip = 0;
@@ -269,7 +268,7 @@ static json_t *transcript_msg(const char *history_json, const json_t *call)
 void llm_summary_start(const struct llm_target *t, const char *db,
 		       const char *caller, const char *history_json,
 		       const json_t *call, const json_t *facts,
-		       uint32_t timeout_ms)
+		       const char *extract, uint32_t timeout_ms)
 {
 	struct summ *s;
 	struct llm_req rq;
@@ -281,18 +280,24 @@ void llm_summary_start(const struct llm_target *t, const char *db,
 	const char *why = NULL;
 	int err;
 
-	if (!caller || !caller[0] || !history_json)
+	if (!caller || !caller[0] || (!history_json && !call))
 		return;
 	s = mem_zalloc(sizeof(*s), summ_destructor);
 	if (!s) {
-		llm_memory_write(db, caller, history_json, facts);
+		if (extract)
+			llm_memory_store(db, caller, extract);
+		else
+			llm_memory_write(db, caller, history_json, facts);
 		return;
 	}
 	s->t = *t;
 	str_ncpy(s->db, db, sizeof(s->db));
 	str_ncpy(s->caller, caller, sizeof(s->caller));
-	llm_memory_extract(history_json, facts, s->extract,
-			   sizeof(s->extract));
+	if (extract)
+		str_ncpy(s->extract, extract, sizeof(s->extract));
+	else
+		llm_memory_extract(history_json, facts, s->extract,
+				   sizeof(s->extract));
 	if (!s->extract[0]) {
 		/* nobody said anything: nothing to remember */
 		mem_deref(s);
@@ -363,27 +368,58 @@ static void barrier_h(void *arg)
 	pthread_mutex_unlock(&mtx);
 }
 
+/* now + ms, for pthread_cond_timedwait */
+static void deadline(struct timespec *ts, uint32_t ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
 static void abort_h(void *arg)
 {
 	(void)arg;
 	abort_all();
 }
 
-void bt_llm_summaries_wait(void)
+void llm_loops_sync(uint32_t bound_ms)
 {
 	struct timespec end;
 	unsigned n_loops = bt_loops_count(), posted = 0, start;
-	uint32_t bound;
 
+	if (!n_loops || bt_loop_current())
+		return;
 	pthread_mutex_lock(&mtx);
-	bound = longest_ms + 1000;
 	start = barriers_ran;
 	pthread_mutex_unlock(&mtx);
+	for (unsigned i = 0; i < n_loops; i++)
+		if (!bt_loop_call(bt_loop_at(i), barrier_h, NULL))
+			posted++;
+	deadline(&end, bound_ms);
+	pthread_mutex_lock(&mtx);
+	while (barriers_ran - start < posted &&
+	       pthread_cond_timedwait(&cond, &mtx, &end) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&mtx);
+}
+
+void bt_llm_summaries_wait(void)
+{
+	struct timespec end;
+	unsigned n_loops = bt_loops_count(), left;
+	uint32_t bound;
 
 	if (pending.head) {
 		/* this thread's own (the simulator): run them here */
-		uint64_t t_end = tmr_jiffies() + bound;
+		uint64_t t_end;
 
+		pthread_mutex_lock(&mtx);
+		t_end = tmr_jiffies() + longest_ms + 1000;
+		pthread_mutex_unlock(&mtx);
 		while (pending.head && tmr_jiffies() < t_end)
 			if (!bt_http_pump((uint32_t)(t_end - tmr_jiffies())))
 				break;
@@ -394,24 +430,20 @@ void bt_llm_summaries_wait(void)
 		return;
 	/* A session freed just now may still start its summary: its free
 	 * is queued on its loop, so wait until each loop has run what was
-	 * queued before a barrier. */
-	for (unsigned i = 0; i < n_loops; i++)
-		if (!bt_loop_call(bt_loop_at(i), barrier_h, NULL))
-			posted++;
-	clock_gettime(CLOCK_REALTIME, &end);
-	end.tv_sec += bound / 1000;
-	end.tv_nsec += (long)(bound % 1000) * 1000000L;
-	if (end.tv_nsec >= 1000000000L) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000L;
-	}
+	 * queued before a barrier; the bound is read after that, so that it
+	 * covers the summaries those frees started. */
 	pthread_mutex_lock(&mtx);
-	while ((barriers_ran - start < posted || n_pending) &&
+	bound = longest_ms + 1000;
+	pthread_mutex_unlock(&mtx);
+	llm_loops_sync(bound);
+	pthread_mutex_lock(&mtx);
+	deadline(&end, longest_ms + 1000);
+	while (n_pending &&
 	       pthread_cond_timedwait(&cond, &mtx, &end) != ETIMEDOUT)
 		;
-	posted = n_pending;
+	left = n_pending;
 	pthread_mutex_unlock(&mtx);
-	if (!posted)
+	if (!left)
 		return;
 	/* past the bound: the extractive summaries, before the loops stop
 	 * (their queues run in order) */

@@ -332,6 +332,22 @@ static int webhook_start(struct llm_tool_run *r, const json_t *wh,
 	return 0;
 }
 
+uint32_t llm_tool_left_ms(const struct llm_tool_run *r)
+{
+	uint64_t left;
+
+	if (!r)
+		return 0;
+	/* a built-in on the pool (a database write): about a webhook's
+	 * default time */
+	if (r->job || !r->timeout_ms)
+		return WEBHOOK_TIMEOUT_MS;
+	left = r->timeout_ms;
+	for (unsigned a = r->attempts ? r->attempts : 1; a <= r->retries; a++)
+		left += ((uint64_t)RETRY_BASE_MS << (a - 1)) + r->timeout_ms;
+	return left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
+}
+
 int llm_tool_start(struct llm_tool_run **rp, const struct llm_tool_prm *prm,
 		   llm_tool_done_h *doneh, void *arg)
 {

@@ -98,21 +98,48 @@ done
 pass "check: llm.router.tools names the agent's tools, not end_call"
 
 # 6. a webhook slower than the call: the call ends while it runs; the
-#    trace says it was pending, and its result, when it comes, goes into
-#    the caller's memory record and the log
+#    trace says it was pending, and its result, when it comes, goes to the
+#    log and into the caller's memory record, written then: the model's
+#    summary (llm.memory.summary "model", the default), its request
+#    holding the late result in the call's transcript
 agent 'a["llm"]["tools"][1]["webhook"].update(timeout_ms=15000, retries=0)'
-mock '{"rules":[{"match":{"last_role":"user"},"times":1,"reply":{"text":"","tool_calls":[{"name":"opening_hours","arguments":{"day":"sunday"}}]}}],
+LATE_NOTE="The caller asked about Sundays; we open noon to nine."
+late_script() {  # $1: the summary request's reply
+  mock '{"rules":[{"match":{"system":"keep notes"},"reply":'"$1"'},
+  {"match":{"last_role":"user"},"times":1,"reply":{"text":"","tool_calls":[{"name":"opening_hours","arguments":{"day":"sunday"}}]}}],
  "hooks":{"opening_hours":{"result":{"hours":"noon to nine on sundays"},"delay_ms":5000}}}'
+}
+late_script '{"text":"'"$LATE_NOTE"'"}'
 llmsim "$ONE" --max-s 8 --caller-id +15557777
 [ "$SIM_RC" = 1 ] || fail "the call was meant to end (--max-s) before the webhook answered ($SIM_RC)"
 ! grep -q "Sanitizer" "$TMP/out.txt" || fail "the late result touched freed memory or leaked"
 check 'len(hooks) == 1' "the webhook was not called once"
 check 'any(t["type"] == "tool" and t.get("pending") and t["text"] == "opening_hours" for t in tr)' "the trace does not say the tool was still running"
 check '[t["type"] for t in tr].index("ended") < [i for i, t in enumerate(tr) if t["type"] == "tool"][0]' "the pending tool was reported before the call ended"
-sql 'select summary from memory where caller = "+15557777"' | grep -qF 'gave {"hours":"noon to nine on sundays"} (after the call ended)' || fail "the late result is not in the caller's memory: $(sql 'select * from memory' 2>&1)"
 grep -q "opening_hours .* ended after the call" "$TMP/out.txt" || fail "the late result is not in the log"
+check 'sum("keep notes" in msgs(i) for i in range(len(reqs))) == 1 and "keep notes" in msgs(-1)' "not one summary request, after the call"
+check '"Caller: " in msgs(-1) and "Agent ran opening_hours" in msgs(-1) and "Result of opening_hours: {\\\"hours\\\":\\\"noon to nine on sundays\\\"} (after the call ended)" in msgs(-1)' "the summary request's transcript lacks the late result"
+[ "$(sql 'select summary from memory where caller = "+15557777"')" = "$LATE_NOTE" ] || fail "the model's summary is not the caller's record: $(sql 'select * from memory' 2>&1)"
 # and the next call from the caller knows it
-mock '{"rules":[{"match":{"last_role":"user"},"times":1,"reply":{"text":"Hello again.","tool_calls":[{"name":"end_call","arguments":{}}]}}]}'
+mock '{"rules":[{"match":{"system":"keep notes"},"reply":{"text":"Second call."}},{"match":{"last_role":"user"},"times":1,"reply":{"text":"Hello again.","tool_calls":[{"name":"end_call","arguments":{}}]}}]}'
 KEEPDB=1 llmsim "$ONE" --caller-id +15557777
-check '"noon to nine on sundays" in reqs[0]["body"]["messages"][0]["content"]' "the next call does not recall the late result"
-pass "a webhook result after the call ended: trace, memory, log"
+check '"'"$LATE_NOTE"'" in reqs[0]["body"]["messages"][0]["content"]' "the next call does not recall the late result"
+pass "a webhook result after the call ended: trace, log, the model's summary with it"
+
+# the summary request fails: the extractive record, the late result in it,
+# and the log says why
+late_script '{"error":{"status":500,"message":"notes down"}}'
+llmsim "$ONE" --max-s 8 --caller-id +15557778
+[ "$SIM_RC" = 1 ] || fail "the call was meant to end before the webhook answered ($SIM_RC)"
+grep -q 'memory: the summary of +15557778.s call by openai model "gpt-4o-mini" failed (HTTP 500: [a-z_: ]*notes down); stored the extractive summary' "$TMP/out.txt" ||
+  fail "no log line saying the late record's summary failed: $(grep memory "$TMP/out.txt")"
+sql 'select summary from memory where caller = "+15557778"' | grep -qF 'gave {"hours":"noon to nine on sundays"} (after the call ended)' ||
+  fail "the late result is not in the extractive fallback: $(sql 'select * from memory' 2>&1)"
+# "summary": "extractive": no request; the late result in the record
+agent 'a["llm"]["tools"][1]["webhook"].update(timeout_ms=15000, retries=0); a["llm"]["memory"] = {"summary": "extractive"}'
+late_script '{"text":"not asked"}'
+llmsim "$ONE" --max-s 8 --caller-id +15557779
+check 'not any("keep notes" in msgs(i) for i in range(len(reqs)))' "a summary request although the agent says extractive"
+sql 'select summary from memory where caller = "+15557779"' | grep -qF 'gave {"hours":"noon to nine on sundays"} (after the call ended)' ||
+  fail "the late result is not in the extractive record: $(sql 'select * from memory' 2>&1)"
+pass "a late result's record: the extractive one when the summary fails or is not asked for"
