@@ -116,7 +116,9 @@ static int run(struct bt_sip_dial_prm *prm)
  out:
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	dl.d = mem_deref(dl.d);
-	/* an LLM agent's summary of the call, still being written */
+	/* an LLM agent's tools that outlived the call, and its summary of
+	 * the call, still being written */
+	bt_llm_late_wait();
 	bt_llm_summaries_wait();
 	bt_loops_stop();
 	return dl.rc;

@@ -1112,7 +1112,9 @@ int bt_server_run(const struct bt_server_prm *prm)
 		mem_deref(srv.conns.head->data);
 	/* its calls' last messages go to the loops before they stop */
 	srv.sip = mem_deref(srv.sip);
-	/* what the calls' LLM agents write of them for the next call */
+	/* what the calls' LLM agents write of them for the next call: the
+	 * tools that outlived their calls first, then the summaries */
+	bt_llm_late_wait();
 	bt_llm_summaries_wait();
 	bt_loops_stop();
 	/* messages the loops posted after we stopped reading */

@@ -145,7 +145,8 @@ function validateScript(s) {
   for (const [name, h] of Object.entries(hooks)) {
     const w = `hooks.${name}`;
     if (!isObj(h)) fail(w, 'must be an object');
-    keys(h, ['result', 'delay_ms', 'fail_times', 'status'], w);
+    keys(h, ['result', 'delay_ms', 'fail_times', 'status', 'retry_after_s'], w);
+    if (h.retry_after_s !== undefined) nonNeg(h.retry_after_s, `${w}.retry_after_s`, true);
     if (h.delay_ms !== undefined) nonNeg(h.delay_ms, `${w}.delay_ms`);
     if (h.fail_times !== undefined) nonNeg(h.fail_times, `${w}.fail_times`, true);
     if (h.status !== undefined && (!Number.isInteger(h.status) || h.status < 100 || h.status > 599))
@@ -640,6 +641,12 @@ async function handleHook(name, res, entry) {
   record(entry);
   if (h.delay_ms) await sleep(h.delay_ms);
   if (res.destroyed) return;
+  // a failure with retry_after_s is a 503 that says when to come back
+  // (the Retry-After header, in seconds)
+  if (fail && h.retry_after_s !== undefined) {
+    return sendJson(res, 503, { error: 'mock hook unavailable', call },
+      { 'Retry-After': String(h.retry_after_s) });
+  }
   if (fail) return sendJson(res, 500, { error: 'mock hook failure', call });
   const status = h.status ?? 200;
   if (typeof h.result === 'string') {
