@@ -60,6 +60,8 @@ struct flow_st {
 	bool memory_on;
 	char caller[128];
 	json_t *acts;   /* the tools run, as summary lines */
+	char *history;  /* the newest history seen (for a hand-off's
+			   record) */
 
 	const char *cur;       /* node waiting for an answer (key in nodes) */
 	const json_t *curnode;
@@ -133,13 +135,15 @@ static void flow_destructor(void *arg)
 	if (st->queued.set)
 		mem_deref(st->queued.sink.arg);
 
-	/* the hand-off LLM (if any) goes first: it writes no record of its
-	 * own when the flow keeps memory (ctx.memory_read_only) */
-	mem_deref(st->llm);
+	/* one record per call: the hand-off LLM (if any) writes none of its
+	 * own when the flow keeps memory (ctx.memory_read_only), but the
+	 * flow's, given before it goes */
 	if (st->memory_on)
-		flow_memory_write(st->db_path && st->db_path[0] ? st->db_path :
-				  "banter.db", st->caller, st->spoken,
-				  st->vars, st->acts);
+		flow_memory_end(st->db_path && st->db_path[0] ? st->db_path :
+				"banter.db", st->caller, st->spoken, st->vars,
+				st->acts, st->history, st->llm);
+	mem_deref(st->llm);
+	mem_deref(st->history);
 	json_decref(st->acts);
 	json_decref(st->vars);
 	json_decref(st->spoken);
@@ -1013,6 +1017,10 @@ static int flow_respond(struct bt_brain_st *bst,
 			      "input and a sink with texth and doneh");
 	if (in->caller_id && in->caller_id[0])
 		str_ncpy(st->caller, in->caller_id, sizeof(st->caller));
+	if (st->memory_on && in->history_json) {
+		st->history = mem_deref(st->history);
+		(void)str_dup(&st->history, in->history_json);
+	}
 	if (st->job) {
 		/* a tool of the last response is still running: this input
 		 * is answered after it (only the newest waits) */

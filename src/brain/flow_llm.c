@@ -12,12 +12,21 @@
  * before the response ends and the flow's next question joins the reply.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include "brain/flow_llm.h"
+#include "brain/llm_int.h"
+
+#define NOTES_MAX 16
+#define SAID_MAX 160
 
 struct wrap {
 	struct flow_llm *f;            /* NULL once the flow is gone */
 	struct bt_brain_sink orig;     /* the session's; orig.arg held */
+	char said[SAID_MAX];           /* the start of the LLM's answer */
+	size_t said_len;
+	bool cut;                      /* ... and there was more */
 };
 
 struct flow_llm {
@@ -26,12 +35,49 @@ struct flow_llm {
 	struct wrap *cur;              /* the response in the LLM's hands */
 	flow_llm_back_h *backh;
 	void *backarg;
+	/* what was said and done during the hand-off, for the call's
+	 * memory record: "the caller asked ...", "the agent answered ..." */
+	json_t *notes;
 };
+
+static void note(struct flow_llm *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void note(struct flow_llm *f, const char *fmt, ...)
+{
+	char line[400];
+	va_list ap;
+
+	if (!f || json_array_size(f->notes) >= NOTES_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	json_array_append_new(f->notes, json_string(line));
+}
+
+/* The response's words, once: when it ends, or is dropped unended. */
+static void note_said(struct wrap *w)
+{
+	size_t b = 0;
+
+	while (w->said_len && (w->said[w->said_len - 1] == ' ' ||
+			       w->said[w->said_len - 1] == '\n'))
+		w->said[--w->said_len] = '\0';
+	while (b < w->said_len && (w->said[b] == ' ' || w->said[b] == '\n'))
+		b++;
+	if (b == w->said_len)
+		return;
+	note(w->f, "the agent answered \"%s%s\"", w->said + b,
+	     w->cut ? "..." : "");
+	w->said_len = 0;
+}
 
 static void wrap_destructor(void *arg)
 {
 	struct wrap *w = arg;
 
+	note_said(w);
 	if (w->f && w->f->cur == w)
 		w->f->cur = NULL;
 	mem_deref(w->orig.arg);
@@ -44,6 +90,7 @@ static void fl_destructor(void *arg)
 	if (f->cur)
 		f->cur->f = NULL;
 	mem_deref(f->st);
+	json_decref(f->notes);
 }
 
 json_t *flow_llm_agent(const json_t *agent)
@@ -125,6 +172,11 @@ int flow_llm_alloc(struct flow_llm **fp, const json_t *agent,
 	f = mem_zalloc(sizeof(*f), fl_destructor);
 	if (!f)
 		return ENOMEM;
+	f->notes = json_array();
+	if (!f->notes) {
+		mem_deref(f);
+		return ENOMEM;
+	}
 	a = flow_llm_agent(agent);
 	f->b = bt_brain_find(json_string_value(json_object_get(
 		json_object_get(a, "brain"), "provider")));
@@ -148,7 +200,22 @@ int flow_llm_alloc(struct flow_llm **fp, const json_t *agent,
 static void w_text(const char *text, void *arg)
 {
 	struct wrap *w = arg;
+	size_t n = strlen(text);
 
+	if (!w->cut && n > sizeof(w->said) - 1 - w->said_len) {
+		n = sizeof(w->said) - 1 - w->said_len;
+		/* whole UTF-8 characters only: the record is JSON text */
+		while (n && ((unsigned char)text[n] & 0xc0) == 0x80)
+			n--;
+		w->cut = true;
+		memcpy(w->said + w->said_len, text, n);
+		w->said_len += n;
+		w->said[w->said_len] = '\0';
+	}
+	else if (!w->cut) {
+		memcpy(w->said + w->said_len, text, n + 1);
+		w->said_len += n;
+	}
 	w->orig.texth(text, w->orig.arg);
 }
 
@@ -169,6 +236,7 @@ static void w_done(const struct bt_brain_done *d, void *arg)
 
 	if (f && f->cur == w)
 		f->cur = NULL;
+	note_said(w);
 	if (d->handback && f && f->backh) {
 		/* the flow says what comes next and ends the response */
 		f->backh(&w->orig, f->backarg);
@@ -182,6 +250,12 @@ static void w_tool(const char *name, const char *args, const char *result,
 {
 	struct wrap *w = arg;
 
+	/* its own way back is no fact about the caller; a tool still
+	 * running when the call ends reaches the record by itself
+	 * (llm_late.c) */
+	if (result && strcmp(name, "return_to_flow"))
+		note(w->f, "%.64s %.120s gave %.200s", name, args ? args : "{}",
+		     result);
 	if (w->orig.toolh)
 		w->orig.toolh(name, args, result, err, w->orig.arg);
 }
@@ -225,6 +299,8 @@ int flow_llm_respond(struct flow_llm *f, const struct bt_brain_input *in,
 		return ENOMEM;
 	w->f = f;
 	w->orig = *sink;
+	if (in->type == BT_BRAIN_USER && in->text && in->text[0])
+		note(f, "the caller asked \"%.100s\"", in->text);
 	mem_ref(w->orig.arg);
 	memset(&ws, 0, sizeof(ws));
 	ws.texth = w_text;
@@ -248,4 +324,28 @@ void flow_llm_cancel(struct flow_llm *f, void *sink_arg)
 		return;
 	if (f->b->cancelh)
 		f->b->cancelh(f->st, f->cur);
+}
+
+void flow_llm_record(struct flow_llm *f, const char *caller,
+		     const char *history_json, const char *flow_extract)
+{
+	char ex[1024];
+	size_t o, i;
+	const json_t *n;
+
+	if (!f)
+		return;
+	str_ncpy(ex, flow_extract ? flow_extract : "", sizeof(ex));
+	o = strlen(ex);
+	json_array_foreach(f->notes, i, n) {
+		int k = snprintf(ex + o, sizeof(ex) - o, "%s%s", o ? "; " : "",
+				 json_string_value(n));
+
+		if (k < 0 || (size_t)k >= sizeof(ex) - o) {
+			ex[o] = '\0';
+			break;
+		}
+		o += (size_t)k;
+	}
+	llm_record_flow(f->st, caller, history_json, ex);
 }

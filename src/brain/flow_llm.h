@@ -29,5 +29,14 @@ int flow_llm_respond(struct flow_llm *f, const struct bt_brain_input *in,
 		     const struct bt_brain_sink *sink);
 /** The session cancelled the response whose sink arg this is. */
 void flow_llm_cancel(struct flow_llm *f, void *sink_arg);
+/**
+ * The call ends: the LLM writes the call's one memory record as it goes
+ * (the model's summary of the whole call when the agent's llm.memory asks
+ * for one), from the newest history the flow saw and flow_extract (the
+ * flow's slots and tools) with what was asked, answered and done during
+ * the hand-off after it, the extractive record. Before freeing f.
+ */
+void flow_llm_record(struct flow_llm *f, const char *caller,
+		     const char *history_json, const char *flow_extract);
 
 #endif

@@ -5,10 +5,14 @@
  *                      ("party 4, day Friday, time 8 pm; booking.save
  *                      done: booking_id 12"), written at the call's end
  *                      into the store an LLM agent recalls from
- *                      (llm_memory.c). One record per call: the flow's
- *                      own LLM hand-off writes none of its own.
+ *                      (llm_memory.c). One record per call: a flow
+ *                      that handed the call to its LLM gives that brain
+ *                      its record to complete (what was asked, answered
+ *                      and done during the hand-off) and write, as the
+ *                      model's summary if the llm section asks for one.
  */
 #include <string.h>
+#include "brain/flow_llm.h"
 #include "brain/flow_memory.h"
 #include "brain/llm_int.h"
 
@@ -113,4 +117,23 @@ void flow_memory_write(const char *db, const char *caller,
 	flow_memory_extract(spoken, vars, acts, summary, sizeof(summary));
 	/* a call that gathered nothing and ran nothing leaves nothing */
 	llm_memory_store(db, caller, summary);
+}
+
+void flow_memory_end(const char *db, const char *caller,
+		     const json_t *spoken, const json_t *vars,
+		     const json_t *acts, const char *history_json,
+		     struct flow_llm *llm)
+{
+	char summary[1024];
+
+	if (!caller || !caller[0])
+		return;
+	if (!llm) {
+		flow_memory_write(db, caller, spoken, vars, acts);
+		return;
+	}
+	/* the call was handed to the LLM: its brain writes the record,
+	 * the hand-off part in it, the model's summary if asked for */
+	flow_memory_extract(spoken, vars, acts, summary, sizeof(summary));
+	flow_llm_record(llm, caller, history_json, summary);
 }

@@ -20,4 +20,15 @@ void flow_memory_write(const char *db, const char *caller,
 		       const json_t *spoken, const json_t *vars,
 		       const json_t *acts);
 
+struct flow_llm;
+
+/** The call ends: its record for caller, as flow_memory_write, or, when
+ *  the call was handed to llm, by that brain (flow_llm_record) with the
+ *  hand-off part and the newest history the flow saw. Before llm is
+ *  freed. */
+void flow_memory_end(const char *db, const char *caller,
+		     const json_t *spoken, const json_t *vars,
+		     const json_t *acts, const char *history_json,
+		     struct flow_llm *llm);
+
 #endif

@@ -3,8 +3,10 @@
 # call the flow writes an extractive summary (the slots it gathered, the
 # tools it ran) under the caller's id; a later call from the same caller
 # to an LLM agent using the same store has it in the model's context. A
-# flow that hands off to its LLM section writes one record per call (the
-# LLM's own summary is not written). The model is tests/clients/llm_mock.mjs.
+# flow that hands off to its LLM section writes one record per call,
+# covering the hand-off too: the model's summary of the whole call when
+# the llm section asks for one (the default), else extractive. The model
+# is tests/clients/llm_mock.mjs.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/llm_lib.sh"
 BOOKING=$(cat callers/booking.json)
@@ -46,9 +48,11 @@ KEEPDB=1 llmsim "$BOOKING" --caller-id +15557002
 [ "$(sql "select count(*) from memory where caller = '+15557002'")" = 0 ] || fail "flow memory: a flow without flow.memory wrote a record: $(sql 'select * from memory')"
 
 # 4. a flow that hands a question to its LLM (which remembers by default,
-#    llm.memory): still one record for the call, the flow's, and no
-#    summary request to the model; the LLM reads the caller's memory
-python3 - >"$TMP/agent.json" <<'EOF'
+#    llm.memory, with the model's summary): one record for the call,
+#    written by the model from the whole call (the flow's slots and tool,
+#    what was asked and answered during the hand-off); the LLM reads the
+#    caller's memory
+HANDOFF=$(python3 - <<'EOF'
 import json
 a = json.load(open("agents/restaurant.json"))
 a["flow"]["memory"] = True
@@ -60,15 +64,52 @@ a["llm"] = {"provider": "openai", "model": "gpt-4o-mini", "system": "You are Bel
 a["flow"]["min_confidence"] = 0
 print(json.dumps(a))
 EOF
-mock '{"rules":[
+)
+printf '%s' "$HANDOFF" >"$TMP/agent.json"
+NOTE="Booked a table for 3 on Tuesday at 7 pm after asking about the menu."
+handoff_mock() {  # $1: the summary request's reply
+  mock '{"rules":[
+ {"match":{"system":"keep notes"},"reply":'"$1"'},
  {"match":{"last_role":"user"},"times":1,"reply":{"text":"We have fresh pasta and pizza. Shall we go on with your booking?"}},
  {"match":{"last_role":"user"},"times":1,"reply":{"text":"Sure.","tool_calls":[{"name":"return_to_flow","arguments":{}}]}}]}'
+}
+HANDOFF_CALL='{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"three"},{"say":"what is on the menu"},{"say":"yes please"},{"say":"tuesday"},{"say":"seven pm"},{"say":"yes"}]}'
+handoff_mock '{"text":"'"$NOTE"'"}'
 sqlite3 "$TMP/db" "insert into memory (caller, at, summary) values ('+15557003', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), 'Earlier: the caller asked about gluten-free pasta.')"
-KEEPDB=1 llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"three"},{"say":"what is on the menu"},{"say":"yes please"},{"say":"tuesday"},{"say":"seven pm"},{"say":"yes"}]}' --caller-id +15557003
+KEEPDB=1 llmsim "$HANDOFF_CALL" --caller-id +15557003
 [ "$SIM_RC" = 0 ] || fail "flow memory: the hand-off call did not complete ($SIM_RC)"
-check 'len(reqs) == 2' "flow memory: not exactly the two hand-off turns went to the model (a summary request?)"
 check '"gluten-free pasta" in reqs[0]["body"]["messages"][0]["content"]' "flow memory: the hand-off LLM did not read the caller's memory"
+check 'len(reqs) == 3 and sum("keep notes" in msgs(i) for i in range(len(reqs))) == 1 and "keep notes" in msgs(2)' "flow memory: not the two hand-off turns and then one summary request"
+check '"Transcript of the call" in msgs(2) and "We have fresh pasta and pizza" in msgs(2) and "menu" in msgs(2) and "Recorded during the call: the caller gave party 3, day Tuesday, time 7 pm" in msgs(2) and "booking.save done: booking_id" in msgs(2)' \
+  "flow memory: the summary request does not cover the whole call (the flow's slots and tool, the hand-off)"
 [ "$(sql "select count(*) from memory where caller = '+15557003'")" = 2 ] || fail "flow memory: the hand-off call did not leave exactly one record: $(sql 'select * from memory')"
-sql "select summary from memory where caller = '+15557003' order by id desc limit 1" | grep -q '^the caller gave party 3, day Tuesday, time 7 pm, confirmed yes; booking.save done: booking_id' ||
-  fail "flow memory: the hand-off call's record is not the flow's: $(sql 'select * from memory')"
-pass "a flow with memory leaves one extractive summary per call; an LLM agent recalls it"
+[ "$(sql "select summary from memory where caller = '+15557003' order by id desc limit 1")" = "$NOTE" ] ||
+  fail "flow memory: the hand-off call's record is not the model's summary: $(sql 'select * from memory')"
+
+# 5. the summary request fails: the flow's extractive record, with what
+#    was asked and answered during the hand-off after the slots and tools
+HANDOFF_EX='^the caller gave party 3, day Tuesday, time 7 pm, confirmed yes; booking.save done: booking_id [0-9]*; the caller asked "[^"]*"; the agent answered "We have fresh pasta and pizza. Shall we go on with your booking?"; the caller asked "[^"]*"; the agent answered "Sure."$'
+handoff_mock '{"error":{"status":500,"message":"notes down"}}'
+KEEPDB=1 llmsim "$HANDOFF_CALL" --caller-id +15557004
+[ "$SIM_RC" = 0 ] || fail "flow memory: the hand-off call with a failed summary did not complete ($SIM_RC)"
+grep -q 'memory: the summary of +15557004.s call .* failed (HTTP 500' "$TMP/out.txt" || fail "flow memory: no log line saying the summary failed: $(grep memory "$TMP/out.txt")"
+[ "$(sql "select count(*) from memory where caller = '+15557004'")" = 1 ] || fail "flow memory: not one record: $(sql 'select * from memory')"
+sql "select summary from memory where caller = '+15557004'" | grep -q "$HANDOFF_EX" ||
+  fail "flow memory: the fallback record lacks the flow's slots or the hand-off: $(sql "select summary from memory where caller = '+15557004'")"
+
+# 6. the agent's llm section asks for the extractive summary: no request,
+#    the same record
+python3 - "$HANDOFF" >"$TMP/agent.json" <<'EOF'
+import json, sys
+a = json.loads(sys.argv[1])
+a["llm"]["memory"] = {"summary": "extractive"}
+print(json.dumps(a))
+EOF
+handoff_mock '{"text":"not asked"}'
+KEEPDB=1 llmsim "$HANDOFF_CALL" --caller-id +15557005
+[ "$SIM_RC" = 0 ] || fail "flow memory: the extractive hand-off call did not complete ($SIM_RC)"
+check 'len(reqs) == 2' "flow memory: a summary request although llm.memory.summary is extractive"
+sql "select summary from memory where caller = '+15557005'" | grep -q "$HANDOFF_EX" ||
+  fail "flow memory: the extractive record lacks the flow's slots or the hand-off: $(sql 'select * from memory')"
+[ "$(sql "select count(*) from memory where caller = '+15557005'")" = 1 ] || fail "flow memory: not one record: $(sql 'select * from memory')"
+pass "a flow with memory leaves one summary per call, the hand-off in it; an LLM agent recalls it"
