@@ -113,3 +113,24 @@ sql "select summary from memory where caller = '+15557005'" | grep -q "$HANDOFF_
   fail "flow memory: the extractive record lacks the flow's slots or the hand-off: $(sql 'select * from memory')"
 [ "$(sql "select count(*) from memory where caller = '+15557005'")" = 1 ] || fail "flow memory: not one record: $(sql 'select * from memory')"
 pass "a flow with memory leaves one summary per call, the hand-off in it; an LLM agent recalls it"
+
+# 7. a tool of the hand-off still running when the call ends: its result,
+#    when it comes, goes into the flow's record of the call
+python3 - "$HANDOFF" >"$TMP/agent.json" <<'EOF'
+import json, sys
+a = json.loads(sys.argv[1])
+a["llm"]["memory"] = {"summary": "extractive"}
+a["llm"]["tools"] = [{"name": "opening_hours", "description": "The opening hours for a day.",
+                      "parameters": {"type": "object", "properties": {"day": {"type": "string"}}},
+                      "webhook": {"url": "${BANTER_TOOLS_URL}/opening_hours", "timeout_ms": 20000, "retries": 0}}]
+print(json.dumps(a))
+EOF
+mock '{"rules":[{"match":{"last_role":"user"},"times":1,"reply":{"text":"","tool_calls":[{"name":"opening_hours","arguments":{"day":"sunday"}}]}}],
+ "hooks":{"opening_hours":{"result":{"hours":"noon to nine on sundays"},"delay_ms":8000}}}'
+KEEPDB=1 llmsim '{"voice":"flite:slt","gap_ms":300,"turns":[{"say":"three"},{"say":"what is on the menu"}]}' --caller-id +15557006 --max-s 16
+[ "$SIM_RC" = 1 ] || fail "flow memory: the call was meant to end (--max-s) before the hand-off's webhook answered ($SIM_RC)"
+grep -q "opening_hours .* ended after the call" "$TMP/out.txt" || fail "flow memory: the hand-off's late result is not in the log"
+[ "$(sql "select count(*) from memory where caller = '+15557006'")" = 1 ] || fail "flow memory: not one record: $(sql 'select * from memory')"
+sql "select summary from memory where caller = '+15557006'" | grep -q '^the caller gave party 3; the caller asked "[^"]*"; opening_hours {"day":"sunday"} gave {"hours":"noon to nine on sundays"} (after the call ended)$' ||
+  fail "flow memory: the hand-off's late result is not in the flow's record: $(sql "select summary from memory where caller = '+15557006'")"
+pass "a flow's record waits for a tool of its hand-off that outlived the call"
