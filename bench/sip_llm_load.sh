@@ -5,7 +5,7 @@
 # with the flow brain (bench/sip/scripted.json: the baseline) and one with
 # the LLM brain (bench/sip/llm.json: "openai" at the local streaming mock
 # tests/clients/llm_mock.mjs, a fixed first-token delay and token rate,
-# saying the flow's words so that calls last as long). Both use the
+# its replies ending when the flow's do). Both use the
 # scripted recogniser and the silent voice: what costs is the engine.
 # For each N, the flow row and then the LLM row, back to back (the same
 # load from others on the machine). Per row, from the server's per-turn
@@ -78,9 +78,14 @@ a, b = s.index("<!-- turn:"), s.index("<!-- /turn -->") + len("<!-- /turn -->")
 print(s[:a] + s[a:b] * int(sys.argv[2]) + s[b:], end="")
 EOF
 
-# the model: the flow's words, streamed token by token
+# the model: streamed token by token, the flow's first sentence and two
+# words fewer than its question (0.4 s of the silent voice), as the LLM's
+# reply starts ~0.4 s later (no number expected: a longer end-of-turn
+# wait, and the first token), so that a reply ends when the flow's does
+# and leaves the caller's next turn as much room (a loop behind by more
+# than that room turns the next turn into a barge-in)
 cat >"$TMP/script.json" <<'JSON'
-{"rules": [], "default": {"text": "Great, a table for three. How many people is the table for?"}}
+{"rules": [], "default": {"text": "Great, a table for three. How many will there be?"}}
 JSON
 node tests/clients/llm_mock.mjs --script "$TMP/script.json" --port 0 --first-token-ms "$FT" \
   --token-ms "$TOK" >"$TMP/mock.out" 2>&1 &
