@@ -4,7 +4,10 @@
 # seconds so that all N are up together) against two `banter serve`s, one
 # with the flow brain (bench/sip/scripted.json: the baseline) and one with
 # the LLM brain (bench/sip/llm.json: "openai" at the local streaming mock
-# tests/clients/llm_mock.mjs, a fixed first-token delay and token rate,
+# tests/clients/llm_mock.mjs, a fixed first-token delay, up to one frame
+# more at random (--jitter-ms: otherwise the answers, whole frames of the
+# caller's clock after the request, would always meet the same phase of
+# the 20 ms frame clock and wait the same for it), and a token rate,
 # its replies ending when the flow's do). Both use the
 # scripted recogniser and the silent voice: what costs is the engine.
 # For each N, the flow row and then the LLM row, back to back (the same
@@ -25,13 +28,14 @@
 # the engine's added latency under 20 ms at p95: counting the frame clock,
 # and not counting it (p95 - 20 ms, the most the clock adds to a reply).
 # Usage: bench/sip_llm_load.sh [BANTER] [--ns 50,100,250,500]
-#          [--brains flow,llm] [--first-token-ms 150] [--token-ms 20]
+#          [--brains flow,llm] [--first-token-ms 150] [--jitter-ms 20] [--token-ms 20]
 #          [--spread-s 10] [--turns 3] [--threads N]
 set -euo pipefail
 BANTER=./build/banter
 NS=50,100,250,500
 BRAINS=flow,llm
 FT=150
+JIT=20
 TOK=20
 SPREAD=10
 TURNS=3
@@ -41,6 +45,7 @@ while [ $# -gt 0 ]; do
     --ns) NS=$2; shift ;;
     --brains) BRAINS=$2; shift ;;
     --first-token-ms) FT=$2; shift ;;
+    --jitter-ms) JIT=$2; shift ;;
     --token-ms) TOK=$2; shift ;;
     --spread-s) SPREAD=$2; shift ;;
     --turns) TURNS=$2; shift ;;
@@ -88,7 +93,7 @@ cat >"$TMP/script.json" <<'JSON'
 {"rules": [], "default": {"text": "Great, a table for three. How many will there be?"}}
 JSON
 node tests/clients/llm_mock.mjs --script "$TMP/script.json" --port 0 --first-token-ms "$FT" \
-  --token-ms "$TOK" >"$TMP/mock.out" 2>&1 &
+  --first-token-jitter-ms "$JIT" --token-ms "$TOK" >"$TMP/mock.out" 2>&1 &
 MOCK=$!
 PIDS+=("$MOCK")
 for _ in $(seq 100); do grep -q listening "$TMP/mock.out" 2>/dev/null && break; sleep 0.05; done
@@ -119,7 +124,7 @@ threads() { for t in /proc/"$1"/task/*; do echo "${t##*/} $(awk '{print $14 + $1
 machine() { awk '/^cpu /{print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
 hz=$(getconf CLK_TCK)
 
-echo "model: local mock, first token after $FT ms, a token every $TOK ms; $TURNS turns a call of about $CALL_S s;"
+echo "model: local mock, first token after $FT ms (+0..$JIT), a token every $TOK ms; $TURNS turns a call of about $CALL_S s;"
 echo "the N calls spread over $SPREAD s; $(nproc) cores"
 printf '%-5s %4s %5s %5s %6s %9s %9s %11s %11s %6s %7s %6s %6s %5s\n' brain N load1 calls all_in \
   v2v_50/95 tok_50/95 t-out_50/95 s-out_50/95 skip cpu_s/c thread mock idle
