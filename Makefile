@@ -16,7 +16,7 @@ FUZZ_TEST_RUNS ?= 1000000
 
 .PHONY: all deps build asan fuzz-build fuzz run simulate test bench bench-vad \
 	bench-turns bench-serve bench-slots bench-sip bench-sip-scripted \
-	bench-sip-v2v clean
+	bench-sip-v2v bench-sip-llm clean
 
 all: build
 
@@ -86,6 +86,11 @@ bench-sip: build
 
 bench-sip-scripted: build
 	bench/sip_load.sh ./$(BUILD)/banter --scripted
+
+# the same calls with an LLM brain (the local streaming mock) next to the
+# flow: the engine's added latency per reply (docs/llm.md)
+bench-sip-llm: build
+	bench/sip_llm_load.sh ./$(BUILD)/banter
 
 # voice-to-voice on the wire: a baresip caller, then the same caller over
 # the WebSocket, against one server (docs/sip.md)

@@ -103,6 +103,20 @@ uint64_t ss_stamp(const struct bt_session *s)
 	return ss_now_ms(s) + (d > 0 ? (uint64_t)d : 0);
 }
 
+/* Whole ms of wall clock since t (CLOCK_MONOTONIC); -1 if t is unset. */
+static int32_t wall_since(const struct timespec *t)
+{
+	struct timespec now;
+	double d;
+
+	if (!t->tv_sec && !t->tv_nsec)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	d = (double)(now.tv_sec - t->tv_sec) * 1e3 +
+	    (double)(now.tv_nsec - t->tv_nsec) / 1e6;
+	return d > 0 ? (int32_t)(d + 0.5) : 0;
+}
+
 /* Emit an event about a conversation item; takes ownership of obj. */
 void ss_emit_item(struct bt_session *s, enum bt_event_type type,
 		      uint64_t t, const char *text, json_t *obj,
@@ -340,6 +354,11 @@ static bool pull_frame(struct bt_session *s, int16_t *out)
 			 * back within this frame is stamped inside it */
 			r->t_audio_out = ss_now_ms(s) > r->t_first_audio ?
 				ss_now_ms(s) : r->t_first_audio;
+			if (s->realtime) {
+				r->text_to_out_ms = wall_since(&r->wall_text);
+				r->sentence_to_out_ms =
+					wall_since(&r->wall_sentence);
+			}
 		}
 		r->cursor += k;
 	}

@@ -146,6 +146,12 @@ struct reply {
 	bool stream_timed;       /* the provider gave its word timings */
 	uint64_t t_first_text, t_first_audio, t_audio_out;
 	bool audio_out;
+	/* wall clock (real time only), because the media clock above runs
+	 * a late loop's frames back to back and so hides its lateness: the
+	 * first text and the first sentence handed to the voice, and from
+	 * each the ms to the first frame sent (-1: not yet) */
+	struct timespec wall_text, wall_sentence;
+	int32_t text_to_out_ms, sentence_to_out_ms;
 	bool held;               /* paused: the user may be interrupting */
 	/* an uninterruptible segment: its text range, then its audio end */
 	size_t unint_from, unint_to;

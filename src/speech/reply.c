@@ -73,6 +73,7 @@ static struct reply *reply_alloc(struct bt_session *s)
 		return mem_deref(r);
 	r->tag->s = s;
 	list_append(&s->tags, &r->tag->le, r->tag);
+	r->text_to_out_ms = r->sentence_to_out_ms = -1;
 	return r;
 }
 
@@ -146,6 +147,12 @@ static void trace_turn(struct bt_session *s, struct reply *r, bool barged,
 			    ms_or_null(r->t_first_audio, r->n > 0));
 	json_object_set_new(o, "audio_out_ms",
 			    ms_or_null(r->t_audio_out, r->audio_out));
+	if (r->text_to_out_ms >= 0)
+		json_object_set_new(o, "text_to_out_wall_ms",
+				    json_integer(r->text_to_out_ms));
+	if (r->sentence_to_out_ms >= 0)
+		json_object_set_new(o, "sentence_to_out_wall_ms",
+				    json_integer(r->sentence_to_out_ms));
 	json_object_set_new(o, "voice_to_voice_ms",
 			    ms_or_null(r->t_audio_out - r->user.speech_end,
 				       u && r->audio_out && !r->user.typed));
@@ -256,6 +263,8 @@ static void submit_sentence(struct bt_session *s, const char *text, size_t n)
 	if (!n)
 		return;
 
+	if (!r->wall_sentence.tv_sec && !r->wall_sentence.tv_nsec)
+		clock_gettime(CLOCK_MONOTONIC, &r->wall_sentence);
 	{
 		char sent[1024];
 
@@ -310,6 +319,8 @@ void ss_reply_plan(struct bt_session *s)
 
 static void first_text(struct bt_session *s, struct reply *r)
 {
+	if (!r->wall_text.tv_sec && !r->wall_text.tv_nsec)
+		clock_gettime(CLOCK_MONOTONIC, &r->wall_text);
 	if (!r->t_first_text) {
 		/* an answer that came back from the pool between frames is
 		 * stamped on a clock that may not have moved: never before

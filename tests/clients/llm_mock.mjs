@@ -3,7 +3,8 @@
 // of the engine. Node 18+, built-ins only.
 //
 //   node tests/clients/llm_mock.mjs --script FILE [--port N] [--log FILE]
-//        [--first-token-ms MS] [--token-ms MS] [--key KEY]
+//        [--first-token-ms MS] [--first-token-jitter-ms MS] [--token-ms MS]
+//        [--key KEY]
 //
 // It prints one line `listening PORT` on stdout, then serves on 127.0.0.1
 // until SIGTERM/SIGINT:
@@ -28,12 +29,13 @@ import crypto from 'node:crypto';
 function usage(msg) {
   if (msg) process.stderr.write(`llm_mock: ${msg}\n`);
   process.stderr.write('usage: node llm_mock.mjs --script FILE [--port N (0 = any)] [--log FILE] ' +
-    '[--first-token-ms MS (default 100)] [--token-ms MS (default 15)] [--key KEY]\n');
+    '[--first-token-ms MS (default 100)] [--first-token-jitter-ms MS (default 0)] ' +
+    '[--token-ms MS (default 15)] [--key KEY]\n');
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const o = { script: null, port: 0, log: null, firstTokenMs: 100, tokenMs: 15, key: null };
+  const o = { script: null, port: 0, log: null, firstTokenMs: 100, jitterMs: 0, tokenMs: 15, key: null };
   const num = (name, v) => {
     const n = Number(v);
     if (v === undefined || v === '' || !Number.isFinite(n) || n < 0) usage(`${name} needs a number >= 0, got ${v}`);
@@ -46,6 +48,11 @@ function parseArgs(argv) {
       case '--port': o.port = num(a, v); if (!Number.isInteger(o.port) || o.port > 65535) usage('bad --port'); i++; break;
       case '--log': if (v === undefined) usage('--log needs a file'); o.log = v; i++; break;
       case '--first-token-ms': o.firstTokenMs = num(a, v); i++; break;
+      // Up to MS more, uniform, per request (reproducible: seeded by the
+      // request's number). A benchmark needs it: a fixed delay and token
+      // rate that are whole frames lock the answer's arrival to the
+      // client's 20 ms frame clock, always the same wait for the next frame.
+      case '--first-token-jitter-ms': o.jitterMs = num(a, v); i++; break;
       case '--token-ms': o.tokenMs = num(a, v); i++; break;
       case '--key': if (v === undefined) usage('--key needs a value'); o.key = v; i++; break;
       case '-h': case '--help': usage();
@@ -367,7 +374,7 @@ function plan(route, reply, n) {
   const completionTokens = tokens.length + calls.reduce((a, c) => a + approxTokens(c.args) + 5, 0) || 1;
   return {
     text, tokens, calls, finish, completionTokens,
-    firstMs: reply.first_token_ms ?? opts.firstTokenMs,
+    firstMs: reply.first_token_ms ?? opts.firstTokenMs + opts.jitterMs * rng(n)(),
     tokenMs: reply.token_ms ?? opts.tokenMs,
     cut: reply.cut_after_tokens,
     malformedAt: reply.malformed === true ? 1 : (typeof reply.malformed === 'number' ? reply.malformed : null),
