@@ -18,7 +18,8 @@
 //        --script FILE (a JSON list of what the caller says, in order);
 //        --transcribe-fail: a 500 instead; --transcribe-ms: answered that
 //        much later.
-//   GET /log: the requests so far (body, status, bytes sent), as JSON.
+//   GET /log: the requests so far (body, status, bytes sent, `at`: when
+//        it came, wall clock in ms since the epoch), as JSON.
 import http from 'node:http';
 import fs from 'node:fs';
 
@@ -60,7 +61,7 @@ const server = http.createServer(async (req, res) => {
   if (req.method !== 'POST' || url.pathname !== '/v1/audio/speech') return error(res, 404, `Unknown request URL: ${req.method} ${url.pathname}`);
   let body;
   try { body = JSON.parse(Buffer.concat(chunks).toString()); } catch { return error(res, 400, 'the body is not JSON'); }
-  const entry = { body, status: 200, bytes: 0 };
+  const entry = { body, status: 200, bytes: 0, at: Date.now() };
   log.push(entry);
   const n = log.length;
   if (o.key && req.headers.authorization !== `Bearer ${o.key}`) { entry.status = 401; return error(res, 401, 'Incorrect API key provided'); }
