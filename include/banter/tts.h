@@ -75,6 +75,9 @@ typedef void (bt_tts_chunk_h)(const int16_t *pcm, size_t n, uint32_t rate_hz,
  * Optional (network voices): stream one sentence on the calling thread's
  * event loop instead of synth() on a worker. Word timings are the
  * session's to estimate from the text when the provider gives none.
+ * bt_tts_open() puts the sentence cache in front of a network voice too
+ * (its streamh goes through): the session keeps the lines it renders
+ * ahead there (bt_tts_cache_put).
  */
 typedef int (bt_tts_stream_h)(struct bt_tts_stream **sp, struct bt_tts_st *st,
 			      const char *text, bt_tts_chunk_h *h, void *arg);
@@ -127,10 +130,34 @@ void bt_tts_cache_flush(void);
 void bt_tts_cache_stats(struct bt_tts_cache_stats *st);
 /**
  * Whether the cache holds text as this instance would render it (no hit
- * or miss counted): false for an instance the cache does not front (a
- * network voice, the cache off).
+ * or miss counted): false for an instance the cache does not front (one
+ * opened while the cache was off). Any thread.
  */
 bool bt_tts_cache_has(struct bt_tts_st *st, const char *text);
+/**
+ * The cached rendering of text by this instance, a copy the caller owns
+ * (a hit counted), without rendering on a miss: ENOENT. Any thread.
+ */
+int bt_tts_cache_get(struct bt_tts_st *st, const char *text,
+		     struct bt_tts_audio **audiop);
+/**
+ * Keep pcm (n samples at rate_hz) and its word timings, copied, as this
+ * instance's rendering of text: how a network voice's streamed sentence
+ * gets into the cache, since its instance renders nothing whole itself.
+ * Ignored when the cache is off, holds text already, or the sentence is
+ * over a quarter of the budget. Any thread.
+ */
+int bt_tts_cache_put(struct bt_tts_st *st, const char *text,
+		     const int16_t *pcm, size_t n, uint32_t rate_hz,
+		     const struct bt_tts_word *words, size_t n_words);
+/**
+ * Take on rendering text into the cache for this instance's voice: true
+ * if it is neither cached nor claimed by another caller (any session of
+ * the process), who then leaves it alone until bt_tts_cache_release().
+ * Release after the put, or after a failure. Any thread.
+ */
+bool bt_tts_cache_claim(struct bt_tts_st *st, const char *text);
+void bt_tts_cache_release(struct bt_tts_st *st, const char *text);
 
 int bt_tts_espeak_init(void);
 void bt_tts_espeak_close(void);

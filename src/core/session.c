@@ -493,6 +493,7 @@ static void session_destructor(void *arg)
 		ss_end_call(s, "closed");
 	ss_consent_end(s);
 	mem_deref(s->reply);
+	mem_deref(s->pre);
 	/* the brain goes while the session is whole: a tool still running
 	 * is reported to the trace (and its response cut loose) */
 	mem_deref(s->brain);

@@ -252,6 +252,8 @@ struct bt_session {
 	/* reasoning and speech */
 	struct bt_brain_st *brain;
 	struct tts_hold *tts;
+	struct prerender *pre;     /* a network voice's fillers being
+				      rendered ahead (speech/prerender.c) */
 	/* a network voice's stand-ins (persona.fallback_voice), in order:
 	 * voice_at 0 is tts, k is tts_fb[k - 1]; each failure moves on */
 	struct tts_hold *tts_fb[BT_VOICE_CHAIN_MAX];
@@ -304,9 +306,12 @@ int ss_voice_open_chain(struct bt_session *s, const json_t *fb,
 			const struct bt_tts_prm *prm);
 void ss_voice_sentence(struct bt_session *s, const char *text, size_t n,
 		       bool protect);
-/* The brain's fillers rendered ahead into the sentence cache (voice.c). */
+/* The brain's fillers rendered ahead into the sentence cache
+ * (speech/prerender.c); a network voice's go once the reply on its way
+ * has its audio: _next is called when that may have changed. */
 void ss_voice_prerender(struct bt_session *s, const char *const *lines,
 			size_t n);
+void ss_voice_prerender_next(struct bt_session *s);
 bool ss_voice_ready(struct bt_session *s, const char *text, size_t n);
 void ss_stt_fail(int err, const char *msg, void *arg);
 void ss_stt_turn(enum bt_stt_turn_ev ev, const char *text, void *arg);

@@ -8,7 +8,10 @@
  * inside its own callbacks, and a user may drop a request from a handler
  * that libcurl is calling. So the user's handle is a small object; its
  * transfer is marked dead and reaped once the call stack is back outside
- * libcurl (depth 0).
+ * libcurl (depth 0). Starting one from inside is refused by libcurl too
+ * (CURLM_RECURSIVE_API_CALL: a streamed answer's text that starts a
+ * voice's request for its first sentence), so such a transfer joins the
+ * multi handle from a timer, as soon as the loop is back.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -42,6 +45,7 @@ struct xfer {
 	char url[256];
 	int abort_err;
 	bool in_multi;
+	bool add_later;       /* started inside libcurl: joins from add_tmr */
 	bool dead;
 };
 
@@ -57,6 +61,7 @@ struct sock {
 struct httpm {
 	CURLM *multi;
 	struct tmr tmr;
+	struct tmr add_tmr;
 	struct list xfers;
 	unsigned active;
 	int depth;     /* > 0: inside libcurl or a user handler */
@@ -71,6 +76,11 @@ static void drive(struct httpm *m, curl_socket_t fd, int ev);
 /* Out of the multi handle (outside libcurl's callbacks only). */
 static void detach(struct xfer *x)
 {
+	if (x->add_later) {
+		x->add_later = false;
+		--x->m->active;
+		return;
+	}
 	if (!x->in_multi)
 		return;
 	curl_multi_remove_handle(x->m->multi, x->easy);
@@ -224,6 +234,29 @@ static void drive(struct httpm *m, curl_socket_t fd, int ev)
 		re_cancel();
 }
 
+/* Transfers started inside libcurl's callbacks join now. */
+static void add_later_h(void *arg)
+{
+	struct httpm *m = arg;
+	struct le *le = m->xfers.head;
+
+	while (le) {
+		struct xfer *x = le->data;
+
+		le = le->next;
+		if (!x->add_later || x->dead)
+			continue;
+		x->add_later = false;
+		if (curl_multi_add_handle(m->multi, x->easy) == CURLM_OK) {
+			x->in_multi = true;
+			continue;
+		}
+		--m->active;
+		finish(x, CURLE_FAILED_INIT);
+	}
+	reap(m);
+}
+
 static void fd_handler(int flags, void *arg)
 {
 	struct sock *sk = arg;
@@ -297,6 +330,7 @@ static struct httpm *thread_multi(void)
 	if (!m->multi)
 		return mem_deref(m);
 	tmr_init(&m->tmr);
+	tmr_init(&m->add_tmr);
 	curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
 	curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
 	curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
@@ -359,6 +393,7 @@ int bt_http_start(struct bt_http **hp, const struct bt_http_prm *prm,
 	struct httpm *m;
 	struct bt_http *h = NULL;
 	struct xfer *x = NULL;
+	CURLMcode mc;
 	int err = 0;
 
 	if (!hp || !prm || !prm->url)
@@ -417,12 +452,20 @@ int bt_http_start(struct bt_http **hp, const struct bt_http_prm *prm,
 	if (prm->method && strcmp(prm->method, prm->body ? "POST" : "GET"))
 		curl_easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, prm->method);
 	list_append(&m->xfers, &x->le, x);
-	if (curl_multi_add_handle(m->multi, x->easy) != CURLM_OK) {
+	mc = curl_multi_add_handle(m->multi, x->easy);
+	if (mc == CURLM_RECURSIVE_API_CALL) {
+		x->add_later = true;
+		tmr_start(&m->add_tmr, 0, add_later_h, m);
+	}
+	else if (mc != CURLM_OK) {
 		list_unlink(&x->le);
-		err = bt_err(ENOMEM, "cannot start a request to %s", x->url);
+		err = bt_err(ENOMEM, "cannot start a request to %s: %s",
+			     x->url, curl_multi_strerror(mc));
 		goto out;
 	}
-	x->in_multi = true;
+	else {
+		x->in_multi = true;
+	}
 	++m->active;
 	x->h = h;
 	h->x = x;
@@ -485,6 +528,7 @@ void bt_http_thread_close(void)
 		xfer_free(x);
 	}
 	tmr_cancel(&m->tmr);
+	tmr_cancel(&m->add_tmr);
 	curl_multi_cleanup(m->multi);
 	tm = NULL;
 	mem_deref(m);

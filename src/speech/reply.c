@@ -217,6 +217,8 @@ void ss_reply_end(struct bt_session *s, const char *why)
 	str_ncpy(xfer, r->transfer_to, sizeof(xfer));
 	s->reply = mem_deref(s->reply);
 	s->idle_since = ss_now_ms(s);
+	/* the voice is free: a network voice's fillers may go now */
+	ss_voice_prerender_next(s);
 	/* the recording notice has played (or a key cut it): the answer */
 	ss_consent_notice_done(s);
 

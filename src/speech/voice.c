@@ -351,6 +351,57 @@ static void stream_chunk(const int16_t *pcm, size_t n, uint32_t rate_hz,
 		r->protect_end = r->n;
 	audio_came(s, r);
 	ss_reply_plan(s);
+	/* the reply may have all its audio now: the fillers' turn */
+	ss_voice_prerender_next(s);
+}
+
+/*
+ * The sentence from the sentence cache, when the network voice's
+ * rendering of it is there (a filler rendered ahead, speech/prerender.c):
+ * its audio is in the reply in this tick, no round trip. False: not
+ * cached, stream it.
+ */
+static bool say_cached(struct bt_session *s, struct bt_tts_st *tts,
+		       const char *text, size_t n, bool protect)
+{
+	struct reply *r = s->reply;
+	struct bt_tts_audio *a = NULL;
+	char t[sizeof(r->stream_text)];
+	size_t base = r->n;
+
+	snprintf(t, sizeof(t), "%.*s", (int)n, text);
+	if (bt_tts_cache_get(tts, t, &a))
+		return false;
+	if (a->rate_hz != BT_RATE_HZ) {
+		/* kept at the pipeline's rate; another's entry: stream */
+		mem_deref(a);
+		return false;
+	}
+	if (!pcm_room(s, r, a->n)) {
+		mem_deref(a);
+		return true;  /* said why; as a rendered sentence would be */
+	}
+	memcpy(r->pcm + r->n, a->pcm, a->n * sizeof(int16_t));
+	r->n += a->n;
+	words_room(r, a->n_words);
+	for (size_t i = 0; i < a->n_words && r->n_words < r->words_cap;
+	     i++) {
+		struct word *w = &r->words[r->n_words++];
+
+		w->start = base + (size_t)a->words[i].start_ms * BT_RATE_HZ /
+			   1000;
+		w->end = base + (size_t)a->words[i].end_ms * BT_RATE_HZ / 1000;
+		if (w->end > r->n)
+			w->end = r->n;
+		str_ncpy(w->text, a->words[i].text, sizeof(w->text));
+	}
+	if (!a->n_words)  /* the provider timed none: as when streamed */
+		words_estimate(r, t, base);
+	if (protect)
+		r->protect_end = r->n;
+	mem_deref(a);
+	audio_came(s, r);
+	return true;
 }
 
 /* Start the sentence on a network voice; 0 if it is on its way. */
@@ -418,6 +469,8 @@ void ss_voice_sentence(struct bt_session *s, const char *text, size_t n,
 			submit_job(s, text, n, protect);
 			return;
 		}
+		if (say_cached(s, tts, text, n, protect))
+			return;
 		if (!stream_sentence(s, tts, text, n, protect))
 			return;
 		str_ncpy(why, *bt_errmsg() ? bt_errmsg() :
@@ -425,93 +478,6 @@ void ss_voice_sentence(struct bt_session *s, const char *text, size_t n,
 		if (!voice_fail(s, why))
 			return;
 	}
-}
-
-/* ---- fillers rendered ahead ---- */
-
-struct pre_job {
-	struct bt_job job;
-	struct tts_hold *tts;
-	char text[512];
-};
-
-static void pre_work(struct bt_job *job)
-{
-	struct pre_job *pj = (struct pre_job *)job;
-	struct bt_tts_audio *a = NULL;
-
-	/* the cache keeps the rendering; this copy is not needed */
-	if (!bt_tts_synth(pj->tts->tts, pj->text, &a))
-		mem_deref(a);
-}
-
-static void pre_free(struct bt_job *job)
-{
-	struct pre_job *pj = (struct pre_job *)job;
-
-	ss_tts_hold_put(pj->tts);
-	mem_deref(pj);
-}
-
-/* The text a sentence is rendered from: as submit_sentence trims it. */
-static void trimmed(const char *text, size_t n, char *buf, size_t sz)
-{
-	while (n && (text[n - 1] == ' ' || text[n - 1] == '\n'))
-		--n;
-	while (n && (*text == ' ' || *text == '\n')) {
-		++text;
-		--n;
-	}
-	snprintf(buf, sz, "%.*s", (int)n, text);
-}
-
-/*
- * The brain's fillers rendered now, into the process-wide sentence cache
- * through this session's voice (same provider, voice, rate and pitch, so
- * the same key), so that saying one later is a copy. On the worker pool
- * in real time (the set-up does not wait for it), here otherwise. A
- * network voice streams each sentence and the cache does not front it:
- * its fillers are rendered when said.
- */
-void ss_voice_prerender(struct bt_session *s, const char *const *lines,
-			size_t n)
-{
-	if (!s->tts || bt_tts_of(s->tts->tts)->streamh)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		struct pre_job *pj;
-		char text[512];
-
-		if (!lines[i])
-			continue;
-		trimmed(lines[i], strlen(lines[i]), text, sizeof(text));
-		if (!text[0] || bt_tts_cache_has(s->tts->tts, text))
-			continue;
-		pj = mem_zalloc(sizeof(*pj), NULL);
-		if (!pj)
-			return;
-		pj->job.work = pre_work;
-		pj->job.freeh = pre_free;
-		atomic_init(&pj->job.refs, 1);
-		pj->tts = ss_tts_hold_get(s->tts);
-		str_ncpy(pj->text, text, sizeof(pj->text));
-		if (!s->realtime || bt_worker_submit(&pj->job))
-			bt_job_run_inline(&pj->job);
-		bt_job_release(&pj->job);
-	}
-}
-
-/* Whether the voice that would say this sentence has it rendered. */
-bool ss_voice_ready(struct bt_session *s, const char *text, size_t n)
-{
-	char t[1024];
-
-	if (!s->tts)
-		return false;
-	if (bt_tts_of(cur_voice(s)->tts)->streamh)
-		return false;
-	trimmed(text, n, t, sizeof(t));
-	return bt_tts_cache_has(cur_voice(s)->tts, t);
 }
 
 /*

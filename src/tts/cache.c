@@ -14,8 +14,15 @@
  * before, and so did benchmark figures (docs/design-notes.md).
  *
  * bt_tts_open() wraps the provider's instance when the cache is on; the
- * wrapper looks the sentence up and renders on a miss. Entries are plain
- * malloc'd copies owned by the cache (never shared mem objects: synth runs
+ * wrapper looks the sentence up and renders on a miss. A network voice
+ * (one that streams) is wrapped too, but nothing renders into the cache
+ * for it on its own: the session streams the lines it wants kept (the
+ * brain's fillers) and puts their audio in (bt_tts_cache_put), so a call
+ * says them without a round trip, and every later call of the process
+ * with that voice too. A claim (bt_tts_cache_claim) makes sure that calls
+ * starting together ask the service for a line once, not once each.
+ *
+ * Entries are plain malloc'd copies owned by the cache (never shared mem objects: synth runs
  * on worker threads and libre's reference counts are not atomic); a hit
  * hands out a fresh copy. Least recently used entries go first once the
  * byte budget is reached; one sentence may take at most a quarter of it.
@@ -33,6 +40,7 @@
 enum {
 	BUCKETS = 512,
 	DEFAULT_MAX = 16 * 1024 * 1024,
+	CLAIMS_MAX = 64,     /* lines being rendered ahead at once */
 };
 
 struct entry {
@@ -54,13 +62,15 @@ static struct {
 	struct entry *head, *tail;
 	size_t bytes, entries, max_bytes;
 	uint64_t hits, misses;
+	char *claims[CLAIMS_MAX];     /* keys a session is rendering now */
 } cache = {
 	.mtx = PTHREAD_MUTEX_INITIALIZER,
 	.max_bytes = DEFAULT_MAX,
 };
 
 struct cached_st {
-	const struct bt_tts *tts;     /* &cached_tts: first member */
+	const struct bt_tts *tts;     /* &cached_tts or &cached_stream_tts:
+					 first member */
 	struct bt_tts_st *inner;      /* the provider's instance */
 	char *prefix;                 /* "provider:voice|rate|pitch|" */
 };
@@ -142,6 +152,10 @@ void bt_tts_cache_flush(void)
 	pthread_mutex_lock(&cache.mtx);
 	shrink_to(0);
 	cache.hits = cache.misses = 0;
+	for (size_t i = 0; i < CLAIMS_MAX; i++) {
+		free(cache.claims[i]);
+		cache.claims[i] = NULL;
+	}
 	pthread_mutex_unlock(&cache.mtx);
 }
 
@@ -203,24 +217,41 @@ static void insert(const char *key, uint32_t h, const struct bt_tts_audio *a)
 	cache.entries++;
 }
 
+static struct bt_tts cached_tts, cached_stream_tts;
+
+static bool is_cached(const struct bt_tts_st *st)
+{
+	return st && (bt_tts_of(st) == &cached_tts ||
+		      bt_tts_of(st) == &cached_stream_tts);
+}
+
+/* The key of text as this wrapper renders it (malloc'd), or NULL. */
+static char *key_of(const struct cached_st *c, const char *text)
+{
+	size_t lp = strlen(c->prefix), lt = strlen(text);
+	char *key = malloc(lp + lt + 1);
+
+	if (!key)
+		return NULL;
+	memcpy(key, c->prefix, lp);
+	memcpy(key + lp, text, lt + 1);
+	return key;
+}
+
 static int cached_synth(struct bt_tts_st *st, const char *text,
 			struct bt_tts_audio **audiop)
 {
 	struct cached_st *c = (struct cached_st *)(void *)st;
-	const struct bt_tts *inner =
-		*(const struct bt_tts * const *)(void *)c->inner;
+	const struct bt_tts *inner = bt_tts_of(c->inner);
 	struct bt_tts_audio *a = NULL;
 	struct entry *e;
 	char *key;
-	size_t lp = strlen(c->prefix), lt = strlen(text);
 	uint32_t h;
 	int err;
 
-	key = malloc(lp + lt + 1);
+	key = key_of(c, text);
 	if (!key)
 		return bt_err(ENOMEM, "tts: out of memory");
-	memcpy(key, c->prefix, lp);
-	memcpy(key + lp, text, lt + 1);
 	h = fnv1a(key);
 
 	pthread_mutex_lock(&cache.mtx);
@@ -250,9 +281,24 @@ static int cached_synth(struct bt_tts_st *st, const char *text,
 	return err;
 }
 
+/* A network voice streams through the wrapper to its own instance. */
+static int cached_stream(struct bt_tts_stream **sp, struct bt_tts_st *st,
+			 const char *text, bt_tts_chunk_h *h, void *arg)
+{
+	struct cached_st *c = (struct cached_st *)(void *)st;
+
+	return bt_tts_of(c->inner)->streamh(sp, c->inner, text, h, arg);
+}
+
 static struct bt_tts cached_tts = {
 	.name = "cache",
 	.synthh = cached_synth,
+};
+
+static struct bt_tts cached_stream_tts = {
+	.name = "cache",
+	.synthh = cached_synth,
+	.streamh = cached_stream,
 };
 
 bool bt_tts_cache_has(struct bt_tts_st *st, const char *text)
@@ -262,7 +308,7 @@ bool bt_tts_cache_has(struct bt_tts_st *st, const char *text)
 	bool has;
 	int n;
 
-	if (!st || !text || c->tts != &cached_tts)
+	if (!text || !is_cached(st))
 		return false;
 	n = snprintf(key, sizeof(key), "%s%s", c->prefix, text);
 	if (n < 0 || (size_t)n >= sizeof(key))
@@ -271,6 +317,122 @@ bool bt_tts_cache_has(struct bt_tts_st *st, const char *text)
 	has = cache.max_bytes && lookup(key, fnv1a(key)) != NULL;
 	pthread_mutex_unlock(&cache.mtx);
 	return has;
+}
+
+int bt_tts_cache_get(struct bt_tts_st *st, const char *text,
+		     struct bt_tts_audio **audiop)
+{
+	struct cached_st *c = (struct cached_st *)(void *)st;
+	struct entry *e;
+	char *key;
+	uint32_t h;
+	int err = ENOENT;
+
+	if (!text || !audiop || !is_cached(st))
+		return ENOENT;
+	key = key_of(c, text);
+	if (!key)
+		return ENOMEM;
+	h = fnv1a(key);
+	pthread_mutex_lock(&cache.mtx);
+	e = cache.max_bytes ? lookup(key, h) : NULL;
+	if (e) {
+		lru_unlink(e);
+		lru_push(e);
+		cache.hits++;
+		err = bt_tts_audio_copy(audiop, e->pcm, e->n, e->rate_hz,
+					e->words, e->n_words);
+	}
+	pthread_mutex_unlock(&cache.mtx);
+	free(key);
+	return err;
+}
+
+int bt_tts_cache_put(struct bt_tts_st *st, const char *text,
+		     const int16_t *pcm, size_t n, uint32_t rate_hz,
+		     const struct bt_tts_word *words, size_t n_words)
+{
+	struct cached_st *c = (struct cached_st *)(void *)st;
+	/* insert() copies out of it: the buffers stay the caller's */
+	struct bt_tts_audio a = {
+		.pcm = (int16_t *)(uintptr_t)pcm, .n = n, .rate_hz = rate_hz,
+		.words = (struct bt_tts_word *)(uintptr_t)words,
+		.n_words = n_words,
+	};
+	char *key;
+
+	if (!text || (n && !pcm) || (n_words && !words) || !rate_hz ||
+	    !is_cached(st))
+		return EINVAL;
+	key = key_of(c, text);
+	if (!key)
+		return ENOMEM;
+	pthread_mutex_lock(&cache.mtx);
+	insert(key, fnv1a(key), &a);
+	pthread_mutex_unlock(&cache.mtx);
+	free(key);
+	return 0;
+}
+
+/* The slot of key among the claims, or CLAIMS_MAX (lock held). */
+static size_t claim_find(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < CLAIMS_MAX; i++)
+		if (cache.claims[i] && !strcmp(cache.claims[i], key))
+			break;
+	return i;
+}
+
+bool bt_tts_cache_claim(struct bt_tts_st *st, const char *text)
+{
+	struct cached_st *c = (struct cached_st *)(void *)st;
+	bool ok = false;
+	char *key;
+	size_t i;
+
+	if (!text || !is_cached(st))
+		return false;
+	key = key_of(c, text);
+	if (!key)
+		return false;
+	pthread_mutex_lock(&cache.mtx);
+	if (cache.max_bytes && !lookup(key, fnv1a(key)) &&
+	    claim_find(key) == CLAIMS_MAX) {
+		for (i = 0; i < CLAIMS_MAX && cache.claims[i]; i++)
+			;
+		if (i < CLAIMS_MAX) {
+			cache.claims[i] = key;
+			key = NULL;
+			ok = true;
+		}
+	}
+	pthread_mutex_unlock(&cache.mtx);
+	free(key);
+	return ok;
+}
+
+void bt_tts_cache_release(struct bt_tts_st *st, const char *text)
+{
+	struct cached_st *c = (struct cached_st *)(void *)st;
+	char *key, *old = NULL;
+	size_t i;
+
+	if (!text || !is_cached(st))
+		return;
+	key = key_of(c, text);
+	if (!key)
+		return;
+	pthread_mutex_lock(&cache.mtx);
+	i = claim_find(key);
+	if (i < CLAIMS_MAX) {
+		old = cache.claims[i];
+		cache.claims[i] = NULL;
+	}
+	pthread_mutex_unlock(&cache.mtx);
+	free(old);
+	free(key);
 }
 
 static void cached_destructor(void *arg)
@@ -301,7 +463,7 @@ int bt_tts_cache_wrap(struct bt_tts_st **stp, struct bt_tts_st *inner,
 		mem_deref(inner);
 		return bt_err(ENOMEM, "tts: out of memory");
 	}
-	c->tts = &cached_tts;
+	c->tts = bt_tts_of(inner)->streamh ? &cached_stream_tts : &cached_tts;
 	c->inner = inner;
 	err = re_sdprintf(&c->prefix, "%s:%s|%u|%u|", provider, voice,
 			  prm->rate_wpm, prm->pitch);

@@ -463,11 +463,7 @@ int bt_tts_open(struct bt_tts_st **stp, const char *voice_full,
 		err = tts->alloch(&inner, voice, &p);
 		if (err)
 			return err;
-		if (tts->streamh) {
-			/* a network voice streams: nothing whole to cache */
-			*stp = inner;
-			return 0;
-		}
+		/* a network voice too: the session keeps its fillers there */
 		return bt_tts_cache_wrap(stp, inner, name, voice, &p);
 	}
 }

@@ -16,8 +16,9 @@
 //     (default 50; 200 is real time) after --first-ms (default 100). A closed context stops at once.
 //     --fail-from N: the Nth context and later get the socket closed
 //     (1011) instead of audio. --refuse: every upgrade gets a 401.
-//   GET /log: per connection: its URL and each context's text, chunks sent
-//     and whether the client closed it.
+//   GET /log: per connection: its URL and each context's text, chunks sent,
+//     whether the client closed it, and `at`: when its text came (wall
+//     clock, ms since the epoch).
 import http from 'node:http';
 import { WebSocketServer } from 'ws';
 
@@ -73,7 +74,7 @@ function conn(ws, u, voice) {
       return;
     }
     if (typeof msg.text !== 'string') return;
-    const e = entry.contexts[id] ??= { text: '', chunks: 0, closed: false, final: false };
+    const e = entry.contexts[id] ??= { text: '', chunks: 0, closed: false, final: false, at: Date.now() };
     e.text += msg.text;
     if (!msg.flush) return;
     if (o.failFrom && ++contexts >= o.failFrom) { ws.close(1011, 'internal error'); return; }

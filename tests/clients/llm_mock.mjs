@@ -13,6 +13,8 @@
 //   POST /v1/messages          Anthropic Messages (streaming and not)
 //   POST /hooks/NAME           a webhook tool, answered from the script
 //   GET  /log                  every request so far, as a JSON array
+//                              (t_ms since the mock started; at: wall
+//                              clock, ms since the epoch)
 //   POST /reset                clears the log and all use counts
 //
 // Each reply is chosen by the script's rules (see validateScript below and
@@ -680,7 +682,7 @@ const server = http.createServer(async (req, res) => {
     if (raw !== '') { try { body = JSON.parse(raw); } catch { body = raw; } }
     const headers = {};
     for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = v;
-    const entry = { t_ms: Date.now() - t0, method: req.method, path, headers, body: body ?? null, rule: null };
+    const entry = { t_ms: Date.now() - t0, at: Date.now(), method: req.method, path, headers, body: body ?? null, rule: null };
 
     if (req.method === 'GET' && path === '/log') return sendJson(res, 200, log);
     if (req.method === 'POST' && path === '/reset') {

@@ -5,6 +5,7 @@
 //
 //   node tests/clients/speech_mock.mjs [--port N] [--key KEY]
 //        [--first-ms MS] [--fail-from N] [--cut-from N]
+//        [--hold-first TEXT] [--fail-first TEXT]
 //
 // It prints `listening PORT` and serves on 127.0.0.1:
 //   POST /v1/audio/speech  {model, input, voice, response_format: "pcm"}:
@@ -12,17 +13,21 @@
 //        the first bytes after --first-ms (default 120), then 100 ms of
 //        audio every 25 ms. --fail-from N: the Nth request and later get a
 //        500; --cut-from N: they get 200 ms of audio, then the connection
-//        is cut.
+//        is cut. --hold-first TEXT: the first request for that input is
+//        never answered (held open until the client goes); --fail-first
+//        TEXT: it gets a 500; later requests for it are served.
 //   POST /v1/audio/transcriptions  (multipart/form-data: file, model,
 //        language, response_format): {"text": ...}, the next entry of
 //        --script FILE (a JSON list of what the caller says, in order);
 //        --transcribe-fail: a 500 instead; --transcribe-ms: answered that
 //        much later.
-//   GET /log: the requests so far (body, status, bytes sent), as JSON.
+//   GET /log: the requests so far (body, status, bytes sent, `at`: when
+//        it came, wall clock in ms since the epoch), as JSON.
 import http from 'node:http';
 import fs from 'node:fs';
 
-const o = { port: 0, key: null, firstMs: 120, failFrom: 0, cutFrom: 0, script: null, trFail: false, trMs: 0 };
+const o = { port: 0, key: null, firstMs: 120, failFrom: 0, cutFrom: 0, script: null, trFail: false, trMs: 0,
+  holdFirst: null, failFirst: null };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   if (a === '--transcribe-fail') { o.trFail = true; continue; }
@@ -35,6 +40,8 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === '--fail-from') o.failFrom = num();
   else if (a === '--cut-from') o.cutFrom = num();
   else if (a === '--transcribe-ms') o.trMs = num();
+  else if (a === '--hold-first') o.holdFirst = v;
+  else if (a === '--fail-first') o.failFirst = v;
   else { console.error(`speech_mock: unknown argument ${a}`); process.exit(2); }
 }
 
@@ -60,7 +67,7 @@ const server = http.createServer(async (req, res) => {
   if (req.method !== 'POST' || url.pathname !== '/v1/audio/speech') return error(res, 404, `Unknown request URL: ${req.method} ${url.pathname}`);
   let body;
   try { body = JSON.parse(Buffer.concat(chunks).toString()); } catch { return error(res, 400, 'the body is not JSON'); }
-  const entry = { body, status: 200, bytes: 0 };
+  const entry = { body, status: 200, bytes: 0, at: Date.now() };
   log.push(entry);
   const n = log.length;
   if (o.key && req.headers.authorization !== `Bearer ${o.key}`) { entry.status = 401; return error(res, 401, 'Incorrect API key provided'); }
@@ -68,6 +75,8 @@ const server = http.createServer(async (req, res) => {
     if (typeof body[k] !== 'string' || !body[k]) { entry.status = 400; return error(res, 400, `"${k}" is required`); }
   if (body.response_format !== 'pcm') { entry.status = 400; return error(res, 400, 'this mock streams response_format "pcm" only'); }
   if (o.failFrom && n >= o.failFrom) { entry.status = 500; return error(res, 500, 'The server had an error while processing your request.'); }
+  if (o.failFirst !== null && body.input === o.failFirst) { o.failFirst = null; entry.status = 500; return error(res, 500, 'The server had an error while processing your request.'); }
+  if (o.holdFirst !== null && body.input === o.holdFirst) { o.holdFirst = null; entry.status = 'held'; return; }
 
   const total = Math.round(body.input.length * 0.065 * RATE);
   res.writeHead(200, { 'content-type': 'audio/pcm', 'transfer-encoding': 'chunked' });

@@ -690,6 +690,64 @@ static void test_cache(void **state)
 	mem_deref(st);
 }
 
+/* A network voice is fronted by the cache too: it streams through the
+ * wrapper, and what the session streamed ahead is put in and said back
+ * (resampled already: the rate is kept), once claimed by one caller. */
+static void test_cache_put(void **state)
+{
+	const struct bt_tts_word w[2] = {{"One", 0, 200}, {"moment.", 200, 600}};
+	int16_t pcm[1600];
+	struct bt_tts_st *st, *other;
+	struct bt_tts_audio *a = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < 1600; i++)
+		pcm[i] = (int16_t)(i * 7);
+	bt_tts_cache_flush();
+	assert_int_equal(bt_tts_openai_init(), 0);
+	setenv("OPENAI_SPEECH_BASE_URL", "http://127.0.0.1:1/v1", 1);
+	st = open_voice("openai:alloy", 160, 0);
+	other = open_voice("openai:echo", 160, 0);
+	assert_non_null(bt_tts_of(st)->streamh);
+
+	assert_false(bt_tts_cache_has(st, "One moment."));
+	assert_int_equal(bt_tts_cache_get(st, "One moment.", &a), ENOENT);
+	/* one caller renders a line; the next finds it taken */
+	assert_true(bt_tts_cache_claim(st, "One moment."));
+	assert_false(bt_tts_cache_claim(st, "One moment."));
+	assert_true(bt_tts_cache_claim(other, "One moment."));
+	bt_tts_cache_release(other, "One moment.");
+	assert_int_equal(bt_tts_cache_put(st, "One moment.", pcm, 1600,
+					  16000, w, 2), 0);
+	bt_tts_cache_release(st, "One moment.");
+	/* cached: nobody renders it again */
+	assert_true(bt_tts_cache_has(st, "One moment."));
+	assert_false(bt_tts_cache_claim(st, "One moment."));
+	assert_false(bt_tts_cache_has(other, "One moment."));
+	assert_int_equal(bt_tts_cache_get(st, "One moment.", &a), 0);
+	assert_int_equal(a->n, 1600);
+	assert_int_equal(a->rate_hz, 16000);
+	assert_memory_equal(a->pcm, pcm, sizeof(pcm));
+	assert_int_equal(a->n_words, 2);
+	assert_string_equal(a->words[1].text, "moment.");
+	assert_int_equal(a->words[1].end_ms, 600);
+	mem_deref(a);
+	/* another instance of the voice (another call) has it too */
+	{
+		struct bt_tts_st *st2 = open_voice("openai:alloy", 160, 0);
+
+		assert_true(bt_tts_cache_has(st2, "One moment."));
+		mem_deref(st2);
+	}
+	/* the cache off: nothing kept, nothing to claim */
+	bt_tts_cache_set(0);
+	assert_false(bt_tts_cache_has(st, "One moment."));
+	assert_false(bt_tts_cache_claim(st, "Let me check."));
+	bt_tts_cache_set(16 * 1024 * 1024);
+	mem_deref(other);
+	mem_deref(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -706,6 +764,7 @@ int main(void)
 		cmocka_unit_test(test_espeak_threads),
 		cmocka_unit_test(test_reinit),
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_cache_put),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
