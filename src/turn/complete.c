@@ -33,18 +33,11 @@
 #include <string.h>
 #include <re.h>
 #include "turn/complete.h"
+#include "turn/complete_int.h"
 
 enum {
-	MAX_WORDS = 64,
-	HEAD_WORDS = 8,     /* kept from the start of a long text */
-	WORD_LEN = 24,
 	TEXT_MAX = 1024,    /* of longer input only the end is read */
 	SCAN_MAX = 65536,   /* longest input looked at */
-};
-
-struct words {
-	size_t n;
-	char v[MAX_WORDS][WORD_LEN];
 };
 
 /* ---- word lists (NULL-terminated) ---- */
@@ -218,7 +211,7 @@ static bool in(const char *w, const char *const *list)
 
 /* ---- splitting ---- */
 
-static void push_word(struct words *ws, const char *s, size_t len)
+static void push_word(struct words *ws, const char *s, size_t len, bool brk)
 {
 	size_t i;
 
@@ -237,8 +230,11 @@ static void push_word(struct words *ws, const char *s, size_t len)
 		/* keep the head (clause type) and the tail (the ending) */
 		memmove(ws->v[HEAD_WORDS], ws->v[HEAD_WORDS + 1],
 			(MAX_WORDS - HEAD_WORDS - 1) * sizeof(ws->v[0]));
+		memmove(&ws->brk[HEAD_WORDS], &ws->brk[HEAD_WORDS + 1],
+			(MAX_WORDS - HEAD_WORDS - 1) * sizeof(ws->brk[0]));
 		ws->n--;
 	}
+	ws->brk[ws->n] = brk;
 	for (i = 0; i < len; i++)
 		ws->v[ws->n][i] = (char)tolower((unsigned char)s[i]);
 	ws->v[ws->n][len] = '\0';
@@ -248,12 +244,14 @@ static void push_word(struct words *ws, const char *s, size_t len)
 /*
  * Words are letters with inner apostrophes, or digits with inner colons
  * ("7:30"); a letter-digit change splits ("7pm" -> "7" "pm"); anything
- * else separates (so "twenty-five" is two words).
+ * else separates (so "twenty-five" is two words). A comma or semicolon
+ * before a word is kept as its brk.
  */
 static void split(struct words *ws, const char *text)
 {
 	size_t i = 0, start = 0, len = 0;
 	int kind = 0;  /* 0 none, 1 letters, 2 digits */
+	bool comma = false, brk = false;
 
 	ws->n = 0;
 	if (!text)
@@ -277,9 +275,15 @@ static void split(struct words *ws, const char *text)
 		if (c == ':' && kind == 2 && i + 1 < len &&
 		    isdigit((unsigned char)text[i + 1]))
 			continue;
+		if (!k && (c == ',' || c == ';'))
+			comma = true;
 		if (k != kind) {
 			if (kind)
-				push_word(ws, text + start, i - start);
+				push_word(ws, text + start, i - start, brk);
+			if (k) {  /* "7pm": only "7" follows the comma */
+				brk = !kind && comma;
+				comma = false;
+			}
 			kind = k;
 			start = i;
 		}
@@ -389,19 +393,20 @@ static size_t clause_start(const struct words *ws)
 	return 0;
 }
 
+static const char *const verbs[] = {
+	"want", "need", "like", "book", "make", "get", "take", "think",
+	"know", "go", "come", "see", "say", "said", "tell", "told",
+	"give", "call", "called", "order", "reserve", "cancel",
+	"change", "check", "open", "close", "let", "bring", "put",
+	"sounds", "sound", "works", "work", "looks", "look", "love",
+	"prefer", "mean", "guess", "hope", "wonder", "live", "pay",
+	"eat", "drink", "sit", "stay", "arrive", "leave", "bye",
+	"help", "thank", "try", "use", "find", "wants", "needs",
+	"likes", "knows", "thinks", NULL
+};
+
 static bool has_verb(const struct words *ws, size_t from)
 {
-	static const char *const verbs[] = {
-		"want", "need", "like", "book", "make", "get", "take", "think",
-		"know", "go", "come", "see", "say", "said", "tell", "told",
-		"give", "call", "called", "order", "reserve", "cancel",
-		"change", "check", "open", "close", "let", "bring", "put",
-		"sounds", "sound", "works", "work", "looks", "look", "love",
-		"prefer", "mean", "guess", "hope", "wonder", "live", "pay",
-		"eat", "drink", "sit", "stay", "arrive", "leave", "bye",
-		"help", "thank", "try", "use", "find", "wants", "needs",
-		"likes", "knows", "thinks", NULL
-	};
 	size_t i;
 
 	for (i = from; i < ws->n; i++) {
@@ -440,6 +445,27 @@ static bool any_in(const struct words *ws, size_t from,
 			return true;
 	}
 	return false;
+}
+
+/* A word that can be (part of) an item of a list: none of the words
+ * that make a clause, a number, an answer or a politeness. */
+static bool item_word(const char *w)
+{
+	static const char *const *const not_items[] = {
+		conj_art, function_end, fillers, aux, wh, subj, subj_contr,
+		neg_contr, v_trans, verbs, boundary, yesno, greetings, polite,
+		time_marks, count_words, NULL
+	};
+	const char *const *const *l;
+
+	if (is_number_word(w) || !strcmp(w, "me") || !strcmp(w, "us") ||
+	    !strcmp(w, "that") || !strcmp(w, "this") || !strcmp(w, "it"))
+		return false;
+	for (l = not_items; *l; l++) {
+		if (in(w, *l))
+			return false;
+	}
+	return true;
 }
 
 static bool is_count(const char *w)
@@ -804,6 +830,10 @@ float bt_complete_score(const char *text, enum bt_slot_type expected,
 		goto out;
 	if (rule_function_word(&ws, cs, q, &v))
 		goto out;
+	if (complete_open_list(&ws, cs, item_word)) {
+		verdict(&v, 0.2f, "a list not closed by and/or");
+		goto out;
+	}
 	if (rule_clause(&ws, cs, q, expected, &v))
 		goto out;
 
