@@ -233,9 +233,10 @@ static void process_frame(struct bt_session *s, const int16_t *pcm)
 		    bt_vadseg_active(s->vad) || !s->utt.speech_end)
 			break;
 		if (s->adaptive && s->wait_stale) {
-			s->wait_ms = bt_endpoint_wait_ms(
+			s->wait_ms = bt_endpoint_wait_at_ms(
 				s->ep, s->partial, ss_expected_type(s),
-				bt_prosody_end_score(s->prosody), s->utt_ctx);
+				bt_prosody_end_score(s->prosody), s->utt_ctx,
+				(uint32_t)(ss_now_ms(s) - s->utt.speech_end));
 			if (s->turns.eagerness_pct)
 				s->wait_ms = (uint32_t)((uint64_t)s->wait_ms *
 					s->turns.eagerness_pct / 100);
