@@ -741,8 +741,10 @@ static int64_t replay_item(const json_t *o, const struct bt_endpoint_prm *prm)
 		const char *type = json_string_value(json_object_get(e,
 								     "type"));
 		bool start = type && !strcmp(type, "speech_start");
+		/* the session holds the end while the VAD weighs an onset:
+		 * from the onset's first frame, not its confirmation */
 		uint64_t t = (uint64_t)json_integer_value(json_object_get(e,
-				start ? "detected_ms" : "t_ms"));
+				"t_ms")) + (start ? BT_FRAME_MS : 0);
 
 		if (speech_end && speech_end + wait < t) {
 			ended = (int64_t)(speech_end + wait > t_w ?

@@ -244,8 +244,12 @@ static void process_frame(struct bt_session *s, const int16_t *pcm)
 			ss_emit(s, BT_EV_WAIT, ss_now_ms(s), NULL,
 			     ss_endpoint_why(s, false));
 		}
+		/* adaptive: not while the VAD weighs an onset (the caller
+		 * going on after "i want the pasta" is heard ~80 ms before
+		 * it is confirmed) */
 		if (ss_now_ms(s) - s->utt.speech_end >=
-		    (s->adaptive ? s->wait_ms : s->end_silence_ms))
+		    (s->adaptive ? s->wait_ms : s->end_silence_ms) &&
+		    !(s->adaptive && bt_vadseg_pending_ms(s->vad)))
 			ss_endpoint(s);
 		break;
 	case BT_ST_THINKING:
