@@ -23,6 +23,18 @@ struct words {
 	bool brk[MAX_WORDS];
 };
 
+/** Split text into ws (lower case; of a long text the first HEAD_WORDS
+ * and the last words, from its last 1024 bytes). */
+void cw_split(struct words *ws, const char *text);
+/** Whether w is in the NULL-terminated list. */
+bool cw_in(const char *w, const char *const *list);
+/** The word `back` from the end (0: the last); "" past the start. */
+const char *cw_word(const struct words *ws, size_t back);
+/** Whether the words end with phrase (words separated by one space). */
+bool cw_ends_with(const struct words *ws, const char *phrase);
+/** Whether they end with any phrase of the NULL-terminated list. */
+bool cw_ends_with_any(const struct words *ws, const char *const *list);
+
 /**
  * Whether the words from index `from` on end in an enumeration that has
  * not been closed by "and" / "or": two or more short items set apart by
