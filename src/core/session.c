@@ -246,10 +246,12 @@ static void process_frame(struct bt_session *s, const int16_t *pcm)
 		}
 		/* adaptive: not while the VAD weighs an onset (the caller
 		 * going on after "i want the pasta" is heard ~80 ms before
-		 * it is confirmed) */
+		 * it is confirmed); a "pending" longer than an onset takes
+		 * to confirm is line noise, which must not hold the turn */
 		if (ss_now_ms(s) - s->utt.speech_end >=
 		    (s->adaptive ? s->wait_ms : s->end_silence_ms) &&
-		    !(s->adaptive && bt_vadseg_pending_ms(s->vad)))
+		    !(s->adaptive && bt_vadseg_pending_ms(s->vad) &&
+		      bt_vadseg_pending_ms(s->vad) < ONSET_HOLD_MS))
 			ss_endpoint(s);
 		break;
 	case BT_ST_THINKING:
