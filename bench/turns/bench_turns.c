@@ -741,8 +741,10 @@ static int64_t replay_item(const json_t *o, const struct bt_endpoint_prm *prm)
 		const char *type = json_string_value(json_object_get(e,
 								     "type"));
 		bool start = type && !strcmp(type, "speech_start");
+		/* the session holds the end while the VAD weighs an onset:
+		 * from the onset's first frame, not its confirmation */
 		uint64_t t = (uint64_t)json_integer_value(json_object_get(e,
-				start ? "detected_ms" : "t_ms"));
+				"t_ms")) + (start ? BT_FRAME_MS : 0);
 
 		if (speech_end && speech_end + wait < t) {
 			ended = (int64_t)(speech_end + wait > t_w ?
@@ -764,18 +766,33 @@ static int64_t replay_item(const json_t *o, const struct bt_endpoint_prm *prm)
 			speech_end = (uint64_t)json_integer_value(
 				json_object_get(e, "speech_end_ms"));
 			t_w = t;
-			wait = bt_endpoint_wait_ms(ep, json_string_value(
+			wait = bt_endpoint_wait_at_ms(ep, json_string_value(
 				json_object_get(e, "partial")), BT_SLOT_TEXT,
 				(float)json_number_value(json_object_get(
 					e, "prosody")),
 				ctx && !strcmp(ctx, "speaking") ? BT_EP_SPEAKING :
 				ctx && !strcmp(ctx, "thinking") ? BT_EP_THINKING :
-				BT_EP_LISTENING);
+				BT_EP_LISTENING, (uint32_t)(t - speech_end));
 		}
 	}
 	if (ended < 0 && speech_end)
 		ended = (int64_t)(speech_end + wait > t_w ? speech_end + wait :
 				  t_w);
+	if (getenv("BENCH_VERBOSE")) {
+		const struct bt_endpoint_decision *d = bt_endpoint_last(ep);
+
+		fprintf(stderr, "  %s %s: ended %lld (speech end %lld), last wait %u ms on "
+			"\"%s\" (%s, complete %.2f, prosody %.2f)\n",
+			json_string_value(json_object_get(o, "file")),
+			json_string_value(json_object_get(o, "category")),
+			(long long)ended, (long long)(json_integer_value(
+				json_object_get(o, "t0")) + json_integer_value(
+				json_array_get(json_array_get(json_object_get(o,
+				"speech"), json_array_size(json_object_get(o,
+				"speech")) - 1), 1))), d->wait_ms,
+			d->scored ? d->scored : "", d->rule, d->complete,
+			d->prosody);
+	}
 	mem_deref(ep);
 	return ended;
 }

@@ -247,9 +247,10 @@ static void process_frame(struct bt_session *s, const int16_t *pcm)
 		    bt_vadseg_active(s->vad) || !s->utt.speech_end)
 			break;
 		if (s->adaptive && s->wait_stale) {
-			s->wait_ms = bt_endpoint_wait_ms(
+			s->wait_ms = bt_endpoint_wait_at_ms(
 				s->ep, s->partial, ss_expected_type(s),
-				bt_prosody_end_score(s->prosody), s->utt_ctx);
+				bt_prosody_end_score(s->prosody), s->utt_ctx,
+				(uint32_t)(ss_now_ms(s) - s->utt.speech_end));
 			if (s->turns.eagerness_pct)
 				s->wait_ms = (uint32_t)((uint64_t)s->wait_ms *
 					s->turns.eagerness_pct / 100);
@@ -257,8 +258,14 @@ static void process_frame(struct bt_session *s, const int16_t *pcm)
 			ss_emit(s, BT_EV_WAIT, ss_now_ms(s), NULL,
 			     ss_endpoint_why(s, false));
 		}
+		/* adaptive: not while the VAD weighs an onset (the caller
+		 * going on after "i want the pasta" is heard ~80 ms before
+		 * it is confirmed); a "pending" longer than an onset takes
+		 * to confirm is line noise, which must not hold the turn */
 		if (ss_now_ms(s) - s->utt.speech_end >=
-		    (s->adaptive ? s->wait_ms : s->end_silence_ms))
+		    (s->adaptive ? s->wait_ms : s->end_silence_ms) &&
+		    !(s->adaptive && bt_vadseg_pending_ms(s->vad) &&
+		      bt_vadseg_pending_ms(s->vad) < ONSET_HOLD_MS))
 			ss_endpoint(s);
 		break;
 	case BT_ST_THINKING:

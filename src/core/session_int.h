@@ -42,6 +42,7 @@ enum {
 	OVERLAP_GAP_MS = 200,      /* a pause that ends speech over the agent */
 	OVERLAP_JOIN_MS = 400,     /* after a resume, more speech continues it */
 	PREHOLD_MS = 40,           /* likely speech over the agent: hold */
+	ONSET_HOLD_MS = 300,       /* an onset pending longer is noise */
 };
 
 /* How sure the overlap classifier must be (bt_stt_overlap.confidence). */

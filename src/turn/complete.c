@@ -33,19 +33,8 @@
 #include <string.h>
 #include <re.h>
 #include "turn/complete.h"
+#include "turn/complete_int.h"
 
-enum {
-	MAX_WORDS = 64,
-	HEAD_WORDS = 8,     /* kept from the start of a long text */
-	WORD_LEN = 24,
-	TEXT_MAX = 1024,    /* of longer input only the end is read */
-	SCAN_MAX = 65536,   /* longest input looked at */
-};
-
-struct words {
-	size_t n;
-	char v[MAX_WORDS][WORD_LEN];
-};
 
 /* ---- word lists (NULL-terminated) ---- */
 
@@ -207,122 +196,6 @@ static const char *const idioms[] = {
 	"as well", "so so", NULL
 };
 
-static bool in(const char *w, const char *const *list)
-{
-	for (; *list; list++) {
-		if (!strcmp(w, *list))
-			return true;
-	}
-	return false;
-}
-
-/* ---- splitting ---- */
-
-static void push_word(struct words *ws, const char *s, size_t len)
-{
-	size_t i;
-
-	while (len && s[0] == '\'') {
-		s++;
-		len--;
-	}
-	while (len && s[len - 1] == '\'')
-		len--;
-	if (!len)
-		return;
-	if (len >= WORD_LEN)
-		len = WORD_LEN - 1;  /* cut: it will match nothing */
-
-	if (ws->n == MAX_WORDS) {
-		/* keep the head (clause type) and the tail (the ending) */
-		memmove(ws->v[HEAD_WORDS], ws->v[HEAD_WORDS + 1],
-			(MAX_WORDS - HEAD_WORDS - 1) * sizeof(ws->v[0]));
-		ws->n--;
-	}
-	for (i = 0; i < len; i++)
-		ws->v[ws->n][i] = (char)tolower((unsigned char)s[i]);
-	ws->v[ws->n][len] = '\0';
-	ws->n++;
-}
-
-/*
- * Words are letters with inner apostrophes, or digits with inner colons
- * ("7:30"); a letter-digit change splits ("7pm" -> "7" "pm"); anything
- * else separates (so "twenty-five" is two words).
- */
-static void split(struct words *ws, const char *text)
-{
-	size_t i = 0, start = 0, len = 0;
-	int kind = 0;  /* 0 none, 1 letters, 2 digits */
-
-	ws->n = 0;
-	if (!text)
-		return;
-	len = strnlen(text, SCAN_MAX);
-	if (len > TEXT_MAX) {
-		const char *end = text + len;
-
-		/* the ending decides; start at a word boundary */
-		text = end - TEXT_MAX;
-		while (*text && !isspace((unsigned char)*text))
-			text++;
-		len = (size_t)(end - text);
-	}
-	for (i = 0; i <= len; i++) {
-		unsigned char c = i < len ? (unsigned char)text[i] : ' ';
-		int k = isalpha(c) ? 1 : isdigit(c) ? 2 : 0;
-
-		if (c == '\'' && kind == 1)
-			continue;
-		if (c == ':' && kind == 2 && i + 1 < len &&
-		    isdigit((unsigned char)text[i + 1]))
-			continue;
-		if (k != kind) {
-			if (kind)
-				push_word(ws, text + start, i - start);
-			kind = k;
-			start = i;
-		}
-	}
-}
-
-/* ---- helpers over the word list ---- */
-
-static const char *word(const struct words *ws, size_t back)
-{
-	return back < ws->n ? ws->v[ws->n - 1 - back] : "";
-}
-
-static bool ends_with(const struct words *ws, const char *phrase)
-{
-	char buf[64];
-	const char *p;
-	size_t k = 1, i;
-
-	for (p = phrase; *p; p++)
-		k += *p == ' ';
-	if (k > ws->n)
-		return false;
-	buf[0] = '\0';
-	for (i = k; i > 0; i--) {
-		size_t l = strlen(buf);
-
-		if (re_snprintf(buf + l, sizeof(buf) - l, "%s%s",
-				l ? " " : "", word(ws, i - 1)) < 0)
-			return false;
-	}
-	return !strcmp(buf, phrase);
-}
-
-static bool ends_with_any(const struct words *ws, const char *const *list)
-{
-	for (; *list; list++) {
-		if (ends_with(ws, *list))
-			return true;
-	}
-	return false;
-}
-
 static bool is_numeric(const char *w)
 {
 	return isdigit((unsigned char)w[0]) != 0;
@@ -330,9 +203,9 @@ static bool is_numeric(const char *w)
 
 static bool is_number_word(const char *w)
 {
-	return is_numeric(w) || (in(w, digits) && strcmp(w, "o") &&
+	return is_numeric(w) || (cw_in(w, digits) && strcmp(w, "o") &&
 				 strcmp(w, "oh")) ||
-		in(w, teens) || in(w, tens);
+		cw_in(w, teens) || cw_in(w, tens);
 }
 
 /* A number that can be an hour: 1..12 as a word or digits (7, 7:30). */
@@ -349,12 +222,12 @@ static bool is_hour(const char *w)
 			h = h * 10 + (*w - '0');
 		return h >= 1 && h <= 24;
 	}
-	return in(w, hours);
+	return cw_in(w, hours);
 }
 
 static bool is_digit_word(const char *w)
 {
-	return in(w, digits) || (is_numeric(w) && !strchr(w, ':'));
+	return cw_in(w, digits) || (is_numeric(w) && !strchr(w, ':'));
 }
 
 /* Digits read one by one at the end ("five five five one" -> 4);
@@ -364,15 +237,15 @@ static size_t digit_run(const struct words *ws)
 	size_t run = 0, i;
 
 	for (i = 0; i < ws->n; i++) {
-		const char *w = word(ws, i);
+		const char *w = cw_word(ws, i);
 
 		if (!is_digit_word(w))
 			break;
 		/* "oh" and "o" are digits only next to other digits */
 		run += is_numeric(w) ? strlen(w) : 1;
 	}
-	if (run == 1 && (!strcmp(word(ws, 0), "oh") ||
-			 !strcmp(word(ws, 0), "o")))
+	if (run == 1 && (!strcmp(cw_word(ws, 0), "oh") ||
+			 !strcmp(cw_word(ws, 0), "o")))
 		return 0;
 	return run;
 }
@@ -383,33 +256,34 @@ static size_t clause_start(const struct words *ws)
 	size_t i;
 
 	for (i = ws->n; i > 0; i--) {
-		if (in(ws->v[i - 1], boundary) && i < ws->n)
+		if (cw_in(ws->v[i - 1], boundary) && i < ws->n)
 			return i;
 	}
 	return 0;
 }
 
+static const char *const verbs[] = {
+	"want", "need", "like", "book", "make", "get", "take", "think",
+	"know", "go", "come", "see", "say", "said", "tell", "told",
+	"give", "call", "called", "order", "reserve", "cancel",
+	"change", "check", "open", "close", "let", "bring", "put",
+	"sounds", "sound", "works", "work", "looks", "look", "love",
+	"prefer", "mean", "guess", "hope", "wonder", "live", "pay",
+	"eat", "drink", "sit", "stay", "arrive", "leave", "bye",
+	"help", "thank", "try", "use", "find", "wants", "needs",
+	"likes", "knows", "thinks", NULL
+};
+
 static bool has_verb(const struct words *ws, size_t from)
 {
-	static const char *const verbs[] = {
-		"want", "need", "like", "book", "make", "get", "take", "think",
-		"know", "go", "come", "see", "say", "said", "tell", "told",
-		"give", "call", "called", "order", "reserve", "cancel",
-		"change", "check", "open", "close", "let", "bring", "put",
-		"sounds", "sound", "works", "work", "looks", "look", "love",
-		"prefer", "mean", "guess", "hope", "wonder", "live", "pay",
-		"eat", "drink", "sit", "stay", "arrive", "leave", "bye",
-		"help", "thank", "try", "use", "find", "wants", "needs",
-		"likes", "knows", "thinks", NULL
-	};
 	size_t i;
 
 	for (i = from; i < ws->n; i++) {
 		const char *w = ws->v[i];
 		size_t l = strlen(w);
 
-		if (in(w, aux) || in(w, verbs) || in(w, subj_contr) ||
-		    in(w, neg_contr))
+		if (cw_in(w, aux) || cw_in(w, verbs) || cw_in(w, subj_contr) ||
+		    cw_in(w, neg_contr))
 			return true;
 		if (l >= 5 && (!strcmp(w + l - 2, "ed") ||
 			       !strcmp(w + l - 3, "ing")))
@@ -436,20 +310,41 @@ static bool any_in(const struct words *ws, size_t from,
 	size_t i;
 
 	for (i = from; i < ws->n; i++) {
-		if (in(ws->v[i], list))
+		if (cw_in(ws->v[i], list))
 			return true;
 	}
 	return false;
 }
 
+/* A word that can be (part of) an item of a list: none of the words
+ * that make a clause, a number, an answer or a politeness. */
+static bool item_word(const char *w)
+{
+	static const char *const *const not_items[] = {
+		conj_art, function_end, fillers, aux, wh, subj, subj_contr,
+		neg_contr, v_trans, verbs, boundary, yesno, greetings, polite,
+		time_marks, count_words, NULL
+	};
+	const char *const *const *l;
+
+	if (is_number_word(w) || !strcmp(w, "me") || !strcmp(w, "us") ||
+	    !strcmp(w, "that") || !strcmp(w, "this") || !strcmp(w, "it"))
+		return false;
+	for (l = not_items; *l; l++) {
+		if (cw_in(w, *l))
+			return false;
+	}
+	return true;
+}
+
 static bool is_count(const char *w)
 {
-	return is_number_word(w) || in(w, count_words);
+	return is_number_word(w) || cw_in(w, count_words);
 }
 
 static bool is_day(const char *w)
 {
-	return in(w, days);
+	return cw_in(w, days);
 }
 
 /* ---- slots ---- */
@@ -461,8 +356,8 @@ static int slot_level(const struct words *ws, enum bt_slot_type t)
 
 	switch (t) {
 	case BT_SLOT_NUMBER:
-		if (any_word(ws, 0, is_count) || ends_with(ws, "just me") ||
-		    ends_with(ws, "only me"))
+		if (any_word(ws, 0, is_count) || cw_ends_with(ws, "just me") ||
+		    cw_ends_with(ws, "only me"))
 			return 2;
 		return 0;
 
@@ -471,12 +366,12 @@ static int slot_level(const struct words *ws, enum bt_slot_type t)
 			return 2;
 		for (i = 0; i < ws->n; i++) {
 			/* "june" alone: the day may follow */
-			if (in(ws->v[i], months))
+			if (cw_in(ws->v[i], months))
 				return i + 1 < ws->n &&
 					is_number_word(ws->v[i + 1]) ? 2 : 1;
 		}
-		if (ends_with(ws, "next week") ||
-		    ends_with(ws, "day after tomorrow"))
+		if (cw_ends_with(ws, "next week") ||
+		    cw_ends_with(ws, "day after tomorrow"))
 			return 2;
 		return 0;
 
@@ -491,8 +386,8 @@ static int slot_level(const struct words *ws, enum bt_slot_type t)
 		if (!any_word(ws, 0, is_hour))
 			return 0;
 		/* an hour with am/pm, o'clock, minutes, "half past" */
-		if (any_in(ws, 0, time_marks) || ends_with(ws, "p m") ||
-		    ends_with(ws, "a m"))
+		if (any_in(ws, 0, time_marks) || cw_ends_with(ws, "p m") ||
+		    cw_ends_with(ws, "a m"))
 			return 2;
 		for (i = 1; i < ws->n; i++) {
 			const char *a = ws->v[i - 1], *b = ws->v[i];
@@ -531,7 +426,7 @@ static bool verdict(struct verdict *v, float score, const char *rule)
 static bool rule_numbers(const struct words *ws, enum bt_slot_type t,
 			 struct verdict *v)
 {
-	const char *l = word(ws, 0), *p = word(ws, 1);
+	const char *l = cw_word(ws, 0), *p = cw_word(ws, 1);
 	size_t run = digit_run(ws);
 
 	/* "seven oh five", "seven fifteen": a time, not digits */
@@ -545,7 +440,7 @@ static bool rule_numbers(const struct words *ws, enum bt_slot_type t,
 			return verdict(v, 0.5f, "a long digit string");
 		return verdict(v, 0.15f, "digits still being read");
 	}
-	if (in(l, tens)) {
+	if (cw_in(l, tens)) {
 		/* "seven thirty" is a time; "seven twenty" may get a five */
 		if (t == BT_SLOT_TIME && is_hour(p))
 			return verdict(v, strcmp(l, "thirty") ? 0.5f : 0.9f,
@@ -560,7 +455,7 @@ static bool rule_numbers(const struct words *ws, enum bt_slot_type t,
 		return verdict(v, 0.1f, "a time half said");
 	/* "at half", "a quarter" - but "two and a half" is a number */
 	if ((!strcmp(l, "quarter") || !strcmp(l, "half")) &&
-	    ((!strcmp(p, "a") && strcmp(word(ws, 2), "and")) ||
+	    ((!strcmp(p, "a") && strcmp(cw_word(ws, 2), "and")) ||
 	     !strcmp(p, "at") || !strcmp(p, "about") || ws->n == 1))
 		return verdict(v, 0.15f, "a time half said");
 	if (!strcmp(l, "oh") && is_hour(p))
@@ -571,22 +466,22 @@ static bool rule_numbers(const struct words *ws, enum bt_slot_type t,
 static bool rule_function_word(const struct words *ws, size_t cs, bool q,
 			       struct verdict *v)
 {
-	const char *l = word(ws, 0);
+	const char *l = cw_word(ws, 0);
 
-	if (ends_with_any(ws, idioms))
+	if (cw_ends_with_any(ws, idioms))
 		return verdict(v, 0.85f, "idiomatic ending");
 
 	/* "what is that for", "where are you from": fine in a question */
-	if (q && in(l, stranded_prep) && ws->n - cs >= 4 &&
-	    in(ws->v[cs], wh) && has_verb(ws, cs))
+	if (q && cw_in(l, stranded_prep) && ws->n - cs >= 4 &&
+	    cw_in(ws->v[cs], wh) && has_verb(ws, cs))
 		return verdict(v, 0.6f, "question ending in a preposition");
 
-	if (in(l, conj_art)) {
+	if (cw_in(l, conj_art)) {
 		if (!strcmp(l, "and") || !strcmp(l, "or"))
 			return verdict(v, 0.05f, "a list or clause goes on");
 		return verdict(v, 0.05f, "ends in a conjunction or article");
 	}
-	if (in(l, function_end))
+	if (cw_in(l, function_end))
 		return verdict(v, 0.1f, "ends in a function word");
 	return false;
 }
@@ -598,7 +493,7 @@ static bool answered(const struct words *ws, size_t cs)
 	size_t i;
 
 	for (i = 0; i < cs; i++) {
-		if (in(ws->v[i], yesno) || !strcmp(ws->v[i], "so") ||
+		if (cw_in(ws->v[i], yesno) || !strcmp(ws->v[i], "so") ||
 		    !strcmp(ws->v[i], "neither"))
 			return true;
 	}
@@ -608,19 +503,19 @@ static bool answered(const struct words *ws, size_t cs)
 static bool rule_clause(const struct words *ws, size_t cs, bool q,
 			enum bt_slot_type t, struct verdict *v)
 {
-	const char *l = word(ws, 0), *p = word(ws, 1);
-	bool p_aux = in(p, aux) || in(p, neg_contr);
-	bool p_subj = in(p, subj) || !strcmp(p, "that") ||
+	const char *l = cw_word(ws, 0), *p = cw_word(ws, 1);
+	bool p_aux = cw_in(p, aux) || cw_in(p, neg_contr);
+	bool p_subj = cw_in(p, subj) || !strcmp(p, "that") ||
 		!strcmp(p, "this");
 	size_t clen = ws->n - cs;
 
 	/* "so do i", "nor can we" */
-	if (clen == 2 && cs > 0 && in(ws->v[cs], aux) && in(l, subj) &&
+	if (clen == 2 && cs > 0 && cw_in(ws->v[cs], aux) && cw_in(l, subj) &&
 	    (!strcmp(ws->v[cs - 1], "so") || !strcmp(ws->v[cs - 1], "nor")))
 		return verdict(v, 0.8f, "short answer");
 
 	/* "can i", "do you", "is there", "what time should we" */
-	if (in(l, subj) && strcmp(l, "it")) {
+	if (cw_in(l, subj) && strcmp(l, "it")) {
 		if (p_aux && q)
 			return verdict(v, 0.1f, "question half asked");
 		if (!strcmp(l, "you") || !strcmp(l, "there"))
@@ -629,12 +524,12 @@ static bool rule_clause(const struct words *ws, size_t cs, bool q,
 			return verdict(v, 0.8f, "short answer");
 		return verdict(v, 0.1f, "subject without a verb");
 	}
-	if (in(l, subj_contr))
+	if (cw_in(l, subj_contr))
 		return verdict(v, 0.1f, "subject without a complement");
 
-	if (in(l, aux)) {
+	if (cw_in(l, aux)) {
 		/* "what do you have": the wh-word is the object */
-		if (q && clen >= 4 && in(ws->v[cs], wh) && p_subj &&
+		if (q && clen >= 4 && cw_in(ws->v[cs], wh) && p_subj &&
 		    (!strcmp(l, "have") || !strcmp(l, "do") ||
 		     !strcmp(l, "did")))
 			return false;
@@ -661,8 +556,8 @@ static bool rule_clause(const struct words *ws, size_t cs, bool q,
 		return verdict(v, 0.2f, "lead-in to the expected value");
 	}
 
-	if (in(l, v_trans)) {
-		bool lead = p_subj || p_aux || in(p, subj_contr) ||
+	if (cw_in(l, v_trans)) {
+		bool lead = p_subj || p_aux || cw_in(p, subj_contr) ||
 			!strcmp(p, "to") || !strcmp(p, "please") ||
 			!strcmp(p, "you");
 
@@ -674,12 +569,12 @@ static bool rule_clause(const struct words *ws, size_t cs, bool q,
 		if (!strcmp(l, "have") && p_subj && !q && answered(ws, cs))
 			return verdict(v, 0.8f, SHORT_ANSWER);
 		/* "what do you recommend": the wh-word is the object */
-		if (lead && !(q && in(ws->v[cs], wh)))
+		if (lead && !(q && cw_in(ws->v[cs], wh)))
 			return q ? verdict(v, 0.1f, "question half asked") :
 				verdict(v, 0.15f, "verb missing its object");
 	}
 
-	if ((!strcmp(l, "me") || !strcmp(l, "us")) && in(p, v_ditrans))
+	if ((!strcmp(l, "me") || !strcmp(l, "us")) && cw_in(p, v_ditrans))
 		return verdict(v, 0.15f, "verb missing its object");
 
 	if (!strcmp(l, "many") && !strcmp(p, "how"))
@@ -692,7 +587,7 @@ static bool slot_rule(const struct words *ws, enum bt_slot_type t, bool q,
 		       struct verdict *v)
 {
 	int lvl = slot_level(ws, t);
-	const char *l = word(ws, 0);
+	const char *l = cw_word(ws, 0);
 
 	info->slot_found = lvl > 0;
 	if (lvl == 2)
@@ -718,7 +613,7 @@ static void text_rule(const struct words *ws, size_t cs, bool q, bool verb,
 		      struct verdict *v)
 {
 	if (ws->n <= 2 && (any_in(ws, 0, greetings) ||
-			   ends_with(ws, "good morning")))
+			   cw_ends_with(ws, "good morning")))
 		verdict(v, 0.9f, "greeting");
 	else if (ws->n <= 3 && any_in(ws, 0, yesno))
 		verdict(v, 0.85f, "short yes/no answer");
@@ -750,34 +645,34 @@ float bt_complete_score(const char *text, enum bt_slot_type expected,
 		expected = BT_SLOT_TEXT;
 	memset(info, 0, sizeof(*info));
 
-	split(&ws, text);
+	cw_split(&ws, text);
 	info->words = ws.n;
 	if (!ws.n)
 		goto out;
 
-	l = word(&ws, 0);
-	p = word(&ws, 1);
+	l = cw_word(&ws, 0);
+	p = cw_word(&ws, 1);
 	cs = clause_start(&ws);
-	q = in(ws.v[cs], wh) || in(ws.v[cs], aux);
+	q = cw_in(ws.v[cs], wh) || cw_in(ws.v[cs], aux);
 	verb = has_verb(&ws, 0);
 	info->question = q;
 
-	if (ends_with_any(&ws, hold_floor) && !ends_with(&ws, "can't wait") &&
-	    !ends_with(&ws, "cannot wait")) {
+	if (cw_ends_with_any(&ws, hold_floor) && !cw_ends_with(&ws, "can't wait") &&
+	    !cw_ends_with(&ws, "cannot wait")) {
 		verdict(&v, 0.1f, "holding the floor (\"hold on\")");
 		goto out;
 	}
-	if (in(l, polite) || ends_with(&ws, "thank you") ||
-	    ends_with(&ws, "thank you very much") ||
-	    ends_with(&ws, "thanks a lot")) {
+	if (cw_in(l, polite) || cw_ends_with(&ws, "thank you") ||
+	    cw_ends_with(&ws, "thank you very much") ||
+	    cw_ends_with(&ws, "thanks a lot")) {
 		if (!strcmp(l, "please") &&
-		    (in(p, subj) || in(p, aux)))  /* "could you please" */
+		    (cw_in(p, subj) || cw_in(p, aux)))  /* "could you please" */
 			verdict(&v, 0.15f, "question half asked");
 		else
 			verdict(&v, 0.95f, "polite ending");
 		goto out;
 	}
-	if (ends_with(&ws, "you know") && !in(word(&ws, 2), aux)) {
+	if (cw_ends_with(&ws, "you know") && !cw_in(cw_word(&ws, 2), aux)) {
 		verdict(&v, 0.4f, "trailing \"you know\"");
 		goto out;
 	}
@@ -787,12 +682,12 @@ float bt_complete_score(const char *text, enum bt_slot_type expected,
 			"you", "they", "to", NULL
 		};
 
-		if (in(p, wants)) {  /* "i would like" */
+		if (cw_in(p, wants)) {  /* "i would like" */
 			verdict(&v, 0.15f, "verb missing its object");
 			goto out;
 		}
 	}
-	if (in(l, fillers) && !(!strcmp(l, "like") && q)) {
+	if (cw_in(l, fillers) && !(!strcmp(l, "like") && q)) {
 		verdict(&v, 0.1f, "trailing filler");
 		goto out;
 	}
@@ -804,6 +699,10 @@ float bt_complete_score(const char *text, enum bt_slot_type expected,
 		goto out;
 	if (rule_function_word(&ws, cs, q, &v))
 		goto out;
+	if (complete_open_list(&ws, cs, item_word)) {
+		verdict(&v, 0.2f, "a list not closed by and/or");
+		goto out;
+	}
 	if (rule_clause(&ws, cs, q, expected, &v))
 		goto out;
 

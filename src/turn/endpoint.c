@@ -24,7 +24,18 @@
  *     that on clear ones), up to 600 ms; each turn that really ended
  *     takes back a quarter step.
  *  5. everything is clamped to [min_wait, max_wait] of the set.
- * Costs: a completeness check (~10 us) and a 32-element insertion sort.
+ *  6. (bt_endpoint_wait_at_ms) words reach the partial a recogniser's
+ *     latency after they were said; words that come later into a
+ *     silence than that were said after it began, so the caller speaks
+ *     again while the VAD still confirms the onset: the silence counts
+ *     from their arrival. Without it a clear ending ("we are uh four")
+ *     ends a turn on the words of its next part.
+ *  7. where the caller paused inside the utterance, the words are scored
+ *     with a comma there: a punctuating recogniser's reading of the same
+ *     pause ("pizza, pasta" is an enumeration being read; without the
+ *     pause, "chicken soup" is one thing).
+ * Costs: a completeness check (~10 us), a 32-element insertion sort and
+ * a copy of the partial (at most PARTIAL_MAX bytes, on the stack).
  */
 #include <errno.h>
 #include <math.h>
@@ -38,6 +49,9 @@ enum {
 	PAUSES = 32,
 	PAUSE_MIN_MS = 100,
 	PAUSE_MAX_MS = 10000,
+	MARKS = 16,          /* pause places kept per utterance */
+	PARTIAL_MAX = 1024,  /* longer partials are scored without commas */
+	WORD_LATENCY_MS = 500,
 };
 
 static const float E_HI = 0.85f;   /* clearly finished */
@@ -60,6 +74,13 @@ struct bt_endpoint {
 	size_t n_pauses, head;
 	uint32_t bias_ms;
 	struct bt_endpoint_decision last;
+	/* this utterance: word counts of the partial where it paused */
+	size_t marks[MARKS];
+	size_t n_marks;
+	size_t pause_words;  /* words when this pause began (0: none yet) */
+	size_t last_words;   /* words of the last partial scored */
+	uint32_t late_ms;    /* this pause: silence when words came late */
+	char scored[PARTIAL_MAX + 2 * MARKS + 1];
 };
 
 void bt_endpoint_prm_default(struct bt_endpoint_prm *prm)
@@ -75,6 +96,7 @@ void bt_endpoint_prm_default(struct bt_endpoint_prm *prm)
 	prm->pause_min_count = 3;
 	prm->false_end_step_ms = 100;
 	prm->false_end_max_ms = 600;
+	prm->word_latency_ms = WORD_LATENCY_MS;
 }
 
 static uint32_t or_def(uint32_t v, uint32_t def)
@@ -149,6 +171,8 @@ int bt_endpoint_alloc(struct bt_endpoint **epp,
 					   def.false_end_step_ms);
 	ep->prm.false_end_max_ms = or_def(prm->false_end_max_ms,
 					  def.false_end_max_ms);
+	ep->prm.word_latency_ms = or_def(prm->word_latency_ms,
+					 def.word_latency_ms);
 	if (ep->prm.pause_pct > 100) {
 		err = bt_err(EINVAL, "endpoint: pause_pct is %u; give a "
 			     "percentile of 1..100", ep->prm.pause_pct);
@@ -164,9 +188,36 @@ int bt_endpoint_alloc(struct bt_endpoint **epp,
 	return err;
 }
 
+void bt_endpoint_utterance_begin(struct bt_endpoint *ep)
+{
+	if (!ep)
+		return;
+	ep->n_marks = 0;
+	ep->pause_words = 0;
+	ep->last_words = 0;
+	ep->late_ms = 0;
+}
+
+/* Speech resumed after pause_ms: the words so far end a chunk of the
+ * utterance, unless the gap was the VAD's jitter (a stop consonant in
+ * "vegetarian options" reads as 60 ms of silence). */
+static void mark_pause(struct bt_endpoint *ep, uint32_t pause_ms)
+{
+	size_t w = ep->pause_words;
+
+	if (w && pause_ms >= PAUSE_MIN_MS && ep->n_marks < MARKS &&
+	    (!ep->n_marks || w > ep->marks[ep->n_marks - 1]))
+		ep->marks[ep->n_marks++] = w;
+	ep->pause_words = 0;
+	ep->late_ms = 0;
+}
+
 void bt_endpoint_observe_pause(struct bt_endpoint *ep, uint32_t pause_ms)
 {
-	if (!ep || pause_ms < PAUSE_MIN_MS)
+	if (!ep)
+		return;
+	mark_pause(ep, pause_ms);
+	if (pause_ms < PAUSE_MIN_MS)
 		return;
 	ep->pauses[ep->head] = pause_ms > PAUSE_MAX_MS ? PAUSE_MAX_MS :
 		pause_ms;
@@ -233,9 +284,65 @@ static uint32_t map_wait(const struct bt_endpoint_waits *w, float e)
 	return w->incomplete_wait_ms;
 }
 
+/* Words of a partial: what the recogniser separates by spaces. */
+static size_t count_words(const char *p)
+{
+	size_t n = 0;
+	bool in_word = false;
+
+	for (; p && *p; p++) {
+		bool sp = *p == ' ' || *p == '\t' || *p == '\n';
+
+		n += !sp && !in_word;
+		in_word = !sp;
+	}
+	return n;
+}
+
+/* The partial with ", " after the words where the caller paused. */
+static const char *with_commas(struct bt_endpoint *ep, const char *partial)
+{
+	size_t len, o = 0, n = 0, m = 0;
+	bool in_word = false;
+	const char *p;
+
+	if (!partial || !ep->n_marks)
+		return partial;
+	len = strlen(partial);
+	if (len > PARTIAL_MAX)
+		return partial;
+	for (p = partial; *p; p++) {
+		bool sp = *p == ' ' || *p == '\t' || *p == '\n';
+
+		if (!sp && !in_word) {
+			/* a word starts: close the chunk before it */
+			while (m < ep->n_marks && ep->marks[m] < n)
+				m++;
+			if (n && m < ep->n_marks && ep->marks[m] == n &&
+			    o && ep->scored[o - 1] == ' ') {
+				ep->scored[o - 1] = ',';
+				ep->scored[o++] = ' ';
+			}
+			n++;
+		}
+		in_word = !sp;
+		ep->scored[o++] = *p;
+	}
+	ep->scored[o] = '\0';
+	return ep->scored;
+}
+
 uint32_t bt_endpoint_wait_ms(struct bt_endpoint *ep, const char *partial,
 			     enum bt_slot_type expected, float prosody_end,
 			     enum bt_endpoint_ctx ctx)
+{
+	return bt_endpoint_wait_at_ms(ep, partial, expected, prosody_end, ctx,
+				      UINT32_MAX);
+}
+
+uint32_t bt_endpoint_wait_at_ms(struct bt_endpoint *ep, const char *partial,
+				enum bt_slot_type expected, float prosody_end,
+				enum bt_endpoint_ctx ctx, uint32_t silence_ms)
 {
 	struct bt_endpoint_decision *d;
 	const struct bt_endpoint_waits *w;
@@ -248,6 +355,23 @@ uint32_t bt_endpoint_wait_ms(struct bt_endpoint *ep, const char *partial,
 	w = ctx == BT_EP_SPEAKING ? &ep->prm.speaking :
 		ctx == BT_EP_THINKING ? &ep->prm.thinking : &ep->prm.listening;
 	d = &ep->last;
+
+	if (silence_ms != UINT32_MAX) {
+		size_t n = count_words(partial);
+
+		if (n > ep->last_words && silence_ms > ep->prm.word_latency_ms) {
+			/* said after the silence began: the words before
+			 * them end this pause's chunk */
+			ep->late_ms = silence_ms;
+			if (!ep->pause_words)
+				ep->pause_words = ep->last_words;
+		}
+		else if (!ep->pause_words) {
+			ep->pause_words = n;
+		}
+		ep->last_words = n;
+		partial = with_commas(ep, partial);
+	}
 
 	c = bt_complete_score(partial, expected, &info);
 	p = prosody_end >= 0.0f && prosody_end <= 1.0f ? prosody_end : 0.5f;
@@ -275,6 +399,8 @@ uint32_t bt_endpoint_wait_ms(struct bt_endpoint *ep, const char *partial,
 		wait = w->max_wait_ms;
 	if (wait < w->min_wait_ms)
 		wait = w->min_wait_ms;
+	if (silence_ms != UINT32_MAX)
+		wait += ep->late_ms;
 
 	d->complete = c;
 	d->rule = info.rule ? info.rule : "";
@@ -283,6 +409,8 @@ uint32_t bt_endpoint_wait_ms(struct bt_endpoint *ep, const char *partial,
 	d->end_like = e;
 	d->pause_floor_ms = floor_ms;
 	d->bias_ms = bias;
+	d->late_ms = silence_ms != UINT32_MAX ? ep->late_ms : 0;
+	d->scored = partial ? partial : "";
 	d->wait_ms = wait;
 	d->ctx = ctx;
 	return wait;

@@ -72,6 +72,9 @@ struct bt_endpoint_prm {
 	uint32_t pause_min_count;  /**< pauses seen before it counts (3) */
 	uint32_t false_end_step_ms; /**< extra wait per premature end (100) */
 	uint32_t false_end_max_ms;  /**< cap of that extra wait (600) */
+	uint32_t word_latency_ms;  /**< the recogniser reports a word within
+					this of its end (500); words that reach
+					a silence later were said after it */
 };
 
 /** Fill prm with the defaults (all fields set, none 0). */
@@ -105,6 +108,28 @@ uint32_t bt_endpoint_wait_ms(struct bt_endpoint *ep, const char *partial,
 			     enum bt_endpoint_ctx ctx);
 
 /**
+ * As bt_endpoint_wait_ms(), told how long the silence has lasted so far
+ * (silence_ms, since the speech end the wait counts from). Two cues
+ * need it, and bt_endpoint_wait_ms() goes without them:
+ *  - words that grew the partial more than word_latency_ms into the
+ *    silence were said after it began: the caller is speaking again
+ *    before the VAD has confirmed it, so the wait counts from now
+ *    (the returned wait is then longer than the set's max_wait_ms);
+ *  - where the caller paused inside the utterance (a speech end, then
+ *    more speech), the partial is scored with a comma at that place, as
+ *    a punctuating recogniser would write it: "pizza, pasta" is a list
+ *    being read, "chicken soup" is not (turn/complete.h).
+ * Call bt_endpoint_utterance_begin() when a new utterance starts.
+ */
+uint32_t bt_endpoint_wait_at_ms(struct bt_endpoint *ep, const char *partial,
+				enum bt_slot_type expected, float prosody_end,
+				enum bt_endpoint_ctx ctx, uint32_t silence_ms);
+
+/** A new utterance begins (its partial starts empty): forget the pause
+ * places of the last one. */
+void bt_endpoint_utterance_begin(struct bt_endpoint *ep);
+
+/**
  * The user spoke again after a pause of pause_ms inside their turn
  * (before the turn ended). Feeds the speaker's pause model; pauses under
  * 100 ms are VAD jitter and ignored.
@@ -132,6 +157,10 @@ struct bt_endpoint_decision {
 	uint32_t rule_wait_ms;   /**< from end_like alone */
 	uint32_t pause_floor_ms; /**< speaker model floor, 0 if not used */
 	uint32_t bias_ms;        /**< extra from premature ends */
+	uint32_t late_ms;        /**< silence before words that came late
+				      (the wait counts from them) */
+	const char *scored;      /**< the text scored, with the pause
+				      commas (valid until the next call) */
 	uint32_t wait_ms;        /**< returned */
 	enum bt_endpoint_ctx ctx;  /**< the set used */
 };

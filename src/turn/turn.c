@@ -75,6 +75,7 @@ static void stt_begin(struct bt_session *s, uint64_t onset)
 	ss_new_item_id(s, s->utt.item_id, sizeof(s->utt.item_id));
 	s->partial[0] = '\0';
 	bt_prosody_reset(s->prosody);
+	bt_endpoint_utterance_begin(s->ep);
 	s->wait_stale = true;
 	err = p->starth(s->stt, s->has_grammar ? s->grammar : NULL);
 	if (err && s->has_grammar) {
@@ -326,6 +327,11 @@ json_t *ss_endpoint_why(const struct bt_session *s, bool ended)
 	json_object_set_new(o, "wait_ms", json_integer(d->wait_ms));
 	json_object_set_new(o, "pause_floor_ms",
 			    json_integer(d->pause_floor_ms));
+	/* the words as scored, with commas where the caller paused */
+	if (d->scored && strcmp(d->scored, s->partial))
+		json_object_set_new(o, "scored", json_string(d->scored));
+	if (d->late_ms)
+		json_object_set_new(o, "late_ms", json_integer(d->late_ms));
 	{
 		struct bt_prosody_feat f;
 		bt_prosody_features(s->prosody, &f);

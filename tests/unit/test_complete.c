@@ -174,6 +174,38 @@ static const struct tcase cases[] = {
 	{"I'd like to book a table, please.", T, COMP},
 	{"The name is Robert Smith", T, COMP},
 	{"i'll take it", T, COMP},
+	/* enumerations: items set apart by commas (a punctuating
+	 * recogniser's, or the endpointer's mark of a pause) go on until
+	 * "and" / "or" closes them; one thing without a comma is done */
+	{"pizza, pasta", T, INC},
+	{"i'd like pizza, pasta", T, INC},
+	{"the soup, the salad", T, INC},
+	{"red, white", T, INC},
+	{"coffee; tea", T, INC},
+	{"monday tuesday", T, INC},
+	{"monday, wednesday", D, INC},
+	{"yes, pizza, pasta", T, INC},
+	{"pizza, pasta and salad", T, MED},
+	{"pizza, pasta or salad", T, MED},
+	{"pizza, pasta, please", T, COMP},
+	{"pizza, pasta and", T, INC},
+	{"chicken soup", T, MED},
+	{"pizza please", T, COMP},
+	{"pizza", T, MED},
+	{"garlic bread", T, MED},
+	{"john smith", T, MED},
+	{"do you have any vegetarian options", T, COMP},
+	{"tuesday, seven pm", H, COMP},
+	{"tuesday, seven pm", T, MED},
+	{"yes, pasta", T, COMP},
+	{"no, thanks", T, COMP},
+	{"hello, john", T, COMP},
+	{"uh, pizza", T, MED},
+	{"i want the pasta, the", T, INC},
+	/* and the ends that always say "more" */
+	{"pizza, uh", T, INC},
+	{"soup with", T, INC},
+	{"soup or", T, INC},
 };
 
 static const char *slot_name(enum bt_slot_type t)

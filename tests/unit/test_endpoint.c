@@ -368,6 +368,116 @@ static void test_decision(void **state)
 	mem_deref(ep);
 }
 
+/* Where the caller paused inside the utterance, the words are scored
+ * with a comma there: "pizza [pause] pasta" is a list being read, while
+ * VAD jitter (under 100 ms) and a new utterance leave none. */
+static void test_pause_commas(void **state)
+{
+	struct bt_endpoint *ep = make(NULL);
+	const struct bt_endpoint_decision *d;
+	uint32_t w;
+
+	(void)state;
+	bt_endpoint_utterance_begin(ep);
+	bt_endpoint_wait_at_ms(ep, "pizza", BT_SLOT_TEXT, FALLING,
+			       BT_EP_LISTENING, 40);
+	bt_endpoint_observe_pause(ep, 250);
+	w = bt_endpoint_wait_at_ms(ep, "pizza pasta", BT_SLOT_TEXT, FALLING,
+				   BT_EP_LISTENING, 40);
+	d = bt_endpoint_last(ep);
+	assert_string_equal(d->scored, "pizza, pasta");
+	assert_non_null(strstr(d->rule, "list"));
+	assert_true(w >= 1600);
+	/* the list closed: no longer held */
+	bt_endpoint_observe_pause(ep, 300);
+	w = bt_endpoint_wait_at_ms(ep, "pizza pasta and salad", BT_SLOT_TEXT,
+				   FALLING, BT_EP_LISTENING, 40);
+	assert_string_equal(bt_endpoint_last(ep)->scored,
+			    "pizza, pasta, and salad");
+	assert_true(w < 500);
+
+	/* a new utterance: no commas from the last one; a 60 ms gap (a
+	 * stop consonant) is no pause */
+	bt_endpoint_utterance_begin(ep);
+	bt_endpoint_wait_at_ms(ep, "chicken", BT_SLOT_TEXT, FALLING,
+			       BT_EP_LISTENING, 40);
+	bt_endpoint_observe_pause(ep, 60);
+	w = bt_endpoint_wait_at_ms(ep, "chicken soup", BT_SLOT_TEXT, FALLING,
+				   BT_EP_LISTENING, 40);
+	assert_string_equal(bt_endpoint_last(ep)->scored, "chicken soup");
+	assert_true(w < 500);
+
+	/* without the silence (bt_endpoint_wait_ms) the partial is scored
+	 * as it is */
+	bt_endpoint_utterance_begin(ep);
+	bt_endpoint_wait_ms(ep, "pizza", BT_SLOT_TEXT, FALLING,
+			    BT_EP_LISTENING);
+	bt_endpoint_observe_pause(ep, 250);
+	w = bt_endpoint_wait_ms(ep, "pizza pasta", BT_SLOT_TEXT, FALLING,
+				BT_EP_LISTENING);
+	assert_string_equal(bt_endpoint_last(ep)->scored, "pizza pasta");
+	assert_true(w < 500);
+	mem_deref(ep);
+}
+
+/* Words that reach a silence later than the recogniser's latency were
+ * said after it began: the wait counts from them. */
+static void test_late_words(void **state)
+{
+	struct bt_endpoint_prm prm;
+	struct bt_endpoint *ep;
+	uint32_t w;
+
+	(void)state;
+	bt_endpoint_prm_default(&prm);
+	assert_int_equal(prm.word_latency_ms, 500);
+	ep = make(&prm);
+	bt_endpoint_utterance_begin(ep);
+	w = bt_endpoint_wait_at_ms(ep, "we are uh", BT_SLOT_TEXT, FALLING,
+				   BT_EP_LISTENING, 40);
+	assert_true(w >= 1600);
+	/* "four adults" arrives 1.2 s into the silence */
+	w = bt_endpoint_wait_at_ms(ep, "we are uh four adults", BT_SLOT_TEXT,
+				   FALLING, BT_EP_LISTENING, 1200);
+	assert_int_equal(bt_endpoint_last(ep)->late_ms, 1200);
+	assert_true(w >= 1200 + 200);
+	assert_true(w > 1200);
+	/* a revision without new words keeps the silence's new start */
+	w = bt_endpoint_wait_at_ms(ep, "we are uh four adult", BT_SLOT_TEXT,
+				   FALLING, BT_EP_LISTENING, 1300);
+	assert_true(w >= 1200 + 200);
+	/* speech resumed: the next pause starts clean */
+	bt_endpoint_observe_pause(ep, 1300);
+	w = bt_endpoint_wait_at_ms(ep, "we are uh four adults and two "
+				   "children", BT_SLOT_TEXT, FALLING,
+				   BT_EP_LISTENING, 40);
+	assert_int_equal(bt_endpoint_last(ep)->late_ms, 0);
+	assert_true(w < 500);
+
+	/* the last word within the latency is the recogniser's lag, not
+	 * new speech: no extra wait */
+	bt_endpoint_utterance_begin(ep);
+	bt_endpoint_wait_at_ms(ep, "i would like a table for", BT_SLOT_TEXT,
+			       FALLING, BT_EP_LISTENING, 20);
+	w = bt_endpoint_wait_at_ms(ep, "i would like a table for two",
+				   BT_SLOT_TEXT, FALLING, BT_EP_LISTENING,
+				   300);
+	assert_int_equal(bt_endpoint_last(ep)->late_ms, 0);
+	assert_true(w < 500);
+	mem_deref(ep);
+
+	/* a slower recogniser: a longer latency */
+	prm.word_latency_ms = 1500;
+	ep = make(&prm);
+	bt_endpoint_utterance_begin(ep);
+	bt_endpoint_wait_at_ms(ep, "we are uh", BT_SLOT_TEXT, FALLING,
+			       BT_EP_LISTENING, 40);
+	bt_endpoint_wait_at_ms(ep, "we are uh four adults", BT_SLOT_TEXT,
+			       FALLING, BT_EP_LISTENING, 1200);
+	assert_int_equal(bt_endpoint_last(ep)->late_ms, 0);
+	mem_deref(ep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +489,8 @@ int main(void)
 		cmocka_unit_test(test_false_ends),
 		cmocka_unit_test(test_question_rise),
 		cmocka_unit_test(test_decision),
+		cmocka_unit_test(test_pause_commas),
+		cmocka_unit_test(test_late_words),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
