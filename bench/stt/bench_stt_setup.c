@@ -138,7 +138,7 @@ static int decode(const struct bt_stt *stt, struct bt_stt_st *st,
 	}
 	for (int run = 0; run < DECODE_RUNS && !err; run++) {
 		t0 = cpu_s();
-		err = stt->starth(st, NULL);
+		err = stt->starth(st, NULL, false);
 		for (size_t i = 0; !err && i + BT_FRAME_SAMPLES <= n;
 		     i += BT_FRAME_SAMPLES) {
 			err = stt->feedh(st, pcm + i, BT_FRAME_SAMPLES);

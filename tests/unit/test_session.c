@@ -43,9 +43,10 @@ static int stt_starts;
 struct fstt { const struct bt_stt *stt; size_t fed; char sent[128];
 	      bt_stt_partial_h *partialh; void *arg; };
 static int fstt_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm);
-static int fstt_start(struct bt_stt_st *st, const char *g)
+static int fstt_start(struct bt_stt_st *st, const char *g, bool overlap)
 {
 	(void)g;
+	(void)overlap;
 	((struct fstt *)st)->fed = 0;
 	((struct fstt *)st)->sent[0] = '\0';
 	++stt_starts;
