@@ -1,16 +1,19 @@
 /**
  * @file pocketsphinx.c  Streaming STT provider "pocketsphinx".
  *
- * Each instance owns up to three decoders, all fed the same audio so that
- * their front ends (VAD, live CMN) stay in step and their scores can be
- * compared frame for frame:
+ * Each instance owns up to five decoders. Those an utterance needs search
+ * it; the others only follow it (ps_follow.c: their front ends hear the
+ * audio, their live CMN is the LM decoder's when they search again), so
+ * that their front ends (noise floor, VAD, live CMN) stay in step and
+ * their scores can be compared frame for frame:
  *
  *  - lm: the open language model. It gives the words of free speech, and
  *    for a grammar utterance it is the reference that says what else the
  *    caller may have said.
  *  - fsg: one finite-state search per declared grammar, compiled at alloc
  *    from JSGF (none if no grammar is declared). Switching searches
- *    between utterances costs nothing.
+ *    between utterances costs nothing. It searches grammar utterances
+ *    only.
  *  - phones: a context-independent phone loop (allphone search), the
  *    reference that says whether there was speech at all and how well
  *    free sounds fit it.
@@ -19,8 +22,9 @@
  *    "hold on"), with a dictionary of just those words. It
  *    reads speech said over the agent's voice independently of the
  *    utterance's own grammar: a number grammar would force "yeah" onto
- *    "four". Fed every utterance like the others (its live CMN must stay
- *    in step for its scores to compare), about 0.03 x real time each.
+ *    "four". It searches only the utterances the session reads as speech
+ *    over the agent (start's overlap flag), about 0.03 x real time each
+ *    (the cost of scoring every senone, below).
  * confidence() explains how their scores become one figure.
  *
  * Settings chosen for the live path, measured on 16 kHz TTS speech (flite
@@ -41,9 +45,16 @@
  *    normalised by a worse best than the references' and could not be
  *    compared. Scoring all senones costs about 0.03 x real time per
  *    decoder.
- *  Cost: about 0.36-0.47 x real time of one core per instance while it
- *  listens (bench_stt_setup on stt_hours_rms.wav; lm 0.16, phones 0.07,
- *  fsg 0.05, ovb and ovs 0.03 each; 5-7 ms of CPU per 20 ms frame).
+ *  Cost per decoder while it searches (bench_stt_setup on
+ *  stt_hours_rms.wav, a quiet machine): lm 0.16 x real time, phones 0.07,
+ *  fsg 0.05, ovb and ovs 0.03 each; a decoder that follows, ~0.001 (its
+ *  front end). Measured side by side on a busy machine (load 13, figures
+ *  twice as high): lm 0.40, phones 0.12, fsg, ovb and ovs 0.07 each,
+ *  front end 0.001. So an instance costs lm + phones for the caller's
+ *  open-LM turns (~0.23 quiet; all five searching every utterance, as
+ *  before, 0.36-0.47), + fsg for a grammar turn, + ovb and ovs for
+ *  speech over the agent: 30 % less for an open-LM turn, 20 % for a
+ *  grammar turn.
  *
  * What the instances share, and what an instance still costs, is in
  * ps_models.c: per thread the language models, per process the full
@@ -588,8 +599,9 @@ static int each_start(struct psi *st)
 	size_t n = decoders_of(st, v);
 
 	for (size_t i = 0; i < n; i++) {
-		/* one that sat out utterances has not kept its CMN up */
-		if (i)
+		/* one that sat out utterances (any after lm and phones,
+		 * which search them all) has not kept its CMN up */
+		if (i >= 2)
 			psf_cmn(v[i], v[0]);
 		if (ps_start_utt(v[i]) >= 0)
 			continue;
