@@ -368,11 +368,12 @@ static void words_of(ps_decoder_t *ps, char *buf, size_t sz)
 	str_ncpy(buf, h ? h : "", sz);
 }
 
-/* Decode one item at its node's grammar. */
+/* Decode one item at its node's grammar, as the caller's own turn (not
+ * over the agent's voice: no overlap reading). */
 static int decode(struct psi *p, const char *grammar, const int16_t *pcm,
 		  size_t n, struct bt_transcript *tr, char *lm, size_t lm_sz)
 {
-	int err = psi_start(p, grammar);
+	int err = psi_start(p, grammar, false);
 
 	for (size_t i = 0; !err && i + BT_FRAME_SAMPLES <= n;
 	     i += BT_FRAME_SAMPLES)

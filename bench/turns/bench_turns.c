@@ -678,7 +678,7 @@ static int bench_words(const char *dir)
 		err = p->alloch(&st, NULL);
 		t0 = cpu_s();
 		if (!err)
-			err = p->starth(st, NULL);
+			err = p->starth(st, NULL, false);
 		for (size_t k = a; !err && k + BT_FRAME_SAMPLES <= b;
 		     k += BT_FRAME_SAMPLES) {
 			err = p->feedh(st, pcm + k, BT_FRAME_SAMPLES);

@@ -106,8 +106,14 @@ struct bt_stt_st; /* instance; first member: const struct bt_stt * */
 
 typedef int (bt_stt_alloc_h)(struct bt_stt_st **stp,
 			     const struct bt_stt_prm *prm);
-/** Begin an utterance with grammar `grammar` (NULL: open language model). */
-typedef int (bt_stt_start_h)(struct bt_stt_st *st, const char *grammar);
+/**
+ * Begin an utterance with grammar `grammar` (NULL: open language model).
+ * overlap: the session will read it as speech over the agent's voice
+ * (overlaph), so a provider with an overlap classifier runs it for this
+ * utterance only; one without ignores it.
+ */
+typedef int (bt_stt_start_h)(struct bt_stt_st *st, const char *grammar,
+			     bool overlap);
 /** Feed audio at BT_RATE_HZ. */
 typedef int (bt_stt_feed_h)(struct bt_stt_st *st, const int16_t *pcm,
 			    size_t n);
@@ -146,7 +152,8 @@ struct bt_stt_overlap {
  * Optional: classify the current utterance (during it: so far; after
  * finish: the whole of it, until the next start) against a small grammar
  * of backchannels and stop phrases, independent of the utterance's own
- * grammar. The session calls it for speech over the agent's voice.
+ * grammar. The session calls it for speech over the agent's voice, in an
+ * utterance started with overlap; for one started without, an error.
  */
 typedef int (bt_stt_overlap_h)(struct bt_stt_st *st,
 			       struct bt_stt_overlap *ov);

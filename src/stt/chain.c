@@ -37,6 +37,7 @@ struct chain {
 	struct stt_audio utt;
 	char grammar[64];
 	bool has_grammar, in_utt, finishing;
+	bool overlap;              /* the utterance is read for overlap */
 };
 
 static struct bt_stt chain_stt;
@@ -168,9 +169,10 @@ static void replay(struct chain *c)
 
 	if (!c->in_utt && !c->finishing)
 		return;
-	err = p->starth(c->cur, c->has_grammar ? c->grammar : NULL);
+	err = p->starth(c->cur, c->has_grammar ? c->grammar : NULL,
+			c->overlap);
 	if (err && c->has_grammar)
-		err = p->starth(c->cur, NULL);
+		err = p->starth(c->cur, NULL, c->overlap);
 	if (err)
 		return;
 	if (c->utt.n)
@@ -232,7 +234,8 @@ static void link_fail(int err, const char *msg, void *arg)
 	replay(c);
 }
 
-static int chain_start(struct bt_stt_st *st, const char *grammar)
+static int chain_start(struct bt_stt_st *st, const char *grammar,
+		       bool overlap)
 {
 	struct chain *c = (struct chain *)st;
 
@@ -241,9 +244,10 @@ static int chain_start(struct bt_stt_st *st, const char *grammar)
 	c->finishing = false;
 	c->has_grammar = grammar != NULL;
 	str_ncpy(c->grammar, grammar ? grammar : "", sizeof(c->grammar));
+	c->overlap = overlap;
 	if (!c->cur)
 		return bt_err(EPIPE, "no recogniser is working for this call");
-	return bt_stt_of(c->cur)->starth(c->cur, grammar);
+	return bt_stt_of(c->cur)->starth(c->cur, grammar, overlap);
 }
 
 static int chain_feed(struct bt_stt_st *st, const int16_t *pcm, size_t n)

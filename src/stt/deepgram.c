@@ -642,11 +642,12 @@ static void dg_listen(struct bt_stt_st *st, const int16_t *pcm, size_t n)
 	d->n_pend += n;
 }
 
-static int dg_start(struct bt_stt_st *st, const char *grammar)
+static int dg_start(struct bt_stt_st *st, const char *grammar, bool overlap)
 {
 	struct dg *d = (struct dg *)st;
 
 	(void)grammar;  /* the model is open; keyterms bias it */
+	(void)overlap;  /* no overlap classifier */
 	if (d->failed)
 		return bt_err(EPIPE, "the Deepgram connection has failed");
 	d->in_utt = true;

@@ -1,16 +1,19 @@
 /**
  * @file pocketsphinx.c  Streaming STT provider "pocketsphinx".
  *
- * Each instance owns up to three decoders, all fed the same audio so that
- * their front ends (VAD, live CMN) stay in step and their scores can be
- * compared frame for frame:
+ * Each instance owns up to five decoders. Those an utterance needs search
+ * it; the others only follow it (ps_follow.c: their front ends hear the
+ * audio, their live CMN is the LM decoder's when they search again), so
+ * that their front ends (noise floor, VAD, live CMN) stay in step and
+ * their scores can be compared frame for frame:
  *
  *  - lm: the open language model. It gives the words of free speech, and
  *    for a grammar utterance it is the reference that says what else the
  *    caller may have said.
  *  - fsg: one finite-state search per declared grammar, compiled at alloc
  *    from JSGF (none if no grammar is declared). Switching searches
- *    between utterances costs nothing.
+ *    between utterances costs nothing. It searches grammar utterances
+ *    only.
  *  - phones: a context-independent phone loop (allphone search), the
  *    reference that says whether there was speech at all and how well
  *    free sounds fit it.
@@ -19,8 +22,9 @@
  *    "hold on"), with a dictionary of just those words. It
  *    reads speech said over the agent's voice independently of the
  *    utterance's own grammar: a number grammar would force "yeah" onto
- *    "four". Fed every utterance like the others (its live CMN must stay
- *    in step for its scores to compare), about 0.03 x real time each.
+ *    "four". It searches only the utterances the session reads as speech
+ *    over the agent (start's overlap flag), about 0.03 x real time each
+ *    (the cost of scoring every senone, below).
  * confidence() explains how their scores become one figure.
  *
  * Settings chosen for the live path, measured on 16 kHz TTS speech (flite
@@ -41,9 +45,16 @@
  *    normalised by a worse best than the references' and could not be
  *    compared. Scoring all senones costs about 0.03 x real time per
  *    decoder.
- *  Cost: about 0.36-0.47 x real time of one core per instance while it
- *  listens (bench_stt_setup on stt_hours_rms.wav; lm 0.16, phones 0.07,
- *  fsg 0.05, ovb and ovs 0.03 each; 5-7 ms of CPU per 20 ms frame).
+ *  Cost per decoder while it searches (bench_stt_setup on
+ *  stt_hours_rms.wav, a quiet machine): lm 0.16 x real time, phones 0.07,
+ *  fsg 0.05, ovb and ovs 0.03 each; a decoder that follows, ~0.001 (its
+ *  front end). Measured side by side on a busy machine (load 13, figures
+ *  twice as high): lm 0.40, phones 0.12, fsg, ovb and ovs 0.07 each,
+ *  front end 0.001. So an instance costs lm + phones for the caller's
+ *  open-LM turns (~0.23 quiet; all five searching every utterance, as
+ *  before, 0.36-0.47), + fsg for a grammar turn, + ovb and ovs for
+ *  speech over the agent: 30 % less for an open-LM turn, 20 % for a
+ *  grammar turn.
  *
  * What the instances share, and what an instance still costs, is in
  * ps_models.c: per thread the language models, per process the full
@@ -479,6 +490,7 @@ static void destructor(void *arg)
 		mem_deref(st->gramv[i].name);
 		mem_deref(st->gramv[i].fsg);
 	}
+	psf_free(st);
 	mem_deref(st->ov_fsg[0]);
 	mem_deref(st->ov_fsg[1]);
 	mem_deref(st->lms);
@@ -497,6 +509,8 @@ int psi_make(struct psi **stp, const struct bt_stt_prm *prm)
 
 	bt_psm_lock();
 	err = decoders_make(st, ps_needs_fsg(prm));
+	if (!err)
+		err = psf_alloc(st);
 	if (!err)
 		err = ps_overlap_make(st);
 	if (!err)
@@ -541,7 +555,12 @@ static int unknown_grammar(const struct psi *st, const char *name)
 
 enum { DECODERS_MAX = 5 };
 
-/* Every decoder the instance has, in a fixed order. */
+/*
+ * The decoders that search this utterance, lm first, in a fixed order:
+ * the grammar decoder only for a grammar utterance, the overlap
+ * classifier only for speech over the agent (together ~0.11 x real time
+ * that the caller's ordinary open-LM turns do without).
+ */
 static size_t decoders_of(const struct psi *st,
 			  ps_decoder_t *v[DECODERS_MAX])
 {
@@ -549,26 +568,49 @@ static size_t decoders_of(const struct psi *st,
 
 	v[n++] = st->lm;
 	v[n++] = st->phones;
-	if (st->fsg)
+	if (st->fsg && st->grammar)
 		v[n++] = st->fsg;
-	v[n++] = st->ovb;
-	v[n++] = st->ovs;
+	if (st->overlap) {
+		v[n++] = st->ovb;
+		v[n++] = st->ovs;
+	}
 	return n;
 }
 
-/* Every decoder, so that they all see the same frames. */
+/* The others: they only follow the audio (ps_follow.c). */
+static size_t followers_of(const struct psi *st,
+			   ps_decoder_t *v[DECODERS_MAX])
+{
+	size_t n = 0;
+
+	if (st->fsg && !st->grammar)
+		v[n++] = st->fsg;
+	if (!st->overlap) {
+		v[n++] = st->ovb;
+		v[n++] = st->ovs;
+	}
+	return n;
+}
+
+/* Every decoder of the utterance, so that they all see the same frames. */
 static int each_start(struct psi *st)
 {
 	ps_decoder_t *v[DECODERS_MAX];
 	size_t n = decoders_of(st, v);
 
 	for (size_t i = 0; i < n; i++) {
+		/* one that sat out utterances (any after lm and phones,
+		 * which search them all) has not kept its CMN up */
+		if (i >= 2)
+			psf_cmn(v[i], v[0]);
 		if (ps_start_utt(v[i]) >= 0)
 			continue;
 		while (i--)
 			ps_end_utt(v[i]);
 		return -1;
 	}
+	n = followers_of(st, v);
+	psf_start(v, n);
 	return 0;
 }
 
@@ -581,10 +623,12 @@ static int each_end(struct psi *st)
 	for (size_t i = 0; i < n; i++)
 		if (ps_end_utt(v[i]) < 0)
 			err = -1;
+	n = followers_of(st, v);
+	psf_end(st, v, n);
 	return err;
 }
 
-int psi_start(struct psi *st, const char *grammar)
+int psi_start(struct psi *st, const char *grammar, bool overlap)
 {
 	const struct gram *g = NULL;
 
@@ -612,12 +656,14 @@ int psi_start(struct psi *st, const char *grammar)
 	if (g && ps_set_search(st->fsg, g->search) < 0)
 		return bt_err(EINVAL, "pocketsphinx could not switch to "
 			      "grammar \"%s\"", grammar);
+	/* which decoders each_start starts, and each_end ends */
+	st->grammar = g != NULL;
+	st->type = g ? g->type : BT_SLOT_TEXT;
+	st->overlap = overlap;
 	if (each_start(st))
 		return bt_err(EIO, "pocketsphinx could not start an utterance");
 	st->in_utt = true;
 	memset(&st->ov, 0, sizeof(st->ov));
-	st->grammar = g != NULL;
-	st->type = g ? g->type : BT_SLOT_TEXT;
 	st->since_partial = 0;
 	st->partial[0] = '\0';
 	return 0;
@@ -642,6 +688,9 @@ int psi_feed(struct psi *st, const int16_t *pcm, size_t n)
 		if (ps_process_raw(v[i], pcm, n, FALSE, FALSE) < 0)
 			return bt_err(EIO, "pocketsphinx could not decode the "
 				      "audio");
+	nd = followers_of(st, v);
+	if (psf_feed(st, v, nd, pcm, n))
+		return EIO;
 	st->since_partial += n;
 	return 0;
 }
@@ -693,7 +742,8 @@ int psi_finish(struct psi *st, struct bt_transcript *tr)
 	hyp_clean(ps_get_hyp(words(st), &score), tr->text, sizeof(tr->text));
 	if (tr->text[0])
 		tr->confidence = confidence(st, tr->text);
-	overlap_read(st, &st->ov);
+	if (st->overlap)
+		overlap_read(st, &st->ov);
 	return 0;
 }
 
@@ -702,6 +752,10 @@ int psi_overlap(struct psi *st, struct bt_stt_overlap *ov)
 	if (!st || !ov)
 		return bt_err(EINVAL, "pocketsphinx overlap: no instance or "
 			      "result");
+	if (!st->overlap)
+		return bt_err(EINVAL, "pocketsphinx overlap: the utterance was "
+			      "started without overlap reading; start it with "
+			      "overlap to classify it");
 	if (st->in_utt)
 		overlap_read(st, ov);
 	else

@@ -55,6 +55,10 @@ struct psi {
 	size_t gramc;
 	bool in_utt;
 	bool grammar;              /* this utterance's words come from fsg */
+	bool overlap;              /* ovb, ovs read it (in_utt or the last
+				      one); if not, they only follow it */
+	mfcc_t **cep;              /* cepstra of the decoders that follow:
+				      thrown away (ps_follow.c) */
 	enum bt_slot_type type;    /* ... of that slot type */
 	size_t since_partial;      /* samples fed since the last backtrace */
 	char partial[512];         /* the hypothesis partialh last gave */
@@ -63,12 +67,23 @@ struct psi {
 
 /* pocketsphinx.c */
 int psi_make(struct psi **stp, const struct bt_stt_prm *prm);
-int psi_start(struct psi *st, const char *grammar);
+int psi_start(struct psi *st, const char *grammar, bool overlap);
 int psi_feed(struct psi *st, const int16_t *pcm, size_t n);
 bool psi_partial(struct psi *st, char *buf, size_t sz);
 int psi_finish(struct psi *st, struct bt_transcript *tr);
 int psi_overlap(struct psi *st, struct bt_stt_overlap *ov);
 int psi_end_utt(struct psi *st);
+
+/* ps_follow.c: decoders that sit out an utterance but stay in step */
+int psf_alloc(struct psi *st);
+void psf_free(struct psi *st);
+/* to takes from's live CMN, as at the start of an utterance */
+void psf_cmn(ps_decoder_t *to, ps_decoder_t *from);
+/* run the front ends of v over the utterance, without searching */
+void psf_start(ps_decoder_t *const *v, size_t n);
+int psf_feed(struct psi *st, ps_decoder_t *const *v, size_t n,
+	     const int16_t *pcm, size_t nsamp);
+void psf_end(struct psi *st, ps_decoder_t *const *v, size_t n);
 
 /* ps_grammar.c */
 int ps_prm_check(const struct bt_stt_prm *prm);

@@ -164,9 +164,10 @@ static int ps_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm)
 	return 0;
 }
 
-static int ps_start(struct bt_stt_st *st, const char *grammar)
+static int ps_start(struct bt_stt_st *st, const char *grammar,
+		    bool overlap)
 {
-	return psi_start(st ? st->p : NULL, grammar);
+	return psi_start(st ? st->p : NULL, grammar, overlap);
 }
 
 /* Feed, then tell the session if the words so far changed (a backtrace

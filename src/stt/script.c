@@ -164,11 +164,13 @@ static int script_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm)
 	return 0;
 }
 
-static int script_start(struct bt_stt_st *st, const char *grammar)
+static int script_start(struct bt_stt_st *st, const char *grammar,
+			bool overlap)
 {
 	struct script *s = (struct script *)st;
 
 	(void)grammar;  /* the words are the agent file's, whatever is asked */
+	(void)overlap;  /* no overlap classifier */
 	s->fed = 0;
 	s->sent = false;
 	return 0;

@@ -221,7 +221,8 @@ static int tr_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm)
 	return err;
 }
 
-static int tr_start(struct bt_stt_st *st, const char *grammar)
+static int tr_start(struct bt_stt_st *st, const char *grammar,
+		    bool overlap)
 {
 	struct tr_st *t = (struct tr_st *)st;
 
@@ -229,10 +230,12 @@ static int tr_start(struct bt_stt_st *st, const char *grammar)
 		return bt_err(EPIPE, "the transcription server has failed");
 	t->utt.n = 0;
 	if (t->inner) {
-		int err = bt_stt_of(t->inner)->starth(t->inner, grammar);
+		int err = bt_stt_of(t->inner)->starth(t->inner, grammar,
+						      overlap);
 
 		if (err && grammar)
-			err = bt_stt_of(t->inner)->starth(t->inner, NULL);
+			err = bt_stt_of(t->inner)->starth(t->inner, NULL,
+							  overlap);
 		return err;
 	}
 	return 0;

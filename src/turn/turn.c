@@ -77,10 +77,17 @@ static void stt_begin(struct bt_session *s, uint64_t onset)
 	bt_prosody_reset(s->prosody);
 	bt_endpoint_utterance_begin(s->ep);
 	s->wait_stale = true;
-	err = p->starth(s->stt, s->has_grammar ? s->grammar : NULL);
+	/*
+	 * Only speech over the agent (s->cand, set before this) is read as
+	 * a backchannel or a stop phrase: the classifier costs ~0.06 x real
+	 * time, so the caller's ordinary turns go without it. s->cand is
+	 * set only where an utterance starts (ss_on_speech_start), so the
+	 * choice made here holds for the whole utterance.
+	 */
+	err = p->starth(s->stt, s->has_grammar ? s->grammar : NULL, s->cand);
 	if (err && s->has_grammar) {
 		ss_error_event(s, bt_errmsg());
-		err = p->starth(s->stt, NULL);
+		err = p->starth(s->stt, NULL, s->cand);
 	}
 	if (err) {
 		ss_error_event(s, bt_errmsg());

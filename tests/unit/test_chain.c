@@ -30,9 +30,10 @@ static struct fnet *last_net;
 static unsigned nets_made, locals_made;
 
 static int fnet_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm);
-static int fnet_start(struct bt_stt_st *st, const char *g)
+static int fnet_start(struct bt_stt_st *st, const char *g, bool overlap)
 {
 	(void)g;
+	(void)overlap;
 	((struct fnet *)st)->heard = 0;
 	return 0;
 }
@@ -77,11 +78,14 @@ struct flocal {
 	const struct bt_stt *stt;
 	size_t fed;
 	bool started;
+	bool overlap;   /* what its utterance was started with */
 };
 static int flocal_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm);
-static int flocal_start(struct bt_stt_st *st, const char *g)
+static struct flocal *last_local;
+static int flocal_start(struct bt_stt_st *st, const char *g, bool overlap)
 {
 	(void)g;
+	((struct flocal *)st)->overlap = overlap;
 	((struct flocal *)st)->fed = 0;
 	((struct flocal *)st)->started = true;
 	return 0;
@@ -111,6 +115,7 @@ static int flocal_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm)
 	if (!l)
 		return ENOMEM;
 	l->stt = &flocal_stt;
+	last_local = l;
 	++locals_made;
 	*stp = (struct bt_stt_st *)l;
 	return 0;
@@ -167,6 +172,7 @@ static void reset(void)
 	final_text[0] = '\0';
 	finals = fails = fails_fatal = 0;
 	last_net = NULL;
+	last_local = NULL;
 	nets_made = locals_made = 0;
 }
 
@@ -212,11 +218,15 @@ static void test_fail_mid_utterance(void **state)
 			16000);
 	assert_int_equal(nets_made, 1);
 	assert_int_equal(locals_made, 0);  /* made only when needed */
-	assert_int_equal(bt_stt_of(st)->starth(st, "party"), 0);
+	/* speech over the agent: the one taking over reads it so too */
+	assert_int_equal(bt_stt_of(st)->starth(st, "party", true), 0);
 	feed(st, 10);
 	assert_int_equal(last_net->heard, 3200);
 	last_net->failh(ECONNRESET, "socket closed", last_net->arg);
 	assert_int_equal(locals_made, 1);
+	assert_non_null(last_local);
+	assert_true(last_local->started);
+	assert_true(last_local->overlap);
 	assert_int_equal(fails, 1);
 	assert_int_equal(fails_fatal, 0);  /* another took over */
 	assert_non_null(strstr(fail_msg, "takes over"));
@@ -238,7 +248,7 @@ static void test_fail_while_finishing(void **state)
 	reset();
 	st = open_chain("{\"provider\": \"fnet\", \"fallback\": [\"flocal\"]}",
 			16000);
-	assert_int_equal(bt_stt_of(st)->starth(st, NULL), 0);
+	assert_int_equal(bt_stt_of(st)->starth(st, NULL, false), 0);
 	feed(st, 7);
 	memset(&tr, 0, sizeof(tr));
 	assert_int_equal(bt_stt_of(st)->finishh(st, &tr), EINPROGRESS);
@@ -246,7 +256,7 @@ static void test_fail_while_finishing(void **state)
 	assert_int_equal(finals, 1);
 	assert_string_equal(final_text, "local heard 2240");
 	/* the next utterance goes to the local one */
-	assert_int_equal(bt_stt_of(st)->starth(st, NULL), 0);
+	assert_int_equal(bt_stt_of(st)->starth(st, NULL, false), 0);
 	feed(st, 2);
 	assert_int_equal(bt_stt_of(st)->finishh(st, &tr), 0);
 	assert_string_equal(tr.text, "local heard 640");
@@ -263,7 +273,7 @@ static void test_nothing_left(void **state)
 	reset();
 	st = open_chain("{\"provider\": \"fnet\", \"fallback\": [\"fnet\"]}",
 			16000);
-	assert_int_equal(bt_stt_of(st)->starth(st, NULL), 0);
+	assert_int_equal(bt_stt_of(st)->starth(st, NULL, false), 0);
 	feed(st, 3);
 	assert_int_equal(bt_stt_of(st)->finishh(st, &tr), EINPROGRESS);
 	last_net->failh(ECONNRESET, "first broke", last_net->arg);
@@ -274,7 +284,7 @@ static void test_nothing_left(void **state)
 	assert_non_null(strstr(fail_msg, "no fallback recogniser is left"));
 	assert_int_equal(finals, 1);
 	assert_string_equal(final_text, "");
-	assert_int_not_equal(bt_stt_of(st)->starth(st, NULL), 0);
+	assert_int_not_equal(bt_stt_of(st)->starth(st, NULL, false), 0);
 	mem_deref(st);
 }
 

@@ -50,7 +50,7 @@ static void utter(struct bt_stt_st *st, unsigned ms, struct bt_transcript *tr)
 	int16_t frame[BT_FRAME_SAMPLES] = {0};
 
 	memset(tr, 0, sizeof(*tr));
-	assert_int_equal(p->starth(st, NULL), 0);
+	assert_int_equal(p->starth(st, NULL, false), 0);
 	for (unsigned t = 0; t < ms; t += BT_FRAME_MS)
 		assert_int_equal(p->feedh(st, frame, BT_FRAME_SAMPLES), 0);
 	assert_int_equal(p->finishh(st, tr), 0);
@@ -84,7 +84,7 @@ static void test_script_cycle(void **state)
 	utter(st, 300, &tr);
 	assert_string_equal(tr.text, "four people");
 	/* the partial appears once delay_ms has been fed, not before */
-	assert_int_equal(bt_stt_of(st)->starth(st, NULL), 0);
+	assert_int_equal(bt_stt_of(st)->starth(st, NULL, false), 0);
 	{
 		int16_t frame[BT_FRAME_SAMPLES] = {0};
 

@@ -40,12 +40,14 @@ static int fvad_alloc(struct bt_vad_st **stp)
 static char stt_text[128];
 static float stt_conf = 0.9f;  /* the fake STT's confidence */
 static int stt_starts;
+static bool stt_overlap;  /* what the last utterance was started with */
 struct fstt { const struct bt_stt *stt; size_t fed; char sent[128];
 	      bt_stt_partial_h *partialh; void *arg; };
 static int fstt_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm);
-static int fstt_start(struct bt_stt_st *st, const char *g)
+static int fstt_start(struct bt_stt_st *st, const char *g, bool overlap)
 {
 	(void)g;
+	stt_overlap = overlap;
 	((struct fstt *)st)->fed = 0;
 	((struct fstt *)st)->sent[0] = '\0';
 	++stt_starts;
@@ -85,6 +87,9 @@ static int fstt_overlap(struct bt_stt_st *st, struct bt_stt_overlap *ov)
 	(void)st;
 	if (!ov_on)
 		return ENOTSUP;
+	/* as pocketsphinx: only an utterance started for overlap reading */
+	if (!stt_overlap)
+		return EINVAL;
 	*ov = ov_read;
 	return 0;
 }
@@ -469,6 +474,8 @@ static void test_user_turn_and_latency(void **state)
 	str_ncpy(stt_text, "three people", sizeof(stt_text));
 	run(s, 600, true, NULL);
 	assert_int_equal(bt_session_state(s), BT_ST_USER_SPEAKING);
+	/* the caller's own turn: no overlap classifier */
+	assert_false(stt_overlap);
 	/* a 200 ms pause is not the end of the turn */
 	run(s, 200, false, NULL);
 	assert_int_equal(bt_session_state(s), BT_ST_USER_SPEAKING);
@@ -652,6 +659,8 @@ static void test_overlap_backchannel(void **state)
 	str_ncpy(stt_text, "four", sizeof(stt_text));
 	ov_script(BT_OVERLAP_BACKCHANNEL, "yeah", 0.9f);
 	run(s, 400, true, NULL);
+	/* speech over the agent: read by the overlap classifier */
+	assert_true(stt_overlap);
 	run(s, 2000, false, NULL);
 	assert_int_equal(r.n_barge, 0);
 	assert_int_equal(r.n_back, 1);
