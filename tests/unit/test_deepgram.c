@@ -223,7 +223,7 @@ static void test_keepalive(void **state)
 	assert_false(t.failed);
 
 	/* then the caller speaks: an utterance at real-time pace */
-	assert_int_equal(bt_stt_of(t.st)->starth(t.st, NULL), 0);
+	assert_int_equal(bt_stt_of(t.st)->starth(t.st, NULL, false), 0);
 	tmr_init(&t.feed);
 	tmr_start(&t.feed, 0, feed_h, NULL);
 	run_loop(AUDIO_MS + 5000, NULL);
