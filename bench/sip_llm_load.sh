@@ -70,18 +70,8 @@ trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; [ -n "${KEE
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 BUILD=$(dirname "$BANTER")
-[ -x "$BUILD/g722enc" ] || cmake --build "$BUILD" --target g722enc >/dev/null
-flite -voice slt -t "a table for three please" -o "$TMP/words.wav"
-sox "$TMP/words.wav" -r 16000 -c 1 "$TMP/say.wav" pad 0.2 1.5
-"$BUILD/g722enc" "$TMP/say.wav" "$TMP/say.g722"
-sed -e "s|@AUDIO@|$TMP/say.g722|" -e "s|@GREET_MS@|$GREET_MS|" -e "s|@AFTER_MS@|$AFTER_MS|" \
-  bench/sip/load.xml >"$TMP/one.xml"
-python3 - "$TMP/one.xml" "$TURNS" >"$TMP/load.xml" <<'EOF'
-import sys
-s = open(sys.argv[1]).read()
-a, b = s.index("<!-- turn:"), s.index("<!-- /turn -->") + len("<!-- /turn -->")
-print(s[:a] + s[a:b] * int(sys.argv[2]) + s[b:], end="")
-EOF
+. bench/sip/caller.sh
+sip_caller "$BUILD" "$TMP" "$TURNS" "$GREET_MS" "$AFTER_MS"
 
 # the model: streamed token by token, the flow's first sentence and two
 # words fewer than its question (0.4 s of the silent voice), as the LLM's
