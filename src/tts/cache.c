@@ -238,13 +238,27 @@ static char *key_of(const struct cached_st *c, const char *text)
 	return key;
 }
 
+/* A copy of the entry for key (the cache's lock held): ENOENT when there
+ * is none; a hit moves it to the front of the LRU. */
+static int hit(const char *key, uint32_t h, struct bt_tts_audio **audiop)
+{
+	struct entry *e = cache.max_bytes ? lookup(key, h) : NULL;
+
+	if (!e)
+		return ENOENT;
+	lru_unlink(e);
+	lru_push(e);
+	cache.hits++;
+	return bt_tts_audio_copy(audiop, e->pcm, e->n, e->rate_hz, e->words,
+				 e->n_words);
+}
+
 static int cached_synth(struct bt_tts_st *st, const char *text,
 			struct bt_tts_audio **audiop)
 {
 	struct cached_st *c = (struct cached_st *)(void *)st;
 	const struct bt_tts *inner = bt_tts_of(c->inner);
 	struct bt_tts_audio *a = NULL;
-	struct entry *e;
 	char *key;
 	uint32_t h;
 	int err;
@@ -255,13 +269,8 @@ static int cached_synth(struct bt_tts_st *st, const char *text,
 	h = fnv1a(key);
 
 	pthread_mutex_lock(&cache.mtx);
-	e = cache.max_bytes ? lookup(key, h) : NULL;
-	if (e) {
-		lru_unlink(e);
-		lru_push(e);
-		cache.hits++;
-		err = bt_tts_audio_copy(audiop, e->pcm, e->n, e->rate_hz,
-					e->words, e->n_words);
+	err = hit(key, h, audiop);
+	if (err != ENOENT) {
 		pthread_mutex_unlock(&cache.mtx);
 		free(key);
 		return err;
@@ -323,7 +332,6 @@ int bt_tts_cache_get(struct bt_tts_st *st, const char *text,
 		     struct bt_tts_audio **audiop)
 {
 	struct cached_st *c = (struct cached_st *)(void *)st;
-	struct entry *e;
 	char *key;
 	uint32_t h;
 	int err = ENOENT;
@@ -335,14 +343,7 @@ int bt_tts_cache_get(struct bt_tts_st *st, const char *text,
 		return ENOMEM;
 	h = fnv1a(key);
 	pthread_mutex_lock(&cache.mtx);
-	e = cache.max_bytes ? lookup(key, h) : NULL;
-	if (e) {
-		lru_unlink(e);
-		lru_push(e);
-		cache.hits++;
-		err = bt_tts_audio_copy(audiop, e->pcm, e->n, e->rate_hz,
-					e->words, e->n_words);
-	}
+	err = hit(key, h, audiop);
 	pthread_mutex_unlock(&cache.mtx);
 	free(key);
 	return err;
