@@ -386,25 +386,43 @@ static void abort_h(void *arg)
 	abort_all();
 }
 
-void llm_loops_sync(uint32_t bound_ms)
+/* One barrier per loop, waited for until end: what each loop had queued
+ * has run. */
+static void loops_barrier(unsigned n_loops, const struct timespec *end)
 {
-	struct timespec end;
-	unsigned n_loops = bt_loops_count(), posted = 0, start;
+	unsigned posted = 0, start;
 
-	if (!n_loops || bt_loop_current())
-		return;
 	pthread_mutex_lock(&mtx);
 	start = barriers_ran;
 	pthread_mutex_unlock(&mtx);
 	for (unsigned i = 0; i < n_loops; i++)
 		if (!bt_loop_call(bt_loop_at(i), barrier_h, NULL))
 			posted++;
-	deadline(&end, bound_ms);
 	pthread_mutex_lock(&mtx);
 	while (barriers_ran - start < posted &&
-	       pthread_cond_timedwait(&cond, &mtx, &end) != ETIMEDOUT)
+	       pthread_cond_timedwait(&cond, &mtx, end) != ETIMEDOUT)
 		;
 	pthread_mutex_unlock(&mtx);
+}
+
+/*
+ * Two rounds: what the queued messages post in turn runs too. A client
+ * that closed posts IN_CLOSE, whose handler posts the session's free (a
+ * message of its own, not inside the session's tick); with one round the
+ * barrier could run between the two and a late tool or summary that the
+ * free hands over would come after the wait had looked (seen in CI: a
+ * server that stopped at once and lost a late tool's result).
+ */
+void llm_loops_sync(uint32_t bound_ms)
+{
+	struct timespec end;
+	unsigned n_loops = bt_loops_count();
+
+	if (!n_loops || bt_loop_current())
+		return;
+	deadline(&end, bound_ms);
+	loops_barrier(n_loops, &end);
+	loops_barrier(n_loops, &end);
 }
 
 void bt_llm_summaries_wait(void)
