@@ -40,6 +40,7 @@ struct flow_st {
 	/* settings, read once (all strings owned by agent) */
 	double min_conf;
 	double confirm_below;  /* flow.confirm_below; 0: no band */
+	const char *tmpl_value;    /* what {value} renders (confirm_say) */
 	const char *yesno_grammar; /* a yes_no question node: the grammar
 				      a confirmation's answer is heard
 				      with; NULL: the open model */
@@ -281,6 +282,8 @@ static void render(const struct flow_st *st, const char *tmpl, bool speech,
 			if (!v)
 				v = lookup(st, name);
 			value_text(v, val, sizeof(val));
+			if (st->tmpl_value && !strcmp(name, "value"))
+				str_ncpy(val, st->tmpl_value, sizeof(val));
 			text = val;
 			n = strlen(val);
 		}
@@ -799,8 +802,16 @@ static double confirm_below(const struct flow_st *st)
 
 static void confirm_say(struct flow_st *st)
 {
+	const char *tmpl = json_string_value(json_object_get(
+		json_object_get(st->curnode, "expect"), "confirm_say"));
 	char text[TEXT_MAX + 32];
 
+	if (tmpl) {
+		st->tmpl_value = st->confirm.spoken;
+		say(st, tmpl);
+		st->tmpl_value = NULL;
+		return;
+	}
 	snprintf(text, sizeof(text), "%s, is that right?",
 		 st->confirm.spoken);
 	/* said as it is: a value is no template */

@@ -85,7 +85,7 @@ static int check_expect(const struct chk *c, const json_t *e,
 	if (!err)
 		err = fc_keys_ok(c, e, path,
 				 " type slot min max min_confidence "
-				 "confirm_below ");
+				 "confirm_below confirm_say ");
 	if (err)
 		return err;
 
@@ -167,6 +167,28 @@ static int check_expect(const struct chk *c, const json_t *e,
 	return 0;
 }
 
+/* expect.confirm_say: a template where {value} is the answer asked
+ * back, beside the slots every text may say. */
+static int check_confirm_say(const struct chk *c, const char *id,
+			     const json_t *e, const char *path)
+{
+	struct chk c2 = *c;
+	char epath[FULL_LEN];
+	int err;
+
+	c2.names = json_deep_copy(c->names);
+	if (!c2.names || json_object_set_new(c2.names, "value",
+					     json_pack("{s:s}", "node", id))) {
+		json_decref(c2.names);
+		return bt_err(ENOMEM, "out of memory checking the flow");
+	}
+	fc_subpath(epath, sizeof(epath), path, "expect");
+	err = fc_check_opt_text(&c2, e, "confirm_say", epath,
+				"{value}, is that right?");
+	json_decref(c2.names);
+	return err;
+}
+
 static int check_node(const struct chk *c, const char *id, const json_t *n)
 {
 	char path[PATH_LEN], full[FULL_LEN], got[64];
@@ -226,6 +248,8 @@ static int check_node(const struct chk *c, const char *id, const json_t *n)
 	if (!err)
 		err = fc_check_opt_text(c, n, "reprompt", path,
 					"Sorry, what day was that?");
+	if (!err && e)
+		err = check_confirm_say(c, id, e, path);
 	if (!err)
 		err = fc_check_opt_node(c, n, "next", path);
 	if (!err)

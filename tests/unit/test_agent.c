@@ -276,7 +276,8 @@ static void test_unknown_key(void **state)
 		   "t.json:12:72: unknown field "
 		   "\"flow.nodes.ask.expect.slto\"; the fields of "
 		   "\"flow.nodes.ask.expect\" are type, slot, min, max, "
-		   "min_confidence, confirm_below; check the spelling");
+		   "min_confidence, confirm_below, confirm_say; check the "
+		   "spelling");
 }
 
 /* The confirmation band [min_confidence, confirm_below) is never empty
@@ -314,6 +315,19 @@ static void test_confirm_below(void **state)
 		   "answers heard between the two are asked back (\"..., is "
 		   "that right?\"); raise it (e.g. to 0.6) or lower "
 		   "min_confidence");
+	/* confirm_say: {value} is the answer asked back */
+	assert_int_equal(bt_agent_load_str(&a, variant(ask, "\"slot\": \"n\", "
+		"\"confirm_below\": 0.6, \"confirm_say\": \"{value} or {n}?\""),
+		"t.json"), 0);
+	a = mem_deref(a);
+	load_fails(variant(ask, "\"slot\": \"n\", \"confirm_say\": "
+			   "\"{valeu}?\""), "t.json:12:92: \"flow.nodes.ask."
+		   "expect.confirm_say\" uses {valeu}, but no node fills a slot "
+		   "or saves a result of that name (known names: n, value); did "
+		   "you mean {value}?");
+	/* ... there only */
+	load_fails_like(variant("You said {n}.", "You said {value}."),
+			"t.json:13:", "uses {value}, but no node fills");
 	load_fails(variant(ask, "\"slot\": \"n\", \"confirm_below\": \"hi\""),
 		   "t.json:12:94: \"flow.nodes.ask.expect.confirm_below\" "
 		   "must be a number between 0 and 1 (got \"hi\"); set it to "

@@ -109,6 +109,9 @@ static int setup_db(struct fx *fx, const char *db_path)
 
 		json_object_set_new(to, "confirm_below",
 				    json_real(fx->confirm_below));
+		if (fx->confirm_node)
+			json_object_set_new(to, "confirm_say", json_string(
+				"Did you say {value} on {day}?"));
 	}
 	bt_brain_flow_init();
 	bt_tool_booking_init();
@@ -155,7 +158,8 @@ static int setup_confirm(void **state)
 	return setup_db(fx, NULL);
 }
 
-/* The band on the "time" question only, 0.4 to 0.8. */
+/* The band on the "time" question only, 0.4 to 0.8, asked back in its
+ * own words (expect.confirm_say). */
 static int setup_confirm_node(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
@@ -837,7 +841,7 @@ static void test_confirm_per_node(void **state)
 	heard(fx, "tuesday", 0.5f);
 	expect_q(fx, Q_TIME, "time");
 	heard(fx, "seven pm", 0.75f);
-	expect_q(fx, "7 pm, is that right?", "confirm");
+	expect_q(fx, "Did you say 7 pm on Tuesday?", "confirm");
 	heard(fx, "that's right", 0.9f);
 	expect_q(fx, "A table for three on Tuesday at 7 pm, is that right?",
 		 "confirm");
