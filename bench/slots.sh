@@ -9,6 +9,9 @@
 # Phone lines (issue: telephony, narrow-band callers): the same callers
 # heard through each codec, in the same run:
 #   bench/slots.sh --voices flite:slt,espeak:en-us+m3 --noise clean --codecs none,g722,pcmu
+# A confirmation band (issue #16): values heard between min_confidence and X
+# are asked back; counted as confirmed-right / confirmed-wrong:
+#   bench/slots.sh --voices flite:slt,espeak:en-us+m3 --noise clean --confirm-below 0.6
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}

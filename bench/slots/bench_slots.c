@@ -5,7 +5,8 @@
  *
  *   bench_slots [--agent FILE] [--voices V1,V2,..] [--noise C1,C2,..]
  *               [--codecs none,g722,pcmu,..] [--types number,day,time,yes_no]
- *               [--jobs N] [--min-conf X] [--verbose] [--dump FILE]
+ *               [--jobs N] [--min-conf X] [--confirm-below X] [--verbose]
+ *               [--dump FILE]
  *
  * Each caller voice (every voice of both TTS providers by default: the four
  * flite voices, espeak-ng's English accents and the en-us variants m1-m8,
@@ -32,6 +33,12 @@
  *                >= min: the agent goes on with it
  *   wrong-low    the same below min (caught: the agent asks again)
  *   none         no value read (the agent asks again)
+ * With a confirmation band (--confirm-below X, or the agent's
+ * flow.confirm_below), a value heard with min <= confidence < X is asked
+ * back ("seven pm, is that right?") instead of taken:
+ *   confirmed-right  the caller's value: taken after one more question
+ *   confirmed-wrong  not the caller's: caught by the caller's "no"
+ * and right / wrong-sure count only values at or above the band.
  * Printed per voice and noise level; the totals at the end. Items run in
  * --jobs processes (default 2). --verbose lists every wrong-sure and
  * rejected item with what the open language model heard; --dump writes
@@ -127,9 +134,10 @@ static const char *const default_voices[] = {
 };
 
 enum outcome { O_RIGHT, O_REJECTED, O_WRONG_SURE, O_WRONG_LOW, O_NONE,
-	       O_N };
+	       O_CONF_RIGHT, O_CONF_WRONG, O_N };
 static const char *const outcome_names[O_N] = {
-	"right", "rejected", "WRONG-SURE", "wrong-low", "none"};
+	"right", "rejected", "WRONG-SURE", "wrong-low", "none",
+	"confirmed-right", "confirmed-wrong"};
 
 /* one decoded item, written by a worker, read by the parent */
 struct rec {
@@ -165,6 +173,8 @@ static struct {
 	unsigned jobs;
 	double min_conf;
 	bool min_conf_set;
+	double confirm_below;      /* 0: no confirmation band */
+	bool confirm_set;
 	bool verbose;
 	const char *dump;
 	unsigned types;            /* bit per slot type; 0: all */
@@ -385,16 +395,18 @@ static int decode(struct psi *p, const char *grammar, const int16_t *pcm,
 	return err;
 }
 
+/* band: the flow's confirm_below (0: none), as on_user() applies it */
 static enum outcome judge(struct value truth, struct value heard,
-			  bool intent, float conf, double min)
+			  bool intent, float conf, double min, double band)
 {
 	bool sure = conf >= min;
+	bool asked = sure && band > 0.0 && conf < band;
 
 	if (intent || heard.ok)
 		return O_NONE;
 	if (!truth.ok && truth.v == heard.v)
-		return sure ? O_RIGHT : O_REJECTED;
-	return sure ? O_WRONG_SURE : O_WRONG_LOW;
+		return asked ? O_CONF_RIGHT : sure ? O_RIGHT : O_REJECTED;
+	return asked ? O_CONF_WRONG : sure ? O_WRONG_SURE : O_WRONG_LOW;
 }
 
 /* One worker: the voices v with v % jobs == k, every noise, every item. */
@@ -501,7 +513,8 @@ static int work_items(unsigned k, FILE *out, const json_t *agent,
 					r.o = judge(truth, heard,
 						    intent_of(agent, tr.text),
 						    tr.confidence,
-						    o.min_conf);
+						    o.min_conf,
+						    o.confirm_below);
 					str_ncpy(r.heard, tr.text,
 						 sizeof(r.heard));
 					if (fwrite(&r, sizeof(r), 1, out) != 1)
@@ -722,6 +735,12 @@ static void tally_print(const char *what, const struct tally *t)
 	       t->n[O_WRONG_SURE], pct(t->n[O_REJECTED], t->answers),
 	       t->answers, t->n[O_REJECTED], pct(t->n[O_RIGHT], t->answers),
 	       t->n[O_WRONG_LOW] + t->n[O_NONE]);
+	if (o.confirm_below > 0.0)
+		printf("  %-24s %4s        confirmed: right %3u (%.1f %% of "
+		       "answers asked once more)  wrong %3u (caught by a "
+		       "\"no\")\n", "", "", t->n[O_CONF_RIGHT],
+		       pct(t->n[O_CONF_RIGHT], t->answers),
+		       t->n[O_CONF_WRONG]);
 }
 
 static void add(struct tally *t, const struct rec *r)
@@ -740,7 +759,10 @@ static int report(struct rec *rv, size_t n)
 	memset(per_set, 0, sizeof(per_set));
 
 	printf("slot values heard by pocketsphinx, agent %s, min_confidence "
-	       "%.2f\n", o.agent, o.min_conf);
+	       "%.2f", o.agent, o.min_conf);
+	if (o.confirm_below > 0.0)
+		printf(", confirm_below %.2f", o.confirm_below);
+	printf("\n");
 	for (unsigned v = 0; v < o.n_voices; v++) {
 		for (unsigned z = 0; z < o.n_noises; z++) {
 			struct tally t;
@@ -760,7 +782,8 @@ static int report(struct rec *rv, size_t n)
 		add(&per_noise[rv[i].noise], &rv[i]);
 		add(&per_set[rv[i].set], &rv[i]);
 		if (o.verbose && (rv[i].o == O_WRONG_SURE ||
-				  rv[i].o == O_REJECTED))
+				  rv[i].o == O_REJECTED ||
+				  rv[i].o == O_CONF_WRONG))
 			printf("    %-10s %-22s %-8s %-24s heard \"%s\" %.2f "
 			       "(lm \"%s\")\n", outcome_names[rv[i].o],
 			       o.voices[rv[i].voice],
@@ -785,7 +808,8 @@ static void usage(void)
 		"V1,V2,..] [--noise clean,pink10,..] [--codecs none,g722,"
 		"pcmu,..] [--types T1,..] "
 		"[--jobs N] "
-		"[--min-conf X] [--verbose]\n");
+		"[--min-conf X] [--confirm-below X] [--verbose] "
+		"[--dump FILE]\n");
 }
 
 int main(int argc, char **argv)
@@ -845,6 +869,10 @@ int main(int argc, char **argv)
 			o.min_conf = atof(v);
 			o.min_conf_set = true;
 		}
+		else if (!strcmp(a, "--confirm-below")) {
+			o.confirm_below = atof(v);
+			o.confirm_set = true;
+		}
 		else {
 			usage();
 			return 2;
@@ -875,6 +903,21 @@ int main(int argc, char **argv)
 			bt_agent_json(ag), "flow"), "min_confidence");
 
 		o.min_conf = mc ? json_number_value(mc) : 0.4;
+	}
+	if (!o.confirm_set) {
+		const json_t *cb = json_object_get(json_object_get(
+			bt_agent_json(ag), "flow"), "confirm_below");
+
+		o.confirm_below = cb ? json_number_value(cb) : 0.0;
+	}
+	if (o.confirm_set && (o.confirm_below <= o.min_conf ||
+			      o.confirm_below > 1.0)) {
+		err = bt_err(EINVAL, "--confirm-below %.2f must be above the "
+			     "min_confidence (%.2f) and at most 1: answers "
+			     "between the two are asked back; try e.g. 0.6",
+			     o.confirm_below,
+			     o.min_conf);
+		goto out;
 	}
 	err = nodes_find(bt_agent_json(ag), nodes);
 	for (size_t v = 0; !err && v < o.n_voices; v++) {

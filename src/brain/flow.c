@@ -39,6 +39,11 @@ struct flow_st {
 
 	/* settings, read once (all strings owned by agent) */
 	double min_conf;
+	double confirm_below;  /* flow.confirm_below; 0: no band */
+	const char *tmpl_value;    /* what {value} renders (confirm_say) */
+	const char *yesno_grammar; /* a yes_no question node: the grammar
+				      a confirmation's answer is heard
+				      with; NULL: the open model */
 	unsigned reprompt_max;
 	const char *reprompt_say;
 	const char *fallback_say;
@@ -66,6 +71,17 @@ struct flow_st {
 	const char *cur;       /* node waiting for an answer (key in nodes) */
 	const json_t *curnode;
 	unsigned fails;        /* failed answers at cur */
+
+	/* an answer at cur heard in the confirmation band (at or above
+	 * min_confidence, below confirm_below): asked back before it is
+	 * taken */
+	struct {
+		bool on;
+		unsigned unclear;  /* answers to it that were neither */
+		json_t *val;
+		char spoken[TEXT_MAX];
+		const char *next;
+	} confirm;
 	bool ended;
 	const json_t *xfer;    /* a transfer_call action asked for; its
 				  outcome is not known yet */
@@ -142,6 +158,7 @@ static void flow_destructor(void *arg)
 		flow_memory_end(st->db_path && st->db_path[0] ? st->db_path :
 				"banter.db", st->caller, st->spoken, st->vars,
 				st->acts, st->history, st->llm);
+	json_decref(st->confirm.val);
 	mem_deref(st->llm);
 	mem_deref(st->history);
 	json_decref(st->acts);
@@ -265,6 +282,8 @@ static void render(const struct flow_st *st, const char *tmpl, bool speech,
 			if (!v)
 				v = lookup(st, name);
 			value_text(v, val, sizeof(val));
+			if (st->tmpl_value && !strcmp(name, "value"))
+				str_ncpy(val, st->tmpl_value, sizeof(val));
 			text = val;
 			n = strlen(val);
 		}
@@ -529,6 +548,15 @@ static bool action_start(struct flow_st *st, const json_t *action,
 	return true;
 }
 
+static void confirm_clear(struct flow_st *st)
+{
+	st->confirm.on = false;
+	st->confirm.unclear = 0;
+	json_decref(st->confirm.val);
+	st->confirm.val = NULL;
+	st->confirm.next = NULL;
+}
+
 /* Enter node `id` and go on until a node waits for an answer or ends. */
 static void enter(struct flow_st *st, const char *id)
 {
@@ -573,6 +601,7 @@ static void walk(struct flow_st *st, const char *id, int done_err)
 			st->fails = 0;
 			st->cur = NULL;
 			st->curnode = NULL;
+			confirm_clear(st);
 			if (action && action_start(st, action,
 						   json_object_iter_key(iter)))
 				return;  /* goes on in action_back */
@@ -688,17 +717,15 @@ static int today_wday(void)
 }
 
 /*
- * Parse the answer for the current node into its slot; on success the
- * edge to follow. Slot values are kept twice: typed for tools (3) and as
- * said (three).
+ * Parse the answer for the current node; on success the edge to follow,
+ * *valp the value (typed: 3) and spoken[] as said (three).
  */
-static const char *take_answer(struct flow_st *st, const char *norm)
+static const char *read_answer(const struct flow_st *st, const char *norm,
+			       json_t **valp, char *spoken, size_t sz)
 {
 	const json_t *node = st->curnode;
 	const json_t *e = json_object_get(node, "expect");
-	const char *slot = bt_json_str_or(e, "slot", st->cur);
 	const char *next = bt_json_str_or(node, "next", NULL);
-	char spoken[TEXT_MAX];
 	json_t *val = NULL;
 	int v, err;
 	bool yes;
@@ -716,37 +743,175 @@ static const char *take_answer(struct flow_st *st, const char *norm)
 		if (err)
 			return NULL;
 		val = json_integer(v);
-		slot_number_words(v, spoken, sizeof(spoken));
+		slot_number_words(v, spoken, sz);
 		break;
 	}
 	case BT_SLOT_DAY:
 		if (slot_day_parse(norm, today_wday(), &v))
 			return NULL;
-		str_ncpy(spoken, slot_day_name(v), sizeof(spoken));
+		str_ncpy(spoken, slot_day_name(v), sz);
 		val = json_string(spoken);
 		break;
 	case BT_SLOT_TIME:
 		if (slot_time_parse(norm, &v))
 			return NULL;
-		slot_time_print(v, spoken, sizeof(spoken));
+		slot_time_print(v, spoken, sz);
 		val = json_string(spoken);
 		break;
 	case BT_SLOT_YESNO:
 		if (slot_yesno_parse(norm, &yes))
 			return NULL;
 		val = json_boolean(yes);
-		str_ncpy(spoken, yes ? "yes" : "no", sizeof(spoken));
+		str_ncpy(spoken, yes ? "yes" : "no", sz);
 		next = bt_json_str_or(node, yes ? "yes" : "no", next);
 		break;
 	default:
-		str_ncpy(spoken, norm, sizeof(spoken));
+		str_ncpy(spoken, norm, sz);
 		val = json_string(norm);
 		break;
 	}
+	if (!val)
+		return NULL;
+	*valp = val;
+	return next;
+}
+
+/* Keep an answer in the current node's slot, twice: typed for tools (3)
+ * and as said (three). Takes val's reference. */
+static void keep_answer(struct flow_st *st, json_t *val, const char *spoken)
+{
+	const char *slot = bt_json_str_or(json_object_get(st->curnode,
+							  "expect"),
+					  "slot", st->cur);
 
 	json_object_set_new(st->vars, slot, val);
 	json_object_set_new(st->spoken, slot, json_string(spoken));
-	return next;
+}
+
+/* ---- the confirmation band ---- */
+
+/* The current node's confirm_below; 0: no band. */
+static double confirm_below(const struct flow_st *st)
+{
+	const json_t *cb = json_object_get(json_object_get(st->curnode,
+							   "expect"),
+					   "confirm_below");
+
+	return cb ? json_number_value(cb) : st->confirm_below;
+}
+
+static void confirm_say(struct flow_st *st)
+{
+	const char *tmpl = json_string_value(json_object_get(
+		json_object_get(st->curnode, "expect"), "confirm_say"));
+	char text[TEXT_MAX + 32];
+
+	if (tmpl) {
+		st->tmpl_value = st->confirm.spoken;
+		say(st, tmpl);
+		st->tmpl_value = NULL;
+		return;
+	}
+	snprintf(text, sizeof(text), "%s, is that right?",
+		 st->confirm.spoken);
+	/* said as it is: a value is no template */
+	if (st->reply_len && st->reply_len + 1 < sizeof(st->reply))
+		st->reply[st->reply_len++] = ' ';
+	str_ncpy(st->reply + st->reply_len, text,
+		 sizeof(st->reply) - st->reply_len);
+	st->reply_len = strlen(st->reply);
+}
+
+/* An answer in the band: asked back; takes val's reference. */
+static void confirm_ask(struct flow_st *st, json_t *val, const char *spoken,
+			const char *next)
+{
+	confirm_clear(st);
+	st->confirm.on = true;
+	st->confirm.val = val;
+	str_ncpy(st->confirm.spoken, spoken, sizeof(st->confirm.spoken));
+	st->confirm.next = next;
+	confirm_say(st);
+}
+
+/* The caller said yes: the value is taken and the flow goes on. */
+static void confirm_take(struct flow_st *st)
+{
+	const char *next = st->confirm.next;
+
+	keep_answer(st, json_incref(st->confirm.val), st->confirm.spoken);
+	confirm_clear(st);
+	enter(st, next);
+}
+
+/* Neither yes nor no (or silence): the confirmation once more, then the
+ * question again. */
+static void confirm_unclear(struct flow_st *st)
+{
+	if (!st->confirm.unclear++) {
+		confirm_say(st);
+		return;
+	}
+	confirm_clear(st);
+	ask_again(st);
+}
+
+/*
+ * The answer to "<value>, is that right?": yes takes the value, no asks
+ * the question again. A new value of the slot's type said instead ("no,
+ * eight pm") is taken if it is itself above the band; the same value
+ * said again is a yes.
+ */
+static void on_confirm(struct flow_st *st, const struct bt_brain_input *in,
+		       const char *norm, double min)
+{
+	int type = flow_expect_type(st->curnode);
+	char spoken[TEXT_MAX];
+	json_t *val = NULL;
+	const char *next = NULL;
+	bool yes = false, yn;
+
+	if (!norm[0] || in->confidence < min) {
+		confirm_unclear(st);
+		return;
+	}
+	yn = !slot_yesno_parse(norm, &yes);
+	if (type == BT_SLOT_NUMBER || type == BT_SLOT_DAY ||
+	    type == BT_SLOT_TIME)
+		next = read_answer(st, norm, &val, spoken, sizeof(spoken));
+	if (next) {
+		bool same = json_equal(val, st->confirm.val);
+
+		if (same && (!yn || yes)) {
+			json_decref(val);
+			confirm_take(st);
+		}
+		else if (!same && in->confidence >= confirm_below(st)) {
+			confirm_clear(st);
+			keep_answer(st, val, spoken);
+			enter(st, next);
+		}
+		else {
+			json_decref(val);
+			confirm_clear(st);
+			ask_again(st);
+		}
+		return;
+	}
+	if (yn && yes) {
+		confirm_take(st);
+		return;
+	}
+	if (yn) {
+		confirm_clear(st);
+		ask_again(st);
+		return;
+	}
+	if (asks_repeat(norm)) {
+		confirm_say(st);
+		return;
+	}
+	confirm_unclear(st);
 }
 
 static void on_user(struct flow_st *st, const struct bt_brain_input *in)
@@ -756,9 +921,15 @@ static void on_user(struct flow_st *st, const struct bt_brain_input *in)
 	double min = mc ? json_number_value(mc) : st->min_conf;
 	const json_t *intent;
 	const char *next;
-	char norm[NORM_MAX];
+	char norm[NORM_MAX], spoken[TEXT_MAX];
+	json_t *val = NULL;
+	double below;
 
 	slot_normalize(in->text, norm, sizeof(norm));
+	if (st->confirm.on) {
+		on_confirm(st, in, norm, min);
+		return;
+	}
 	if (!norm[0] || in->confidence < min) {
 		failed(st);
 		return;
@@ -775,7 +946,7 @@ static void on_user(struct flow_st *st, const struct bt_brain_input *in)
 		return;
 	}
 
-	next = take_answer(st, norm);
+	next = read_answer(st, norm, &val, spoken, sizeof(spoken));
 	if (!next && asks_repeat(norm)) {
 		ask_again(st);
 		return;
@@ -784,6 +955,12 @@ static void on_user(struct flow_st *st, const struct bt_brain_input *in)
 		failed(st);
 		return;
 	}
+	below = confirm_below(st);
+	if (below > 0.0 && in->confidence < below) {
+		confirm_ask(st, val, spoken, next);
+		return;
+	}
+	keep_answer(st, val, spoken);
 	enter(st, next);
 }
 
@@ -797,7 +974,10 @@ static void on_idle(struct flow_st *st, const struct bt_brain_input *in)
 		return;
 	}
 	say(st, st->idle_say);
-	ask_again(st);
+	if (st->confirm.on)
+		confirm_unclear(st);
+	else
+		ask_again(st);
 }
 
 /* The transfer did not happen: on_error says so and the flow goes on. */
@@ -840,6 +1020,8 @@ static void deliver(struct flow_st *st)
 	done.grammar = st->cur &&
 		flow_expect_type(st->curnode) > BT_SLOT_TEXT ?
 		st->cur : NULL;
+	if (st->cur && st->confirm.on)
+		done.grammar = st->yesno_grammar;
 	st->sink = NULL;
 	sink->doneh(&done, sink->arg);
 	mem_deref(held);
@@ -949,6 +1131,7 @@ static int bst_respond(struct flow_st *st, const struct bt_brain_input *in,
 	case BT_BRAIN_START:
 		json_object_clear(st->vars);
 		json_object_clear(st->spoken);
+		confirm_clear(st);
 		st->ended = false;
 		st->xfer = NULL;
 		enter(st, st->start);
@@ -1037,6 +1220,19 @@ static int flow_respond(struct bt_brain_st *bst,
 	return bst_respond(st, in, sink);
 }
 
+/* The first yes_no question node: its grammar hears a confirmation's
+ * answer (flow_grammars() gives each question node one, by its id). */
+static const char *yesno_node(const json_t *nodes)
+{
+	const char *id;
+	json_t *n;
+
+	json_object_foreach((json_t *)nodes, id, n)
+		if (flow_expect_type(n) == BT_SLOT_YESNO)
+			return id;
+	return NULL;
+}
+
 static int flow_alloc(struct bt_brain_st **stp, const json_t *agent,
 		      const struct bt_brain_ctx *ctx)
 {
@@ -1092,6 +1288,9 @@ static int flow_alloc(struct bt_brain_st **stp, const json_t *agent,
 	st->intents = json_object_get(flow, "intents");
 	v = json_object_get(flow, "min_confidence");
 	st->min_conf = v ? json_number_value(v) : 0.0;
+	v = json_object_get(flow, "confirm_below");
+	st->confirm_below = v ? json_number_value(v) : 0.0;
+	st->yesno_grammar = yesno_node(st->nodes);
 
 	r = json_object_get(flow, "reprompt");
 	st->reprompt_say = bt_json_str_or(r, "say", DEF_REPROMPT);

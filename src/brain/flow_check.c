@@ -31,6 +31,49 @@ enum {
 	TYPE_SAVED = -2,            /**< declare(): a saved result */
 };
 
+/*
+ * The confirmation band, [min_confidence, confirm_below): answers heard
+ * in it are asked back. It must not be empty or upside down, or what
+ * the author meant to have confirmed would be taken (or refused) as it
+ * is, without a word.
+ */
+static int check_band(const struct chk *c, const json_t *e, const char *path)
+{
+	const json_t *fmc = json_object_get(c->flow, "min_confidence");
+	const json_t *fcb = json_object_get(c->flow, "confirm_below");
+	const json_t *mc = json_object_get(e, "min_confidence");
+	const json_t *cb = json_object_get(e, "confirm_below");
+	double min = json_is_number(mc) ? json_number_value(mc) :
+		json_is_number(fmc) ? json_number_value(fmc) : 0.0;
+	char full[FULL_LEN];
+	int err;
+
+	if (cb) {
+		fc_subpath(full, sizeof(full), path, "confirm_below");
+		err = fc_want_conf(c, cb, full);
+		if (err)
+			return err;
+		if (json_number_value(cb) > min)
+			return 0;
+		return fc_fail(c->pathp, full, "\"%s\" is %g, but it must be "
+			       "above the node's min_confidence (%g): answers "
+			       "heard between the two are asked back (\"..., "
+			       "is that right?\"); raise it (e.g. to %g) or "
+			       "lower min_confidence", full,
+			       json_number_value(cb), min,
+			       min < 0.6 ? 0.6 : 1.0);
+	}
+	if (mc && json_is_number(fcb) && json_number_value(fcb) <= min) {
+		fc_subpath(full, sizeof(full), path, "min_confidence");
+		return fc_fail(c->pathp, full, "\"%s\" is %g, not below "
+			       "\"flow.confirm_below\" (%g), so this node "
+			       "would ask nothing back; lower it, or give "
+			       "the node its own \"confirm_below\" above it",
+			       full, min, json_number_value(fcb));
+	}
+	return 0;
+}
+
 static int check_expect(const struct chk *c, const json_t *e,
 			const char *path, int *typep)
 {
@@ -41,7 +84,8 @@ static int check_expect(const struct chk *c, const json_t *e,
 	err = fc_want_object(c, e, path);
 	if (!err)
 		err = fc_keys_ok(c, e, path,
-				 " type slot min max min_confidence ");
+				 " type slot min max min_confidence "
+				 "confirm_below confirm_say ");
 	if (err)
 		return err;
 
@@ -115,9 +159,34 @@ static int check_expect(const struct chk *c, const json_t *e,
 		if (err)
 			return err;
 	}
+	err = check_band(c, e, path);
+	if (err)
+		return err;
 
 	*typep = type;
 	return 0;
+}
+
+/* expect.confirm_say: a template where {value} is the answer asked
+ * back, beside the slots every text may say. */
+static int check_confirm_say(const struct chk *c, const char *id,
+			     const json_t *e, const char *path)
+{
+	struct chk c2 = *c;
+	char epath[FULL_LEN];
+	int err;
+
+	c2.names = json_deep_copy(c->names);
+	if (!c2.names || json_object_set_new(c2.names, "value",
+					     json_pack("{s:s}", "node", id))) {
+		json_decref(c2.names);
+		return bt_err(ENOMEM, "out of memory checking the flow");
+	}
+	fc_subpath(epath, sizeof(epath), path, "expect");
+	err = fc_check_opt_text(&c2, e, "confirm_say", epath,
+				"{value}, is that right?");
+	json_decref(c2.names);
+	return err;
 }
 
 static int check_node(const struct chk *c, const char *id, const json_t *n)
@@ -179,6 +248,8 @@ static int check_node(const struct chk *c, const char *id, const json_t *n)
 	if (!err)
 		err = fc_check_opt_text(c, n, "reprompt", path,
 					"Sorry, what day was that?");
+	if (!err && e)
+		err = check_confirm_say(c, id, e, path);
 	if (!err)
 		err = fc_check_opt_node(c, n, "next", path);
 	if (!err)
@@ -324,6 +395,22 @@ static int check_settings(const struct chk *c, const json_t *flow)
 		err = fc_want_conf(c, v, "flow.min_confidence");
 	if (err)
 		return err;
+	if ((i = json_object_get(flow, "confirm_below"))) {
+		double min = json_number_value(v);
+
+		err = fc_want_conf(c, i, "flow.confirm_below");
+		if (err)
+			return err;
+		if (json_number_value(i) <= min)
+			return fc_fail(c->pathp, "flow.confirm_below",
+				       "\"flow.confirm_below\" is %g, but it "
+				       "must be above \"flow.min_confidence\" "
+				       "(%g): answers heard between the two are "
+				       "asked back (\"..., is that right?\"); "
+				       "raise it (e.g. to %g) or lower "
+				       "min_confidence", json_number_value(i),
+				       min, min < 0.6 ? 0.6 : 1.0);
+	}
 
 	r = json_object_get(flow, "reprompt");
 	if (r) {
@@ -677,7 +764,7 @@ int flow_check(const json_t *agent, const char **pathp)
 	err = fc_want_object(&c, flow, "flow");
 	if (!err)
 		err = fc_keys_ok(&c, flow, "flow", " start min_confidence "
-				 "reprompt idle intents nodes memory ");
+				 "confirm_below reprompt idle intents nodes memory ");
 	if (err)
 		return err;
 	if (json_object_get(flow, "memory") &&
@@ -687,6 +774,7 @@ int flow_check(const json_t *agent, const char **pathp)
 			       "gathered and the tools run for the caller's "
 			       "next call) or false");
 
+	c.flow = flow;
 	c.nodes = json_object_get(flow, "nodes");
 	if (!c.nodes)
 		return fc_fail(pathp, "flow", "\"flow.nodes\" is missing; add "

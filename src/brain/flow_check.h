@@ -20,6 +20,7 @@ enum {
 
 /* What every check helper needs. */
 struct chk {
+	const json_t *flow;  /* its settings, for a node's own ones */
 	const json_t *nodes;
 	json_t *names; /* declared template names: slots and saved results */
 	const char **pathp;

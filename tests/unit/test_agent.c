@@ -276,7 +276,76 @@ static void test_unknown_key(void **state)
 		   "t.json:12:72: unknown field "
 		   "\"flow.nodes.ask.expect.slto\"; the fields of "
 		   "\"flow.nodes.ask.expect\" are type, slot, min, max, "
-		   "min_confidence; check the spelling");
+		   "min_confidence, confirm_below, confirm_say; check the "
+		   "spelling");
+}
+
+/* The confirmation band [min_confidence, confirm_below) is never empty
+ * or upside down. */
+static void test_confirm_below(void **state)
+{
+	static const char ask[] = "\"slot\": \"n\"";
+	struct bt_agent *a = NULL;
+
+	(void)state;
+	/* off unless set; set above min_confidence it loads */
+	assert_int_equal(bt_agent_load_str(&a, variant("\"start\": \"hi\",",
+		"\"start\": \"hi\", \"min_confidence\": 0.4, "
+		"\"confirm_below\": 0.6,"), "t.json"), 0);
+	a = mem_deref(a);
+	assert_int_equal(bt_agent_load_str(&a, variant(ask, "\"slot\": \"n\", "
+		"\"min_confidence\": 0.5, \"confirm_below\": 1"), "t.json"),
+		0);
+	a = mem_deref(a);
+
+	load_fails(variant("\"start\": \"hi\",", "\"start\": \"hi\", "
+			   "\"min_confidence\": 0.4, \"confirm_below\": 0.4,"),
+		   "t.json:5:60: \"flow.confirm_below\" is 0.4, but it must "
+		   "be above \"flow.min_confidence\" (0.4): answers heard "
+		   "between the two are asked back (\"..., is that right?\"); "
+		   "raise it (e.g. to 0.6) or lower min_confidence");
+	load_fails(variant("\"start\": \"hi\",", "\"start\": \"hi\", "
+			   "\"confirm_below\": 1.5,"),
+		   "t.json:5:37: \"flow.confirm_below\" must be a number "
+		   "between 0 and 1 (got 1.5); set it to e.g. 0.4");
+	load_fails(variant(ask, "\"slot\": \"n\", \"min_confidence\": 0.5, "
+			   "\"confirm_below\": 0.3"),
+		   "t.json:12:117: \"flow.nodes.ask.expect.confirm_below\" is "
+		   "0.3, but it must be above the node's min_confidence (0.5): "
+		   "answers heard between the two are asked back (\"..., is "
+		   "that right?\"); raise it (e.g. to 0.6) or lower "
+		   "min_confidence");
+	/* confirm_say: {value} is the answer asked back */
+	assert_int_equal(bt_agent_load_str(&a, variant(ask, "\"slot\": \"n\", "
+		"\"confirm_below\": 0.6, \"confirm_say\": \"{value} or {n}?\""),
+		"t.json"), 0);
+	a = mem_deref(a);
+	load_fails(variant(ask, "\"slot\": \"n\", \"confirm_say\": "
+			   "\"{valeu}?\""), "t.json:12:92: \"flow.nodes.ask."
+		   "expect.confirm_say\" uses {valeu}, but no node fills a slot "
+		   "or saves a result of that name (known names: n, value); did "
+		   "you mean {value}?");
+	/* ... there only */
+	load_fails_like(variant("You said {n}.", "You said {value}."),
+			"t.json:13:", "uses {value}, but no node fills");
+	load_fails(variant(ask, "\"slot\": \"n\", \"confirm_below\": \"hi\""),
+		   "t.json:12:94: \"flow.nodes.ask.expect.confirm_below\" "
+		   "must be a number between 0 and 1 (got \"hi\"); set it to "
+		   "e.g. 0.4");
+	/* the node's own min_confidence at or above the flow's band */
+	{
+		char two[sizeof(vbuf)];
+
+		snprintf(two, sizeof(two), "%s", variant("\"start\": \"hi\",",
+			 "\"start\": \"hi\", \"confirm_below\": 0.6,"));
+		load_fails(variant_of(two, ask, "\"slot\": \"n\", "
+				      "\"min_confidence\": 0.7"),
+			   "t.json:12:95: \"flow.nodes.ask.expect."
+			   "min_confidence\" is 0.7, not below "
+			   "\"flow.confirm_below\" (0.6), so this node would "
+			   "ask nothing back; lower it, or give the node its "
+			   "own \"confirm_below\" above it");
+	}
 }
 
 static void test_bad_edge(void **state)
@@ -478,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_missing_field),
 		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_bad_edge),
+		cmocka_unit_test(test_confirm_below),
 		cmocka_unit_test(test_bad_slot_type),
 		cmocka_unit_test(test_unknown_provider),
 		cmocka_unit_test(test_locate),

@@ -28,6 +28,8 @@
 
 struct fx {
 	const char *agent_path;  /* NULL: AGENT */
+	double confirm_below;    /* > 0: set as flow.confirm_below */
+	const char *confirm_node; /* ... as this node's expect's instead */
 	char dir[64];
 	char db[128];
 	json_t *agent;
@@ -99,6 +101,18 @@ static int setup_db(struct fx *fx, const char *db_path)
 		print_error("%s:%d: %s\n", file, jerr.line, jerr.text);
 		return -1;
 	}
+	if (fx->confirm_below > 0.0) {
+		json_t *flow = json_object_get(fx->agent, "flow");
+		json_t *to = fx->confirm_node ? json_object_get(json_object_get(
+			json_object_get(flow, "nodes"), fx->confirm_node),
+			"expect") : flow;
+
+		json_object_set_new(to, "confirm_below",
+				    json_real(fx->confirm_below));
+		if (fx->confirm_node)
+			json_object_set_new(to, "confirm_say", json_string(
+				"Did you say {value} on {day}?"));
+	}
 	bt_brain_flow_init();
 	bt_tool_booking_init();
 	fx->brain = bt_brain_find("flow");
@@ -124,6 +138,40 @@ static int setup(void **state)
 	if (!mkdtemp(fx->dir))
 		return -1;
 	snprintf(fx->db, sizeof(fx->db), "%s/banter.db", fx->dir);
+	*state = fx;
+	return setup_db(fx, NULL);
+}
+
+/* The restaurant agent with a confirmation band: 0.4 to 0.7. */
+static int setup_confirm(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	if (!fx)
+		return -1;
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/bt_test_flow_XXXXXX");
+	if (!mkdtemp(fx->dir))
+		return -1;
+	snprintf(fx->db, sizeof(fx->db), "%s/banter.db", fx->dir);
+	fx->confirm_below = 0.7;
+	*state = fx;
+	return setup_db(fx, NULL);
+}
+
+/* The band on the "time" question only, 0.4 to 0.8, asked back in its
+ * own words (expect.confirm_say). */
+static int setup_confirm_node(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	if (!fx)
+		return -1;
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/bt_test_flow_XXXXXX");
+	if (!mkdtemp(fx->dir))
+		return -1;
+	snprintf(fx->db, sizeof(fx->db), "%s/banter.db", fx->dir);
+	fx->confirm_below = 0.8;
+	fx->confirm_node = "time";
 	*state = fx;
 	return setup_db(fx, NULL);
 }
@@ -696,6 +744,121 @@ static void test_templates(void **state)
 	assert_false(flow_tmpl_lone("{{party}}", &name, &n));
 }
 
+/* ---- the confirmation band (flow.confirm_below) ---- */
+
+static void heard(struct fx *fx, const char *text, float conf)
+{
+	turn(fx, BT_BRAIN_USER, text, conf, 0);
+}
+
+/* Below the band: asked back, on the agent's yes_no grammar; yes takes
+ * it, no asks again, a sure new value instead of no is taken; above
+ * the band: taken at once. */
+static void test_confirm_band(void **state)
+{
+	struct fx *fx = *state;
+	char row[256];
+
+	greet(fx);
+	heard(fx, "three", 0.5f);
+	expect_q(fx, "three, is that right?", "confirm");
+	heard(fx, "yes", 0.9f);
+	expect_q(fx, Q_DAY, "day");
+	/* above the band: no question back */
+	heard(fx, "tuesday", 0.75f);
+	expect_q(fx, Q_TIME, "time");
+
+	heard(fx, "seven pm", 0.5f);
+	expect_q(fx, "7 pm, is that right?", "confirm");
+	heard(fx, "no", 0.9f);
+	expect_q(fx, Q_TIME, "time");
+	heard(fx, "eight pm", 0.6f);
+	expect_q(fx, "8 pm, is that right?", "confirm");
+	heard(fx, "no, nine pm", 0.9f);
+	expect_q(fx, "A table for three on Tuesday at 9 pm, is that right?",
+		 "confirm");
+	heard(fx, "yes", 0.9f);
+	assert_true(fx->end_call);
+	assert_int_equal(db_count(fx), 1);
+	db_row(fx, 1, row, sizeof(row));
+	assert_string_equal(row, "3|Tuesday|9 pm|test-session");
+}
+
+/* A new value in the answer that is itself unsure, the same value said
+ * again, an unsure yes, unclear answers and silence. */
+static void test_confirm_answers(void **state)
+{
+	struct fx *fx = *state;
+
+	greet(fx);
+	heard(fx, "three", 0.5f);
+	expect_q(fx, "three, is that right?", "confirm");
+	heard(fx, "no four", 0.5f);
+	expect_q(fx, Q_PARTY, "party");
+	heard(fx, "four", 0.5f);
+	expect_q(fx, "four, is that right?", "confirm");
+	/* a yes heard below min_confidence is no yes */
+	heard(fx, "yes", 0.2f);
+	expect_q(fx, "four, is that right?", "confirm");
+	heard(fx, "four people", 0.5f);
+	expect_q(fx, Q_DAY, "day");
+
+	/* unclear once: asked back again; twice: the question again */
+	heard(fx, "friday", 0.45f);
+	expect_q(fx, "Friday, is that right?", "confirm");
+	heard(fx, "sorry what", 0.9f);
+	expect_q(fx, "Friday, is that right?", "confirm");
+	heard(fx, "banana split", 0.9f);
+	expect_q(fx, "Friday, is that right?", "confirm");
+	heard(fx, "", 0.0f);
+	expect_q(fx, Q_DAY, "day");
+
+	/* silence counts as unclear, and still hangs up in the end */
+	heard(fx, "friday", 0.45f);
+	turn(fx, BT_BRAIN_IDLE, NULL, 0, 1);
+	expect_q(fx, "Are you still there? Friday, is that right?",
+		 "confirm");
+	turn(fx, BT_BRAIN_IDLE, NULL, 0, 1);
+	expect_q(fx, "Are you still there? " Q_DAY, "day");
+	heard(fx, "friday", 0.45f);
+	turn(fx, BT_BRAIN_IDLE, NULL, 0, 2);
+	assert_true(fx->end_call);
+
+	/* a new call forgets the pending value */
+	greet(fx);
+	heard(fx, "yes", 0.9f);
+	expect_q(fx, SORRY " " Q_PARTY, "party");
+}
+
+/* The band on one node only; the others take what they hear. */
+static void test_confirm_per_node(void **state)
+{
+	struct fx *fx = *state;
+
+	greet(fx);
+	heard(fx, "three", 0.5f);
+	expect_q(fx, Q_DAY, "day");
+	heard(fx, "tuesday", 0.5f);
+	expect_q(fx, Q_TIME, "time");
+	heard(fx, "seven pm", 0.75f);
+	expect_q(fx, "Did you say 7 pm on Tuesday?", "confirm");
+	heard(fx, "that's right", 0.9f);
+	expect_q(fx, "A table for three on Tuesday at 7 pm, is that right?",
+		 "confirm");
+}
+
+/* No band set: an answer above min_confidence is taken as before. */
+static void test_confirm_off(void **state)
+{
+	struct fx *fx = *state;
+
+	greet(fx);
+	heard(fx, "three", 0.41f);
+	expect_q(fx, Q_DAY, "day");
+	heard(fx, "tuesday", 0.5f);
+	expect_q(fx, Q_TIME, "time");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -719,6 +882,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flow_misuse, setup,
 						teardown),
 		cmocka_unit_test(test_templates),
+		cmocka_unit_test_setup_teardown(test_confirm_band,
+						setup_confirm, teardown),
+		cmocka_unit_test_setup_teardown(test_confirm_answers,
+						setup_confirm, teardown),
+		cmocka_unit_test_setup_teardown(test_confirm_per_node,
+						setup_confirm_node, teardown),
+		cmocka_unit_test_setup_teardown(test_confirm_off, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_transfer, setup_transfer,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_transfer_no_on_error,
