@@ -100,6 +100,9 @@ void llm_summary_start(const struct llm_target *t, const char *db,
  * (sessions freed just now have then handed over their records), at
  * most bound_ms. On a program's main thread while loop threads run. */
 void llm_loops_sync(uint32_t bound_ms);
+/* ts = now + ms on CLOCK_REALTIME, for pthread_cond_timedwait */
+struct timespec;
+void llm_deadline(struct timespec *ts, uint32_t ms);
 
 /* llm_tools.c */
 struct llm_tool_run;

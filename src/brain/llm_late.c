@@ -332,13 +332,7 @@ void bt_llm_late_wait(void)
 	pthread_mutex_lock(&mtx);
 	bound = (longest_ms < LATE_WAIT_MAX_MS ? longest_ms :
 		 LATE_WAIT_MAX_MS) + 1000;
-	clock_gettime(CLOCK_REALTIME, &end);
-	end.tv_sec += bound / 1000;
-	end.tv_nsec += (long)(bound % 1000) * 1000000L;
-	if (end.tv_nsec >= 1000000000L) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000L;
-	}
+	llm_deadline(&end, bound);
 	while (n_all && pthread_cond_timedwait(&cond, &mtx, &end) !=
 	       ETIMEDOUT)
 		;

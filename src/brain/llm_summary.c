@@ -368,8 +368,7 @@ static void barrier_h(void *arg)
 	pthread_mutex_unlock(&mtx);
 }
 
-/* now + ms, for pthread_cond_timedwait */
-static void deadline(struct timespec *ts, uint32_t ms)
+void llm_deadline(struct timespec *ts, uint32_t ms)
 {
 	clock_gettime(CLOCK_REALTIME, ts);
 	ts->tv_sec += ms / 1000;
@@ -420,7 +419,7 @@ void llm_loops_sync(uint32_t bound_ms)
 
 	if (!n_loops || bt_loop_current())
 		return;
-	deadline(&end, bound_ms);
+	llm_deadline(&end, bound_ms);
 	loops_barrier(n_loops, &end);
 	loops_barrier(n_loops, &end);
 }
@@ -455,7 +454,7 @@ void bt_llm_summaries_wait(void)
 	pthread_mutex_unlock(&mtx);
 	llm_loops_sync(bound);
 	pthread_mutex_lock(&mtx);
-	deadline(&end, longest_ms + 1000);
+	llm_deadline(&end, longest_ms + 1000);
 	while (n_pending &&
 	       pthread_cond_timedwait(&cond, &mtx, &end) != ETIMEDOUT)
 		;
