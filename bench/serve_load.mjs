@@ -88,7 +88,7 @@ async function streamAhead(send, pcm, start = null, chunkMs = 100) {
 }
 
 async function oneCall(url, caller, state) {
-  const rec = { v2v: [], v2v_clean: [], v2v_server: [], replies: [], heard: [], sorry: 0, error: null };
+  const rec = { v2v: [], v2v_clean: [], v2v_server: [], turns: [], replies: [], heard: [], sorry: 0, error: null };
   let counted = false;
   const ws = new WebSocket(url);
   const ev = new Events();
@@ -116,6 +116,7 @@ async function oneCall(url, caller, state) {
         if (!sorry) rec.v2v_clean.push(first._at - speechEnd);
       }
       if (speechEnd && turn?.turn?.voice_to_voice_ms != null) rec.v2v_server.push(turn.turn.voice_to_voice_ms);
+      if (speechEnd && turn?.turn) rec.turns.push({ ...turn.turn, client_v2v: first ? first._at - speechEnd : null });
       from = ev.list.length;
     };
     await agentTurn(null);  // the greeting
@@ -169,7 +170,7 @@ async function runServe() {
   const out = {
     kind: 'serve', n, pattern, stagger_s: stagger / 1000, wall_s: (Date.now() - t0) / 1000,
     v2v: recs.flatMap((r) => r.v2v), v2v_clean: recs.flatMap((r) => r.v2v_clean),
-    v2v_server: recs.flatMap((r) => r.v2v_server), heard: recs.flatMap((r) => r.heard), errors: recs.filter((r) => r.error).map((r) => r.error),
+    v2v_server: recs.flatMap((r) => r.v2v_server), turns: recs.map((r) => r.turns), heard: recs.flatMap((r) => r.heard), errors: recs.filter((r) => r.error).map((r) => r.error),
     sorry: recs.reduce((s, r) => s + r.sorry, 0), replies: recs.reduce((s, r) => s + r.replies.length, 0),
     rss_idle_mb: rssIdle, rss_peak_mb: peak.rss, open_at_peak: peak.open, rss_setup_mb: rssSetup,
     cpu_s: procCpu(pid) - cpu0, cpu_setup_s: cpuSetup,

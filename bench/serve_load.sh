@@ -38,7 +38,12 @@ done
 [ -x "$BANTER" ] || { echo "no $BANTER: build first (make build)" >&2; exit 1; }
 TMP=$(mktemp -d)
 pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$TMP"; }
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null
+  # BT_LOAD_KEEP=DIR keeps the phases' JSON (each turn's server trace) and logs
+  [ -n "${BT_LOAD_KEEP:-}" ] && mkdir -p "$BT_LOAD_KEEP" && cp -r "$TMP"/*.json "$TMP"/serve.txt "$BT_LOAD_KEEP"/ 2>/dev/null
+  rm -rf "$TMP"
+}
 trap cleanup EXIT
 # the same caller for both: the first TURNS turns of booking.json
 python3 -c "import json,sys; c=json.load(open('callers/booking.json')); c['turns']=c['turns'][:int(sys.argv[1])]; json.dump(c,open(sys.argv[2],'w'))" \

@@ -40,8 +40,14 @@ int bt_loops_start(unsigned n);
 void bt_loops_stop(void);
 unsigned bt_loops_count(void);
 
-/** The loop with the fewest ticks registered (where a new session goes). */
-struct bt_loop *bt_loop_pick(void);
+/**
+ * The loop with the fewest calls, where a new call goes; it counts there
+ * until bt_loop_release (once per take, from any thread).
+ */
+struct bt_loop *bt_loop_take(void);
+void bt_loop_release(struct bt_loop *l);
+/** Calls taken on l and not released. */
+unsigned bt_loop_calls(const struct bt_loop *l);
 /** Loop i (0 .. count-1), or NULL. */
 struct bt_loop *bt_loop_at(unsigned i);
 /** The loop whose thread is calling, or NULL on any other thread. */

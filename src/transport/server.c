@@ -49,6 +49,7 @@ struct link {
 	atomic_int refs;
 	struct server *srv;
 	struct bt_loop *loop;
+	bool took_loop;          /* loop from bt_loop_take: release it */
 	struct conn *conn;        /* main thread only; NULL once closed */
 	struct bt_rt *rt;         /* session loop only */
 	struct bt_tick flush_tick;/* session loop: sends the tick's batch */
@@ -118,6 +119,8 @@ static void link_put(struct link *lk)
 	if (lk && atomic_fetch_sub(&lk->refs, 1) == 1) {
 		if (lk->call)
 			bt_sip_call_put(lk->call);
+		if (lk->took_loop)
+			bt_loop_release(lk->loop);
 		mem_deref(lk->agent);
 		free(lk);
 	}
@@ -721,7 +724,8 @@ static void realtime_upgrade(struct server *srv, struct http_conn *hc,
 	atomic_init(&lk->refs, 1);  /* the connection's */
 	lk->srv = srv;
 	lk->call = call;
-	lk->loop = call ? bt_sip_call_loop(call) : bt_loop_pick();
+	lk->loop = call ? bt_sip_call_loop(call) : bt_loop_take();
+	lk->took_loop = !call;
 	lk->agent = mem_ref(agent);
 	lk->conn = c;
 	str_ncpy(lk->model, bt_agent_name(agent), sizeof(lk->model));
@@ -787,21 +791,35 @@ static void http_req(struct http_conn *hc, const struct http_msg *msg,
 	if (!pl_strcmp(&msg->path, "/healthz")) {
 		uint32_t lag = 0;
 		unsigned made = 0, reused = 0, idle = 0;
+		char per[768] = "";  /* up to 64 loops */
+		size_t pos = 0;
 
-		/* the most frames a loop was late by: > 1 means overload */
-		for (unsigned i = 0; i < bt_loops_count(); i++)
+		/* the most frames a loop was late by: > 1 means overload;
+		 * and each loop's calls, which should stay even */
+		for (unsigned i = 0; i < bt_loops_count(); i++) {
+			int k;
+
 			if (bt_loop_max_lag_frames(bt_loop_at(i)) > lag)
 				lag = bt_loop_max_lag_frames(bt_loop_at(i));
+			k = snprintf(per + pos, sizeof(per) - pos, "%s%u",
+				     i ? "," : "",
+				     bt_loop_calls(bt_loop_at(i)));
+			if (k < 0 || (size_t)k >= sizeof(per) - pos)
+				break;  /* more loops than the line shows */
+			pos += (size_t)k;
+		}
 		bt_stt_pocketsphinx_stats(&made, &reused, &idle);
 		(void)http_creply(hc, 200, "OK", "application/json",
 				  "{\"status\":\"ok\",\"sessions\":%u,"
 				  "\"sip_calls\":%u,"
-				  "\"loops\":%u,\"max_lag_frames\":%u,"
+				  "\"loops\":%u,\"loop_calls\":[%s],"
+				  "\"max_lag_frames\":%u,"
 				  "\"recognisers\":{\"made\":%u,"
 				  "\"reused\":%u,\"idle\":%u}}",
 				  atomic_load(&srv->sessions),
 				  bt_sip_calls(srv->sip),
-				  bt_loops_count(), lag, made, reused, idle);
+				  bt_loops_count(), per, lag, made, reused,
+				  idle);
 		return;
 	}
 	serve_file(srv, hc, &msg->path);

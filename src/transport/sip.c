@@ -438,7 +438,7 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 			  (unsigned long long)rand_u64());
 	lk->sip = s;
 	lk->mq = s->mq;
-	lk->loop = bt_loop_pick();
+	lk->loop = bt_loop_take();
 	lk->agent = agent;  /* the server's agents outlive every call */
 	lk->db_path = s->prm.db_path;
 	/* who calls: an LLM agent remembers earlier calls by it */
@@ -470,7 +470,7 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 	if (err) {
 		re_printf("%s: cannot accept: %s\n", id, strerror(err));
 		(void)sip_treply(NULL, s->sip, msg, 500, "Server Error");
-		free(lk);
+		sip_link_put(lk);
 		return;
 	}
 	list_append(&s->calls, &lk->le, lk);

@@ -512,7 +512,7 @@ static int link_open(struct bt_sip_dial *d, const struct uri *u)
 	atomic_init(&lk->refs, 1);  /* the main thread's */
 	str_ncpy(lk->id, "sip-1", sizeof(lk->id));
 	lk->mq = d->mq;
-	lk->loop = bt_loop_pick();
+	lk->loop = bt_loop_take();
 	lk->agent = d->prm.agent;
 	lk->db_path = d->prm.db_path;
 	/* whom we call: an LLM agent remembers earlier calls by it */

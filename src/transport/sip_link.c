@@ -20,8 +20,10 @@ struct sip_link *sip_link_ref(struct sip_link *lk)
 
 void sip_link_put(struct sip_link *lk)
 {
-	if (lk && atomic_fetch_sub(&lk->refs, 1) == 1)
+	if (lk && atomic_fetch_sub(&lk->refs, 1) == 1) {
+		bt_loop_release(lk->loop);  /* every call link took one */
 		free(lk);
+	}
 }
 
 int sip_post_main(struct sip_link *lk, enum main_kind kind, uint16_t port,

@@ -143,6 +143,31 @@ time.sleep(60)
     console.log(`     non-reading client dropped (${closedAt} ms after it was up); concurrent call heard "${heardFirst}"`);
   }],
 
+  ['calls accepted together are spread evenly over the event loops', async () => {
+    // a loop's share is counted when a call is placed, not when it
+    // reaches its loop: a burst once went 7 to one loop and 1 to the other
+    const h0 = await health();
+    const n = 4 * h0.loops;
+    const cs = Array.from({ length: n }, () => connect());
+    await Promise.all(cs.map((c) => c.ev.waitType('session.created', T)));
+    const h = await health();
+    const per = h.loop_calls;
+    assert(Array.isArray(per) && per.length === h.loops, `loop_calls per loop: ${JSON.stringify(h)}`);
+    const base = h0.loop_calls;
+    const added = per.map((k, i) => k - base[i]);
+    assert(added.reduce((a, b) => a + b, 0) === n, `${n} calls counted: ${JSON.stringify(added)}`);
+    assert(Math.max(...added) - Math.min(...added) <= 1, `calls spread unevenly: ${JSON.stringify(added)}`);
+    cs.forEach((c) => c.ws.close());
+    let back = null;
+    for (let i = 0; i < 120; i++) {
+      back = (await health()).loop_calls;
+      if (back.every((k, j) => k === base[j])) break;
+      await sleep(250);
+    }
+    assert(back.every((k, j) => k === base[j]), `closed calls still counted: ${JSON.stringify(back)}`);
+    console.log(`     ${n} calls at once over ${h.loops} loops: ${JSON.stringify(added)}`);
+  }],
+
   [`${N} calls at once each complete`, async () => {
     const t0 = Date.now();
     const stagger = Number(process.env.BANTER_TEST_STAGGER_MS || 1000);

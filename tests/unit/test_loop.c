@@ -1,0 +1,83 @@
+/*
+ * Where calls go (src/net/loop.c): each new call to the loop with the
+ * fewest calls, counted when the call is placed. A burst of calls placed
+ * before any reached its loop once went 7 to one loop and 1 to the other
+ * (the count was of ticks, registered later on each loop's thread).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <re.h>
+#include "net/loop.h"
+
+enum { LOOPS = 3 };
+
+static unsigned calls_on(struct bt_loop *l)
+{
+	return bt_loop_calls(l);
+}
+
+static void test_burst_spreads(void **state)
+{
+	struct bt_loop *got[3 * LOOPS];
+	(void)state;
+
+	/* nine calls placed back to back, none has reached its loop */
+	for (unsigned i = 0; i < 3 * LOOPS; i++) {
+		got[i] = bt_loop_take();
+		assert_non_null(got[i]);
+	}
+	for (unsigned i = 0; i < LOOPS; i++)
+		assert_int_equal(calls_on(bt_loop_at(i)), 3);
+
+	/* a call that ends frees its place: the next call goes there */
+	bt_loop_release(got[4]);
+	assert_int_equal(calls_on(got[4]), 2);
+	assert_ptr_equal(bt_loop_take(), got[4]);
+
+	for (unsigned i = 0; i < 3 * LOOPS; i++)
+		bt_loop_release(got[i]);
+	for (unsigned i = 0; i < LOOPS; i++)
+		assert_int_equal(calls_on(bt_loop_at(i)), 0);
+	bt_loop_release(NULL);  /* harmless */
+	assert_int_equal(calls_on(NULL), 0);
+}
+
+/* Uneven load (calls that ended on one loop) is filled first. */
+static void test_fills_the_emptiest(void **state)
+{
+	struct bt_loop *a = bt_loop_take(), *b = bt_loop_take(),
+		       *c = bt_loop_take(), *d;
+	(void)state;
+
+	assert_true(a != b && b != c && a != c);
+	bt_loop_release(b);
+	bt_loop_release(c);
+	d = bt_loop_take();
+	assert_true(d == b || d == c);
+	assert_ptr_not_equal(bt_loop_take(), a);
+	/* now every loop holds one */
+	for (unsigned i = 0; i < LOOPS; i++)
+		assert_int_equal(calls_on(bt_loop_at(i)), 1);
+	for (unsigned i = 0; i < LOOPS; i++)
+		bt_loop_release(bt_loop_at(i));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_burst_spreads),
+		cmocka_unit_test(test_fills_the_emptiest),
+	};
+	int rc;
+
+	if (libre_init() || bt_loops_start(LOOPS))
+		return 1;
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	bt_loops_stop();
+	libre_close();
+	return rc;
+}
