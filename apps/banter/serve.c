@@ -57,7 +57,7 @@ static void usage(FILE *f)
 		"                    at start (default 1), so that a call does\n"
 		"                    not stall the others while it makes one\n"
 		"  --pool N          idle recognisers each event loop keeps for\n"
-		"                    its next calls (default 8; ~70 MB each)\n"
+		"                    its next calls (default 8; ~50 MB each)\n"
 		"  --max-send-queue KB  unread server events before a client\n"
 		"                    that does not read is closed (default 512)\n"
 		"  --web DIR         the browser page's files (default web)\n"

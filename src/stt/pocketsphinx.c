@@ -60,13 +60,15 @@
  * ps_models.c: per thread the language models, per process the full
  * dictionary (for look-ups) and each compiled grammar. Measured with
  * bench_stt_setup (restaurant agent, 4 grammars, 2 busy cores):
- *  - each more instance: 70 MB RSS (57 MB anonymous; RSS also counts
+ *  - each more instance: 50 MB RSS (37 MB anonymous; RSS also counts
  *    each decoder's own mapping of the acoustic model's mdef and sendump,
- *    1.8 MB each, which the page cache holds once) and 0.38-0.49 s of
- *    CPU; without sharing 117 MB (105 MB) and 0.56-0.72 s. What is left
- *    is each decoder's own: lm 46 MB (its dictionary of the LM's 80 k
- *    words, 13 MB; the lexicon tree and word tables of its search, 27 MB;
- *    the acoustic model), and 5-6 MB for each of phones, fsg, ovb, ovs.
+ *    1.8 MB each, which the page cache holds once), with the LM decoder
+ *    hearing the LM's 30 k likeliest words (BANTER_LM_WORDS, ps_models.c);
+ *    with all 72 k, 70 MB (57 MB) and 0.38-0.49 s of CPU; without sharing
+ *    117 MB (105 MB) and 0.56-0.72 s. What is left is each decoder's own:
+ *    lm 46 MB with all words (its dictionary of the LM's 80 k lines,
+ *    13 MB; the lexicon tree and word tables of its search, 27 MB; the
+ *    acoustic model), and 5-6 MB for each of phones, fsg, ovb, ovs.
  *  - the first instance of a process: 132 MB and 0.67-0.81 s (lexicon
  *    27 MB, language models 34 MB), without sharing 117 MB and 0.58-0.62
  *    s; each further thread's first instance loads its own language

@@ -343,6 +343,7 @@ static int phrase_norm(ps_decoder_t *ps, const char *gname,
 	if (len)
 		len--;            /* the space after the last word */
 	out[len] = '\0';
+	bt_psm_keep_words(out);
 	return 0;
 }
 

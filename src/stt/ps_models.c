@@ -16,7 +16,8 @@
  *    (ps_lookup_word only reads the dictionary; all lookups happen while
  *    an instance is made, under the lock).
  *  - per process, the dictionary of the LM decoders: the lines of the
- *    dictionary file whose word the language model knows (lm_dict_make).
+ *    dictionary file whose word is among the language model's 30 k
+ *    likeliest or in an agent's phrases (lm_dict_make, lm_floor_set).
  *  - per thread, the language model and the phone language model. Not per
  *    process: sphinxbase's trie LM keeps the last history it scored and
  *    its backoffs inside the model (lm_trie.c: lm_trie_score rewrites
@@ -42,7 +43,8 @@
  * mmap()ed, so the page cache holds them once, but RSS counts them per
  * mapping), its dictionary and dict2pid (dict_t has a reference count but
  * ps_init always builds its own), and the lexicon tree of the n-gram search
- * (17 MB of channels for the LM's 72 k words), which holds the search's
+ * (17 MB of channels for all of the LM's 72 k words, much less for the
+ * 30 k it is given), which holds the search's
  * HMM state in its nodes and so could not be shared even through the
  * internal structs.
  */
@@ -73,6 +75,8 @@
 enum {
 	FSG_IDLE_MAX = 64,   /* compiled grammars kept that no instance uses */
 	WORD_MAX = 256,      /* a dictionary word */
+	LM_WORDS = 30000,    /* words the LM decoders hear: lm_floor_set */
+	KEEP_MAX = 4096,     /* phrase words kept past it; more: all words */
 };
 
 struct bt_psm_lms {
@@ -99,12 +103,120 @@ static struct {
 	int sharing;            /* -1: not decided yet */
 	ps_decoder_t *lexicon;
 	bool dict_tried;
+	bool lm_floor_set;      /* the LM decoders hear only words >= it */
+	int32 lm_floor;         /* unigram log-prob of the K-th word */
+	long lm_words;          /* K: BANTER_LM_WORDS */
 	int dict_fd;            /* the LM's words (memfd); -1: none */
 	char dict_path[32];     /* "/proc/self/fd/N" */
 	struct list lms;        /* struct bt_psm_lms, one per thread */
 	struct list fsgs;       /* struct bt_psm_fsg */
 	struct bt_psm_stats stats;
 } m = {.sharing = -1, .dict_fd = -1};
+
+/*
+ * The words of the agents' phrases, heard by the LM decoders whatever
+ * their rank; sorted. A lock of their own: phrases are checked both with
+ * the models' lock held (an instance's grammars) and without it (an agent
+ * file's intents, at load).
+ */
+static struct {
+	pthread_mutex_t mtx;
+	char *w[KEEP_MAX];
+	size_t n;
+	bool full;            /* more than KEEP_MAX: every word is heard */
+	bool added;           /* since the LM dictionary was last made */
+} keep = {.mtx = PTHREAD_MUTEX_INITIALIZER};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool keep_has(const char *w)
+{
+	bool yes;
+
+	pthread_mutex_lock(&keep.mtx);
+	yes = keep.full || bsearch(&w, keep.w, keep.n, sizeof(keep.w[0]),
+				   cmp_str);
+	pthread_mutex_unlock(&keep.mtx);
+	return yes;
+}
+
+/* Whether words came since the last call (the LM dictionary's). */
+static bool keep_added_take(void)
+{
+	bool a;
+
+	pthread_mutex_lock(&keep.mtx);
+	a = keep.added;
+	keep.added = false;
+	pthread_mutex_unlock(&keep.mtx);
+	return a;
+}
+
+static void keep_clear(void)
+{
+	pthread_mutex_lock(&keep.mtx);
+	for (size_t i = 0; i < keep.n; i++)
+		free(keep.w[i]);
+	keep.n = 0;
+	keep.full = keep.added = false;
+	pthread_mutex_unlock(&keep.mtx);
+}
+
+static void keep_add(const char *w)
+{
+	const char *key = w;
+	size_t at = 0;
+
+	if (keep.full ||
+	    bsearch(&key, keep.w, keep.n, sizeof(keep.w[0]), cmp_str))
+		return;
+	while (at < keep.n && strcmp(keep.w[at], w) < 0)
+		at++;
+	if (keep.n == KEEP_MAX) {
+		keep.full = true;
+	}
+	else {
+		char *d = strdup(w);
+
+		if (!d) {
+			keep.full = true;
+		}
+		else {
+			memmove(keep.w + at + 1, keep.w + at,
+				(keep.n - at) * sizeof(keep.w[0]));
+			keep.w[at] = d;
+			keep.n++;
+		}
+	}
+	keep.added = true;
+}
+
+void bt_psm_keep_words(const char *words)
+{
+	const char *p = words;
+
+	pthread_mutex_lock(&keep.mtx);
+	while (p && *p) {
+		char w[WORD_MAX];
+		size_t n = 0;
+
+		while (*p == ' ')
+			p++;
+		while (*p && *p != ' ') {
+			if (n + 1 < sizeof(w))
+				w[n++] = *p;
+			p++;
+		}
+		if (!n)
+			break;
+		w[n] = '\0';
+		keep_add(w);
+	}
+	pthread_mutex_unlock(&keep.mtx);
+}
 
 void bt_psm_lock(void)
 {
@@ -152,6 +264,8 @@ int bt_psm_prepare(void)
 #define COMMON "-hmm", HMM_DIR, "-compallsen", "yes", "-bestpath", "no", \
 	"-remove_silence", "yes", "-cmn", "live"
 
+static void lm_dict_make(ngram_model_t *lm, long k);
+
 static ps_decoder_t *decoder_init(cmd_ln_t *cfg)
 {
 	ps_decoder_t *ps;
@@ -186,6 +300,10 @@ ps_decoder_t *bt_psm_decoder(enum bt_psm_kind kind, struct bt_psm_lms *lms)
 			return decoder_init(cmd_ln_init(NULL, ps_args(), TRUE,
 				COMMON, "-lm", LM_FILE, "-dict", DICT_FILE,
 				"-fwdflat", "no", NULL));
+		/* a phrase's word that came after the dictionary was made
+		 * (an agent loaded later): make it again for this decoder */
+		if (keep_added_take() && m.dict_tried && m.lm_floor_set)
+			lm_dict_make(lms->words, m.lm_words);
 		return with_search(decoder_init(cmd_ln_init(NULL, ps_args(),
 				TRUE, COMMON, "-dict", m.dict_fd >= 0 ?
 				m.dict_path : DICT_FILE, "-fwdflat", "no",
@@ -259,12 +377,73 @@ static bool lm_knows(ngram_model_t *lm, const char *line)
 		if (i > 0)
 			w[i] = '\0';
 	}
-	return ngram_wid(lm, w) != ngram_unknown_wid(lm);
+	if (ngram_wid(lm, w) == ngram_unknown_wid(lm))
+		return false;
+	return !m.lm_floor_set || ngram_probv(lm, w, NULL) >= m.lm_floor ||
+	       keep_has(w);
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+	int32 x = *(const int32 *)a, y = *(const int32 *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/*
+ * How many of the LM's words the LM decoders can hear: the K likeliest
+ * unigrams (BANTER_LM_WORDS, default LM_WORDS; 0 = all 72 k), and every
+ * word of the agents' phrases. The lexicon tree is built from them, so
+ * this sets most of an instance's memory and much of its CPU
+ * (bench_stt_setup: 72 k words 58 MB of heap and 0.26 x real time, 30 k
+ * 37 MB and 0.20). Words past the K-th are rare in calls: what a caller
+ * says to an agent, the agent's own phrases (kept whatever their rank)
+ * and the slot grammars' words rank far inside it.
+ */
+static int lm_words_env(long *kp)
+{
+	const char *e = getenv("BANTER_LM_WORDS");
+	char *end;
+	long k;
+
+	*kp = LM_WORDS;
+	if (!e || !*e)
+		return 0;
+	errno = 0;
+	k = strtol(e, &end, 10);
+	if (*end || errno || k < 0)
+		return bt_err(EINVAL, "BANTER_LM_WORDS is \"%.40s\": it says "
+			      "how many of the language model's likeliest "
+			      "words the recogniser hears, a whole number "
+			      "(default %d; 0: all of them, ~72 000, for "
+			      "more memory and CPU per call)", e, LM_WORDS);
+	*kp = k;
+	return 0;
+}
+
+static void lm_floor_set(ngram_model_t *lm, long k)
+{
+	uint32 n = ngram_model_get_counts(lm)[0];
+	int32 *p;
+
+	m.lm_floor_set = false;
+	if (k <= 0 || (uint32)k >= n)
+		return;
+	p = malloc(n * sizeof(*p));
+	if (!p)
+		return;  /* every word: more memory, same words */
+	for (uint32 i = 0; i < n; i++)
+		p[i] = ngram_probv(lm, ngram_word(lm, (int32)i), NULL);
+	qsort(p, n, sizeof(*p), cmp_desc);
+	m.lm_floor = p[k - 1];
+	m.lm_floor_set = true;
+	free(p);
 }
 
 /*
  * The LM decoders get only the dictionary's words that the language model
- * knows (80 k lines of 135 k), in the file's order. The n-gram search
+ * knows (80 k lines of 135 k; of those, the words lm_floor_set lets
+ * through), in the file's order. The n-gram search
  * builds its lexicon tree from those words alone (create_search_tree in
  * ngram_search_fwdtree.c skips the others), and in the same order, so it
  * decodes the same; the dictionary is 11 MB and 70 ms of parsing smaller
@@ -272,7 +451,7 @@ static bool lm_knows(ngram_model_t *lm, const char *line)
  * lexicon. Kept in a memfd that each decoder reads through /proc; if that
  * cannot be made, the LM decoders read the whole file.
  */
-static void lm_dict_make(ngram_model_t *lm)
+static void lm_dict_make(ngram_model_t *lm, long k)
 {
 	FILE *in = NULL, *out = NULL;
 	char *line = NULL;
@@ -281,6 +460,13 @@ static void lm_dict_make(ngram_model_t *lm)
 	int fd, fd2;
 
 	m.dict_tried = true;
+	(void)keep_added_take();
+	if (m.dict_fd >= 0) {
+		/* decoders made read it at ps_init: later ones read the new */
+		close(m.dict_fd);
+		m.dict_fd = -1;
+	}
+	lm_floor_set(lm, k);
 	fd = memfd_create("banter-lm-dict", MFD_CLOEXEC);
 	if (fd < 0)
 		return;
@@ -360,6 +546,11 @@ int bt_psm_lms_get(struct bt_psm_lms **lp)
 		}
 	}
 
+	if (!m.dict_tried) {
+		err = lm_words_env(&m.lm_words);
+		if (err)
+			return err;
+	}
 	/* read as ps_set_lm_file() reads them, with the configuration and
 	 * logmath of a decoder with the same settings as those that use
 	 * them (ngram_model_read takes -lw and -wip from it) */
@@ -385,7 +576,7 @@ int bt_psm_lms_get(struct bt_psm_lms **lp)
 			      "files)", BT_PS_MODELDIR);
 	}
 	if (!m.dict_tried)
-		lm_dict_make(l->words);
+		lm_dict_make(l->words, m.lm_words);
 	list_append(&m.lms, &l->le, l);
 	m.stats.lms++;
 	*lp = mem_ref(l);
@@ -534,6 +725,7 @@ void bt_psm_close(void)
 	m.dict_tried = false;
 	m.sharing = -1;
 	bt_psm_unlock();
+	keep_clear();
 }
 
 void bt_psm_stats(struct bt_psm_stats *st)

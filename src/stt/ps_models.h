@@ -68,6 +68,13 @@ int bt_psm_lexicon(struct ps_decoder_s **psp);
 int bt_psm_grammar_set(struct ps_decoder_s *ps, const char *search,
 		       const char *jsgf, bool alts, struct bt_psm_fsg **fp);
 
+/**
+ * Words (lower case, space-separated, as phrase_norm writes them) the LM
+ * decoders must hear even past the BANTER_LM_WORDS likeliest: an agent's
+ * phrases. Any thread, with or without the lock.
+ */
+void bt_psm_keep_words(const char *words);
+
 /** Drop what the cache holds (instances keep what they use). */
 void bt_psm_close(void);
 

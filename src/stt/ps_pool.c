@@ -12,7 +12,7 @@ static bool registered;
 
 
 /*
- * The pool. Making a recogniser costs ~0.35 s of CPU and ~70 MB, on the
+ * The pool. Making a recogniser costs ~0.35 s of CPU and ~50 MB, on the
  * thread of the call that needs it, where it holds up every other call of
  * that event loop. So a call's decoders are not freed when it ends: they
  * wait, idle, for the next call on the same thread with the same grammars

@@ -1,0 +1,136 @@
+/**
+ * @file test_stt_words.c  Which words the open language model's decoder
+ * can hear (src/stt/ps_models.c: lm_floor_set, the kept phrase words):
+ * the BANTER_LM_WORDS likeliest words of the model (30 000 by default),
+ * every word of an agent's phrases whatever its rank, all of them with 0,
+ * and a clear error for a value that is not a count.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <pocketsphinx.h>
+#include <sphinxbase/ckd_alloc.h>
+#include <re.h>
+#include "banter/banter.h"
+#include "stt/ps_models.h"
+
+/*
+ * Whether a new LM decoder's dictionary has w, as a session's recogniser
+ * made now would. Ranks in en-us.lm.bin by unigram probability: "the" 1,
+ * "table" 1231, "reservation" 9485, "haiku" 29970, "markdown" 40351.
+ */
+static bool lm_hears(const char *w)
+{
+	struct bt_psm_lms *lms = NULL;
+	ps_decoder_t *ps;
+	char *pron;
+
+	bt_psm_lock();
+	assert_int_equal(bt_psm_lms_get(&lms), 0);
+	ps = bt_psm_decoder(BT_PSM_LM, lms);
+	assert_non_null(ps);
+	pron = ps_lookup_word(ps, w);
+	ps_free(ps);
+	mem_deref(lms);
+	bt_psm_unlock();
+	ckd_free(pron);
+	return pron != NULL;
+}
+
+static void fresh(const char *lm_words)
+{
+	bt_psm_close();  /* the next decoder makes its dictionary again */
+	if (lm_words)
+		assert_int_equal(setenv("BANTER_LM_WORDS", lm_words, 1), 0);
+	else
+		assert_int_equal(unsetenv("BANTER_LM_WORDS"), 0);
+}
+
+static void test_default_likeliest(void **state)
+{
+	(void)state;
+	fresh(NULL);
+	assert_true(lm_hears("the"));
+	assert_true(lm_hears("reservation"));
+	assert_true(lm_hears("haiku"));
+	assert_false(lm_hears("markdown"));
+}
+
+/* An agent's phrase (checked at load) brings its words in, even into a
+ * dictionary made before it: the next decoder has them. */
+static void test_phrase_words_kept(void **state)
+{
+	(void)state;
+	fresh(NULL);
+	assert_false(lm_hears("markdown"));
+	assert_int_equal(bt_stt_pocketsphinx_phrase_check(
+				 "Write it in Markdown please"), 0);
+	assert_true(lm_hears("markdown"));
+	assert_true(lm_hears("table"));
+	/* a new start forgets them */
+	fresh(NULL);
+	assert_false(lm_hears("markdown"));
+}
+
+static void test_counts(void **state)
+{
+	(void)state;
+	fresh("0");   /* every word the model knows */
+	assert_true(lm_hears("markdown"));
+	fresh("2000");
+	assert_true(lm_hears("table"));
+	assert_false(lm_hears("reservation"));
+	fresh("");    /* set but empty: the default */
+	assert_true(lm_hears("haiku"));
+	assert_false(lm_hears("markdown"));
+}
+
+static void test_bad_value(void **state)
+{
+	static const char *const bad[] = {"abc", "-5", "1.5", "30k",
+					  "99999999999999999999999"};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct bt_psm_lms *lms = NULL;
+		int err;
+
+		fresh(bad[i]);
+		bt_psm_lock();
+		err = bt_psm_lms_get(&lms);
+		bt_psm_unlock();
+		assert_int_equal(err, EINVAL);
+		assert_null(lms);
+		assert_non_null(strstr(bt_errmsg(), "BANTER_LM_WORDS"));
+		assert_non_null(strstr(bt_errmsg(), "whole number"));
+	}
+	fresh(NULL);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unsetenv("BANTER_LM_WORDS");
+	bt_stt_pocketsphinx_close();
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_likeliest),
+		cmocka_unit_test(test_phrase_words_kept),
+		cmocka_unit_test(test_counts),
+		cmocka_unit_test(test_bad_value),
+	};
+
+	if (bt_psm_prepare())
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, teardown);
+}
