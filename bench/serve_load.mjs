@@ -167,7 +167,12 @@ async function runServe() {
   const recs = await Promise.all(calls);
   clearInterval(sampler);
   await sleep(300);  // the server's last frames of the calls
+  let lateMs = null;  // the most a loop of the server ran late (wall clock)
+  try {
+    lateMs = (await (await fetch(url.replace(/^ws/, 'http').replace('/v1/realtime', '/healthz'))).json()).max_late_ms ?? null;
+  } catch { /* an old server: no figure */ }
   const out = {
+    loop_late_ms: lateMs,
     kind: 'serve', n, pattern, stagger_s: stagger / 1000, wall_s: (Date.now() - t0) / 1000,
     v2v: recs.flatMap((r) => r.v2v), v2v_clean: recs.flatMap((r) => r.v2v_clean),
     v2v_server: recs.flatMap((r) => r.v2v_server), turns: recs.map((r) => r.turns), heard: recs.flatMap((r) => r.heard), errors: recs.filter((r) => r.error).map((r) => r.error),
@@ -241,7 +246,7 @@ function report() {
   console.log('serve: at the WebSocket client; simulate: its trace. RSS MB, CPU s per call.');
   console.log(`${'pattern'.padEnd(8)} ${'N'.padStart(3)} ${'what'.padEnd(8)} ${'turns'.padStart(5)} ${'miss'.padStart(4)}` +
     `  ${'all p50/p95'.padStart(11)}  ${'heard-right'.padStart(11)}  ${'server'.padStart(11)}` +
-    `  ${'RSS'.padStart(5)} ${'RSS/call'.padStart(8)} ${'CPU/call'.padStart(8)} ${'setupCPU'.padStart(8)}`);
+    `  ${'RSS'.padStart(5)} ${'RSS/call'.padStart(8)} ${'CPU/call'.padStart(8)} ${'setupCPU'.padStart(8)} ${'late'.padStart(5)}`);
   const best = {};
   for (const pattern of ['stagger', 'burst']) {
     for (const r of rows.filter((x) => x.pattern === pattern).sort((a, b) => a.n - b.n || (a.kind < b.kind ? 1 : -1))) {
@@ -253,7 +258,8 @@ function report() {
       console.log(`${pattern.padEnd(8)} ${String(r.n).padStart(3)} ${r.kind.padEnd(8)} ${String(r.v2v.length).padStart(5)} ${String(r.sorry).padStart(4)}` +
         `  ${pp(r.v2v)}  ${pp(r.v2v_clean)}  ${r.kind === 'serve' ? pp(r.v2v_server) : pp(r.v2v)}` +
         `  ${f(rss).padStart(5)} ${f(per, 1).padStart(8)} ${f(r.cpu_s / r.n, 2).padStart(8)}` +
-        ` ${f(r.cpu_setup_s != null && r.pattern === 'burst' ? r.cpu_setup_s / r.n : null, 2).padStart(8)}`);
+        ` ${f(r.cpu_setup_s != null && r.pattern === 'burst' ? r.cpu_setup_s / r.n : null, 2).padStart(8)}` +
+        ` ${f(r.loop_late_ms).padStart(5)}`);
       for (const e of r.errors.slice(0, 2)) console.log(`    error: ${e}`);
     }
   }
@@ -263,6 +269,8 @@ function report() {
   console.log(`serve: RSS = the server's peak VmRSS; RSS/call = (peak - idle ${f(sv?.rss_idle_mb)} MB) / calls open at the`);
   console.log('peak; setupCPU (burst) = server CPU from the first connect until all N calls had session.created.');
   console.log('simulate: RSS/call = one process\'s peak (VmHWM), RSS = that x N. CPU/call: the whole call (utime+stime).');
+  console.log('late (serve): the longest a server loop\'s 20 ms tick came late, ms (/healthz max_late_ms): a loop held up by');
+  console.log('decoding; the client\'s own lateness (one node process streams every call) does not show in it.');
   console.log('');
   for (const pattern of ['stagger', 'burst']) {
     for (const k of ['all', 'right']) {

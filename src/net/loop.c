@@ -41,6 +41,7 @@ struct bt_loop {
 	atomic_uint n_calls;    /* placed here and not yet released */
 	uint64_t next;          /* jiffies of the next frame */
 	uint32_t max_lag;
+	atomic_uint max_late_ms;  /* the longest a frame tick came late */
 	pthread_mutex_t mtx;    /* start-up hand-shake only */
 	pthread_cond_t cond;
 	bool ready;
@@ -72,6 +73,10 @@ static void tick_timer(void *arg)
 	uint64_t now = tmr_jiffies();
 	unsigned frames = 0;
 
+	/* on the wall clock: the frame counts below stop at the catch-up
+	 * limit, and a loop held up for seconds shows only here */
+	if (now > l->next && now - l->next > atomic_load(&l->max_late_ms))
+		atomic_store(&l->max_late_ms, (unsigned)(now - l->next));
 	/*
 	 * Deadlines are absolute (start + k * 20 ms), so the timer's own
 	 * jitter does not accumulate into the media clock.
@@ -325,6 +330,11 @@ void bt_loop_tick_remove(struct bt_tick *t)
 	list_unlink(&t->le);
 	if (l)
 		atomic_fetch_sub(&l->n_ticks, 1);
+}
+
+uint32_t bt_loop_max_late_ms(const struct bt_loop *l)
+{
+	return l ? atomic_load(&l->max_late_ms) : 0;
 }
 
 uint32_t bt_loop_max_lag_frames(const struct bt_loop *l)

@@ -67,5 +67,7 @@ void bt_loop_tick_remove(struct bt_tick *t);
 
 /** How many frames the loop was late by at most (to see overload). */
 uint32_t bt_loop_max_lag_frames(const struct bt_loop *l);
+/** The longest a frame tick of l came after its time, ms (wall clock). */
+uint32_t bt_loop_max_late_ms(const struct bt_loop *l);
 
 #endif

@@ -789,7 +789,7 @@ static void http_req(struct http_conn *hc, const struct http_msg *msg,
 		return;
 	}
 	if (!pl_strcmp(&msg->path, "/healthz")) {
-		uint32_t lag = 0;
+		uint32_t lag = 0, late = 0;
 		unsigned made = 0, reused = 0, idle = 0;
 		char per[768] = "";  /* up to 64 loops */
 		size_t pos = 0;
@@ -801,6 +801,8 @@ static void http_req(struct http_conn *hc, const struct http_msg *msg,
 
 			if (bt_loop_max_lag_frames(bt_loop_at(i)) > lag)
 				lag = bt_loop_max_lag_frames(bt_loop_at(i));
+			if (bt_loop_max_late_ms(bt_loop_at(i)) > late)
+				late = bt_loop_max_late_ms(bt_loop_at(i));
 			k = snprintf(per + pos, sizeof(per) - pos, "%s%u",
 				     i ? "," : "",
 				     bt_loop_calls(bt_loop_at(i)));
@@ -813,13 +815,13 @@ static void http_req(struct http_conn *hc, const struct http_msg *msg,
 				  "{\"status\":\"ok\",\"sessions\":%u,"
 				  "\"sip_calls\":%u,"
 				  "\"loops\":%u,\"loop_calls\":[%s],"
-				  "\"max_lag_frames\":%u,"
+				  "\"max_lag_frames\":%u,\"max_late_ms\":%u,"
 				  "\"recognisers\":{\"made\":%u,"
 				  "\"reused\":%u,\"idle\":%u}}",
 				  atomic_load(&srv->sessions),
 				  bt_sip_calls(srv->sip),
-				  bt_loops_count(), per, lag, made, reused,
-				  idle);
+				  bt_loops_count(), per, lag, late, made,
+				  reused, idle);
 		return;
 	}
 	serve_file(srv, hc, &msg->path);
