@@ -74,8 +74,10 @@ static void tick_timer(void *arg)
 	unsigned frames = 0;
 
 	/* on the wall clock: the frame counts below stop at the catch-up
-	 * limit, and a loop held up for seconds shows only here */
-	if (now > l->next && now - l->next > atomic_load(&l->max_late_ms))
+	 * limit, and a loop held up for seconds shows only here; only while
+	 * it has calls (the server's warm-up at start holds it too) */
+	if (atomic_load(&l->n_calls) && now > l->next &&
+	    now - l->next > atomic_load(&l->max_late_ms))
 		atomic_store(&l->max_late_ms, (unsigned)(now - l->next));
 	/*
 	 * Deadlines are absolute (start + k * 20 ms), so the timer's own
