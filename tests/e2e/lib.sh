@@ -66,7 +66,9 @@ mock_start() {
   node "$CLIENTS/$1" --port 0 "${@:2}" >"$TMP/mock.out" 2>"$TMP/mock.err" &
   MOCK_PID=$!
   for _ in $(seq 100); do
-    PORT=$(awk '/^listening/{print $2}' "$TMP/mock.out" 2>/dev/null)
+    # (the background shell may not have made mock.out yet: awk's exit
+    # status 2 must not end the test under set -e)
+    PORT=$(awk '/^listening/{print $2}' "$TMP/mock.out" 2>/dev/null || true)
     [ -n "$PORT" ] && return 0
     sleep 0.05
   done

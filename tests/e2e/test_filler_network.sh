@@ -20,7 +20,7 @@ speech() {
   SPEECH_PID=$!
   SPORT=""
   for _ in $(seq 100); do
-    SPORT=$(awk '/^listening/{print $2}' "$TMP/speech.out" 2>/dev/null)
+    SPORT=$(awk '/^listening/{print $2}' "$TMP/speech.out" 2>/dev/null || true)
     [ -n "$SPORT" ] && break
     sleep 0.05
   done
