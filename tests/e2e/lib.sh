@@ -98,3 +98,32 @@ baresip_config() {
     echo "snd_path $rec"
   } >"$dir/config"
 }
+
+# baresip_call DIR OUT MAX ARGS...: baresip (config folder DIR, output in
+# OUT) for at most MAX seconds, quit as soon as its call has ended: -t
+# alone kept it idling on a finished call until MAX (20-30 s a call)
+baresip_call() {
+  local dir=$1 out=$2 max=$3 pid end
+  shift 3
+  baresip -f "$dir" -t "$max" "$@" >"$out" 2>&1 &
+  pid=$!
+  end=$((SECONDS + max + 20))
+  while kill -0 $pid 2>/dev/null && [ $SECONDS -lt $end ]; do
+    grep -q 'terminated (duration' "$out" 2>/dev/null && break
+    sleep 0.1
+  done
+  # SIGTERM stops baresip as -t does (its user agents stop, the sndfile
+  # dumps are closed with the call already); KILL only if it hangs
+  kill -TERM $pid 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+  kill -KILL $pid 2>/dev/null || true
+  wait $pid 2>/dev/null || true
+}
+# wait_log REGEX SECONDS: until the server's log has a line that matches
+wait_log() {
+  for _ in $(seq $(($2 * 10))); do
+    grep -qE "$1" "$TMP/serve.txt" && return 0
+    sleep 0.1
+  done
+  return 1
+}
