@@ -133,3 +133,24 @@ wait_log() {
   return 1
 }
 
+# pyrun_start: one python for the rest of the test (tests/e2e/pyrun.py),
+# for tests that run many small python checks: each python start costs
+# about half a second of CPU here. Then pyrun ARGS... <<'EOF' SCRIPT EOF
+# does what python3 - ARGS... would (output, exit status, stderr), the
+# script in fresh globals; without pyrun_start it is python3 - itself.
+# (its pipes on plain descriptors, which subshells and pipelines keep,
+# where the coproc's own are closed)
+pyrun_start() {
+  coproc PYRUN { exec python3 "$(dirname "${BASH_SOURCE[0]}")/pyrun.py"; }
+  exec {PYRUN_IN}>&"${PYRUN[1]}" {PYRUN_OUT}<&"${PYRUN[0]}"
+}
+pyrun() {
+  local code rc out
+  if [ -z "${PYRUN_IN:-}" ]; then python3 - "$@"; return; fi
+  code=$(cat)
+  printf '%s\0' "$#" "$PWD" "$@" "$code" >&"$PYRUN_IN"
+  IFS= read -r -d '' rc <&"$PYRUN_OUT" && IFS= read -r -d '' out <&"$PYRUN_OUT" \
+    || { echo "pyrun: no answer from tests/e2e/pyrun.py" >&2; return 1; }
+  printf '%s' "$out"
+  return "$rc"
+}
