@@ -52,7 +52,7 @@ simulate: build
 test: build asan fuzz-build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j$(JOBS)
-	FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) FUZZ_RUNS=$(FUZZ_TEST_RUNS) \
+	FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) FUZZ_RUNS=$(FUZZ_TEST_RUNS) FUZZ_JOBS=$(JOBS) \
 	  tests/fuzz/run.sh $(FUZZ_BUILD)
 
 bench: build

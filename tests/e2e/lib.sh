@@ -29,8 +29,13 @@ sql() { sqlite3 "$TMP/db" "$1"; }
 # stopped at exit.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 serve() {
-  HTTP_PORT=$(free_port); TLS_PORT=$(free_port); SIP_PORT=$(free_port)
-  SIP_TLS_PORT=$(free_port)
+  # four at once, held open together so that they differ: one python
+  # start rather than four (a second each on a loaded machine)
+  read -r HTTP_PORT TLS_PORT SIP_PORT SIP_TLS_PORT < <(python3 -c '
+import socket
+ss = [socket.socket() for _ in range(4)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in ss])')
   "$BANTER" serve --agent agents/restaurant.json --port "$HTTP_PORT" \
     --tls-port "$TLS_PORT" --sip-port "$SIP_PORT" --sip-tls-port "$SIP_TLS_PORT" \
     --addr 127.0.0.1 --db "$TMP/db" \
@@ -66,7 +71,9 @@ mock_start() {
   node "$CLIENTS/$1" --port 0 "${@:2}" >"$TMP/mock.out" 2>"$TMP/mock.err" &
   MOCK_PID=$!
   for _ in $(seq 100); do
-    PORT=$(awk '/^listening/{print $2}' "$TMP/mock.out" 2>/dev/null)
+    # (the background shell may not have made mock.out yet: awk's exit
+    # status 2 must not end the test under set -e)
+    PORT=$(awk '/^listening/{print $2}' "$TMP/mock.out" 2>/dev/null || true)
     [ -n "$PORT" ] && return 0
     sleep 0.05
   done
@@ -95,4 +102,55 @@ baresip_config() {
     echo "audio_source aufile,$mic"
     echo "snd_path $rec"
   } >"$dir/config"
+}
+
+# baresip_call DIR OUT MAX ARGS...: baresip (config folder DIR, output in
+# OUT) for at most MAX seconds, quit as soon as its call has ended: -t
+# alone kept it idling on a finished call until MAX (20-30 s a call)
+baresip_call() {
+  local dir=$1 out=$2 max=$3 pid end
+  shift 3
+  baresip -f "$dir" -t "$max" "$@" >"$out" 2>&1 &
+  pid=$!
+  end=$((SECONDS + max + 20))
+  while kill -0 $pid 2>/dev/null && [ $SECONDS -lt $end ]; do
+    grep -q 'terminated (duration' "$out" 2>/dev/null && break
+    sleep 0.1
+  done
+  # SIGTERM stops baresip as -t does (its user agents stop, the sndfile
+  # dumps are closed with the call already); KILL only if it hangs
+  kill -TERM $pid 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+  kill -KILL $pid 2>/dev/null || true
+  wait $pid 2>/dev/null || true
+}
+# wait_log REGEX SECONDS: until the server's log has a line that matches
+wait_log() {
+  for _ in $(seq $(($2 * 10))); do
+    grep -qE "$1" "$TMP/serve.txt" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# pyrun_start: one python for the rest of the test (tests/e2e/pyrun.py),
+# for tests that run many small python checks: each python start costs
+# about half a second of CPU here. Then pyrun ARGS... <<'EOF' SCRIPT EOF
+# does what python3 - ARGS... would (output, exit status, stderr), the
+# script in fresh globals; without pyrun_start it is python3 - itself.
+# (its pipes on plain descriptors, which subshells and pipelines keep,
+# where the coproc's own are closed)
+pyrun_start() {
+  coproc PYRUN { exec python3 "$(dirname "${BASH_SOURCE[0]}")/pyrun.py"; }
+  exec {PYRUN_IN}>&"${PYRUN[1]}" {PYRUN_OUT}<&"${PYRUN[0]}"
+}
+pyrun() {
+  local code rc out
+  if [ -z "${PYRUN_IN:-}" ]; then python3 - "$@"; return; fi
+  code=$(cat)
+  printf '%s\0' "$#" "$PWD" "$@" "$code" >&"$PYRUN_IN"
+  IFS= read -r -d '' rc <&"$PYRUN_OUT" && IFS= read -r -d '' out <&"$PYRUN_OUT" \
+    || { echo "pyrun: no answer from tests/e2e/pyrun.py" >&2; return 1; }
+  printf '%s' "$out"
+  return "$rc"
 }

@@ -5,6 +5,8 @@
 # trace.
 MOCK_PID=""
 trap '[ -n "$MOCK_PID" ] && kill $MOCK_PID 2>/dev/null; rm -rf "$TMP"' EXIT
+# the checks below are many: one python for them all (lib.sh)
+pyrun_start
 
 # mock SCRIPT_JSON [args]: (re)start the mock with this script -> $PORT
 mock() {
@@ -14,7 +16,7 @@ mock() {
 }
 # agent PYTHON_STATEMENT: agents/assistant.json changed by it (on a)
 agent() {
-  python3 - "$1" >"$TMP/agent.json" <<'PY'
+  pyrun "$1" >"$TMP/agent.json" <<'PY'
 import json, sys
 a = json.load(open("agents/assistant.json"))
 exec(sys.argv[1])
@@ -39,7 +41,7 @@ llmsim() {
 # requests in order, hooks: the webhook calls) and the trace (tr; turns,
 # reply: the first answer to the caller, ag: the sentences said, said)
 py() {
-  python3 - "$TMP" "$1" <<'PY'
+  pyrun "$TMP" "$1" <<'PY'
 import json, sys
 d = sys.argv[1]
 log = [json.loads(l) for l in open(d + "/req.jsonl")]

@@ -6,6 +6,7 @@
 # final in time. Every call must complete with the right booking, the
 # trace must say which provider took over, and no words may be lost.
 source "$(dirname "$0")/lib.sh"
+pyrun_start  # one python for the checks below (lib.sh)
 MOCK_PID=""
 trap '[ -n "$MOCK_PID" ] && kill $MOCK_PID 2>/dev/null; rm -rf "$TMP"' EXIT
 
@@ -15,7 +16,7 @@ echo '["a table for three please","tuesday","seven pm","yes"]' >"$TMP/script.jso
 mock() { mock_start deepgram_mock.mjs --script "$TMP/script.json" --key dg-test "$@"; }
 # agent PYTHON: agents/restaurant.json changed by a statement on a
 agent() {
-  python3 - "$1" >"$TMP/agent.json" <<'EOF'
+  pyrun "$1" >"$TMP/agent.json" <<'EOF'
 import json, sys
 a = json.load(open("agents/restaurant.json"))
 exec(sys.argv[1])
@@ -35,7 +36,7 @@ dgsim() {
 # py EXPR over the trace (tr, turns, errors) and the mock's log (log)
 py() {
   curl -s "http://127.0.0.1:$PORT/log" >"$TMP/log.json"
-  python3 - "$TMP" "$1" <<'EOF'
+  pyrun "$TMP" "$1" <<'EOF'
 import json, sys
 d = sys.argv[1]
 tr = [json.loads(l) for l in open(d + "/trace.jsonl")]

@@ -6,11 +6,12 @@
 # fails (an HTTP error, a stream cut mid-sentence) the embedded voice takes
 # over within the reply and the call goes on.
 source "$(dirname "$0")/lib.sh"
+pyrun_start  # one python for the checks below (lib.sh)
 MOCK_PID=""
 trap '[ -n "$MOCK_PID" ] && kill $MOCK_PID 2>/dev/null; rm -rf "$TMP"' EXIT
 
 mock() { mock_start ${MOCK:-speech_mock.mjs} --key ${MOCKKEY:-sk-test} "$@"; }
-python3 - >"$TMP/agent.json" <<'EOF'
+pyrun >"$TMP/agent.json" <<'EOF'
 import json
 a = json.load(open("agents/restaurant.json"))
 a["persona"]["voice"] = "openai:alloy"
@@ -29,7 +30,7 @@ vsim() {
 }
 py() {
   curl -s "http://127.0.0.1:$PORT/log" >"$TMP/log.json"
-  python3 - "$TMP" "$1" <<'EOF'
+  pyrun "$TMP" "$1" <<'EOF'
 import json, sys
 d = sys.argv[1]
 tr = [json.loads(l) for l in open(d + "/trace.jsonl")]
@@ -89,7 +90,7 @@ pass "a cloud voice without a key is refused at load"
 
 # ElevenLabs' multi-context WebSocket: one context per sentence, alignment
 # as word timings, a barge-in closes the context in flight
-python3 - >"$TMP/agent.json" <<'EOF'
+pyrun >"$TMP/agent.json" <<'EOF'
 import json
 a = json.load(open("agents/restaurant.json"))
 a["persona"]["voice"] = "elevenlabs:21m00Tcm4TlvDq8ikWAM"

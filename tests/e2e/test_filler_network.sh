@@ -20,7 +20,7 @@ speech() {
   SPEECH_PID=$!
   SPORT=""
   for _ in $(seq 100); do
-    SPORT=$(awk '/^listening/{print $2}' "$TMP/speech.out" 2>/dev/null)
+    SPORT=$(awk '/^listening/{print $2}' "$TMP/speech.out" 2>/dev/null || true)
     [ -n "$SPORT" ] && break
     sleep 0.05
   done
@@ -32,7 +32,7 @@ speech() {
 # llm_lib.sh's py)
 sp() {
   curl -s "http://127.0.0.1:$SPORT/log" >"$TMP/slog.json"
-  python3 - "$TMP" "$1" <<'PY'
+  pyrun "$TMP" "$1" <<'PY'
 import json, sys
 d = sys.argv[1]
 slog = json.load(open(d + "/slog.json"))

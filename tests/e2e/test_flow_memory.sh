@@ -13,7 +13,7 @@ BOOKING=$(cat callers/booking.json)
 
 # 1. a booking by the flow, with memory on: one record, the slots and the
 #    tool's result in it
-python3 - >"$TMP/agent.json" <<'EOF'
+pyrun >"$TMP/agent.json" <<'EOF'
 import json
 a = json.load(open("agents/restaurant.json"))
 a["flow"]["memory"] = True
@@ -39,7 +39,7 @@ check '"earlier calls" in reqs[0]["body"]["messages"][0]["content"] and "'"$SUMM
   "flow memory: the LLM agent's first request lacks the flow's summary"
 
 # 3. memory off (the default): a flow writes nothing
-python3 - >"$TMP/agent.json" <<'EOF'
+pyrun >"$TMP/agent.json" <<'EOF'
 import json
 print(json.dumps(json.load(open("agents/restaurant.json"))))
 EOF
@@ -52,7 +52,7 @@ KEEPDB=1 llmsim "$BOOKING" --caller-id +15557002
 #    written by the model from the whole call (the flow's slots and tool,
 #    what was asked and answered during the hand-off); the LLM reads the
 #    caller's memory
-HANDOFF=$(python3 - <<'EOF'
+HANDOFF=$(pyrun <<'EOF'
 import json
 a = json.load(open("agents/restaurant.json"))
 a["flow"]["memory"] = True
@@ -99,7 +99,7 @@ sql "select summary from memory where caller = '+15557004'" | grep -q "$HANDOFF_
 
 # 6. the agent's llm section asks for the extractive summary: no request,
 #    the same record
-python3 - "$HANDOFF" >"$TMP/agent.json" <<'EOF'
+pyrun "$HANDOFF" >"$TMP/agent.json" <<'EOF'
 import json, sys
 a = json.loads(sys.argv[1])
 a["llm"]["memory"] = {"summary": "extractive"}
@@ -116,7 +116,7 @@ pass "a flow with memory leaves one summary per call, the hand-off in it; an LLM
 
 # 7. a tool of the hand-off still running when the call ends: its result,
 #    when it comes, goes into the flow's record of the call
-python3 - "$HANDOFF" >"$TMP/agent.json" <<'EOF'
+pyrun "$HANDOFF" >"$TMP/agent.json" <<'EOF'
 import json, sys
 a = json.loads(sys.argv[1])
 a["llm"]["memory"] = {"summary": "extractive"}

@@ -172,7 +172,7 @@ pass "memory across calls by caller id: the model's summary, the extractive fall
 
 # 9. a flow hands a question to the LLM, which knows the slots so far and
 #    gives the call back (return_to_flow); the booking then completes
-python3 - >"$TMP/agent.json" <<'EOF'
+pyrun >"$TMP/agent.json" <<'EOF'
 import json
 a = json.load(open("agents/restaurant.json"))
 a["flow"]["intents"].append({"name": "menu", "phrases": ["what is on the menu"],
@@ -257,7 +257,7 @@ grep -q 'llm.tools.0.run' "$TMP/out.txt" || fail "a bad tool is not reported wit
 pass "agent-file checks: key, tools"
 
 # a flow's hand-off is checked at load: where it returns, and the LLM it needs
-python3 - >"$TMP/agent.json" <<'EOF'
+pyrun >"$TMP/agent.json" <<'EOF'
 import json
 a = json.load(open("agents/restaurant.json"))
 a["flow"]["nodes"]["greet"]["next"] = "menu_llm"

@@ -40,7 +40,7 @@ agent 'a["llm"]["tools"][1]["webhook"].update(timeout_ms=20000, retries=0)'
 late_call +15558888 '{"result":{"hours":"noon to nine on sundays"},"delay_ms":4000}'
 grep -q 'the tool opening_hours (call [^)]*) ended after the call: {"hours":"noon to nine on sundays"}; kept in the caller.s memory' "$TMP/serve.txt" ||
   fail "the late result is not in the server's log: $(cat "$TMP/serve.txt")"
-python3 - "$TMP/req.jsonl" <<'EOF' || fail "no summary request with the late result in the call's transcript: $(tail -3 "$TMP/req.jsonl")"
+pyrun "$TMP/req.jsonl" <<'EOF' || fail "no summary request with the late result in the call's transcript: $(tail -3 "$TMP/req.jsonl")"
 import json, sys
 log = [json.loads(l) for l in open(sys.argv[1])]
 s = [r for r in log if r["path"] == "/v1/chat/completions" and "keep notes" in json.dumps(r["body"]["messages"])]

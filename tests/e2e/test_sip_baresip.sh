@@ -49,7 +49,7 @@ phone() {
   else
     echo "<sip:tester@127.0.0.1>;regint=0;audio_codecs=$codec" >"$dir/accounts"
   fi
-  timeout 60 baresip -f "$dir" -e "/dial $uri" -t 40 >"$TMP/bs-$name.txt" 2>&1 || true
+  baresip_call "$dir" "$TMP/bs-$name.txt" 40 -e "/dial $uri"
 }
 # ctrl CMD [PARAMS]: a command to the phone's ctrl_tcp module (JSON in a
 # netstring, the reply likewise); fails unless baresip answers ok
@@ -71,14 +71,6 @@ while not r.endswith(b","):
 sys.exit(0 if b'"ok":true' in r else 1)
 PY
 }
-# wait_log REGEX SECONDS: until the server's log has a line that matches
-wait_log() {
-  for _ in $(seq $(($2 * 10))); do
-    grep -qE "$1" "$TMP/serve.txt" && return 0
-    sleep 0.1
-  done
-  return 1
-}
 # seconds of a WAV louder than -40 dBFS (20 ms frames, first channel)
 speech_s() {
   python3 - "$1" <<'PY'
@@ -97,6 +89,9 @@ PY
 # caller's words were recognised and answered
 check_g722() {
   local name=$1 id=$2 how=$3 dec s user
+  # baresip quits as its call ends: the server's last line of the call
+  # (its RTP summary) may still be on its way
+  wait_log "^sip-$id: RTP " 10 || true
   grep -q 'Call established' "$TMP/bs-$name.txt" || { cat "$TMP/bs-$name.txt" >&2; fail "$how: call not established"; }
   grep -q "sip-$id: answered with G722/8000" "$TMP/serve.txt" || fail "$how: not answered with G.722"
   grep -q 'Set audio decoder: G722' "$TMP/bs-$name.txt" || fail "$how: baresip did not decode G.722"
@@ -118,6 +113,10 @@ check_g722() {
     "$TMP/serve.txt" || fail "$how: the agent did not answer the caller's turn"
   grep -q "sip-$id: the caller hung up (BYE)" "$TMP/serve.txt" || fail "$how: the caller's BYE was not seen"
   grep -q "sip-$id: RTP G722: [0-9]* packets sent" "$TMP/serve.txt" || fail "$how: no RTP summary"
+  for _ in $(seq 50); do
+    curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" | grep -q '"sip_calls":0' && break
+    sleep 0.1
+  done
   curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" | grep -q '"sip_calls":0' \
     || fail "$how: the server does not answer /healthz after the call"
 }
@@ -144,6 +143,7 @@ wait_log '^sip-3: established' 60 || fail "Opus: the call was not established"
 sleep 2
 kill -STOP $SERVE_PID; sleep 0.6; kill -CONT $SERVE_PID
 wait $PHONE || true
+wait_log '^sip-3: RTP ' 10 || true
 grep -q 'sip-3: answered with opus/48000' "$TMP/serve.txt" || fail "not answered with Opus"
 grep -q 'Set audio decoder: opus' "$TMP/bs-opus.txt" || fail "baresip did not decode Opus"
 s=$(speech_s "$(ls "$TMP"/rec-opus/dump-*-dec.wav | head -1)")
@@ -185,6 +185,7 @@ wait_log '^sip-4: trace .*"user_text":"3"' 60 || fail "DTMF: no turn with the us
 ctrl quit 2>/dev/null || true
 wait $PHONE || true
 CTRL_PORT=
+wait_log '^sip-4: RTP ' 10 || true
 grep -q "audio: send DTMF digit: '3'" "$TMP/bs-dtmf.txt" || fail "DTMF: baresip did not send 3"
 grep -q '^sip-4: INVITE from .*, with DTMF$' "$TMP/serve.txt" || fail "DTMF: the offer had no telephone-event"
 grep '^sip-4: dtmf' "$TMP/serve.txt"

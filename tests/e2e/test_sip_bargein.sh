@@ -62,8 +62,7 @@ phone() {
   local dir="$TMP/bs-$1"
   baresip_config "$dir" "$TMP/mic.wav" "$TMP/rec-$1"
   echo "<sip:tester@127.0.0.1>;regint=0;audio_codecs=G722/16000/1" >"$dir/accounts"
-  timeout 60 baresip -f "$dir" -e "/dial sip:$1@127.0.0.1:$SIP_PORT" -t 30 \
-    >"$TMP/bs-$1.txt" 2>&1 || true
+  baresip_call "$dir" "$TMP/bs-$1.txt" 30 -e "/dial sip:$1@127.0.0.1:$SIP_PORT"
 }
 
 # measure NAME CALL: the barge-in of call sip-CALL, dumped in rec-NAME:
@@ -170,6 +169,8 @@ call() {
   phone "$1"
   grep -q 'Call established' "$TMP/bs-$1.txt" || { cat "$TMP/bs-$1.txt" >&2; fail "$1: the call was not established"; }
   grep -q "sip-$2: answered with G722/8000" "$TMP/serve.txt" || fail "$1: not answered with G.722"
+  # (the RTP summary, the server's last line of the call, may still be on its way)
+  wait_log "^sip-$2: RTP " 10 || true
   grep "^sip-$2: RTP" "$TMP/serve.txt"
   # the dumps count packets only if none was lost
   grep -q "^sip-$2: RTP G722: [0-9]* packets sent, [0-9]* received (0 lost, 0 late" "$TMP/serve.txt" \

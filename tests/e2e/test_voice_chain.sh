@@ -7,6 +7,7 @@
 # names each voice that failed and the one that took over; bad lists are
 # refused at load with file:line.
 source "$(dirname "$0")/lib.sh"
+pyrun_start  # one python for the checks below (lib.sh)
 MOCK_PID=""
 SPID=""
 trap '[ -n "$MOCK_PID" ] && kill $MOCK_PID 2>/dev/null; [ -n "$SPID" ] && kill $SPID 2>/dev/null; rm -rf "$TMP"' EXIT
@@ -25,7 +26,7 @@ speech() {
   cat "$TMP/speech.err" >&2; fail "the speech server did not start"
 }
 agent() {
-  python3 - "$1" >"$TMP/agent.json" <<'EOF'
+  pyrun "$1" >"$TMP/agent.json" <<'EOF'
 import json, sys
 a = json.load(open("agents/restaurant.json"))
 a["persona"]["voice"] = "elevenlabs:21m00Tcm4TlvDq8ikWAM"
@@ -45,7 +46,7 @@ vsim() {
 }
 py() {
   curl -s "http://127.0.0.1:$SPORT/log" >"$TMP/slog.json"
-  python3 - "$TMP" "$1" <<'EOF'
+  pyrun "$TMP" "$1" <<'EOF'
 import json, sys
 d = sys.argv[1]
 tr = [json.loads(l) for l in open(d + "/trace.jsonl")]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the libFuzzer harnesses of a BT_FUZZ build one after another and
+# Runs the libFuzzer harnesses of a BT_FUZZ build (FUZZ_JOBS at a time) and
 # fails if any finds a crash, a leak, undefined behaviour or a hang.
 #
 #   tests/fuzz/run.sh BUILD_DIR [HARNESS...]    (default: every fuzz_*)
@@ -7,6 +7,7 @@
 # Settings (environment):
 #   FUZZ_SECONDS  time per harness (default 20)
 #   FUZZ_RUNS     at most this many inputs per harness (default: no cap)
+#   FUZZ_JOBS     harnesses run at once (default 1)
 #   FUZZ_CORPUS   keep the corpora in FUZZ_CORPUS/<harness> and grow them
 #                 run after run (default: a temporary folder, removed)
 #
@@ -23,6 +24,7 @@ shift
 build=$(cd "$build" && pwd)
 secs=${FUZZ_SECONDS:-20}
 runs=${FUZZ_RUNS:-}
+jobs=${FUZZ_JOBS:-1}
 
 # Little-endian integers as bytes, for hand-made WAV headers.
 le16() { printf '\\x%02x\\x%02x' $(($1 & 255)) $(($1 >> 8 & 255)); }
@@ -139,14 +141,16 @@ export LSAN_OPTIONS="suppressions=$root/tests/fuzz/lsan.supp:print_suppressions=
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1"
 
-failed=0
-total=0
-for h in "${harnesses[@]}"; do
+# fuzz_one HARNESS: one run; its report goes to $tmp/HARNESS.out, its
+# exit status (0: no finding) and count of inputs to .rc and .execs
+fuzz_one() {
+	local h=$1 bin corpus art args dict log start rc took execs rate cov unit
 	bin=$build/tests/fuzz/$h
+	echo 1 >"$tmp/$h.rc"
+	echo 0 >"$tmp/$h.execs"
 	if [ ! -x "$bin" ]; then
 		echo "fuzz: $bin is missing; build it with make fuzz-build" >&2
-		failed=1
-		continue
+		return
 	fi
 	corpus=$corpora/$h
 	art=$build/fuzz-artifacts/$h
@@ -171,14 +175,14 @@ for h in "${harnesses[@]}"; do
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
 	cov=$(grep -o 'cov: [0-9]* ft: [0-9]* corp: [0-9]*/[^ ]*' "$log" |
 	      tail -n 1)
-	total=$(( total + ${execs:-0} ))
+	echo "${execs:-0}" >"$tmp/$h.execs"
 	if [ $rc -eq 0 ]; then
+		echo 0 >"$tmp/$h.rc"
 		echo "fuzz: $h ok: ${execs:-?} execs in ${took}s" \
 		     "(${rate:-?}/s), $cov, no crash"
-		continue
+		return
 	fi
 
-	failed=1
 	unit=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
 	echo "fuzz: $h FAILED (exit $rc) after ${execs:-?} execs in" \
 	     "${took}s; $cov" >&2
@@ -192,6 +196,24 @@ for h in "${harnesses[@]}"; do
 		echo "fuzz: replay it with: LSAN_OPTIONS=$LSAN_OPTIONS" \
 		     "$bin $unit" >&2
 	fi
+}
+
+# FUZZ_JOBS harnesses at a time (each libFuzzer run is one process on one
+# core; the time and input caps per harness stay the same); the reports
+# come in harness order once all have run
+for h in "${harnesses[@]}"; do
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+		wait -n || true
+	done
+	fuzz_one "$h" >"$tmp/$h.out" 2>&1 &
+done
+wait
+failed=0
+total=0
+for h in "${harnesses[@]}"; do
+	cat "$tmp/$h.out"
+	[ "$(cat "$tmp/$h.rc")" = 0 ] || failed=1
+	total=$(( total + $(cat "$tmp/$h.execs") ))
 done
 
 echo "fuzz: $total execs in all"
