@@ -29,6 +29,7 @@
 struct fx {
 	const char *agent_path;  /* NULL: AGENT */
 	double confirm_below;    /* > 0: set as flow.confirm_below */
+	bool no_band;            /* drop the agent's own flow.confirm_below */
 	const char *confirm_node; /* ... as this node's expect's instead */
 	char dir[64];
 	char db[128];
@@ -101,6 +102,9 @@ static int setup_db(struct fx *fx, const char *db_path)
 		print_error("%s:%d: %s\n", file, jerr.line, jerr.text);
 		return -1;
 	}
+	if (fx->no_band)
+		json_object_del(json_object_get(fx->agent, "flow"),
+				"confirm_below");
 	if (fx->confirm_below > 0.0) {
 		json_t *flow = json_object_get(fx->agent, "flow");
 		json_t *to = fx->confirm_node ? json_object_get(json_object_get(
@@ -172,6 +176,23 @@ static int setup_confirm_node(void **state)
 	snprintf(fx->db, sizeof(fx->db), "%s/banter.db", fx->dir);
 	fx->confirm_below = 0.8;
 	fx->confirm_node = "time";
+	fx->no_band = true;
+	*state = fx;
+	return setup_db(fx, NULL);
+}
+
+/* The restaurant agent without its confirmation band. */
+static int setup_no_band(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	if (!fx)
+		return -1;
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/bt_test_flow_XXXXXX");
+	if (!mkdtemp(fx->dir))
+		return -1;
+	snprintf(fx->db, sizeof(fx->db), "%s/banter.db", fx->dir);
+	fx->no_band = true;
 	*state = fx;
 	return setup_db(fx, NULL);
 }
@@ -466,7 +487,11 @@ static void test_reprompt_per_node(void **state)
 	expect_q(fx, SORRY " " Q_PARTY, "party");
 	user(fx, "two or three");
 	expect_q(fx, SORRY " " Q_PARTY, "party");
-	turn(fx, BT_BRAIN_USER, "two", 0.4f, 0); /* at the threshold: ok */
+	/* at the threshold: not rejected, but in the agent's confirmation
+	 * band, so asked back; that is no failed answer */
+	turn(fx, BT_BRAIN_USER, "two", 0.4f, 0);
+	expect_q(fx, "two, is that right?", "confirm");
+	user(fx, "yes");
 	expect_q(fx, Q_DAY, "day");
 
 	/* the count starts again at a new node */
@@ -888,7 +913,7 @@ int main(void)
 						setup_confirm, teardown),
 		cmocka_unit_test_setup_teardown(test_confirm_per_node,
 						setup_confirm_node, teardown),
-		cmocka_unit_test_setup_teardown(test_confirm_off, setup,
+		cmocka_unit_test_setup_teardown(test_confirm_off, setup_no_band,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_transfer, setup_transfer,
 						teardown),
