@@ -12,6 +12,8 @@
 # A confirmation band (issue #16): values heard between min_confidence and X
 # are asked back; counted as confirmed-right / confirmed-wrong:
 #   bench/slots.sh --voices flite:slt,espeak:en-us+m3 --noise clean --confirm-below 0.6
+# Per voice, with and without a band, from one run's dump (docs/agent-file.md):
+#   bench/slots.sh --noise clean --dump F; bench/slots/band_table.py F 0.6
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}

@@ -82,6 +82,8 @@ struct call {
 	char resp_id[96];
 	char resp_text[2048];    /* the transcript deltas */
 	char resp_heard[2048];   /* output_audio_transcript.done */
+	char heard[CALLER_HEARD_MAX]; /* the replies since the caller's
+					 last turn (if_agent_said) */
 	uint64_t speak_start, last_stop;
 	double played_until;     /* playout clock, ms */
 	int64_t resp_v2v;        /* client voice-to-voice of the last one */
@@ -203,21 +205,30 @@ static int send_frame(struct call *c, uint64_t t)
 	int err;
 
 	memset(pcm, 0, sizeof(pcm));
-	if (c->playing < 0 && c->cur < c->caller->n_turns) {
+	while (c->playing < 0 && c->cur < c->caller->n_turns) {
 		const struct cturn *ct = &c->caller->turns[c->cur];
+		const struct turn24 *tt = &c->t24[c->cur];
 
-		if (turn_due(c, ct, t)) {
-			const struct turn24 *tt = &c->t24[c->cur];
-
-			c->playing = (int64_t)c->cur++;
-			c->pos = 0;
-			if (tt->speech_end >= 0)
-				c->spoken_end = -1;
-			if (ct->backchannel && agent_speaking(c, t))
-				c->bc_pending = true;
-			caller_print(c->quiet, t, "caller: %s%s", ct->label,
-				 ct->backchannel ? "  (backchannel)" : "");
+		if (!turn_due(c, ct, t))
+			break;
+		if (!caller_turn_wanted(ct, c->heard)) {
+			caller_print(c->quiet, t, "caller: (skips \"%s\": the "
+				     "agent did not say \"%.*s\")", ct->label,
+				     (int)strlen(ct->if_said) - 2,
+				     ct->if_said + 1);
+			++c->cur;
+			continue;
 		}
+		c->playing = (int64_t)c->cur++;
+		c->pos = 0;
+		if (tt->speech_end >= 0)
+			c->spoken_end = -1;
+		if (ct->backchannel && agent_speaking(c, t))
+			c->bc_pending = true;
+		caller_print(c->quiet, t, "caller: %s%s", ct->label,
+			 ct->backchannel ? "  (backchannel)" : "");
+		c->heard[0] = '\0';
+		break;
 	}
 	if (c->playing >= 0) {
 		const struct turn24 *tt = &c->t24[c->playing];
@@ -342,6 +353,8 @@ static void on_response_done(struct call *c, const json_t *ev, uint64_t now)
 
 	/* a whole reply as heard; a cut one as planned (simulate prints
 	 * each sentence as it is said), what was heard follows */
+	caller_heard_add(c->heard, c->resp_heard[0] ? c->resp_heard :
+			 completed ? c->resp_text : NULL);
 	if (completed && (c->resp_heard[0] || c->resp_text[0]))
 		caller_print(c->quiet, now, "agent:  %s", c->resp_heard[0] ?
 			 c->resp_heard : c->resp_text);

@@ -3,6 +3,7 @@
  * rendering every turn to audio before a call, for `banter simulate` and
  * `banter call`; and the latency table both print.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -95,6 +96,71 @@ static int render_wav(struct cturn *t, const char *dir, const char *file)
 }
 
 /* Say where in the caller file a field is, then what is wrong. */
+/*
+ * Append words to buf as lower-case letters and digits, each word
+ * between single spaces (" 7 pm is that right "), so that a match is
+ * whole words whatever the case and punctuation. With `ends`, the end
+ * of each sentence (. ? ! and the end of the words) is a "." word, so a
+ * match can be held to the start of a sentence. A word that does not
+ * fit is dropped whole.
+ */
+static void norm_append(char *buf, size_t sz, const char *words, bool ends)
+{
+	size_t l = strlen(buf);
+	const char *p;
+
+	if (sz < 5)
+		return;
+	if (!l)
+		buf[l++] = ' ';
+	if (ends && l == 1) {
+		buf[l++] = '.';
+		buf[l++] = ' ';
+	}
+	for (p = words; *p && l + 4 < sz; p++) {
+		unsigned char ch = (unsigned char)*p;
+		bool end = ends && (ch == '.' || ch == '?' || ch == '!');
+
+		if (isalnum(ch)) {
+			buf[l++] = (char)tolower(ch);
+			continue;
+		}
+		if (buf[l - 1] != ' ')
+			buf[l++] = ' ';
+		if (end && buf[l - 2] != '.') {
+			buf[l++] = '.';
+			buf[l++] = ' ';
+		}
+	}
+	if (*p && isalnum((unsigned char)*p) && buf[l - 1] != ' ')
+		while (l > 1 && buf[l - 1] != ' ')
+			--l;  /* cut in a word */
+	if (buf[l - 1] != ' ')
+		buf[l++] = ' ';
+	if (ends && buf[l - 2] != '.') {
+		buf[l++] = '.';
+		buf[l++] = ' ';
+	}
+	buf[l] = '\0';
+}
+
+void caller_heard_add(char *heard, const char *words)
+{
+	if (words)
+		norm_append(heard, CALLER_HEARD_MAX, words, true);
+}
+
+bool caller_turn_wanted(const struct cturn *t, const char *heard)
+{
+	char at[CALLER_SAID_MAX + 2];
+
+	if (!t->if_said[0])
+		return true;
+	/* the words begin one of the agent's sentences */
+	snprintf(at, sizeof(at), " .%s", t->if_said);
+	return strstr(heard, at) != NULL;
+}
+
 static int caller_err(const char *path, const char *text, const char *field,
 		      const char *what)
 {
@@ -237,7 +303,7 @@ int caller_load(struct caller **cp, const char *path)
 					       NULL};
 	static const char *const turn_keys[] = {"say", "wav", "segments",
 		"pause_ms", "silence_ms", "barge_in_after_ms", "gap_ms",
-		"backchannel", NULL};
+		"backchannel", "if_agent_said", NULL};
 	static const char *const seg_keys[] = {"say", "wav", "pause_ms",
 					       "silence_ms", NULL};
 	struct stat sb;
@@ -349,7 +415,8 @@ int caller_load(struct caller **cp, const char *path)
 		}
 		err = keys_check(path, text, t, field, turn_keys, "say, wav, "
 				 "segments, pause_ms, silence_ms, "
-				 "barge_in_after_ms, gap_ms and backchannel");
+				 "barge_in_after_ms, gap_ms, backchannel and "
+				 "if_agent_said");
 		if (!err)
 			err = one_kind(path, text, t, field, false);
 		if (err)
@@ -389,6 +456,23 @@ int caller_load(struct caller **cp, const char *path)
 			ct->backchannel = json_is_true(v);
 		}
 		ct->silence = json_object_get(t, "silence_ms") != NULL;
+		if ((v = json_object_get(t, "if_agent_said"))) {
+			char f2[96];
+
+			snprintf(f2, sizeof(f2), "%s.if_agent_said", field);
+			if (json_is_string(v) &&
+			    json_string_length(v) < CALLER_SAID_MAX / 2)
+				norm_append(ct->if_said, sizeof(ct->if_said),
+					    json_string_value(v), false);
+			if (strlen(ct->if_said) < 2) {
+				err = caller_err(path, text, f2, "must be the "
+						 "agent's words that call for "
+						 "this turn, e.g. \"7 pm, is "
+						 "that right\" (at most 79 "
+						 "characters)");
+				goto out;
+			}
+		}
 
 		if ((v = json_object_get(t, "segments"))) {
 			if (!json_is_array(v) || !json_array_size(v)) {

@@ -14,7 +14,8 @@
 #include <stdint.h>
 #include <jansson.h>
 
-enum { CALLER_MAX_TURNS = 256 };
+enum { CALLER_MAX_TURNS = 256, CALLER_SAID_MAX = 160,
+       CALLER_HEARD_MAX = 2048 };
 
 struct cturn {
 	int16_t *pcm;     /* BT_RATE_HZ, mem_alloc'd, owned by the caller;
@@ -25,6 +26,9 @@ struct cturn {
 	bool silence;
 	uint32_t gap_ms;
 	char label[256];
+	/* "if_agent_said", normalised (caller_norm): said only when the
+	 * agent's words since the caller's last turn hold it; "": always */
+	char if_said[CALLER_SAID_MAX];
 };
 
 struct caller {
@@ -45,6 +49,21 @@ int caller_load(struct caller **cp, const char *path);
  * callers measure voice-to-voice from.
  */
 int64_t caller_last_speech(const int16_t *pcm, size_t n);
+
+/**
+ * Append an agent's words to what the caller heard since its last turn
+ * (heard: CALLER_HEARD_MAX bytes, normalised as if_agent_said is; what
+ * does not fit is dropped).
+ */
+void caller_heard_add(char *heard, const char *words);
+
+/**
+ * Whether turn t is said now, after the agent said `heard` (from
+ * caller_heard_add) since the caller's last turn: a turn with
+ * if_agent_said only when a sentence of it begins with those words
+ * (whole words; case and punctuation do not matter).
+ */
+bool caller_turn_wanted(const struct cturn *t, const char *heard);
 
 /** A line of the call's transcript, stamped t_ms (nothing if quiet). */
 void caller_print(bool quiet, uint64_t t_ms, const char *fmt, ...)

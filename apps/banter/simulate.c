@@ -30,6 +30,8 @@ struct sim {
 	/* what the caller observes of the agent */
 	uint64_t speak_start, last_stop;
 	enum bt_state state;
+	char heard[CALLER_HEARD_MAX]; /* the agent's words since the
+					 caller's last turn */
 	bool ended;
 	char end_reason[64];
 	/* the latency table */
@@ -129,6 +131,7 @@ static void on_event(const struct bt_event *ev, void *arg)
 	}
 	case BT_EV_AGENT:
 		caller_print(sm->quiet, ev->t_ms, "agent:  %s", ev->text);
+		caller_heard_add(sm->heard, ev->text);
 		break;
 	case BT_EV_BARGE_IN:
 		++sm->barge_ins;
@@ -435,8 +438,9 @@ int cmd_simulate(int argc, char **argv)
 		int16_t st[BT_FRAME_SAMPLES * 2];
 		bool speech = false;
 
-		/* the caller decides whether to start its next turn */
-		if (playing < 0 && cur < sm->caller->n_turns) {
+		/* the caller decides whether to start its next turn; one
+		 * that waits for words the agent did not say is skipped */
+		while (playing < 0 && cur < sm->caller->n_turns) {
 			struct cturn *t = &sm->caller->turns[cur];
 			bool go;
 
@@ -450,17 +454,28 @@ int cmd_simulate(int argc, char **argv)
 				     sm->now >= (sm->last_stop > prev_end
 							 ? sm->last_stop
 							 : prev_end) + t->gap_ms;
-			if (go) {
-				if (!t->silence && !t->backchannel) {
-					sm->heard_turn = cur;
-					sm->heard_from_ms = (int64_t)(sm->now +
-						last_speech_ms(t));
-				}
-				playing = (int64_t)cur++;
-				pos = 0;
-				caller_print(sm->quiet, sm->now, "caller: %s%s", t->label,
-					 t->backchannel ? "  (backchannel)" : "");
+			if (!go)
+				break;
+			if (!caller_turn_wanted(t, sm->heard)) {
+				caller_print(sm->quiet, sm->now, "caller: "
+					     "(skips \"%s\": the agent did "
+					     "not say \"%.*s\")", t->label,
+					     (int)strlen(t->if_said) - 2,
+					     t->if_said + 1);
+				++cur;
+				continue;
 			}
+			sm->heard[0] = '\0';
+			if (!t->silence && !t->backchannel) {
+				sm->heard_turn = cur;
+				sm->heard_from_ms = (int64_t)(sm->now +
+					last_speech_ms(t));
+			}
+			playing = (int64_t)cur++;
+			pos = 0;
+			caller_print(sm->quiet, sm->now, "caller: %s%s", t->label,
+				 t->backchannel ? "  (backchannel)" : "");
+			break;
 		}
 		memset(in, 0, sizeof(in));
 		if (playing >= 0) {

@@ -926,23 +926,29 @@ static void on_user(struct flow_st *st, const struct bt_brain_input *in)
 	double below;
 
 	slot_normalize(in->text, norm, sizeof(norm));
+	/* a global intent first, at a question as in the answer to a
+	 * confirmation ("no, get me a person") */
+	intent = norm[0] && in->confidence >= min ? match_intent(st, norm)
+						  : NULL;
+	if (intent) {
+		say(st, bt_json_str_or(intent, "say", NULL));
+		next = bt_json_str_or(intent, "next", NULL);
+		if (next) {
+			confirm_clear(st);
+			enter(st, next);
+		}
+		else if (st->confirm.on)
+			confirm_say(st);  /* the value is still to confirm */
+		else
+			ask_again(st);
+		return;
+	}
 	if (st->confirm.on) {
 		on_confirm(st, in, norm, min);
 		return;
 	}
 	if (!norm[0] || in->confidence < min) {
 		failed(st);
-		return;
-	}
-
-	intent = match_intent(st, norm);
-	if (intent) {
-		say(st, bt_json_str_or(intent, "say", NULL));
-		next = bt_json_str_or(intent, "next", NULL);
-		if (next)
-			enter(st, next);
-		else
-			ask_again(st);
 		return;
 	}
 
