@@ -95,7 +95,6 @@ static int render_wav(struct cturn *t, const char *dir, const char *file)
 	return err;
 }
 
-/* Say where in the caller file a field is, then what is wrong. */
 /*
  * Append words to buf as lower-case letters and digits, each word
  * between single spaces (" 7 pm is that right "), so that a match is
@@ -161,6 +160,7 @@ bool caller_turn_wanted(const struct cturn *t, const char *heard)
 	return strstr(heard, at) != NULL;
 }
 
+/* Say where in the caller file a field is, then what is wrong. */
 static int caller_err(const char *path, const char *text, const char *field,
 		      const char *what)
 {
