@@ -211,11 +211,7 @@ static int send_frame(struct call *c, uint64_t t)
 
 		if (!turn_due(c, ct, t))
 			break;
-		if (!caller_turn_wanted(ct, c->heard)) {
-			caller_print(c->quiet, t, "caller: (skips \"%s\": the "
-				     "agent did not say \"%.*s\")", ct->label,
-				     (int)strlen(ct->if_said) - 2,
-				     ct->if_said + 1);
+		if (!caller_turn_wanted(ct, c->heard, c->quiet, t)) {
 			++c->cur;
 			continue;
 		}

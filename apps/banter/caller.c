@@ -149,7 +149,8 @@ void caller_heard_add(char *heard, const char *words)
 		norm_append(heard, CALLER_HEARD_MAX, words, true);
 }
 
-bool caller_turn_wanted(const struct cturn *t, const char *heard)
+bool caller_turn_wanted(const struct cturn *t, const char *heard,
+			bool quiet, uint64_t t_ms)
 {
 	char at[CALLER_SAID_MAX + 2];
 
@@ -157,7 +158,13 @@ bool caller_turn_wanted(const struct cturn *t, const char *heard)
 		return true;
 	/* the words begin one of the agent's sentences */
 	snprintf(at, sizeof(at), " .%s", t->if_said);
-	return strstr(heard, at) != NULL;
+	if (strstr(heard, at))
+		return true;
+	/* if_said is " words " */
+	caller_print(quiet, t_ms, "caller: (skips \"%s\": the agent did not "
+		     "say \"%.*s\")", t->label, (int)strlen(t->if_said) - 2,
+		     t->if_said + 1);
+	return false;
 }
 
 /* Say where in the caller file a field is, then what is wrong. */

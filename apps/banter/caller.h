@@ -61,9 +61,11 @@ void caller_heard_add(char *heard, const char *words);
  * Whether turn t is said now, after the agent said `heard` (from
  * caller_heard_add) since the caller's last turn: a turn with
  * if_agent_said only when a sentence of it begins with those words
- * (whole words; case and punctuation do not matter).
+ * (whole words; case and punctuation do not matter). A turn skipped is
+ * printed as such (caller_print) at t_ms.
  */
-bool caller_turn_wanted(const struct cturn *t, const char *heard);
+bool caller_turn_wanted(const struct cturn *t, const char *heard,
+			bool quiet, uint64_t t_ms);
 
 /** A line of the call's transcript, stamped t_ms (nothing if quiet). */
 void caller_print(bool quiet, uint64_t t_ms, const char *fmt, ...)

@@ -456,12 +456,8 @@ int cmd_simulate(int argc, char **argv)
 							 : prev_end) + t->gap_ms;
 			if (!go)
 				break;
-			if (!caller_turn_wanted(t, sm->heard)) {
-				caller_print(sm->quiet, sm->now, "caller: "
-					     "(skips \"%s\": the agent did "
-					     "not say \"%.*s\")", t->label,
-					     (int)strlen(t->if_said) - 2,
-					     t->if_said + 1);
+			if (!caller_turn_wanted(t, sm->heard, sm->quiet,
+						sm->now)) {
 				++cur;
 				continue;
 			}
