@@ -44,7 +44,9 @@
  * rejected item with what the open language model heard; --dump writes
  * every item as a tab-separated line (voice, noise, type, said, heard,
  * the open LM's words, whether a value was said / heard / right, whether
- * the open LM's words give the same value, confidence, outcome).
+ * the open LM's words give the same value, confidence, outcome, and the
+ * lowest posterior of the grammar's words where the recogniser needed it,
+ * else -1: see ps_conf() in src/stt/ps_conf.c).
  */
 #include <errno.h>
 #include <math.h>
@@ -150,6 +152,7 @@ struct rec {
 	int heard_ok;              /* a value was read from what was heard */
 	int correct;               /* ... and it is the caller's */
 	int lm_agrees;             /* the open LM's words give that value */
+	float post;                /* the grammar's word posterior, -1: none */
 };
 
 struct noise {
@@ -409,16 +412,100 @@ static enum outcome judge(struct value truth, struct value heard,
 	return asked ? O_CONF_WRONG : sure ? O_WRONG_SURE : O_WRONG_LOW;
 }
 
-/* One worker: the voices v with v % jobs == k, every noise, every item. */
+/* The same noise for an item whatever else the run includes: seeded by
+ * the voice, the item and the noise condition's name. */
+static uint32_t item_seed(unsigned v, unsigned s, unsigned i,
+			  const char *noise)
+{
+	uint32_t h = 1000003u * (v + 1) + 10007u * s + 101u * i;
+
+	while (*noise)
+		h = (h ^ (uint8_t)*noise++) * 16777619u;
+	return h;
+}
+
+/* One item of a call: said in voice v, mixed with noise z, decoded at
+ * its question's grammar; its record to out. */
+static int one_item(struct psi *p, FILE *out, const json_t *agent,
+		    const struct node nodes[], unsigned v, unsigned z,
+		    unsigned s, unsigned i)
+{
+	const struct noise *nz = &o.noises[z];
+	const struct node *nd = &nodes[sets[s].type];
+	const char *text = sets[s].said[i];
+	float *clean = NULL, *noise = NULL, *mixd = NULL;
+	int16_t *pcm16 = NULL;
+	struct bt_transcript tr;
+	struct mix_range act;
+	struct mix_rng rng;
+	struct value truth, heard, lv;
+	struct rec r;
+	size_t n = 0;
+	int err = render(o.voices[v], text, &clean, &n);
+
+	if (err)
+		return err;
+	pcm16 = mem_alloc(n * sizeof(*pcm16), NULL);
+	noise = mem_alloc(n * sizeof(*noise), NULL);
+	mixd = mem_alloc(n * sizeof(*mixd), NULL);
+	if (!pcm16 || !noise || !mixd) {
+		err = ENOMEM;
+		goto out;
+	}
+	mix_rng_seed(&rng, item_seed(v, s, i, nz->name));
+	memcpy(mixd, clean, n * sizeof(*mixd));
+	if (nz->snr > 0 && mix_find_active(clean, n, BT_RATE_HZ, 30, &act)) {
+		mix_noise_fill(noise, n, nz->type, &rng);
+		mix_add_noise(mixd, clean, noise, n, &act, 1, nz->snr);
+	}
+	mix_to_pcm16(pcm16, mixd, n, mix_peak(mixd, n) > 32000
+		     ? 32000 / mix_peak(mixd, n) : 1.0);
+	if (nz->codec >= 0)
+		err = phone_line(nz->codec, pcm16, n);
+	memset(&r, 0, sizeof(r));
+	if (!err)
+		err = decode(p, nd->name, pcm16, n, &tr, r.lm, sizeof(r.lm));
+	if (err)
+		goto out;
+	truth = read_value(nd->expect, text);
+	heard = read_value(nd->expect, tr.text);
+	lv = read_value(nd->expect, r.lm);
+	r.voice = v;
+	r.noise = z;
+	r.set = s;
+	r.item = i;
+	r.truth_ok = !truth.ok;
+	r.conf = tr.confidence;
+	r.post = p->post;
+	r.heard_ok = !heard.ok;
+	r.correct = !heard.ok && !truth.ok && heard.v == truth.v;
+	r.lm_agrees = !heard.ok && !lv.ok && lv.v == heard.v;
+	r.o = judge(truth, heard, intent_of(agent, tr.text), tr.confidence,
+		    o.min_conf, o.confirm_below);
+	str_ncpy(r.heard, tr.text, sizeof(r.heard));
+	if (fwrite(&r, sizeof(r), 1, out) != 1)
+		err = EIO;
+ out:
+	mem_deref(clean);
+	mem_deref(pcm16);
+	mem_deref(noise);
+	mem_deref(mixd);
+	return err;
+}
+
+/*
+ * One worker: the voices v with v % jobs == k. Each voice at each noise
+ * level is a call: every item in turn, on a recogniser made for it, as a
+ * new call's starts from the model's cepstral mean. (One recogniser for
+ * the whole run carried its live mean from voice to voice and from clean
+ * to noisy audio, so a voice's figures depended on what the worker had
+ * decoded before it.)
+ */
 static int work_items(unsigned k, FILE *out, const json_t *agent,
 		      const struct node nodes[])
 {
 	struct grammars g = {0};
 	struct bt_stt_prm prm;
-	struct psi *p = NULL;
-	struct mix_rng rng;
-	int16_t *pcm16 = NULL;
-	float *noise = NULL, *mixd = NULL;
 	int err;
 
 	err = grammars_make(&g, agent);
@@ -427,112 +514,25 @@ static int work_items(unsigned k, FILE *out, const json_t *agent,
 	memset(&prm, 0, sizeof(prm));
 	prm.grammars = g.v;
 	prm.n_grammars = g.n;
-	err = psi_make(&p, &prm);
-	if (err)
-		goto out;
 
 	for (unsigned v = k; v < o.n_voices && !err; v += o.jobs) {
-		for (unsigned s = 0; s < N_OF(sets) && !err; s++) {
-			const struct node *nd = &nodes[sets[s].type];
+		for (unsigned z = 0; z < o.n_noises && !err; z++) {
+			struct psi *p = NULL;
 
-			if (o.types && !(o.types & (1u << sets[s].type)))
-				continue;
-			for (unsigned i = 0; i < sets[s].n && !err; i++) {
-				const char *text = sets[s].said[i];
-				float *clean = NULL;
-				size_t n = 0;
-
-				err = render(o.voices[v], text, &clean, &n);
-				if (err)
-					break;
-				pcm16 = mem_alloc(n * sizeof(*pcm16), NULL);
-				noise = mem_alloc(n * sizeof(*noise), NULL);
-				mixd = mem_alloc(n * sizeof(*mixd), NULL);
-				if (!pcm16 || !noise || !mixd) {
-					mem_deref(clean);
-					err = ENOMEM;
-					break;
-				}
-				for (unsigned z = 0; z < o.n_noises && !err;
-				     z++) {
-					const struct noise *nz = &o.noises[z];
-					struct bt_transcript tr;
-					struct rec r;
-					struct mix_range act;
-					struct value truth, heard;
-
-					/* the same noise for an item whatever
-					 * else the run includes */
-					mix_rng_seed(&rng, 1000003u * (v + 1) +
-						     10007u * s + 101u * i + z);
-					memcpy(mixd, clean, n * sizeof(*mixd));
-					if (nz->snr > 0 &&
-					    mix_find_active(clean, n, BT_RATE_HZ,
-							    30, &act)) {
-						mix_noise_fill(noise, n,
-							       nz->type, &rng);
-						mix_add_noise(mixd, clean,
-							      noise, n, &act,
-							      1, nz->snr);
-					}
-					mix_to_pcm16(pcm16, mixd, n,
-						     mix_peak(mixd, n) > 32000
-						     ? 32000 / mix_peak(mixd, n)
-						     : 1.0);
-					if (nz->codec >= 0)
-						err = phone_line(nz->codec,
-								 pcm16, n);
-					if (err)
-						break;
-					memset(&r, 0, sizeof(r));
-					err = decode(p, nd->name, pcm16, n,
-						     &tr, r.lm, sizeof(r.lm));
-					if (err)
-						break;
-					truth = read_value(nd->expect, text);
-					heard = read_value(nd->expect,
-							   tr.text);
-					r.voice = v;
-					r.noise = z;
-					r.set = s;
-					r.item = i;
-					r.truth_ok = !truth.ok;
-					r.conf = tr.confidence;
-					r.heard_ok = !heard.ok;
-					r.correct = !heard.ok && !truth.ok &&
-						    heard.v == truth.v;
-					{
-						struct value lv = read_value(
-							nd->expect, r.lm);
-
-						r.lm_agrees = !heard.ok &&
-							!lv.ok &&
-							lv.v == heard.v;
-					}
-
-					r.o = judge(truth, heard,
-						    intent_of(agent, tr.text),
-						    tr.confidence,
-						    o.min_conf,
-						    o.confirm_below);
-					str_ncpy(r.heard, tr.text,
-						 sizeof(r.heard));
-					if (fwrite(&r, sizeof(r), 1, out) != 1)
-						err = EIO;
-				}
-				mem_deref(clean);
-				pcm16 = mem_deref(pcm16);
-				noise = mem_deref(noise);
-				mixd = mem_deref(mixd);
+			err = psi_make(&p, &prm);
+			for (unsigned s = 0; s < N_OF(sets) && !err; s++) {
+				if (o.types && !(o.types &
+						 (1u << sets[s].type)))
+					continue;
+				for (unsigned i = 0; i < sets[s].n && !err;
+				     i++)
+					err = one_item(p, out, agent, nodes,
+						       v, z, s, i);
 			}
+			mem_deref(p);
 		}
 		fprintf(stderr, ".");
 	}
- out:
-	mem_deref(pcm16);
-	mem_deref(noise);
-	mem_deref(mixd);
-	mem_deref(p);
 	grammars_free(&g);
 	return err;
 }
@@ -993,14 +993,15 @@ int main(int argc, char **argv)
 
 		for (size_t i = 0; f && i < n; i++)
 			fprintf(f, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d"
-				"\t%.3f\t%s\n",
+				"\t%.3f\t%s\t%.3f\n",
 				o.voices[rv[i].voice],
 				o.noises[rv[i].noise].name,
 				bt_slot_type_name(sets[rv[i].set].type),
 				sets[rv[i].set].said[rv[i].item], rv[i].heard,
 				rv[i].lm, rv[i].truth_ok, rv[i].heard_ok,
 				rv[i].correct, rv[i].lm_agrees,
-				(double)rv[i].conf, outcome_names[rv[i].o]);
+				(double)rv[i].conf, outcome_names[rv[i].o],
+				(double)rv[i].post);
 		if (f)
 			fclose(f);
 	}

@@ -25,7 +25,7 @@
  *    "four". It searches only the utterances the session reads as speech
  *    over the agent (start's overlap flag), about 0.03 x real time each
  *    (the cost of scoring every senone, below).
- * confidence() explains how their scores become one figure.
+ * ps_conf.c explains how their scores become one figure.
  *
  * Settings chosen for the live path, measured on 16 kHz TTS speech (flite
  * slt/rms/awb/kal, espeak-ng) on a 2-core x86 box:
@@ -87,18 +87,8 @@
 static int each_end(struct psi *st);
 
 
-/*
- * Confidence calibration, see confidence(). Log-likelihood ratios in
- * decoder score units per speech frame (a unit is 2^10 log-base-1.0001
- * steps, about 0.1 nat).
- */
-#define GRAM_MID -40.0   /* grammar: LLR(phones) + LLR(lm) at 0.5 */
-#define GRAM_SCALE 6.0
-#define OPEN_MID -36.0   /* open LM: LLR(phones) at 0.5 */
-#define OPEN_SCALE 6.0
-
 /* Lower-case words of a hypothesis, fillers and markers dropped. */
-static void hyp_clean(const char *hyp, char *buf, size_t sz)
+void ps_hyp_clean(const char *hyp, char *buf, size_t sz)
 {
 	size_t len = 0;
 	const char *p = hyp;
@@ -143,251 +133,6 @@ static void hyp_clean(const char *hyp, char *buf, size_t sz)
 	}
 }
 
-/* ------------------------------------------------------------------ */
-/* confidence                                                          */
-/* ------------------------------------------------------------------ */
-
-static bool filler(const char *w)
-{
-	return !w || !w[0] || w[0] == '<' || w[0] == '[' || w[0] == '+' ||
-	       w[0] == '(' || !strcmp(w, "SIL");
-}
-
-/* Acoustic score of the best path and the frames its words span. */
-static void path_score(ps_decoder_t *ps, int64_t *ascrp, int *speechp)
-{
-	ps_seg_t *seg;
-
-	*ascrp = 0;
-	*speechp = 0;
-	for (seg = ps_seg_iter(ps); seg; seg = ps_seg_next(seg)) {
-		int32 ascr = 0, lscr = 0, lback = 0;
-		int sf = 0, ef = -1;
-		const char *w = ps_seg_word(seg);
-
-		ps_seg_prob(seg, &ascr, &lscr, &lback);
-		ps_seg_frames(seg, &sf, &ef);
-		*ascrp += ascr;
-		if (!filler(w) && ef >= sf)
-			*speechp += ef - sf + 1;
-	}
-}
-
-static double ramp(double x, double lo, double hi)
-{
-	if (x <= lo)
-		return 0;
-	if (x >= hi)
-		return 1;
-	return (x - lo) / (hi - lo);
-}
-
-static double logistic(double x, double mid, double scale)
-{
-	return 1.0 / (1.0 + exp(-(x - mid) / scale));
-}
-
-/* Log-likelihood ratio per speech frame of path a against reference b. */
-static double llr(int64_t a, int a_frames, int64_t b, int b_frames)
-{
-	int frames = a_frames > b_frames ? a_frames : b_frames;
-
-	return (double)(a - b) / (frames > 0 ? frames : 1);
-}
-
-/*
- * Utterance verification. All decoders score every senone on the same
- * frames, so the acoustic scores of their best paths share a per-frame
- * reference and differences are log-likelihood ratios. Per speech frame
- * (frames the paths spend in words or phones, not silence, so the figure
- * does not depend on how much silence the session feeds):
- *
- *   LLR(x) = (ascr(words) - ascr(x)) / max(speech frames of both)
- *
- * A grammar forces any audio onto some phrase; when the audio is not one
- * of them, the forced path fits worse than what the references found.
- * Grammar utterances use LLR(phones) + LLR(lm): the phone loop alone is a
- * weak reference (context-independent phones fit worse than the words'
- * triphones, so near misses like "yes please" heard as "eight guests
- * please" still scored high), the open LM alone misses some noise.
- *
- * Measured with this file on 16 kHz TTS (flite slt, rms, awb, kal and
- * espeak-ng; number, day, time and yes/no grammars each with 4 intent
- * phrases): the sum had a median of -19 for correct answers (90% above
- * -36) and of -93 for utterances the grammar should not take (90% below
- * -54). Confidence is a logistic around -40 (0.5), slope 6. At 0.4, 78
- * of 82 correct answers pass (the misses: two espeak-ng answers, "four"
- * and "sure" by slt) and 14 of 346 utterances that should not pass do:
- * 3 of 156 off-topic sentences and noises, 11 of 190 answers to other
- * slots, mostly "yes please" or "no thanks" forced onto "eight guests
- * please" or "tomorrow thanks", where the polite word fits and the near
- * miss is short.
- *
- * R = phone-loop speech frames / word frames catches what the LLRs miss:
- *  - R small: the phone loop hears silence where words are claimed
- *    (noise bursts gave R = 0). R < 0.2 gives 0; R >= 0.6 (all correct
- *    answers had >= 0.62) costs nothing.
- *  - R large: the words cover a small part of what was said (fillers
- *    absorbed the rest, e.g. "correct" found in "purple monkey
- *    dishwasher", R ~ 6). R <= 1.5 costs nothing, R >= 3 gives 0.
- *
- * With the open language model any speech is "in grammar": the figure is
- * LLR(phones) of the LM's path (logistic around -36, slope 6) and says
- * whether there was speech and the words fit the sounds (-33..+20 on
- * clear speech; noise gives no words). Fluent nonsense and mumbles come
- * back as plausible words with a high figure.
- */
-static float confidence_of(struct psi *st, ps_decoder_t *gram)
-{
-	int64_t wa, la, pa;
-	int ws, ls, psp;
-	double c, r;
-
-	path_score(st->lm, &la, &ls);
-	path_score(st->phones, &pa, &psp);
-	if (gram) {
-		path_score(gram, &wa, &ws);
-		if (ws <= 0)
-			return 0;
-		c = logistic(llr(wa, ws, pa, psp) + llr(wa, ws, la, ls),
-			     GRAM_MID, GRAM_SCALE);
-	}
-	else {
-		wa = la;
-		ws = ls;
-		if (ws <= 0)
-			return 0;
-		c = logistic(llr(wa, ws, pa, psp), OPEN_MID, OPEN_SCALE);
-	}
-	r = (double)psp / ws;
-	c *= ramp(r, 0.2, 0.6) * (1.0 - ramp(r, 1.5, 3.0));
-	if (!(c >= 0))
-		c = 0;
-	return (float)(c > 1 ? 1 : c);
-}
-
-/*
- * Whether the open language model heard the value the time grammar
- * found: each hour or minute word of the grammar's words must be in the
- * LM's words as a sequence of phones (so "won" supports "one", "ate"
- * supports "eight" and "eighty" does not support "eight").
- *
- * Why only times: bench/slots.sh over every caller voice (24, clean) found
- * 55 of 79 values that passed as sure but were wrong at the time question,
- * hour words forced onto others ("seven" heard as "at one", "nine pm" as
- * "by two pm") that the sentence-level figure cannot see. Halving the
- * confidence of a time the LM does not support took the time question's
- * 55 to 15, and its rejected right answers from 32 to 55 of 288 (all
- * questions: 79 -> 39 wrong and sure of 2112, 186 -> 209 right ones
- * rejected of 1152; before the grammars had their non-answers, 162 and
- * 216). For numbers the same rule saved 11 wrong values and cost 37
- * right ones, so they keep the plain figure.
- */
-static const char *const time_words[] = {
-	"one", "two", "three", "four", "five", "six", "seven", "eight",
-	"nine", "ten", "eleven", "twelve", "fifteen", "twenty", "thirty",
-	"forty", "fifty", "noon", "midday", "midnight",
-};
-
-/* The next space-separated word of *pp into w (cut to fit); its length,
- * 0 at the end. */
-static size_t next_word(const char **pp, char *w, size_t sz)
-{
-	const char *p = *pp;
-	size_t n = 0;
-
-	while (*p == ' ')
-		p++;
-	while (*p && *p != ' ' && n + 1 < sz)
-		w[n++] = *p++;
-	while (*p && *p != ' ')
-		p++;
-	w[n] = '\0';
-	*pp = p;
-	return n;
-}
-
-/* " PH ON ES " of the words in text, appended to buf */
-static void phones_of(ps_decoder_t *lex, const char *text, char *buf,
-		      size_t sz)
-{
-	char w[WORD_MAX];
-	size_t len = strlen(buf);
-
-	while (*text) {
-		char *pron;
-
-		if (!next_word(&text, w, sizeof(w)))
-			continue;
-		pron = ps_lookup_word(lex, w);
-		if (!pron)
-			continue;
-		if (len + strlen(pron) + 2 < sz) {
-			len += (size_t)snprintf(buf + len, sz - len, "%s ",
-						pron);
-		}
-		ckd_free(pron);
-	}
-}
-
-/* One pronunciation of word (alt 1: "word", then "word(2)" ...) found
- * in the phones of the LM's words. */
-static bool word_in(ps_decoder_t *lex, const char *word, const char *phones)
-{
-	for (int alt = 1; alt <= 3; alt++) {
-		char key[WORD_MAX + 4], pat[256];
-		char *pron;
-		bool found;
-
-		if (alt == 1)
-			snprintf(key, sizeof(key), "%s", word);
-		else
-			snprintf(key, sizeof(key), "%s(%d)", word, alt);
-		pron = ps_lookup_word(lex, key);
-		if (!pron)
-			break;
-		snprintf(pat, sizeof(pat), " %s ", pron);
-		ckd_free(pron);
-		found = strstr(phones, pat) != NULL;
-		if (found)
-			return true;
-	}
-	return false;
-}
-
-static bool lm_supports_time(struct psi *st, const char *text)
-{
-	char lm_words[512], phones[2048] = " ", w[WORD_MAX];
-	int32 score = 0;
-	const char *p = text;
-
-	if (!st->lex)
-		return true;
-	hyp_clean(ps_get_hyp(st->lm, &score), lm_words, sizeof(lm_words));
-	phones_of(st->lex, lm_words, phones, sizeof(phones));
-	while (*p) {
-		size_t n = next_word(&p, w, sizeof(w));
-
-		for (size_t i = 0; n && i < sizeof(time_words) /
-						sizeof(time_words[0]); i++) {
-			if (!strcmp(w, time_words[i]) &&
-			    !word_in(st->lex, w, phones))
-				return false;
-		}
-	}
-	return true;
-}
-
-static float confidence(struct psi *st, const char *text)
-{
-	float c = confidence_of(st, st->grammar ? st->fsg : NULL);
-
-	if (st->grammar && st->type == BT_SLOT_TIME &&
-	    !lm_supports_time(st, text))
-		c *= 0.5f;
-	return c;
-}
-
 /*
  * The overlap classifier's reading so far (or of the ended utterance): the
  * better of its two classes, and by how much, per speech frame of the
@@ -404,20 +149,20 @@ static void overlap_read(struct psi *st, struct bt_stt_overlap *ov)
 	bool stop;
 
 	memset(ov, 0, sizeof(*ov));
-	hyp_clean(ps_get_hyp(st->ovb, &sb), tb, sizeof(tb));
-	hyp_clean(ps_get_hyp(st->ovs, &ss), ts, sizeof(ts));
+	ps_hyp_clean(ps_get_hyp(st->ovb, &sb), tb, sizeof(tb));
+	ps_hyp_clean(ps_get_hyp(st->ovs, &ss), ts, sizeof(ts));
 	if (!tb[0] && !ts[0])
 		return;
 	stop = ts[0] && (!tb[0] || ss > sb);
 	str_ncpy(ov->text, stop ? ts : tb, sizeof(ov->text));
 	ov->kind = stop ? BT_OVERLAP_STOP : BT_OVERLAP_BACKCHANNEL;
-	ov->confidence = confidence_of(st, stop ? st->ovs : st->ovb);
+	ov->confidence = ps_conf_of(st, stop ? st->ovs : st->ovb);
 	if (!tb[0] || !ts[0]) {
 		ov->stop_llr = stop ? 99.0f : -99.0f;
 		return;
 	}
-	path_score(st->ovb, &unused, &fb);
-	path_score(st->ovs, &unused, &fs);
+	ps_path_score(st->ovb, &unused, &fb);
+	ps_path_score(st->ovs, &unused, &fs);
 	frames = fb > fs ? fb : fs;
 	ov->stop_llr = (float)((double)(ss - sb) / (frames > 0 ? frames : 1));
 }
@@ -713,7 +458,7 @@ bool psi_partial(struct psi *st, char *buf, size_t sz)
 		int32 score = 0;
 
 		st->since_partial = 0;
-		hyp_clean(ps_get_hyp(words(st), &score), now, sizeof(now));
+		ps_hyp_clean(ps_get_hyp(words(st), &score), now, sizeof(now));
 		if (strcmp(now, st->partial)) {
 			str_ncpy(st->partial, now, sizeof(st->partial));
 			changed = true;
@@ -737,13 +482,14 @@ int psi_finish(struct psi *st, struct bt_transcript *tr)
 			      "start first");
 	st->in_utt = false;
 	st->partial[0] = '\0';
+	st->post = -1;
 
 	if (each_end(st))
 		return bt_err(EIO, "pocketsphinx could not end the utterance");
 
-	hyp_clean(ps_get_hyp(words(st), &score), tr->text, sizeof(tr->text));
+	ps_hyp_clean(ps_get_hyp(words(st), &score), tr->text, sizeof(tr->text));
 	if (tr->text[0])
-		tr->confidence = confidence(st, tr->text);
+		tr->confidence = ps_conf(st, tr->text);
 	if (st->overlap)
 		overlap_read(st, &st->ov);
 	return 0;

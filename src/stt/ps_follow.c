@@ -2,7 +2,7 @@
  * @file ps_follow.c  Decoders that sit out an utterance but stay in step.
  *
  * An instance's decoders compare their scores frame for frame
- * (pocketsphinx.c, confidence_of), which holds only while their front ends
+ * (ps_conf.c, ps_conf_of), which holds only while their front ends
  * have heard the same audio: the noise floor of the front end (used by
  * its noise removal and its VAD, -remove_silence) and the live cepstral
  * mean (-cmn live) both carry over from one utterance to the next. A

@@ -60,6 +60,9 @@ struct psi {
 	mfcc_t **cep;              /* cepstra of the decoders that follow:
 				      thrown away (ps_follow.c) */
 	enum bt_slot_type type;    /* ... of that slot type */
+	float post;                /* the lowest posterior of the grammar's
+				      words in the last utterance; -1: not
+				      needed (ps_conf() in ps_conf.c) */
 	size_t since_partial;      /* samples fed since the last backtrace */
 	char partial[512];         /* the hypothesis partialh last gave */
 };
@@ -73,6 +76,16 @@ bool psi_partial(struct psi *st, char *buf, size_t sz);
 int psi_finish(struct psi *st, struct bt_transcript *tr);
 int psi_overlap(struct psi *st, struct bt_stt_overlap *ov);
 int psi_end_utt(struct psi *st);
+/* a hypothesis' lower-case words, fillers and markers dropped */
+void ps_hyp_clean(const char *hyp, char *buf, size_t sz);
+
+/* ps_conf.c: how sure the recogniser is */
+/* the acoustic score of ps's best path and the frames its words span */
+void ps_path_score(ps_decoder_t *ps, int64_t *ascrp, int *speechp);
+/* the fit of gram's words (NULL: the open LM's) against the references */
+float ps_conf_of(struct psi *st, ps_decoder_t *gram);
+/* the utterance's confidence, text being its words; sets st->post */
+float ps_conf(struct psi *st, const char *text);
 
 /* ps_follow.c: decoders that sit out an utterance but stay in step */
 int psf_alloc(struct psi *st);

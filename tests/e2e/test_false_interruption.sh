@@ -6,8 +6,10 @@ sox -n -r 16000 -c 1 -b 16 "$TMP/buzz.wav" synth 0.35 sawtooth 140 vol 0.3 fade 
 cat >"$TMP/caller.json" <<'JSON'
 {"voice": "flite:slt", "turns": [
   {"wav": "buzz.wav", "barge_in_after_ms": 1500},
-  {"say": "two people"}, {"say": "friday"}, {"say": "eight pm"},
-  {"say": "yes", "if_agent_said": "8 pm, is that right"}, {"say": "yes"}]}
+  {"say": "two people"}, {"say": "yes", "if_agent_said": "two, is that right"},
+  {"say": "friday"}, {"say": "yes", "if_agent_said": "friday, is that right"},
+  {"say": "eight pm"}, {"say": "yes", "if_agent_said": "8 pm, is that right"},
+  {"say": "yes"}]}
 JSON
 sim "$TMP/caller.json"
 [ "$SIM_RC" = 0 ] || fail "simulate exited $SIM_RC"
