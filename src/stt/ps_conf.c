@@ -231,15 +231,15 @@ static bool word_in(ps_decoder_t *lex, const char *word, const char *phones)
 	return false;
 }
 
-static bool lm_supports_time(struct psi *st, const char *text)
+/* lm_words: the open LM's words, cleaned */
+static bool lm_supports_time(struct psi *st, const char *text,
+			     const char *lm_words)
 {
-	char lm_words[512], phones[2048] = " ", w[WORD_MAX];
-	int32 score = 0;
+	char phones[2048] = " ", w[WORD_MAX];
 	const char *p = text;
 
 	if (!st->lex)
 		return true;
-	ps_hyp_clean(ps_get_hyp(st->lm, &score), lm_words, sizeof(lm_words));
 	phones_of(st->lex, lm_words, phones, sizeof(phones));
 	while (*p) {
 		size_t n = next_word(&p, w, sizeof(w));
@@ -337,7 +337,7 @@ static double gram_posterior(struct psi *st)
 
 		ps_latlink_nodes(l, &src);
 		w = src ? ps_latnode_baseword(dag, src) : NULL;
-		if (filler(w) || !strcmp(w, "<s>") || !strcmp(w, "</s>"))
+		if (filler(w))      /* silences, <s>, </s> */
 			continue;
 		p = word_post(dag, w, (sf + ef) / 2);
 		if (p < lo)
@@ -346,11 +346,10 @@ static double gram_posterior(struct psi *st)
 	return lo;
 }
 
-/* The value of a slot of type t that text gives; false if none. */
+/* The value of a number, day or time slot that text gives; false if
+ * none. */
 static bool slot_value(enum bt_slot_type t, const char *text, int *v)
 {
-	bool yes = false;
-
 	switch (t) {
 	case BT_SLOT_NUMBER:
 		return !slot_number_parse(text, 0, 1000000, v);
@@ -358,11 +357,7 @@ static bool slot_value(enum bt_slot_type t, const char *text, int *v)
 		return !slot_day_parse(text, 0, v);
 	case BT_SLOT_TIME:
 		return !slot_time_parse(text, v);
-	case BT_SLOT_YESNO:
-		if (slot_yesno_parse(text, &yes))
-			return false;
-		*v = yes;
-		return true;
+	case BT_SLOT_YESNO:   /* the rule leaves yes and no alone */
 	case BT_SLOT_TEXT:
 		break;
 	}
@@ -372,15 +367,13 @@ static bool slot_value(enum bt_slot_type t, const char *text, int *v)
 /* Whether text is a slot value that the rule above lowers: one the open
  * language model did not hear and another reading competes with. Text
  * that gives no value (an intent, a backchannel) keeps its figure. */
-static bool unsure_value(struct psi *st, const char *text)
+static bool unsure_value(struct psi *st, const char *text,
+			 const char *lm_words)
 {
-	char lm_words[512];
-	int32 score = 0;
 	int a = 0, b = 0;
 
 	if (!slot_value(st->type, text, &a))
 		return false;
-	ps_hyp_clean(ps_get_hyp(st->lm, &score), lm_words, sizeof(lm_words));
 	if (slot_value(st->type, lm_words, &b) && a == b)
 		return false;
 	st->post = (float)gram_posterior(st);
@@ -390,14 +383,16 @@ static bool unsure_value(struct psi *st, const char *text)
 float ps_conf(struct psi *st, const char *text)
 {
 	float c = ps_conf_of(st, st->grammar ? st->fsg : NULL);
+	char lm_words[512];
+	int32 score = 0;
 
-	st->post = -1;
-	if (st->grammar && st->type == BT_SLOT_TIME &&
-	    !lm_supports_time(st, text))
+	if (!st->grammar || st->type == BT_SLOT_TEXT ||
+	    st->type == BT_SLOT_YESNO)
+		return c;
+	ps_hyp_clean(ps_get_hyp(st->lm, &score), lm_words, sizeof(lm_words));
+	if (st->type == BT_SLOT_TIME && !lm_supports_time(st, text, lm_words))
 		c *= 0.5f;
-	if (st->grammar && st->type != BT_SLOT_TEXT &&
-	    st->type != BT_SLOT_YESNO && c > UNSURE_CONF &&
-	    unsure_value(st, text))
+	if (c > UNSURE_CONF && unsure_value(st, text, lm_words))
 		c = UNSURE_CONF;
 	return c;
 }
