@@ -499,7 +499,13 @@ static int one_item(struct psi *p, FILE *out, const json_t *agent,
  * new call's starts from the model's cepstral mean. (One recogniser for
  * the whole run carried its live mean from voice to voice and from clean
  * to noisy audio, so a voice's figures depended on what the worker had
- * decoded before it.)
+ * decoded before it.) The audio still depends on the worker's past:
+ * espeak-ng carries its waveform state from one utterance to the next
+ * (the same text in the same voice is a few samples longer or shorter
+ * each time, and differs after another voice), so an espeak voice's
+ * items depend on the voices synthesised before it here. The same
+ * command line gives the same figures; another --voices or --jobs gives
+ * another sample of each espeak voice.
  */
 static int work_items(unsigned k, FILE *out, const json_t *agent,
 		      const struct node nodes[])
