@@ -48,6 +48,9 @@ static void usage(FILE *f)
 		"                    each URI's user)\n"
 		"  --call-webhook URL  POST realtime.call.incoming (the call's\n"
 		"                    call_id, for a sideband) here per call\n"
+		"  --sip-ring-ms MS  let a call ring at least MS ms before it\n"
+		"                    is answered (default 0: as soon as its\n"
+		"                    session is ready; up to 60000)\n"
 		"  --api-key K       accept only clients with this key (repeat\n"
 		"                    for more; also $BANTER_API_KEY)\n"
 		"  --threads N       event-loop threads (default: one per core)\n"
@@ -126,7 +129,7 @@ static void ready(uint16_t http_port, uint16_t https_port,
 int cmd_serve(int argc, char **argv)
 {
 	/* long options without a letter */
-	enum { OPT_NO_SIP_TLS = 1000, OPT_SRTP, OPT_CALL_WEBHOOK };
+	enum { OPT_NO_SIP_TLS = 1000, OPT_SRTP, OPT_CALL_WEBHOOK, OPT_RING };
 	static const struct option opts[] = {
 		{"agent", required_argument, 0, 'a'},
 		{"port", required_argument, 0, 'p'},
@@ -144,6 +147,7 @@ int cmd_serve(int argc, char **argv)
 		{"sip-register", required_argument, 0, 'R'},
 		{"sip-auth-user", required_argument, 0, 'U'},
 		{"call-webhook", required_argument, 0, OPT_CALL_WEBHOOK},
+		{"sip-ring-ms", required_argument, 0, OPT_RING},
 		{"api-key", required_argument, 0, 'K'},
 		{"threads", required_argument, 0, 't'},
 		{"warm", required_argument, 0, 'W'},
@@ -221,6 +225,12 @@ int cmd_serve(int argc, char **argv)
 			break;
 		case 'L': prm.sip_allow = optarg; break;
 		case OPT_CALL_WEBHOOK: prm.call_webhook = optarg; break;
+		case OPT_RING:
+			if (app_num("serve", optarg, 60000, "--sip-ring-ms",
+				    &v))
+				return 2;
+			prm.sip_ring_ms = (uint32_t)v;
+			break;
 		case 'R':
 			if (add_regs(optarg, regbuf, regs, &n_regs))
 				return 2;

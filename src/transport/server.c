@@ -903,6 +903,7 @@ static int sip_start(struct server *srv)
 	sp.auth_user = p->sip_auth_user;
 	sp.password = p->sip_password;
 	sp.call_webhook = p->call_webhook;
+	sp.ring_ms = p->sip_ring_ms;
 	return bt_sip_alloc(&srv->sip, &sp, sip_idle, srv);
 }
 

@@ -47,6 +47,8 @@ struct bt_server_prm {
 	size_t n_sip_register;
 	const char *sip_auth_user; /**< their digest user (0: the URI's) */
 	const char *sip_password;  /**< their password */
+	uint32_t sip_ring_ms;      /**< ring at least this long (0: answer
+				        when the session is ready) */
 	const char *call_webhook;  /**< POST realtime.call.incoming here for
 					each call (0: none) */
 	/** called once listening, on the main thread (e.g. to print);

@@ -162,6 +162,7 @@ static void link_gone(struct sip_link *lk)
 	if (lk->gone)
 		return;
 	lk->gone = true;
+	tmr_cancel(&lk->ring);
 	lk->refer = mem_deref(lk->refer);
 	list_unlink(&lk->le);
 	(void)sip_post_call(lk, CALL_HANGUP, NULL);
@@ -208,12 +209,46 @@ static void close_h(int err, const struct sip_msg *msg, void *arg)
 	link_gone(lk);
 }
 
+/* The 200 with our SDP answer: the call's session is ready (and, with
+ * --sip-ring-ms, it has rung long enough). */
+static void answer(struct sip_link *lk)
+{
+	struct mbuf *mb = NULL;
+	int err = sip_answer_mb(lk, &mb);
+
+	if (!err)
+		err = sipsess_answer(lk->sess, 200, "OK", mb,
+				     SIP_ALLOW_HDR "X-Banter-Call-Id: "
+				     "%s\r\n", lk->call_id);
+	mem_deref(mb);
+	if (err) {
+		re_printf("%s: cannot answer: %s\n", lk->id, strerror(err));
+		(void)sipsess_reject(lk->sess, 500, "Server Error", NULL);
+		lk->sess = mem_deref(lk->sess);
+		link_gone(lk);
+		return;
+	}
+	lk->answered = true;
+	re_printf("%s: answered with %s/%u (payload type %d), RTP port %u, "
+		  "after %llu ms ringing\n", lk->id, lk->offer.ci->name,
+		  lk->offer.ci->clock_hz, lk->offer.pt, sa_port(&lk->sdp_addr),
+		  (unsigned long long)(tmr_jiffies() - lk->invite_ms));
+}
+
+static void ring_h(void *arg)
+{
+	struct sip_link *lk = arg;
+
+	if (!lk->gone)
+		answer(lk);
+	fflush(stdout);
+}
+
 static void mq_handler(int id, void *data, void *arg)
 {
 	struct main_msg *m = data;
 	struct sip_link *lk = m->lk;
-	struct mbuf *mb = NULL;
-	int err;
+	uint64_t ring_left;
 	(void)arg;
 
 	if (lk->gone)
@@ -221,25 +256,13 @@ static void mq_handler(int id, void *data, void *arg)
 	switch ((enum main_kind)id) {
 	case MAIN_OPENED:
 		sa_set_port(&lk->sdp_addr, m->port);
-		err = sip_answer_mb(lk, &mb);
-		if (!err)
-			err = sipsess_answer(lk->sess, 200, "OK", mb,
-					     SIP_ALLOW_HDR "X-Banter-Call-Id: "
-					     "%s\r\n", lk->call_id);
-		mem_deref(mb);
-		if (err) {
-			re_printf("%s: cannot answer: %s\n", lk->id,
-			       strerror(err));
-			(void)sipsess_reject(lk->sess, 500, "Server Error",
-					     NULL);
-			lk->sess = mem_deref(lk->sess);
-			link_gone(lk);
+		ring_left = lk->sip->prm.ring_ms;
+		if (tmr_jiffies() - lk->invite_ms < ring_left) {
+			ring_left -= tmr_jiffies() - lk->invite_ms;
+			tmr_start(&lk->ring, ring_left, ring_h, lk);
 			break;
 		}
-		lk->answered = true;
-		re_printf("%s: answered with %s/%u (payload type %d), RTP port "
-		       "%u\n", lk->id, lk->offer.ci->name,
-		       lk->offer.ci->clock_hz, lk->offer.pt, m->port);
+		answer(lk);
 		break;
 	case MAIN_FAILED:
 		(void)sipsess_reject(lk->sess, 503, "Service Unavailable",
@@ -461,6 +484,7 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 	if (!sa_isset(&lk->sdp_addr, SA_ADDR))
 		(void)net_default_source_addr_get(AF_INET, &lk->sdp_addr);
 
+	lk->invite_ms = tmr_jiffies();
 	err = sipsess_accept(&lk->sess, s->sock, msg, 180, "Ringing",
 			     "agent",
 			     "application/sdp", NULL, NULL, NULL, false,

@@ -33,6 +33,8 @@ struct bt_sip_prm {
 	const char *db_path;
 	uint32_t max_calls;     /**< 0: 1000; more get 503 */
 	uint32_t goodbye_ms;    /**< shutdown: the goodbye's deadline */
+	uint32_t ring_ms;       /**< ring at least this long before the 200
+				     (0: as soon as the session is ready) */
 	const char *const *register_uris; /**< AORs to register at their
 					       providers (sip:user@host) */
 	size_t n_register;

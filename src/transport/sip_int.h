@@ -56,6 +56,8 @@ struct sip_link {
 	struct sipsess *sess;
 	struct le le;
 	bool answered, gone;
+	uint64_t invite_ms;     /* tmr_jiffies() at the INVITE */
+	struct tmr ring;        /* --sip-ring-ms: the 200 waits for it */
 	struct bt_sdp_offer offer;
 	struct sa sdp_addr;     /* our RTP address as the SDP says it */
 	uint32_t sdp_version;

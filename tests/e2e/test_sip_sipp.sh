@@ -27,7 +27,11 @@ scenario() {
   pass "sipp $name"
 }
 
-serve --no-tls --agent sales="$TMP/second.json"
+# each call rings a second before its 200 (--sip-ring-ms): without it a
+# pooled recogniser makes the session ready within milliseconds, and the
+# CANCEL that sipp sends on the 180 could come after the 200 (a race that
+# failed this test once when two SIP tests ran side by side)
+serve --no-tls --agent sales="$TMP/second.json" --sip-ring-ms 1000
 scenario options
 scenario codec488
 grep -q 'refused (488): no codec in common' "$TMP/serve.txt" || fail "no log line for the 488"
@@ -44,6 +48,14 @@ scenario unknown404 nobody
 grep -q 'refused (404): no agent "nobody"' "$TMP/serve.txt" || fail "no log line for the 404"
 scenario cancel
 grep -q 'cancelled by the caller (487)' "$TMP/serve.txt" || fail "no log line for the CANCEL"
+cid=$(sed -n 's/^\(sip-[0-9]*\): cancelled by the caller (487)$/\1/p' "$TMP/serve.txt" | head -1)
+[ -n "$cid" ] || fail "no call id on the CANCEL's log line"
+grep -q "^$cid: answered" "$TMP/serve.txt" && fail "the cancelled call $cid was answered after all"
+# and the calls answered rang their second first
+short=$(sed -n 's/.*: answered with .*, after \([0-9]*\) ms ringing$/\1/p' "$TMP/serve.txt" |
+  awk '$1 < 1000' | wc -l)
+n=$(grep -c ': answered with' "$TMP/serve.txt")
+[ "$n" -ge 1 ] && [ "$short" = 0 ] || fail "--sip-ring-ms 1000: $short of $n calls answered sooner"
 scenario call_hold_bye sales
 grep -q 'INVITE from .* for "Second Line"' "$TMP/serve.txt" || fail "sip:sales@ did not pick the agent named sales"
 grep -q 'on hold: not sending' "$TMP/serve.txt" || fail "hold not seen"
