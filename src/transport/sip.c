@@ -248,7 +248,7 @@ static void mq_handler(int id, void *data, void *arg)
 {
 	struct main_msg *m = data;
 	struct sip_link *lk = m->lk;
-	uint64_t ring_left;
+	uint64_t rang;
 	(void)arg;
 
 	if (lk->gone)
@@ -256,13 +256,12 @@ static void mq_handler(int id, void *data, void *arg)
 	switch ((enum main_kind)id) {
 	case MAIN_OPENED:
 		sa_set_port(&lk->sdp_addr, m->port);
-		ring_left = lk->sip->prm.ring_ms;
-		if (tmr_jiffies() - lk->invite_ms < ring_left) {
-			ring_left -= tmr_jiffies() - lk->invite_ms;
-			tmr_start(&lk->ring, ring_left, ring_h, lk);
-			break;
-		}
-		answer(lk);
+		rang = tmr_jiffies() - lk->invite_ms;
+		if (rang < lk->sip->prm.ring_ms)
+			tmr_start(&lk->ring, lk->sip->prm.ring_ms - rang,
+				  ring_h, lk);
+		else
+			answer(lk);
 		break;
 	case MAIN_FAILED:
 		(void)sipsess_reject(lk->sess, 503, "Service Unavailable",
