@@ -87,7 +87,7 @@ awk -v s="$s" -v f="$first" -v l="$len" 'BEGIN { exit !(s >= 3 && f >= 0 && f < 
 user=$(grep '^sip-1: user:' "$L" | head -1)
 echo "G.722: $user"
 grep -qE 'table|three' <<<"$user" || fail "G.722: the callee's words were not recognised: '$user'"
-grep -qE 'sip-1: agent: "(What day would you like to come\?|Sorry, could you repeat that\?)"' "$L" \
+grep -qE 'sip-1: agent: "(What day would you like to come\?|Sorry, could you repeat that\?|[a-z0-9 ]+, is that right\?)"' "$L" \
   || fail "G.722: the agent did not answer the callee's turn"
 grep -q 'sip-1: trace {"turn":0,"kind":"greeting"' "$L" || fail "G.722: no trace of the greeting"
 grep -q 'sip-1: the callee hung up (BYE)' "$L" || fail "G.722: the callee's BYE was not seen"

@@ -58,7 +58,7 @@ grep -q 'sip-1: agent: "Hello, thanks for calling' "$TMP/serve.txt" || fail "no 
 user=$(grep '^sip-1: user:' "$TMP/serve.txt" | head -1)
 echo "TLS+SRTP: $user"
 grep -qE 'table|three' <<<"$user" || fail "the caller's words were not recognised: '$user'"
-grep -qE 'sip-1: agent: "(What day would you like to come\?|Sorry, could you repeat that\?)"' "$TMP/serve.txt" \
+grep -qE 'sip-1: agent: "(What day would you like to come\?|Sorry, could you repeat that\?|[a-z0-9 ]+, is that right\?)"' "$TMP/serve.txt" \
   || fail "the agent did not answer the caller's turn"
 grep -q 'sip-1: the caller hung up (BYE)' "$TMP/serve.txt" || fail "the caller's BYE was not seen"
 grep '^sip-1: RTP' "$TMP/serve.txt"
