@@ -46,7 +46,8 @@
  * the open LM's words, whether a value was said / heard / right, whether
  * the open LM's words give the same value, confidence, outcome, and the
  * lowest posterior of the grammar's words where the recogniser needed it,
- * else -1: see ps_conf() in src/stt/ps_conf.c).
+ * else -1: see ps_conf() in src/stt/ps_conf.c, and the signal-to-noise
+ * ratio in dB that the recogniser estimated).
  */
 #include <errno.h>
 #include <math.h>
@@ -153,6 +154,7 @@ struct rec {
 	int correct;               /* ... and it is the caller's */
 	int lm_agrees;             /* the open LM's words give that value */
 	float post;                /* the grammar's word posterior, -1: none */
+	float snr;                 /* the recogniser's estimate, dB */
 };
 
 struct noise {
@@ -413,12 +415,16 @@ static enum outcome judge(struct value truth, struct value heard,
 }
 
 /* The same noise for an item whatever else the run includes: seeded by
- * the voice, the item and the noise condition's name. */
-static uint32_t item_seed(unsigned v, unsigned s, unsigned i,
+ * the voice's name (not its place in --voices), the item and the noise
+ * condition's name. */
+static uint32_t item_seed(const char *voice, unsigned s, unsigned i,
 			  const char *noise)
 {
-	uint32_t h = 1000003u * (v + 1) + 10007u * s + 101u * i;
+	uint32_t h = 10007u * s + 101u * i;
 
+	while (*voice)
+		h = (h ^ (uint8_t)*voice++) * 16777619u;
+	h = (h ^ 0xffu) * 16777619u;
 	while (*noise)
 		h = (h ^ (uint8_t)*noise++) * 16777619u;
 	return h;
@@ -452,7 +458,7 @@ static int one_item(struct psi *p, FILE *out, const json_t *agent,
 		err = ENOMEM;
 		goto out;
 	}
-	mix_rng_seed(&rng, item_seed(v, s, i, nz->name));
+	mix_rng_seed(&rng, item_seed(o.voices[v], s, i, nz->name));
 	memcpy(mixd, clean, n * sizeof(*mixd));
 	if (nz->snr > 0 && mix_find_active(clean, n, BT_RATE_HZ, 30, &act)) {
 		mix_noise_fill(noise, n, nz->type, &rng);
@@ -477,6 +483,7 @@ static int one_item(struct psi *p, FILE *out, const json_t *agent,
 	r.truth_ok = !truth.ok;
 	r.conf = tr.confidence;
 	r.post = p->post;
+	r.snr = p->snr;
 	r.heard_ok = !heard.ok;
 	r.correct = !heard.ok && !truth.ok && heard.v == truth.v;
 	r.lm_agrees = !heard.ok && !lv.ok && lv.v == heard.v;
@@ -494,60 +501,24 @@ static int one_item(struct psi *p, FILE *out, const json_t *agent,
 }
 
 /*
- * One worker: the voices v with v % jobs == k. Each voice at each noise
- * level is a call: every item in turn, on a recogniser made for it, as a
- * new call's starts from the model's cepstral mean. (One recogniser for
- * the whole run carried its live mean from voice to voice and from clean
- * to noisy audio, so a voice's figures depended on what the worker had
- * decoded before it.) The audio still depends on the worker's past:
- * espeak-ng carries its waveform state from one utterance to the next
- * (the same text in the same voice is a few samples longer or shorter
- * each time, and differs after another voice), so an espeak voice's
- * items depend on the voices synthesised before it here. The same
- * command line gives the same figures; another --voices or --jobs gives
- * another sample of each espeak voice.
+ * One call: the items of voice v at noise level z, in a process of its
+ * own (forked by its worker), on a recogniser made for it, as a new
+ * call's starts from the model's cepstral mean. A process per call,
+ * because the library keeps state from one utterance to the next that a
+ * call must not inherit: one recogniser for the whole run carried its
+ * live mean from voice to voice and from clean to noisy audio, and
+ * espeak-ng carries its waveform state (the same text in the same voice
+ * is a few samples longer or shorter each time, and differs after
+ * another voice). So a voice's figures at a noise level do not depend on
+ * --voices, --noise or --jobs.
  */
-static int work_items(unsigned k, FILE *out, const json_t *agent,
-		      const struct node nodes[])
-{
-	struct grammars g = {0};
-	struct bt_stt_prm prm;
-	int err;
-
-	err = grammars_make(&g, agent);
-	if (err)
-		return err;
-	memset(&prm, 0, sizeof(prm));
-	prm.grammars = g.v;
-	prm.n_grammars = g.n;
-
-	for (unsigned v = k; v < o.n_voices && !err; v += o.jobs) {
-		for (unsigned z = 0; z < o.n_noises && !err; z++) {
-			struct psi *p = NULL;
-
-			err = psi_make(&p, &prm);
-			for (unsigned s = 0; s < N_OF(sets) && !err; s++) {
-				if (o.types && !(o.types &
-						 (1u << sets[s].type)))
-					continue;
-				for (unsigned i = 0; i < sets[s].n && !err;
-				     i++)
-					err = one_item(p, out, agent, nodes,
-						       v, z, s, i);
-			}
-			mem_deref(p);
-		}
-		fprintf(stderr, ".");
-	}
-	grammars_free(&g);
-	return err;
-}
-
-/* A worker process: its own library state (made after the fork). */
-static int work(unsigned k, FILE *out)
+static int work_call(unsigned v, unsigned z, FILE *out)
 {
 	struct bt_agent *ag = NULL;
 	struct node nodes[BT_SLOT_YESNO + 1] = {{0}};
+	struct grammars g = {0};
+	struct bt_stt_prm prm;
+	struct psi *p = NULL;
 	int err = bt_init();
 
 	if (!err)
@@ -555,12 +526,56 @@ static int work(unsigned k, FILE *out)
 	if (!err)
 		err = nodes_find(bt_agent_json(ag), nodes);
 	if (!err)
-		err = work_items(k, out, bt_agent_json(ag), nodes);
+		err = grammars_make(&g, bt_agent_json(ag));
+	if (!err) {
+		memset(&prm, 0, sizeof(prm));
+		prm.grammars = g.v;
+		prm.n_grammars = g.n;
+		err = psi_make(&p, &prm);
+	}
+	for (unsigned s = 0; s < N_OF(sets) && !err; s++) {
+		if (o.types && !(o.types & (1u << sets[s].type)))
+			continue;
+		for (unsigned i = 0; i < sets[s].n && !err; i++)
+			err = one_item(p, out, bt_agent_json(ag), nodes, v, z,
+				       s, i);
+	}
 	if (err)
 		fprintf(stderr, "bench_slots: %s\n", bt_errmsg());
+	mem_deref(p);
+	grammars_free(&g);
 	mem_deref(ag);
 	bt_close();
 	return err;
+}
+
+/* A worker process: the calls v * n_noises + z with that % jobs == k,
+ * each in a child, one after the other, writing to out. */
+static int work(unsigned k, FILE *out)
+{
+	unsigned n = o.n_voices * o.n_noises;
+
+	for (unsigned c = k; c < n; c += o.jobs) {
+		int status = 0;
+		pid_t pid;
+
+		fflush(out);
+		pid = fork();
+		if (pid < 0)
+			return errno;
+		if (!pid) {
+			int e = work_call(c / o.n_noises, c % o.n_noises, out);
+
+			fflush(out);
+			_exit(e ? 1 : 0);
+		}
+		if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			return EIO;
+		if (c % o.n_noises == o.n_noises - 1)
+			fprintf(stderr, ".");
+	}
+	return 0;
 }
 
 static int noise_parse(const char *s)
@@ -999,7 +1014,7 @@ int main(int argc, char **argv)
 
 		for (size_t i = 0; f && i < n; i++)
 			fprintf(f, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d"
-				"\t%.3f\t%s\t%.3f\n",
+				"\t%.3f\t%s\t%.3f\t%.0f\n",
 				o.voices[rv[i].voice],
 				o.noises[rv[i].noise].name,
 				bt_slot_type_name(sets[rv[i].set].type),
@@ -1007,7 +1022,7 @@ int main(int argc, char **argv)
 				rv[i].lm, rv[i].truth_ok, rv[i].heard_ok,
 				rv[i].correct, rv[i].lm_agrees,
 				(double)rv[i].conf, outcome_names[rv[i].o],
-				(double)rv[i].post);
+				(double)rv[i].post, (double)rv[i].snr);
 		if (f)
 			fclose(f);
 	}

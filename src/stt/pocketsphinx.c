@@ -413,6 +413,7 @@ int psi_start(struct psi *st, const char *grammar, bool overlap)
 	memset(&st->ov, 0, sizeof(st->ov));
 	st->since_partial = 0;
 	st->partial[0] = '\0';
+	ps_level_reset(&st->level);
 	return 0;
 }
 
@@ -438,6 +439,7 @@ int psi_feed(struct psi *st, const int16_t *pcm, size_t n)
 	nd = followers_of(st, v);
 	if (psf_feed(st, v, nd, pcm, n))
 		return EIO;
+	ps_level_feed(&st->level, pcm, n);
 	st->since_partial += n;
 	return 0;
 }
@@ -483,6 +485,7 @@ int psi_finish(struct psi *st, struct bt_transcript *tr)
 	st->in_utt = false;
 	st->partial[0] = '\0';
 	st->post = -1;
+	st->snr = ps_level_snr(&st->level);
 
 	if (each_end(st))
 		return bt_err(EIO, "pocketsphinx could not end the utterance");

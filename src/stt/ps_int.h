@@ -28,6 +28,17 @@ enum {
 	GRAMMAR_MAX = 256,        /* grammars per instance */
 };
 
+/* The levels of an utterance's 10 ms frames, for its signal-to-noise
+ * ratio (ps_conf.c): a histogram in whole dB, so feeding costs a few
+ * operations a frame and no allocation. */
+enum { LEVEL_BINS = 100, LEVEL_FRAME = BT_RATE_HZ / 100 };
+struct level {
+	uint16_t hist[LEVEL_BINS];
+	double acc;                /* the current frame's sum of squares */
+	unsigned n;                /* ... of this many samples */
+	unsigned frames;
+};
+
 struct gram {
 	char *name;              /* the caller's name (owned) */
 	enum bt_slot_type type;
@@ -63,6 +74,8 @@ struct psi {
 	float post;                /* the lowest posterior of the grammar's
 				      words in the last utterance; -1: not
 				      needed (ps_conf() in ps_conf.c) */
+	struct level level;        /* of this utterance's audio */
+	float snr;                 /* the last utterance's, in dB */
 	size_t since_partial;      /* samples fed since the last backtrace */
 	char partial[512];         /* the hypothesis partialh last gave */
 };
@@ -80,6 +93,10 @@ int psi_end_utt(struct psi *st);
 void ps_hyp_clean(const char *hyp, char *buf, size_t sz);
 
 /* ps_conf.c: how sure the recogniser is */
+void ps_level_reset(struct level *lv);
+void ps_level_feed(struct level *lv, const int16_t *pcm, size_t n);
+/* the loud frames' level over the quiet ones', in dB */
+float ps_level_snr(const struct level *lv);
 /* the acoustic score of ps's best path and the frames its words span */
 void ps_path_score(ps_decoder_t *ps, int64_t *ascrp, int *speechp);
 /* the fit of gram's words (NULL: the open LM's) against the references */

@@ -106,12 +106,13 @@ static struct {
 	bool lm_floor_set;      /* the LM decoders hear only words >= it */
 	int32 lm_floor;         /* unigram log-prob of the K-th word */
 	long lm_words;          /* K: BANTER_LM_WORDS */
+	char topn[2];           /* "1".."4": BANTER_STT_TOPN */
 	int dict_fd;            /* the LM's words (memfd); -1: none */
 	char dict_path[32];     /* "/proc/self/fd/N" */
 	struct list lms;        /* struct bt_psm_lms, one per thread */
 	struct list fsgs;       /* struct bt_psm_fsg */
 	struct bt_psm_stats stats;
-} m = {.sharing = -1, .dict_fd = -1};
+} m = {.sharing = -1, .dict_fd = -1, .topn = "4"};
 
 /*
  * The words of the agents' phrases, heard by the LM decoders whatever
@@ -262,7 +263,7 @@ int bt_psm_prepare(void)
 
 /* identical front ends and senone scoring: see pocketsphinx.c */
 #define COMMON "-hmm", HMM_DIR, "-compallsen", "yes", "-bestpath", "no", \
-	"-remove_silence", "yes", "-cmn", "live"
+	"-remove_silence", "yes", "-cmn", "live", "-topn", m.topn
 
 static void lm_dict_make(ngram_model_t *lm, long k);
 
@@ -421,6 +422,31 @@ static int lm_words_env(long *kp)
 	return 0;
 }
 
+/*
+ * How many Gaussians of each senone's codebook the decoders score
+ * (pocketsphinx's -topn): BANTER_STT_TOPN, 1 to 4, default 4. 2 takes
+ * about a third off decoding (scoring is most of it) for slightly other
+ * words: a server that must hold more callers speaking at once than turn
+ * quality allows can set it (docs/serve.md has the figures). Every decoder
+ * of the process scores alike, as their scores are compared.
+ */
+static int topn_env(void)
+{
+	const char *e = getenv("BANTER_STT_TOPN");
+
+	m.topn[0] = '4';
+	m.topn[1] = '\0';
+	if (!e || !*e)
+		return 0;
+	if (e[0] < '1' || e[0] > '4' || e[1])
+		return bt_err(EINVAL, "BANTER_STT_TOPN is \"%.40s\": it says "
+			      "how many Gaussians per senone the embedded "
+			      "recogniser scores, 1 to 4 (default 4; 2 is "
+			      "faster, with slightly other words)", e);
+	m.topn[0] = e[0];
+	return 0;
+}
+
 static void lm_floor_set(ngram_model_t *lm, long k)
 {
 	uint32 n = ngram_model_get_counts(lm)[0];
@@ -548,6 +574,8 @@ int bt_psm_lms_get(struct bt_psm_lms **lp)
 
 	if (!m.dict_tried) {
 		err = lm_words_env(&m.lm_words);
+		if (!err)
+			err = topn_env();
 		if (err)
 			return err;
 	}

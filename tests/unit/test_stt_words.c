@@ -3,7 +3,8 @@
  * can hear (src/stt/ps_models.c: lm_floor_set, the kept phrase words):
  * the BANTER_LM_WORDS likeliest words of the model (30 000 by default),
  * every word of an agent's phrases whatever its rank, all of them with 0,
- * and a clear error for a value that is not a count.
+ * and a clear error for a value that is not a count; and BANTER_STT_TOPN,
+ * the Gaussians its decoders score.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -113,10 +114,51 @@ static void test_bad_value(void **state)
 	fresh(NULL);
 }
 
+/* BANTER_STT_TOPN: 1 to 4; anything else is refused by name */
+static void test_topn(void **state)
+{
+	static const char *const bad[] = {"0", "5", "2x", "-1", "22", "fast"};
+	struct bt_psm_lms *lms = NULL;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int err;
+
+		fresh(NULL);
+		assert_int_equal(setenv("BANTER_STT_TOPN", bad[i], 1), 0);
+		bt_psm_lock();
+		err = bt_psm_lms_get(&lms);
+		bt_psm_unlock();
+		assert_int_equal(err, EINVAL);
+		assert_null(lms);
+		assert_non_null(strstr(bt_errmsg(), "BANTER_STT_TOPN"));
+		assert_non_null(strstr(bt_errmsg(), "1 to 4"));
+	}
+	/* a decoder made after it scores that many; unset, the default */
+	for (int n = 2; n <= 4; n += 2) {
+		ps_decoder_t *ps;
+
+		fresh(NULL);
+		if (n == 2)
+			assert_int_equal(setenv("BANTER_STT_TOPN", "2", 1), 0);
+		bt_psm_lock();
+		assert_int_equal(bt_psm_lms_get(&lms), 0);
+		ps = bt_psm_decoder(BT_PSM_PHONES, lms);
+		assert_non_null(ps);
+		assert_int_equal(cmd_ln_int32_r(ps_get_config(ps), "-topn"), n);
+		ps_free(ps);
+		lms = mem_deref(lms);
+		bt_psm_unlock();
+		assert_int_equal(unsetenv("BANTER_STT_TOPN"), 0);
+	}
+	fresh(NULL);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
 	unsetenv("BANTER_LM_WORDS");
+	unsetenv("BANTER_STT_TOPN");
 	bt_stt_pocketsphinx_close();
 	return 0;
 }
@@ -128,6 +170,7 @@ int main(void)
 		cmocka_unit_test(test_phrase_words_kept),
 		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_bad_value),
+		cmocka_unit_test(test_topn),
 	};
 
 	if (bt_psm_prepare())
