@@ -473,10 +473,12 @@ float ps_conf(struct psi *st, const char *text)
 	ps_hyp_clean(ps_get_hyp(st->lm, &score), lm_words, sizeof(lm_words));
 	if (st->type == BT_SLOT_TIME && !lm_supports_time(st, text, lm_words))
 		c *= 0.5f;
-	if (c > UNSURE_CONF && unsure_value(st, text, lm_words))
-		c = UNSURE_CONF;
+	/* the noise rule first: it needs no lattice (10-30 ms at the end of
+	 * the utterance) */
 	if (c > UNSURE_CONF && st->snr < SNR_LOW &&
 	    slot_value(st->type, text, &v))
+		c = UNSURE_CONF;
+	if (c > UNSURE_CONF && unsure_value(st, text, lm_words))
 		c = UNSURE_CONF;
 	return c;
 }
