@@ -218,7 +218,8 @@ static bool word_in(ps_decoder_t *lex, const char *word, const char *phones)
 		if (alt == 1)
 			snprintf(key, sizeof(key), "%s", word);
 		else
-			snprintf(key, sizeof(key), "%s(%d)", word, alt);
+			snprintf(key, sizeof(key), "%s(%c)", word,
+				 (char)('0' + alt));
 		pron = ps_lookup_word(lex, key);
 		if (!pron)
 			break;

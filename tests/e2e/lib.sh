@@ -5,7 +5,7 @@ BANTER=${1:?usage: test_x.sh PATH/TO/banter}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 fail() { echo "FAIL: $*" >&2; [ -f "$TMP/out.txt" ] && cat "$TMP/out.txt" >&2; exit 1; }
-pass() { echo "PASS: $*"; }
+pass() { echo "PASS: $* (${SECONDS} s)"; }
 
 # sim CALLER [extra args] -> $TMP/out.txt, $TMP/trace.jsonl, $TMP/call.wav, $TMP/db
 sim() {

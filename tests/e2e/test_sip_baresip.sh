@@ -23,10 +23,10 @@ command -v baresip >/dev/null || fail "baresip is not installed (scripts/install
 MODS=$(dirname "$(dpkg -L baresip-core | grep '/g711.so$' | head -1)")
 [ -n "$MODS" ] || fail "cannot find baresip's modules"
 
-sox tests/data/stt_table3_slt.wav -r 16000 -c 1 "$TMP/mic16.wav" pad 8 8
+sox tests/data/stt_table3_slt.wav -r 16000 -c 1 "$TMP/mic16.wav" pad 8 5
 # the PCMU caller stays on the line until the server hangs up
 sox tests/data/stt_table3_slt.wav -r 8000 -c 1 "$TMP/mic8.wav" pad 8 25
-sox tests/data/stt_table3_slt.wav -r 48000 -c 2 "$TMP/mic48.wav" pad 8 8
+sox tests/data/stt_table3_slt.wav -r 48000 -c 2 "$TMP/mic48.wav" pad 8 5
 # the DTMF caller says nothing: only its keys answer
 sox -n -r 16000 -b 16 -c 1 "$TMP/silence16.wav" trim 0 45
 

@@ -20,7 +20,7 @@ command -v sipp >/dev/null || fail "sipp is not installed (Debian sip-tester; sc
 MODS=$(dirname "$(dpkg -L baresip-core | grep '/g711.so$' | head -1)")
 [ -n "$MODS" ] || fail "cannot find baresip's modules"
 
-sox tests/data/stt_table3_slt.wav -r 16000 -c 1 "$TMP/mic16.wav" pad 7 8
+sox tests/data/stt_table3_slt.wav -r 16000 -c 1 "$TMP/mic16.wav" pad 7 5
 # the PCMU callee stays on the line until banter hangs up
 sox -n -r 8000 -c 1 -b 16 "$TMP/mic8.wav" trim 0 30
 

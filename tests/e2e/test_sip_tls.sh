@@ -17,7 +17,7 @@ command -v baresip >/dev/null || fail "baresip is not installed (scripts/install
 MODS=$(dirname "$(dpkg -L baresip-core | grep '/srtp.so$' | head -1)")
 [ -n "$MODS" ] || fail "cannot find baresip's srtp module"
 
-sox tests/data/stt_table3_slt.wav -r 16000 -c 1 "$TMP/mic16.wav" pad 8 8
+sox tests/data/stt_table3_slt.wav -r 16000 -c 1 "$TMP/mic16.wav" pad 8 5
 # --srtp require: SRTP calls are what it takes (sipp checks the refusal)
 serve --no-tls --srtp require
 grep -q "sip:agent@127.0.0.1:$SIP_TLS_PORT;transport=tls (TLS, self-signed), SRTP required" "$TMP/serve.txt" \
