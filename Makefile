@@ -5,13 +5,11 @@
 JOBS ?= 2
 # ctest's parallel level for the tests other than SIP: they wait on real
 # time more than they compute (each alone, plain build: 540 s of CPU in
-# 1138 s), so four share two cores in the plain build (322 s; 406 s at
-# three) and three in the ASan+UBSan build, where the same tests take
-# half as much CPU again; the SIP tests (label sip) run in a phase of
-# their own, two at a time, where the ones that decode speech hold one
-# lock (CMakeLists.txt: RESOURCE_LOCK sip_decoding)
+# 1138 s), so four share two cores (plain 322 s, ASan+UBSan 405 s; at
+# three, 406 and 496 s); the SIP tests (label sip) run in a phase of their
+# own, two at a time, where the ones that decode speech hold one lock
+# (CMakeLists.txt: RESOURCE_LOCK sip_decoding)
 TEST_JOBS ?= 4
-ASAN_TEST_JOBS ?= 3
 SIP_JOBS ?= 2
 # quiet: no "Entering directory" lines from make or the build it runs
 MAKEFLAGS += --no-print-directory
@@ -65,7 +63,7 @@ simulate: build
 test: build asan fuzz-build
 	cd $(BUILD) && ctest --output-on-failure -j$(TEST_JOBS) -LE sip
 	cd $(BUILD) && ctest --output-on-failure -j$(SIP_JOBS) -L sip
-	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j$(ASAN_TEST_JOBS) -LE sip
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j$(TEST_JOBS) -LE sip
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j$(SIP_JOBS) -L sip
 	FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) FUZZ_RUNS=$(FUZZ_TEST_RUNS) FUZZ_JOBS=$(JOBS) \
 	  tests/fuzz/run.sh $(FUZZ_BUILD)

@@ -1,7 +1,8 @@
 /**
- * @file flow_int.h  What the flow's run time (flow.c) and its load-time
- *                   check (flow_check.c, flow_check_util.c,
- *                   flow_check_tools.c) share. Private to src/brain.
+ * @file flow_int.h  What the flow's run time (flow.c and the files
+ *                   flow_st.h names) and its load-time check
+ *                   (flow_check.c, flow_check_util.c, flow_check_tools.c)
+ *                   share. Private to src/brain.
  */
 #ifndef BT_BRAIN_FLOW_INT_H
 #define BT_BRAIN_FLOW_INT_H

@@ -10,8 +10,11 @@
  * other, one batch per 20 ms tick. JSON parsing, base64, resampling and
  * all speech work run on the session loops; the main loop only frames
  * and copies bytes.
+ *
+ * This file holds the connections, their links and the start and stop;
+ * the HTTP replies, the page's files and /healthz are in server_http.c,
+ * the TLS file and the loops' warm-up in server_prep.c (server_int.h).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -21,7 +24,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include "banter/banter.h"
 #include "brain/llm_summary.h"
@@ -29,6 +31,7 @@
 #include "store/retention.h"
 #include "transport/realtime.h"
 #include "transport/server.h"
+#include "transport/server_int.h"
 #include "transport/sip.h"
 
 enum {
@@ -38,7 +41,6 @@ enum {
 	SNDBUF = 32 * 1024,          /* the kernel's share of that: audio
 					is real time, deep buffers only hide
 					a stalled client */
-	MAX_FILE = 4 * 1024 * 1024,  /* a static file of the page */
 	KEEPALIVE_MS = 20000,
 };
 
@@ -410,210 +412,6 @@ static void out_handler(int id, void *data, void *arg)
 
 /* ---- HTTP ---- */
 
-static bool pl_has(const struct pl *pl, const char *s)
-{
-	return pl->l && memmem(pl->p, pl->l, s, strlen(s)) != NULL;
-}
-
-static const char *ctype(const char *path)
-{
-	const char *dot = strrchr(path, '.');
-
-	if (!dot)
-		return "application/octet-stream";
-	if (!strcmp(dot, ".html"))
-		return "text/html; charset=utf-8";
-	if (!strcmp(dot, ".js") || !strcmp(dot, ".mjs"))
-		return "text/javascript; charset=utf-8";
-	if (!strcmp(dot, ".css"))
-		return "text/css; charset=utf-8";
-	if (!strcmp(dot, ".json"))
-		return "application/json";
-	if (!strcmp(dot, ".svg"))
-		return "image/svg+xml";
-	return "application/octet-stream";
-}
-
-static void json_reply(struct http_conn *hc, uint16_t code,
-		       const char *reason, const char *errcode,
-		       const char *message)
-{
-	json_t *o = json_object(), *e = json_object();
-	char *js;
-
-	json_object_set_new(e, "type", json_string("invalid_request_error"));
-	json_object_set_new(e, "code", json_string(errcode));
-	json_object_set_new(e, "message", json_string(message));
-	json_object_set_new(o, "error", e);
-	js = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	(void)http_creply(hc, code, reason, "application/json", "%s",
-			  js ? js : "{}");
-	free(js);
-}
-
-static void serve_file(struct server *srv, struct http_conn *hc,
-		       const struct pl *path)
-{
-	char rel[256], full[768];
-	struct stat st;
-	FILE *f;
-	char *buf;
-	size_t n;
-
-	if (pl_strcmp(path, "/") == 0)
-		str_ncpy(rel, "index.html", sizeof(rel));
-	else if (path->l >= sizeof(rel) || pl_has(path, "..") ||
-		 path->l < 2)
-		goto notfound;
-	else
-		(void)re_snprintf(rel, sizeof(rel), "%b", path->p + 1,
-				  path->l - 1);
-	for (const char *p = rel; *p; p++)
-		if (!(isalnum((unsigned char)*p) || strchr("._-/", *p)))
-			goto notfound;
-	snprintf(full, sizeof(full), "%s/%s",
-		 srv->prm->web_dir ? srv->prm->web_dir : "web", rel);
-	if (stat(full, &st) || !S_ISREG(st.st_mode) || st.st_size > MAX_FILE)
-		goto notfound;
-	f = fopen(full, "rb");
-	if (!f)
-		goto notfound;
-	buf = malloc((size_t)st.st_size + 1);
-	n = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
-	fclose(f);
-	if (!buf) {
-		http_ereply(hc, 500, "Internal Server Error");
-		return;
-	}
-	(void)http_reply(hc, 200, "OK", "Content-Type: %s\r\n"
-			 "Content-Length: %zu\r\nCache-Control: no-cache\r\n"
-			 "\r\n%b", ctype(rel), n, buf, n);
-	free(buf);
-	return;
- notfound:
-	json_reply(hc, 404, "Not Found", "not_found", "no such page: the "
-		   "browser client is at / and the Realtime API at "
-		   "/v1/realtime");
-}
-
-/* A query parameter's value, or an empty pl. */
-static void query_param(const struct pl *prm, const char *name,
-			struct pl *val)
-{
-	char pat[64];
-
-	pl_set_str(val, "");
-	snprintf(pat, sizeof(pat), "[?&]*%s=[^&]+", name);
-	(void)re_regex(prm->p, prm->l, pat, NULL, val);
-}
-
-/*
- * A query value percent-decoded (RFC 3986: "+" stays "+", so an E.164
- * number may come as %2B15551234567 or +15551234567). libre's
- * uri_param_unescape is not used: it refuses characters a query may
- * hold ("@", "="), reads "%zz" as a byte and decodes a short escape at
- * the end. EINVAL: a bad escape or a control character; E2BIG: too long.
- */
-static int query_decode(const struct pl *v, char *out, size_t sz)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < v->l; i++) {
-		unsigned char c = (unsigned char)v->p[i];
-
-		if (c == '%') {
-			if (i + 2 >= v->l || !isxdigit((unsigned char)
-			    v->p[i + 1]) || !isxdigit((unsigned char)
-			    v->p[i + 2]))
-				return EINVAL;
-			c = (unsigned char)(ch_hex(v->p[i + 1]) << 4 |
-					    ch_hex(v->p[i + 2]));
-			i += 2;
-		}
-		if (c < 0x20 || c == 0x7f)
-			return EINVAL;
-		if (o + 1 >= sz)
-			return E2BIG;
-		out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	return 0;
-}
-
-/* Inserts the chosen subprotocol into libre's 101 response (libre 1.1's
- * websock_accept cannot, and a browser that offered one requires it). */
-struct proto_helper {
-	struct tcp_helper *th;
-	char hdr[128];
-	bool done;
-};
-
-static bool proto_send(int *err, struct mbuf *mb, void *arg)
-{
-	struct proto_helper *ph = arg;
-	size_t pos = mb->pos, len = mbuf_get_left(mb);
-	const char *p = (const char *)mbuf_buf(mb);
-	const char *end;
-	char *copy;
-
-	if (ph->done)
-		return false;
-	ph->done = true;
-	end = memmem(p, len, "\r\n\r\n", 4);
-	if (!end || strncmp(p, "HTTP/1.1 101", 12))
-		return false;
-	copy = malloc(len);
-	if (!copy)
-		return false;
-	memcpy(copy, p, len);
-	{
-		size_t head = (size_t)(end - p) + 2;
-		mb->pos = pos;
-		mb->end = pos;
-		*err = mbuf_write_mem(mb, (uint8_t *)copy, head);
-		*err |= mbuf_write_str(mb, ph->hdr);
-		*err |= mbuf_write_mem(mb, (uint8_t *)copy + head, len - head);
-		mb->pos = pos;
-	}
-	free(copy);
-	return false;
-}
-
-/* The offered subprotocols (libre gives each comma-separated value as a
- * header of its own): "realtime" and the browser's way to send a key. */
-struct proto_scan {
-	struct pl key, first, realtime_pl;
-	bool realtime;
-};
-
-static bool proto_scan_h(const struct http_hdr *hdr, void *arg)
-{
-	static const char pfx[] = "openai-insecure-api-key.";
-	struct proto_scan *ps = arg;
-	struct pl v = hdr->val;
-
-	while (v.l && (v.p[0] == ' ' || v.p[0] == ',')) {
-		++v.p;
-		--v.l;
-	}
-	while (v.l && (v.p[v.l - 1] == ' ' || v.p[v.l - 1] == ','))
-		--v.l;
-	if (!v.l)
-		return false;
-	if (!ps->first.l)
-		ps->first = v;
-	if (!pl_strcmp(&v, "realtime")) {
-		ps->realtime = true;
-		ps->realtime_pl = v;
-	}
-	if (v.l > sizeof(pfx) - 1 && !memcmp(v.p, pfx, sizeof(pfx) - 1)) {
-		ps->key.p = v.p + sizeof(pfx) - 1;
-		ps->key.l = v.l - (sizeof(pfx) - 1);
-	}
-	return false;
-}
-
 static bool key_ok(const struct server *srv, const struct pl *key)
 {
 	for (size_t i = 0; i < srv->prm->n_keys; i++)
@@ -629,22 +427,24 @@ static void realtime_upgrade(struct server *srv, struct http_conn *hc,
 	struct pl model, cid, call_id, key = PL_INIT, proto = PL_INIT;
 	char caller_id[128];
 	struct sip_link *call = NULL;
-	struct proto_helper ph;
+	struct srv_proto_helper ph;
 	struct bt_agent *agent = srv->prm->agents[0];
 	struct link *lk;
 	struct conn *c;
 	int err;
 
 	if (srv->stopping) {
-		json_reply(hc, 503, "Service Unavailable", "shutting_down",
-			   "the server is shutting down; try again shortly");
+		srv_json_reply(hc, 503, "Service Unavailable", "shutting_down",
+			       "the server is shutting down; try again "
+			       "shortly");
 		return;
 	}
 	if (atomic_load(&srv->sessions) >= (srv->prm->max_sessions ?
 					     srv->prm->max_sessions : 1000)) {
-		json_reply(hc, 503, "Service Unavailable", "too_many_sessions",
-			   "the server holds as many calls as it may "
-			   "(--max-sessions); try again later");
+		srv_json_reply(hc, 503, "Service Unavailable",
+			       "too_many_sessions", "the server holds as many "
+			       "calls as it may (--max-sessions); try again "
+			       "later");
 		return;
 	}
 	auth = http_msg_hdr(msg, HTTP_HDR_AUTHORIZATION);
@@ -653,26 +453,26 @@ static void realtime_upgrade(struct server *srv, struct http_conn *hc,
 			       NULL, &key);
 	protos = http_msg_hdr(msg, HTTP_HDR_SEC_WEBSOCKET_PROTOCOL);
 	if (protos) {
-		struct proto_scan ps;
+		struct srv_proto_scan ps;
 		memset(&ps, 0, sizeof(ps));
 		(void)http_msg_hdr_apply(msg, true,
 					 HTTP_HDR_SEC_WEBSOCKET_PROTOCOL,
-					 proto_scan_h, &ps);
+					 srv_proto_scan_h, &ps);
 		if (!key.l)
 			key = ps.key;
 		proto = ps.realtime ? ps.realtime_pl : ps.first;
 	}
 	if (srv->prm->n_keys && !key_ok(srv, &key)) {
-		json_reply(hc, 401, "Unauthorized", "invalid_api_key",
-			   key.l ? "Incorrect API key provided." :
-			   "No API key given: send \"Authorization: Bearer "
-			   "KEY\" or the subprotocol "
-			   "openai-insecure-api-key.KEY");
+		srv_json_reply(hc, 401, "Unauthorized", "invalid_api_key",
+			       key.l ? "Incorrect API key provided." :
+			       "No API key given: send \"Authorization: Bearer "
+			       "KEY\" or the subprotocol "
+			       "openai-insecure-api-key.KEY");
 		return;
 	}
 	/* ?model= names an agent by its file's name or its own name; an
 	 * OpenAI model name (a client's default) gets the default agent */
-	query_param(&msg->prm, "model", &model);
+	srv_query_param(&msg->prm, "model", &model);
 	for (size_t i = 0; model.l && i < srv->prm->n_agents; i++) {
 		const char *id = srv->prm->agent_ids ?
 			srv->prm->agent_ids[i] : NULL;
@@ -684,29 +484,32 @@ static void realtime_upgrade(struct server *srv, struct http_conn *hc,
 	}
 
 	/* who calls, for an LLM agent's memory of earlier calls */
-	query_param(&msg->prm, "caller_id", &cid);
-	err = query_decode(&cid, caller_id, sizeof(caller_id));
+	srv_query_param(&msg->prm, "caller_id", &cid);
+	err = srv_query_decode(&cid, caller_id, sizeof(caller_id));
 	if (err) {
-		json_reply(hc, 400, "Bad Request", "invalid_value", err == E2BIG ?
-			   "caller_id is too long: at most 127 bytes once "
-			   "decoded" : "caller_id has a bad percent escape or "
-			   "a control character: escape each byte as %XX "
-			   "with two hex digits (\"+\" as %2B)");
+		srv_json_reply(hc, 400, "Bad Request", "invalid_value",
+			       err == E2BIG ? "caller_id is too long: at most "
+			       "127 bytes once decoded" : "caller_id has a bad "
+			       "percent escape or a control character: escape "
+			       "each byte as %XX with two hex digits (\"+\" as "
+			       "%2B)");
 		return;
 	}
 
 	/* ?call_id= attaches to a live phone call (a sideband) */
-	query_param(&msg->prm, "call_id", &call_id);
+	srv_query_param(&msg->prm, "call_id", &call_id);
 	if (call_id.l) {
 		call = bt_sip_call_find(srv->sip, call_id.p, call_id.l);
 		if (!call) {
-			json_reply(hc, 404, "Not Found", "call_not_found",
-				   srv->sip ? "no live call has this call_id "
-				   "(it ended, or was never made): a call's id "
-				   "is in its INVITE's log line and in the "
-				   "X-Banter-Call-Id header of our answer" :
-				   "no live call has this call_id: this server "
-				   "takes no phone calls (--sip-port off)");
+			srv_json_reply(hc, 404, "Not Found", "call_not_found",
+				       srv->sip ? "no live call has this "
+				       "call_id (it ended, or was never "
+				       "made): a call's id is in its "
+				       "INVITE's log line and in the "
+				       "X-Banter-Call-Id header of our "
+				       "answer" : "no live call has this "
+				       "call_id: this server takes no phone "
+				       "calls (--sip-port off)");
 			return;
 		}
 	}
@@ -738,7 +541,7 @@ static void realtime_upgrade(struct server *srv, struct http_conn *hc,
 				  "Sec-WebSocket-Protocol: %r\r\n", &proto);
 		/* above TLS (layer 0 in libre's HTTP server) */
 		err = tcp_register_helper(&ph.th, http_conn_tcp(hc), 100, NULL,
-					  proto_send, NULL, &ph);
+					  srv_proto_send, NULL, &ph);
 		if (err) {
 			link_put(lk);
 			c->lk = NULL;
@@ -760,9 +563,9 @@ static void realtime_upgrade(struct server *srv, struct http_conn *hc,
 		link_put(lk);
 		c->lk = NULL;
 		mem_deref(c);
-		json_reply(hc, 400, "Bad Request", "bad_upgrade", "not a "
-			   "WebSocket upgrade: connect with a WebSocket "
-			   "client to /v1/realtime");
+		srv_json_reply(hc, 400, "Bad Request", "bad_upgrade", "not a "
+			       "WebSocket upgrade: connect with a WebSocket "
+			       "client to /v1/realtime");
 		return;
 	}
 	c->lk = lk;
@@ -784,47 +587,16 @@ static void http_req(struct http_conn *hc, const struct http_msg *msg,
 		return;
 	}
 	if (pl_strcmp(&msg->met, "GET") && pl_strcmp(&msg->met, "HEAD")) {
-		json_reply(hc, 405, "Method Not Allowed", "method_not_allowed",
-			   "only GET is served here");
+		srv_json_reply(hc, 405, "Method Not Allowed",
+			       "method_not_allowed", "only GET is served here");
 		return;
 	}
 	if (!pl_strcmp(&msg->path, "/healthz")) {
-		uint32_t lag = 0, late = 0;
-		unsigned made = 0, reused = 0, idle = 0;
-		char per[768] = "";  /* up to 64 loops */
-		size_t pos = 0;
-
-		/* the most frames a loop was late by: > 1 means overload;
-		 * and each loop's calls, which should stay even */
-		for (unsigned i = 0; i < bt_loops_count(); i++) {
-			int k;
-
-			if (bt_loop_max_lag_frames(bt_loop_at(i)) > lag)
-				lag = bt_loop_max_lag_frames(bt_loop_at(i));
-			if (bt_loop_max_late_ms(bt_loop_at(i)) > late)
-				late = bt_loop_max_late_ms(bt_loop_at(i));
-			k = snprintf(per + pos, sizeof(per) - pos, "%s%u",
-				     i ? "," : "",
-				     bt_loop_calls(bt_loop_at(i)));
-			if (k < 0 || (size_t)k >= sizeof(per) - pos)
-				break;  /* more loops than the line shows */
-			pos += (size_t)k;
-		}
-		bt_stt_pocketsphinx_stats(&made, &reused, &idle);
-		(void)http_creply(hc, 200, "OK", "application/json",
-				  "{\"status\":\"ok\",\"sessions\":%u,"
-				  "\"sip_calls\":%u,"
-				  "\"loops\":%u,\"loop_calls\":[%s],"
-				  "\"max_lag_frames\":%u,\"max_late_ms\":%u,"
-				  "\"recognisers\":{\"made\":%u,"
-				  "\"reused\":%u,\"idle\":%u}}",
-				  atomic_load(&srv->sessions),
-				  bt_sip_calls(srv->sip),
-				  bt_loops_count(), per, lag, late, made,
-				  reused, idle);
+		srv_healthz(hc, atomic_load(&srv->sessions),
+			    bt_sip_calls(srv->sip));
 		return;
 	}
-	serve_file(srv, hc, &msg->path);
+	srv_serve_file(srv->prm->web_dir, hc, &msg->path);
 }
 
 /* ---- start and stop ---- */
@@ -907,121 +679,6 @@ static int sip_start(struct server *srv)
 	return bt_sip_alloc(&srv->sip, &sp, sip_idle, srv);
 }
 
-static int tls_file(struct server *srv, const char **pathp)
-{
-	const struct bt_server_prm *p = srv->prm;
-	struct stat st;
-	int err;
-
-	if (p->cert || p->key) {
-		/* libre takes one PEM file holding both */
-		FILE *out, *in;
-		const char *parts[2] = {p->key, p->cert};
-
-		if (!p->cert || !p->key)
-			return bt_err(EINVAL, "give both --cert and --key (PEM "
-				      "files), or neither for a self-signed "
-				      "pair");
-		snprintf(srv->tls_path, sizeof(srv->tls_path),
-			 "%s/.banter-tls-%d.pem", p->tls_dir ? p->tls_dir :
-			 ".", (int)getpid());
-		out = fopen(srv->tls_path, "w");
-		if (!out)
-			return bt_err(errno, "cannot write %s", srv->tls_path);
-		for (int i = 0; i < 2; i++) {
-			char buf[4096];
-			size_t n;
-			in = fopen(parts[i], "r");
-			if (!in) {
-				fclose(out);
-				unlink(srv->tls_path);
-				return bt_err(errno, "cannot read %s: %s",
-					      parts[i], strerror(errno));
-			}
-			while ((n = fread(buf, 1, sizeof(buf), in)))
-				fwrite(buf, 1, n, out);
-			fclose(in);
-		}
-		fclose(out);
-		*pathp = srv->tls_path;
-		return 0;
-	}
-	snprintf(srv->tls_path, sizeof(srv->tls_path), "%s/banter-tls.pem",
-		 p->tls_dir ? p->tls_dir : ".");
-	if (stat(srv->tls_path, &st)) {
-		err = bt_tls_selfsigned(srv->tls_path);
-		if (err)
-			return err;
-	}
-	*pathp = srv->tls_path;
-	return 0;
-}
-
-/* The loops' warm-up, which bt_server_run waits for before it listens. */
-struct warm {
-	const struct bt_server_prm *prm;
-	pthread_mutex_t mtx;
-	pthread_cond_t cond;
-	unsigned left;          /* loops still warming */
-};
-
-/*
- * On a session loop before its first calls: make prm->warm sessions of
- * each agent and end them, which leaves their recognisers in the loop's
- * pool (bt_stt_pocketsphinx_pool), so that a call does not hold up the
- * other calls of its loop while it makes one (~0.35 s of CPU).
- */
-static void warm_loop(void *arg)
-{
-	struct warm *w = arg;
-	const struct bt_server_prm *prm = w->prm;
-	struct bt_session *sv[16];
-	struct bt_session_prm sp;
-	unsigned n = prm->warm < 16 ? prm->warm : 16;
-
-	bt_session_prm_default(&sp);
-	sp.realtime = true;
-	sp.db_path = prm->db_path ? prm->db_path : "banter.db";
-	for (size_t a = 0; a < prm->n_agents; a++) {
-		unsigned k = 0;
-
-		while (k < n && !bt_session_alloc(&sv[k], prm->agents[a], &sp,
-						  NULL, NULL))
-			++k;
-		while (k)
-			mem_deref(sv[--k]);
-	}
-	pthread_mutex_lock(&w->mtx);
-	--w->left;
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->mtx);
-}
-
-/*
- * Warm every loop and wait until they are done. Not listening before:
- * the warm-up takes seconds of CPU (~0.5 s a recogniser), and calls that
- * came meanwhile would wait behind it on their loop, skipping audio.
- */
-static void warm_loops(const struct bt_server_prm *prm)
-{
-	struct warm w = {
-		.prm = prm,
-		.mtx = PTHREAD_MUTEX_INITIALIZER,
-		.cond = PTHREAD_COND_INITIALIZER,
-	};
-
-	if (!prm->warm)
-		return;
-	pthread_mutex_lock(&w.mtx);
-	for (unsigned i = 0; i < bt_loops_count(); i++) {
-		if (!bt_loop_call(bt_loop_at(i), warm_loop, &w))
-			++w.left;
-	}
-	while (w.left)
-		pthread_cond_wait(&w.cond, &w.mtx);
-	pthread_mutex_unlock(&w.mtx);
-}
-
 int bt_server_run(const struct bt_server_prm *prm)
 {
 	struct server srv;
@@ -1058,7 +715,7 @@ int bt_server_run(const struct bt_server_prm *prm)
 		pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 		return err;
 	}
-	warm_loops(prm);
+	srv_warm_loops(prm);
 	err = mqueue_alloc(&srv.mq, out_handler, &srv);
 	if (!err)
 		err = websock_alloc(&srv.ws, NULL, NULL);
@@ -1080,7 +737,8 @@ int bt_server_run(const struct bt_server_prm *prm)
 	/* one certificate for wss:// and SIP over TLS */
 	if (prm->https_port != UINT16_MAX || (prm->sip_port != UINT16_MAX &&
 					      prm->sip_tls_port != UINT16_MAX)) {
-		err = tls_file(&srv, &tls);
+		err = srv_tls_file(prm, srv.tls_path, sizeof(srv.tls_path),
+				   &tls);
 		if (err)
 			goto out;
 	}
