@@ -10,12 +10,8 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 "$BANTER" serve --agent agents/restaurant.json --port "$PORT" --no-tls --no-sip --addr 127.0.0.1 --db "$TMP/db" >"$TMP/serve.txt" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$TMP"' EXIT
-# it listens once its loops have made their recognisers (--warm): seconds
-for _ in $(seq 300); do
-  grep -q 'Realtime API' "$TMP/serve.txt" 2>/dev/null && break
-  kill -0 $pid 2>/dev/null || { cat "$TMP/serve.txt" >&2; exit 1; }
-  sleep 0.1
-done
+. "$(dirname "$0")/lib.sh"
+serve_listening "$TMP/serve.txt"
 for i in $(seq "$RUNS"); do
   # the simulated caller says exactly what the WebSocket client sent
   node tests/clients/call.mjs "ws://127.0.0.1:$PORT/v1/realtime" callers/booking.json --json "$TMP/ws$i.json" \

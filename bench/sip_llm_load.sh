@@ -71,6 +71,7 @@ port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); 
 
 BUILD=$(dirname "$BANTER")
 . bench/sip/caller.sh
+. bench/lib.sh
 sip_caller "$BUILD" "$TMP" "$TURNS" "$GREET_MS" "$AFTER_MS"
 
 # the model: streamed token by token, the flow's first sentence and two
@@ -105,8 +106,7 @@ for b in "${brains[@]}"; do
     >"$TMP/serve-$b.txt" 2>&1 &
   SPID[$b]=$!
   PIDS+=("${SPID[$b]}")
-  for _ in $(seq 600); do grep -q 'Realtime API' "$TMP/serve-$b.txt" 2>/dev/null && break; sleep 0.1; done
-  grep -q 'Realtime API' "$TMP/serve-$b.txt" || { cat "$TMP/serve-$b.txt" >&2; exit 1; }
+  serve_listening "$TMP/serve-$b.txt"
 done
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }

@@ -73,6 +73,7 @@ port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); 
 
 BUILD=$(dirname "$BANTER")
 . bench/sip/caller.sh
+. bench/lib.sh
 sip_caller "$BUILD" "$TMP" "$TURNS" "$GREET_MS" "$AFTER_MS"
 
 HTTP=$(port); SIP=$(port)
@@ -80,8 +81,7 @@ HTTP=$(port); SIP=$(port)
   --sip-port "$SIP" --no-sip-tls --addr 127.0.0.1 --db "$TMP/db" --max-sessions 2000 \
   $SERVE_ARGS >"$TMP/serve.txt" 2>&1 &
 SERVE_PID=$!
-for _ in $(seq 600); do grep -q 'Realtime API' "$TMP/serve.txt" 2>/dev/null && break; sleep 0.1; done
-grep -q 'Realtime API' "$TMP/serve.txt" || { cat "$TMP/serve.txt" >&2; exit 1; }
+serve_listening "$TMP/serve.txt"
 cpu() { awk '{print $14 + $15}' "/proc/$SERVE_PID/stat"; }
 # per thread (tid ticks), and the machine's idle and total ticks
 threads() { for t in /proc/"$SERVE_PID"/task/*; do echo "${t##*/} $(awk '{print $14 + $15}' "$t/stat")"; done; }
