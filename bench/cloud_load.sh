@@ -34,4 +34,4 @@ echo "Deepgram server: local mock, messages $STT_MS ms late; ElevenLabs server: 
 DEEPGRAM_BASE_URL="ws://127.0.0.1:$(awk '{print $2}' "$TMP/dg.out")" \
 ELEVENLABS_BASE_URL="ws://127.0.0.1:$(awk '{print $2}' "$TMP/el.out")" \
   "$BUILD/bench_engine" -c -k "$KS" -s "$SECS"
-echo "engine's share: end of turn -> final minus $STT_MS ms; first text -> audio out minus $TTS_MS ms (20 ms of it is the frame clock)"
+echo "engine's share: end of turn -> final minus $STT_MS ms; first text -> audio out minus $TTS_MS ms (a reply's first frame leaves as its audio comes, as in banter serve)"

@@ -111,6 +111,8 @@ enum caller_state { C_WAIT, C_TALK };
 struct call {
 	struct bt_session *s;
 	struct bt_tick tick;
+	struct tmr kick;         /* a reply's first frame, as rt_session.c */
+	bool kick_due;
 	struct bt_loop *loop;
 	unsigned idx;
 	enum caller_state cs;
@@ -232,14 +234,47 @@ static void on_event(const struct bt_event *ev, void *arg)
 	}
 }
 
-/* As rt_session.c's frame(): one frame of caller audio in, one out. */
+/* One frame of the agent's audio out; true if it held speech. */
+static bool pull_out(struct call *c)
+{
+	int16_t out[FRAME];
+	bool speech = false;
+	uint64_t t0 = ns_now();
+
+	(void)bt_session_pull(c->s, out, FRAME, &speech);
+	c->kick_due = false;
+	if (atomic_load_explicit(&measuring, memory_order_relaxed))
+		c->pull_ns += ns_now() - t0;
+	if (speech) {
+		++c->speech_out;
+		c->heard_agent = true;
+	}
+	return speech;
+}
+
+/* As rt_session.c's kick(): a reply's first frame out when it comes. */
+static void kick(void *arg)
+{
+	struct call *c = arg;
+
+	if (c->kick_due && c->s && pull_out(c))
+		c->quiet = 0;
+}
+
+static void on_ready(void *arg)
+{
+	struct call *c = arg;
+
+	c->kick_due = true;
+	tmr_start(&c->kick, 0, kick, c);
+}
+
+/* As rt_session.c's tick(): one frame of caller audio in, one out. */
 static void tick(void *arg)
 {
 	struct call *c = arg;
-	int16_t out[FRAME];
 	const int16_t *in;
-	bool speech = false;
-	uint64_t t0, t1, t2;
+	uint64_t t0, t1;
 
 	if (c->cs == C_TALK)
 		in = tone + (size_t)c->in_state * FRAME;
@@ -249,25 +284,18 @@ static void tick(void *arg)
 	t0 = ns_now();
 	(void)bt_session_push(c->s, in, FRAME);
 	t1 = ns_now();
-	(void)bt_session_pull(c->s, out, FRAME, &speech);
-	t2 = ns_now();
 	if (atomic_load_explicit(&measuring, memory_order_relaxed)) {
 		c->push_ns += t1 - t0;
-		c->pull_ns += t2 - t1;
 		++c->frames;
 	}
 	++c->in_state;
 	++c->age;
 
 	/* the caller: talks 1 s when the agent has stopped and 300 ms passed */
-	if (speech) {
-		++c->speech_out;
-		c->heard_agent = true;
+	if (pull_out(c))
 		c->quiet = 0;
-	}
-	else {
+	else
 		++c->quiet;
-	}
 	if (c->cs == C_TALK) {
 		if (c->in_state >= TONE_FRAMES) {
 			c->cs = C_WAIT;
@@ -296,6 +324,8 @@ static void call_open(void *arg)
 	prm.id = id;
 	c->err = bt_session_alloc(&c->s, agent, &prm, on_event, c);
 	if (!c->err)
+		bt_session_set_ready_handler(c->s, on_ready, c);
+	if (!c->err)
 		c->err = bt_session_start(c->s);
 	if (!c->err)
 		bt_loop_tick_add(c->loop, &c->tick, tick, c);
@@ -307,8 +337,11 @@ static void call_close(void *arg)
 	struct call *c = arg;
 
 	bt_loop_tick_remove(&c->tick);
-	if (c->s)
+	tmr_cancel(&c->kick);
+	if (c->s) {
 		bt_session_set_handler(c->s, NULL, NULL);
+		bt_session_set_ready_handler(c->s, NULL, NULL);
+	}
 	c->s = mem_deref(c->s);
 	atomic_fetch_add(&n_done, 1);
 }

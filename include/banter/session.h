@@ -213,6 +213,19 @@ int bt_session_function_add(struct bt_session *s, const char *call_id,
  */
 void bt_session_set_playout_delay(struct bt_session *s, uint32_t ms);
 
+/**
+ * A reply's first audio is ready between two frames. h runs on the
+ * session's thread from inside the session: it must not push or pull,
+ * only schedule a pull (a zero timer). A transport that sends audio as
+ * it comes (the Realtime server: the client queues it) pulls a frame
+ * then, so the reply's first words do not wait up to a frame for its
+ * next tick, and goes on at its tick (one frame ahead until the reply
+ * ends). One whose packets keep a fixed clock (RTP) gains nothing.
+ */
+typedef void (bt_ready_h)(void *arg);
+void bt_session_set_ready_handler(struct bt_session *s, bt_ready_h *h,
+				  void *arg);
+
 /** Speak replies (the default) or give them as text only. */
 void bt_session_set_audio_out(struct bt_session *s, bool on);
 

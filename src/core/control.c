@@ -115,6 +115,15 @@ int bt_session_set_instructions(struct bt_session *s, const char *text)
 	return text ? str_dup(&s->instructions, text) : 0;
 }
 
+void bt_session_set_ready_handler(struct bt_session *s, bt_ready_h *h,
+				  void *arg)
+{
+	if (!s)
+		return;
+	s->readyh = h;
+	s->ready_arg = arg;
+}
+
 void bt_session_set_audio_out(struct bt_session *s, bool on)
 {
 	if (s)

@@ -358,9 +358,11 @@ static bool pull_frame(struct bt_session *s, int16_t *out)
 		if (!r->audio_out) {
 			r->audio_out = true;
 			/* never before the audio was there: a job that came
-			 * back within this frame is stamped inside it */
-			r->t_audio_out = ss_now_ms(s) > r->t_first_audio ?
-				ss_now_ms(s) : r->t_first_audio;
+			 * back within this frame is stamped inside it; a pull
+			 * between two frames (bt_session_set_ready_handler)
+			 * is stamped when it ran */
+			r->t_audio_out = ss_stamp(s) > r->t_first_audio ?
+				ss_stamp(s) : r->t_first_audio;
 			if (s->realtime) {
 				r->text_to_out_ms = wall_since(&r->wall_text);
 				r->sentence_to_out_ms =

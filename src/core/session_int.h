@@ -179,6 +179,8 @@ struct bt_session {
 	struct bt_agent *agent;
 	bt_event_h *eh;
 	void *arg;
+	bt_ready_h *readyh;        /* a reply's first audio came */
+	void *ready_arg;
 	char id[64];
 	char db_path[512];
 	uint32_t rate_hz;

@@ -82,8 +82,11 @@ static void audio_came(struct bt_session *s, struct reply *r)
 		if (r->t_first_audio < r->t_first_text)
 			r->t_first_audio = r->t_first_text;
 	}
-	if (r->n > r->cursor && s->state == BT_ST_THINKING)
+	if (r->n > r->cursor && s->state == BT_ST_THINKING) {
 		ss_set_state(s, BT_ST_SPEAKING);
+		if (!r->held && !s->eager_hold && s->readyh)
+			s->readyh(s->ready_arg);
+	}
 }
 
 /* Room for n more words (grown as sentences come: zeroing room for every

@@ -155,12 +155,18 @@ typedef void (bt_rt_send_h)(const char *json, size_t len, void *arg);
 /** The session wants the connection closed (code, reason). */
 typedef void (bt_rt_close_h)(uint16_t code, const char *reason, void *arg);
 
+/** Events sent outside the loop's tick (a reply's first audio, sent as
+ *  it comes) are complete: a transport that batches them per tick sends
+ *  the batch now. */
+typedef void (bt_rt_flush_h)(void *arg);
+
 struct bt_rt_prm {
 	const char *db_path;
 	const char *voice_map;   /* unused for now: see realtime.c */
 	uint32_t max_buffer_ms;  /* input audio held ahead (0: 30000) */
 	bool greet;              /* the agent speaks first (default true) */
 	const char *caller_id;   /* ?caller_id=: who calls (memory), or 0 */
+	bt_rt_flush_h *flushh;   /* or NULL: events go out as sent */
 };
 
 /**

@@ -31,6 +31,8 @@ struct bt_rt {
 	struct bt_session *s;
 	struct bt_agent *agent;
 	struct bt_tick tick;
+	struct tmr kick;          /* a reply's first frame, at once */
+	bool kick_due;
 	bt_rt_send_h *sendh;
 	bt_rt_close_h *closeh;
 	void *arg;

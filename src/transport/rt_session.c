@@ -211,9 +211,35 @@ static void pull_frame(struct bt_rt *rt)
 	rt->in_pull = true;
 	(void)bt_session_pull(rt->s, out, FRAME, &speech);
 	rt->in_pull = false;
+	rt->kick_due = false;
 	if (speech && rt->resp_active && rt->resp_audio)
 		rt_send_audio(rt, out);
 	rt_flush_deferred(rt);
+}
+
+/*
+ * A reply's first audio came between two ticks: its first frame goes to
+ * the client now rather than at the next tick (up to 20 ms later), and
+ * the ticks go on from there, a frame ahead of the clock until the reply
+ * ends (the client queues what it gets; nothing is sent in silence).
+ */
+static void kick(void *arg)
+{
+	struct bt_rt *rt = arg;
+
+	if (!rt->kick_due || rt->closing)
+		return;
+	pull_frame(rt);
+	if (rt->prm.flushh)
+		rt->prm.flushh(rt->arg);
+}
+
+static void on_ready(void *arg)
+{
+	struct bt_rt *rt = arg;
+
+	rt->kick_due = true;
+	tmr_start(&rt->kick, 0, kick, rt);
 }
 
 static void tick(void *arg)
@@ -618,11 +644,14 @@ static void rt_destructor(void *arg)
 	struct bt_rt *rt = arg;
 
 	bt_loop_tick_remove(&rt->tick);
+	tmr_cancel(&rt->kick);
 	list_unlink(&rt->side_le);
 	/* the call's last events (ended) must not reach a half-freed rt; a
 	 * sideband's call keeps its own handler */
-	if (rt->s && !rt->side)
+	if (rt->s && !rt->side) {
 		bt_session_set_handler(rt->s, ignore_event, NULL);
+		bt_session_set_ready_handler(rt->s, NULL, NULL);
+	}
 	rt->s = mem_deref(rt->s);
 	mem_deref(rt->agent);
 	mem_deref(rt->rs_in);
@@ -713,6 +742,7 @@ int bt_rt_alloc(struct bt_rt **rtp, struct bt_agent *agent,
 		mem_deref(rt);
 		return err;
 	}
+	bt_session_set_ready_handler(rt->s, on_ready, rt);
 	rt_send_session(rt, "session.created");
 	bt_loop_tick_add(loop, &rt->tick, tick, rt);
 	*rtp = rt;

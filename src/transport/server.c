@@ -165,6 +165,11 @@ static void flush_tick(void *arg)
 	link_flush(arg);
 }
 
+static void rt_flush(void *arg)
+{
+	link_flush(arg);
+}
+
 static void rt_send(const char *json, size_t len, void *arg)
 {
 	struct link *lk = arg;
@@ -221,6 +226,7 @@ static void in_handler(void *arg)
 		prm.db_path = lk->srv->prm->db_path;
 		prm.greet = true;
 		prm.caller_id = lk->caller_id[0] ? lk->caller_id : NULL;
+		prm.flushh = rt_flush;
 		link_ref(lk);  /* the session loop's */
 		lk->out = mbuf_alloc(8192);
 		/* a sideband runs on its call's loop, next to the call */

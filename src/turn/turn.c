@@ -203,8 +203,11 @@ void ss_stt_turn(enum bt_stt_turn_ev ev, const char *text, void *arg)
 			/* the eager reply stands: let it play (unless the
 			 * caller's voice already stopped it) */
 			s->eager_hold = false;
-			if (s->state != BT_ST_USER_SPEAKING)
+			if (s->state != BT_ST_USER_SPEAKING) {
+				if (s->state == BT_ST_SPEAKING && s->readyh)
+					s->readyh(s->ready_arg);
 				return;
+			}
 		}
 		if (s->state != BT_ST_USER_SPEAKING || s->final_wait)
 			return;

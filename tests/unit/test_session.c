@@ -444,6 +444,62 @@ static void test_cancelled_response_drops_late_answers(void **state)
 	mem_deref(s);
 }
 
+static unsigned readies;
+static void on_ready(void *arg)
+{
+	(void)arg;
+	++readies;
+}
+
+/*
+ * A reply's audio that comes between two frames (an asynchronous brain
+ * answers, the voice is done at once) is announced by the ready handler,
+ * once per reply and not while held, and a pull right then plays it: a
+ * transport sends the first frame without waiting for its next tick.
+ */
+static void test_ready_handler(void **state)
+{
+	struct rec r = {0};
+	struct bt_session *s = open_session(&r);
+	struct bt_brain_done d = {false, NULL, NULL, false, NULL};
+	int16_t out[320];
+	bool sp = false;
+	unsigned n;
+
+	(void)state;
+	readies = 0;
+	bt_session_set_ready_handler(s, on_ready, NULL);
+	bt_session_start(s);
+	assert_int_equal(readies, 1);  /* the greeting */
+	run(s, 2000, false, NULL);
+	assert_int_equal(readies, 1);
+	hold_reply = keep_sink = true;
+	str_ncpy(stt_text, "three people", sizeof(stt_text));
+	run(s, 600, true, NULL);
+	run(s, 500, false, NULL);
+	assert_int_equal(bt_session_state(s), BT_ST_THINKING);
+	hold_reply = keep_sink = false;
+	/* the brain's answer, between two frames */
+	held_sink.texth("okay.", held_sink.arg);
+	held_sink.doneh(&d, held_sink.arg);
+	mem_deref(held_sink.arg);
+	memset(&held_sink, 0, sizeof(held_sink));
+	assert_int_equal(readies, 2);
+	assert_int_equal(bt_session_state(s), BT_ST_SPEAKING);
+	assert_int_equal(bt_session_pull(s, out, 320, &sp), 0);
+	assert_true(sp);
+	/* the rest plays at the frames' pace; no second call */
+	n = run(s, 1000, false, NULL);
+	assert_int_equal(n, 9);  /* 200 ms, one frame of it pulled above */
+	assert_int_equal(readies, 2);
+	assert_int_equal(bt_session_state(s), BT_ST_LISTENING);
+	/* the trace: audio out when it was pulled, not a frame later */
+	assert_non_null(strstr(r.turn_json, "\"first_audio_ms\":3100"));
+	assert_non_null(strstr(r.turn_json, "\"audio_out_ms\":3100"));
+	bt_session_set_ready_handler(s, NULL, NULL);
+	mem_deref(s);
+}
+
 static void test_greeting_plays_whole(void **state)
 {
 	struct rec r = {0};
@@ -1099,6 +1155,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_planner),
 		cmocka_unit_test(test_greeting_plays_whole),
+		cmocka_unit_test(test_ready_handler),
 		cmocka_unit_test(test_late_final_transcript),
 		cmocka_unit_test(test_playout_delay_cuts_what_was_heard),
 		cmocka_unit_test(test_cancelled_response_drops_late_answers),
