@@ -72,6 +72,13 @@ int fc_check_action(const struct chk *c, const json_t *a, const char *path);
 int fc_check_args_set(const struct chk *c, const json_t *flow,
 		      const char *id, const json_t *n);
 
+/* flow_check_intents.c */
+/* Whether the intents' phrases reach the embedded recogniser's grammars
+ * (a question with a slot type, pocketsphinx among the recognisers). */
+bool fc_phrases_heard(const json_t *agent, const json_t *nodes);
+/* flow.intents: each one's name, phrases, keywords, say and next. */
+int fc_check_intents(const struct chk *c, const json_t *intents);
+
 /* flow_check_xfer.c */
 /* A transfer_call action (at path): its target, on_error, no save_as. */
 int fc_check_transfer(const struct chk *c, const json_t *a,
