@@ -27,86 +27,7 @@
 #include "banter/banter.h"
 #include "app.h"
 #include "caller.h"
-
-enum {
-	RATE = 24000,                        /* audio/pcm, in and out */
-	FRAME = RATE / 1000 * BT_FRAME_MS,   /* 480 samples */
-	CATCHUP_FRAMES = 25,     /* the loop stalled: send at most 500 ms */
-	PRIME_FRAMES = 5,        /* the first append: 100 ms of silence */
-	GREET_WAIT_MS = 2000,    /* an agent that greets has begun by then */
-	END_GRACE_MS = 1000,     /* after the last reply, before hanging up */
-	CLOSE_WAIT_MS = 2000,    /* for the server's answer to our close */
-	MAX_ROWS = 128,
-};
-
-struct turn24 {
-	int16_t *pcm;        /* RATE, mem_alloc'd */
-	size_t n;
-	int64_t speech_end;  /* samples up to the last speech sample; -1 none */
-};
-
-struct call {
-	/* options */
-	const char *url;
-	const char *key;
-	FILE *trace;
-	bool quiet;
-	uint64_t max_ms;
-	char uri[1100];          /* url with a numeric host */
-
-	/* libre */
-	struct dnsc *dnsc;
-	struct http_cli *cli;
-	struct websock *ws;
-	struct websock_conn *wc;
-	struct http_req *probe;
-	struct tmr tmr_frame, tmr_max, tmr_close;
-
-	/* the caller */
-	struct caller *caller;
-	struct turn24 t24[CALLER_MAX_TURNS];
-	size_t cur, pos;
-	int64_t playing;
-	uint64_t prev_end;       /* when the last turn's audio ended */
-	bool prev_silence;
-	int64_t spoken_end;      /* the last speech sample sent, ms; -1 */
-	bool bc_pending;         /* a backchannel was said over this reply */
-
-	/* the clock: ms since the socket opened */
-	uint64_t t0;
-	uint64_t frames;         /* frames sent: the caller's media clock */
-	bool open;
-
-	/* the agent, as the caller hears it */
-	bool resp_active, resp_audio;
-	char resp_id[96];
-	char resp_text[2048];    /* the transcript deltas */
-	char resp_heard[2048];   /* output_audio_transcript.done */
-	char heard[CALLER_HEARD_MAX]; /* the replies since the caller's
-					 last turn (if_agent_said) */
-	uint64_t speak_start, last_stop;
-	double played_until;     /* playout clock, ms */
-	int64_t resp_v2v;        /* client voice-to-voice of the last one */
-	unsigned n_resp;
-	bool session_seen;
-
-	/* the table */
-	char rows[MAX_ROWS][240];
-	size_t n_rows;
-	unsigned barge_ins, backchannels, cancelled;
-
-	/* how it ended */
-	bool finished;
-	int rc;
-	char why[600];
-	char proto_err[400];
-};
-
-static uint64_t now_ms(const struct call *c)
-{
-	return c->t0 ? tmr_jiffies() - c->t0 : 0;
-}
-
+#include "call_int.h"
 
 /* ---- ending ---- */
 
@@ -123,10 +44,7 @@ static void close_timeout(void *arg)
  * that libre frees the connection (a connection left CLOSING waits 10 s
  * for its own timer).
  */
-static void finish(struct call *c, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void finish(struct call *c, int rc, const char *fmt, ...)
+void call_finish(struct call *c, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -193,7 +111,7 @@ static void caller_done_check(struct call *c, uint64_t now)
 	from = c->last_stop > c->prev_end ? c->last_stop : c->prev_end;
 	if (now >= from + END_GRACE_MS) {
 		caller_print(c->quiet, now, "-- call ended (the caller's turns are done)");
-		finish(c, 0, "completed");
+		call_finish(c, 0, "completed");
 	}
 }
 
@@ -259,7 +177,7 @@ static int send_frame(struct call *c, uint64_t t)
 static void frame_tick(void *arg)
 {
 	struct call *c = arg;
-	uint64_t now = now_ms(c);
+	uint64_t now = call_now_ms(c);
 	unsigned n = 0;
 	int err;
 
@@ -268,7 +186,7 @@ static void frame_tick(void *arg)
 	       !c->finished) {
 		err = send_frame(c, c->frames * BT_FRAME_MS);
 		if (err) {
-			finish(c, 1, "cannot send audio: %s", strerror(err));
+			call_finish(c, 1, "cannot send audio: %s", strerror(err));
 			return;
 		}
 		++c->frames;
@@ -279,222 +197,9 @@ static void frame_tick(void *arg)
 	caller_done_check(c, now);
 	if (c->finished)
 		return;
-	now = now_ms(c);
+	now = call_now_ms(c);
 	tmr_start(&c->tmr_frame, c->frames * BT_FRAME_MS > now ?
 		  c->frames * BT_FRAME_MS - now : 0, frame_tick, c);
-}
-
-/* ---- the agent's side: server events ---- */
-
-static void add_row(struct call *c, const json_t *turn)
-{
-	char extra[32];
-
-	if (c->n_rows >= MAX_ROWS)
-		return;
-	if (c->resp_v2v >= 0)
-		snprintf(extra, sizeof(extra), " %8lld",
-			 (long long)c->resp_v2v);
-	else
-		snprintf(extra, sizeof(extra), " %8s", "-");
-	if (caller_table_row(c->rows[c->n_rows], sizeof(c->rows[0]), turn,
-			     extra))
-		++c->n_rows;
-}
-
-static void append_text(char *buf, size_t sz, const char *s)
-{
-	size_t n = strlen(buf);
-
-	if (n + 1 < sz)
-		snprintf(buf + n, sz - n, "%s", s);
-}
-
-static const char *jstr(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k)) ?: "";
-}
-
-static void on_audio_delta(struct call *c, const json_t *ev, uint64_t now)
-{
-	const char *b64 = jstr(ev, "delta");
-	size_t len = strlen(b64), bytes;
-
-	if (strcmp(jstr(ev, "response_id"), c->resp_id))
-		return;
-	if (!c->resp_audio) {
-		c->resp_audio = true;
-		c->speak_start = now;
-		c->resp_v2v = c->spoken_end >= 0 && (uint64_t)c->spoken_end
-			<= now ? (int64_t)now - c->spoken_end : -1;
-	}
-	bytes = len / 4 * 3;
-	if (len >= 1 && b64[len - 1] == '=')
-		--bytes;
-	if (len >= 2 && b64[len - 2] == '=')
-		--bytes;
-	/* played at RATE from now, or after what is still playing */
-	if (c->played_until < (double)now)
-		c->played_until = (double)now;
-	c->played_until += (double)(bytes / 2) * 1000.0 / RATE;
-}
-
-static void on_response_done(struct call *c, const json_t *ev, uint64_t now)
-{
-	const json_t *r = json_object_get(ev, "response");
-	const char *status = jstr(r, "status");
-	const char *reason = jstr(json_object_get(r, "status_details"),
-				  "reason");
-	bool completed = !strcmp(status, "completed");
-
-	/* a whole reply as heard; a cut one as planned (simulate prints
-	 * each sentence as it is said), what was heard follows */
-	caller_heard_add(c->heard, c->resp_heard[0] ? c->resp_heard :
-			 completed ? c->resp_text : NULL);
-	if (completed && (c->resp_heard[0] || c->resp_text[0]))
-		caller_print(c->quiet, now, "agent:  %s", c->resp_heard[0] ?
-			 c->resp_heard : c->resp_text);
-	else if (!completed)
-		caller_print(c->quiet, now, "agent:  %s  [cancelled]", c->resp_text[0] ?
-			 c->resp_text : "(nothing yet)");
-	if (!completed) {
-		++c->cancelled;
-		if (!strcmp(reason, "turn_detected")) {
-			++c->barge_ins;
-			caller_print(c->quiet, now, "  -- barge-in: the agent stopped; the "
-				 "caller heard \"%s\"", c->resp_heard);
-		}
-		else {
-			caller_print(c->quiet, now, "  -- response cancelled (%s)",
-				 reason[0] ? reason : status);
-		}
-		/* the client stops playing what it still had */
-		c->played_until = (double)now;
-	}
-	else if (c->bc_pending) {
-		++c->backchannels;
-		caller_print(c->quiet, now, "  -- backchannel: the agent went on");
-	}
-	c->bc_pending = false;
-	if (c->resp_audio || completed) {
-		c->last_stop = (uint64_t)ceil(c->played_until);
-		if (c->last_stop < now)
-			c->last_stop = now;
-	}
-	c->resp_active = false;
-}
-
-static void on_event(struct call *c, const json_t *ev, uint64_t now)
-{
-	const char *type = jstr(ev, "type");
-
-	if (!strcmp(type, "response.output_audio.delta")) {
-		on_audio_delta(c, ev, now);
-	}
-	else if (!strcmp(type, "session.created")) {
-		c->session_seen = true;
-		if (!c->quiet)
-			caller_print(c->quiet, now, "-- connected: session %s, agent "
-				 "\"%s\"", jstr(json_object_get(ev, "session"),
-						"id"),
-				 jstr(json_object_get(ev, "session"), "model"));
-	}
-	else if (!strcmp(type, "response.created")) {
-		const json_t *r = json_object_get(ev, "response");
-
-		c->resp_active = true;
-		c->resp_audio = false;
-		c->resp_v2v = -1;
-		c->resp_text[0] = c->resp_heard[0] = '\0';
-		snprintf(c->resp_id, sizeof(c->resp_id), "%s", jstr(r, "id"));
-		++c->n_resp;
-	}
-	else if (!strcmp(type, "response.output_audio_transcript.delta") ||
-		 !strcmp(type, "response.output_text.delta")) {
-		append_text(c->resp_text, sizeof(c->resp_text),
-			    jstr(ev, "delta"));
-	}
-	else if (!strcmp(type, "response.output_audio_transcript.done")) {
-		snprintf(c->resp_heard, sizeof(c->resp_heard), "%s",
-			 jstr(ev, "transcript"));
-	}
-	else if (!strcmp(type, "response.output_text.done")) {
-		snprintf(c->resp_heard, sizeof(c->resp_heard), "%s",
-			 jstr(ev, "text"));
-	}
-	else if (!strcmp(type, "response.done")) {
-		on_response_done(c, ev, now);
-	}
-	else if (!strcmp(type, "banter.turn")) {
-		add_row(c, json_object_get(ev, "turn"));
-	}
-	else if (!strcmp(type, "conversation.item.input_audio_"
-			 "transcription.completed")) {
-		caller_print(c->quiet, now, "  agent heard: \"%s\"",
-			 jstr(ev, "transcript"));
-	}
-	else if (!strcmp(type, "input_audio_buffer.speech_started")) {
-		/* the user took the turn: a client stops its playback */
-		if ((double)now < c->played_until)
-			c->played_until = (double)now;
-	}
-	else if (!strcmp(type, "error")) {
-		const json_t *e = json_object_get(ev, "error");
-
-		caller_print(c->quiet, now, "  !! %s (%s%s%s)", jstr(e, "message"),
-			 jstr(e, "type"), json_is_string(json_object_get(
-				 e, "code")) ? ", " : "", jstr(e, "code"));
-		/* a mistake in what this client sent */
-		if (!strcmp(jstr(e, "type"), "invalid_request_error") &&
-		    !c->proto_err[0])
-			snprintf(c->proto_err, sizeof(c->proto_err),
-				 "%s: %s", jstr(e, "code"),
-				 jstr(e, "message"));
-	}
-}
-
-static void ws_recv(const struct websock_hdr *hdr, struct mbuf *mb,
-		    void *arg)
-{
-	struct call *c = arg;
-	const char *p = (const char *)mbuf_buf(mb);
-	size_t n = mbuf_get_left(mb);
-	uint64_t now = now_ms(c);
-	json_error_t jerr;
-	json_t *ev;
-
-	if (c->finished)
-		return;
-	if (hdr->opcode != WEBSOCK_TEXT || !hdr->fin) {
-		finish(c, 1, "protocol error: the server sent a %s frame; "
-		       "Realtime events are whole text frames",
-		       hdr->opcode == WEBSOCK_BIN ? "binary" : "fragmented");
-		return;
-	}
-	ev = json_loadb(p, n, 0, &jerr);
-	if (!json_is_object(ev) || !json_is_string(json_object_get(ev,
-								    "type"))) {
-		finish(c, 1, "protocol error: the server sent an event that "
-		       "is not a JSON object with a \"type\" (%s): %.*s",
-		       ev ? "no type" : jerr.text, (int)(n > 200 ? 200 : n),
-		       p);
-		json_decref(ev);
-		return;
-	}
-	if (c->trace) {
-		if (memchr(p, '\n', n)) {
-			char *s = json_dumps(ev, JSON_COMPACT);
-			if (s)
-				fprintf(c->trace, "%s\n", s);
-			free(s);
-		}
-		else {
-			fwrite(p, 1, n, c->trace);
-			fputc('\n', c->trace);
-		}
-	}
-	on_event(c, ev, now);
-	json_decref(ev);
 }
 
 /* ---- connecting ---- */
@@ -538,7 +243,7 @@ static void ws_estab(void *arg)
 	if (!err)
 		err = send_prime(c);
 	if (err) {
-		finish(c, 1, "cannot start the call: %s", strerror(err));
+		call_finish(c, 1, "cannot start the call: %s", strerror(err));
 		return;
 	}
 	tmr_start(&c->tmr_frame, c->frames * BT_FRAME_MS, frame_tick, c);
@@ -552,12 +257,12 @@ static void probe_resp(int err, const struct http_msg *msg, void *arg)
 
 	c->probe = NULL;
 	if (err || !msg) {
-		finish(c, 1, "the WebSocket handshake with %s failed (%s)",
+		call_finish(c, 1, "the WebSocket handshake with %s failed (%s)",
 		       c->url, strerror(err ? err : EPROTO));
 		return;
 	}
 	if (msg->scode == 101) {
-		finish(c, 1, "the WebSocket handshake with %s failed: the "
+		call_finish(c, 1, "the WebSocket handshake with %s failed: the "
 		       "server's 101 answer was not a valid upgrade", c->url);
 		return;
 	}
@@ -573,12 +278,12 @@ static void probe_resp(int err, const struct http_msg *msg, void *arg)
 		o = json_loads(body, 0, NULL);
 		if (json_is_object(json_object_get(o, "error")))
 			snprintf(detail, sizeof(detail), ": %s",
-				 jstr(json_object_get(o, "error"),
+				 call_jstr(json_object_get(o, "error"),
 				      "message"));
 		else if (n)
 			snprintf(detail, sizeof(detail), ": %s", body);
 		json_decref(o);
-		finish(c, 1, "%s refused the call: HTTP %u %.*s%s%s", c->url,
+		call_finish(c, 1, "%s refused the call: HTTP %u %.*s%s%s", c->url,
 		       msg->scode, (int)msg->reason.l, msg->reason.p, detail,
 		       msg->scode == 401 ? (c->key ? " (check --key)" :
 					    " (the server wants --key)") : "");
@@ -614,7 +319,7 @@ static void ws_close(int err, void *arg)
 			if (!e)
 				return;
 		}
-		finish(c, 1, "cannot connect to %s: %s%s", c->url,
+		call_finish(c, 1, "cannot connect to %s: %s%s", c->url,
 		       strerror(err ? err : EPROTO), err == ECONNREFUSED ?
 		       " (is banter serve running there?)" : "");
 		return;
@@ -635,7 +340,7 @@ static void ws_close(int err, void *arg)
 	else {
 		c->rc = 0;
 		snprintf(c->why, sizeof(c->why), "completed");
-		caller_print(c->quiet, now_ms(c), "-- call ended (the server hung up)");
+		caller_print(c->quiet, call_now_ms(c), "-- call ended (the server hung up)");
 	}
 	re_cancel();
 }
@@ -644,8 +349,8 @@ static void max_timeout(void *arg)
 {
 	struct call *c = arg;
 
-	caller_print(c->quiet, now_ms(c), "-- timeout");
-	finish(c, 1, "timeout: the call did not end within %llu s "
+	caller_print(c->quiet, call_now_ms(c), "-- timeout");
+	call_finish(c, 1, "timeout: the call did not end within %llu s "
 	       "(--max-s)", (unsigned long long)(c->max_ms / 1000));
 }
 
@@ -657,7 +362,7 @@ static void on_signal(int sig)
 		re_cancel();
 		return;
 	}
-	finish(sig_call, 1, "interrupted (signal %d)", sig);
+	call_finish(sig_call, 1, "interrupted (signal %d)", sig);
 }
 
 /*
@@ -804,7 +509,7 @@ static int connect_ws(struct call *c)
 		return bt_err(err, "cannot set up the HTTP client: %s",
 			      strerror(err));
 	err = websock_connect(&c->wc, c->ws, c->cli, c->uri, 0, ws_estab,
-			      ws_recv, ws_close, c, "%s%s%s",
+			      call_ws_recv, ws_close, c, "%s%s%s",
 			      c->key ? "Authorization: Bearer " : "",
 			      c->key ? c->key : "", c->key ? "\r\n" : "");
 	if (err)
