@@ -1,6 +1,7 @@
 /**
  * @file llm_int.h  The LLM brain's parts: llm.c (the brain: responses,
- *                  the stream, fallbacks, set-up), llm_route.c (the
+ *                  set-up), llm_stream.c (a round's request, its stream,
+ *                  retries and fallbacks), llm_route.c (the
  *                  router's rules, fillers), llm_round.c
  *                  (a round's tool calls), llm_tools.c (running a tool:
  *                  built-ins, webhooks), llm_wire.c (each API's request
