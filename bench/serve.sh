@@ -13,8 +13,11 @@ trap 'kill $pid 2>/dev/null || true; rm -rf "$TMP"' EXIT
 . "$(dirname "$0")/lib.sh"
 serve_listening "$TMP/serve.txt"
 for i in $(seq "$RUNS"); do
-  # the simulated caller says exactly what the WebSocket client sent
-  node tests/clients/call.mjs "ws://127.0.0.1:$PORT/v1/realtime" callers/booking.json --json "$TMP/ws$i.json" \
+  # the simulated caller says exactly what the WebSocket client sent; in
+  # 20 ms chunks, as the simulator's frames (100 ms chunks reach the
+  # server up to 100 ms ahead of their time and hid ~50 ms of the
+  # transport's own delay)
+  node tests/clients/call.mjs "ws://127.0.0.1:$PORT/v1/realtime" callers/booking.json --chunk-ms 20 --json "$TMP/ws$i.json" \
     --dump "$TMP/sent$i" >/dev/null
   "$BANTER" simulate --realtime --agent agents/restaurant.json --caller "$TMP/sent$i/caller.json" \
     --trace "$TMP/sim$i.jsonl" --json "$TMP/simc$i.json" --db "$TMP/db" >/dev/null

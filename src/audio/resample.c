@@ -1,25 +1,34 @@
 /**
- * @file resample.c  Streaming mono PCM16 resampling on top of soxr.
+ * @file resample.c  Streaming mono PCM16 resampling: soxr for audio that
+ *                    is not live, speexdsp's resampler for live audio.
  *
  * soxr's medium quality (16-bit precision, linear phase) is plenty for
- * speech and keeps the filter delay short, which matters for a live call.
- * Dither is off so that digital silence stays digital silence: the VAD and
- * the tests rely on zeros coming out as zeros.
+ * speech. Dither is off so that digital silence stays digital silence: the
+ * VAD and the tests rely on zeros coming out as zeros. But soxr gives its
+ * output in blocks: fed 20 ms frames it held back 0-44 ms at 24 -> 16 kHz
+ * and 0-100 ms at 8 -> 16 kHz (nothing for five frames, then all of them),
+ * each way of a call. A live resampler (bt_resampler_alloc_live: a
+ * caller's stream, the agent's reply over the network) is speexdsp's,
+ * which gives each frame's worth out as the frame goes in, 2-3 ms behind
+ * (its filter's delay at quality 5, measured).
  */
 #include <errno.h>
 #include <string.h>
 #include <re.h>
 #include <soxr.h>
+#include <speex/speex_resampler.h>
 #include "banter/audio.h"
 #include "banter/err.h"
 
 enum {
 	RATE_MIN_HZ = BT_RATE_MIN_HZ,
 	RATE_MAX_HZ = BT_RATE_MAX_HZ,
+	LIVE_QUALITY = 5,  /* speexdsp: 0-10; 5 is its "VoIP" default */
 };
 
 struct bt_resampler {
 	soxr_t soxr;     /* NULL when in_hz == out_hz (plain copy) */
+	SpeexResamplerState *spx;  /* instead of soxr: a live one */
 	uint32_t in_hz;
 	uint32_t out_hz;
 	bool flushing;   /* end of stream given, draining the filter */
@@ -31,10 +40,12 @@ static void resampler_destructor(void *arg)
 
 	if (r->soxr)
 		soxr_delete(r->soxr);
+	if (r->spx)
+		speex_resampler_destroy(r->spx);
 }
 
-int bt_resampler_alloc(struct bt_resampler **rp, uint32_t in_hz,
-		       uint32_t out_hz)
+static int alloc(struct bt_resampler **rp, uint32_t in_hz, uint32_t out_hz,
+		 bool live)
 {
 	struct bt_resampler *r;
 	soxr_io_spec_t io;
@@ -58,7 +69,17 @@ int bt_resampler_alloc(struct bt_resampler **rp, uint32_t in_hz,
 	r->in_hz = in_hz;
 	r->out_hz = out_hz;
 
-	if (in_hz != out_hz) {
+	if (in_hz != out_hz && live) {
+		int e = 0;
+
+		r->spx = speex_resampler_init(1, in_hz, out_hz, LIVE_QUALITY,
+					      &e);
+		if (!r->spx)
+			err = bt_err(ENOMEM, "resampler: speexdsp cannot "
+				     "resample %u Hz -> %u Hz (%s)", in_hz,
+				     out_hz, speex_resampler_strerror(e));
+	}
+	else if (in_hz != out_hz) {
 		io = soxr_io_spec(SOXR_INT16_I, SOXR_INT16_I);
 		io.flags |= SOXR_NO_DITHER;
 		q = soxr_quality_spec(SOXR_MQ, 0);
@@ -79,6 +100,73 @@ int bt_resampler_alloc(struct bt_resampler **rp, uint32_t in_hz,
 	else
 		*rp = r;
 
+	return err;
+}
+
+int bt_resampler_alloc(struct bt_resampler **rp, uint32_t in_hz,
+		       uint32_t out_hz)
+{
+	return alloc(rp, in_hz, out_hz, false);
+}
+
+int bt_resampler_alloc_live(struct bt_resampler **rp, uint32_t in_hz,
+			    uint32_t out_hz)
+{
+	return alloc(rp, in_hz, out_hz, true);
+}
+
+/* A live resampler: speexdsp takes all the input if the room is there. */
+static int spx_process(struct bt_resampler *r, const int16_t *in,
+		       size_t n_in, int16_t *out, size_t out_max,
+		       size_t *n_out)
+{
+	spx_uint32_t il = (spx_uint32_t)n_in, ol = (spx_uint32_t)out_max;
+	int e;
+
+	e = speex_resampler_process_int(r->spx, 0, in, &il, out, &ol);
+	if (e != RESAMPLER_ERR_SUCCESS)
+		return bt_err(EIO, "resample: speexdsp failed (%s)",
+			      speex_resampler_strerror(e));
+	if (il < n_in)
+		return bt_err(ENOBUFS, "resample: output buffer of %zu "
+			      "samples is too small for %zu input samples at "
+			      "%u -> %u Hz; give at least n_in * out_hz / "
+			      "in_hz + 16", out_max, n_in, r->in_hz,
+			      r->out_hz);
+	*n_out = ol;
+	return 0;
+}
+
+/* The end of a live stream: what the filter holds, then a fresh start. */
+static int spx_flush(struct bt_resampler *r, int16_t *out, size_t out_max,
+		     size_t *n_out)
+{
+	static const int16_t zeros[256];
+	int16_t tail[512];
+	size_t lat = (size_t)speex_resampler_get_input_latency(r->spx);
+	size_t want = (size_t)speex_resampler_get_output_latency(r->spx);
+	size_t got = 0;
+	int err;
+
+	/* the call after the tail gives 0: the stream is drained */
+	*n_out = 0;
+	if (r->flushing) {
+		r->flushing = false;
+		return 0;
+	}
+	if (lat > sizeof(zeros) / sizeof(zeros[0]))
+		lat = sizeof(zeros) / sizeof(zeros[0]);
+	err = spx_process(r, zeros, lat, tail, sizeof(tail) /
+			  sizeof(tail[0]), &got);
+	if (got > want)
+		got = want;
+	if (got > out_max)
+		got = out_max;
+	if (!err)
+		memcpy(out, tail, got * sizeof(*out));
+	speex_resampler_reset_mem(r->spx);
+	r->flushing = !err;
+	*n_out = err ? 0 : got;
 	return err;
 }
 
@@ -135,6 +223,12 @@ int bt_resample(struct bt_resampler *r, const int16_t *in, size_t n_in,
 
 	*n_out = 0;
 
+	if (r->spx && in) {
+		r->flushing = false;
+		return spx_process(r, in, n_in, out, out_max, n_out);
+	}
+	if (r->spx)
+		return spx_flush(r, out, out_max, n_out);
 	if (!r->soxr)
 		return in ? copy_through(in, n_in, out, out_max, n_out) : 0;
 

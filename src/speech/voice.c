@@ -311,7 +311,7 @@ static void stream_chunk(const int16_t *pcm, size_t n, uint32_t rate_hz,
 	    (!r->stream_rs || r->stream_rate != rate_hz)) {
 		r->stream_rs = mem_deref(r->stream_rs);
 		r->stream_rate = rate_hz;
-		if (bt_resampler_alloc(&r->stream_rs, rate_hz, BT_RATE_HZ))
+		if (bt_resampler_alloc_live(&r->stream_rs, rate_hz, BT_RATE_HZ))
 			return;
 	}
 	if (n)

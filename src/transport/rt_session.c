@@ -42,9 +42,10 @@ static int make_resamplers(struct bt_rt *rt)
 	struct bt_resampler *in = NULL, *out = NULL;
 	int err;
 
-	err = bt_resampler_alloc(&in, rt_fmt_rate(rt->in_fmt), BT_RATE_HZ);
+	err = bt_resampler_alloc_live(&in, rt_fmt_rate(rt->in_fmt),
+				      BT_RATE_HZ);
 	if (!err)
-		err = bt_resampler_alloc(&out, BT_RATE_HZ,
+		err = bt_resampler_alloc_live(&out, BT_RATE_HZ,
 					 rt_fmt_rate(rt->out_fmt));
 	if (err) {
 		mem_deref(in);

@@ -508,10 +508,10 @@ static int set_media(struct sip_call *c, const struct sip_media *m)
 	if (!c->codec || m->codec != c->media.codec) {
 		err = bt_codec_alloc(&codec, m->codec);
 		if (!err && ci->rate_hz != BT_RATE_HZ)
-			err = bt_resampler_alloc(&in, ci->rate_hz,
+			err = bt_resampler_alloc_live(&in, ci->rate_hz,
 						 BT_RATE_HZ);
 		if (!err && ci->rate_hz != BT_RATE_HZ)
-			err = bt_resampler_alloc(&out, BT_RATE_HZ,
+			err = bt_resampler_alloc_live(&out, BT_RATE_HZ,
 						 ci->rate_hz);
 		if (err) {
 			mem_deref(codec);

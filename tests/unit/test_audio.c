@@ -653,6 +653,53 @@ static void test_resample_rates(void **state)
 	}
 }
 
+/*
+ * A live resampler (a caller's stream, the agent's reply over the
+ * network) gives each 20 ms frame's worth out as the frame goes in, a
+ * steady short way behind: soxr's linear-phase filter gave nothing for
+ * every other frame (up to 44 ms held back).
+ */
+static void test_resample_live(void **state)
+{
+	static const uint32_t pairs[][2] = {
+		{24000, 16000}, {16000, 24000}, {8000, 16000}, {16000, 8000},
+	};
+	int16_t in[480], out[1024];
+
+	(void)state;
+	for (size_t p = 0; p < sizeof(pairs) / sizeof(pairs[0]); p++) {
+		struct bt_resampler *r = NULL;
+		size_t fin = pairs[p][0] / 50, fout = pairs[p][1] / 50;
+		size_t got, total = 0;
+
+		assert_int_equal(bt_resampler_alloc_live(&r, pairs[p][0],
+							 pairs[p][1]), 0);
+		sine(in, fin, 440.0, pairs[p][0], 8000.0);
+		for (unsigned k = 1; k <= 50; k++) {
+			assert_int_equal(bt_resample(r, in, fin, out,
+						     sizeof(out) / 2, &got), 0);
+			total += got;
+			if (k == 1)
+				continue;  /* the filter fills */
+			/* then a frame out for each in, at most 15 ms behind */
+			assert_int_equal(got, fout);
+			assert_true(total * 1000 / pairs[p][1] + 15 >=
+				    k * 20);
+		}
+		/* the end: the filter's tail, then nothing; then a new
+		 * stream is taken */
+		assert_int_equal(bt_resample(r, NULL, 0, out,
+					     sizeof(out) / 2, &got), 0);
+		assert_true(got < fout);
+		assert_int_equal(bt_resample(r, NULL, 0, out,
+					     sizeof(out) / 2, &got), 0);
+		assert_int_equal(got, 0);
+		assert_int_equal(bt_resample(r, in, fin, out,
+					     sizeof(out) / 2, &got), 0);
+		mem_deref(r);
+	}
+}
+
 static void test_resample_stream(void **state)
 {
 	struct bt_resampler *r = NULL;
@@ -801,6 +848,7 @@ int main(void)
 		cmocka_unit_test(test_resample_chain),
 		cmocka_unit_test(test_resample_rates),
 		cmocka_unit_test(test_resample_stream),
+		cmocka_unit_test(test_resample_live),
 		cmocka_unit_test(test_resample_edge),
 		cmocka_unit_test(test_level),
 		cmocka_unit_test(test_data_files),
