@@ -332,7 +332,10 @@ static void ws_close(int err, void *arg)
 		snprintf(c->why, sizeof(c->why), "the connection was lost: %s",
 			 strerror(err));
 	}
-	else if (!c->session_seen) {
+	else if (!c->session_seen && !c->n_resp) {
+		/* a call with replies began, even without session.created:
+		 * seen once under load (CI), not explained yet; one guess is
+		 * a message in the same read as the server's 101 */
 		c->rc = 1;
 		snprintf(c->why, sizeof(c->why), "the server closed the "
 			 "connection before the call began");

@@ -29,25 +29,31 @@ sql() { sqlite3 "$TMP/db" "$1"; }
 # stopped at exit.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 serve() {
-  # four at once, held open together so that they differ: one python
-  # start rather than four (a second each on a loaded machine)
-  read -r HTTP_PORT TLS_PORT SIP_PORT SIP_TLS_PORT < <(python3 -c '
+  local try
+  # a port picked here can be taken by another test before the server
+  # binds it (tests run side by side): then pick again
+  for try in 1 2 3; do
+    # four at once, held open together so that they differ: one python
+    # start rather than four (a second each on a loaded machine)
+    read -r HTTP_PORT TLS_PORT SIP_PORT SIP_TLS_PORT < <(python3 -c '
 import socket
 ss = [socket.socket() for _ in range(4)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in ss])')
-  "$BANTER" serve --agent agents/restaurant.json --port "$HTTP_PORT" \
-    --tls-port "$TLS_PORT" --sip-port "$SIP_PORT" --sip-tls-port "$SIP_TLS_PORT" \
-    --addr 127.0.0.1 --db "$TMP/db" \
-    --web "$PWD/web" "$@" >"$TMP/serve.txt" 2>&1 &
-  SERVE_PID=$!
-  trap 'kill $SERVE_PID 2>/dev/null || true; wait $SERVE_PID 2>/dev/null || true; rm -rf "$TMP"' EXIT
-  # it listens once its loops have made their recognisers (--warm): seconds
-  # under ASan on a busy machine
-  for _ in $(seq 600); do
-    grep -q 'Realtime API' "$TMP/serve.txt" 2>/dev/null && return 0
-    kill -0 $SERVE_PID 2>/dev/null || break
-    sleep 0.1
+    "$BANTER" serve --agent agents/restaurant.json --port "$HTTP_PORT" \
+      --tls-port "$TLS_PORT" --sip-port "$SIP_PORT" --sip-tls-port "$SIP_TLS_PORT" \
+      --addr 127.0.0.1 --db "$TMP/db" \
+      --web "$PWD/web" "$@" >"$TMP/serve.txt" 2>&1 &
+    SERVE_PID=$!
+    trap 'kill $SERVE_PID 2>/dev/null || true; wait $SERVE_PID 2>/dev/null || true; rm -rf "$TMP"' EXIT
+    # it listens once its loops have made their recognisers (--warm): seconds
+    # under ASan on a busy machine
+    for _ in $(seq 600); do
+      grep -q 'Realtime API' "$TMP/serve.txt" 2>/dev/null && return 0
+      kill -0 $SERVE_PID 2>/dev/null || break
+      sleep 0.1
+    done
+    grep -q 'Address already in use' "$TMP/serve.txt" || break
   done
   cat "$TMP/serve.txt" >&2
   fail "banter serve did not start"
