@@ -304,6 +304,8 @@ struct bt_session {
 
 /* ---- across the session's files ---- */
 void ss_stt_final(const struct bt_transcript *tr, void *arg);
+/* session.c: the recogniser's words so far (bt_stt_prm.partialh) */
+void ss_on_partial(const char *text, void *arg);
 void ss_reply_plan(struct bt_session *s);
 int ss_voice_open_chain(struct bt_session *s, const json_t *fb,
 			const struct bt_tts_prm *prm);

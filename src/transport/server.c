@@ -11,9 +11,10 @@
  * all speech work run on the session loops; the main loop only frames
  * and copies bytes.
  *
- * This file holds the connections, their links and the start and stop;
- * the HTTP replies, the page's files and /healthz are in server_http.c,
- * the TLS file and the loops' warm-up in server_prep.c (server_int.h).
+ * This file holds the connections (the main loop's side of their links)
+ * and the start and stop; server_link.c the session loops' side of the
+ * links, server_http.c the HTTP replies, the page's files and /healthz,
+ * server_prep.c the TLS file and the loops' warm-up (server_int.h).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -44,253 +45,7 @@ enum {
 	KEEPALIVE_MS = 20000,
 };
 
-struct server;
-
-/* What the two threads share for one connection. */
-struct link {
-	atomic_int refs;
-	struct server *srv;
-	struct bt_loop *loop;
-	bool took_loop;          /* loop from bt_loop_take: release it */
-	struct conn *conn;        /* main thread only; NULL once closed */
-	struct bt_rt *rt;         /* session loop only */
-	struct bt_tick flush_tick;/* session loop: sends the tick's batch */
-	struct mbuf *out;         /* session loop: events not yet posted */
-	struct le le;             /* session loop: its loop's links */
-	struct bt_agent *agent;
-	char model[64];
-	char caller_id[128];     /* ?caller_id= */
-	struct sip_link *call;    /* ?call_id=: a sideband on this phone
-				     call (referenced), on its loop */
-	bool rt_closed;           /* session loop only */
-};
-
-struct conn {
-	struct le le;
-	struct websock_conn *wc;
-	struct link *lk;
-	struct server *srv;
-};
-
-enum in_kind { IN_OPEN, IN_TEXT, IN_CLOSE, IN_SHUTDOWN };
-enum out_kind { OUT_SEND, OUT_CLOSE, OUT_GONE };
-
-struct in_msg {
-	struct link *lk;
-	enum in_kind kind;
-	size_t len;
-	char data[];
-};
-
-struct out_msg {
-	struct link *lk;
-	enum out_kind kind;
-	uint16_t code;
-	struct mbuf *mb;
-	char reason[96];
-};
-
-struct server {
-	const struct bt_server_prm *prm;
-	struct http_sock *http, *https;
-	struct websock *ws;
-	struct mqueue *mq;
-	struct list conns;
-	atomic_uint sessions;
-	struct bt_sip *sip;        /* the phone line, or NULL */
-	struct bt_retention *retention; /* old recordings go */
-	bool sip_idle;             /* its calls ended after shutdown */
-	bool stopping;
-	struct tmr stop_tmr;
-	unsigned signals;
-	char tls_path[512];
-};
-
 static struct server *the_srv;   /* for the signal handler */
-static __thread struct list loop_links;  /* per session loop */
-static __thread bool loop_links_init;
-
-static struct link *link_ref(struct link *lk)
-{
-	atomic_fetch_add(&lk->refs, 1);
-	return lk;
-}
-
-static void link_put(struct link *lk)
-{
-	if (lk && atomic_fetch_sub(&lk->refs, 1) == 1) {
-		if (lk->call)
-			bt_sip_call_put(lk->call);
-		if (lk->took_loop)
-			bt_loop_release(lk->loop);
-		mem_deref(lk->agent);
-		free(lk);
-	}
-}
-
-/* ---- session loop side ---- */
-
-static int post_out(struct link *lk, enum out_kind kind, struct mbuf *mb,
-		    uint16_t code, const char *reason)
-{
-	struct out_msg *m = calloc(1, sizeof(*m));
-
-	if (!m)
-		return ENOMEM;
-	m->lk = link_ref(lk);
-	m->kind = kind;
-	m->mb = mb;
-	m->code = code;
-	snprintf(m->reason, sizeof(m->reason), "%s", reason ? reason : "");
-	if (mqueue_push(lk->srv->mq, 0, m)) {
-		link_put(lk);
-		mem_deref(mb);
-		free(m);
-		return EPIPE;
-	}
-	return 0;
-}
-
-static void link_flush(struct link *lk)
-{
-	if (!lk->out || !lk->out->end)
-		return;
-	/* the batch goes with the message (or is freed if it cannot) */
-	(void)post_out(lk, OUT_SEND, lk->out, 0, NULL);
-	lk->out = mbuf_alloc(8192);
-}
-
-static void flush_tick(void *arg)
-{
-	link_flush(arg);
-}
-
-static void rt_flush(void *arg)
-{
-	link_flush(arg);
-}
-
-static void rt_send(const char *json, size_t len, void *arg)
-{
-	struct link *lk = arg;
-
-	if (!lk->out && !(lk->out = mbuf_alloc(8192)))
-		return;
-	(void)bt_rt_batch_add(lk->out, json, len);
-}
-
-static void rt_free_later(void *arg)
-{
-	struct link *lk = arg;
-
-	if (lk->rt) {
-		lk->rt = mem_deref(lk->rt);
-		bt_loop_tick_remove(&lk->flush_tick);
-		list_unlink(&lk->le);
-		atomic_fetch_sub(&lk->srv->sessions, 1);
-		lk->out = mem_deref(lk->out);
-		link_put(lk);  /* the session loop's reference */
-	}
-	link_put(lk);          /* this call's */
-}
-
-static void rt_close(uint16_t code, const char *reason, void *arg)
-{
-	struct link *lk = arg;
-
-	if (lk->rt_closed)
-		return;
-	lk->rt_closed = true;
-	link_flush(lk);
-	(void)post_out(lk, OUT_CLOSE, NULL, code, reason);
-	/* not inside the session's own tick: free it from a message */
-	if (bt_loop_call(lk->loop, rt_free_later, link_ref(lk)))
-		link_put(lk);
-}
-
-static void in_handler(void *arg)
-{
-	struct in_msg *m = arg;
-	struct link *lk = m->lk;
-
-	if (!loop_links_init) {
-		list_init(&loop_links);
-		loop_links_init = true;
-	}
-	switch (m->kind) {
-	case IN_OPEN: {
-		struct bt_rt_prm prm;
-		int err;
-
-		memset(&prm, 0, sizeof(prm));
-		prm.db_path = lk->srv->prm->db_path;
-		prm.greet = true;
-		prm.caller_id = lk->caller_id[0] ? lk->caller_id : NULL;
-		prm.flushh = rt_flush;
-		link_ref(lk);  /* the session loop's */
-		lk->out = mbuf_alloc(8192);
-		/* a sideband runs on its call's loop, next to the call */
-		err = lk->call ? bt_sip_call_side(lk->call, NULL, rt_send,
-						  rt_close, lk, &lk->rt) :
-			bt_rt_alloc(&lk->rt, lk->agent, lk->model, &prm,
-				    rt_send, rt_close, lk);
-		if (err) {
-			bool gone = lk->call && err == ENOENT;
-			char msg[300];
-			snprintf(msg, sizeof(msg), gone ? "{\"type\":\"error\","
-				 "\"error\":{\"type\":\"invalid_request_"
-				 "error\",\"code\":\"call_not_found\","
-				 "\"message\":\"the call ended before the "
-				 "sideband could attach\"}}" : "{\"type\":"
-				 "\"error\",\"error\":{\"type\":\"server_"
-				 "error\",\"code\":null,\"message\":\"cannot "
-				 "start the call (%d)\"}}", err);
-			rt_send(msg, strlen(msg), lk);
-			link_flush(lk);
-			(void)post_out(lk, OUT_CLOSE, NULL, gone ? 1008 : 1011,
-				       gone ? "the call ended" :
-				       "cannot start the call");
-			lk->out = mem_deref(lk->out);
-			atomic_fetch_sub(&lk->srv->sessions, 1);
-			link_put(lk);
-			break;
-		}
-		list_append(&loop_links, &lk->le, lk);
-		/* registered after the session's tick: sends its batch */
-		bt_loop_tick_add(lk->loop, &lk->flush_tick, flush_tick, lk);
-		link_flush(lk);
-		break;
-	}
-	case IN_TEXT:
-		if (lk->rt && !lk->rt_closed) {
-			bt_rt_recv(lk->rt, m->data, m->len);
-			link_flush(lk);
-		}
-		break;
-	case IN_CLOSE:
-		/* the client went away: drop the call */
-		if (lk->rt) {
-			lk->rt_closed = true;
-			if (!bt_loop_call(lk->loop, rt_free_later,
-					  link_ref(lk)))
-				break;
-			link_put(lk);
-		}
-		break;
-	case IN_SHUTDOWN:
-		for (struct le *le = loop_links.head; le; le = le->next) {
-			struct link *l = le->data;
-			if (l->rt && !l->rt_closed)
-				bt_rt_shutdown(l->rt,
-					       lk->srv->prm->goodbye_ms ?
-					       lk->srv->prm->goodbye_ms :
-					       8000);
-		}
-		break;
-	}
-	link_put(m->lk);
-	free(m);
-}
 
 /* ---- main loop side ---- */
 
@@ -302,15 +57,15 @@ static int post_in(struct link *lk, enum in_kind kind, const void *data,
 
 	if (!m)
 		return ENOMEM;
-	m->lk = link_ref(lk);
+	m->lk = srv_link_ref(lk);
 	m->kind = kind;
 	m->len = len;
 	if (len)
 		memcpy(m->data, data, len);
 	m->data[len] = '\0';
-	err = bt_loop_call(lk->loop, in_handler, m);
+	err = bt_loop_call(lk->loop, srv_in_handler, m);
 	if (err) {
-		link_put(lk);
+		srv_link_put(lk);
 		free(m);
 	}
 	return err;
@@ -324,7 +79,7 @@ static void conn_destructor(void *arg)
 	if (c->lk) {
 		c->lk->conn = NULL;
 		(void)post_in(c->lk, IN_CLOSE, NULL, 0);
-		link_put(c->lk);
+		srv_link_put(c->lk);
 	}
 	mem_deref(c->wc);
 }
@@ -406,13 +161,13 @@ static void out_handler(int id, void *data, void *arg)
 	}
 	else if (m->kind == OUT_CLOSE) {
 		c->lk->conn = NULL;
-		link_put(c->lk);
+		srv_link_put(c->lk);
 		c->lk = NULL;  /* the session loop closes its side itself */
 		conn_close(c, m->code ? m->code : 1000, m->reason);
 	}
  out:
 	mem_deref(m->mb);
-	link_put(m->lk);
+	srv_link_put(m->lk);
 	free(m);
 }
 
@@ -549,7 +304,7 @@ static void realtime_upgrade(struct server *srv, struct http_conn *hc,
 		err = tcp_register_helper(&ph.th, http_conn_tcp(hc), 100, NULL,
 					  srv_proto_send, NULL, &ph);
 		if (err) {
-			link_put(lk);
+			srv_link_put(lk);
 			c->lk = NULL;
 			mem_deref(c);
 			http_ereply(hc, 500, "Internal Server Error");
@@ -566,7 +321,7 @@ static void realtime_upgrade(struct server *srv, struct http_conn *hc,
 			     ws_close, c);
 	mem_deref(ph.th);
 	if (err) {
-		link_put(lk);
+		srv_link_put(lk);
 		c->lk = NULL;
 		mem_deref(c);
 		srv_json_reply(hc, 400, "Bad Request", "bad_upgrade", "not a "
@@ -641,7 +396,7 @@ static void on_signal(int sig)
 		lk->srv = srv;
 		lk->loop = bt_loop_at(i);
 		(void)post_in(lk, IN_SHUTDOWN, NULL, 0);
-		link_put(lk);
+		srv_link_put(lk);
 	}
 	bt_sip_shutdown(srv->sip);
 	tmr_start(&srv->stop_tmr, (srv->prm->goodbye_ms ?
