@@ -27,8 +27,9 @@ int bt_resampler_alloc(struct bt_resampler **rp, uint32_t in_hz,
 		       uint32_t out_hz);
 /**
  * The same for audio that crosses a network as it is spoken (a caller's
- * stream, the agent's reply): lower and steady latency (10-15 ms instead
- * of 0-44 ms in 20 ms frames), minimum phase.
+ * stream, the agent's reply): each frame's worth comes out as it goes in,
+ * 2-3 ms behind (speexdsp), where soxr's blocks held 20 ms frames back
+ * 0-44 ms (0-100 ms at 8 -> 16 kHz).
  */
 int bt_resampler_alloc_live(struct bt_resampler **rp, uint32_t in_hz,
 			    uint32_t out_hz);

@@ -194,8 +194,16 @@ static void push_frame(struct bt_rt *rt)
 				rt->commit_at - FRAME : 0;
 	}
 	else {
-		/* the client sends nothing: the line is silent */
-		memset(in, 0, sizeof(in));
+		/*
+		 * The client sends nothing (or committed): what is left of
+		 * its last chunk goes in now, the rest of the frame silent,
+		 * so its last words are heard in order and at once, and its
+		 * next chunk starts a frame (a chunk that straddles two
+		 * frames waits for the next one: up to 20 ms)
+		 */
+		memcpy(in, rt->fifo, rt->fifo_len * 2);
+		memset(in + rt->fifo_len, 0, (FRAME - rt->fifo_len) * 2);
+		rt->fifo_len = 0;
 		rt->commit_at = 0;
 	}
 	(void)bt_session_push(rt->s, in, FRAME);
@@ -502,6 +510,13 @@ static void apply(struct bt_rt *rt, const struct bt_rt_event *ev)
 		snprintf(rt->commit_evid, sizeof(rt->commit_evid), "%s",
 			 ev->event_id ? ev->event_id : "");
 		rt->appended_ms = 0;
+		/* nothing but a part of a frame queued: committed now, not
+		 * when the line has been quiet for STREAM_GAP_MS */
+		if (rt->fifo_len && rt->fifo_len < FRAME && !rt->ended &&
+		    !rt->closing)
+			push_frame(rt);
+		else if (!rt->fifo_len)
+			do_commit(rt);
 		break;
 	case BT_RT_AUDIO_CLEAR:
 		rt->fifo_len = 0;

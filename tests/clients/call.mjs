@@ -79,6 +79,7 @@ async function agentTurn(speechEnd) {
     v2v_client_ms: speechEnd && first ? first._at - speechEnd : null,
     v2v_server_ms: turn?.turn?.voice_to_voice_ms ?? null,
     lead_ms: lead,
+    trace: turn?.turn ?? null,  // the server's trace of the turn (bench/serve.sh)
   });
   from = ev.list.length;
 }
@@ -86,7 +87,12 @@ async function agentTurn(speechEnd) {
 await agentTurn(null);  // the greeting
 for (const t of caller.turns) {
   await sleep(caller.gap_ms ?? 300);
-  const audio = turnAudio(t);
+  let audio = turnAudio(t);
+  // whole chunks, as a client that streams its microphone sends them: a
+  // short last chunk would shift the chunks after it against the
+  // server's 20 ms frames, and a frame that straddles two chunks waits
+  // for the second (bench/serve.sh compares with the simulator's frames)
+  if (audio && audio.length % (24 * chunkMs)) audio = concat(audio, new Int16Array(24 * chunkMs - audio.length % (24 * chunkMs)));
   if (!audio) { sent.push({ silence_ms: t.silence_ms || 0 }); await stream(send, silence(t.silence_ms || 0), { chunkMs }); continue; }
   if (dump) {
     fs.mkdirSync(dump, { recursive: true });
