@@ -71,6 +71,7 @@ test: build asan fuzz-build
 bench: build
 	bench/latency.sh ./$(BUILD)/banter
 	bench/serve.sh ./$(BUILD)/banter 3
+	CLOUD=1 bench/serve.sh ./$(BUILD)/banter 3
 	./$(BUILD)/bench_tts_cache agents/restaurant.json 20
 
 # calls per server (embedded models, against one simulate process per call)

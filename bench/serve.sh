@@ -8,13 +8,14 @@
 #   The words and their timing then come from the audio's energy, not
 #   from a recogniser's search, so the two paths end their turns alike and
 #   the difference is the transport's own, to a few milliseconds.
+#   KEEP=1: keep the run's files (the traces, the audio sent) and say where.
 set -euo pipefail
 BANTER=${1:-./build/banter}
 RUNS=${2:-5}
 TMP=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 AGENT=agents/restaurant.json
-trap 'kill $(cat "$TMP/pids" 2>/dev/null) 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$TMP"; echo "$TMP"' EXIT
+trap 'kill $(cat "$TMP/pids" 2>/dev/null) 2>/dev/null || true; if [ -n "${KEEP:-}" ]; then echo "kept: $TMP"; else rm -rf "$TMP"; fi' EXIT
 if [ "${CLOUD:-0}" = 1 ]; then
   mock() {  # mock NAME SCRIPT ARGS...: start it, print its port
     node "tests/clients/$2" --port 0 "${@:3}" >"$TMP/$1.out" 2>"$TMP/$1.err" &
