@@ -17,6 +17,8 @@
 //   WS /v2/listen   Flux: Connected, then TurnInfo events StartOfTurn,
 //                   Update (~250 ms), EagerEndOfTurn (when
 //                   eager_eot_threshold is set), TurnResumed, EndOfTurn.
+//   GET /stats: how late the server's event loop ran (loop_lag_ms p50,
+//     p95, p99, max; ?reset starts again), for benchmarks on a shared CPU.
 //   GET /log        the connections so far (query, messages from the
 //                   client, bytes of audio; `keepalive_ms`: when each
 //                   KeepAlive came, and `audio_gaps`: [from, to] of each
@@ -44,6 +46,7 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { WebSocketServer } from 'ws';
+import { loopLag } from './lib.mjs';
 
 function usage(msg) {
   if (msg) process.stderr.write(`deepgram_mock: ${msg}\n`);
@@ -140,7 +143,13 @@ function place(words, t0, t1) {
 // ------------------------------------------------------------ the server
 
 const log = [];
+const stats = loopLag();
 const server = http.createServer((req, res) => {
+  if (req.method === 'GET' && req.url.startsWith('/stats')) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(stats(req.url)));
+    return;
+  }
   if (req.method === 'GET' && req.url === '/log') {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(log));

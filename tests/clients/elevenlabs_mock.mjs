@@ -16,11 +16,14 @@
 //     (default 50; 200 is real time) after --first-ms (default 100). A closed context stops at once.
 //     --fail-from N: the Nth context and later get the socket closed
 //     (1011) instead of audio. --refuse: every upgrade gets a 401.
+//   GET /stats: how late the server's event loop ran (loop_lag_ms p50,
+//     p95, p99, max; ?reset starts again), for benchmarks on a shared CPU.
 //   GET /log: per connection: its URL and each context's text, chunks sent,
 //     whether the client closed it, and `at`: when its text came (wall
 //     clock, ms since the epoch).
 import http from 'node:http';
 import { WebSocketServer } from 'ws';
+import { loopLag } from './lib.mjs';
 
 const o = { port: 0, key: null, firstMs: 100, failFrom: 0, refuse: false, paceMs: 50 };
 for (let i = 2; i < process.argv.length; i++) {
@@ -37,8 +40,14 @@ for (let i = 2; i < process.argv.length; i++) {
 
 const RATE = 16000;
 const log = [];
+const stats = loopLag();
 let contexts = 0;
 const server = http.createServer((req, res) => {
+  if (req.method === 'GET' && req.url.startsWith('/stats')) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(stats(req.url)));
+    return;
+  }
   if (req.method === 'GET' && req.url === '/log') {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(log));

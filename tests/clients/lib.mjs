@@ -1,5 +1,6 @@
 // Helpers for the tests that talk to `banter serve` as real clients do.
 import fs from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 // A mono 16-bit PCM WAV file: {rate, pcm: Int16Array}.
 export function readWav(path) {
@@ -148,3 +149,19 @@ export async function run(tests, only) {
 }
 
 export function assert(cond, msg) { if (!cond) throw new Error(msg); }
+
+// How late a server's event loop ran (node's own monitor): for the mock
+// servers' GET /stats, so that a benchmark that shares the CPU with them
+// can tell their delays from banter's. `?reset` starts a new count.
+export function loopLag() {
+  const RES = 10;  // ms between samples; node counts them in the delay
+  const h = monitorEventLoopDelay({ resolution: RES });
+  h.enable();
+  return (url) => {
+    const ms = (ns) => Math.max(0, Math.round(ns / 1e5 - 10 * RES) / 10);
+    const s = { loop_lag_ms: { p50: ms(h.percentile(50)), p95: ms(h.percentile(95)),
+                               p99: ms(h.percentile(99)), max: ms(h.max) } };
+    if (/[?&]reset\b/.test(url)) h.reset();
+    return s;
+  };
+}
