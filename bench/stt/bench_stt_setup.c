@@ -23,7 +23,7 @@
 
 enum { DECODE_RUNS = 5, PHRASES_MAX = 64, ROUNDS = 2 };
 
-/* what bt_session_alloc (src/core/session.c) adds to every grammar */
+/* what bt_session_alloc (src/core/session_alloc.c) adds to every grammar */
 static const char *const backchannels[] = {"mhm", "hmm", "uh-huh", "yeah",
 					   "okay", "right", "i see"};
 
@@ -32,6 +32,8 @@ static const char wav_path[] = "tests/data/stt_hours_rms.wav";
 struct result {
 	double rss_first, anon_first;   /* MB */
 	double rss_more, anon_more;     /* MB per additional instance */
+	double pss_more;                /* the same, file pages counted once
+					   however many decoders map them */
 	double cpu_first, cpu_more;     /* s; cpu_more: mean */
 	double cpu_more_max;
 	double rtf;                     /* CPU s per audio s: a turn */
@@ -40,13 +42,13 @@ struct result {
 	char text[sizeof(((struct bt_transcript *)0)->text)];
 };
 
-/* kB figure `key` of /proc/self/status, in MB */
-static double status_mb(const char *key)
+/* kB figure `key` of a /proc/self file, in MB */
+static double proc_mb(const char *file, const char *key)
 {
 	char line[256];
 	size_t n = strlen(key);
 	double v = 0;
-	FILE *f = fopen("/proc/self/status", "r");
+	FILE *f = fopen(file, "r");
 
 	if (!f)
 		return 0;
@@ -58,6 +60,18 @@ static double status_mb(const char *key)
 	}
 	fclose(f);
 	return v;
+}
+
+static double status_mb(const char *key)
+{
+	return proc_mb("/proc/self/status", key);
+}
+
+/* proportional: a page mapped n times counts 1/n at each mapping (the
+ * acoustic model's files, mapped by every decoder, count once) */
+static double pss_mb(void)
+{
+	return proc_mb("/proc/self/smaps_rollup", "Pss");
 }
 
 static double cpu_s(void)
@@ -171,7 +185,7 @@ static int measure(unsigned k, const char *agent_path, struct result *r)
 	struct bt_stt_st **stv = NULL;
 	const struct bt_stt *stt;
 	struct bt_stt_prm prm;
-	double rss0, anon0, rss1 = 0, anon1 = 0;
+	double rss0, anon0, rss1 = 0, anon1 = 0, pss1 = 0;
 	unsigned opened = 0;
 	int err;
 
@@ -210,6 +224,7 @@ static int measure(unsigned k, const char *agent_path, struct result *r)
 			r->cpu_first = t;
 			rss1 = status_mb("VmRSS");
 			anon1 = status_mb("RssAnon");
+			pss1 = pss_mb();
 			r->rss_first = rss1 - rss0;
 			r->anon_first = anon1 - anon0;
 			continue;
@@ -221,6 +236,7 @@ static int measure(unsigned k, const char *agent_path, struct result *r)
 	if (k > 1) {
 		r->rss_more = (status_mb("VmRSS") - rss1) / (k - 1);
 		r->anon_more = (status_mb("RssAnon") - anon1) / (k - 1);
+		r->pss_more = (pss_mb() - pss1) / (k - 1);
 	}
 	err = decode(stt, stv[0], false, r);
 	if (!err)
@@ -241,10 +257,11 @@ static int measure(unsigned k, const char *agent_path, struct result *r)
 static void print(const char *what, const struct result *r)
 {
 	printf("  %-12s first %6.1f MB RSS (%6.1f anon) %6.0f ms CPU; "
-	       "each more %5.1f MB RSS (%5.1f anon) %5.0f ms CPU (max %.0f); "
+	       "each more %5.1f MB RSS (%5.1f anon, %5.1f PSS) %5.0f ms CPU "
+	       "(max %.0f); "
 	       "decode %.3f x real time (%.3f over the agent)\n", what,
 	       r->rss_first, r->anon_first, 1e3 * r->cpu_first, r->rss_more,
-	       r->anon_more, 1e3 * r->cpu_more, 1e3 * r->cpu_more_max, r->rtf,
+	       r->anon_more, r->pss_more, 1e3 * r->cpu_more, 1e3 * r->cpu_more_max, r->rtf,
 	       r->rtf_ov);
 }
 
