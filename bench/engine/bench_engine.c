@@ -431,6 +431,9 @@ struct result {
 	double busy_max;        /* the busiest loop's share of wall time */
 	uint32_t lag;           /* max over loops */
 	double late_ms;         /* max over loops: a frame's lateness */
+	double late50, late95;  /* max over loops of its ticks' lateness
+				   percentiles (bt_loop_late_pct_ms): what
+				   anything due on a loop waits */
 	double frames_pct;      /* min over sessions: frames run / due */
 	bool realtime;
 	double mem_kb;          /* per session, after set-up */
@@ -492,6 +495,8 @@ static int run_k(unsigned k, unsigned loops, double secs, struct result *r)
 	/* the measured window starts once every session ticks */
 	c0 = cpu_s();
 	w0 = ns_now();
+	for (unsigned i = 0; i < bt_loops_count(); i++)
+		bt_loop_late_reset(bt_loop_at(i));
 	atomic_store(&measuring, true);
 	usleep((useconds_t)(secs * 1e6));
 	c1 = cpu_s();
@@ -501,8 +506,15 @@ static int run_k(unsigned k, unsigned loops, double secs, struct result *r)
 	on_loops(sentinel_remove);
 	for (unsigned i = 0; i < bt_loops_count(); i++) {
 		double l = (double)(sentinels[i].hi - sentinels[i].lo) / 1e6;
+
 		if (l > r->late_ms)
 			r->late_ms = l;
+		l = bt_loop_late_pct_ms(bt_loop_at(i), 50);
+		if (l > r->late50)
+			r->late50 = l;
+		l = bt_loop_late_pct_ms(bt_loop_at(i), 95);
+		if (l > r->late95)
+			r->late95 = l;
 	}
 	rss2 = rss_mb();
 	for (unsigned i = 0; i < bt_loops_count(); i++) {
@@ -687,6 +699,9 @@ int main(int argc, char **argv)
 		       r->realtime ? "yes" : "NO", r->mem_kb, r->mem_run_kb,
 		       r->setup_ms, r->turns, r->turns_per_s, r->v50, r->v95,
 		       r->push_us, r->pull_us);
+		printf("       ticks late p50 %.0f p95 %.0f ms (the loops' own "
+		       "delay to anything due on them, busiest loop)\n",
+		       r->late50, r->late95);
 		if (cloud_mode)
 			printf("       cloud: end of turn -> recogniser's final "
 			       "p50 %u p95 %u ms; first text -> first audio "

@@ -26,7 +26,7 @@ enum {
 	BT_LOOP_CATCHUP = 2,  /* frames a late tick makes up; a longer stall
 				 (a call being set up on this loop) pauses
 				 the calls' clocks instead of bursting their
-				 audio out */
+				 audio out */	LATE_BUCKETS = 256,   /* ms: a tick's lateness, the last >= 255 */
 };
 
 struct bt_loop {
@@ -42,6 +42,8 @@ struct bt_loop {
 	uint64_t next;          /* jiffies of the next frame */
 	uint32_t max_lag;
 	atomic_uint max_late_ms;  /* the longest a frame tick came late */
+	atomic_uint late_hist[LATE_BUCKETS];  /* ticks by lateness, ms,
+						 while the loop has calls */
 	pthread_mutex_t mtx;    /* start-up hand-shake only */
 	pthread_cond_t cond;
 	bool ready;
@@ -76,9 +78,15 @@ static void tick_timer(void *arg)
 	/* on the wall clock: the frame counts below stop at the catch-up
 	 * limit, and a loop held up for seconds shows only here; only while
 	 * it has calls (the server's warm-up at start holds it too) */
-	if (atomic_load(&l->n_calls) && now > l->next &&
-	    now - l->next > atomic_load(&l->max_late_ms))
-		atomic_store(&l->max_late_ms, (unsigned)(now - l->next));
+	if (atomic_load(&l->n_calls)) {
+		uint64_t late = now > l->next ? now - l->next : 0;
+
+		if (late > atomic_load(&l->max_late_ms))
+			atomic_store(&l->max_late_ms, (unsigned)late);
+		atomic_fetch_add_explicit(&l->late_hist[late < LATE_BUCKETS ?
+							late : LATE_BUCKETS - 1],
+					  1, memory_order_relaxed);
+	}
 	/*
 	 * Deadlines are absolute (start + k * 20 ms), so the timer's own
 	 * jitter does not accumulate into the media clock.
@@ -337,6 +345,37 @@ void bt_loop_tick_remove(struct bt_tick *t)
 uint32_t bt_loop_max_late_ms(const struct bt_loop *l)
 {
 	return l ? atomic_load(&l->max_late_ms) : 0;
+}
+
+uint32_t bt_loop_late_pct_ms(const struct bt_loop *l, unsigned pct)
+{
+	uint64_t n = 0, want, k = 0;
+
+	if (!l)
+		return 0;
+	for (unsigned i = 0; i < LATE_BUCKETS; i++)
+		n += atomic_load_explicit(&l->late_hist[i],
+					  memory_order_relaxed);
+	if (!n)
+		return 0;
+	want = (n * (pct > 100 ? 100 : pct) + 99) / 100;
+	for (unsigned i = 0; i < LATE_BUCKETS; i++) {
+		k += atomic_load_explicit(&l->late_hist[i],
+					  memory_order_relaxed);
+		if (k >= want && k)
+			return i;
+	}
+	return LATE_BUCKETS - 1;
+}
+
+void bt_loop_late_reset(struct bt_loop *l)
+{
+	if (!l)
+		return;
+	for (unsigned i = 0; i < LATE_BUCKETS; i++)
+		atomic_store_explicit(&l->late_hist[i], 0,
+				      memory_order_relaxed);
+	atomic_store(&l->max_late_ms, 0);
 }
 
 uint32_t bt_loop_max_lag_frames(const struct bt_loop *l)

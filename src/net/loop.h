@@ -69,5 +69,12 @@ void bt_loop_tick_remove(struct bt_tick *t);
 uint32_t bt_loop_max_lag_frames(const struct bt_loop *l);
 /** The longest a frame tick of l came after its time, ms (wall clock). */
 uint32_t bt_loop_max_late_ms(const struct bt_loop *l);
+/** How late its frame ticks came, ms, at percentile pct (50, 95, 99)
+ *  of those since it started or was reset, while it had calls: what
+ *  anything due on the loop (a frame, a socket's message) waits. The
+ *  last bucket holds 255 ms and more. */
+uint32_t bt_loop_late_pct_ms(const struct bt_loop *l, unsigned pct);
+/** Start the lateness figures (percentiles and max) again. */
+void bt_loop_late_reset(struct bt_loop *l);
 
 #endif

@@ -212,7 +212,7 @@ bool srv_proto_scan_h(const struct http_hdr *hdr, void *arg)
 /* GET /healthz: the server's calls, its loops' load and recognisers. */
 void srv_healthz(struct http_conn *hc, unsigned sessions, unsigned sip_calls)
 {
-	uint32_t lag = 0, late = 0;
+	uint32_t lag = 0, late = 0, late95 = 0;
 	unsigned made = 0, reused = 0, idle = 0;
 	char per[768] = "";  /* up to 64 loops */
 	size_t pos = 0;
@@ -226,6 +226,8 @@ void srv_healthz(struct http_conn *hc, unsigned sessions, unsigned sip_calls)
 			lag = bt_loop_max_lag_frames(bt_loop_at(i));
 		if (bt_loop_max_late_ms(bt_loop_at(i)) > late)
 			late = bt_loop_max_late_ms(bt_loop_at(i));
+		if (bt_loop_late_pct_ms(bt_loop_at(i), 95) > late95)
+			late95 = bt_loop_late_pct_ms(bt_loop_at(i), 95);
 		k = snprintf(per + pos, sizeof(per) - pos, "%s%u",
 			     i ? "," : "",
 			     bt_loop_calls(bt_loop_at(i)));
@@ -239,10 +241,11 @@ void srv_healthz(struct http_conn *hc, unsigned sessions, unsigned sip_calls)
 			  "\"sip_calls\":%u,"
 			  "\"loops\":%u,\"loop_calls\":[%s],"
 			  "\"max_lag_frames\":%u,\"max_late_ms\":%u,"
+			  "\"late_p95_ms\":%u,"
 			  "\"recognisers\":{\"made\":%u,"
 			  "\"reused\":%u,\"idle\":%u}}",
 			  sessions,
 			  sip_calls,
-			  bt_loops_count(), per, lag, late, made,
+			  bt_loops_count(), per, lag, late, late95, made,
 			  reused, idle);
 }

@@ -3,12 +3,15 @@
  * fewest calls, counted when the call is placed. A burst of calls placed
  * before any reached its loop once went 7 to one loop and 1 to the other
  * (the count was of ticks, registered later on each loop's thread).
+ * How late a loop's ticks came: a loop held up shows in its top
+ * percentile and its maximum, until the figures are reset.
  */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <re.h>
 #include "net/loop.h"
@@ -66,11 +69,46 @@ static void test_fills_the_emptiest(void **state)
 		bt_loop_release(bt_loop_at(i));
 }
 
+static void hold_up(void *arg)
+{
+	(void)arg;
+	usleep(300 * 1000);  /* a call set up on the loop, say */
+}
+
+static void test_late(void **state)
+{
+	struct bt_loop *l = bt_loop_at(0);
+	uint32_t p50, p95, p100;
+	(void)state;
+
+	bt_loop_late_reset(l);
+	/* counted only while the loop has calls */
+	assert_ptr_equal(bt_loop_take(), l);
+	usleep(100 * 1000);
+	assert_int_equal(bt_loop_call(l, hold_up, NULL), 0);
+	usleep(600 * 1000);
+	p50 = bt_loop_late_pct_ms(l, 50);
+	p95 = bt_loop_late_pct_ms(l, 95);
+	p100 = bt_loop_late_pct_ms(l, 100);
+	/* the tick due during the 300 ms came at least 280 ms late (the
+	 * percentiles' last bucket holds 255 ms and more) */
+	assert_int_equal(p100, 255);
+	assert_true(bt_loop_max_late_ms(l) >= 280);
+	assert_true(p50 <= p95 && p95 <= p100);
+	/* reset: the hold-up is forgotten */
+	bt_loop_late_reset(l);
+	assert_true(bt_loop_late_pct_ms(l, 100) < 255);
+	assert_true(bt_loop_max_late_ms(l) < 280);
+	bt_loop_release(l);
+	assert_int_equal(bt_loop_late_pct_ms(NULL, 95), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_burst_spreads),
 		cmocka_unit_test(test_fills_the_emptiest),
+		cmocka_unit_test(test_late),
 	};
 	int rc;
 
