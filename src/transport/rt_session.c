@@ -201,7 +201,8 @@ static void push_frame(struct bt_rt *rt)
 		 * next chunk starts a frame (a chunk that straddles two
 		 * frames waits for the next one: up to 20 ms)
 		 */
-		memcpy(in, rt->fifo, rt->fifo_len * 2);
+		if (rt->fifo_len)  /* (no FIFO yet: a client that types) */
+			memcpy(in, rt->fifo, rt->fifo_len * 2);
 		memset(in + rt->fifo_len, 0, (FRAME - rt->fifo_len) * 2);
 		rt->fifo_len = 0;
 		rt->commit_at = 0;
