@@ -617,6 +617,15 @@ static void text_rule(const struct words *ws, size_t cs, bool q, bool verb,
 		verdict(v, 0.9f, "greeting");
 	else if (ws->n <= 3 && any_in(ws, 0, yesno))
 		verdict(v, 0.85f, "short yes/no answer");
+	/* "can we sit outside [280 ms] or maybe by the window": a yes/no
+	 * question is often followed by its alternative after a pause that
+	 * the comma of "outside, or" makes; a wh-question is not. The
+	 * wait this gives (~300 ms against ~200) costs yes/no questions
+	 * about 100 ms and spares an alternative being cut off
+	 * (docs/design-notes.md, "End of turn on the right words") */
+	else if (q && verb && ws->n - cs >= 3 && cw_in(ws->v[cs], aux))
+		verdict(v, 0.6f, "yes/no question (an alternative may "
+			"follow: \"or ...\")");
 	else if (q && verb && ws->n - cs >= 3)
 		verdict(v, 0.85f, "complete question");
 	else if (verb && ws->n >= 3)

@@ -140,8 +140,10 @@ static const struct tcase cases[] = {
 	/* complete: sentences, questions, politeness */
 	{"i would like to book a table for three", T, COMP},
 	{"what are your opening hours", T, COMP},
-	{"can i book a table", T, COMP},
-	{"do you have parking", T, COMP},
+	/* a yes/no question is whole, but its alternative may follow
+	 * ("can we sit outside, or by the window"): in between */
+	{"can i book a table", T, MED},
+	{"do you have parking", T, MED},
 	{"what is that for", T, MED},
 	{"what do you recommend", T, COMP},
 	{"what do you have", T, COMP},
@@ -194,7 +196,7 @@ static const struct tcase cases[] = {
 	{"pizza", T, MED},
 	{"garlic bread", T, MED},
 	{"john smith", T, MED},
-	{"do you have any vegetarian options", T, COMP},
+	{"do you have any vegetarian options", T, MED},
 	{"tuesday, seven pm", H, COMP},
 	{"tuesday, seven pm", T, MED},
 	{"yes, pasta", T, COMP},
