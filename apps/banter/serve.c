@@ -371,7 +371,7 @@ int cmd_serve(int argc, char **argv)
 	rc = 0;
  out:
 	for (size_t i = 0; i < n_agents; i++)
-		mem_deref(agents[i]);
+		bt_agent_put(agents[i]);
 	bt_close();
 	libre_close();
 	return rc;

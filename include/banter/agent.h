@@ -20,6 +20,16 @@ int bt_agent_load(struct bt_agent **ap, const char *path);
 int bt_agent_load_str(struct bt_agent **ap, const char *text,
 		      const char *name);
 
+/**
+ * Take and drop a reference to an agent from any thread. libre's
+ * mem_ref/mem_deref count without atomics (Debian's libre 1.1), and one
+ * agent serves calls on every event loop: a count raced by two threads
+ * loses a step (a leak, or a free while in use). Holders that may live on
+ * different threads use these; bt_agent_put frees it with the last one.
+ */
+struct bt_agent *bt_agent_ref(struct bt_agent *a);
+void bt_agent_put(struct bt_agent *a);
+
 const char *bt_agent_name(const struct bt_agent *a);
 const char *bt_agent_voice(const struct bt_agent *a);  /* "espeak:en-us+f3" */
 

@@ -9,6 +9,7 @@
  * never surfaces in the middle of a call.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <re.h>
@@ -196,6 +197,23 @@ int bt_agent_load(struct bt_agent **ap, const char *path)
 		fclose(f);
 	mem_deref(text);
 	return err;
+}
+
+static pthread_mutex_t ref_mtx = PTHREAD_MUTEX_INITIALIZER;
+
+struct bt_agent *bt_agent_ref(struct bt_agent *a)
+{
+	pthread_mutex_lock(&ref_mtx);
+	mem_ref(a);
+	pthread_mutex_unlock(&ref_mtx);
+	return a;
+}
+
+void bt_agent_put(struct bt_agent *a)
+{
+	pthread_mutex_lock(&ref_mtx);
+	mem_deref(a);  /* its destructor touches only its own memory */
+	pthread_mutex_unlock(&ref_mtx);
 }
 
 const char *bt_agent_name(const struct bt_agent *a)

@@ -68,7 +68,7 @@ static void session_destructor(void *arg)
 	mem_deref(s->rs_out);
 	for (size_t i = 0; i < s->n_hist; i++)
 		ss_hist_free(&s->hist[i]);
-	mem_deref(s->agent);
+	bt_agent_put(s->agent);
 }
 
 /* Cap a set of waits at max_ms, keeping it ordered. */
@@ -138,7 +138,7 @@ int bt_session_alloc(struct bt_session **sp, struct bt_agent *agent,
 	s = mem_zalloc(sizeof(*s), session_destructor);
 	if (!s)
 		return ENOMEM;
-	s->agent = mem_ref(agent);
+	s->agent = bt_agent_ref(agent);
 	{
 		static atomic_uint uids;
 		s->uid = atomic_fetch_add(&uids, 1) + 1;

@@ -670,7 +670,7 @@ static void rt_destructor(void *arg)
 		bt_session_set_ready_handler(rt->s, NULL, NULL);
 	}
 	rt->s = mem_deref(rt->s);
-	mem_deref(rt->agent);
+	bt_agent_put(rt->agent);
 	mem_deref(rt->rs_in);
 	mem_deref(rt->rs_out);
 	mem_deref(rt->fifo);
@@ -695,7 +695,7 @@ int rt_make(struct bt_rt **rtp, struct bt_agent *agent, const char *model,
 	rt = mem_zalloc(sizeof(*rt), rt_destructor);
 	if (!rt)
 		return ENOMEM;
-	rt->agent = mem_ref(agent);
+	rt->agent = bt_agent_ref(agent);
 	rt->sendh = sendh;
 	rt->closeh = closeh;
 	rt->arg = arg;

@@ -290,7 +290,7 @@ static void realtime_upgrade(struct server *srv, struct http_conn *hc,
 	lk->call = call;
 	lk->loop = call ? bt_sip_call_loop(call) : bt_loop_take();
 	lk->took_loop = !call;
-	lk->agent = mem_ref(agent);
+	lk->agent = bt_agent_ref(agent);
 	lk->conn = c;
 	str_ncpy(lk->model, bt_agent_name(agent), sizeof(lk->model));
 	str_ncpy(lk->caller_id, caller_id, sizeof(lk->caller_id));

@@ -33,7 +33,7 @@ void srv_link_put(struct link *lk)
 			bt_sip_call_put(lk->call);
 		if (lk->took_loop)
 			bt_loop_release(lk->loop);
-		mem_deref(lk->agent);
+		bt_agent_put(lk->agent);
 		free(lk);
 	}
 }
