@@ -31,13 +31,6 @@
 
 /* ---- ending ---- */
 
-static void close_timeout(void *arg)
-{
-	(void)arg;
-	/* the server did not answer our close frame: give up waiting */
-	re_cancel();
-}
-
 /*
  * The call is over (rc 0) or failed (rc 1, why says what). The socket is
  * closed and the loop stops once the server answered the close frame, so
@@ -57,14 +50,11 @@ void call_finish(struct call *c, int rc, const char *fmt, ...)
 	va_end(ap);
 	tmr_cancel(&c->tmr_frame);
 	tmr_cancel(&c->tmr_max);
-	if (c->wc && c->open) {
+	if (c->ws && c->open) {
+		/* the loop stops at the server's answer (ws_close) */
 		c->open = false;
-		if (!websock_close(c->wc, WEBSOCK_NORMAL_CLOSURE,
-				   "the caller hung up")) {
-			tmr_start(&c->tmr_close, CLOSE_WAIT_MS, close_timeout,
-				  c);
+		if (!bt_ws_close(c->ws, 1000))
 			return;
-		}
 	}
 	re_cancel();
 }
@@ -113,6 +103,24 @@ static void caller_done_check(struct call *c, uint64_t now)
 		caller_print(c->quiet, now, "-- call ended (the caller's turns are done)");
 		call_finish(c, 0, "completed");
 	}
+}
+
+/* One input_audio_buffer.append with audio (base64) of n characters. */
+static int send_append(struct call *c, const char *b64, size_t n)
+{
+	static const char head[] = "{\"type\":\"input_audio_buffer.append\","
+		"\"audio\":\"";
+	char *msg = mem_alloc(sizeof(head) + n + 4, NULL);
+	int err;
+
+	if (!msg)
+		return ENOMEM;
+	memcpy(msg, head, sizeof(head) - 1);
+	memcpy(msg + sizeof(head) - 1, b64, n);
+	memcpy(msg + sizeof(head) - 1 + n, "\"}", 3);
+	err = bt_ws_send_text(c->ws, msg);
+	mem_deref(msg);
+	return err;
 }
 
 static int send_frame(struct call *c, uint64_t t)
@@ -170,8 +178,7 @@ static int send_frame(struct call *c, uint64_t t)
 	err = base64_encode((const uint8_t *)pcm, sizeof(pcm), b64, &blen);
 	if (err)
 		return err;
-	return websock_send(c->wc, WEBSOCK_TEXT, "{\"type\":\"input_audio_"
-			    "buffer.append\",\"audio\":\"%b\"}", b64, blen);
+	return send_append(c, b64, blen);
 }
 
 static void frame_tick(void *arg)
@@ -221,8 +228,7 @@ static int send_prime(struct call *c)
 	err = base64_encode((const uint8_t *)zero, sizeof(zero), b64, &blen);
 	if (err)
 		return err;
-	err = websock_send(c->wc, WEBSOCK_TEXT, "{\"type\":\"input_audio_"
-			   "buffer.append\",\"audio\":\"%b\"}", b64, blen);
+	err = send_append(c, b64, blen);
 	if (!err)
 		c->frames = PRIME_FRAMES;
 	return err;
@@ -231,15 +237,17 @@ static int send_prime(struct call *c)
 static void ws_estab(void *arg)
 {
 	struct call *c = arg;
+	char upd[300];
 	int err;
 
 	c->t0 = tmr_jiffies();
 	c->open = true;
-	err = websock_send(c->wc, WEBSOCK_TEXT,
+	snprintf(upd, sizeof(upd),
 		"{\"type\":\"session.update\",\"session\":{\"type\":"
 		"\"realtime\",\"audio\":{\"input\":{\"format\":{\"type\":"
 		"\"audio/pcm\",\"rate\":%u}},\"output\":{\"format\":{"
 		"\"type\":\"audio/pcm\",\"rate\":%u}}}}}", RATE, RATE);
+	err = bt_ws_send_text(c->ws, upd);
 	if (!err)
 		err = send_prime(c);
 	if (err) {
@@ -249,48 +257,7 @@ static void ws_estab(void *arg)
 	tmr_start(&c->tmr_frame, c->frames * BT_FRAME_MS, frame_tick, c);
 }
 
-/* The answer to the handshake again, to say why it failed: libre 1.1's
- * websock_connect reports any non-101 answer as EPROTO and drops it. */
-static void probe_resp(int err, const struct http_msg *msg, void *arg)
-{
-	struct call *c = arg;
-
-	c->probe = NULL;
-	if (err || !msg) {
-		call_finish(c, 1, "the WebSocket handshake with %s failed (%s)",
-		       c->url, strerror(err ? err : EPROTO));
-		return;
-	}
-	if (msg->scode == 101) {
-		call_finish(c, 1, "the WebSocket handshake with %s failed: the "
-		       "server's 101 answer was not a valid upgrade", c->url);
-		return;
-	}
-	{
-		char body[400], detail[420] = "";
-		size_t n = mbuf_get_left(msg->mb);
-		json_t *o;
-
-		if (n >= sizeof(body))
-			n = sizeof(body) - 1;
-		memcpy(body, mbuf_buf(msg->mb), n);
-		body[n] = '\0';
-		o = json_loads(body, 0, NULL);
-		if (json_is_object(json_object_get(o, "error")))
-			snprintf(detail, sizeof(detail), ": %s",
-				 call_jstr(json_object_get(o, "error"),
-				      "message"));
-		else if (n)
-			snprintf(detail, sizeof(detail), ": %s", body);
-		json_decref(o);
-		call_finish(c, 1, "%s refused the call: HTTP %u %.*s%s%s", c->url,
-		       msg->scode, (int)msg->reason.l, msg->reason.p, detail,
-		       msg->scode == 401 ? (c->key ? " (check --key)" :
-					    " (the server wants --key)") : "");
-	}
-}
-
-static void ws_close(int err, void *arg)
+static void ws_close(int err, uint16_t code, const char *msg, void *arg)
 {
 	struct call *c = arg;
 	bool was_open = c->open;
@@ -298,30 +265,14 @@ static void ws_close(int err, void *arg)
 	c->open = false;
 	if (c->finished) {
 		/* the answer to our close frame */
-		tmr_cancel(&c->tmr_close);
 		re_cancel();
 		return;
 	}
 	if (!was_open && !c->t0) {
-		/* never connected */
-		if (err == EPROTO) {
-			int e = http_request(&c->probe, c->cli, "GET", c->uri,
-					     probe_resp, NULL, c,
-					     "Upgrade: websocket\r\n"
-					     "Connection: upgrade\r\n"
-					     "Sec-WebSocket-Key: "
-					     "dGhlIHNhbXBsZSBub25jZQ==\r\n"
-					     "Sec-WebSocket-Version: 13\r\n"
-					     "%s%s%s\r\n",
-					     c->key ? "Authorization: Bearer "
-					     : "", c->key ? c->key : "",
-					     c->key ? "\r\n" : "");
-			if (!e)
-				return;
-		}
-		call_finish(c, 1, "cannot connect to %s: %s%s", c->url,
-		       strerror(err ? err : EPROTO), err == ECONNREFUSED ?
-		       " (is banter serve running there?)" : "");
+		/* never connected: msg names the refusal (HTTP 401 ...) */
+		call_finish(c, 1, "%s%s", msg, err == EPROTO && code == 401 ?
+			    (c->key ? " (check --key)" :
+			     " (the server wants --key)") : "");
 		return;
 	}
 	c->finished = true;
@@ -330,12 +281,9 @@ static void ws_close(int err, void *arg)
 	if (err) {
 		c->rc = 1;
 		snprintf(c->why, sizeof(c->why), "the connection was lost: %s",
-			 strerror(err));
+			 msg);
 	}
 	else if (!c->session_seen && !c->n_resp) {
-		/* a call with replies began, even without session.created:
-		 * seen once under load (CI), not explained yet; one guess is
-		 * a message in the same read as the server's 101 */
 		c->rc = 1;
 		snprintf(c->why, sizeof(c->why), "the server closed the "
 			 "connection before the call began");
@@ -369,16 +317,18 @@ static void on_signal(int sig)
 }
 
 /*
- * ws://HOST[:PORT][/PATH] with HOST made numeric (libre 1.1's HTTP client
- * resolves names only over DNS, which does not know "localhost"). The path
- * defaults to /v1/realtime.
+ * ws[s]://HOST[:PORT][/PATH], the path /v1/realtime when there is none.
+ * For ws://, HOST is made numeric here (the event loop's resolver asks
+ * the DNS only, which does not know the names in /etc/hosts); wss://
+ * keeps its name, which the server's certificate must carry.
  */
 static int make_uri(struct call *c)
 {
 	const char *p = c->url, *host, *end, *rest;
-	char name[256];
+	char name[256], ip[INET_ADDRSTRLEN];
 	struct addrinfo hints, *ai = NULL;
 	size_t scheme;
+	bool tls;
 	int e;
 
 	if (!strncmp(p, "ws://", 5))
@@ -389,14 +339,24 @@ static int make_uri(struct call *c)
 		return bt_err(EINVAL, "%s: the URL must start with ws:// or "
 			      "wss://, e.g. ws://127.0.0.1:8080/v1/realtime",
 			      p);
+	tls = scheme == 6;
 	host = p + scheme;
-	end = host + strcspn(host, ":/?");
-	if (end == host || (size_t)(end - host) >= sizeof(name) ||
-	    host[0] == '[')
-		return bt_err(EINVAL, "%s: no host name (IPv6 literals are "
-			      "not supported by libre 1.1's HTTP client)", p);
-	snprintf(name, sizeof(name), "%.*s", (int)(end - host), host);
+	end = host[0] == '[' ? strchr(host, ']') : host + strcspn(host, ":/?");
+	if (!end || end == host || (size_t)(end - host) >= sizeof(name))
+		return bt_err(EINVAL, "%s: no host name", p);
+	if (host[0] == '[')
+		++end;
 	rest = end;
+	if (*rest == ':')
+		rest += 1 + strspn(rest + 1, "0123456789");
+	if (*rest && *rest != '/' && *rest != '?')
+		return bt_err(EINVAL, "%s: the port must be a number", p);
+	snprintf(name, sizeof(name), "%.*s", (int)(end - host), host);
+	if (tls || host[0] == '[') {
+		snprintf(c->uri, sizeof(c->uri), "%.*s%s%s", (int)(rest - p), p,
+			 *rest == '/' ? "" : "/v1/realtime", rest);
+		return 0;
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_INET;
 	hints.ai_socktype = SOCK_STREAM;
@@ -404,19 +364,12 @@ static int make_uri(struct call *c)
 	if (e || !ai)
 		return bt_err(EADDRNOTAVAIL, "%s: cannot resolve \"%s\": %s",
 			      p, name, gai_strerror(e));
-	{
-		char ip[INET_ADDRSTRLEN];
-		const struct sockaddr_in *sin = (const void *)ai->ai_addr;
-
-		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
-		freeaddrinfo(ai);
-		/* libre's request line needs a path */
-		if (*rest == ':')
-			rest += strspn(rest, ":0123456789");
-		snprintf(c->uri, sizeof(c->uri), "%.*s%s%.*s%s%s",
-			 (int)scheme, p, ip, (int)(rest - end), end,
-			 *rest == '/' ? "" : "/v1/realtime", rest);
-	}
+	inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)
+			     ai->ai_addr)->sin_addr, ip, sizeof(ip));
+	freeaddrinfo(ai);
+	snprintf(c->uri, sizeof(c->uri), "ws://%s%.*s%s%s", ip,
+		 (int)(rest - end), end, *rest == '/' ? "" : "/v1/realtime",
+		 rest);
 	return 0;
 }
 
@@ -464,7 +417,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: banter call ws://HOST:PORT/v1/realtime --caller FILE\n"
 		"                   [--key KEY] [--trace events.jsonl]\n"
-		"                   [--max-s SECONDS] [--quiet]\n"
+		"                   [--max-s SECONDS] [--insecure] [--quiet]\n"
 		"  A simulated caller (a caller file, see docs/caller-file.md)\n"
 		"  calls a Realtime WebSocket server (banter serve, or any\n"
 		"  OpenAI-Realtime-compatible one) in real time: audio/pcm at\n"
@@ -474,9 +427,10 @@ static void usage(FILE *f)
 		"  --key KEY    sent as \"Authorization: Bearer KEY\"\n"
 		"  --trace F    every server event, one JSON line each\n"
 		"  --max-s N    give up after N seconds (default 600)\n"
-		"  wss://: the server's certificate is NOT verified (libre 1.1's\n"
-		"  HTTP client checks none), so banter serve's self-signed one\n"
-		"  works, and so would anyone's: use it on networks you trust.\n"
+		"  --insecure   wss://: accept any certificate (banter serve's\n"
+		"               self-signed one); otherwise the server's is\n"
+		"               checked against the system's roots, or those in\n"
+		"               SSL_CERT_FILE\n"
 		"  Exit 0 when the call completed (the server hung up, or the\n"
 		"  caller's turns are done and the last reply played).\n");
 }
@@ -485,12 +439,7 @@ static void call_free(struct call *c)
 {
 	tmr_cancel(&c->tmr_frame);
 	tmr_cancel(&c->tmr_max);
-	tmr_cancel(&c->tmr_close);
-	c->probe = mem_deref(c->probe);
-	c->wc = mem_deref(c->wc);
 	c->ws = mem_deref(c->ws);
-	c->cli = mem_deref(c->cli);
-	c->dnsc = mem_deref(c->dnsc);
 	for (size_t i = 0; i < CALLER_MAX_TURNS; i++)
 		c->t24[i].pcm = mem_deref(c->t24[i].pcm);
 	c->caller = mem_deref(c->caller);
@@ -501,22 +450,23 @@ static void call_free(struct call *c)
 
 static int connect_ws(struct call *c)
 {
+	char hdr[600] = "";
+	struct bt_ws_prm prm = {
+		.url = c->uri,
+		.headers = hdr,
+		.connect_timeout_ms = 10000,
+		.insecure = c->insecure,
+	};
 	int err;
 
-	err = dnsc_alloc(&c->dnsc, NULL, NULL, 0);
-	if (!err)
-		err = http_client_alloc(&c->cli, c->dnsc);
-	if (!err)
-		err = websock_alloc(&c->ws, NULL, NULL);
-	if (err)
-		return bt_err(err, "cannot set up the HTTP client: %s",
-			      strerror(err));
-	err = websock_connect(&c->wc, c->ws, c->cli, c->uri, 0, ws_estab,
-			      call_ws_recv, ws_close, c, "%s%s%s",
-			      c->key ? "Authorization: Bearer " : "",
-			      c->key ? c->key : "", c->key ? "\r\n" : "");
+	if (c->key)
+		snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\n",
+			 c->key);
+	err = bt_ws_connect(&c->ws, &prm, ws_estab, call_ws_recv, ws_close,
+			    c);
 	if (err)
 		return bt_err(err, "cannot connect to %s: %s", c->url,
+			      err == EINVAL ? "not a ws:// or wss:// URL" :
 			      strerror(err));
 	return 0;
 }
@@ -529,6 +479,7 @@ int cmd_call(int argc, char **argv)
 		{"trace", required_argument, NULL, 't'},
 		{"max-s", required_argument, NULL, 'm'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"insecure", no_argument, NULL, 'i'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -561,6 +512,7 @@ int cmd_call(int argc, char **argv)
 			}
 			break;
 		case 'q': c->quiet = true; break;
+		case 'i': c->insecure = true; break;
 		case 'h': usage(stdout); free(c); return 0;
 		default: usage(stderr); free(c); return 2;
 		}
@@ -574,9 +526,10 @@ int cmd_call(int argc, char **argv)
 		return 2;
 	}
 	c->url = argv[optind];
-	if (c->key && (!c->key[0] || strpbrk(c->key, "\r\n"))) {
+	if (c->key && (!c->key[0] || strpbrk(c->key, "\r\n") ||
+		       strlen(c->key) > 500)) {
 		fprintf(stderr, "banter call: --key must be one line, not "
-			"empty\n");
+			"empty, at most 500 characters\n");
 		free(c);
 		return 2;
 	}
@@ -591,7 +544,6 @@ int cmd_call(int argc, char **argv)
 	}
 	tmr_init(&c->tmr_frame);
 	tmr_init(&c->tmr_max);
-	tmr_init(&c->tmr_close);
 	err = make_uri(c);
 	if (!err)
 		err = caller_load(&c->caller, caller_path);

@@ -178,22 +178,19 @@ static void on_event(struct call *c, const json_t *ev, uint64_t now)
 	}
 }
 
-void call_ws_recv(const struct websock_hdr *hdr, struct mbuf *mb,
-		  void *arg)
+void call_ws_recv(bool text, const uint8_t *buf, size_t n, void *arg)
 {
 	struct call *c = arg;
-	const char *p = (const char *)mbuf_buf(mb);
-	size_t n = mbuf_get_left(mb);
+	const char *p = (const char *)buf;
 	uint64_t now = call_now_ms(c);
 	json_error_t jerr;
 	json_t *ev;
 
 	if (c->finished)
 		return;
-	if (hdr->opcode != WEBSOCK_TEXT || !hdr->fin) {
-		call_finish(c, 1, "protocol error: the server sent a %s frame; "
-		       "Realtime events are whole text frames",
-		       hdr->opcode == WEBSOCK_BIN ? "binary" : "fragmented");
+	if (!text) {
+		call_finish(c, 1, "protocol error: the server sent a binary "
+		       "message; Realtime events are text (JSON)");
 		return;
 	}
 	ev = json_loadb(p, n, 0, &jerr);

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <re.h>
 #include "caller.h"
+#include "net/ws.h"
 
 enum {
 	RATE = 24000,                        /* audio/pcm, in and out */
@@ -17,7 +18,6 @@ enum {
 	PRIME_FRAMES = 5,        /* the first append: 100 ms of silence */
 	GREET_WAIT_MS = 2000,    /* an agent that greets has begun by then */
 	END_GRACE_MS = 1000,     /* after the last reply, before hanging up */
-	CLOSE_WAIT_MS = 2000,    /* for the server's answer to our close */
 	MAX_ROWS = 128,
 };
 
@@ -34,15 +34,12 @@ struct call {
 	FILE *trace;
 	bool quiet;
 	uint64_t max_ms;
-	char uri[1100];          /* url with a numeric host */
+	bool insecure;           /* wss://: any certificate */
+	char uri[1100];          /* url with its path */
 
-	/* libre */
-	struct dnsc *dnsc;
-	struct http_cli *cli;
-	struct websock *ws;
-	struct websock_conn *wc;
-	struct http_req *probe;
-	struct tmr tmr_frame, tmr_max, tmr_close;
+	/* the socket (src/net/ws.h) and the loop's timers */
+	struct bt_ws *ws;
+	struct tmr tmr_frame, tmr_max;
 
 	/* the caller */
 	struct caller *caller;
@@ -104,6 +101,6 @@ void call_finish(struct call *c, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* One WebSocket message from the server: a Realtime event. */
-void call_ws_recv(const struct websock_hdr *hdr, struct mbuf *mb, void *arg);
+void call_ws_recv(bool text, const uint8_t *buf, size_t n, void *arg);
 
 #endif

@@ -1,10 +1,12 @@
 /**
  * @file ws.h  WebSocket client connections on the calling thread's event
- *             loop (libre's websock over its HTTP client: ws:// and wss://),
- *             for the network recognisers and voices.
+ *             loop (RFC 6455 over libre's TCP and TLS: ws:// and wss://),
+ *             for the network recognisers and voices and `banter call`.
  *
- * Each thread has its own DNS client, HTTP client and websock instance,
- * made on first use and freed by bt_ws_thread_close(). Every handler runs
+ * Each thread has its own DNS client and TLS context, made on first use
+ * and freed by bt_ws_thread_close(). wss:// verifies the server's
+ * certificate and name against the system's roots, or SSL_CERT_FILE's
+ * when that is set. Every handler runs
  * on the thread that connected, inside its re_main (a loop thread) or
  * inside bt_http_pump() (the simulator).
  *
@@ -25,10 +27,13 @@ typedef void (bt_ws_open_h)(void *arg);
 typedef void (bt_ws_recv_h)(bool text, const uint8_t *buf, size_t n,
 			    void *arg);
 /**
- * The connection is gone: err 0 for a close the server asked for (code
- * holds its status), otherwise why (connect refused, handshake refused,
- * timed out). msg says it in words. Called once; not after bt_ws_close()
- * or freeing the handle.
+ * The connection is gone: err 0 for a close frame from the server (code
+ * holds its status; 1005 for none), or the answer to bt_ws_close();
+ * otherwise why: EPROTO with code the HTTP status when the server refused
+ * the handshake (401, 503...), EPROTO with code 0 for an answer that is
+ * not a WebSocket, ETIMEDOUT, or the socket's error. msg says it in words,
+ * with a refusal's message from its body. Called once; not after freeing
+ * the handle.
  */
 typedef void (bt_ws_close_h)(int err, uint16_t code, const char *msg,
 			     void *arg);
@@ -38,6 +43,7 @@ struct bt_ws_prm {
 	const char *headers;        /**< extra "Name: value\r\n" lines, or
 					 NULL */
 	uint32_t connect_timeout_ms;/**< until open; 0: 5000 */
+	bool insecure;              /**< wss://: accept any certificate */
 };
 
 /**
@@ -52,6 +58,14 @@ int bt_ws_connect(struct bt_ws **wsp, const struct bt_ws_prm *prm,
 int bt_ws_send_text(struct bt_ws *ws, const char *text);
 int bt_ws_send_bin(struct bt_ws *ws, const void *buf, size_t n);
 bool bt_ws_is_open(const struct bt_ws *ws);
+
+/**
+ * Start the close handshake: a close frame with code (0: 1000); closeh
+ * is called when the server answers it, closes the socket, or has not
+ * answered within a second. Freeing an open handle closes it too, with
+ * no handler called (the connection lingers until the server answers).
+ */
+int bt_ws_close(struct bt_ws *ws, uint16_t code);
 
 /** Connections open or opening on this thread. */
 unsigned bt_ws_active(void);
