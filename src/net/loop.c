@@ -33,8 +33,9 @@ struct bt_loop {
 	pthread_t thr;
 	unsigned idx;
 	struct mqueue *mq;
-	pthread_mutex_t qmtx;    /* the calls below */
+	pthread_mutex_t qmtx;    /* the calls below, closed and mq */
 	struct call *qhead, *qtail;
+	bool closed;             /* stopped: calls are refused */
 	struct tmr tmr;
 	struct list ticks;
 	atomic_uint n_ticks;
@@ -171,6 +172,16 @@ static void *loop_main(void *arg)
 	run_calls(l);  /* what came after the stop: cleanups */
 	bt_http_thread_close();
 	bt_ws_thread_close();
+	/*
+	 * From here on calls are refused (a worker's job coming back gets
+	 * an error and frees itself), and those that came in until now
+	 * run: a call accepted and never run leaked its job, and one that
+	 * read mq before it was freed pushed into freed memory.
+	 */
+	pthread_mutex_lock(&l->qmtx);
+	l->closed = true;
+	pthread_mutex_unlock(&l->qmtx);
+	run_calls(l);
 	l->mq = mem_deref(l->mq);
  out:
 	re_thread_close();
@@ -231,8 +242,9 @@ void bt_loops_stop(void)
 			pthread_detach(l->thr);
 		else
 			pthread_join(l->thr, NULL);
+		/* qmtx stays: a worker finishing a job for this loop may
+		 * still take it, to be told the loop is closed */
 		pthread_mutex_destroy(&l->mtx);
-		pthread_mutex_destroy(&l->qmtx);
 		pthread_cond_destroy(&l->cond);
 	}
 	n_loops = 0;
@@ -292,7 +304,7 @@ int bt_loop_call(struct bt_loop *l, bt_loop_call_h *h, void *arg)
 	bool wake;
 	int err = 0;
 
-	if (!l || !h || !l->mq)
+	if (!l || !h)
 		return EINVAL;
 	c = malloc(sizeof(*c));
 	if (!c)
@@ -301,6 +313,12 @@ int bt_loop_call(struct bt_loop *l, bt_loop_call_h *h, void *arg)
 	c->arg = arg;
 	c->next = NULL;
 	pthread_mutex_lock(&l->qmtx);
+	if (l->closed || !l->mq) {
+		/* stopped (or never started): the caller keeps arg */
+		pthread_mutex_unlock(&l->qmtx);
+		free(c);
+		return ESHUTDOWN;
+	}
 	wake = !l->qhead;
 	if (l->qtail)
 		l->qtail->next = c;

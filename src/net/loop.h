@@ -36,7 +36,8 @@ struct bt_tick {
 
 /** Start n loop threads (0: one per core). Each runs re_main. */
 int bt_loops_start(unsigned n);
-/** Stop every loop thread and wait for them (calls pending stay unrun). */
+/** Stop every loop thread and wait for them. Calls that came before a
+ *  loop closed run on it before its thread ends; later ones are refused. */
 void bt_loops_stop(void);
 unsigned bt_loops_count(void);
 
@@ -54,8 +55,10 @@ struct bt_loop *bt_loop_at(unsigned i);
 struct bt_loop *bt_loop_current(void);
 
 /**
- * Run h(arg) on loop l's thread, from any thread. On error (ENOMEM, the
- * loop stopped) h is not called and the caller still owns arg.
+ * Run h(arg) on loop l's thread, from any thread. On error (ENOMEM;
+ * ESHUTDOWN: the loop stopped, which a worker's job coming back after
+ * bt_loops_stop() meets) h is not called and the caller still owns arg.
+ * A call that returned 0 always runs.
  */
 int bt_loop_call(struct bt_loop *l, bt_loop_call_h *h, void *arg);
 

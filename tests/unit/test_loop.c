@@ -7,6 +7,9 @@
  * percentile and its maximum, until the figures are reset.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -103,12 +106,71 @@ static void test_late(void **state)
 	assert_int_equal(bt_loop_late_pct_ms(NULL, 95), 0);
 }
 
+/*
+ * A loop that stops while other threads send it calls (workers whose jobs
+ * come back): every call that was accepted runs, the later ones are
+ * refused. Calls accepted between the loop's last run and the freeing of
+ * its queue were lost (their jobs leaked), and a call could push into the
+ * freed queue.
+ */
+struct hammer {
+	struct bt_loop *l;
+	atomic_uint accepted, ran;
+	int last_err;
+};
+
+static void ran_h(void *arg)
+{
+	struct hammer *h = arg;
+
+	atomic_fetch_add(&h->ran, 1);
+}
+
+static void *hammer_main(void *arg)
+{
+	struct hammer *h = arg;
+	int err;
+
+	while (!(err = bt_loop_call(h->l, ran_h, h)))
+		atomic_fetch_add(&h->accepted, 1);
+	h->last_err = err;
+	return NULL;
+}
+
+static void test_stop_runs_or_refuses(void **state)
+{
+	struct hammer h[2];
+	pthread_t thr[2];
+	(void)state;
+
+	/* the group's loops go; this test runs last */
+	bt_loops_stop();
+	assert_int_equal(bt_loops_start(1), 0);
+	for (int i = 0; i < 2; i++) {
+		memset(&h[i], 0, sizeof(h[i]));
+		h[i].l = bt_loop_at(0);
+		assert_int_equal(pthread_create(&thr[i], NULL, hammer_main,
+						&h[i]), 0);
+	}
+	usleep(30000);
+	bt_loops_stop();
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(pthread_join(thr[i], NULL), 0);
+		assert_true(atomic_load(&h[i].accepted) > 0);
+		assert_int_equal(atomic_load(&h[i].ran),
+				 atomic_load(&h[i].accepted));
+		assert_int_equal(h[i].last_err, ESHUTDOWN);
+	}
+	assert_int_equal(bt_loop_call(h[0].l, ran_h, &h[0]), ESHUTDOWN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_burst_spreads),
 		cmocka_unit_test(test_fills_the_emptiest),
 		cmocka_unit_test(test_late),
+		cmocka_unit_test(test_stop_runs_or_refuses),
 	};
 	int rc;
 
