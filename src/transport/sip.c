@@ -54,6 +54,7 @@ struct bt_sip {
 	struct sip_lsnr *lsnr;
 	struct dnsc *dnsc;
 	struct mqueue *mq;
+	struct bt_mqbox *box;        /* mq, for the calls' loops */
 	struct sip_regs *regs;       /* --sip-register, or NULL */
 	struct list calls;           /* sip_link, ringing or answered */
 	struct list hooks;           /* call webhooks in flight */
@@ -459,7 +460,7 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 			  (unsigned long long)rand_u64(),
 			  (unsigned long long)rand_u64());
 	lk->sip = s;
-	lk->mq = s->mq;
+	lk->mq = bt_mqbox_ref(s->box);
 	lk->loop = bt_loop_take();
 	lk->agent = agent;  /* the server's agents outlive every call */
 	lk->db_path = s->prm.db_path;
@@ -619,6 +620,9 @@ static void destructor(void *arg)
 	 * stop): libre frees it with that transaction */
 	mem_deref(s->tls);
 	mem_deref(s->dnsc);
+	/* a loop still posting (a forced stop) is refused from here on */
+	bt_mqbox_close(s->box);
+	bt_mqbox_put(s->box);
 	mem_deref(s->mq);
 }
 
@@ -645,6 +649,8 @@ int bt_sip_alloc(struct bt_sip **sp, const struct bt_sip_prm *prm,
 	if (err)
 		goto out;
 	err = mqueue_alloc(&s->mq, mq_handler, s);
+	if (!err)
+		err = bt_mqbox_alloc(&s->box, s->mq);
 	if (err)
 		goto out;
 	if (prm->tls_pem && prm->tls_port != UINT16_MAX) {

@@ -31,6 +31,7 @@ struct bt_sip_dial {
 	struct sipsess_sock *sock;
 	struct dnsc *dnsc;
 	struct mqueue *mq;
+	struct bt_mqbox *box;   /* mq, for the call's loop */
 	struct sip_link *lk;
 	struct sip_cred *cred;
 	struct tmr tmr_ring, tmr_max, tmr_close;
@@ -81,12 +82,14 @@ static const char *advice(uint16_t scode)
 
 static void drained_h(void *arg)
 {
-	struct bt_sip_dial *d = arg;
+	struct bt_mqbox *box = arg;
 
 	/* on the call's loop, after its CALL_HANGUP (messages run in
-	 * order): its RTP summary is out */
-	if (mqueue_push(d->mq, DIAL_DRAINED, NULL))
+	 * order): its RTP summary is out. The dial may be gone (a second
+	 * Ctrl-C): the box then refuses. */
+	if (bt_mqbox_push(box, DIAL_DRAINED, NULL))
 		re_printf("banter dial: the call's loop cannot report back\n");
+	bt_mqbox_put(box);
 }
 
 static void report(struct bt_sip_dial *d)
@@ -153,8 +156,10 @@ static void finish(struct bt_sip_dial *d, int err, const char *why)
 	lk->gone = true;
 	d->lk = NULL;
 	(void)sip_post_call(lk, CALL_HANGUP, NULL);
-	if (bt_loop_call(lk->loop, drained_h, d))
+	if (bt_loop_call(lk->loop, drained_h, bt_mqbox_ref(d->box))) {
+		bt_mqbox_put(d->box);
 		stack_close(d);
+	}
 	sip_link_put(lk);  /* the main thread's */
 }
 
@@ -496,6 +501,8 @@ static void destructor(void *arg)
 			mem_deref(d->sip);
 	}
 	mem_deref(d->dnsc);
+	bt_mqbox_close(d->box);
+	bt_mqbox_put(d->box);
 	mem_deref(d->mq);
 	mem_deref(d->cred);
 }
@@ -511,7 +518,7 @@ static int link_open(struct bt_sip_dial *d, const struct uri *u)
 		return ENOMEM;
 	atomic_init(&lk->refs, 1);  /* the main thread's */
 	str_ncpy(lk->id, "sip-1", sizeof(lk->id));
-	lk->mq = d->mq;
+	lk->mq = bt_mqbox_ref(d->box);
 	lk->loop = bt_loop_take();
 	lk->agent = d->prm.agent;
 	lk->db_path = d->prm.db_path;
@@ -595,6 +602,8 @@ int bt_sip_dial_alloc(struct bt_sip_dial **dp,
 			goto out;
 	}
 	err = mqueue_alloc(&d->mq, mq_handler, d);
+	if (!err)
+		err = bt_mqbox_alloc(&d->box, d->mq);
 	if (!err)
 		err = stack_open(d);
 	if (!err)

@@ -16,6 +16,7 @@
 #include <re.h>
 #include "audio/codec.h"
 #include "net/loop.h"
+#include "net/mqbox.h"
 #include "transport/sdp.h"
 
 struct bt_sip;
@@ -42,7 +43,7 @@ struct sip_media {
 struct sip_link {
 	atomic_int refs;
 	struct bt_loop *loop;
-	struct mqueue *mq;      /* to the main loop (the stack's) */
+	struct bt_mqbox *mq;    /* to the main loop (the stack's); held */
 	char id[24];            /* "sip-7", for logs */
 	/* set before the first message, then read-only */
 	char call_id[40];       /* "rtc_<32 hex>": what a sideband names */

@@ -22,6 +22,7 @@ void sip_link_put(struct sip_link *lk)
 {
 	if (lk && atomic_fetch_sub(&lk->refs, 1) == 1) {
 		bt_loop_release(lk->loop);  /* every call link took one */
+		bt_mqbox_put(lk->mq);
 		free(lk);
 	}
 }
@@ -36,7 +37,7 @@ int sip_post_main(struct sip_link *lk, enum main_kind kind, uint16_t port,
 	m->lk = sip_link_ref(lk);
 	m->port = port;
 	m->err = err;
-	if (mqueue_push(lk->mq, (int)kind, m)) {
+	if (bt_mqbox_push(lk->mq, (int)kind, m)) {
 		sip_link_put(lk);
 		free(m);
 		return EPIPE;

@@ -51,7 +51,7 @@ int sip_post_transfer(struct sip_link *lk, const char *target)
 		return ENOMEM;
 	m->lk = sip_link_ref(lk);
 	str_ncpy(m->text, target, sizeof(m->text));
-	if (mqueue_push(lk->mq, MAIN_TRANSFER, m)) {
+	if (bt_mqbox_push(lk->mq, MAIN_TRANSFER, m)) {
 		sip_link_put(lk);
 		free(m);
 		return EPIPE;
