@@ -315,11 +315,11 @@ static void consume(struct wsc *c)
 		;
 }
 
-static void tcp_recv(struct mbuf *mb, void *arg)
+/* Bytes read from the socket: after what is left, then used. */
+static void rx_add(struct wsc *c, const uint8_t *p, size_t n)
 {
-	struct wsc *c = arg;
 	struct mbuf *rx = c->rx;
-	size_t n = mbuf_get_left(mb), left;
+	size_t left;
 
 	if (c->st == WS_GONE)
 		return;
@@ -331,7 +331,7 @@ static void tcp_recv(struct mbuf *mb, void *arg)
 		rx->end = left;
 	}
 	rx->pos = rx->end;
-	if (mbuf_write_mem(rx, mbuf_buf(mb), n)) {
+	if (mbuf_write_mem(rx, p, n)) {
 		wsc_fail(c, ENOMEM, 0, "out of memory reading a WebSocket");
 		return;
 	}
@@ -339,6 +339,11 @@ static void tcp_recv(struct mbuf *mb, void *arg)
 	mem_ref(c);
 	consume(c);
 	mem_deref(c);
+}
+
+static void tcp_recv(struct mbuf *mb, void *arg)
+{
+	rx_add(arg, mbuf_buf(mb), mbuf_get_left(mb));
 }
 
 static void tcp_estab(void *arg)
@@ -595,7 +600,7 @@ static void ws_destructor(void *arg)
 	if (!c)
 		return;
 	c->ws = NULL;
-	if (c->st == WS_OPEN || c->st == WS_CLOSING) {
+	if (c->tc && (c->st == WS_OPEN || c->st == WS_CLOSING)) {
 		/* finish the close handshake without the handle */
 		if (c->st == WS_OPEN)
 			ws_send_close(c, 1000);
@@ -674,6 +679,51 @@ int bt_ws_connect(struct bt_ws **wsp, const struct bt_ws_prm *prm,
 	}
 	*wsp = ws;
 	return 0;
+}
+
+int ws_fuzz_alloc(struct bt_ws **wsp, const char *accept,
+		  bt_ws_open_h *openh, bt_ws_recv_h *recvh,
+		  bt_ws_close_h *closeh, void *arg)
+{
+	struct bt_ws *ws;
+	struct wsc *c;
+	struct wsm *m;
+	int err;
+
+	err = wsm_get(&m);
+	if (err)
+		return err;
+	ws = mem_zalloc(sizeof(*ws), ws_destructor);
+	c = mem_zalloc(sizeof(*c), wsc_destructor);
+	if (!ws || !c) {
+		mem_deref(ws);
+		mem_deref(c);
+		return ENOMEM;
+	}
+	ws->c = c;
+	c->ws = ws;
+	c->m = mem_ref(m);
+	tmr_init(&c->tmr);
+	ws->openh = openh;
+	ws->recvh = recvh;
+	ws->closeh = closeh;
+	ws->arg = arg;
+	str_ncpy(ws->url, "ws://fuzz/", sizeof(ws->url));
+	str_ncpy(c->accept, accept, sizeof(c->accept));
+	c->rx = mbuf_alloc(8192);
+	if (!c->rx) {
+		mem_deref(ws);
+		return ENOMEM;
+	}
+	c->st = WS_HANDSHAKE;
+	*wsp = ws;
+	return 0;
+}
+
+void ws_fuzz_feed(struct bt_ws *ws, const uint8_t *p, size_t n)
+{
+	if (ws && ws->c)
+		rx_add(ws->c, p, n);
 }
 
 int bt_ws_send_text(struct bt_ws *ws, const char *text)

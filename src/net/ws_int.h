@@ -83,4 +83,14 @@ void ws_send_close(struct wsc *c, uint16_t code);
 /* One frame from c->rx: 1 taken, 0 incomplete, -1 stop reading. */
 int ws_frame(struct wsc *c);
 
+/*
+ * For the fuzz harness (tests/fuzz/fuzz_ws.c): a handle with no socket,
+ * waiting for the handshake's answer whose Sec-WebSocket-Accept is
+ * accept; ws_fuzz_feed gives it bytes as if read from the server.
+ */
+int ws_fuzz_alloc(struct bt_ws **wsp, const char *accept,
+		  bt_ws_open_h *openh, bt_ws_recv_h *recvh,
+		  bt_ws_close_h *closeh, void *arg);
+void ws_fuzz_feed(struct bt_ws *ws, const uint8_t *p, size_t n);
+
 #endif

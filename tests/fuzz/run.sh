@@ -93,6 +93,12 @@ seeds() {
 		printf '\x00\x00\x00\x00\x04abcd\x01\x00\x00\x04efgh\x03\x00\x00\x00\x24\x00\x05\x04ijkl\x85\x10\x00\x0czzzzzzzzzzzz\x06\x00\x00\x10\x80\x09\x00\x01\x00\x00\x00\x01\x5e\xed\x12\x34xxxx\x02\x00\x00\x04mnop' >"$2/mix.bin"
 		printf '\x81\x00\x00\x00\x02ab\x00\x00\x00\x02cd\x05\x00\x00\x0c000000000000\x05\x00\x00\x0c111111111111\x00\x00\x00\x02ef\x07\x00\x00\x10\x81\xc9\x00\x01\x00\x00\x00\x01\x80\x00\x00\x01abcd' >"$2/wrap.bin"
 		;;
+	fuzz_ws)
+		# read size byte, then what the server sent: a 101 with frames
+		# (text, fragments, a ping, binary, close), and a refusal
+		printf '\x10HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\x81\x05hello\x01\x03one\x89\x02p!\x80\x03two\x82\x7e\x00\x02ab\x88\x04\x03\xe8ok' >"$2/open.bin"
+		printf '\x40HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: 44\r\n\r\n{"error":{"message":"Incorrect API key."}}  ' >"$2/refused.bin"
+		;;
 	fuzz_wav)
 		# the test recordings (canonical 44-byte headers), cut to
 		# their first 1 kB of audio: the sample loop is not what
