@@ -21,12 +21,7 @@ TMP=$(mktemp -d)
 trap 'kill $(cat "$TMP/pids" 2>/dev/null) 2>/dev/null || true; rm -rf "$TMP"' EXIT
 trap 'exit 1' INT TERM  # the EXIT trap stops the servers then too
 echo '["a table for three please","tuesday","seven pm","yes"]' >"$TMP/script.json"
-start() {  # start NAME SCRIPT ARGS...
-  node "tests/clients/$2" --port 0 "${@:3}" >"$TMP/$1.out" 2>"$TMP/$1.err" &
-  echo $! >>"$TMP/pids"  # (a subshell: the caller's variables are out of reach)
-  for _ in $(seq 100); do grep -q listening "$TMP/$1.out" 2>/dev/null && break; sleep 0.05; done
-  awk '/^listening/{print $2}' "$TMP/$1.out"
-}
+. bench/lib.sh
 run() {  # run LABEL STT_JSON VOICE [ENDPOINTING]
   python3 - "$2" "$3" "${4:-adaptive}" >"$TMP/agent.json" <<'PY'
 import json, sys
@@ -39,9 +34,9 @@ PY
   # fresh servers per run: the scripts start from the first turn
   local dg sp el
   kill $(cat "$TMP/pids" 2>/dev/null) 2>/dev/null || true; rm -f "$TMP/pids"
-  dg=$(start dg deepgram_mock.mjs --script "$TMP/script.json" --latency-ms "$STT_MS")
-  sp=$(start sp speech_mock.mjs --script "$TMP/script.json" --first-ms "$TTS_MS" --transcribe-ms "$WHISPER_MS")
-  el=$(start el elevenlabs_mock.mjs --first-ms "$TTS_MS")
+  dg=$(mock_start dg deepgram_mock.mjs --script "$TMP/script.json" --latency-ms "$STT_MS")
+  sp=$(mock_start sp speech_mock.mjs --script "$TMP/script.json" --first-ms "$TTS_MS" --transcribe-ms "$WHISPER_MS")
+  el=$(mock_start el elevenlabs_mock.mjs --first-ms "$TTS_MS")
   DEEPGRAM_API_KEY=x DEEPGRAM_BASE_URL="ws://127.0.0.1:$dg" OPENAI_API_KEY=x \
   OPENAI_BASE_URL="http://127.0.0.1:$sp/v1" ELEVENLABS_API_KEY=x ELEVENLABS_BASE_URL="ws://127.0.0.1:$el" \
     "$BUILD/banter" simulate --agent "$TMP/agent.json" --caller callers/booking.json \

@@ -22,19 +22,12 @@ TTS_MS=${5:-100}
 [ -x "$BUILD/bench_engine" ] || cmake --build "$BUILD" --target bench_engine >/dev/null
 TMP=$(mktemp -d)
 echo '["three"]' >"$TMP/script.json"
-nice -n "${NICE:-0}" node tests/clients/deepgram_mock.mjs --script "$TMP/script.json" --loop --port 0 \
-  --latency-ms "$STT_MS" >"$TMP/dg.out" 2>"$TMP/dg.err" &
-dg=$!
-nice -n "${NICE:-0}" node tests/clients/elevenlabs_mock.mjs --port 0 --first-ms "$TTS_MS" >"$TMP/el.out" 2>"$TMP/el.err" &
-el=$!
-trap 'kill $dg $el 2>/dev/null || true; rm -rf "$TMP"' EXIT
+trap 'kill $(cat "$TMP/pids" 2>/dev/null) 2>/dev/null || true; rm -rf "$TMP"' EXIT
 trap 'exit 1' INT TERM  # the EXIT trap stops the servers then too
-for _ in $(seq 100); do
-  grep -q listening "$TMP/dg.out" 2>/dev/null && grep -q listening "$TMP/el.out" 2>/dev/null && break
-  sleep 0.05
-done
+. bench/lib.sh
+dgp=$(mock_start dg deepgram_mock.mjs --script "$TMP/script.json" --loop --latency-ms "$STT_MS")
+elp=$(mock_start el elevenlabs_mock.mjs --first-ms "$TTS_MS")
 echo "Deepgram server: local mock, messages $STT_MS ms late; ElevenLabs server: local mock, first audio after $TTS_MS ms"
-dgp=$(awk '{print $2}' "$TMP/dg.out"); elp=$(awk '{print $2}' "$TMP/el.out")
 lag() {  # the two servers' event loops: how late they ran (?reset: from now)
   python3 - "$dgp" "$elp" "${1:-}" <<'PY'
 import json, sys, urllib.request

@@ -16,17 +16,12 @@ TMP=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 AGENT=agents/restaurant.json
 trap 'kill $(cat "$TMP/pids" 2>/dev/null) 2>/dev/null || true; if [ -n "${KEEP:-}" ]; then echo "kept: $TMP"; else rm -rf "$TMP"; fi' EXIT
+. "$(dirname "$0")/lib.sh"
 if [ "${CLOUD:-0}" = 1 ]; then
-  mock() {  # mock NAME SCRIPT ARGS...: start it, print its port
-    node "tests/clients/$2" --port 0 "${@:3}" >"$TMP/$1.out" 2>"$TMP/$1.err" &
-    echo $! >>"$TMP/pids"
-    for _ in $(seq 100); do grep -q listening "$TMP/$1.out" 2>/dev/null && break; sleep 0.05; done
-    awk '/^listening/{print $2}' "$TMP/$1.out"
-  }
   python3 -c 'import json,sys; print(json.dumps([t["say"] for t in json.load(open(sys.argv[1]))["turns"]]))' \
     callers/booking.json >"$TMP/script.json"
-  dg=$(mock dg deepgram_mock.mjs --script "$TMP/script.json" --latency-ms "${STT_MS:-50}")
-  el=$(mock el elevenlabs_mock.mjs --first-ms "${TTS_MS:-100}")
+  dg=$(mock_start dg deepgram_mock.mjs --script "$TMP/script.json" --latency-ms "${STT_MS:-50}")
+  el=$(mock_start el elevenlabs_mock.mjs --first-ms "${TTS_MS:-100}")
   export DEEPGRAM_API_KEY=x DEEPGRAM_BASE_URL="ws://127.0.0.1:$dg" ELEVENLABS_API_KEY=x \
     ELEVENLABS_BASE_URL="ws://127.0.0.1:$el"
   python3 - >"$TMP/agent.json" <<'PY'
@@ -41,7 +36,6 @@ PY
 fi
 "$BANTER" serve --agent "$AGENT" --port "$PORT" --no-tls --no-sip --addr 127.0.0.1 --db "$TMP/db" >"$TMP/serve.txt" 2>&1 &
 echo $! >>"$TMP/pids"
-. "$(dirname "$0")/lib.sh"
 serve_listening "$TMP/serve.txt"
 for i in $(seq "$RUNS"); do
   # the simulated caller says exactly what the WebSocket client sent; in
