@@ -74,6 +74,7 @@ pass "a call on Deepgram"
 KEY=wrong dgsim
 booked "wrong key"
 check 'any("takes over" in e and "pocketsphinx" in e for e in errors)' "the trace says who took over"
+check 'any("HTTP 401" in e for e in errors)' "the refusal's status is named"
 pass "refused (wrong key): pocketsphinx from the start"
 
 # 3. the socket breaks while the caller speaks: the utterance's audio goes

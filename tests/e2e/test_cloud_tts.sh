@@ -129,4 +129,5 @@ mock --refuse
 vsim callers/booking.json
 booked "elevenlabs refused" "3|Tuesday|7 pm"
 check 'any("fallback voice" in e for e in errors)' "the refusal is reported"
+check 'any("HTTP 401" in e for e in errors)' "the refusal's status is named"
 pass "ElevenLabs refused: fallback"
