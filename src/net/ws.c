@@ -612,19 +612,16 @@ static void ws_destructor(void *arg)
 	mem_deref(c);
 }
 
-int bt_ws_connect(struct bt_ws **wsp, const struct bt_ws_prm *prm,
-		  bt_ws_open_h *openh, bt_ws_recv_h *recvh,
-		  bt_ws_close_h *closeh, void *arg)
+/* A handle and its connection, not connecting yet: handlers set, the
+ * url for messages (without its query), a read buffer. */
+static int ws_new(struct bt_ws **wsp, const char *url, bt_ws_open_h *openh,
+		  bt_ws_recv_h *recvh, bt_ws_close_h *closeh, void *arg)
 {
-	const char *path = NULL;
 	struct bt_ws *ws;
 	struct wsc *c;
 	struct wsm *m;
-	struct sa sa;
 	int err;
 
-	if (!wsp || !prm || !prm->url || !recvh || !closeh)
-		return EINVAL;
 	err = wsm_get(&m);
 	if (err)
 		return err;
@@ -644,23 +641,45 @@ int bt_ws_connect(struct bt_ws **wsp, const struct bt_ws_prm *prm,
 	ws->recvh = recvh;
 	ws->closeh = closeh;
 	ws->arg = arg;
-	str_ncpy(ws->url, prm->url, sizeof(ws->url));
+	str_ncpy(ws->url, url, sizeof(ws->url));
 	ws->url[strcspn(ws->url, "?")] = '\0';
+	c->rx = mbuf_alloc(8192);
+	if (!c->rx) {
+		mem_deref(ws);
+		return ENOMEM;
+	}
+	*wsp = ws;
+	return 0;
+}
+
+int bt_ws_connect(struct bt_ws **wsp, const struct bt_ws_prm *prm,
+		  bt_ws_open_h *openh, bt_ws_recv_h *recvh,
+		  bt_ws_close_h *closeh, void *arg)
+{
+	const char *path = NULL;
+	struct bt_ws *ws;
+	struct wsc *c;
+	struct sa sa;
+	int err;
+
+	if (!wsp || !prm || !prm->url || !recvh || !closeh)
+		return EINVAL;
+	err = ws_new(&ws, prm->url, openh, recvh, closeh, arg);
+	if (err)
+		return err;
+	c = ws->c;
 	c->verify = !prm->insecure;
 	err = parse_url(c, prm->url, &path);
 	if (!err && c->secure)
-		err = wsm_tls(m);
+		err = wsm_tls(c->m);
 	if (!err)
 		err = make_request(c, path, prm->headers);
-	c->rx = mbuf_alloc(8192);
-	if (!err && !c->rx)
-		err = ENOMEM;
 	if (err) {
 		mem_deref(ws);
 		return err;
 	}
 	ws->counted = true;
-	++m->active;
+	++c->m->active;
 	tmr_start(&c->tmr, prm->connect_timeout_ms ? prm->connect_timeout_ms
 		  : CONNECT_TIMEOUT_MS, timeout_h, c);
 	/* localhost is not in the DNS; the name stays for TLS */
@@ -670,7 +689,7 @@ int bt_ws_connect(struct bt_ws **wsp, const struct bt_ws_prm *prm,
 	}
 	else {
 		c->st = WS_RESOLVE;
-		err = dnsc_query(&c->dq, m->dnsc, c->host, DNS_TYPE_A,
+		err = dnsc_query(&c->dq, c->m->dnsc, c->host, DNS_TYPE_A,
 				 DNS_CLASS_IN, true, dns_h, c);
 		if (err) {
 			mem_deref(ws);
@@ -685,38 +704,12 @@ int ws_fuzz_alloc(struct bt_ws **wsp, const char *accept,
 		  bt_ws_open_h *openh, bt_ws_recv_h *recvh,
 		  bt_ws_close_h *closeh, void *arg)
 {
-	struct bt_ws *ws;
-	struct wsc *c;
-	struct wsm *m;
-	int err;
+	int err = ws_new(wsp, "ws://fuzz/", openh, recvh, closeh, arg);
 
-	err = wsm_get(&m);
 	if (err)
 		return err;
-	ws = mem_zalloc(sizeof(*ws), ws_destructor);
-	c = mem_zalloc(sizeof(*c), wsc_destructor);
-	if (!ws || !c) {
-		mem_deref(ws);
-		mem_deref(c);
-		return ENOMEM;
-	}
-	ws->c = c;
-	c->ws = ws;
-	c->m = mem_ref(m);
-	tmr_init(&c->tmr);
-	ws->openh = openh;
-	ws->recvh = recvh;
-	ws->closeh = closeh;
-	ws->arg = arg;
-	str_ncpy(ws->url, "ws://fuzz/", sizeof(ws->url));
-	str_ncpy(c->accept, accept, sizeof(c->accept));
-	c->rx = mbuf_alloc(8192);
-	if (!c->rx) {
-		mem_deref(ws);
-		return ENOMEM;
-	}
-	c->st = WS_HANDSHAKE;
-	*wsp = ws;
+	str_ncpy((*wsp)->c->accept, accept, sizeof((*wsp)->c->accept));
+	(*wsp)->c->st = WS_HANDSHAKE;
 	return 0;
 }
 
