@@ -107,6 +107,7 @@ static struct {
 	int32 lm_floor;         /* unigram log-prob of the K-th word */
 	long lm_words;          /* K: BANTER_LM_WORDS */
 	char topn[2];           /* "1".."4": BANTER_STT_TOPN */
+	bool narrow;            /* BANTER_STT_SEARCH=narrow */
 	int dict_fd;            /* the LM's words (memfd); -1: none */
 	char dict_path[32];     /* "/proc/self/fd/N" */
 	struct list lms;        /* struct bt_psm_lms, one per thread */
@@ -265,6 +266,13 @@ int bt_psm_prepare(void)
 #define COMMON "-hmm", HMM_DIR, "-compallsen", "yes", "-bestpath", "no", \
 	"-remove_silence", "yes", "-cmn", "live", "-topn", m.topn
 
+/* The open language model's search: pocketsphinx's own beams (-beam and
+ * -pbeam 1e-48, -pl_window 5), or with BANTER_STT_SEARCH=narrow 1e-35 and
+ * a phone lookahead of 3 frames (search_env below). */
+#define LM_SEARCH "-beam", m.narrow ? "1e-35" : "1e-48", \
+	"-pbeam", m.narrow ? "1e-35" : "1e-48", \
+	"-pl_window", m.narrow ? "3" : "5"
+
 static void lm_dict_make(ngram_model_t *lm, long k);
 
 static ps_decoder_t *decoder_init(cmd_ln_t *cfg)
@@ -300,7 +308,7 @@ ps_decoder_t *bt_psm_decoder(enum bt_psm_kind kind, struct bt_psm_lms *lms)
 		if (!lms)
 			return decoder_init(cmd_ln_init(NULL, ps_args(), TRUE,
 				COMMON, "-lm", LM_FILE, "-dict", DICT_FILE,
-				"-fwdflat", "no", NULL));
+				"-fwdflat", "no", LM_SEARCH, NULL));
 		/* a phrase's word that came after the dictionary was made
 		 * (an agent loaded later): make it again for this decoder */
 		if (keep_added_take() && m.dict_tried && m.lm_floor_set)
@@ -308,7 +316,8 @@ ps_decoder_t *bt_psm_decoder(enum bt_psm_kind kind, struct bt_psm_lms *lms)
 		return with_search(decoder_init(cmd_ln_init(NULL, ps_args(),
 				TRUE, COMMON, "-dict", m.dict_fd >= 0 ?
 				m.dict_path : DICT_FILE, "-fwdflat", "no",
-				NULL)), "bt_lm", ps_set_lm, lms->words);
+				LM_SEARCH, NULL)), "bt_lm", ps_set_lm,
+				lms->words);
 
 	case BT_PSM_FSG:
 	case BT_PSM_OVL:
@@ -447,6 +456,33 @@ static int topn_env(void)
 	return 0;
 }
 
+/*
+ * BANTER_STT_SEARCH: "wide" (default) or "narrow", how much of the open
+ * language model's search the embedded recogniser keeps. That search is
+ * the largest share of decoding, and most of the paths it keeps are far
+ * below the best. Narrow prunes them: about 40 % off the LM decoder's CPU
+ * and a quarter off a caller's decoding, the same or more answers heard
+ * right, but other partial words while the caller speaks, and the
+ * endpointer reads those (docs/design-notes.md, "A narrower search for
+ * the open language model", has the figures).
+ */
+static int search_env(void)
+{
+	const char *e = getenv("BANTER_STT_SEARCH");
+
+	m.narrow = false;
+	if (!e || !*e || !strcmp(e, "wide"))
+		return 0;
+	if (strcmp(e, "narrow"))
+		return bt_err(EINVAL, "BANTER_STT_SEARCH is \"%.40s\": it says "
+			      "how wide the embedded recogniser searches, "
+			      "\"wide\" (the default) or \"narrow\" (a "
+			      "quarter less CPU per caller, other partial "
+			      "words)", e);
+	m.narrow = true;
+	return 0;
+}
+
 static void lm_floor_set(ngram_model_t *lm, long k)
 {
 	uint32 n = ngram_model_get_counts(lm)[0];
@@ -576,6 +612,8 @@ int bt_psm_lms_get(struct bt_psm_lms **lp)
 		err = lm_words_env(&m.lm_words);
 		if (!err)
 			err = topn_env();
+		if (!err)
+			err = search_env();
 		if (err)
 			return err;
 	}

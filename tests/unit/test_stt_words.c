@@ -3,8 +3,9 @@
  * can hear (src/stt/ps_models.c: lm_floor_set, the kept phrase words):
  * the BANTER_LM_WORDS likeliest words of the model (30 000 by default),
  * every word of an agent's phrases whatever its rank, all of them with 0,
- * and a clear error for a value that is not a count; and BANTER_STT_TOPN,
- * the Gaussians its decoders score.
+ * and a clear error for a value that is not a count; BANTER_STT_TOPN,
+ * the Gaussians its decoders score; and BANTER_STT_SEARCH, the beams of
+ * the LM decoder's search.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -154,11 +155,70 @@ static void test_topn(void **state)
 	fresh(NULL);
 }
 
+/* BANTER_STT_SEARCH: wide (default) or narrow; anything else is refused
+ * by name. Narrow sets the LM decoder's beams and phone lookahead, and
+ * leaves the other decoders (here the phone loop) as they were. */
+static void test_search(void **state)
+{
+	static const char *const bad[] = {"fast", "Narrow", "narrow ", "1"};
+	static const char *const good[] = {NULL, "wide", "narrow"};
+	struct bt_psm_lms *lms = NULL;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int err;
+
+		fresh(NULL);
+		assert_int_equal(setenv("BANTER_STT_SEARCH", bad[i], 1), 0);
+		bt_psm_lock();
+		err = bt_psm_lms_get(&lms);
+		bt_psm_unlock();
+		assert_int_equal(err, EINVAL);
+		assert_null(lms);
+		assert_non_null(strstr(bt_errmsg(), "BANTER_STT_SEARCH"));
+		assert_non_null(strstr(bt_errmsg(), "\"narrow\""));
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		bool narrow = good[i] && !strcmp(good[i], "narrow");
+		ps_decoder_t *ps, *ph;
+		cmd_ln_t *c;
+
+		fresh(NULL);
+		if (good[i])
+			assert_int_equal(setenv("BANTER_STT_SEARCH", good[i],
+						1), 0);
+		else
+			assert_int_equal(unsetenv("BANTER_STT_SEARCH"), 0);
+		bt_psm_lock();
+		assert_int_equal(bt_psm_lms_get(&lms), 0);
+		ps = bt_psm_decoder(BT_PSM_LM, lms);
+		ph = bt_psm_decoder(BT_PSM_PHONES, lms);
+		assert_non_null(ps);
+		assert_non_null(ph);
+		c = ps_get_config(ps);
+		assert_true(cmd_ln_float64_r(c, "-beam") ==
+			    (narrow ? 1e-35 : 1e-48));
+		assert_true(cmd_ln_float64_r(c, "-pbeam") ==
+			    (narrow ? 1e-35 : 1e-48));
+		assert_int_equal(cmd_ln_int32_r(c, "-pl_window"),
+				 narrow ? 3 : 5);
+		assert_true(cmd_ln_float64_r(ps_get_config(ph), "-beam") ==
+			    1e-48);
+		ps_free(ps);
+		ps_free(ph);
+		lms = mem_deref(lms);
+		bt_psm_unlock();
+		assert_int_equal(unsetenv("BANTER_STT_SEARCH"), 0);
+	}
+	fresh(NULL);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
 	unsetenv("BANTER_LM_WORDS");
 	unsetenv("BANTER_STT_TOPN");
+	unsetenv("BANTER_STT_SEARCH");
 	bt_stt_pocketsphinx_close();
 	return 0;
 }
@@ -171,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_bad_value),
 		cmocka_unit_test(test_topn),
+		cmocka_unit_test(test_search),
 	};
 
 	if (bt_psm_prepare())
