@@ -266,9 +266,7 @@ int bt_psm_prepare(void)
 #define COMMON "-hmm", HMM_DIR, "-compallsen", "yes", "-bestpath", "no", \
 	"-remove_silence", "yes", "-cmn", "live", "-topn", m.topn
 
-/* The open language model's search: pocketsphinx's own beams (-beam and
- * -pbeam 1e-48, -pl_window 5), or with BANTER_STT_SEARCH=narrow 1e-35 and
- * a phone lookahead of 3 frames (search_env below). */
+/* the open LM's search: pocketsphinx's defaults, or narrow (search_env) */
 #define LM_SEARCH "-beam", m.narrow ? "1e-35" : "1e-48", \
 	"-pbeam", m.narrow ? "1e-35" : "1e-48", \
 	"-pl_window", m.narrow ? "3" : "5"
@@ -457,14 +455,12 @@ static int topn_env(void)
 }
 
 /*
- * BANTER_STT_SEARCH: "wide" (default) or "narrow", how much of the open
- * language model's search the embedded recogniser keeps. That search is
- * the largest share of decoding, and most of the paths it keeps are far
- * below the best. Narrow prunes them: about 40 % off the LM decoder's CPU
- * and a quarter off a caller's decoding, the same or more answers heard
- * right, but other partial words while the caller speaks, and the
- * endpointer reads those (docs/design-notes.md, "A narrower search for
- * the open language model", has the figures).
+ * BANTER_STT_SEARCH: "wide" (default: -beam, -pbeam 1e-48, -pl_window 5)
+ * or "narrow" (1e-35, 3), how much of the open language model's search,
+ * the largest share of decoding, the recogniser keeps. Narrow: about 40 %
+ * off the LM decoder's CPU, as many answers heard right, but other partial
+ * words for the endpointer (docs/design-notes.md, "A narrower search for
+ * the open language model").
  */
 static int search_env(void)
 {

@@ -115,6 +115,27 @@ static void test_bad_value(void **state)
 	fresh(NULL);
 }
 
+/* Setting var to each of bad makes the first decoder's set-up fail with
+ * EINVAL and an error that names var and says what it takes (hint). */
+static void refused(const char *var, const char *const *bad, size_t n,
+		    const char *hint)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct bt_psm_lms *lms = NULL;
+		int err;
+
+		fresh(NULL);
+		assert_int_equal(setenv(var, bad[i], 1), 0);
+		bt_psm_lock();
+		err = bt_psm_lms_get(&lms);
+		bt_psm_unlock();
+		assert_int_equal(err, EINVAL);
+		assert_null(lms);
+		assert_non_null(strstr(bt_errmsg(), var));
+		assert_non_null(strstr(bt_errmsg(), hint));
+	}
+}
+
 /* BANTER_STT_TOPN: 1 to 4; anything else is refused by name */
 static void test_topn(void **state)
 {
@@ -122,19 +143,8 @@ static void test_topn(void **state)
 	struct bt_psm_lms *lms = NULL;
 	(void)state;
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int err;
-
-		fresh(NULL);
-		assert_int_equal(setenv("BANTER_STT_TOPN", bad[i], 1), 0);
-		bt_psm_lock();
-		err = bt_psm_lms_get(&lms);
-		bt_psm_unlock();
-		assert_int_equal(err, EINVAL);
-		assert_null(lms);
-		assert_non_null(strstr(bt_errmsg(), "BANTER_STT_TOPN"));
-		assert_non_null(strstr(bt_errmsg(), "1 to 4"));
-	}
+	refused("BANTER_STT_TOPN", bad, sizeof(bad) / sizeof(bad[0]),
+		"1 to 4");
 	/* a decoder made after it scores that many; unset, the default */
 	for (int n = 2; n <= 4; n += 2) {
 		ps_decoder_t *ps;
@@ -165,19 +175,8 @@ static void test_search(void **state)
 	struct bt_psm_lms *lms = NULL;
 	(void)state;
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int err;
-
-		fresh(NULL);
-		assert_int_equal(setenv("BANTER_STT_SEARCH", bad[i], 1), 0);
-		bt_psm_lock();
-		err = bt_psm_lms_get(&lms);
-		bt_psm_unlock();
-		assert_int_equal(err, EINVAL);
-		assert_null(lms);
-		assert_non_null(strstr(bt_errmsg(), "BANTER_STT_SEARCH"));
-		assert_non_null(strstr(bt_errmsg(), "\"narrow\""));
-	}
+	refused("BANTER_STT_SEARCH", bad, sizeof(bad) / sizeof(bad[0]),
+		"\"narrow\"");
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		bool narrow = good[i] && !strcmp(good[i], "narrow");
 		ps_decoder_t *ps, *ph;
