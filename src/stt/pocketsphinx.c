@@ -186,15 +186,18 @@ static int decoders_make(struct psi *st, bool need_fsg)
 			err = bt_psm_lexicon(&st->lex);
 		st->thread = pthread_self();
 	}
+	if (!err)
+		err = pss_alloc(&st->share);
 	if (err)
 		return err;
 
-	st->lm = bt_psm_decoder(BT_PSM_LM, st->lms);
-	st->phones = st->lm ? bt_psm_decoder(BT_PSM_PHONES, st->lms) : NULL;
-	st->ovb = st->phones ? bt_psm_decoder(BT_PSM_OVL, NULL) : NULL;
-	st->ovs = st->ovb ? bt_psm_decoder(BT_PSM_OVL, NULL) : NULL;
+	st->lm = bt_psm_decoder(BT_PSM_LM, st->lms, NULL);
+	st->phones = st->lm ? bt_psm_decoder(BT_PSM_PHONES, st->lms,
+					     pss_dir(st->share)) : NULL;
+	st->ovb = st->phones ? bt_psm_decoder(BT_PSM_OVL, NULL, NULL) : NULL;
+	st->ovs = st->ovb ? bt_psm_decoder(BT_PSM_OVL, NULL, NULL) : NULL;
 	if (st->ovs && need_fsg)
-		st->fsg = bt_psm_decoder(BT_PSM_FSG, NULL);
+		st->fsg = bt_psm_decoder(BT_PSM_FSG, NULL, NULL);
 	if (!st->lm || !st->phones || !st->ovs || (need_fsg && !st->fsg))
 		return bt_err(EIO, "pocketsphinx could not make its decoders "
 			      "(out of memory or damaged model files)");
@@ -242,6 +245,7 @@ static void destructor(void *arg)
 	mem_deref(st->ov_fsg[1]);
 	mem_deref(st->lms);
 	bt_psm_unlock();
+	mem_deref(st->share);  /* after the writer: its last dump closed */
 	mem_deref(st->gramv);
 }
 
@@ -339,21 +343,32 @@ static size_t followers_of(const struct psi *st,
 	return n;
 }
 
-/* Every decoder of the utterance, so that they all see the same frames. */
+/* Every decoder of the utterance, so that they all see the same frames:
+ * the phone loop first, which with sharing scores them for the others
+ * (ps_share.c). */
 static int each_start(struct psi *st)
 {
-	ps_decoder_t *v[DECODERS_MAX];
-	size_t n = decoders_of(st, v);
+	ps_decoder_t *v[DECODERS_MAX], *r[DECODERS_MAX];
+	size_t n = decoders_of(st, v), nr = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		/* one that sat out utterances (any after lm and phones,
-		 * which search them all) has not kept its CMN up */
-		if (i >= 2)
-			psf_cmn(v[i], v[0]);
-		if (ps_start_utt(v[i]) >= 0)
+		if (v[i] == st->phones)
+			continue;
+		/* one that sat out utterances, or read scores, has not kept
+		 * its CMN up; the phone loop's front end hears them all */
+		if (v[i] != st->lm)
+			psf_cmn(v[i], st->phones);
+		r[nr++] = v[i];
+	}
+	if (ps_start_utt(st->phones) < 0)
+		return -1;
+	st->shared_utt = pss_start(st->share, r, nr);
+	for (size_t i = 0; !st->shared_utt && i < nr; i++) {
+		if (ps_start_utt(r[i]) >= 0)
 			continue;
 		while (i--)
-			ps_end_utt(v[i]);
+			ps_end_utt(r[i]);
+		ps_end_utt(st->phones);
 		return -1;
 	}
 	n = followers_of(st, v);
@@ -367,9 +382,15 @@ static int each_end(struct psi *st)
 	size_t n = decoders_of(st, v);
 	int err = 0;
 
-	for (size_t i = 0; i < n; i++)
-		if (ps_end_utt(v[i]) < 0)
-			err = -1;
+	if (st->shared_utt) {
+		st->shared_utt = false;
+		err = pss_end(st->share, st->phones) ? -1 : 0;
+	}
+	else {
+		for (size_t i = 0; i < n; i++)
+			if (ps_end_utt(v[i]) < 0)
+				err = -1;
+	}
 	n = followers_of(st, v);
 	psf_end(st, v, n);
 	return err;
@@ -431,7 +452,11 @@ int psi_feed(struct psi *st, const int16_t *pcm, size_t n)
 	if (!n)
 		return 0;
 
-	nd = decoders_of(st, v);
+	nd = st->shared_utt ? 0 : decoders_of(st, v);
+	if (st->shared_utt && pss_feed(st->share, st->phones, pcm, n))
+		return bt_err(EIO, "pocketsphinx could not decode the audio "
+			      "(shared scores; BANTER_STT_SCORES=each makes "
+			      "each decoder score for itself)");
 	for (size_t i = 0; i < nd; i++)
 		if (ps_process_raw(v[i], pcm, n, FALSE, FALSE) < 0)
 			return bt_err(EIO, "pocketsphinx could not decode the "

@@ -39,6 +39,8 @@ struct level {
 	unsigned frames;
 };
 
+struct pss;
+
 struct gram {
 	char *name;              /* the caller's name (owned) */
 	enum bt_slot_type type;
@@ -59,6 +61,9 @@ struct psi {
 	ps_decoder_t *lex;         /* where words are looked up: the shared
 				      lexicon, or lm if nothing is shared */
 	struct bt_psm_lms *lms;    /* this thread's LMs; NULL: own models */
+	struct pss *share;         /* phones scores for the others; NULL:
+				      each decoder scores (ps_share.c) */
+	bool shared_utt;           /* this utterance is read that way */
 	struct bt_psm_fsg *ov_fsg[2]; /* ovb's and ovs's grammars, shared */
 	pthread_t thread;          /* the thread lms belongs to */
 	struct bt_stt_overlap ov;  /* its reading of the last utterance */
@@ -114,6 +119,22 @@ void psf_start(ps_decoder_t *const *v, size_t n);
 int psf_feed(struct psi *st, ps_decoder_t *const *v, size_t n,
 	     const int16_t *pcm, size_t nsamp);
 void psf_end(struct psi *st, ps_decoder_t *const *v, size_t n);
+
+/* ps_share.c: the phone loop scores each frame once, the other decoders
+ * read its scores; NULL *sp: sharing is off (BANTER_STT_SCORES=each) or
+ * impossible here */
+int pss_env(void);
+int pss_alloc(struct pss **sp);
+/* the phone loop's -senlogdir */
+const char *pss_dir(const struct pss *s);
+/* after ps_start_utt(writer): v read its scores; false: they cannot, the
+ * decoders score for themselves this utterance */
+bool pss_start(struct pss *s, ps_decoder_t *const *v, size_t n);
+int pss_feed(struct pss *s, ps_decoder_t *writer, const int16_t *pcm,
+	     size_t n);
+/* ends the writer's utterance, then the readers' */
+int pss_end(struct pss *s, ps_decoder_t *writer);
+void pss_stop(struct pss *s);
 
 /* ps_grammar.c */
 int ps_prm_check(const struct bt_stt_prm *prm);

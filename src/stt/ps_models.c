@@ -298,8 +298,11 @@ static ps_decoder_t *with_search(ps_decoder_t *ps, const char *name,
 	return ps;
 }
 
-ps_decoder_t *bt_psm_decoder(enum bt_psm_kind kind, struct bt_psm_lms *lms)
+ps_decoder_t *bt_psm_decoder(enum bt_psm_kind kind, struct bt_psm_lms *lms,
+			     const char *senlogdir)
 {
+	cmd_ln_t *cfg;
+
 	switch (kind) {
 
 	case BT_PSM_LM:
@@ -325,13 +328,17 @@ ps_decoder_t *bt_psm_decoder(enum bt_psm_kind kind, struct bt_psm_lms *lms)
 						"-dict", "/dev/null", NULL));
 
 	case BT_PSM_PHONES:
+		cfg = lms ? cmd_ln_init(NULL, ps_args(), TRUE, COMMON,
+					"-allphone_ci", "yes", NULL) :
+			cmd_ln_init(NULL, ps_args(), TRUE, COMMON,
+				    "-allphone", PHLM_FILE, "-allphone_ci",
+				    "yes", NULL);
+		if (cfg && senlogdir)
+			cmd_ln_set_str_r(cfg, "-senlogdir", senlogdir);
 		if (!lms)
-			return decoder_init(cmd_ln_init(NULL, ps_args(), TRUE,
-				COMMON, "-allphone", PHLM_FILE,
-				"-allphone_ci", "yes", NULL));
-		return with_search(decoder_init(cmd_ln_init(NULL, ps_args(),
-				TRUE, COMMON, "-allphone_ci", "yes", NULL)),
-				"bt_phones", ps_set_allphone, lms->phones);
+			return decoder_init(cfg);
+		return with_search(decoder_init(cfg), "bt_phones",
+				   ps_set_allphone, lms->phones);
 	}
 	return NULL;
 }

@@ -48,10 +48,13 @@ int bt_psm_lms_get(struct bt_psm_lms **lp);
  * A decoder of the given kind (NULL if pocketsphinx could not make it).
  * With lms, the LM and phone-loop decoders search those shared models
  * (and the LM decoder's dictionary holds only the words the LM knows);
- * without, they load their own from the model files.
+ * without, they load their own from the model files. senlogdir (phone
+ * loop only; NULL: none): where it writes each frame's senone scores for
+ * the others (ps_share.c).
  */
 struct ps_decoder_s *bt_psm_decoder(enum bt_psm_kind kind,
-				    struct bt_psm_lms *lms);
+				    struct bt_psm_lms *lms,
+				    const char *senlogdir);
 
 /** The full pronunciation dictionary, as a decoder without a search, to
  *  look words up (ps_lookup_word only reads it). Not owned. */

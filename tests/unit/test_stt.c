@@ -20,6 +20,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -816,6 +817,95 @@ static void test_pool(void **state)
 	assert_int_equal(idle, 0);
 }
 
+/*
+ * Scores computed once by the phone loop and read by the other decoders
+ * (src/stt/ps_share.c) give what each decoder scoring for itself gives:
+ * the same words, the open language model's path score within 1 % (mostly
+ * to the point; its decoder reads again the frames its search takes
+ * behind the lookahead, and a read-again frame that came out wrong would
+ * change it by far more), and the same confidence within 0.02. Scores
+ * differ a little where a decoder's scoring of a frame depends on which
+ * frames it scored before (pocketsphinx's top-N Gaussians): the lookahead
+ * made the LM decoder score frames out of order. An unknown
+ * BANTER_STT_SCORES is refused by name.
+ */
+static void shared_run(struct psi *inst, const char *name, const char *gram,
+		       bool overlap, struct bt_transcript *tr, int32 *lm_score,
+		       bool *shared)
+{
+	char path[256];
+	int16_t *pcm = NULL, *buf;
+	size_t n = 0, total = 0;
+	uint32_t rate = 0;
+
+	snprintf(path, sizeof(path), "tests/data/stt_%s.wav", name);
+	assert_int_equal(bt_wav_read(path, &pcm, &n, &rate), 0);
+	buf = with_room(pcm, n, &total);
+	assert_non_null(buf);
+	assert_int_equal(psi_start(inst, gram, overlap), 0);
+	*shared = inst->shared_utt;
+	for (size_t i = 0; i < total; i += BT_FRAME_SAMPLES) {
+		size_t k = total - i < BT_FRAME_SAMPLES ? total - i :
+			BT_FRAME_SAMPLES;
+
+		assert_int_equal(psi_feed(inst, buf + i, k), 0);
+		(void)psi_partial(inst, NULL, 0);
+	}
+	assert_int_equal(psi_finish(inst, tr), 0);
+	(void)ps_get_hyp(inst->lm, lm_score);
+	mem_deref(buf);
+	mem_deref(pcm);
+}
+
+static void test_shared_scores(void **state)
+{
+	static const struct {
+		const char *name, *gram;
+		bool overlap;
+	} u[] = {
+		{"hours_rms", NULL, false}, {"table3_slt", "party", false},
+		{"people3_kal", "party", true}, {"sevenpm_rms", "time", false},
+		{"yes_slt", "confirm", true}, {"weather_rms", NULL, false},
+	};
+	struct bt_stt_prm prm = {.grammars = grammars, .n_grammars = 5};
+	struct psi *each = NULL, *shared = NULL, *bad = NULL;
+
+	(void)state;
+	setenv("BANTER_STT_SCORES", "each", 1);
+	assert_int_equal(psi_make(&each, &prm), 0);
+	setenv("BANTER_STT_SCORES", "shared", 1);
+	assert_int_equal(psi_make(&shared, &prm), 0);
+	setenv("BANTER_STT_SCORES", "twice", 1);
+	assert_int_equal(psi_make(&bad, &prm), EINVAL);
+	assert_non_null(strstr(bt_errmsg(), "BANTER_STT_SCORES"));
+	assert_non_null(strstr(bt_errmsg(), "\"each\""));
+	unsetenv("BANTER_STT_SCORES");
+	assert_null(each->share);
+	assert_non_null(shared->share);
+
+	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
+		struct bt_transcript te, ts;
+		int32 se = 0, ss = 0;
+		bool on_e = true, on_s = false;
+
+		shared_run(each, u[i].name, u[i].gram, u[i].overlap, &te, &se,
+			   &on_e);
+		shared_run(shared, u[i].name, u[i].gram, u[i].overlap, &ts,
+			   &ss, &on_s);
+		print_message("  %-12s each: \"%s\" %.4f lm %d; shared: \"%s\" "
+			      "%.4f lm %d\n", u[i].name, te.text,
+			      (double)te.confidence, se, ts.text,
+			      (double)ts.confidence, ss);
+		assert_false(on_e);
+		assert_true(on_s);
+		assert_string_equal(te.text, ts.text);
+		assert_true(abs(se - ss) * 100 <= abs(se));
+		assert_true(fabsf(te.confidence - ts.confidence) < 0.02f);
+	}
+	mem_deref(each);
+	mem_deref(shared);
+}
+
 /* white noise, uniform, of RMS rms into v[0..n) (added) */
 static void add_white(int16_t *v, size_t n, double rms, uint32_t *seed)
 {
@@ -996,6 +1086,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_shared_next),
 		cmocka_unit_test(test_overlap_sat_out),
 		cmocka_unit_test(test_pool),
+		cmocka_unit_test(test_shared_scores),
 		cmocka_unit_test(test_level),
 		cmocka_unit_test(test_noisy_value),
 	};

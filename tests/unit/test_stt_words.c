@@ -35,7 +35,7 @@ static bool lm_hears(const char *w)
 
 	bt_psm_lock();
 	assert_int_equal(bt_psm_lms_get(&lms), 0);
-	ps = bt_psm_decoder(BT_PSM_LM, lms);
+	ps = bt_psm_decoder(BT_PSM_LM, lms, NULL);
 	assert_non_null(ps);
 	pron = ps_lookup_word(ps, w);
 	ps_free(ps);
@@ -154,7 +154,7 @@ static void test_topn(void **state)
 			assert_int_equal(setenv("BANTER_STT_TOPN", "2", 1), 0);
 		bt_psm_lock();
 		assert_int_equal(bt_psm_lms_get(&lms), 0);
-		ps = bt_psm_decoder(BT_PSM_PHONES, lms);
+		ps = bt_psm_decoder(BT_PSM_PHONES, lms, NULL);
 		assert_non_null(ps);
 		assert_int_equal(cmd_ln_int32_r(ps_get_config(ps), "-topn"), n);
 		ps_free(ps);
@@ -190,8 +190,8 @@ static void test_search(void **state)
 			assert_int_equal(unsetenv("BANTER_STT_SEARCH"), 0);
 		bt_psm_lock();
 		assert_int_equal(bt_psm_lms_get(&lms), 0);
-		ps = bt_psm_decoder(BT_PSM_LM, lms);
-		ph = bt_psm_decoder(BT_PSM_PHONES, lms);
+		ps = bt_psm_decoder(BT_PSM_LM, lms, NULL);
+		ph = bt_psm_decoder(BT_PSM_PHONES, lms, NULL);
 		assert_non_null(ps);
 		assert_non_null(ph);
 		c = ps_get_config(ps);
