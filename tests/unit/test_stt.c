@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <re.h>
 #include "banter/banter.h"
@@ -881,6 +882,13 @@ static void test_shared_scores(void **state)
 	assert_non_null(strstr(bt_errmsg(), "\"each\""));
 	unsetenv("BANTER_STT_SCORES");
 	assert_null(each->share);
+	if (access("/dev/shm", W_OK)) {
+		/* nowhere to write the scores: each decoder scores */
+		print_message("  no writable /dev/shm: not shared\n");
+		mem_deref(each);
+		mem_deref(shared);
+		skip();
+	}
 	assert_non_null(shared->share);
 
 	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
