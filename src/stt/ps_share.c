@@ -32,7 +32,7 @@
  * is a token: ftell gives the frame just read, a seek to it serves that
  * frame once, and reading goes on at the newest frame. With that the
  * words, scores and confidences are the same as when each decoder scores
- * (test_stt_words test_shared_scores).
+ * (test_stt test_shared_scores).
  *
  * Cost: a reader's stack (1 MiB reserved, what it touches resident) and
  * a buffer of the last frames (10 KB each) per instance. Off with
