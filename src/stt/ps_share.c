@@ -67,6 +67,7 @@ enum {
 	KEEP_FRAMES = 8,               /* behind the slowest reader: more
 					  than the lookahead (5) re-reads */
 	HDR_MAX = 1024,                /* the dump's text header */
+	IOBUF = 4096,                  /* a reader's FILE buffer: < a frame */
 	PIECE_SAMPLES = BT_RATE_HZ / 10, /* fed to the writer at a time */
 };
 
@@ -77,7 +78,9 @@ struct rd {
 	ucontext_t ctx, back;
 	void *stack;                   /* mmap()ed, a guard page below */
 	size_t live;                   /* next new byte of the stream */
-	size_t rpos, rleft;            /* a frame read again */
+	size_t vpos, vtarget, vend;    /* a frame read again: ck_seek */
+	bool replay;
+	char iobuf[IOBUF];
 	bool running, done;
 	int rv;
 #if SHARE_ASAN
@@ -95,6 +98,7 @@ struct pss {
 	size_t base, len;              /* stream bytes [base, base + len) */
 	size_t hdr, frame;             /* header and frame bytes, 0: unknown */
 	bool closed;                   /* the writer ended the utterance */
+	bool broken;                   /* frames not longer than IOBUF */
 	struct rd rd[READERS_MAX];
 	size_t n;
 };
@@ -260,6 +264,9 @@ static void header_parse(struct pss *s)
 		return;
 	s->frame = 2 + 2 * (size_t)strtoul(q + 7, NULL, 10);
 	s->hdr = (size_t)(p - txt) + sizeof(end) - 1 + 4;  /* + byte order */
+	/* ck_seek's arithmetic needs frames longer than the FILE buffer
+	 * (en-us: 5126 senones, 10 254 bytes) */
+	s->broken = s->frame <= IOBUF;
 }
 
 /* What the writer has written since the last call. */
@@ -345,27 +352,65 @@ static void to_feeder(struct rd *r)
 #endif
 }
 
+/*
+ * The reader's FILE is buffered (IOBUF bytes; unbuffered, glibc's cookie
+ * streams read one byte per call). So the stream's positions are its true
+ * byte offsets, which glibc's ftell and fseek arithmetic needs, and two
+ * things are put right here:
+ *  - the position pocketsphinx keeps for frame k is where frame k ends, and
+ *    a seek there means "frame k again". Seen from a seek, the stream is
+ *    shifted by one frame (byte p is the stream's byte p - frame) until
+ *    that frame has been read. glibc seeks to a multiple of IOBUF below
+ *    the target and reads up to it; IOBUF is less than a frame, so the
+ *    target is the first frame end at or above where it seeks.
+ *  - a seek throws away what glibc had read ahead, which was not read by
+ *    pocketsphinx: new bytes start again at the frame end below live
+ *    (pocketsphinx reads whole frames, and less than IOBUF was ahead).
+ */
+static size_t frame_end_below(const struct pss *s, size_t at)
+{
+	return at <= s->hdr ? at :
+		s->hdr + (at - s->hdr) / s->frame * s->frame;
+}
+
 static ssize_t ck_read(void *arg, char *out, size_t sz)
 {
 	struct rd *r = arg;
 	struct pss *s = r->s;
 
+	if (r->replay && r->vpos < r->vtarget) {
+		/* what glibc reads up to the target and throws away */
+		size_t n = r->vtarget - r->vpos;
+
+		if (n > sz)
+			n = sz;
+		memset(out, 0, n);
+		r->vpos += n;
+		return (ssize_t)n;
+	}
+	if (r->replay) {
+		size_t n = r->vend - r->vpos, from = r->vpos - s->frame;
+
+		if (n > sz)
+			n = sz;
+		if (from < s->base || from + n > s->base + s->len)
+			return -1;  /* dropped: cannot happen (KEEP_FRAMES) */
+		memcpy(out, s->buf + (from - s->base), n);
+		r->vpos += n;
+		r->replay = r->vpos < r->vend;
+		return (ssize_t)n;
+	}
 	for (;;) {
-		size_t *pos = r->rleft ? &r->rpos : &r->live;
 		size_t end = s->base + s->len, n;
 
-		if (*pos < s->base)
-			return -1;  /* dropped: cannot happen (KEEP_FRAMES) */
-		n = end - *pos;
-		if (r->rleft && n > r->rleft)
-			n = r->rleft;
+		if (s->broken || r->live < s->base)
+			return -1;
+		n = end - r->live;
 		if (n) {
 			if (n > sz)
 				n = sz;
-			memcpy(out, s->buf + (*pos - s->base), n);
-			*pos += n;
-			if (r->rleft)
-				r->rleft -= n;
+			memcpy(out, s->buf + (r->live - s->base), n);
+			r->live += n;
 			return (ssize_t)n;
 		}
 		if (s->closed)
@@ -374,27 +419,27 @@ static ssize_t ck_read(void *arg, char *out, size_t sz)
 	}
 }
 
-/* ftell after a frame: a token for it; fseek to a token: that frame, once
- * (see the file comment) */
 static int ck_seek(void *arg, off64_t *off, int whence)
 {
 	struct rd *r = arg;
 	struct pss *s = r->s;
+	size_t x, target;
 
 	if (whence == SEEK_CUR && !*off) {
-		size_t at = r->live;
-
-		if (s->frame && at > s->hdr)
-			at = s->hdr + (at - s->hdr - 1) / s->frame * s->frame;
-		*off = (off64_t)at + 1;
+		*off = (off64_t)r->live;   /* glibc takes off what it holds */
 		return 0;
 	}
-	if (whence == SEEK_SET && *off > 0 && s->frame) {
-		r->rpos = (size_t)*off - 1;
-		r->rleft = s->frame;
-		return 0;
-	}
-	return -1;
+	if (whence != SEEK_SET || *off < 0 || !s->frame ||
+	    (size_t)*off <= s->hdr)
+		return -1;
+	x = (size_t)*off;
+	target = s->hdr + (x - s->hdr + s->frame - 1) / s->frame * s->frame;
+	r->live = frame_end_below(s, r->live);
+	r->vpos = x;
+	r->vtarget = target;
+	r->vend = target + s->frame;
+	r->replay = true;
+	return 0;
 }
 
 static __thread struct rd *starting;
@@ -430,19 +475,19 @@ static int reader_start(struct pss *s, struct rd *r, ps_decoder_t *ps)
 		(void)mprotect(m, 4096, PROT_NONE);
 		r->stack = m + 4096;
 	}
-	if (!r->fp) {
-		r->fp = fopencookie(r, "r", io);
-		if (!r->fp)
-			return ENOMEM;
-		setvbuf(r->fp, NULL, _IONBF, 0);
-		/* no stream lock held while a reader is switched out */
-		__fsetlocking(r->fp, FSETLOCKING_BYCALLER);
-	}
-	clearerr(r->fp);
+	/* a new stream: nothing of the last utterance in its buffer */
+	if (r->fp)
+		fclose(r->fp);
+	r->fp = fopencookie(r, "r", io);
+	if (!r->fp)
+		return ENOMEM;
+	setvbuf(r->fp, r->iobuf, _IOFBF, sizeof(r->iobuf));
+	/* no stream lock held while a reader is switched out */
+	__fsetlocking(r->fp, FSETLOCKING_BYCALLER);
 	r->s = s;
 	r->ps = ps;
 	r->live = 0;
-	r->rleft = 0;
+	r->replay = false;
 	r->done = false;
 	r->rv = 0;
 	if (getcontext(&r->ctx))
@@ -468,7 +513,7 @@ bool pss_start(struct pss *s, ps_decoder_t *const *v, size_t n)
 	if (s->fd < 0)
 		return false;  /* the writer could not make it: each scores */
 	s->base = s->len = s->hdr = s->frame = 0;
-	s->closed = false;
+	s->closed = s->broken = false;
 	s->n = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (reader_start(s, &s->rd[i], v[i])) {
