@@ -25,16 +25,15 @@
  * after ps_process_raw().
  *
  * The file position pocketsphinx keeps for a frame (acmod_read_scores:
- * ftell after reading it) is the start of the next frame, and reading an
- * older frame again (the n-gram search, pl_window frames behind the
- * lookahead) seeks there and would read the frame after it; then the next
- * new frame would be read from there too. Through the cookie, a position
- * is a token: ftell gives the frame just read, a seek to it serves that
- * frame once, and reading goes on at the newest frame. With that the
- * words are the same as when each decoder scores, the LM's path score
- * within 1 % (a decoder's score of a frame depends a little on the frames
- * it scored before, and the lookahead scored them out of order) and the
- * confidences within 0.02 (test_stt test_shared_scores).
+ * ftell after reading it) is where the frame ends, and reading a frame
+ * again (the n-gram search, pl_window frames behind its lookahead) seeks
+ * there: from a file it would read the frame after it, and go on reading
+ * new frames from there. The cookie serves the frame that ends at the
+ * position sought, then new frames where they left off (ck_seek). With
+ * that the words are the same as when each decoder scores, the LM's path
+ * score within 1 % (a decoder's score of a frame depends a little on the
+ * frames it scored before, and the lookahead scored them out of order)
+ * and the confidences within 0.02 (test_stt test_shared_scores).
  *
  * Cost: a reader's stack (1 MiB reserved, what it touches resident) and
  * a buffer of the last frames (10 KB each) per instance. Off with
