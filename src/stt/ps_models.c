@@ -40,13 +40,11 @@
  *
  * Not shared, because the public API cannot: each decoder's acoustic model
  * (acmod: means, variances, tables; 3 MB of heap; mdef and sendump are
- * mmap()ed, so the page cache holds them once, but RSS counts them per
- * mapping), its dictionary and dict2pid (dict_t has a reference count but
- * ps_init always builds its own), and the lexicon tree of the n-gram search
- * (17 MB of channels for all of the LM's 72 k words, much less for the
- * 30 k it is given), which holds the search's
- * HMM state in its nodes and so could not be shared even through the
- * internal structs.
+ * mmap()ed: the page cache holds them once, RSS counts them per mapping),
+ * its dictionary and dict2pid (ps_init always builds its own), and the
+ * n-gram search's lexicon tree (17 MB for all 72 k words of the LM, much
+ * less for the 30 k it is given), which holds the search's HMM state.
+ * (The senone scores of each frame are shared: ps_share.c.)
  */
 #include <errno.h>
 #include <pthread.h>
@@ -328,17 +326,15 @@ ps_decoder_t *bt_psm_decoder(enum bt_psm_kind kind, struct bt_psm_lms *lms,
 						"-dict", "/dev/null", NULL));
 
 	case BT_PSM_PHONES:
-		cfg = lms ? cmd_ln_init(NULL, ps_args(), TRUE, COMMON,
-					"-allphone_ci", "yes", NULL) :
-			cmd_ln_init(NULL, ps_args(), TRUE, COMMON,
-				    "-allphone", PHLM_FILE, "-allphone_ci",
-				    "yes", NULL);
+		cfg = cmd_ln_init(NULL, ps_args(), TRUE, COMMON,
+				  "-allphone_ci", "yes", NULL);
+		if (cfg && !lms)
+			cmd_ln_set_str_r(cfg, "-allphone", PHLM_FILE);
 		if (cfg && senlogdir)
 			cmd_ln_set_str_r(cfg, "-senlogdir", senlogdir);
-		if (!lms)
-			return decoder_init(cfg);
-		return with_search(decoder_init(cfg), "bt_phones",
-				   ps_set_allphone, lms->phones);
+		return lms ? with_search(decoder_init(cfg), "bt_phones",
+					 ps_set_allphone, lms->phones) :
+			decoder_init(cfg);
 	}
 	return NULL;
 }

@@ -80,7 +80,7 @@ struct rd {
 	size_t vpos, vtarget, vend;    /* a frame read again: ck_seek */
 	bool replay;
 	char iobuf[IOBUF];
-	bool running, done;
+	bool done;                     /* its utterance has ended */
 	int rv;
 #if SHARE_ASAN
 	void *fake;
@@ -95,6 +95,7 @@ struct pss {
 	uint8_t *buf;
 	size_t cap;
 	size_t base, len;              /* stream bytes [base, base + len) */
+	size_t punched;                /* the dump's bytes given back */
 	size_t hdr, frame;             /* header and frame bytes, 0: unknown */
 	bool closed;                   /* the writer ended the utterance */
 	bool broken;                   /* frames not longer than IOBUF */
@@ -105,7 +106,7 @@ struct pss {
 static int mode;  /* BANTER_STT_SCORES: 1 shared, 0 each */
 
 /* read at each instance made (rarely: they are pooled) */
-int pss_env(void)
+static int pss_env(void)
 {
 	const char *e = getenv("BANTER_STT_SCORES");
 
@@ -295,10 +296,14 @@ static int drain(struct pss *s)
 	}
 	header_parse(s);
 	/* tmpfs pages of what is read: only the writer's offsets go on */
-	if (s->base + s->len > 65536)
+	if (s->base + s->len > s->punched + 2 * 65536) {
+		size_t to = (s->base + s->len - 65536) & ~4095UL;
+
 		(void)fallocate(s->fd, FALLOC_FL_PUNCH_HOLE |
-				FALLOC_FL_KEEP_SIZE, 0,
-				(off_t)((s->base + s->len - 65536) & ~4095UL));
+				FALLOC_FL_KEEP_SIZE, (off_t)s->punched,
+				(off_t)(to - s->punched));
+		s->punched = to;
+	}
 	return 0;
 }
 
@@ -496,7 +501,6 @@ static int reader_start(struct pss *s, struct rd *r, ps_decoder_t *ps)
 	r->ctx.uc_link = &r->back;
 	makecontext(&r->ctx, reader_main, 0);
 	starting = r;
-	r->running = true;
 	to_reader(r);   /* it starts the utterance and waits for the header */
 	return 0;
 }
@@ -511,7 +515,7 @@ bool pss_start(struct pss *s, ps_decoder_t *const *v, size_t n)
 	s->fd = dump_open(s);
 	if (s->fd < 0)
 		return false;  /* the writer could not make it: each scores */
-	s->base = s->len = s->hdr = s->frame = 0;
+	s->base = s->len = s->hdr = s->frame = s->punched = 0;
 	s->closed = s->broken = false;
 	s->n = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -534,10 +538,8 @@ static int readers_run(struct pss *s)
 	for (size_t i = 0; i < s->n; i++) {
 		struct rd *r = &s->rd[i];
 
-		if (r->running && !r->done)
+		if (!r->done)
 			to_reader(r);
-		if (r->done)
-			r->running = false;
 		if (r->done && r->rv < 0)
 			err = EIO;
 	}
@@ -589,9 +591,8 @@ void pss_stop(struct pss *s)
 	for (size_t i = 0; i < s->n; i++) {
 		struct rd *r = &s->rd[i];
 
-		if (r->running && !r->done)
+		if (!r->done)
 			to_reader(r);
-		r->running = false;
 	}
 	s->n = 0;
 	if (s->fd >= 0)
