@@ -3,7 +3,8 @@
  * real pipeline (VAD, pocketsphinx, endpointer, flow brain, TTS) on the
  * virtual clock through the public session API, and prints
  *  - premature end-of-turn on pause-containing utterances and the end-of-turn
- *    delay on complete ones, for adaptive endpointing beside fixed 500 ms and
+ *    delay on complete ones (and how many complete ones it cut off at a
+ *    comma inside), for adaptive endpointing beside fixed 500 ms and
  *    800 ms silence;
  *  - backchannels that stop the agent, real interruptions that stop it and
  *    how soon after their onset the agent's audio stops;
@@ -317,6 +318,7 @@ static int bench_endpoint(const char *dir, const char *mode, unsigned silence)
 {
 	struct run r = {0};
 	unsigned n_pause = 0, n_premature = 0, n_complete = 0, n_missed = 0;
+	unsigned n_cut = 0;  /* complete items ended before their end */
 	uint32_t delays[MAX_ITEMS];
 	size_t nd = 0;
 	double sum = 0;
@@ -395,18 +397,21 @@ static int bench_endpoint(const char *dir, const char *mode, unsigned silence)
 			sum += d;
 		}
 		else {
+			/* ended inside it, at a comma ("no, [pause] just the
+			 * two of us"): no delay, but a caller cut off */
 			++n_complete;
+			++n_cut;
 			delays[nd++] = 0;
 		}
 	}
 	short_ask = false;
-	printf("  %-17s %6.1f %% (%u/%u)   %7.0f ms   %6u ms   %u\n",
+	printf("  %-17s %6.1f %% (%u/%u)   %7.0f ms   %6u ms   %u   %u/%u\n",
 	       !strcmp(mode, "adaptive") ? "adaptive" :
 	       !strcmp(mode, "recogniser") ? "recogniser (Flux)" :
 	       silence == 500 ? "fixed 500 ms" : "fixed 800 ms",
 	       n_pause ? 100.0 * n_premature / n_pause : 0, n_premature,
 	       n_pause, nd ? sum / (double)nd : 0, pct(delays, nd, 0.95),
-	       n_missed);
+	       n_missed, n_cut, n_complete);
 	mem_deref(r.s);
 	return 0;
 }
@@ -1072,7 +1077,8 @@ int main(int argc, char **argv)
 	 * silence baselines (a third of the time, for tuning runs) */
 	if (strstr(only, "endpoint") || strstr(only, "adaptive")) {
 		printf("\nend of turn        premature (pause items)  mean "
-		       "delay (complete)  p95   no endpoint\n");
+		       "delay (complete)  p95   no endpoint   cut off "
+		       "(complete items ended inside, counted as 0 delay)\n");
 		if (bench_endpoint(argv[1], "adaptive", 500) ||
 		    (strstr(only, "endpoint") &&
 		     (bench_endpoint(argv[1], "fixed", 500) ||

@@ -46,7 +46,10 @@ static const char *const function_end[] = {
 	/* prepositions */
 	"to", "for", "of", "with", "at", "on", "in", "from", "about", "into",
 	"onto", "than", "until", "till", "between", "per", "via", "without",
-	"towards", "toward", "as", "after", "dot",
+	"towards", "toward", "as", "after", "dot", "under", "near",
+	"beside", "beneath", "during", "across", "against", "within",
+	"among", "despite", "except", "including", "regarding", "upon",
+	"beyond",
 	/* possessives and determiners that need a noun */
 	"my", "your", "our", "their", "his", "its", "every", "each", "whose",
 	/* subordinators, intensifiers */
@@ -191,9 +194,24 @@ static const char *const hold_floor[] = {
 static const char *const idioms[] = {
 	"think so", "hope so", "guess so", "believe so", "said so", "or so",
 	"do so", "i'm in", "we're in", "me in", "us in", "come in", "log in",
-	"sign in", "check in", "come on", "go on", "carry on", "later on",
+	"sign in", "check in", "go on", "carry on", "later on",
 	"and so on", "what for", "love to", "happy to", "glad to",
 	"as well", "so so", NULL
+};
+
+/* words that open what the speaker is about to say: alone, they hold the
+ * floor ("actually [pause] make that eight") */
+static const char *const lead_ins[] = {
+	"actually", "well", "oh", "anyway", "anyways", "basically", "also",
+	"plus", "and", "but", "so", "now", "honestly", "look", "listen",
+	"um", "uh", "er", "erm", NULL
+};
+
+/* subordinators whose clause, said first, wants the main clause after
+ * it ("if it's not too much trouble [pause] could we ..."); not "when",
+ * "because", "before": their clause answers a question by itself */
+static const char *const cond_sub[] = {
+	"if", "unless", "although", "though", "whereas", "provided", NULL
 };
 
 static bool is_numeric(const char *w)
@@ -232,10 +250,11 @@ static bool is_digit_word(const char *w)
 
 /* Digits read one by one at the end ("five five five one" -> 4);
  * a token "555" counts its digits. */
-static size_t digit_run(const struct words *ws)
+static size_t digit_run(const struct words *ws, const char **first)
 {
 	size_t run = 0, i;
 
+	*first = "";
 	for (i = 0; i < ws->n; i++) {
 		const char *w = cw_word(ws, i);
 
@@ -243,11 +262,20 @@ static size_t digit_run(const struct words *ws)
 			break;
 		/* "oh" and "o" are digits only next to other digits */
 		run += is_numeric(w) ? strlen(w) : 1;
+		*first = w;
 	}
 	if (run == 1 && (!strcmp(cw_word(ws, 0), "oh") ||
 			 !strcmp(cw_word(ws, 0), "o")))
 		return 0;
 	return run;
+}
+
+/* A number read from a leading zero: a national number with its trunk
+ * prefix ("oh two oh ..."), 10 or 11 digits in most countries. */
+static bool trunk_zero(const char *first)
+{
+	return !strcmp(first, "oh") || !strcmp(first, "o") ||
+		!strcmp(first, "zero") || first[0] == '0';
 }
 
 /* Index of the first word of the last clause. */
@@ -411,6 +439,64 @@ static int slot_level(const struct words *ws, enum bt_slot_type t)
 
 /* ---- the rules ---- */
 
+/* Every word opens what is to come: "actually", "so basically". */
+static bool all_lead_ins(const struct words *ws)
+{
+	size_t i;
+
+	for (i = 0; i < ws->n; i++) {
+		if (!cw_in(ws->v[i], lead_ins))
+			return false;
+	}
+	return ws->n > 0;
+}
+
+/* A clause head: a subject with its verb ("we could", "it's") or a
+ * question's verb and subject ("could we"). */
+static bool clause_head(const struct words *ws, size_t i)
+{
+	const char *w = ws->v[i], *n = i + 1 < ws->n ? ws->v[i + 1] : "";
+
+	if (cw_in(w, subj_contr))
+		return true;
+	if (cw_in(w, subj) || !strcmp(w, "that") || !strcmp(w, "this"))
+		return cw_in(n, aux) || cw_in(n, neg_contr) ||
+			cw_in(n, verbs) || cw_in(n, v_trans);
+	return cw_in(w, aux) && cw_in(n, subj);
+}
+
+/*
+ * The utterance opens with a condition ("if it's not too much trouble",
+ * "unless it rains") and no main clause has come after it: the clause
+ * heads after the subordinator are its own (one) and no second one
+ * follows. "if possible", "if so" have no verb: an answer's tail. "if
+ * you could ..." is a polite request, whole by itself.
+ */
+static bool condition_alone(const struct words *ws)
+{
+	size_t i = 0, heads = 0;
+
+	while (i < ws->n && (cw_in(ws->v[i], lead_ins) ||
+			     cw_in(ws->v[i], fillers)))
+		i++;
+	if (i < ws->n && !strcmp(ws->v[i], "even"))
+		i++;
+	if (i + 1 >= ws->n || !cw_in(ws->v[i], cond_sub))
+		return false;
+	if (!strcmp(ws->v[i + 1], "you") && i + 2 < ws->n &&
+	    (cw_in(ws->v[i + 2], aux) || cw_in(ws->v[i + 2], neg_contr)))
+		return false;
+	if (!has_verb(ws, i + 1))
+		return false;
+	for (size_t k = i + 1; k < ws->n; k++) {
+		/* a comma after the condition's verb: the main clause */
+		if (ws->brk[k] && heads)
+			return false;
+		heads += clause_head(ws, k);
+	}
+	return heads <= 1;
+}
+
 struct verdict {
 	float score;
 	const char *rule;
@@ -426,13 +512,16 @@ static bool verdict(struct verdict *v, float score, const char *rule)
 static bool rule_numbers(const struct words *ws, enum bt_slot_type t,
 			 struct verdict *v)
 {
-	const char *l = cw_word(ws, 0), *p = cw_word(ws, 1);
-	size_t run = digit_run(ws);
+	const char *l = cw_word(ws, 0), *p = cw_word(ws, 1), *first;
+	size_t run = digit_run(ws, &first);
 
 	/* "seven oh five", "seven fifteen": a time, not digits */
 	if (run >= 2 && !(t == BT_SLOT_TIME && run <= 3)) {
 		if (run == 10 || run == 11)
 			return verdict(v, 0.85f, "a full phone number");
+		if (run < 10 && trunk_zero(first))
+			return verdict(v, 0.15f, "a national number (from 0) "
+				       "still being read");
 		if (run == 7)
 			return verdict(v, 0.55f, "seven digits: a local "
 				       "number, or more to come");
@@ -469,6 +558,10 @@ static bool rule_function_word(const struct words *ws, size_t cs, bool q,
 	const char *l = cw_word(ws, 0);
 
 	if (cw_ends_with_any(ws, idioms))
+		return verdict(v, 0.85f, "idiomatic ending");
+	/* "come on!" is an idiom where it opens the clause; "we'd like to
+	 * come on" waits for the day */
+	if (cw_ends_with(ws, "come on") && ws->n - cs == 2)
 		return verdict(v, 0.85f, "idiomatic ending");
 
 	/* "what is that for", "where are you from": fine in a question */
@@ -671,6 +764,10 @@ float bt_complete_score(const char *text, enum bt_slot_type expected,
 		verdict(&v, 0.1f, "holding the floor (\"hold on\")");
 		goto out;
 	}
+	if (!strcmp(l, "thank")) {  /* "great, thank [you]" */
+		verdict(&v, 0.1f, "\"thank\" without \"you\"");
+		goto out;
+	}
 	if (cw_in(l, polite) || cw_ends_with(&ws, "thank you") ||
 	    cw_ends_with(&ws, "thank you very much") ||
 	    cw_ends_with(&ws, "thanks a lot")) {
@@ -700,7 +797,7 @@ float bt_complete_score(const char *text, enum bt_slot_type expected,
 		verdict(&v, 0.1f, "trailing filler");
 		goto out;
 	}
-	if ((!strcmp(l, "oh") || !strcmp(l, "well")) && ws.n == 1) {
+	if (all_lead_ins(&ws)) {  /* "actually", "oh and also" */
 		verdict(&v, 0.15f, "a lead-in word");
 		goto out;
 	}
@@ -714,6 +811,11 @@ float bt_complete_score(const char *text, enum bt_slot_type expected,
 	}
 	if (rule_clause(&ws, cs, q, expected, &v))
 		goto out;
+	if (condition_alone(&ws) && !(expected != BT_SLOT_TEXT &&
+				      slot_level(&ws, expected) == 2)) {
+		verdict(&v, 0.25f, "a condition without its main clause");
+		goto out;
+	}
 
 	if (expected != BT_SLOT_TEXT)
 		slot_rule(&ws, expected, q, verb, info, &v);

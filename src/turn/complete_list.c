@@ -8,8 +8,9 @@
  * not, and the comma is what a punctuating recogniser writes, or what
  * the endpointer puts where the caller paused between words
  * (turn/endpoint.c). Without commas only items of a kind the words show
- * can be told from a compound: weekdays ("monday tuesday"); digits are
- * the number rules'.
+ * can be told from a compound: weekdays ("monday tuesday"), and items
+ * that each have their article ("the steak the fish"); digits are the
+ * number rules'.
  * Cost: one backward pass over at most 64 words.
  */
 #include <string.h>
@@ -55,10 +56,13 @@ bool complete_open_list(const struct words *ws, size_t from,
 		content |= !article(w);
 		if (++len > ITEM_WORDS)
 			return false;
-		/* this word begins an item: a comma before it, or a weekday
-		 * after a weekday */
+		/* this word begins an item: a comma before it, a weekday
+		 * after a weekday, or an article after a noun ("the steak
+		 * the fish": an article cannot go on a compound) */
 		if (i - 1 > from && (ws->brk[i - 1] ||
-				     (weekday(w) && weekday(ws->v[i - 2])))) {
+				     (weekday(w) && weekday(ws->v[i - 2])) ||
+				     (article(w) && !article(ws->v[i - 2]) &&
+				      item_word(ws->v[i - 2])))) {
 			if (!content)
 				return false;
 			items++;

@@ -40,6 +40,7 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <strings.h>
 #include <re.h>
 #include "banter/err.h"
 #include "turn/complete.h"
@@ -299,10 +300,29 @@ static size_t count_words(const char *p)
 	return n;
 }
 
+/* Whether the word at s (up to a space) is one that no comma can follow
+ * ("the,", "my,", "for,"): a pause mark there counted the words before
+ * the recogniser's latency had brought the last of them. */
+static bool no_comma_after(const char *s, size_t len)
+{
+	static const char *const w[] = {
+		"the", "a", "an", "my", "your", "our", "their", "his", "her",
+		"its", "to", "for", "of", "with", "at", "on", "in", "from",
+		NULL
+	};
+	const char *const *p;
+
+	for (p = w; *p; p++) {
+		if (strlen(*p) == len && !strncasecmp(s, *p, len))
+			return true;
+	}
+	return false;
+}
+
 /* The partial with ", " after the words where the caller paused. */
 static const char *with_commas(struct bt_endpoint *ep, const char *partial)
 {
-	size_t len, o = 0, n = 0, m = 0;
+	size_t len, o = 0, n = 0, m = 0, prev = 0, prev_len = 0;
 	bool in_word = false;
 	const char *p;
 
@@ -319,12 +339,16 @@ static const char *with_commas(struct bt_endpoint *ep, const char *partial)
 			while (m < ep->n_marks && ep->marks[m] < n)
 				m++;
 			if (n && m < ep->n_marks && ep->marks[m] == n &&
-			    o && ep->scored[o - 1] == ' ') {
+			    o && ep->scored[o - 1] == ' ' &&
+			    !no_comma_after(ep->scored + prev, prev_len)) {
 				ep->scored[o - 1] = ',';
 				ep->scored[o++] = ' ';
 			}
 			n++;
+			prev = o;
+			prev_len = 0;
 		}
+		prev_len += !sp;
 		in_word = !sp;
 		ep->scored[o++] = *p;
 	}
