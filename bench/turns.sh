@@ -2,7 +2,8 @@
 # Turn-taking benchmark (issue: turn-taking and interruptions): premature
 # end-of-turn and end-of-turn delay for adaptive endpointing beside fixed
 # 500/800 ms silence, backchannels vs interruptions, speakerphone echo.
-#   bench/turns.sh [--all]        (BUILD, SIZE, CORPUS as in bench/vad.sh)
+#   bench/turns.sh [--all]        (BUILD, SIZE, CORPUS as in bench/vad.sh;
+#   SIZE=heldout: utterances no turn rule was made on, bench/corpus/README.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}

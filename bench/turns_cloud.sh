@@ -9,6 +9,8 @@
 # recogniser turns; backchannels and interruptions; then the embedded
 # recogniser's figures on the same items beside them.
 #   bench/turns_cloud.sh [--quick]    (BUILD, SIZE, CORPUS as in bench/vad.sh)
+# SIZE=heldout runs the utterances no turn rule was made on (SIZE=extra:
+# the second tuning set); bench/corpus/README.md says which is which.
 # It runs at wall-clock pace (the server answers in wall time): about
 # 12 minutes for the small corpus's clean items; --quick: WER 0 % only.
 set -euo pipefail

@@ -4,7 +4,8 @@
 # frame-level F1 (precision/recall), speech-onset delay and CPU per hour of
 # audio for each noise condition. Not part of `make test`: it needs npm.
 #   bench/vad.sh
-# Environment: BUILD (cmake build folder, default build), SIZE (small|full),
+# Environment: BUILD (cmake build folder, default build), SIZE (small|full|
+# extra|heldout: bench/corpus/README.md),
 # CORPUS (corpus folder, default $BUILD/corpus-$SIZE), OUT (results folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -348,10 +348,17 @@ static bool any_in(const struct words *ws, size_t from,
  * that make a clause, a number, an answer or a politeness. */
 static bool item_word(const char *w)
 {
+	/* prepositions and particles that may end a clause ("come by",
+	 * "sit outside"), so function_end does not hold them */
+	static const char *const particles[] = {
+		"by", "through", "over", "behind", "around", "past", "off",
+		"up", "out", "down", "inside", "outside", "below", "above",
+		"along", "away", "back", "here", "there", NULL
+	};
 	static const char *const *const not_items[] = {
 		conj_art, function_end, fillers, aux, wh, subj, subj_contr,
 		neg_contr, v_trans, verbs, boundary, yesno, greetings, polite,
-		time_marks, count_words, NULL
+		time_marks, count_words, particles, NULL
 	};
 	const char *const *const *l;
 

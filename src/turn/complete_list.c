@@ -39,6 +39,22 @@ static bool weekday(const char *w)
 	return false;
 }
 
+/* The words before index k+1 end in an item that has its own article
+ * ("the steak" in "the steak the fish"), not in a verb the tables do not
+ * know ("buy a window"). */
+static bool art_item_ends_at(const struct words *ws, size_t k, size_t from,
+			     bool (*item_word)(const char *w))
+{
+	size_t n = 0;
+
+	while (k > from && n < ITEM_WORDS && !article(ws->v[k]) &&
+	       item_word(ws->v[k])) {
+		k--;
+		n++;
+	}
+	return n > 0 && n < ITEM_WORDS && article(ws->v[k]);
+}
+
 bool complete_open_list(const struct words *ws, size_t from,
 			bool (*item_word)(const char *w))
 {
@@ -57,12 +73,13 @@ bool complete_open_list(const struct words *ws, size_t from,
 		if (++len > ITEM_WORDS)
 			return false;
 		/* this word begins an item: a comma before it, a weekday
-		 * after a weekday, or an article after a noun ("the steak
-		 * the fish": an article cannot go on a compound) */
+		 * after a weekday, or an article after an item that has its
+		 * own ("the steak the fish") */
 		if (i - 1 > from && (ws->brk[i - 1] ||
 				     (weekday(w) && weekday(ws->v[i - 2])) ||
-				     (article(w) && !article(ws->v[i - 2]) &&
-				      item_word(ws->v[i - 2])))) {
+				     (article(w) &&
+				      art_item_ends_at(ws, i - 2, from,
+						       item_word)))) {
 			if (!content)
 				return false;
 			items++;

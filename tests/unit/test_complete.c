@@ -231,6 +231,10 @@ static const struct tcase cases[] = {
 	{"the steak and the fish", T, MED},
 	{"the one the chef recommends", T, MED},
 	{"a table near the window", T, MED},
+	{"maybe by the window", T, MED},
+	{"through the case", T, MED},
+	{"maybe buy a new window", T, MED},
+	{"i'd like the grilled fish a soup", T, INC},
 	{"great thank", T, INC},
 	{"great, thank you", T, COMP},
 	/* and the ends that always say "more" */
