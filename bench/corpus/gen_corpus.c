@@ -4,7 +4,7 @@
  * backchannels, interruptions) in clean, white, pink and babble noise, plus
  * speakerphone echo variants, and corpus.jsonl with the ground truth.
  *
- *   gen_corpus [--size small|full|extra|heldout] [--seed N] OUT_DIR
+ *   gen_corpus [--size small|full|extra|extra2|heldout] [--seed N] OUT_DIR
  *
  * Every item is rendered with our TTS providers (espeak, flite), so nothing
  * is downloaded and a fixed seed gives the same corpus on any machine. The
@@ -46,6 +46,7 @@ enum set {
 	FULL,                /* the full corpus only */
 	SMALL,               /* the small corpus, and the full one */
 	EXTRA,               /* the extra tuning corpus only (below) */
+	EXTRA2,              /* the second extra tuning corpus (below) */
 	HELDOUT,             /* the held-out corpus only (below) */
 };
 
@@ -144,43 +145,84 @@ static const struct utt utts[] = {
 	{"interruption", {"hang on"}, EXTRA},
 	{"interruption", {"no no, that's not it"}, EXTRA},
 	{"interruption", {"excuse me, one thing"}, EXTRA},
-	/* The held-out set (--size heldout): written on 2026-12-06 before
-	 * any rule was mended on the extra set, and not to be tuned on. */
-	{"pause", {"I'd like to change", "the time of my booking"}, HELDOUT},
-	{"pause", {"do you have a table", "for about ten people"}, HELDOUT},
-	{"pause", {"the name is", "um", "patel"}, HELDOUT},
-	{"pause", {"we were hoping to", "sit near the window"}, HELDOUT},
-	{"pause", {"and also", "could you make it a bit later"}, HELDOUT},
-	{"pause", {"my card ends in", "four four", "one two"}, HELDOUT},
-	{"pause", {"so basically", "we want to bring a cake"}, HELDOUT},
-	{"pause", {"what I mean is", "we need two tables"}, HELDOUT},
-	{"pause", {"it's at seven", "or actually seven thirty"}, HELDOUT},
-	{"pause", {"we'll need", "uh", "a vegan option too"}, HELDOUT},
-	{"pause", {"a bottle of red, a salad", "and the lamb"}, HELDOUT},
+	/* The extra2 set (--size extra2): written on 2026-12-06 as a
+	 * held-out set before any rule was mended on the extra set, and
+	 * measured once as such (18 of 48 pause items ended early on the
+	 * Deepgram path after those mends, 24 before), then used to mend
+	 * the rules: a third tuning set. */
+	{"pause", {"I'd like to change", "the time of my booking"}, EXTRA2},
+	{"pause", {"do you have a table", "for about ten people"}, EXTRA2},
+	{"pause", {"the name is", "um", "patel"}, EXTRA2},
+	{"pause", {"we were hoping to", "sit near the window"}, EXTRA2},
+	{"pause", {"and also", "could you make it a bit later"}, EXTRA2},
+	{"pause", {"my card ends in", "four four", "one two"}, EXTRA2},
+	{"pause", {"so basically", "we want to bring a cake"}, EXTRA2},
+	{"pause", {"what I mean is", "we need two tables"}, EXTRA2},
+	{"pause", {"it's at seven", "or actually seven thirty"}, EXTRA2},
+	{"pause", {"we'll need", "uh", "a vegan option too"}, EXTRA2},
+	{"pause", {"a bottle of red, a salad", "and the lamb"}, EXTRA2},
 	{"pause", {"my email address is anna", "dot smith at mail dot com"},
+	 EXTRA2},
+	{"pause", {"when we arrive", "can we order straight away"}, EXTRA2},
+	{"pause", {"is there any chance", "of a table tonight"}, EXTRA2},
+	{"pause", {"I think", "about eight of us"}, EXTRA2},
+	{"pause", {"the reservation was for", "the twenty first"}, EXTRA2},
+	{"complete", {"can we come at nine instead?"}, EXTRA2},
+	{"complete", {"that's perfect, thanks"}, EXTRA2},
+	{"complete", {"three of us"}, EXTRA2},
+	{"complete", {"sunday lunch, if possible"}, EXTRA2},
+	{"complete", {"what's the address?"}, EXTRA2},
+	{"complete", {"no, that's everything"}, EXTRA2},
+	{"complete", {"we'll be a bit late"}, EXTRA2},
+	{"complete", {"my name is anna smith"}, EXTRA2},
+	{"complete", {"sure"}, EXTRA2},
+	{"complete", {"half past eight"}, EXTRA2},
+	{"complete", {"do you take cards?"}, EXTRA2},
+	{"complete", {"I'd like to cancel my booking"}, EXTRA2},
+	{"backchannel", {"mm hmm"}, EXTRA2},
+	{"backchannel", {"yes yes"}, EXTRA2},
+	{"backchannel", {"oh okay"}, EXTRA2},
+	{"interruption", {"sorry, wait"}, EXTRA2},
+	{"interruption", {"no, listen"}, EXTRA2},
+	{"interruption", {"hold on, that's wrong"}, EXTRA2},
+	/* The held-out set (--size heldout): written on 2026-12-06 before
+	 * any rule was mended on extra2, and not to be tuned on. */
+	{"pause", {"we booked for eight", "but we're running late"}, HELDOUT},
+	{"pause", {"could I get", "the table by the fireplace"}, HELDOUT},
+	{"pause", {"my daughter", "um", "she can't eat gluten"}, HELDOUT},
+	{"pause", {"what I'd really like", "is a window seat"}, HELDOUT},
+	{"pause", {"after dinner", "can we stay for drinks"}, HELDOUT},
+	{"pause", {"the thing is", "we have a dog with us"}, HELDOUT},
+	{"pause", {"so we're", "uh", "arriving by train"}, HELDOUT},
+	{"pause", {"we might need", "an extra chair"}, HELDOUT},
+	{"pause", {"is it okay if", "we come a bit early"}, HELDOUT},
+	{"pause", {"the phone number is two one two", "five five five",
+		   "oh one nine eight"}, HELDOUT},
+	{"pause", {"for the starter", "the soup please"}, HELDOUT},
+	{"pause", {"hi, I'm calling to", "confirm my booking"}, HELDOUT},
+	{"pause", {"one vegetarian, two vegan", "and one normal"}, HELDOUT},
+	{"pause", {"as long as", "it's not too noisy"}, HELDOUT},
+	{"pause", {"maybe", "around quarter past seven"}, HELDOUT},
+	{"pause", {"the last time we came", "the service was slow"},
 	 HELDOUT},
-	{"pause", {"when we arrive", "can we order straight away"}, HELDOUT},
-	{"pause", {"is there any chance", "of a table tonight"}, HELDOUT},
-	{"pause", {"I think", "about eight of us"}, HELDOUT},
-	{"pause", {"the reservation was for", "the twenty first"}, HELDOUT},
-	{"complete", {"can we come at nine instead?"}, HELDOUT},
-	{"complete", {"that's perfect, thanks"}, HELDOUT},
-	{"complete", {"three of us"}, HELDOUT},
-	{"complete", {"sunday lunch, if possible"}, HELDOUT},
-	{"complete", {"what's the address?"}, HELDOUT},
-	{"complete", {"no, that's everything"}, HELDOUT},
-	{"complete", {"we'll be a bit late"}, HELDOUT},
-	{"complete", {"my name is anna smith"}, HELDOUT},
-	{"complete", {"sure"}, HELDOUT},
-	{"complete", {"half past eight"}, HELDOUT},
-	{"complete", {"do you take cards?"}, HELDOUT},
-	{"complete", {"I'd like to cancel my booking"}, HELDOUT},
-	{"backchannel", {"mm hmm"}, HELDOUT},
-	{"backchannel", {"yes yes"}, HELDOUT},
-	{"backchannel", {"oh okay"}, HELDOUT},
-	{"interruption", {"sorry, wait"}, HELDOUT},
-	{"interruption", {"no, listen"}, HELDOUT},
-	{"interruption", {"hold on, that's wrong"}, HELDOUT},
+	{"complete", {"could we get the bill please"}, HELDOUT},
+	{"complete", {"we're celebrating an anniversary"}, HELDOUT},
+	{"complete", {"that's fine"}, HELDOUT},
+	{"complete", {"around seven thirty"}, HELDOUT},
+	{"complete", {"do you have a kids menu?"}, HELDOUT},
+	{"complete", {"the name is o'brien"}, HELDOUT},
+	{"complete", {"no, I think that's it"}, HELDOUT},
+	{"complete", {"how much is the set menu?"}, HELDOUT},
+	{"complete", {"four adults"}, HELDOUT},
+	{"complete", {"we'd prefer inside"}, HELDOUT},
+	{"complete", {"yes, definitely"}, HELDOUT},
+	{"complete", {"I'll call back later"}, HELDOUT},
+	{"backchannel", {"uh huh, yeah"}, HELDOUT},
+	{"backchannel", {"right right"}, HELDOUT},
+	{"backchannel", {"okay sure"}, HELDOUT},
+	{"interruption", {"wait a moment"}, HELDOUT},
+	{"interruption", {"no, not that one"}, HELDOUT},
+	{"interruption", {"sorry, can I ask something"}, HELDOUT},
 };
 
 #define N_UTTS (sizeof(utts) / sizeof(utts[0]))
@@ -959,11 +1001,12 @@ static int make_dir(const char *dir)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: gen_corpus [--size small|full|extra|heldout] "
+	fprintf(stderr, "usage: gen_corpus [--size small|full|extra|extra2|heldout] "
 		"[--seed N] OUT_DIR\n"
 		"  small:   one voice and rate per utterance (~290 items)\n"
 		"  full:    every utterance in three voice/rate pairs\n"
-		"  extra:   a second tuning set, in three voice/rate pairs\n"
+		"  extra, extra2: more tuning sets, in three voice/rate "
+		"pairs\n"
 		"  heldout: utterances no rule is fitted to, in three "
 		"voice/rate pairs\n");
 }
@@ -1000,6 +1043,8 @@ int main(int argc, char **argv)
 				size = FULL;
 			else if (!strcmp(argv[i], "extra"))
 				size = EXTRA;
+			else if (!strcmp(argv[i], "extra2"))
+				size = EXTRA2;
 			else if (!strcmp(argv[i], "heldout"))
 				size = HELDOUT;
 			else if (strcmp(argv[i], "small")) {
