@@ -214,6 +214,27 @@ static const char *const cond_sub[] = {
 	"if", "unless", "although", "though", "whereas", "provided", NULL
 };
 
+/* subordinators of time: "when we arrive" is a clause waiting for its
+ * main one (where the agent asked no "when?") */
+static const char *const time_sub[] = {
+	"when", "whenever", "once", "before", "after", "while", "until",
+	"till", NULL
+};
+
+/* verbs of thinking whose clause follows ("i think [pause] about
+ * eight"); "i think so" is an idiom */
+static const char *const v_think[] = {
+	"think", "guess", "believe", "suppose", "reckon", "wonder", "feel",
+	"expect", "imagine", NULL
+};
+
+/* nouns whose complement follows in a question ("is there any chance
+ * [pause] of a table") */
+static const char *const want_compl[] = {
+	"any chance", "a chance", "any way", "any possibility",
+	"a possibility", NULL
+};
+
 static bool is_numeric(const char *w)
 {
 	return isdigit((unsigned char)w[0]) != 0;
@@ -446,6 +467,31 @@ static int slot_level(const struct words *ws, enum bt_slot_type t)
 
 /* ---- the rules ---- */
 
+/* "my email (address) is anna": an e-mail address said up to its
+ * "at" is not whole yet. */
+static bool email_open(const struct words *ws)
+{
+	size_t i, k;
+
+	for (i = 0; i < ws->n; i++) {
+		if (!strcmp(ws->v[i], "email") ||
+		    (!strcmp(ws->v[i], "mail") && i &&
+		     !strcmp(ws->v[i - 1], "e")))
+			break;
+	}
+	for (k = i + 1; k < ws->n; k++) {
+		if (!strcmp(ws->v[k], "is") || !strcmp(ws->v[k], "it's"))
+			break;
+	}
+	if (k + 1 >= ws->n)  /* no "is", or nothing after it yet */
+		return false;
+	for (k++; k < ws->n; k++) {
+		if (!strcmp(ws->v[k], "at") || strchr(ws->v[k], '@'))
+			return false;
+	}
+	return true;
+}
+
 /* Every word opens what is to come: "actually", "so basically". */
 static bool all_lead_ins(const struct words *ws)
 {
@@ -474,12 +520,14 @@ static bool clause_head(const struct words *ws, size_t i)
 
 /*
  * The utterance opens with a condition ("if it's not too much trouble",
- * "unless it rains") and no main clause has come after it: the clause
+ * "unless it rains") or, with time_ok, a time clause ("when we arrive";
+ * not where the agent asked for a day or time, which it may answer),
+ * and no main clause has come after it: the clause
  * heads after the subordinator are its own (one) and no second one
  * follows. "if possible", "if so" have no verb: an answer's tail. "if
  * you could ..." is a polite request, whole by itself.
  */
-static bool condition_alone(const struct words *ws)
+static bool condition_alone(const struct words *ws, bool time_ok)
 {
 	size_t i = 0, heads = 0;
 
@@ -488,7 +536,14 @@ static bool condition_alone(const struct words *ws)
 		i++;
 	if (i < ws->n && !strcmp(ws->v[i], "even"))
 		i++;
-	if (i + 1 >= ws->n || !cw_in(ws->v[i], cond_sub))
+	if (i + 1 >= ws->n)
+		return false;
+	/* "when we arrive": a time clause, its subject right after (not
+	 * "when do you open", a question) */
+	if (time_ok && cw_in(ws->v[i], time_sub) &&
+	    (cw_in(ws->v[i + 1], subj) || cw_in(ws->v[i + 1], subj_contr)))
+		;
+	else if (!cw_in(ws->v[i], cond_sub))
 		return false;
 	if (!strcmp(ws->v[i + 1], "you") && i + 2 < ws->n &&
 	    (cw_in(ws->v[i + 2], aux) || cw_in(ws->v[i + 2], neg_contr)))
@@ -679,6 +734,17 @@ static bool rule_clause(const struct words *ws, size_t cs, bool q,
 
 	if (!strcmp(l, "many") && !strcmp(p, "how"))
 		return verdict(v, 0.25f, "question half asked");
+	/* "i think", "we were wondering": the thought comes next */
+	if (cw_in(l, v_think) && (cw_in(p, subj) || p_aux) &&
+	    strcmp(p, "you") && !q)
+		return verdict(v, 0.25f, "a verb of thinking without its "
+			       "clause");
+	/* "do you think [we could ...]"; "what do you think" is whole */
+	if (cw_in(l, v_think) && q && cw_in(ws->v[cs], aux))
+		return verdict(v, 0.15f, "question half asked");
+	if (cw_ends_with_any(ws, want_compl))
+		return verdict(v, 0.2f, "a noun that wants its complement "
+			       "(\"any chance of ...\")");
 	return false;
 }
 
@@ -818,9 +884,14 @@ float bt_complete_score(const char *text, enum bt_slot_type expected,
 	}
 	if (rule_clause(&ws, cs, q, expected, &v))
 		goto out;
-	if (condition_alone(&ws) && !(expected != BT_SLOT_TEXT &&
-				      slot_level(&ws, expected) == 2)) {
-		verdict(&v, 0.25f, "a condition without its main clause");
+	if (condition_alone(&ws, expected == BT_SLOT_TEXT) &&
+	    !(expected != BT_SLOT_TEXT && slot_level(&ws, expected) == 2)) {
+		verdict(&v, 0.25f, "a condition or time clause without its "
+			"main clause");
+		goto out;
+	}
+	if (email_open(&ws)) {
+		verdict(&v, 0.2f, "an e-mail address without its \"at\"");
 		goto out;
 	}
 

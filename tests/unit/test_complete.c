@@ -236,6 +236,22 @@ static const struct tcase cases[] = {
 	{"maybe buy a new window", T, MED},
 	{"i'd like the grilled fish a soup", T, INC},
 	{"great thank", T, INC},
+	/* mended on extra2: a time clause, a verb of thinking, a noun that
+	 * wants its complement, an e-mail address before its "at" */
+	{"when we get there", T, INC},
+	{"once we've eaten", T, INC},
+	{"when we get there", H, MED},
+	{"when do you open", T, COMP},
+	{"i think", T, INC},
+	{"i guess", T, INC},
+	{"i think so", T, COMP},
+	{"do you think", T, INC},
+	{"is there any chance", T, INC},
+	{"any chance", T, INC},
+	{"my email is bob", T, INC},
+	{"my e-mail address is bob", T, INC},
+	{"my email is bob at example dot com", T, COMP},
+	{"what do you think", T, COMP},
 	{"great, thank you", T, COMP},
 	/* and the ends that always say "more" */
 	{"pizza, uh", T, INC},
