@@ -16,13 +16,17 @@ static void interrupt_now(struct bt_session *s);
 
 static const char *backchannels[] = {"mhm", "mm", "hmm", "uh-huh", "uh", "um",
 				     "yeah", "yes", "okay", "ok", "right",
-				     "sure", "yep", "ah", "oh", "i", "see"};
+				     "sure", "yep", "ah", "oh", "i", "see",
+				     "mm-hmm", "mhmm"};
 
-/* True if text is empty or holds only backchannel words. */
+/* True if text is empty or holds only backchannel words. "huh" counts
+ * after "uh" only ("uh huh", as a recogniser may split "uh-huh"): alone,
+ * "huh?" asks the agent to say it again. */
 static bool only_backchannel(const char *text)
 {
 	char w[32];
 	const char *p = text;
+	bool after_uh = false;
 
 	while (*p) {
 		size_t n = 0;
@@ -38,7 +42,8 @@ static bool only_backchannel(const char *text)
 			return false;
 		memcpy(w, p, n);
 		w[n] = '\0';
-		for (size_t i = 0; i < sizeof(backchannels) /
+		found = after_uh && !strcmp(w, "huh");
+		for (size_t i = 0; !found && i < sizeof(backchannels) /
 				       sizeof(backchannels[0]); i++) {
 			if (!strcmp(w, backchannels[i])) {
 				found = true;
@@ -47,6 +52,7 @@ static bool only_backchannel(const char *text)
 		}
 		if (!found)
 			return false;
+		after_uh = !strcmp(w, "uh");
 		p += n;
 	}
 	return true;

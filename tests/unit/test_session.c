@@ -685,6 +685,35 @@ static void test_backchannel_does_not_stop(void **state)
 	mem_deref(s);
 }
 
+/* Words said over the agent for 400 ms: how many barge-ins they made. */
+static unsigned said_over_agent(const char *words)
+{
+	struct rec r = {0};
+	struct bt_session *s = open_session(&r);
+	unsigned n;
+
+	bt_session_start(s);
+	run(s, 300, false, NULL);
+	str_ncpy(stt_text, words, sizeof(stt_text));
+	run(s, 400, true, NULL);
+	run(s, 2000, false, NULL);
+	n = r.n_barge;
+	mem_deref(s);
+	return n;
+}
+
+/* A recogniser may write "uh-huh" as two words; "huh" alone asks the
+ * agent to say it again, and "mm-hmm" is "mhm". */
+static void test_backchannel_spellings(void **state)
+{
+	(void)state;
+	assert_int_equal(said_over_agent("uh huh yeah"), 0);
+	assert_int_equal(said_over_agent("uh-huh"), 0);
+	assert_int_equal(said_over_agent("mm-hmm"), 0);
+	assert_int_equal(said_over_agent("huh"), 1);
+	assert_int_equal(said_over_agent("yeah huh"), 1);
+}
+
 static void test_false_interruption_resumes(void **state)
 {
 	struct rec r = {0};
@@ -1162,6 +1191,7 @@ int main(void)
 		cmocka_unit_test(test_user_turn_and_latency),
 		cmocka_unit_test(test_barge_in_cuts_history),
 		cmocka_unit_test(test_backchannel_does_not_stop),
+		cmocka_unit_test(test_backchannel_spellings),
 		cmocka_unit_test(test_false_interruption_resumes),
 		cmocka_unit_test(test_overlap_backchannel),
 		cmocka_unit_test(test_overlap_long_speech_interrupts),
