@@ -592,10 +592,15 @@ static bool rule_numbers(const struct words *ws, enum bt_slot_type t,
 		return verdict(v, 0.15f, "digits still being read");
 	}
 	if (cw_in(l, tens)) {
-		/* "seven thirty" is a time; "seven twenty" may get a five */
+		/* "seven thirty" is a time; "seven twenty" may get a five.
+		 * Where the agent asked no time, "around seven thirty" is
+		 * still one (a phrase's level), not a number half said */
 		if (t == BT_SLOT_TIME && is_hour(p))
 			return verdict(v, strcmp(l, "thirty") ? 0.5f : 0.9f,
 				       "hour and minutes");
+		if (is_hour(p) && !is_numeric(p))
+			return verdict(v, strcmp(l, "thirty") ? 0.5f : 0.7f,
+				       "an hour and minutes");
 		return verdict(v, 0.25f, "a tens number, the units may come");
 	}
 	if (!strcmp(l, "hundred") || !strcmp(l, "thousand"))

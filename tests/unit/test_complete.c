@@ -252,6 +252,11 @@ static const struct tcase cases[] = {
 	{"my e-mail address is bob", T, INC},
 	{"my email is bob at example dot com", T, COMP},
 	{"what do you think", T, COMP},
+	/* a time said where none was asked */
+	{"around seven thirty", T, MED},
+	{"at seven twenty", T, MED},
+	{"twenty", T, INC},
+	{"it's twenty", T, INC},
 	{"great, thank you", T, COMP},
 	/* and the ends that always say "more" */
 	{"pizza, uh", T, INC},
