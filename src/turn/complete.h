@@ -41,4 +41,12 @@ struct bt_complete_info {
 float bt_complete_score(const char *text, enum bt_slot_type expected,
 			struct bt_complete_info *info);
 
+/**
+ * Whether the word (len bytes at w, any case) binds to the word after it
+ * (an article, possessive or preposition: "the", "my", "for"), so that a
+ * pause after it is a hesitation, not a break between items: the
+ * endpointer puts no comma there. Pure.
+ */
+bool bt_complete_binds_next(const char *w, size_t len);
+
 #endif

@@ -1,6 +1,7 @@
 /**
- * @file complete_int.h  The word list the completeness rules read
- * (private to turn/complete*.c).
+ * @file complete_int.h  The word list the completeness rules read, the
+ * lexicon they look words up in, and the rules shared between
+ * turn/complete*.c (private to them).
  */
 #ifndef BANTER_TURN_COMPLETE_INT_H
 #define BANTER_TURN_COMPLETE_INT_H
@@ -34,6 +35,65 @@ const char *cw_word(const struct words *ws, size_t back);
 bool cw_ends_with(const struct words *ws, const char *phrase);
 /** Whether they end with any phrase of the NULL-terminated list. */
 bool cw_ends_with_any(const struct words *ws, const char *const *list);
+
+/* The lexicon (complete_words.c): NULL-terminated lists of lower-case
+ * words or phrases; each list's comment there says what it holds. */
+extern const char *const cw_conj_art[];
+extern const char *const cw_function_end[];
+extern const char *const cw_stranded_prep[];
+extern const char *const cw_fillers[];
+extern const char *const cw_aux[];
+extern const char *const cw_wh[];
+extern const char *const cw_subj[];
+extern const char *const cw_subj_contr[];
+extern const char *const cw_neg_contr[];
+extern const char *const cw_v_trans[];
+extern const char *const cw_v_ditrans[];
+extern const char *const cw_boundary[];
+extern const char *const cw_yesno[];
+extern const char *const cw_greetings[];
+extern const char *const cw_polite[];
+extern const char *const cw_digits[];
+extern const char *const cw_teens[];
+extern const char *const cw_tens[];
+extern const char *const cw_count_words[];
+extern const char *const cw_days[];
+extern const char *const cw_months[];
+extern const char *const cw_ordinals[];
+extern const char *const cw_time_marks[];
+extern const char *const cw_hold_floor[];
+extern const char *const cw_idioms[];
+extern const char *const cw_lead_ins[];
+extern const char *const cw_cond_sub[];
+extern const char *const cw_time_sub[];
+extern const char *const cw_v_think[];
+extern const char *const cw_want_compl[];
+extern const char *const cw_verbs[];
+
+/** A number: digits, or a number word other than "oh" / "o". */
+bool cw_number(const char *w);
+/** Whether w starts with a digit. */
+bool cw_numeric(const char *w);
+/** Whether a verb (or an auxiliary) is among the words from `from` on. */
+bool cw_has_verb(const struct words *ws, size_t from);
+/** Whether pred holds for a word from `from` on. */
+bool cw_any_word(const struct words *ws, size_t from,
+		 bool (*pred)(const char *));
+/** Whether a word from `from` on is in the list. */
+bool cw_any_in(const struct words *ws, size_t from,
+	       const char *const *list);
+/** Whether w can be (part of) an item of a list: a content word, none
+ * of the words that make a clause, a number, an answer or a politeness. */
+bool cw_item_word(const char *w);
+
+/* Rules on how the clauses fit together (complete_clause.c); pure. */
+/** "my email address is anna": an address said up to its "at". */
+bool complete_email_open(const struct words *ws);
+/** Every word opens what is to come ("actually", "so basically"). */
+bool complete_lead_ins_only(const struct words *ws);
+/** A condition ("if it's not too much trouble") or, with time_ok, a time
+ * clause ("when we arrive") said first, with no main clause after it. */
+bool complete_condition_alone(const struct words *ws, bool time_ok);
 
 /**
  * Whether the words from index `from` on end in an enumeration that has

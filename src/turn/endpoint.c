@@ -40,7 +40,6 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
-#include <strings.h>
 #include <re.h>
 #include "banter/err.h"
 #include "turn/complete.h"
@@ -303,22 +302,6 @@ static size_t count_words(const char *p)
 /* Whether the word at s (up to a space) is one that no comma can follow
  * ("the,", "my,", "for,"): a pause mark there counted the words before
  * the recogniser's latency had brought the last of them. */
-static bool no_comma_after(const char *s, size_t len)
-{
-	static const char *const w[] = {
-		"the", "a", "an", "my", "your", "our", "their", "his", "her",
-		"its", "to", "for", "of", "with", "at", "on", "in", "from",
-		NULL
-	};
-	const char *const *p;
-
-	for (p = w; *p; p++) {
-		if (strlen(*p) == len && !strncasecmp(s, *p, len))
-			return true;
-	}
-	return false;
-}
-
 /* The partial with ", " after the words where the caller paused. */
 static const char *with_commas(struct bt_endpoint *ep, const char *partial)
 {
@@ -340,7 +323,7 @@ static const char *with_commas(struct bt_endpoint *ep, const char *partial)
 				m++;
 			if (n && m < ep->n_marks && ep->marks[m] == n &&
 			    o && ep->scored[o - 1] == ' ' &&
-			    !no_comma_after(ep->scored + prev, prev_len)) {
+			    !bt_complete_binds_next(ep->scored + prev, prev_len)) {
 				ep->scored[o - 1] = ',';
 				ep->scored[o++] = ' ';
 			}

@@ -44,12 +44,8 @@ static bool only_backchannel(const char *text)
 		w[n] = '\0';
 		found = after_uh && !strcmp(w, "huh");
 		for (size_t i = 0; !found && i < sizeof(backchannels) /
-				       sizeof(backchannels[0]); i++) {
-			if (!strcmp(w, backchannels[i])) {
-				found = true;
-				break;
-			}
-		}
+				       sizeof(backchannels[0]); i++)
+			found = !strcmp(w, backchannels[i]);
 		if (!found)
 			return false;
 		after_uh = !strcmp(w, "uh");
