@@ -233,6 +233,9 @@ struct bt_session {
 	bool stt_active;
 	char grammar[64];
 	bool has_grammar;
+	/* what the agent's last reply asks for, where no grammar says
+	 * (bt_complete_asked): the endpointer's expected type */
+	enum bt_slot_type asked;
 	char partial[512];
 	struct utt utt;            /* the user turn being heard */
 	bool cand;                 /* user speech while the agent talks */

@@ -5,6 +5,7 @@
  *                 cursor (what the user has heard).
  */
 #include "core/session_int.h"
+#include "turn/complete.h"
 
 static void tag_destructor(void *arg);
 static void reply_destructor(void *arg);
@@ -412,6 +413,7 @@ static void reply_done(struct bt_session *s, const struct bt_brain_done *d)
 	/* the answer to this reply's question may come while it plays */
 	str_ncpy(s->grammar, r->grammar, sizeof(s->grammar));
 	s->has_grammar = r->grammar[0] != '\0';
+	s->asked = bt_complete_asked(r->text);
 	ss_reply_plan(s);
 }
 

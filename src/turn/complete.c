@@ -251,9 +251,12 @@ static bool rule_function_word(const struct words *ws, size_t cs, bool q,
 	if (cw_ends_with(ws, "come on") && ws->n - cs == 2)
 		return verdict(v, 0.85f, "idiomatic ending");
 
-	/* "what is that for", "where are you from": fine in a question */
+	/* "what is that for", "where are you from": fine in a question;
+	 * not "what i'd really like", a free relative (complete_fragment) */
 	if (q && cw_in(l, cw_stranded_prep) && ws->n - cs >= 4 &&
-	    cw_in(ws->v[cs], cw_wh) && cw_has_verb(ws, cs))
+	    cw_in(ws->v[cs], cw_wh) && cw_has_verb(ws, cs) &&
+	    !cw_in(ws->v[cs + 1], cw_subj) &&
+	    !cw_in(ws->v[cs + 1], cw_subj_contr))
 		return verdict(v, 0.6f, "question ending in a preposition");
 
 	if (cw_in(l, cw_conj_art)) {
@@ -436,7 +439,7 @@ float bt_complete_score(const char *text, enum bt_slot_type expected,
 	struct bt_complete_info dummy;
 	struct words ws;
 	struct verdict v = {0.5f, "empty"};
-	const char *l, *p;
+	const char *l, *p, *frag;
 	size_t cs;
 	bool q, verb;
 
@@ -489,7 +492,10 @@ float bt_complete_score(const char *text, enum bt_slot_type expected,
 			"you", "they", "to", NULL
 		};
 
-		if (cw_in(p, wants)) {  /* "i would like" */
+		/* "i would like"; "what would you like" is whole */
+		if (cw_in(p, wants) && !(q && cw_in(ws.v[cs], cw_wh) &&
+					 cs + 1 < ws.n &&
+					 cw_in(ws.v[cs + 1], cw_aux))) {
 			verdict(&v, 0.15f, "verb missing its object");
 			goto out;
 		}
@@ -518,6 +524,11 @@ float bt_complete_score(const char *text, enum bt_slot_type expected,
 			"main clause");
 		goto out;
 	}
+	if ((frag = complete_fragment(&ws, expected == BT_SLOT_TEXT)) &&
+	    !(expected != BT_SLOT_TEXT && slot_level(&ws, expected) == 2)) {
+		verdict(&v, 0.25f, frag);
+		goto out;
+	}
 	if (complete_email_open(&ws)) {
 		verdict(&v, 0.2f, "an e-mail address without its \"at\"");
 		goto out;
@@ -531,4 +542,56 @@ float bt_complete_score(const char *text, enum bt_slot_type expected,
  out:
 	info->rule = v.rule;
 	return v.score;
+}
+
+enum bt_slot_type bt_complete_asked(const char *agent_text)
+{
+	static const char *const open_words[] = {
+		"and", "so", "okay", "ok", "great", "alright", "right",
+		"sure", "perfect", "lovely", "then", "now", "also", "well",
+		NULL
+	};
+	static const char *const or_words[] = {"or", NULL};
+	char q[256];
+	const char *end, *start;
+	struct words ws;
+	size_t i = 0, len;
+
+	if (!agent_text)
+		return BT_SLOT_TEXT;
+	end = agent_text + strlen(agent_text);
+	while (end > agent_text && (end[-1] == ' ' || end[-1] == '\n' ||
+				    end[-1] == '"' || end[-1] == '\''))
+		end--;
+	if (end == agent_text || end[-1] != '?')
+		return BT_SLOT_TEXT;
+	/* the last sentence: after the previous . ! ? */
+	for (start = end - 1; start > agent_text; start--) {
+		if (start[-1] == '.' || start[-1] == '!' || start[-1] == '?')
+			break;
+	}
+	len = (size_t)(end - start);
+	if (len >= sizeof(q))
+		return BT_SLOT_TEXT;
+	memcpy(q, start, len);
+	q[len] = '\0';
+	cw_split(&ws, q);
+	if (cw_any_in(&ws, 0, or_words))
+		return BT_SLOT_TEXT;  /* "inside or out?" */
+	while (i < ws.n && (cw_in(ws.v[i], open_words) ||
+			    cw_in(ws.v[i], cw_fillers)))
+		i++;
+	if (i + 1 >= ws.n)
+		return BT_SLOT_TEXT;
+	if (!strcmp(ws.v[i], "how") && !strcmp(ws.v[i + 1], "many"))
+		return BT_SLOT_NUMBER;
+	if ((!strcmp(ws.v[i], "what") || !strcmp(ws.v[i], "which")) &&
+	    (!strcmp(ws.v[i + 1], "day") || !strcmp(ws.v[i + 1], "date")))
+		return BT_SLOT_DAY;
+	if ((!strcmp(ws.v[i], "what") && !strcmp(ws.v[i + 1], "time")) ||
+	    !strcmp(ws.v[i], "when") || !strcmp(ws.v[i], "when's"))
+		return BT_SLOT_TIME;
+	if (cw_in(ws.v[i], cw_aux) && !cw_in(ws.v[i], cw_wh))
+		return BT_SLOT_YESNO;
+	return BT_SLOT_TEXT;
 }

@@ -42,6 +42,17 @@ float bt_complete_score(const char *text, enum bt_slot_type expected,
 			struct bt_complete_info *info);
 
 /**
+ * What the agent's words ask for, where no grammar says it (an LLM's
+ * reply, a flow node without one): the type of value its last sentence
+ * asks for when that sentence is a question ("how many of you?" a number,
+ * "what time?" a time, "which day?" a day, "would you like ...?" yes or
+ * no); BT_SLOT_TEXT for anything else, an open question ("how can I
+ * help?"), an alternative ("inside or out?") or no question at all.
+ * Pure.
+ */
+enum bt_slot_type bt_complete_asked(const char *agent_text);
+
+/**
  * Whether the word (len bytes at w, any case) binds to the word after it
  * (an article, possessive or preposition: "the", "my", "for"), so that a
  * pause after it is a hesitation, not a break between items: the

@@ -94,6 +94,12 @@ bool complete_lead_ins_only(const struct words *ws);
 /** A condition ("if it's not too much trouble") or, with time_ok, a time
  * clause ("when we arrive") said first, with no main clause after it. */
 bool complete_condition_alone(const struct words *ws, bool time_ok);
+/** A part of a sentence said before the rest of it: a free relative
+ * ("what i'd like"), a noun with its relative clause ("the last time we
+ * came"), and where the agent asked nothing in particular (open), a
+ * topic ("my daughter"), a fronted phrase ("for the starter") or a hedge
+ * alone ("maybe"). Returns the rule's name, or NULL. */
+const char *complete_fragment(const struct words *ws, bool open);
 
 /**
  * Whether the words from index `from` on end in an enumeration that has

@@ -9,8 +9,8 @@
  * the endpointer puts where the caller paused between words
  * (turn/endpoint.c). Without commas only items of a kind the words show
  * can be told from a compound: weekdays ("monday tuesday"), and items
- * that each have their article ("the steak the fish"); digits are the
- * number rules'.
+ * that each open with their article or count ("the steak the fish",
+ * "one vegetarian two vegan"); digits are the number rules'.
  * Cost: one backward pass over at most 64 words.
  */
 #include <string.h>
@@ -22,6 +22,12 @@ static bool article(const char *w)
 {
 	return !strcmp(w, "a") || !strcmp(w, "an") || !strcmp(w, "the") ||
 		!strcmp(w, "some");
+}
+
+/* a word that opens an item: an article or a count ("two soups") */
+static bool opener(const char *w)
+{
+	return article(w) || cw_number(w);
 }
 
 static bool weekday(const char *w)
@@ -39,20 +45,21 @@ static bool weekday(const char *w)
 	return false;
 }
 
-/* The words before index k+1 end in an item that has its own article
- * ("the steak" in "the steak the fish"), not in a verb the tables do not
- * know ("buy a window"). */
+/* The words before index k+1 end in an item that has its own article or
+ * count ("the steak" in "the steak the fish", "one vegetarian" in "one
+ * vegetarian two vegan"), not in a verb the tables do not know ("buy a
+ * window"). */
 static bool art_item_ends_at(const struct words *ws, size_t k, size_t from,
 			     bool (*item_word)(const char *w))
 {
 	size_t n = 0;
 
-	while (k > from && n < ITEM_WORDS && !article(ws->v[k]) &&
+	while (k > from && n < ITEM_WORDS && !opener(ws->v[k]) &&
 	       item_word(ws->v[k])) {
 		k--;
 		n++;
 	}
-	return n > 0 && n < ITEM_WORDS && article(ws->v[k]);
+	return n > 0 && n < ITEM_WORDS && opener(ws->v[k]);
 }
 
 bool complete_open_list(const struct words *ws, size_t from,
@@ -67,17 +74,17 @@ bool complete_open_list(const struct words *ws, size_t from,
 	for (i = ws->n; i > from; i--) {
 		const char *w = ws->v[i - 1];
 
-		if (!article(w) && !item_word(w))
+		if (!opener(w) && !item_word(w))
 			break;
-		content |= !article(w);
+		content |= !opener(w);
 		if (++len > ITEM_WORDS)
 			return false;
 		/* this word begins an item: a comma before it, a weekday
-		 * after a weekday, or an article after an item that has its
-		 * own ("the steak the fish") */
+		 * after a weekday, or an article or count after an item that
+		 * has its own ("the steak the fish") */
 		if (i - 1 > from && (ws->brk[i - 1] ||
 				     (weekday(w) && weekday(ws->v[i - 2])) ||
-				     (article(w) &&
+				     (opener(w) &&
 				      art_item_ends_at(ws, i - 2, from,
 						       item_word)))) {
 			if (!content)

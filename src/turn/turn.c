@@ -54,11 +54,12 @@ static bool only_backchannel(const char *text)
 	return true;
 }
 
-/* The slot type the current grammar expects (text if none). */
+/* The slot type the current grammar expects; without a grammar, what
+ * the agent's last reply asked for (text: anything). */
 enum bt_slot_type ss_expected_type(const struct bt_session *s)
 {
 	if (!s->has_grammar)
-		return BT_SLOT_TEXT;
+		return s->asked;
 	for (size_t i = 0; i < s->n_gram; i++)
 		if (!strcmp(s->gram[i].name, s->grammar))
 			return s->gram[i].type;
@@ -333,6 +334,10 @@ json_t *ss_endpoint_why(const struct bt_session *s, bool ended)
 	json_object_set_new(o, "context", json_string(
 		d->ctx == BT_EP_SPEAKING ? "speaking" :
 		d->ctx == BT_EP_THINKING ? "thinking" : "listening"));
+	/* what the words were read against: the grammar's type, or what
+	 * the agent's last question asked (bt_complete_asked) */
+	json_object_set_new(o, "expected", json_string(
+		bt_slot_type_name(ss_expected_type(s))));
 	json_object_set_new(o, "complete", json_real(d->complete));
 	json_object_set_new(o, "prosody", json_real(d->prosody));
 	json_object_set_new(o, "end_like", json_real(d->end_like));

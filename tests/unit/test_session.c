@@ -1044,6 +1044,54 @@ static void test_adaptive_endpointing(void **state)
 }
 
 /*
+ * Without a grammar (an LLM's reply), the agent's own question says what
+ * the caller's answer is: "maybe" to "would you like ...?" is an answer,
+ * to "how can I help?" it leads in.
+ */
+static unsigned quiet_until_turn_ends(struct bt_session *s);
+
+static void test_agent_question_sets_expected(void **state)
+{
+	static const struct {
+		const char *greet, *says, *rule;
+	} c[] = {
+		{"hello. how can I help?", "maybe",
+		 "a hedge alone"},
+		{"hello. would you like a dessert?", "maybe",
+		 "expected value not heard yet"},
+		{"hello. would you like a dessert?", "maybe",
+		 "\"expected\":\"yes_no\""},
+		{"hello. how many of you are coming?", "my daughter",
+		 "expected value not heard yet"},
+		{"hello. how many of you are coming?", "three of us",
+		 "answer with the expected value"},
+		{"would you like a dessert? or how can I help?", "maybe",
+		 "a hedge alone"},
+	};
+	const char *saved = greeting;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
+		struct rec r = {0};
+		struct bt_session *s;
+
+		greeting = c[i].greet;
+		s = open_agent(&r, adaptive_json);
+		bt_session_start(s);
+		run(s, 3000, false, NULL);
+		str_ncpy(stt_text, c[i].says, sizeof(stt_text));
+		run(s, 800, true, NULL);
+		quiet_until_turn_ends(s);
+		if (!strstr(r.user_json, c[i].rule))
+			print_error("\"%s\" after \"%s\": %s\n", c[i].says,
+				    c[i].greet, r.user_json);
+		assert_non_null(strstr(r.user_json, c[i].rule));
+		mem_deref(s);
+	}
+	greeting = saved;
+}
+
+/*
  * The endpointer's waits depend on what the agent was doing when the
  * user began: listening, speaking (a barge-in) or thinking (the user went
  * on right after the turn was taken). Flat sets (min = ... = max) make the
@@ -1203,6 +1251,7 @@ int main(void)
 		cmocka_unit_test(test_idle_and_end),
 		cmocka_unit_test(test_transfer),
 		cmocka_unit_test(test_adaptive_endpointing),
+		cmocka_unit_test(test_agent_question_sets_expected),
 		cmocka_unit_test(test_endpoint_contexts),
 		cmocka_unit_test(test_bad_frames),
 	};
