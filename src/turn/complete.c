@@ -552,6 +552,13 @@ enum bt_slot_type bt_complete_asked(const char *agent_text)
 		NULL
 	};
 	static const char *const or_words[] = {"or", NULL};
+	static const char *const asks[] = {
+		"have", "get", "take", "ask", NULL
+	};
+	static const char *const tells[] = {
+		"tell", "give", "spell", "say", "repeat", "confirm", "send",
+		"let", "read", NULL
+	};
 	char q[256];
 	const char *end, *start;
 	struct words ws;
@@ -591,6 +598,12 @@ enum bt_slot_type bt_complete_asked(const char *agent_text)
 	if ((!strcmp(ws.v[i], "what") && !strcmp(ws.v[i + 1], "time")) ||
 	    !strcmp(ws.v[i], "when") || !strcmp(ws.v[i], "when's"))
 		return BT_SLOT_TIME;
+	/* "can i have your name?", "could you spell that?": a request
+	 * for something said, not a yes/no question */
+	if (i + 2 < ws.n && cw_in(ws.v[i], cw_aux) &&
+	    ((!strcmp(ws.v[i + 1], "i") && cw_in(ws.v[i + 2], asks)) ||
+	     (!strcmp(ws.v[i + 1], "you") && cw_in(ws.v[i + 2], tells))))
+		return BT_SLOT_TEXT;
 	if (cw_in(ws.v[i], cw_aux) && !cw_in(ws.v[i], cw_wh))
 		return BT_SLOT_YESNO;
 	return BT_SLOT_TEXT;

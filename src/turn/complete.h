@@ -46,8 +46,9 @@ float bt_complete_score(const char *text, enum bt_slot_type expected,
  * reply, a flow node without one): the type of value its last sentence
  * asks for when that sentence is a question ("how many of you?" a number,
  * "what time?" a time, "which day?" a day, "would you like ...?" yes or
- * no); BT_SLOT_TEXT for anything else, an open question ("how can I
- * help?"), an alternative ("inside or out?") or no question at all.
+ * no); BT_SLOT_TEXT for anything else: an open question ("how can I
+ * help?"), a request put as a question ("can I have your name?"), an
+ * alternative ("inside or out?"), no question at all.
  * Pure.
  */
 enum bt_slot_type bt_complete_asked(const char *agent_text);
