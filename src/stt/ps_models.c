@@ -10,7 +10,7 @@
  *
  * Shared, loaded by the first instance that needs it and kept until
  * bt_psm_close() (models no instance uses are dropped earlier, see
- * lms_drop_idle and fsg_drop_idle):
+ * lms_drop_idle, and ps_fsgcache.c fsg_drop_idle):
  *  - per process, the lexicon: a decoder with the whole pronunciation
  *    dictionary and no search, where grammar words are looked up
  *    (ps_lookup_word only reads the dictionary; all lookups happen while
@@ -26,13 +26,7 @@
  *    1-1.5 % of 2 million trigram scores came out wrong. On one thread the
  *    cache is checked on every score, so instances of one event loop can
  *    share it; an instance must be made, fed and freed on one thread.
- *  - per grammar text, the compiled grammar (fsg_model_t). The first
- *    decoder given it adds silence and alternative-pronunciation arcs to
- *    it (fsg_search_init), under the lock, before anyone else has it;
- *    later decoders find them there and leave it alone. The FSG search
- *    only reads it while decoding as long as no lattice is made
- *    (fsg_search_lattice adds <s> and </s> words to it): -bestpath stays
- *    off and nothing calls ps_get_lattice.
+ *  - per grammar text, the compiled grammar (fsg_model_t): ps_fsgcache.c.
  * sphinxbase counts references without atomics and neither models nor
  * grammars retain the logmath they were built with: models are retained
  * and freed with the lock held (instances take it to be made and freed),
@@ -55,7 +49,6 @@
 #include <unistd.h>
 #include <pocketsphinx.h>
 #include <sphinxbase/err.h>
-#include <sphinxbase/jsgf.h>
 #include <re.h>
 #include "banter/err.h"
 #include "ps_models.h"
@@ -71,7 +64,6 @@
 #define PHLM_FILE  BT_PS_MODELDIR "/en-us-phone.lm.bin"
 
 enum {
-	FSG_IDLE_MAX = 64,   /* compiled grammars kept that no instance uses */
 	WORD_MAX = 256,      /* a dictionary word */
 	LM_WORDS = 30000,    /* words the LM decoders hear: lm_floor_set */
 	KEEP_MAX = 4096,     /* phrase words kept past it; more: all words */
@@ -83,14 +75,6 @@ struct bt_psm_lms {
 	ngram_model_t *words;   /* en-us.lm.bin */
 	ngram_model_t *phones;  /* en-us-phone.lm.bin */
 	logmath_t *lmath;       /* theirs (they do not retain it) */
-};
-
-struct bt_psm_fsg {
-	struct le le;           /* in m.fsgs */
-	char *jsgf;             /* the source it was compiled from */
-	bool alts;
-	fsg_model_t *fsg;
-	logmath_t *lmath;       /* its (it does not retain it) */
 };
 
 /* sphinxbase's log stream is a global and ps_init() is not documented as
@@ -109,7 +93,6 @@ static struct {
 	int dict_fd;            /* the LM's words (memfd); -1: none */
 	char dict_path[32];     /* "/proc/self/fd/N" */
 	struct list lms;        /* struct bt_psm_lms, one per thread */
-	struct list fsgs;       /* struct bt_psm_fsg */
 	struct bt_psm_stats stats;
 } m = {.sharing = -1, .dict_fd = -1, .topn = "4"};
 
@@ -649,138 +632,12 @@ int bt_psm_lms_get(struct bt_psm_lms **lp)
 }
 
 /* ------------------------------------------------------------------ */
-/* compiled grammars                                                   */
-/* ------------------------------------------------------------------ */
-
-/*
- * ps_set_jsgf_string() of pocketsphinx 5prealpha leaks the parsed
- * grammar; this compiles the same without the leak. The FSG keeps its own
- * copies of names and words.
- */
-static fsg_model_t *jsgf_build(ps_decoder_t *ps, const char *text)
-{
-	float lw = cmd_ln_float32_r(ps_get_config(ps), "-lw");
-	jsgf_t *jsgf;
-	jsgf_rule_t *rule;
-	fsg_model_t *fsg = NULL;
-
-	jsgf = jsgf_parse_string(text, NULL);
-	if (!jsgf)
-		return NULL;
-	rule = jsgf_get_public_rule(jsgf);
-	if (rule)
-		fsg = jsgf_build_fsg(jsgf, rule, ps_get_logmath(ps), lw);
-	jsgf_grammar_free(jsgf);
-	return fsg;
-}
-
-static void fsg_destructor(void *arg)
-{
-	struct bt_psm_fsg *f = arg;
-
-	list_unlink(&f->le);
-	if (f->fsg)
-		fsg_model_free(f->fsg);
-	if (f->lmath)
-		logmath_free(f->lmath);
-	mem_deref(f->jsgf);
-}
-
-static struct bt_psm_fsg *fsg_find(const char *jsgf, bool alts)
-{
-	struct le *le;
-
-	LIST_FOREACH(&m.fsgs, le) {
-		struct bt_psm_fsg *f = le->data;
-
-		if (f->alts == alts && !strcmp(f->jsgf, jsgf))
-			return f;
-	}
-	return NULL;
-}
-
-/* Grammars no instance uses are kept for the next call (an agent's calls
- * all use the same ones), up to FSG_IDLE_MAX: agents that make grammars
- * per call do not fill the memory. The oldest go first. */
-static void fsg_drop_idle(void)
-{
-	struct le *le;
-	unsigned idle = 0;
-
-	LIST_FOREACH(&m.fsgs, le)
-		idle += mem_nrefs(le->data) == 1;
-	le = list_head(&m.fsgs);
-	while (le && idle > FSG_IDLE_MAX) {
-		struct bt_psm_fsg *f = le->data;
-
-		le = le->next;
-		if (mem_nrefs(f) == 1) {
-			mem_deref(f);
-			idle--;
-		}
-	}
-}
-
-int bt_psm_grammar_set(ps_decoder_t *ps, const char *search,
-		       const char *jsgf, bool alts, struct bt_psm_fsg **fp)
-{
-	struct bt_psm_fsg *f;
-	fsg_model_t *fsg;
-	bool fresh = false;
-	int err;
-
-	if (!fp) {
-		fsg = jsgf_build(ps, jsgf);
-		if (!fsg)
-			return EINVAL;
-		err = ps_set_fsg(ps, search, fsg) < 0 ? EINVAL : 0;
-		fsg_model_free(fsg);   /* the search holds its own reference */
-		return err;
-	}
-
-	f = fsg_find(jsgf, alts);
-	if (f) {
-		mem_ref(f);
-		m.stats.grammar_hits++;
-	}
-	else {
-		f = mem_zalloc(sizeof(*f), fsg_destructor);
-		if (!f || str_dup(&f->jsgf, jsgf)) {
-			mem_deref(f);
-			return ENOMEM;
-		}
-		f->alts = alts;
-		f->fsg = jsgf_build(ps, jsgf);
-		if (!f->fsg) {
-			mem_deref(f);
-			return EINVAL;
-		}
-		f->lmath = logmath_retain(ps_get_logmath(ps));
-		fresh = true;
-	}
-
-	if (ps_set_fsg(ps, search, f->fsg) < 0) {
-		mem_deref(f);
-		return EINVAL;
-	}
-	if (fresh) {
-		/* the list's reference, and the caller's */
-		list_append(&m.fsgs, &f->le, f);
-		mem_ref(f);
-		m.stats.grammars++;
-		fsg_drop_idle();
-	}
-	*fp = f;
-	return 0;
-}
-
-/* ------------------------------------------------------------------ */
 
 void bt_psm_close(void)
 {
 	bt_psm_lock();
 	list_flush(&m.lms);
-	list_flush(&m.fsgs);
+	bt_psm_fsgs_flush();
 	if (m.lexicon)
 		ps_free(m.lexicon);
 	m.lexicon = NULL;
@@ -798,5 +655,6 @@ void bt_psm_stats(struct bt_psm_stats *st)
 	bt_psm_lock();
 	*st = m.stats;
 	st->lms_held = list_count(&m.lms);
+	bt_psm_fsgs_stats(st);
 	bt_psm_unlock();
 }

@@ -93,4 +93,9 @@ struct bt_psm_stats {
 /** Takes the lock. */
 void bt_psm_stats(struct bt_psm_stats *st);
 
+/** The grammar cache (ps_fsgcache.c), with the lock held: drop what it
+ *  holds (bt_psm_close), and fill in its counts (bt_psm_stats). */
+void bt_psm_fsgs_flush(void);
+void bt_psm_fsgs_stats(struct bt_psm_stats *st);
+
 #endif
