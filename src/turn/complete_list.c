@@ -79,10 +79,12 @@ bool complete_open_list(const struct words *ws, size_t from,
 		content |= !opener(w);
 		if (++len > ITEM_WORDS)
 			return false;
-		/* this word begins an item: a comma before it, a weekday
-		 * after a weekday, or an article or count after an item that
-		 * has its own ("the steak the fish") */
-		if (i - 1 > from && (ws->brk[i - 1] ||
+		/* this word begins an item: a comma before it (not after a
+		 * count: "two, [pause] vegan" is one item), a weekday after a
+		 * weekday, or an article or count after an item that has its
+		 * own ("the steak the fish") */
+		if (i - 1 > from && ((ws->brk[i - 1] &&
+				      !cw_number(ws->v[i - 2])) ||
 				     (weekday(w) && weekday(ws->v[i - 2])) ||
 				     (opener(w) &&
 				      art_item_ends_at(ws, i - 2, from,

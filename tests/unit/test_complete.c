@@ -290,6 +290,8 @@ static const struct tcase cases[] = {
 	{"maybe", Y, MED},
 	{"maybe by the window", T, MED},
 	{"one vegetarian two vegan", T, INC},
+	{"one vegetarian two, vegan", T, INC},
+	{"pizza, pasta", T, INC},
 	{"two pizzas, three pastas", T, INC},
 	{"one vegetarian and two vegan", T, MED},
 	{"four adults", T, MED},
