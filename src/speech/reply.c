@@ -6,6 +6,7 @@
  */
 #include "core/session_int.h"
 #include "turn/complete.h"
+#include "turn/endpoint.h"
 
 static void tag_destructor(void *arg);
 static void reply_destructor(void *arg);
@@ -400,6 +401,7 @@ static void reply_filler(struct bt_session *s, const char *text)
 static void reply_done(struct bt_session *s, const struct bt_brain_done *d)
 {
 	struct reply *r = s->reply;
+	bool open;
 
 	if (!r)
 		return;
@@ -413,7 +415,9 @@ static void reply_done(struct bt_session *s, const struct bt_brain_done *d)
 	/* the answer to this reply's question may come while it plays */
 	str_ncpy(s->grammar, r->grammar, sizeof(s->grammar));
 	s->has_grammar = r->grammar[0] != '\0';
-	s->asked = bt_complete_asked(r->text);
+	s->asked = bt_complete_asked(r->text, &open);
+	/* with a grammar, its type says what is asked */
+	bt_endpoint_set_open(s->ep, s->has_grammar || open);
 	ss_reply_plan(s);
 }
 

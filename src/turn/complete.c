@@ -436,6 +436,12 @@ static void text_rule(const struct words *ws, size_t cs, bool q, bool verb,
 float bt_complete_score(const char *text, enum bt_slot_type expected,
 			struct bt_complete_info *info)
 {
+	return bt_complete_score_in(text, expected, true, info);
+}
+
+float bt_complete_score_in(const char *text, enum bt_slot_type expected,
+			   bool open, struct bt_complete_info *info)
+{
 	struct bt_complete_info dummy;
 	struct words ws;
 	struct verdict v = {0.5f, "empty"};
@@ -524,7 +530,8 @@ float bt_complete_score(const char *text, enum bt_slot_type expected,
 			"main clause");
 		goto out;
 	}
-	if ((frag = complete_fragment(&ws, expected == BT_SLOT_TEXT)) &&
+	if ((frag = complete_fragment(&ws, open &&
+				      expected == BT_SLOT_TEXT)) &&
 	    !(expected != BT_SLOT_TEXT && slot_level(&ws, expected) == 2)) {
 		verdict(&v, 0.25f, frag);
 		goto out;
@@ -544,7 +551,7 @@ float bt_complete_score(const char *text, enum bt_slot_type expected,
 	return v.score;
 }
 
-enum bt_slot_type bt_complete_asked(const char *agent_text)
+enum bt_slot_type bt_complete_asked(const char *agent_text, bool *openp)
 {
 	static const char *const open_words[] = {
 		"and", "so", "okay", "ok", "great", "alright", "right",
@@ -552,6 +559,11 @@ enum bt_slot_type bt_complete_asked(const char *agent_text)
 		NULL
 	};
 	static const char *const or_words[] = {"or", NULL};
+	/* wh-words that ask for one person, thing or place */
+	static const char *const wh_one[] = {
+		"who", "whom", "whose", "which", "where", "who's", "where's",
+		NULL
+	};
 	static const char *const asks[] = {
 		"have", "get", "take", "ask", NULL
 	};
@@ -563,7 +575,11 @@ enum bt_slot_type bt_complete_asked(const char *agent_text)
 	const char *end, *start;
 	struct words ws;
 	size_t i = 0, len;
+	bool dummy;
 
+	if (!openp)
+		openp = &dummy;
+	*openp = true;
 	if (!agent_text)
 		return BT_SLOT_TEXT;
 	end = agent_text + strlen(agent_text);
@@ -583,13 +599,14 @@ enum bt_slot_type bt_complete_asked(const char *agent_text)
 	memcpy(q, start, len);
 	q[len] = '\0';
 	cw_split(&ws, q);
-	if (cw_any_in(&ws, 0, or_words))
-		return BT_SLOT_TEXT;  /* "inside or out?" */
 	while (i < ws.n && (cw_in(ws.v[i], open_words) ||
 			    cw_in(ws.v[i], cw_fillers)))
 		i++;
 	if (i + 1 >= ws.n)
 		return BT_SLOT_TEXT;
+	*openp = false;
+	if (cw_any_in(&ws, i, or_words))
+		return BT_SLOT_TEXT;  /* "inside or out?" */
 	if (!strcmp(ws.v[i], "how") && !strcmp(ws.v[i + 1], "many"))
 		return BT_SLOT_NUMBER;
 	if ((!strcmp(ws.v[i], "what") || !strcmp(ws.v[i], "which")) &&
@@ -598,6 +615,8 @@ enum bt_slot_type bt_complete_asked(const char *agent_text)
 	if ((!strcmp(ws.v[i], "what") && !strcmp(ws.v[i + 1], "time")) ||
 	    !strcmp(ws.v[i], "when") || !strcmp(ws.v[i], "when's"))
 		return BT_SLOT_TIME;
+	if (cw_in(ws.v[i], wh_one))  /* "who's joining you?" */
+		return BT_SLOT_TEXT;
 	/* "can i have your name?", "could you spell that?": a request
 	 * for something said, not a yes/no question */
 	if (i + 2 < ws.n && cw_in(ws.v[i], cw_aux) &&
@@ -606,5 +625,6 @@ enum bt_slot_type bt_complete_asked(const char *agent_text)
 		return BT_SLOT_TEXT;
 	if (cw_in(ws.v[i], cw_aux) && !cw_in(ws.v[i], cw_wh))
 		return BT_SLOT_YESNO;
+	*openp = true;  /* "how can i help?", "what would you like?" */
 	return BT_SLOT_TEXT;
 }

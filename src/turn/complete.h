@@ -42,16 +42,28 @@ float bt_complete_score(const char *text, enum bt_slot_type expected,
 			struct bt_complete_info *info);
 
 /**
+ * As bt_complete_score(), told whether the agent asked nothing in
+ * particular (open: no question, "how can I help?"). Where it asked for
+ * one thing without a slot type ("for here or to go?", "who's joining
+ * you?"), a phrase or a name alone is an answer, not a part said before
+ * the rest ("for here", "my wife"). bt_complete_score() is open.
+ */
+float bt_complete_score_in(const char *text, enum bt_slot_type expected,
+			   bool open, struct bt_complete_info *info);
+
+/**
  * What the agent's words ask for, where no grammar says it (an LLM's
  * reply, a flow node without one): the type of value its last sentence
  * asks for when that sentence is a question ("how many of you?" a number,
  * "what time?" a time, "which day?" a day, "would you like ...?" yes or
  * no); BT_SLOT_TEXT for anything else: an open question ("how can I
  * help?"), a request put as a question ("can I have your name?"), an
- * alternative ("inside or out?"), no question at all.
+ * alternative ("inside or out?"), no question at all. *openp (may be
+ * NULL) says whether it asked nothing in particular: no question, or an
+ * open one (not an alternative, a request, "who / which / where ...?").
  * Pure.
  */
-enum bt_slot_type bt_complete_asked(const char *agent_text);
+enum bt_slot_type bt_complete_asked(const char *agent_text, bool *openp);
 
 /**
  * Whether the word (len bytes at w, any case) binds to the word after it

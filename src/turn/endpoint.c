@@ -80,6 +80,7 @@ struct bt_endpoint {
 	size_t pause_words;  /* words when this pause began (0: none yet) */
 	size_t last_words;   /* words of the last partial scored */
 	uint32_t late_ms;    /* this pause: silence when words came late */
+	bool asked_one;      /* the agent asked for one thing (set_open) */
 	char scored[PARTIAL_MAX + 2 * MARKS + 1];
 };
 
@@ -186,6 +187,12 @@ int bt_endpoint_alloc(struct bt_endpoint **epp,
 	else
 		*epp = ep;
 	return err;
+}
+
+void bt_endpoint_set_open(struct bt_endpoint *ep, bool open)
+{
+	if (ep)
+		ep->asked_one = !open;
 }
 
 void bt_endpoint_utterance_begin(struct bt_endpoint *ep)
@@ -380,7 +387,7 @@ uint32_t bt_endpoint_wait_at_ms(struct bt_endpoint *ep, const char *partial,
 		partial = with_commas(ep, partial);
 	}
 
-	c = bt_complete_score(partial, expected, &info);
+	c = bt_complete_score_in(partial, expected, !ep->asked_one, &info);
 	p = prosody_end >= 0.0f && prosody_end <= 1.0f ? prosody_end : 0.5f;
 	if (info.question && p < 0.5f)
 		p = 1.0f - p;

@@ -129,6 +129,11 @@ uint32_t bt_endpoint_wait_at_ms(struct bt_endpoint *ep, const char *partial,
  * places of the last one. */
 void bt_endpoint_utterance_begin(struct bt_endpoint *ep);
 
+/** Whether the agent's last words asked nothing in particular (true at
+ * first): the words are then scored as bt_complete_score() does, else
+ * as bt_complete_score_in() with open false. NULL ep: no-op. */
+void bt_endpoint_set_open(struct bt_endpoint *ep, bool open);
+
 /**
  * The user spoke again after a pause of pause_ms inside their turn
  * (before the turn ended). Feeds the speaker's pause model; pauses under

@@ -342,43 +342,79 @@ static void test_table(void **state)
 	assert_int_equal(bad, 0);
 }
 
-/* What the agent's last sentence asks for. */
+/* What the agent's last sentence asks for, and whether it asked for
+ * nothing in particular (open). */
 static void test_asked(void **state)
 {
 	static const struct {
 		const char *agent;
 		enum bt_slot_type want;
+		bool open;
 	} c[] = {
-		{"Great. How many people will be joining you?", N},
-		{"And what time would you like to come in?", H},
-		{"When would you like to come?", H},
-		{"Sure. Which day works for you?", D},
-		{"We have a table at eight. Would that work for you?", Y},
-		{"Okay, do you have any allergies?", Y},
-		{"Great, can I have a name for the booking, please?", T},
-		{"Could you spell that for me?", T},
-		{"Can I get you anything else?", T},
-		{"Shall I book it?", Y},
-		{"Is that inside or outside?", T},
-		{"How can I help you today?", T},
-		{"What would you like?", T},
-		{"What's the name for the booking?", T},
-		{"Would you like a dessert? Here is the menu.", T},
-		{"Thanks, see you then.", T},
-		{"", T},
-		{"?", T},
+		{"Great. How many people will be joining you?", N, false},
+		{"And what time would you like to come in?", H, false},
+		{"When would you like to come?", H, false},
+		{"Sure. Which day works for you?", D, false},
+		{"We have a table at eight. Would that work for you?", Y,
+		 false},
+		{"Okay, do you have any allergies?", Y, false},
+		{"Great, can I have a name for the booking, please?", T,
+		 false},
+		{"Could you spell that for me?", T, false},
+		{"Can I get you anything else?", T, false},
+		{"Shall I book it?", Y, false},
+		{"Is that inside or outside?", T, false},
+		{"Is that for here or to go?", T, false},
+		{"Who will be joining you?", T, false},
+		{"Which one would you like?", T, false},
+		{"How can I help you today?", T, true},
+		{"What would you like?", T, true},
+		{"What's the name for the booking?", T, true},
+		{"Would you like a dessert? Here is the menu.", T, true},
+		{"Thanks, see you then.", T, true},
+		{"", T, true},
+		{"?", T, true},
 	};
+	bool open;
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
-		enum bt_slot_type got = bt_complete_asked(c[i].agent);
+		enum bt_slot_type got = bt_complete_asked(c[i].agent, &open);
 
-		if (got != c[i].want)
-			print_error("\"%s\": %s, want %s\n", c[i].agent,
-				    slot_name(got), slot_name(c[i].want));
+		if (got != c[i].want || open != c[i].open)
+			print_error("\"%s\": %s %s, want %s %s\n",
+				    c[i].agent, slot_name(got),
+				    open ? "open" : "not open",
+				    slot_name(c[i].want),
+				    c[i].open ? "open" : "not open");
 		assert_int_equal(got, c[i].want);
+		assert_int_equal(open, c[i].open);
 	}
-	assert_int_equal(bt_complete_asked(NULL), T);
+	assert_int_equal(bt_complete_asked(NULL, NULL), T);
+}
+
+/* Where the agent asked for one thing, a phrase or a name alone answers
+ * it; to an open question it opens what the caller goes on to say. */
+static void test_open_question(void **state)
+{
+	static const char *const texts[] = {
+		"for here", "after dinner", "my wife", "maybe",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
+		assert_true(bt_complete_score_in(texts[i], T, true, NULL) <
+			    BT_COMPLETE_LOW);
+		assert_true(bt_complete_score(texts[i], T, NULL) <
+			    BT_COMPLETE_LOW);
+		assert_true(bt_complete_score_in(texts[i], T, false, NULL) >=
+			    BT_COMPLETE_LOW);
+	}
+	/* what is unfinished stays so */
+	assert_true(bt_complete_score_in("what i'd really like", T, false,
+					 NULL) < BT_COMPLETE_LOW);
+	assert_true(bt_complete_score_in("a table for", T, false, NULL) <
+		    BT_COMPLETE_LOW);
 }
 
 /* Finishing the words raises the score step by step. */
@@ -459,6 +495,7 @@ int main(void)
 		cmocka_unit_test(test_growing_partial),
 		cmocka_unit_test(test_info_and_edges),
 		cmocka_unit_test(test_asked),
+		cmocka_unit_test(test_open_question),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

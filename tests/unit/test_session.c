@@ -1065,8 +1065,13 @@ static void test_agent_question_sets_expected(void **state)
 		 "expected value not heard yet"},
 		{"hello. how many of you are coming?", "three of us",
 		 "answer with the expected value"},
-		{"would you like a dessert? or how can I help?", "maybe",
-		 "a hedge alone"},
+		{"would you like a dessert? anything else I can do?",
+		 "maybe", "a hedge alone"},
+		{"hello. how can I help?", "for the starter",
+		 "a phrase said before its clause"},
+		{"hello. is that for here or to go?", "for here",
+		 "short answer"},
+		{"hello. who is joining you?", "my wife", "short answer"},
 	};
 	const char *saved = greeting;
 
