@@ -36,7 +36,7 @@
 #include "turn/complete_int.h"
 
 
-/* ---- word lists (NULL-terminated) ---- */
+/* ---- numbers (the word lists are in complete_words.c) ---- */
 
 static const char SHORT_ANSWER[] = "short answer (pronoun and verb)";
 

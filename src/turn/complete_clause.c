@@ -46,6 +46,17 @@ bool complete_lead_ins_only(const struct words *ws)
 	return ws->n > 0;
 }
 
+/* Index of the first word after the lead-ins and fillers. */
+static size_t first_word(const struct words *ws)
+{
+	size_t i = 0;
+
+	while (i < ws->n && (cw_in(ws->v[i], cw_lead_ins) ||
+			     cw_in(ws->v[i], cw_fillers)))
+		i++;
+	return i;
+}
+
 /* A clause head: a subject with its verb ("we could", "it's") or a
  * question's verb and subject ("could we"). */
 static bool clause_head(const struct words *ws, size_t i)
@@ -71,11 +82,8 @@ static bool clause_head(const struct words *ws, size_t i)
  */
 bool complete_condition_alone(const struct words *ws, bool time_ok)
 {
-	size_t i = 0, heads = 0;
+	size_t i = first_word(ws), heads = 0;
 
-	while (i < ws->n && (cw_in(ws->v[i], cw_lead_ins) ||
-			     cw_in(ws->v[i], cw_fillers)))
-		i++;
 	if (i < ws->n && !strcmp(ws->v[i], "even"))
 		i++;
 	if (i + 1 >= ws->n)
@@ -103,17 +111,6 @@ bool complete_condition_alone(const struct words *ws, bool time_ok)
 }
 
 /* ---- a part of a sentence said before the rest of it ---- */
-
-/* Index of the first word after the lead-ins and fillers. */
-static size_t first_word(const struct words *ws)
-{
-	size_t i = 0;
-
-	while (i < ws->n && (cw_in(ws->v[i], cw_lead_ins) ||
-			     cw_in(ws->v[i], cw_fillers)))
-		i++;
-	return i;
-}
 
 /* A personal pronoun as a subject, alone or fused with its verb ("we",
  * "we've"); not "it", "there", "that's": those open answers too. */
