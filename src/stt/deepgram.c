@@ -23,20 +23,15 @@
 #include <re.h>
 #include "banter/banter.h"
 #include "net/url.h"
+#include "stt/dg_wire.h"
 #include "stt/stt_int.h"
 #include "net/ws.h"
 
 enum {
-	MAX_WORDS = 96,
+	MAX_WORDS = DG_WORDS_MAX,
 	PEND_MAX = 10 * BT_RATE_HZ,  /* audio held while connecting */
 	KEEPALIVE_MS = 4000,
 	TICK_MS = 1000,
-};
-
-struct dg_word {
-	char w[32];
-	double start, end;
-	float conf;
 };
 
 struct dg {
@@ -241,57 +236,33 @@ static void deliver_final(struct dg *d)
 		d->finalh(&tr, d->arg);
 }
 
-static size_t words_read(struct dg_word *out, size_t max, const json_t *ws,
-			 double t0)
+static size_t words_add(struct dg_word *to, size_t room,
+			const struct dg_msg *m)
 {
-	size_t i, n = 0;
-	const json_t *w;
+	size_t n = m->n_words < room ? m->n_words : room;
 
-	json_array_foreach(ws, i, w) {
-		const char *s = json_string_value(json_object_get(w, "word"));
-		const json_t *c = json_object_get(w, "confidence");
-		double end = json_number_value(json_object_get(w, "end"));
-
-		if (!s || n >= max || end < t0)
-			continue;
-		stt_text_norm(out[n].w, sizeof(out[n].w), s);
-		if (!out[n].w[0])
-			continue;
-		out[n].start = json_number_value(json_object_get(w, "start"));
-		out[n].end = end;
-		out[n].conf = json_is_number(c) ? (float)json_number_value(c)
-						: 0.9f;
-		++n;
-	}
+	memcpy(to, m->words, n * sizeof(*to));
 	return n;
 }
 
-static void on_results(struct dg *d, const json_t *o)
+static void on_results(struct dg *d, const struct dg_msg *m)
 {
-	const json_t *alt = json_array_get(json_object_get(
-		json_object_get(o, "channel"), "alternatives"), 0);
-	const json_t *words = json_object_get(alt, "words");
-	bool is_final = json_is_true(json_object_get(o, "is_final"));
-	bool from_fin = json_is_true(json_object_get(o, "from_finalize"));
-	bool sp_final = json_is_true(json_object_get(o, "speech_final"));
 	char text[512];
 
 	if (!d->in_utt && !d->finishing)
 		return;
-	if (is_final) {
-		size_t room = MAX_WORDS - d->n_fw;
-
-		d->n_fw += words_read(d->fw + d->n_fw, room, words, d->utt_t0);
+	if (m->is_final) {
+		d->n_fw += words_add(d->fw + d->n_fw, MAX_WORDS - d->n_fw, m);
 		d->n_iw = 0;
 		d->interim = false;
 	}
 	else {
-		d->n_iw = words_read(d->iw, MAX_WORDS, words, d->utt_t0);
+		d->n_iw = words_add(d->iw, MAX_WORDS, m);
 		d->interim = true;
 	}
-	d->settled = is_final && sp_final;
+	d->settled = m->is_final && m->speech_final;
 	if (d->finishing) {
-		if (from_fin || d->settled)
+		if (m->from_finalize || d->settled)
 			deliver_final(d);
 		return;
 	}
@@ -301,100 +272,68 @@ static void on_results(struct dg *d, const json_t *o)
 }
 
 /* Flux (/v2/listen): the recogniser's own turns. */
-static void on_turninfo(struct dg *d, const json_t *o)
+static void on_turninfo(struct dg *d, const struct dg_msg *m)
 {
-	const char *ev = json_string_value(json_object_get(o, "event"));
-	const char *tx = json_string_value(json_object_get(o, "transcript"));
-	const json_t *ws = json_object_get(o, "words");
-	char text[512];
-	double sum = 0;
-	size_t i, n = 0;
-	const json_t *w;
+	static const enum bt_stt_turn_ev to[] = {
+		[DG_EV_START] = BT_STT_SPEECH_STARTED,
+		[DG_EV_EAGER] = BT_STT_EAGER_END,
+		[DG_EV_RESUMED] = BT_STT_TURN_RESUMED,
+	};
 
-	if (!ev)
-		return;
-	text[0] = '\0';
-	if (tx)  /* the same words as the word lists give */
-		stt_text_norm(text, sizeof(text), tx);
-	json_array_foreach(ws, i, w) {
-		sum += json_number_value(json_object_get(w, "confidence"));
-		++n;
-	}
-	str_ncpy(d->flux_text, text, sizeof(d->flux_text));
-	d->flux_conf = n ? (float)(sum / (double)n) : 0.9f;
-	if (!strcmp(ev, "StartOfTurn")) {
-		if (d->turnh)
-			d->turnh(BT_STT_SPEECH_STARTED, text, d->arg);
-	}
-	else if (!strcmp(ev, "EagerEndOfTurn")) {
-		if (d->turnh)
-			d->turnh(BT_STT_EAGER_END, text, d->arg);
-	}
-	else if (!strcmp(ev, "TurnResumed")) {
-		if (d->turnh)
-			d->turnh(BT_STT_TURN_RESUMED, text, d->arg);
-	}
-	else if (!strcmp(ev, "EndOfTurn")) {
+	str_ncpy(d->flux_text, m->text, sizeof(d->flux_text));
+	d->flux_conf = m->conf;
+	if (m->event == DG_EV_END) {
 		if (d->finishing) {
 			deliver_final(d);
 			return;
 		}
 		if (d->turnh)
-			d->turnh(BT_STT_END_OF_TURN, text, d->arg);
+			d->turnh(BT_STT_END_OF_TURN, m->text, d->arg);
 		d->flux_text[0] = '\0';
 		return;
 	}
-	if (d->in_utt && d->partialh && strcmp(ev, "EndOfTurn"))
-		d->partialh(text, d->arg);
+	if (m->event != DG_EV_OTHER && d->turnh)
+		d->turnh(to[m->event], m->text, d->arg);
+	if (d->in_utt && d->partialh)
+		d->partialh(m->text, d->arg);
 }
 
 static void recv_h(bool text, const uint8_t *buf, size_t n, void *arg)
 {
 	struct dg *d = arg;
-	json_error_t je;
-	json_t *o;
-	const char *type;
+	struct dg_msg m;
 
-	if (!text)
-		return;
-	o = json_loadb((const char *)buf, n, 0, &je);
-	if (!json_is_object(o)) {
-		json_decref(o);
+	if (!text || dg_msg_read(&m, buf, n, d->utt_t0))
 		return;  /* not ours to judge: skip what we cannot read */
-	}
 	++d->since_finalize;
-	type = json_string_value(json_object_get(o, "type"));
-	if (!type) {
-		/* an error body: {"err_code", "err_msg"} or Flux's Error */
-	}
-	else if (!strcmp(type, "Results")) {
-		on_results(d, o);
-	}
-	else if (!strcmp(type, "TurnInfo")) {
-		on_turninfo(d, o);
-	}
-	else if (!strcmp(type, "SpeechStarted")) {
+	switch (m.type) {
+	case DG_RESULTS:
+		on_results(d, &m);
+		break;
+	case DG_TURNINFO:
+		on_turninfo(d, &m);
+		break;
+	case DG_SPEECH_STARTED:
 		if (d->turnh)
 			d->turnh(BT_STT_SPEECH_STARTED, NULL, d->arg);
-	}
-	else if (!strcmp(type, "UtteranceEnd")) {
+		break;
+	case DG_UTTERANCE_END:
 		if (d->finishing)
 			deliver_final(d);
 		else if (d->turnh)
 			d->turnh(BT_STT_UTTERANCE_END, NULL, d->arg);
-	}
-	else if (!strcmp(type, "Error")) {
+		break;
+	case DG_ERROR: {
 		char msg[400];
-		const char *desc = json_string_value(json_object_get(
-			o, "description"));
 
 		snprintf(msg, sizeof(msg), "Deepgram reported an error: %s",
-			 desc ? desc : "(no description)");
-		json_decref(o);
+			 m.desc);
 		dg_fail(d, EPROTO, msg);
-		return;
+		break;
 	}
-	json_decref(o);
+	case DG_OTHER:
+		break;
+	}
 }
 
 static void send_audio(struct dg *d, const int16_t *pcm, size_t n)

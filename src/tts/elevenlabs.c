@@ -19,6 +19,7 @@
 #include "banter/banter.h"
 #include "net/url.h"
 #include "net/ws.h"
+#include "tts/el_wire.h"
 
 enum {
 	PCM_RATE_HZ = 16000,
@@ -44,10 +45,7 @@ struct bt_tts_stream {
 	bool sent, done;
 	bt_tts_chunk_h *h;
 	void *arg;
-	double audio_ms;        /* audio received so far */
-	char word[64];          /* the word being put together */
-	size_t wlen;
-	double wstart, wend;
+	struct el_align al;     /* its words, from the alignment */
 };
 
 static struct bt_tts el_tts;
@@ -121,57 +119,6 @@ static void close_h(int err, uint16_t code, const char *msg, void *arg)
 	el_fail(e, err ? err : ECONNRESET, m);
 }
 
-static void word_flush(struct bt_tts_stream *st, struct bt_tts_word *out,
-		       size_t *n)
-{
-	if (!st->wlen)
-		return;
-	if (*n < WORDS_MAX) {
-		struct bt_tts_word *w = &out[(*n)++];
-
-		str_ncpy(w->text, st->word, sizeof(w->text));
-		w->start_ms = (uint32_t)st->wstart;
-		w->end_ms = (uint32_t)st->wend;
-	}
-	st->wlen = 0;
-	st->word[0] = '\0';
-}
-
-/* Characters with their times (this chunk's) into whole words. */
-static size_t align_words(struct bt_tts_stream *st, const json_t *al,
-			  struct bt_tts_word *out)
-{
-	const json_t *ch = json_object_get(al, "chars");
-	const json_t *t0 = json_object_get(al, "charStartTimesMs");
-	const json_t *du = json_object_get(al, "charDurationsMs");
-	size_t i, n = 0;
-	const json_t *c;
-
-	if (!json_is_array(ch))
-		return 0;
-	json_array_foreach(ch, i, c) {
-		const char *s = json_string_value(c);
-		double a = st->audio_ms +
-			   json_number_value(json_array_get(t0, i));
-		double d = json_number_value(json_array_get(du, i));
-
-		if (!s)
-			continue;
-		if (!strcmp(s, " ") || !*s) {
-			word_flush(st, out, &n);
-			continue;
-		}
-		if (!st->wlen)
-			st->wstart = a;
-		st->wend = a + d;
-		if (st->wlen + strlen(s) + 1 < sizeof(st->word)) {
-			memcpy(st->word + st->wlen, s, strlen(s) + 1);
-			st->wlen += strlen(s);
-		}
-	}
-	return n;
-}
-
 static struct bt_tts_stream *find(struct el *e, const char *ctx)
 {
 	struct le *le;
@@ -191,72 +138,44 @@ static void recv_h(bool text, const uint8_t *buf, size_t n, void *arg)
 	struct bt_tts_word words[WORDS_MAX];
 	struct bt_tts_chunk c = {0};
 	struct bt_tts_stream *st;
-	const char *ctx, *b64;
-	json_error_t je;
-	json_t *o;
+	struct el_msg m;
 	int16_t *pcm = NULL;
 	size_t np = 0;
 
-	if (!text)
+	if (!text || el_msg_read(&m, buf, n))
 		return;
-	o = json_loadb((const char *)buf, n, 0, &je);
-	if (!json_is_object(o))
-		goto out;
-	ctx = json_string_value(json_object_get(o, "contextId"));
-	if (!ctx)
-		ctx = json_string_value(json_object_get(o, "context_id"));
-	if (json_is_string(json_object_get(o, "error")) ||
-	    json_is_string(json_object_get(o, "message"))) {
-		const char *m = json_string_value(json_object_get(o, "error"));
+	st = m.ctx ? find(e, m.ctx) : NULL;
+	if (m.err) {
 		char msg[400];
 
-		if (!m)
-			m = json_string_value(json_object_get(o, "message"));
 		snprintf(msg, sizeof(msg), "ElevenLabs reported an error: "
-			 "%.300s", m);
-		st = ctx ? find(e, ctx) : NULL;
+			 "%.300s", m.err);
 		if (st)
 			stream_fail(st, EPROTO, msg);
 		else
 			el_fail(e, EPROTO, msg);
 		goto out;
 	}
-	st = ctx ? find(e, ctx) : NULL;
 	if (!st || st->done)
 		goto out;  /* a context we closed: its tail is dropped */
-	b64 = json_string_value(json_object_get(o, "audio"));
-	if (b64 && *b64) {
-		size_t bl = strlen(b64), ol = bl * 3 / 4 + 4;
-		uint8_t *raw = mem_alloc(ol, NULL);
-
-		if (raw && !base64_decode(b64, bl, raw, &ol)) {
-			np = ol / 2;
-			pcm = mem_alloc(np * sizeof(int16_t) + 1, NULL);
-			for (size_t i = 0; pcm && i < np; i++)
-				pcm[i] = (int16_t)(raw[2 * i] |
-						   (raw[2 * i + 1] << 8));
-			if (!pcm)
-				np = 0;
-		}
-		mem_deref(raw);
+	if (el_msg_audio(&m, &pcm, &np) == EBADMSG) {
+		stream_fail(st, EPROTO, "ElevenLabs sent audio that is not "
+			    "base64; the sentence goes to the next voice");
+		goto out;
 	}
-	c.n_words = align_words(st, json_object_get(o, "alignment"), words);
+	c.n_words = el_align_read(&st->al, m.alignment, words, WORDS_MAX);
 	c.words = words;
-	st->audio_ms += (double)np * 1000.0 / PCM_RATE_HZ;
-	c.last = json_is_true(json_object_get(o, "isFinal")) ||
-		 json_is_true(json_object_get(o, "is_final"));
+	el_align_advance(&st->al, np, PCM_RATE_HZ);
+	c.last = m.last;
 	if (c.last) {
-		size_t k = c.n_words;
-
-		word_flush(st, words, &k);
-		c.n_words = k;
+		el_align_flush(&st->al, words, &c.n_words, WORDS_MAX);
 		st->done = true;
 	}
 	if (np || c.n_words || c.last)
 		st->h(pcm, np, PCM_RATE_HZ, &c, st->arg);
  out:
 	mem_deref(pcm);
-	json_decref(o);
+	el_msg_clear(&m);
 }
 
 static void el_destructor(void *arg)

@@ -99,6 +99,28 @@ seeds() {
 		printf '\x10HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\x81\x05hello\x01\x03one\x89\x02p!\x80\x03two\x82\x7e\x00\x02ab\x88\x04\x03\xe8ok' >"$2/open.bin"
 		printf '\x40HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: 44\r\n\r\n{"error":{"message":"Incorrect API key."}}  ' >"$2/refused.bin"
 		;;
+	fuzz_speech_wire)
+		# provider byte (0 Deepgram, 1 ElevenLabs), t0 byte, then the
+		# messages of a turn, NUL between them, as the APIs send them
+		printf '\x00\x08%s\x00%s\x00%s\x00%s\x00%s\x00%s' \
+			'{"type":"Metadata","request_id":"r","model_info":{"name":"nova-3"}}' \
+			'{"type":"SpeechStarted","channel":[0],"timestamp":1.02}' \
+			'{"type":"Results","channel_index":[0,1],"duration":0.5,"start":1.0,"is_final":false,"speech_final":false,"channel":{"alternatives":[{"transcript":"a table","confidence":0.98,"words":[{"word":"a","start":1.04,"end":1.12,"confidence":0.97},{"word":"table","start":1.12,"end":1.5,"confidence":0.99,"punctuated_word":"table"}]}]}}' \
+			'{"type":"Results","is_final":true,"speech_final":true,"from_finalize":true,"channel":{"alternatives":[{"transcript":"a table for two","words":[{"word":"a","start":1.04,"end":1.12,"confidence":0.97},{"word":"for","start":1.6,"end":1.7,"confidence":0.9},{"word":"two","start":1.7,"end":2.1,"confidence":0.95}]}]}}' \
+			'{"type":"UtteranceEnd","channel":[0,1],"last_word_end":2.1}' \
+			'{"type":"Error","description":"bad audio","message":"x"}' >"$2/deepgram.bin"
+		printf '\x00\x00%s\x00%s\x00%s\x00%s\x00%s' \
+			'{"type":"TurnInfo","event":"StartOfTurn","turn_index":0,"transcript":"","words":[]}' \
+			'{"type":"TurnInfo","event":"Update","transcript":"my name","words":[{"word":"my","confidence":0.9},{"word":"name","confidence":0.8}]}' \
+			'{"type":"TurnInfo","event":"EagerEndOfTurn","transcript":"my name is anna","end_of_turn_confidence":0.6}' \
+			'{"type":"TurnInfo","event":"TurnResumed","transcript":"my name is anna"}' \
+			'{"type":"TurnInfo","event":"EndOfTurn","transcript":"My name is Anna Smith.","words":[{"word":"my","confidence":0.99}]}' >"$2/flux.bin"
+		printf '\x0d\x00%s\x00%s\x00%s\x00%s' \
+			'{"audio":"AAABAAIAAwAEAAUA","alignment":{"chars":["H","i"," ","t","h"],"charStartTimesMs":[0,40,80,90,120],"charDurationsMs":[40,40,10,30,30]},"contextId":"c1"}' \
+			'{"audio":"//8AAP7/","normalizedAlignment":null,"alignment":{"chars":["e","r","e","."],"charStartTimesMs":[0,20,40,60],"charDurationsMs":[20,20,20,20]},"contextId":"c1"}' \
+			'{"isFinal":true,"contextId":"c1"}' \
+			'{"message":"Unusual activity detected","error":"quota_exceeded","code":1008,"context_id":"c2"}' >"$2/elevenlabs.bin"
+		;;
 	fuzz_wav)
 		# the test recordings (canonical 44-byte headers), cut to
 		# their first 1 kB of audio: the sample loop is not what
