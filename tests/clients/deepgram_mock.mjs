@@ -8,6 +8,7 @@
 //        [--script FILE] [--corpus DIR] [--wer P] [--seed N]
 //        [--endpointing-ms MS] [--latency-ms MS] [--loop]
 //        [--fail refuse|close-mid-utterance|silent] [--idle-close-ms MS]
+//        [--junk]
 //
 // It prints `listening PORT` on stdout and serves on 127.0.0.1:
 //   WS /v1/listen   Nova: Results (interim every ~250 ms of audio, is_final
@@ -39,6 +40,10 @@
 //     quiet) takes the next entry, or the next part of it when the entry
 //     has "[pause]" markers (--loop: the list starts again at its end).
 //   --latency-ms: every message leaves that much later (the network).
+//   --junk: before each message, what a broken server might send: a text
+//     frame that is not JSON, a JSON array, a binary frame, a message
+//     without a type, Results with fields of the wrong types and words
+//     with out-of-range numbers (before the utterance, a confidence of 7).
 // Audio is 16-bit mono linear16 at the sample_rate asked for; times are
 // seconds of audio received, as Deepgram's are.
 
@@ -56,7 +61,7 @@ function usage(msg) {
 }
 
 const o = { port: 0, key: null, script: null, corpus: null, wer: 0, seed: 1, endpointingMs: null,
-            latencyMs: 0, fail: null, loop: false };
+            latencyMs: 0, fail: null, loop: false, junk: false };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i], v = process.argv[i + 1];
   const num = () => { const n = Number(v); if (v === undefined || !Number.isFinite(n) || n < 0) usage(`${a} needs a number`); i++; return n; };
@@ -70,6 +75,7 @@ for (let i = 2; i < process.argv.length; i++) {
     case '--endpointing-ms': o.endpointingMs = num(); break;
     case '--latency-ms': o.latencyMs = num(); break;
     case '--loop': o.loop = true; break;
+    case '--junk': o.junk = true; break;
     case '--idle-close-ms': o.idleCloseMs = num(); break;
     case '--fail':
       if (!['refuse', 'close-mid-utterance', 'silent'].includes(v)) usage('bad --fail');
@@ -228,11 +234,20 @@ function session(ws, u) {
   let closed = false, broke = false;
   let turnIndex = 0, turnOpen = false, eagerSent = false;
 
+  const JUNK = ['not json {', '[1, 2]', Buffer.from([0xde, 0xad]), '{"no_type": true}', '{"type": 42}',
+    '{"type": "Results", "channel": "x", "is_final": "yes", "speech_final": 1}',
+    '{"type": "Results", "channel": {"alternatives": [{"words": [{"word": 5}, {"word": "zzz", "start": -5, "end": -1, "confidence": 7}]}]}}',
+    '{"type": "TurnInfo", "event": 3, "words": "x"}'];
   const send = (m) => {
     if (closed || broke || o.fail === 'silent') return;
     const s = JSON.stringify(m);
-    if (o.latencyMs) setTimeout(() => { if (ws.readyState === 1) ws.send(s); }, o.latencyMs);
-    else ws.send(s);
+    const out = () => {
+      if (ws.readyState !== 1) return;
+      if (o.junk) for (const j of JUNK) ws.send(j, { binary: typeof j !== 'string' });
+      ws.send(s);
+    };
+    if (o.latencyMs) setTimeout(out, o.latencyMs);
+    else out();
   };
   const meta = { request_id: `mock-${log.length}`, model_info: { name: 'mock', version: '1', arch: 'mock' }, model_uuid: 'mock' };
   const results = (words, isFinal, speechFinal, fromFinalize, start, end) => {

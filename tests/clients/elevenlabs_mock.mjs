@@ -4,6 +4,7 @@
 //
 //   node tests/clients/elevenlabs_mock.mjs [--port N] [--key KEY]
 //        [--first-ms MS] [--pace-ms MS] [--fail-from N] [--refuse]
+//        [--junk-from N] [--bad-audio-at N]
 //
 // It prints `listening PORT` and serves on 127.0.0.1:
 //   WS /v1/text-to-speech/VOICE/multi-stream-input?model_id=..&output_format=pcm_16000
@@ -16,6 +17,13 @@
 //     (default 50; 200 is real time) after --first-ms (default 100). A closed context stops at once.
 //     --fail-from N: the Nth context and later get the socket closed
 //     (1011) instead of audio. --refuse: every upgrade gets a 401.
+//     --junk-from N: from the Nth context on, what a broken server might
+//     send goes out between the chunks (a text frame that is not JSON, a
+//     JSON array, a binary frame, fields of the wrong types, a context
+//     nobody opened), and the chunks' alignment times go out of range (a
+//     start before 0 or far past the chunk, a negative duration).
+//     --bad-audio-at N: the Nth context's second chunk has audio that is
+//     not base64.
 //   GET /stats: how late the server's event loop ran (loop_lag_ms p50,
 //     p95, p99, max; ?reset starts again), for benchmarks on a shared CPU.
 //   GET /log: per connection: its URL and each context's text, chunks sent,
@@ -25,7 +33,7 @@ import http from 'node:http';
 import { WebSocketServer } from 'ws';
 import { loopLag } from './lib.mjs';
 
-const o = { port: 0, key: null, firstMs: 100, failFrom: 0, refuse: false, paceMs: 50 };
+const o = { port: 0, key: null, firstMs: 100, failFrom: 0, refuse: false, paceMs: 50, junkFrom: 0, badAudioAt: 0 };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   if (a === '--refuse') { o.refuse = true; continue; }
@@ -35,6 +43,8 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === '--first-ms') o.firstMs = Number(v);
   else if (a === '--fail-from') o.failFrom = Number(v);
   else if (a === '--pace-ms') o.paceMs = Number(v);
+  else if (a === '--junk-from') o.junkFrom = Number(v);
+  else if (a === '--bad-audio-at') o.badAudioAt = Number(v);
   else { console.error(`elevenlabs_mock: unknown argument ${a}`); process.exit(2); }
 }
 
@@ -86,7 +96,10 @@ function conn(ws, u, voice) {
     const e = entry.contexts[id] ??= { text: '', chunks: 0, closed: false, final: false, at: Date.now() };
     e.text += msg.text;
     if (!msg.flush) return;
-    if (o.failFrom && ++contexts >= o.failFrom) { ws.close(1011, 'internal error'); return; }
+    const nth = ++contexts;
+    if (o.failFrom && nth >= o.failFrom) { ws.close(1011, 'internal error'); return; }
+    const junk = o.junkFrom && nth >= o.junkFrom;
+    e.nth = nth;
     const c = { stop: false };
     live.set(id, c);
     const text = e.text.trimEnd();
@@ -110,7 +123,18 @@ function conn(ws, u, voice) {
         starts.push(Math.round((ci * perChar - at) * 1000 / RATE));
         durs.push(Math.round(perChar * 1000 / RATE));
       }
-      ws.send(JSON.stringify({ audio: b.toString('base64'), isFinal: null,
+      if (junk) {
+        ws.send('not json {');
+        ws.send('[1, 2, 3]');
+        ws.send(Buffer.from([0xde, 0xad, 0xbe, 0xef]), { binary: true });
+        ws.send(JSON.stringify({ audio: 5, alignment: 'x', isFinal: 'yes', contextId: id }));
+        ws.send(JSON.stringify({ audio: b.toString('base64'), contextId: 'nobody' }));
+        if (chars.length) starts[0] = -1000;
+        if (chars.length > 1) starts[1] = 1e12;
+        if (chars.length > 2) durs[2] = -50;
+      }
+      const bad = o.badAudioAt === nth && e.chunks === 1;
+      ws.send(JSON.stringify({ audio: bad ? 'not base64!' : b.toString('base64'), isFinal: null,
         normalizedAlignment: { chars, charStartTimesMs: starts, charDurationsMs: durs },
         alignment: { chars, charStartTimesMs: starts, charDurationsMs: durs }, contextId: id }));
       e.chunks++;

@@ -93,6 +93,16 @@ booked "silent server"
 check 'any("sent nothing within" in e for e in errors)' "the timeout is named"
 pass "no final in time: fallback"
 
+# 4b. a broken server sends junk before every message (not JSON, arrays,
+#     binary frames, wrong types, words with out-of-range numbers): it is
+#     skipped, the words are Deepgram's and nothing falls back
+mock --junk
+dgsim
+booked "junk"
+check 'heard == ["a table for three please", "tuesday", "seven pm", "yes"]' "the words despite the junk ($(py heard))"
+check 'not errors' "junk is not a failure"
+pass "junk between Deepgram's messages is skipped"
+
 # 5. Flux: the recogniser's own turn events end the turns
 agent 'a["stt"] = {"provider": "deepgram", "model": "flux-general-en", "eager_eot_threshold": 0.5, "fallback": ["pocketsphinx"]}; a["turn"]["endpointing"] = "recogniser"'
 mock

@@ -131,3 +131,16 @@ booked "elevenlabs refused" "3|Tuesday|7 pm"
 check 'any("fallback voice" in e for e in errors)' "the refusal is reported"
 check 'any("HTTP 401" in e for e in errors)' "the refusal's status is named"
 pass "ElevenLabs refused: fallback"
+
+# 10. a broken server: from the second sentence on, junk between the chunks
+#     (not JSON, an array, a binary frame, wrong types, a context nobody
+#     opened) and alignment times out of range; in the fifth, audio that is
+#     not base64. The junk is skipped and those sentences play whole; the
+#     fifth goes to the fallback voice, and so does the rest of the call.
+mock --junk-from 2 --bad-audio-at 5
+vsim callers/booking.json
+booked "elevenlabs junk" "3|Tuesday|7 pm"
+check 'all(c["final"] for c in log[0]["contexts"].values() if 2 <= c["nth"] < 5)' "sentences with junk between their chunks finished"
+check 'sum(1 for e in errors if "ElevenLabs" in e) == 1 and any("not base64" in e and "fallback voice" in e for e in errors)' "the bad audio is reported once, with the voice that took over"
+check 'all(t["first_audio_ms"] is not None for t in turns)' "every turn has audio"
+pass "ElevenLabs sends junk and bad audio: skipped, then fallback"
