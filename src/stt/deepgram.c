@@ -307,11 +307,13 @@ static void recv_h(bool text, const uint8_t *buf, size_t n, void *arg)
 		return;  /* not ours to judge: skip what we cannot read */
 	++d->since_finalize;
 	switch (m.type) {
-	case DG_RESULTS:
-		on_results(d, &m);
+	case DG_RESULTS:  /* Nova's words; a Flux socket has none */
+		if (!d->flux)
+			on_results(d, &m);
 		break;
-	case DG_TURNINFO:
-		on_turninfo(d, &m);
+	case DG_TURNINFO:  /* and Nova has no turns of its own */
+		if (d->flux)
+			on_turninfo(d, &m);
 		break;
 	case DG_SPEECH_STARTED:
 		if (d->turnh)
