@@ -375,14 +375,6 @@ static int render(const char *voice, const char *text, float **pcmp,
 	return err;
 }
 
-static void words_of(ps_decoder_t *ps, char *buf, size_t sz)
-{
-	int32 score = 0;
-	const char *h = ps_get_hyp(ps, &score);
-
-	str_ncpy(buf, h ? h : "", sz);
-}
-
 /* Decode one item at its node's grammar, as the caller's own turn (not
  * over the agent's voice: no overlap reading). */
 static int decode(struct psi *p, const char *grammar, const int16_t *pcm,
@@ -395,8 +387,8 @@ static int decode(struct psi *p, const char *grammar, const int16_t *pcm,
 		err = psi_feed(p, pcm + i, BT_FRAME_SAMPLES);
 	if (!err)
 		err = psi_finish(p, tr);
-	if (!err)
-		words_of(p->lm, lm, lm_sz);
+	if (!err)  /* the open LM's words (its decoder is lent: gone) */
+		str_ncpy(lm, p->lm_hyp, lm_sz);
 	return err;
 }
 

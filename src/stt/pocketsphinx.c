@@ -181,6 +181,11 @@ static void overlap_read(struct psi *st, struct bt_stt_overlap *ov)
  * search this thread's language models and words are looked up in the
  * process's lexicon (ps_models.c).
  */
+static bool lm_lent(const struct psi *st)
+{
+	return st->lms && st->share;
+}
+
 static int decoders_make(struct psi *st, bool need_fsg)
 {
 	int err = bt_psm_prepare();
@@ -196,19 +201,50 @@ static int decoders_make(struct psi *st, bool need_fsg)
 	if (err)
 		return err;
 
-	st->lm = bt_psm_decoder(BT_PSM_LM, st->lms, NULL);
-	st->phones = st->lm ? bt_psm_decoder(BT_PSM_PHONES, st->lms,
-					     pss_dir(st->share)) : NULL;
+	/* with shared models and scores the open-LM decoder is the
+	 * thread's, lent per utterance (lm_take): it keeps nothing of a call
+	 * (it reads the phone loop's scores, takes its CMN at each start).
+	 * One that scores for itself keeps which Gaussians scored best
+	 * (-topn) from frame to frame, and so a little of the last caller:
+	 * that one is the recogniser's own. */
+	if (!lm_lent(st))
+		st->lm = bt_psm_decoder(BT_PSM_LM, st->lms, NULL);
+	st->phones = st->lm || lm_lent(st) ?
+		bt_psm_decoder(BT_PSM_PHONES, st->lms, pss_dir(st->share)) :
+		NULL;
 	st->ovb = st->phones ? bt_psm_decoder(BT_PSM_OVL, NULL, NULL) : NULL;
 	st->ovs = st->ovb ? bt_psm_decoder(BT_PSM_OVL, NULL, NULL) : NULL;
 	if (st->ovs && need_fsg)
 		st->fsg = bt_psm_decoder(BT_PSM_FSG, NULL, NULL);
-	if (!st->lm || !st->phones || !st->ovs || (need_fsg && !st->fsg))
+	if (!st->phones || !st->ovs || (need_fsg && !st->fsg))
 		return bt_err(EIO, "pocketsphinx could not make its decoders "
 			      "(out of memory or damaged model files)");
 	if (!st->lms)
 		st->lex = st->lm;
 	return 0;
+}
+
+/* The open-LM decoder for an utterance (with shared models: the
+ * thread's, lent until lm_give). */
+static int lm_take(struct psi *st)
+{
+	if (st->lm)
+		return 0;
+	st->lm = bt_psm_lm_take(st->lms, &st->lm_gen);
+	if (!st->lm)
+		return bt_err(EIO, "pocketsphinx could not make its language "
+			      "model decoder (out of memory or damaged model "
+			      "files)");
+	return 0;
+}
+
+/* The utterance is over: the decoder goes back to the thread's. */
+static void lm_give(struct psi *st)
+{
+	if (!lm_lent(st) || !st->lm)
+		return;
+	bt_psm_lm_give(st->lms, st->lm, st->lm_gen);
+	st->lm = NULL;
 }
 
 static void destructor(void *arg)
@@ -223,6 +259,8 @@ static void destructor(void *arg)
 
 	if (st->in_utt && home)
 		each_end(st);
+	if (home)
+		lm_give(st);  /* else freed below */
 	/* the allphone search of 5prealpha frees its last phone segments
 	 * only when it backtraces again: an empty utterance clears them */
 	if (st->phones && ps_start_utt(st->phones) >= 0)
@@ -271,6 +309,9 @@ int psi_make(struct psi **stp, const struct bt_stt_prm *prm)
 		err = ps_overlap_make(st);
 	if (!err)
 		err = ps_grammars_make(st, prm);
+	/* after the grammars: their words are in the LM's dictionary */
+	if (!err && lm_lent(st))
+		err = bt_psm_lm_spare(st->lms);
 	bt_psm_unlock();
 
 	if (err)
@@ -432,8 +473,12 @@ int psi_start(struct psi *st, const char *grammar, bool overlap)
 	st->grammar = g != NULL;
 	st->type = g ? g->type : BT_SLOT_TEXT;
 	st->overlap = overlap;
-	if (each_start(st))
+	if (lm_take(st))
+		return EIO;
+	if (each_start(st)) {
+		lm_give(st);
 		return bt_err(EIO, "pocketsphinx could not start an utterance");
+	}
 	st->in_utt = true;
 	memset(&st->ov, 0, sizeof(st->ov));
 	st->since_partial = 0;
@@ -502,6 +547,7 @@ bool psi_partial(struct psi *st, char *buf, size_t sz)
 
 int psi_finish(struct psi *st, struct bt_transcript *tr)
 {
+	const char *lm_hyp;
 	int32 score = 0;
 
 	if (!st || !tr)
@@ -516,14 +562,19 @@ int psi_finish(struct psi *st, struct bt_transcript *tr)
 	st->post = -1;
 	st->snr = ps_level_snr(&st->level);
 
-	if (each_end(st))
+	if (each_end(st)) {
+		lm_give(st);
 		return bt_err(EIO, "pocketsphinx could not end the utterance");
+	}
 
 	ps_hyp_clean(ps_get_hyp(words(st), &score), tr->text, sizeof(tr->text));
 	if (tr->text[0])
 		tr->confidence = ps_conf(st, tr->text);
 	if (st->overlap)
 		overlap_read(st, &st->ov);
+	lm_hyp = ps_get_hyp(st->lm, &st->lm_score);
+	str_ncpy(st->lm_hyp, lm_hyp ? lm_hyp : "", sizeof(st->lm_hyp));
+	lm_give(st);
 	return 0;
 }
 
@@ -545,5 +596,8 @@ int psi_overlap(struct psi *st, struct bt_stt_overlap *ov)
 
 int psi_end_utt(struct psi *st)
 {
-	return each_end(st);
+	int err = each_end(st);
+
+	lm_give(st);
+	return err;
 }

@@ -30,11 +30,12 @@ enum { FOLLOW_FRAMES = 64 };
 
 int psf_alloc(struct psi *st)
 {
-	fe_t *fe = st->lm ? ps_get_fe(st->lm) : NULL;
+	/* every decoder has the same front end (COMMON in ps_models.c) */
+	fe_t *fe = st->phones ? ps_get_fe(st->phones) : NULL;
 	int len = fe ? fe_get_output_size(fe) : 0;
 
 	if (len <= 0)
-		return bt_err(EIO, "pocketsphinx: the LM decoder has no front "
+		return bt_err(EIO, "pocketsphinx: the phone loop has no front "
 			      "end (damaged model files?)");
 	st->cep = (mfcc_t **)ckd_calloc_2d(FOLLOW_FRAMES, (size_t)len,
 					  sizeof(mfcc_t));

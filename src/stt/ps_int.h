@@ -53,7 +53,14 @@ struct gram {
 struct psi {
 	struct le le;              /* in the idle pool */
 	uint64_t key;              /* the grammars it was made for */
-	ps_decoder_t *lm;
+	ps_decoder_t *lm;          /* with shared models and scores (lms,
+				      share), lent for an utterance and NULL
+				      between them (bt_psm_lm_take); else
+				      its own */
+	unsigned lm_gen;           /* the LM dictionary lm was made with */
+	int32 lm_score;            /* the open LM's path score and words */
+	char lm_hyp[512];          /* of the last utterance (lm is gone by
+				      then: tests, benchmarks) */
 	ps_decoder_t *fsg;         /* NULL if no grammar needs one */
 	ps_decoder_t *phones;
 	ps_decoder_t *ovb;         /* overlap classifier (see above): */

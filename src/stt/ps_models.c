@@ -38,10 +38,15 @@
  * its dictionary and dict2pid (ps_init always builds its own), and the
  * n-gram search's lexicon tree (17 MB for all 72 k words of the LM, much
  * less for the 30 k it is given), which holds the search's HMM state.
- * (The senone scores of each frame are shared: ps_share.c.)
+ * (The senone scores of each frame are shared: ps_share.c.) But the
+ * open-LM decoder, which holds the largest of those, keeps nothing of a
+ * call between utterances where it reads shared scores, so a thread lends
+ * its own to its instances per utterance (bt_psm_lm_take): it needs as
+ * many as its callers speak at once.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,13 +74,27 @@ enum {
 	KEEP_MAX = 4096,     /* phrase words kept past it; more: all words */
 };
 
+enum { LM_IDLE_MAX = 64 };  /* idle open-LM decoders a thread can keep */
+
 struct bt_psm_lms {
 	struct le le;           /* in m.lms */
 	pthread_t thread;
 	ngram_model_t *words;   /* en-us.lm.bin */
 	ngram_model_t *phones;  /* en-us-phone.lm.bin */
 	logmath_t *lmath;       /* theirs (they do not retain it) */
+	/* open-LM decoders between utterances (bt_psm_lm_take), with the
+	 * LM dictionary each was made with; only this thread touches them */
+	ps_decoder_t *idle[LM_IDLE_MAX];
+	unsigned idle_gen[LM_IDLE_MAX];
+	unsigned n_idle;
 };
+
+/* The LM dictionary's version: lm_dict_make makes a new one. */
+static _Atomic unsigned dict_gen;
+/* open-LM decoders made ready per thread (bt_psm_lm_spare; 0 means 1),
+ * and idle ones kept per thread: read when an utterance ends, where the
+ * lock (held while another thread makes a decoder) would make it wait */
+static _Atomic unsigned lm_spare, lm_keep;
 
 /* sphinxbase's log stream is a global and ps_init() is not documented as
  * thread-safe: decoders are also built one at a time under this lock. */
@@ -134,6 +153,17 @@ static bool keep_added_take(void)
 	pthread_mutex_lock(&keep.mtx);
 	a = keep.added;
 	keep.added = false;
+	pthread_mutex_unlock(&keep.mtx);
+	return a;
+}
+
+/* The same, left for the next decoder that makes the dictionary. */
+static bool keep_added_peek(void)
+{
+	bool a;
+
+	pthread_mutex_lock(&keep.mtx);
+	a = keep.added;
 	pthread_mutex_unlock(&keep.mtx);
 	return a;
 }
@@ -505,6 +535,7 @@ static void lm_dict_make(ngram_model_t *lm, long k)
 
 	m.dict_tried = true;
 	(void)keep_added_take();
+	atomic_fetch_add(&dict_gen, 1);
 	if (m.dict_fd >= 0) {
 		/* decoders made read it at ps_init: later ones read the new */
 		close(m.dict_fd);
@@ -550,6 +581,8 @@ static void lms_destructor(void *arg)
 	struct bt_psm_lms *l = arg;
 
 	list_unlink(&l->le);
+	while (l->n_idle)  /* before the models they search */
+		ps_free(l->idle[--l->n_idle]);
 	if (l->words)
 		ngram_model_free(l->words);
 	if (l->phones)
@@ -628,6 +661,106 @@ int bt_psm_lms_get(struct bt_psm_lms **lp)
 	list_append(&m.lms, &l->le, l);
 	m.stats.lms++;
 	*lp = mem_ref(l);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* open-LM decoders, lent per utterance                                */
+/* ------------------------------------------------------------------ */
+
+/* Whether a decoder made with gen's dictionary hears what it should. */
+static bool lm_current(unsigned gen)
+{
+	return gen == atomic_load(&dict_gen) && !keep_added_peek();
+}
+
+ps_decoder_t *bt_psm_lm_take(struct bt_psm_lms *lms, unsigned *genp)
+{
+	ps_decoder_t *ps;
+
+	while (lms->n_idle) {
+		unsigned i = --lms->n_idle;
+
+		if (lm_current(lms->idle_gen[i])) {
+			*genp = lms->idle_gen[i];
+			return lms->idle[i];
+		}
+		bt_psm_lock();
+		ps_free(lms->idle[i]);
+		bt_psm_unlock();
+	}
+	bt_psm_lock();
+	ps = bt_psm_decoder(BT_PSM_LM, lms, NULL);
+	*genp = atomic_load(&dict_gen);
+	if (ps)
+		m.stats.lm_decoders++;
+	bt_psm_unlock();
+	return ps;
+}
+
+void bt_psm_lm_limits(unsigned spare, unsigned idle)
+{
+	atomic_store(&lm_spare, spare < LM_IDLE_MAX ? spare : LM_IDLE_MAX);
+	atomic_store(&lm_keep, idle < LM_IDLE_MAX ? idle : LM_IDLE_MAX);
+}
+
+static unsigned lm_spare_n(void)
+{
+	unsigned n = atomic_load(&lm_spare);
+
+	return n ? n : 1;
+}
+
+void bt_psm_lm_give(struct bt_psm_lms *lms, ps_decoder_t *ps, unsigned gen)
+{
+	unsigned cap = atomic_load(&lm_keep);
+
+	if (!ps)
+		return;
+	if (cap < lm_spare_n())
+		cap = lm_spare_n();
+	if (lms->n_idle < cap && lm_current(gen)) {
+		lms->idle_gen[lms->n_idle] = gen;
+		lms->idle[lms->n_idle++] = ps;
+		return;
+	}
+	bt_psm_lock();
+	ps_free(ps);
+	bt_psm_unlock();
+}
+
+unsigned bt_psm_lm_idle(const struct bt_psm_lms *lms)
+{
+	return lms->n_idle;
+}
+
+int bt_psm_lm_spare(struct bt_psm_lms *lms)
+{
+	unsigned k = 0;
+
+	/* those made before the dictionary changed would be made again
+	 * when taken, in an utterance: now instead */
+	for (unsigned i = 0; i < lms->n_idle; i++) {
+		if (lm_current(lms->idle_gen[i])) {
+			lms->idle_gen[k] = lms->idle_gen[i];
+			lms->idle[k++] = lms->idle[i];
+		}
+		else {
+			ps_free(lms->idle[i]);
+		}
+	}
+	lms->n_idle = k;
+	while (lms->n_idle < lm_spare_n()) {
+		ps_decoder_t *ps = bt_psm_decoder(BT_PSM_LM, lms, NULL);
+
+		if (!ps)
+			return bt_err(EIO, "pocketsphinx could not make its "
+				      "language model decoder (out of memory "
+				      "or damaged model files)");
+		m.stats.lm_decoders++;
+		lms->idle_gen[lms->n_idle] = atomic_load(&dict_gen);
+		lms->idle[lms->n_idle++] = ps;
+	}
 	return 0;
 }
 

@@ -56,6 +56,30 @@ struct ps_decoder_s *bt_psm_decoder(enum bt_psm_kind kind,
 				    struct bt_psm_lms *lms,
 				    const char *senlogdir);
 
+/**
+ * The open-LM decoders of lms's thread, lent per utterance. Such a decoder
+ * keeps nothing of a call between utterances (it takes the phone loop's
+ * CMN at each start and, with shared scores, reads its scores), so a
+ * thread needs as many as its callers speak at once, not one per call.
+ * Called on lms's thread, without the lock (each takes it to make or free
+ * a decoder).
+ *  - take: an idle one, or a new one (NULL: pocketsphinx could not); *genp
+ *    gets the dictionary it was made with, for give;
+ *  - give: back, idle, for the next utterance (up to a bound; one made
+ *    before the LM dictionary changed is freed);
+ *  - idle: how many wait now.
+ * bt_psm_lm_spare (with the lock held, on lms's thread: psi_make) makes
+ * them until the spare count waits, so that the thread's next utterances
+ * find one; bt_psm_lm_limits (any thread, no lock) sets that count
+ * (0: 1) and how many idle ones a thread keeps (at least the spares).
+ */
+struct ps_decoder_s *bt_psm_lm_take(struct bt_psm_lms *lms, unsigned *genp);
+void bt_psm_lm_give(struct bt_psm_lms *lms, struct ps_decoder_s *ps,
+		    unsigned gen);
+unsigned bt_psm_lm_idle(const struct bt_psm_lms *lms);
+int bt_psm_lm_spare(struct bt_psm_lms *lms);
+void bt_psm_lm_limits(unsigned spare, unsigned idle);
+
 /** The full pronunciation dictionary, as a decoder without a search, to
  *  look words up (ps_lookup_word only reads it). Not owned. */
 int bt_psm_lexicon(struct ps_decoder_s **psp);
@@ -88,6 +112,8 @@ struct bt_psm_stats {
 	unsigned lms_held;      /**< ... held now (one per thread) */
 	unsigned grammars;      /**< grammars compiled into the cache */
 	unsigned grammar_hits;  /**< grammars taken from the cache */
+	unsigned lm_decoders;   /**< open-LM decoders made (lent per
+				     utterance: bt_psm_lm_take) */
 };
 
 /** Takes the lock. */
