@@ -547,7 +547,7 @@ bool psi_partial(struct psi *st, char *buf, size_t sz)
 
 int psi_finish(struct psi *st, struct bt_transcript *tr)
 {
-	const char *lm_hyp;
+	const char *hyp;
 	int32 score = 0;
 
 	if (!st || !tr)
@@ -567,13 +567,16 @@ int psi_finish(struct psi *st, struct bt_transcript *tr)
 		return bt_err(EIO, "pocketsphinx could not end the utterance");
 	}
 
-	ps_hyp_clean(ps_get_hyp(words(st), &score), tr->text, sizeof(tr->text));
+	/* the open LM's words are kept (its decoder goes back): an open-LM
+	 * utterance's are the transcript's */
+	hyp = ps_get_hyp(st->lm, &st->lm_score);
+	str_ncpy(st->lm_hyp, hyp ? hyp : "", sizeof(st->lm_hyp));
+	ps_hyp_clean(st->grammar ? ps_get_hyp(st->fsg, &score) : st->lm_hyp,
+		     tr->text, sizeof(tr->text));
 	if (tr->text[0])
 		tr->confidence = ps_conf(st, tr->text);
 	if (st->overlap)
 		overlap_read(st, &st->ov);
-	lm_hyp = ps_get_hyp(st->lm, &st->lm_score);
-	str_ncpy(st->lm_hyp, lm_hyp ? lm_hyp : "", sizeof(st->lm_hyp));
 	lm_give(st);
 	return 0;
 }

@@ -465,13 +465,13 @@ float ps_conf(struct psi *st, const char *text)
 {
 	float c = ps_conf_of(st, st->grammar ? st->fsg : NULL);
 	char lm_words[512];
-	int32 score = 0;
 	int v = 0;
 
 	if (!st->grammar || st->type == BT_SLOT_TEXT ||
 	    st->type == BT_SLOT_YESNO)
 		return c;
-	ps_hyp_clean(ps_get_hyp(st->lm, &score), lm_words, sizeof(lm_words));
+	/* the open LM's words, kept by psi_finish before it calls here */
+	ps_hyp_clean(st->lm_hyp, lm_words, sizeof(lm_words));
 	if (st->type == BT_SLOT_TIME && !lm_supports_time(st, text, lm_words))
 		c *= 0.5f;
 	/* the noise rule first: it needs no lattice (10-30 ms at the end of

@@ -59,8 +59,8 @@ struct psi {
 				      its own */
 	unsigned lm_gen;           /* the LM dictionary lm was made with */
 	int32 lm_score;            /* the open LM's path score and words */
-	char lm_hyp[512];          /* of the last utterance (lm is gone by
-				      then: tests, benchmarks) */
+	char lm_hyp[512];          /* of the utterance psi_finish ends (its
+				      decoder is lent: gone after it) */
 	ps_decoder_t *fsg;         /* NULL if no grammar needs one */
 	ps_decoder_t *phones;
 	ps_decoder_t *ovb;         /* overlap classifier (see above): */
@@ -113,7 +113,8 @@ float ps_level_snr(const struct level *lv);
 void ps_path_score(ps_decoder_t *ps, int64_t *ascrp, int *speechp);
 /* the fit of gram's words (NULL: the open LM's) against the references */
 float ps_conf_of(struct psi *st, ps_decoder_t *gram);
-/* the utterance's confidence, text being its words; sets st->post */
+/* the utterance's confidence, text being its words (st->lm_hyp the open
+ * LM's); sets st->post */
 float ps_conf(struct psi *st, const char *text);
 
 /* ps_follow.c: decoders that sit out an utterance but stay in step */

@@ -674,34 +674,68 @@ static bool lm_current(unsigned gen)
 	return gen == atomic_load(&dict_gen) && !keep_added_peek();
 }
 
+/* Free the idle ones made with an older dictionary (lock held). */
+static void lm_drop_stale(struct bt_psm_lms *lms)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < lms->n_idle; i++) {
+		if (lm_current(lms->idle_gen[i])) {
+			lms->idle_gen[k] = lms->idle_gen[i];
+			lms->idle[k++] = lms->idle[i];
+		}
+		else {
+			ps_free(lms->idle[i]);
+		}
+	}
+	lms->n_idle = k;
+}
+
+/* A new one, with the dictionary's version it was made with (lock
+ * held). */
+static ps_decoder_t *lm_make(struct bt_psm_lms *lms, unsigned *genp)
+{
+	ps_decoder_t *ps = bt_psm_decoder(BT_PSM_LM, lms, NULL);
+
+	*genp = atomic_load(&dict_gen);
+	if (ps)
+		m.stats.lm_decoders++;
+	return ps;
+}
+
 ps_decoder_t *bt_psm_lm_take(struct bt_psm_lms *lms, unsigned *genp)
 {
 	ps_decoder_t *ps;
 
-	while (lms->n_idle) {
-		unsigned i = --lms->n_idle;
-
-		if (lm_current(lms->idle_gen[i])) {
-			*genp = lms->idle_gen[i];
-			return lms->idle[i];
-		}
-		bt_psm_lock();
-		ps_free(lms->idle[i]);
-		bt_psm_unlock();
+	/* without the lock when one waits: it is held while another thread
+	 * makes a decoder */
+	if (lms->n_idle && lm_current(lms->idle_gen[lms->n_idle - 1])) {
+		--lms->n_idle;
+		*genp = lms->idle_gen[lms->n_idle];
+		return lms->idle[lms->n_idle];
 	}
 	bt_psm_lock();
-	ps = bt_psm_decoder(BT_PSM_LM, lms, NULL);
-	*genp = atomic_load(&dict_gen);
-	if (ps)
-		m.stats.lm_decoders++;
+	lm_drop_stale(lms);
+	if (lms->n_idle) {
+		--lms->n_idle;
+		*genp = lms->idle_gen[lms->n_idle];
+		ps = lms->idle[lms->n_idle];
+	}
+	else {
+		ps = lm_make(lms, genp);
+	}
 	bt_psm_unlock();
 	return ps;
 }
 
-void bt_psm_lm_limits(unsigned spare, unsigned idle)
+void bt_psm_lm_set_spare(unsigned n)
 {
-	atomic_store(&lm_spare, spare < LM_IDLE_MAX ? spare : LM_IDLE_MAX);
-	atomic_store(&lm_keep, idle < LM_IDLE_MAX ? idle : LM_IDLE_MAX);
+	atomic_store(&lm_spare, n < LM_IDLE_MAX ? n : LM_IDLE_MAX);
+}
+
+void bt_psm_lm_set_keep(unsigned n)
+{
+	atomic_store(&lm_keep, n < LM_IDLE_MAX ? n : LM_IDLE_MAX);
 }
 
 static unsigned lm_spare_n(void)
@@ -729,36 +763,20 @@ void bt_psm_lm_give(struct bt_psm_lms *lms, ps_decoder_t *ps, unsigned gen)
 	bt_psm_unlock();
 }
 
-unsigned bt_psm_lm_idle(const struct bt_psm_lms *lms)
-{
-	return lms->n_idle;
-}
-
 int bt_psm_lm_spare(struct bt_psm_lms *lms)
 {
-	unsigned k = 0;
-
 	/* those made before the dictionary changed would be made again
 	 * when taken, in an utterance: now instead */
-	for (unsigned i = 0; i < lms->n_idle; i++) {
-		if (lm_current(lms->idle_gen[i])) {
-			lms->idle_gen[k] = lms->idle_gen[i];
-			lms->idle[k++] = lms->idle[i];
-		}
-		else {
-			ps_free(lms->idle[i]);
-		}
-	}
-	lms->n_idle = k;
+	lm_drop_stale(lms);
 	while (lms->n_idle < lm_spare_n()) {
-		ps_decoder_t *ps = bt_psm_decoder(BT_PSM_LM, lms, NULL);
+		unsigned gen;
+		ps_decoder_t *ps = lm_make(lms, &gen);
 
 		if (!ps)
 			return bt_err(EIO, "pocketsphinx could not make its "
 				      "language model decoder (out of memory "
 				      "or damaged model files)");
-		m.stats.lm_decoders++;
-		lms->idle_gen[lms->n_idle] = atomic_load(&dict_gen);
+		lms->idle_gen[lms->n_idle] = gen;
 		lms->idle[lms->n_idle++] = ps;
 	}
 	return 0;

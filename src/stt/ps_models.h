@@ -66,19 +66,19 @@ struct ps_decoder_s *bt_psm_decoder(enum bt_psm_kind kind,
  *  - take: an idle one, or a new one (NULL: pocketsphinx could not); *genp
  *    gets the dictionary it was made with, for give;
  *  - give: back, idle, for the next utterance (up to a bound; one made
- *    before the LM dictionary changed is freed);
- *  - idle: how many wait now.
+ *    before the LM dictionary changed is freed).
  * bt_psm_lm_spare (with the lock held, on lms's thread: psi_make) makes
  * them until the spare count waits, so that the thread's next utterances
- * find one; bt_psm_lm_limits (any thread, no lock) sets that count
- * (0: 1) and how many idle ones a thread keeps (at least the spares).
+ * find one. Any thread, no lock: bt_psm_lm_set_spare sets that count
+ * (0: 1), bt_psm_lm_set_keep how many idle ones a thread keeps (at least
+ * the spares).
  */
 struct ps_decoder_s *bt_psm_lm_take(struct bt_psm_lms *lms, unsigned *genp);
 void bt_psm_lm_give(struct bt_psm_lms *lms, struct ps_decoder_s *ps,
 		    unsigned gen);
-unsigned bt_psm_lm_idle(const struct bt_psm_lms *lms);
 int bt_psm_lm_spare(struct bt_psm_lms *lms);
-void bt_psm_lm_limits(unsigned spare, unsigned idle);
+void bt_psm_lm_set_spare(unsigned n);
+void bt_psm_lm_set_keep(unsigned n);
 
 /** The full pronunciation dictionary, as a decoder without a search, to
  *  look words up (ps_lookup_word only reads it). Not owned. */

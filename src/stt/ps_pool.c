@@ -3,7 +3,6 @@
  * a session holds, and the pool that keeps a call's decoders for the next.
  */
 #include <errno.h>
-#include <stdatomic.h>
 #include <string.h>
 #include "banter/err.h"
 #include "ps_int.h"
@@ -17,8 +16,9 @@ static bool registered;
  * open-LM decoder, ~0.18 s and ~23 MB more, is lent per utterance by the
  * thread: bt_psm_lm_take; ~0.35 s and ~50 MB in all where scores are not
  * shared), on the thread of the call that needs it, where it holds up
- * every other call of that event loop. So a call's decoders are not freed when it ends: they
- * wait, idle, for the next call on the same thread with the same grammars
+ * every other call of that event loop. So a call's decoders are not freed
+ * when it ends: they wait, idle, for the next call on the same thread with
+ * the same grammars
  * (an agent's), up to bt_stt_pocketsphinx_pool() per thread (the server
  * also makes some before calls come: bt_session_warm). A reused
  * instance keeps its live CMN estimate, as one decoder does from one
@@ -27,9 +27,6 @@ static bool registered;
 static struct list idle;
 static unsigned pool_max;       /* idle instances kept per thread */
 static unsigned n_made, n_reused;
-/* open-LM decoders (lent per utterance, ps_models.c): made ready per
- * thread, and kept idle per thread (the pool's size) */
-static _Atomic unsigned lm_ready, lm_keep;
 
 /* FNV-1a over what the grammars are made of */
 static uint64_t key_add(uint64_t h, const void *p, size_t n)
@@ -219,14 +216,13 @@ void bt_stt_pocketsphinx_pool(unsigned per_thread)
 	bt_psm_lock();
 	pool_max = per_thread;
 	bt_psm_unlock();
-	lm_keep = per_thread;
-	bt_psm_lm_limits(lm_ready, lm_keep);
+	/* the open-LM decoders a thread keeps idle: as many */
+	bt_psm_lm_set_keep(per_thread);
 }
 
 void bt_stt_pocketsphinx_spare(unsigned per_thread)
 {
-	lm_ready = per_thread;
-	bt_psm_lm_limits(lm_ready, lm_keep);
+	bt_psm_lm_set_spare(per_thread);
 }
 
 /* Free what the pool holds: this thread's (all, when all is set). */
