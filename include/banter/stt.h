@@ -204,21 +204,24 @@ void bt_stt_pocketsphinx_close(void);
  * Keep up to per_thread idle pocketsphinx instances on each thread when
  * their sessions end (0, the default: free them), so that the next call
  * on that thread with the same grammars starts without making one
- * (~75 ms of CPU, ~14 MB each with shared scores; ~0.35 s, ~50 MB
+ * (~20 ms of CPU, ~5 MB each with shared scores; ~0.35 s, ~50 MB
  * without), held while idle. Any thread.
  */
 void bt_stt_pocketsphinx_pool(unsigned per_thread);
 
 /**
- * A recogniser's open-language-model decoder (most of its set-up: ~0.18 s
- * of CPU, ~23 MB) is lent to it for each utterance by its thread, which
- * keeps as many as its callers speak at once, idle between utterances
- * (up to the pool's per_thread above, at least this count). Making a
- * recogniser makes per_thread of them ready if fewer wait (default 1), so
- * that as many callers of a thread can start speaking at once without the
- * thread making one then. Any thread.
+ * A recogniser's open-language-model, grammar and overlap-class decoders
+ * (most of its set-up: ~0.18 s of CPU and ~23 MB for the first, ~20 ms
+ * and a few MB for each of the others) are lent to it for each utterance
+ * by its thread, which keeps as many as its callers use at once, idle
+ * between utterances (up to the pool's per_thread above, at least the
+ * count below). Making a recogniser makes ready, if fewer wait,
+ * per_agent grammar decoders of its agent's grammars and per_agent x
+ * agents open-LM and overlap decoders, which all agents share (0: 1
+ * each), so that as many callers of a thread can start speaking at once
+ * without the thread making one then. Any thread.
  */
-void bt_stt_pocketsphinx_spare(unsigned per_thread);
+void bt_stt_pocketsphinx_spare(unsigned per_agent, unsigned agents);
 
 /** Free the calling thread's idle instances (before the thread exits). */
 void bt_stt_pocketsphinx_drain(void);

@@ -1,11 +1,14 @@
 /**
  * @file pocketsphinx.c  Streaming STT provider "pocketsphinx".
  *
- * Each instance owns up to five decoders. Those an utterance needs search
- * it; the others only follow it (ps_follow.c: their front ends hear the
- * audio, their live CMN is the LM decoder's when they search again), so
- * that their front ends (noise floor, VAD, live CMN) stay in step and
- * their scores can be compared frame for frame:
+ * Each instance reads an utterance with up to five decoders. Those an
+ * utterance needs search it. Where scores are shared (ps_share.c) they are
+ * lent to it for that utterance by its thread (lend), except the phone
+ * loop; where not, they are its own, and those it does not need only
+ * follow it (ps_follow.c: their front ends hear the audio, their live CMN
+ * is the LM decoder's when they search again), so that their front ends
+ * (noise floor, VAD, live CMN) stay in step and their scores can be
+ * compared frame for frame:
  *
  *  - lm: the open language model. It gives the words of free speech, and
  *    for a grammar utterance it is the reference that says what else the
@@ -63,7 +66,11 @@
  *
  * What the instances share, and what an instance still costs, is in
  * ps_models.c: per thread the language models, per process the full
- * dictionary (for look-ups) and each compiled grammar. Measured with
+ * dictionary (for look-ups) and each compiled grammar. Where scores are
+ * shared too, only the phone loop is the instance's own: the lm, fsg, ovb
+ * and ovs decoders are its thread's, lent for an utterance (lend below,
+ * ps_kit.c), and an instance costs ~15 ms of CPU and ~3 MB to make
+ * (bench_stt_setup "each more"). Before that, measured with
  * bench_stt_setup (restaurant agent, 4 grammars, 2 busy cores):
  *  - each more instance: 50 MB RSS (37 MB anonymous; RSS also counts
  *    each decoder's own mapping of the acoustic model's mdef and sendump,
@@ -180,13 +187,20 @@ static void overlap_read(struct psi *st, struct bt_stt_overlap *ov)
  * The instance's decoders. With sharing, the LM and phone-loop decoders
  * search this thread's language models and words are looked up in the
  * process's lexicon (ps_models.c).
+ *
+ * With shared models and scores, only the phone loop is the recogniser's
+ * own: it hears every frame of the call (its front end's noise floor and
+ * live CMN carry over from one utterance to the next) and scores them for
+ * the others. The open-LM, grammar and overlap decoders keep nothing of a
+ * call between utterances (they read the phone loop's scores and take its
+ * CMN at each start), so the thread lends them per utterance (lend):
+ * it needs as many as its callers speak at once, not one per call. One
+ * that scores for itself keeps which Gaussians scored best (-topn) from
+ * frame to frame, and so a little of the last caller, and its front end
+ * follows the audio between its searches (ps_follow.c): those are the
+ * recogniser's own.
  */
-static bool lm_lent(const struct psi *st)
-{
-	return st->lms && st->share;
-}
-
-static int decoders_make(struct psi *st, bool need_fsg)
+static int decoders_make(struct psi *st, const struct bt_stt_prm *prm)
 {
 	int err = bt_psm_prepare();
 
@@ -200,51 +214,85 @@ static int decoders_make(struct psi *st, bool need_fsg)
 		err = pss_alloc(&st->share);
 	if (err)
 		return err;
+	st->lent = st->lms && st->share;
 
-	/* with shared models and scores the open-LM decoder is the
-	 * thread's, lent per utterance (lm_take): it keeps nothing of a call
-	 * (it reads the phone loop's scores, takes its CMN at each start).
-	 * One that scores for itself keeps which Gaussians scored best
-	 * (-topn) from frame to frame, and so a little of the last caller:
-	 * that one is the recogniser's own. */
-	if (!lm_lent(st))
+	if (!st->lent)
 		st->lm = bt_psm_decoder(BT_PSM_LM, st->lms, NULL);
-	st->phones = st->lm || lm_lent(st) ?
-		bt_psm_decoder(BT_PSM_PHONES, st->lms, pss_dir(st->share)) :
-		NULL;
-	st->ovb = st->phones ? bt_psm_decoder(BT_PSM_OVL, NULL, NULL) : NULL;
-	st->ovs = st->ovb ? bt_psm_decoder(BT_PSM_OVL, NULL, NULL) : NULL;
-	if (st->ovs && need_fsg)
-		st->fsg = bt_psm_decoder(BT_PSM_FSG, NULL, NULL);
-	if (!st->phones || !st->ovs || (need_fsg && !st->fsg))
+	if (st->lent || st->lm)
+		st->phones = bt_psm_decoder(BT_PSM_PHONES, st->lms,
+					    pss_dir(st->share));
+	if (!st->phones)
 		return bt_err(EIO, "pocketsphinx could not make its decoders "
 			      "(out of memory or damaged model files)");
 	if (!st->lms)
 		st->lex = st->lm;
-	return 0;
+
+	/* the grammars (their words are in the LM's dictionary after) */
+	err = ps_kit_overlap(st->ovk, st);
+	if (!err)
+		err = ps_kit_grammars(&st->kit, st, prm);
+	if (err)
+		return err;
+	if (st->lent) {
+		/* this thread's next utterances find them ready */
+		if (bt_psm_shelf_fill(bt_psm_lm_shelf(st->lms), bt_psm_lm_make,
+				      st->lms) ||
+		    ps_kit_fill(st->ovk[0]) || ps_kit_fill(st->ovk[1]) ||
+		    (ps_kit_searches(st->kit) && ps_kit_fill(st->kit)))
+			return bt_err(EIO, "pocketsphinx could not make its "
+				      "decoders (out of memory or damaged "
+				      "model files)");
+		return 0;
+	}
+	err = ps_kit_decoder(st->ovk[0], &st->ovb);
+	if (!err)
+		err = ps_kit_decoder(st->ovk[1], &st->ovs);
+	if (!err && ps_kit_searches(st->kit))
+		err = ps_kit_decoder(st->kit, &st->fsg);
+	return err;
 }
 
-/* The open-LM decoder for an utterance (with shared models: the
- * thread's, lent until lm_give). */
-static int lm_take(struct psi *st)
+/*
+ * The decoders an utterance searches, lent (when st->lent) until unlend:
+ * the open LM always, the grammar decoder for a grammar utterance (g), the
+ * overlap classes for speech over the agent.
+ */
+static int lend(struct psi *st, const struct gram *g, bool overlap)
 {
-	if (st->lm)
+	unsigned gen;
+
+	if (!st->lent)
 		return 0;
-	st->lm = bt_psm_lm_take(st->lms, &st->lm_gen);
+	st->lm = bt_psm_shelf_take(bt_psm_lm_shelf(st->lms), bt_psm_lm_make,
+				   st->lms, &gen);
+	st->lm_gen = gen;
 	if (!st->lm)
 		return bt_err(EIO, "pocketsphinx could not make its language "
 			      "model decoder (out of memory or damaged model "
 			      "files)");
+	if (g && ps_kit_take(st->kit, &st->fsg))
+		return EIO;
+	if (overlap && (ps_kit_take(st->ovk[0], &st->ovb) ||
+			ps_kit_take(st->ovk[1], &st->ovs)))
+		return EIO;
 	return 0;
 }
 
-/* The utterance is over: the decoder goes back to the thread's. */
-static void lm_give(struct psi *st)
+/* The utterance is over: the decoders go back to the thread's. */
+static void unlend(struct psi *st)
 {
-	if (!lm_lent(st) || !st->lm)
+	if (!st->lent)
 		return;
-	bt_psm_lm_give(st->lms, st->lm, st->lm_gen);
-	st->lm = NULL;
+	if (st->lm)
+		bt_psm_shelf_give(bt_psm_lm_shelf(st->lms), st->lm,
+				  st->lm_gen);
+	if (st->fsg)
+		ps_kit_give(st->kit, st->fsg);
+	if (st->ovb)
+		ps_kit_give(st->ovk[0], st->ovb);
+	if (st->ovs)
+		ps_kit_give(st->ovk[1], st->ovs);
+	st->lm = st->fsg = st->ovb = st->ovs = NULL;
 }
 
 static void destructor(void *arg)
@@ -253,14 +301,13 @@ static void destructor(void *arg)
 	/* ending an utterance decodes the frames still buffered, with this
 	 * thread's language models: not from another thread */
 	bool home = !st->lms || pthread_equal(st->thread, pthread_self());
-	size_t i;
 
 	list_unlink(&st->le);
 
 	if (st->in_utt && home)
 		each_end(st);
 	if (home)
-		lm_give(st);  /* else freed below */
+		unlend(st);  /* else freed below */
 	/* the allphone search of 5prealpha frees its last phone segments
 	 * only when it backtraces again: an empty utterance clears them */
 	if (st->phones && ps_start_utt(st->phones) >= 0)
@@ -279,17 +326,14 @@ static void destructor(void *arg)
 		ps_free(st->ovs);
 	if (st->phones)
 		ps_free(st->phones);
-	for (i = 0; i < st->gramc; i++) {
-		mem_deref(st->gramv[i].name);
-		mem_deref(st->gramv[i].fsg);
-	}
 	psf_free(st);
-	mem_deref(st->ov_fsg[0]);
-	mem_deref(st->ov_fsg[1]);
+	/* after the decoders: they search the kits' grammars */
+	mem_deref(st->kit);
+	mem_deref(st->ovk[0]);
+	mem_deref(st->ovk[1]);
 	mem_deref(st->lms);
 	bt_psm_unlock();
 	mem_deref(st->share);  /* after the writer: its last dump closed */
-	mem_deref(st->gramv);
 }
 
 int psi_make(struct psi **stp, const struct bt_stt_prm *prm)
@@ -300,18 +344,12 @@ int psi_make(struct psi **stp, const struct bt_stt_prm *prm)
 	st = mem_zalloc(sizeof(*st), destructor);
 	if (!st)
 		return bt_err(ENOMEM, "out of memory starting pocketsphinx");
+	st->key = ps_prm_key(prm);
 
 	bt_psm_lock();
-	err = decoders_make(st, ps_needs_fsg(prm));
+	err = decoders_make(st, prm);
 	if (!err)
 		err = psf_alloc(st);
-	if (!err)
-		err = ps_overlap_make(st);
-	if (!err)
-		err = ps_grammars_make(st, prm);
-	/* after the grammars: their words are in the LM's dictionary */
-	if (!err && lm_lent(st))
-		err = bt_psm_lm_spare(st->lms);
 	bt_psm_unlock();
 
 	if (err)
@@ -324,11 +362,11 @@ int psi_make(struct psi **stp, const struct bt_stt_prm *prm)
 static const struct gram *gram_find(const struct psi *st,
 				    const char *name)
 {
-	size_t i;
+	const struct ps_kit *k = st->kit;
 
-	for (i = 0; i < st->gramc; i++) {
-		if (!strcmp(st->gramv[i].name, name))
-			return &st->gramv[i];
+	for (size_t i = 0; k && i < k->gramc; i++) {
+		if (!strcmp(k->gramv[i].name, name))
+			return &k->gramv[i];
 	}
 	return NULL;
 }
@@ -336,18 +374,18 @@ static const struct gram *gram_find(const struct psi *st,
 static int unknown_grammar(const struct psi *st, const char *name)
 {
 	char known[256] = "";
-	size_t i, len = 0;
+	size_t i, len = 0, gramc = st->kit ? st->kit->gramc : 0;
 
-	for (i = 0; i < st->gramc && len + 1 < sizeof(known); i++) {
+	for (i = 0; i < gramc && len + 1 < sizeof(known); i++) {
 		int n = snprintf(known + len, sizeof(known) - len, "%s%s",
-				 i ? ", " : "", st->gramv[i].name);
+				 i ? ", " : "", st->kit->gramv[i].name);
 		if (n < 0)
 			break;
 		len += (size_t)n;
 	}
 	return bt_err(EINVAL, "STT grammar \"%s\" is unknown: grammars must be"
 		      " declared when the recogniser is made (declared: %s)",
-		      name, st->gramc ? known : "none");
+		      name, gramc ? known : "none");
 }
 
 enum { DECODERS_MAX = 5 };
@@ -374,12 +412,15 @@ static size_t decoders_of(const struct psi *st,
 	return n;
 }
 
-/* The others: they only follow the audio (ps_follow.c). */
+/* The others, where they are the recogniser's own: they only follow the
+ * audio (ps_follow.c). Lent ones are back with their thread. */
 static size_t followers_of(const struct psi *st,
 			   ps_decoder_t *v[DECODERS_MAX])
 {
 	size_t n = 0;
 
+	if (st->lent)
+		return 0;
 	if (st->fsg && !st->grammar)
 		v[n++] = st->fsg;
 	if (!st->overlap) {
@@ -463,20 +504,25 @@ int psi_start(struct psi *st, const char *grammar, bool overlap)
 	/* a new utterance before finish (barge-in, restart): drop the old */
 	if (st->in_utt) {
 		each_end(st);
+		unlend(st);
 		st->in_utt = false;
 	}
 
-	if (g && ps_set_search(st->fsg, g->search) < 0)
+	if (lend(st, g, overlap)) {
+		unlend(st);
+		return EIO;
+	}
+	if (g && ps_set_search(st->fsg, g->search) < 0) {
+		unlend(st);
 		return bt_err(EINVAL, "pocketsphinx could not switch to "
 			      "grammar \"%s\"", grammar);
+	}
 	/* which decoders each_start starts, and each_end ends */
 	st->grammar = g != NULL;
 	st->type = g ? g->type : BT_SLOT_TEXT;
 	st->overlap = overlap;
-	if (lm_take(st))
-		return EIO;
 	if (each_start(st)) {
-		lm_give(st);
+		unlend(st);
 		return bt_err(EIO, "pocketsphinx could not start an utterance");
 	}
 	st->in_utt = true;
@@ -563,7 +609,7 @@ int psi_finish(struct psi *st, struct bt_transcript *tr)
 	st->snr = ps_level_snr(&st->level);
 
 	if (each_end(st)) {
-		lm_give(st);
+		unlend(st);
 		return bt_err(EIO, "pocketsphinx could not end the utterance");
 	}
 
@@ -577,7 +623,7 @@ int psi_finish(struct psi *st, struct bt_transcript *tr)
 		tr->confidence = ps_conf(st, tr->text);
 	if (st->overlap)
 		overlap_read(st, &st->ov);
-	lm_give(st);
+	unlend(st);
 	return 0;
 }
 
@@ -601,6 +647,6 @@ int psi_end_utt(struct psi *st)
 {
 	int err = each_end(st);
 
-	lm_give(st);
+	unlend(st);
 	return err;
 }

@@ -13,6 +13,10 @@
  * what searching costs; at its next utterance it takes the live CMN of
  * the LM decoder, which heard everything. The two then read that
  * utterance bit for bit as if they had searched all along.
+ *
+ * Only for decoders an instance owns (scores not shared, or models not
+ * shared): a lent one (pocketsphinx.c, lend) reads the phone loop's
+ * scores and takes its CMN, and its own front end is not used.
  */
 #include <string.h>
 #include <sphinxbase/ckd_alloc.h>

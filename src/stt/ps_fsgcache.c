@@ -11,6 +11,7 @@
  * -bestpath stays off and nothing calls ps_get_lattice. Everything here
  * runs with the lock held (ps_models.h).
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 #include <pocketsphinx.h>
@@ -153,6 +154,12 @@ int bt_psm_grammar_set(ps_decoder_t *ps, const char *search,
 	}
 	*fp = f;
 	return 0;
+}
+
+int bt_psm_grammar_use(ps_decoder_t *ps, const char *search,
+		       struct bt_psm_fsg *f)
+{
+	return f && ps_set_fsg(ps, search, f->fsg) >= 0 ? 0 : EINVAL;
 }
 
 void bt_psm_fsgs_flush(void)

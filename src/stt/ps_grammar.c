@@ -356,8 +356,8 @@ static int phrase_norm(ps_decoder_t *ps, const char *gname,
  * tuned with the first pronunciation only): a decoder then holds only the
  * words its grammars use (kilobytes instead of the 28 MB dictionary).
  */
-static int dict_take(ps_decoder_t *to, ps_decoder_t *from, const char *rules,
-		     bool alts, const char *what)
+int ps_dict_take(ps_decoder_t *to, ps_decoder_t *from, const char *rules,
+		 bool alts, const char *what)
 {
 	char w[WORD_MAX], alt[WORD_MAX + 16];  /* "word(k)" */
 
@@ -391,33 +391,33 @@ static int dict_take(ps_decoder_t *to, ps_decoder_t *from, const char *rules,
 	return 0;
 }
 
-static int overlap_class(struct psi *st, ps_decoder_t *ps,
-			 const char *gram, const char *search,
-			 struct bt_psm_fsg **fp)
+int ps_overlap_make(struct ps_kit *kit, unsigned which)
 {
-	/* the rules after the header: "public <utt> = ..." */
-	int err = dict_take(ps, st->lex, strchr(strstr(gram, "public"), '='),
-			    false, "STT overlap grammar");
+	struct gram *g;
+	int err;
 
+	kit->gramv = mem_zalloc(sizeof(*kit->gramv), NULL);
+	if (!kit->gramv)
+		return bt_err(ENOMEM, "out of memory making STT overlap "
+			      "grammars");
+	kit->gramc = 1;
+	g = kit->gramv;
+	err = str_dup(&g->name, "STT overlap grammar");
+	if (!err)
+		err = str_dup(&g->jsgf, which ? gram_ov_stop : gram_ov_bc);
 	if (err)
-		return err;
-	if (bt_psm_grammar_set(ps, search, gram, false, st->lms ? fp : NULL) ||
-	    ps_set_search(ps, search) < 0)
-		return bt_err(EIO, "STT overlap grammar could not be compiled "
-			      "by pocketsphinx");
+		return bt_err(ENOMEM, "out of memory making STT overlap "
+			      "grammars");
+	str_ncpy(g->search, which ? "bt_ov_stop" : "bt_ov_bc",
+		 sizeof(g->search));
+	/* the classifier is tuned with the first pronunciations only */
+	kit->alts = false;
 	return 0;
 }
 
-int ps_overlap_make(struct psi *st)
-{
-	int err = overlap_class(st, st->ovb, gram_ov_bc, "bt_ov_bc",
-				&st->ov_fsg[0]);
-
-	return err ? err : overlap_class(st, st->ovs, gram_ov_stop,
-					 "bt_ov_stop", &st->ov_fsg[1]);
-}
-
-static int grammar_compile(struct psi *st, const struct bt_stt_grammar *g,
+/* The JSGF source of g: its type's built-in grammar, its phrases and what
+ * else a caller may say there, each word checked with lex. */
+static int grammar_compile(ps_decoder_t *lex, const struct bt_stt_grammar *g,
 			   struct gram *sg)
 {
 	const char *body = builtin(g->type);
@@ -432,11 +432,11 @@ static int grammar_compile(struct psi *st, const struct bt_stt_grammar *g,
 		return bt_err(ENOMEM, "out of memory compiling grammar \"%s\"",
 			      g->name);
 
-	err = body_check(st->lex, body, g->name);
+	err = body_check(lex, body, g->name);
 	if (!err)
-		err = body_check(st->lex, gram_polite, g->name);
+		err = body_check(lex, gram_polite, g->name);
 	if (!err && other)
-		err = body_check(st->lex, other, g->name);
+		err = body_check(lex, other, g->name);
 	if (err)
 		goto out;
 
@@ -455,7 +455,7 @@ static int grammar_compile(struct psi *st, const struct bt_stt_grammar *g,
 				     "is NULL", g->name, i);
 			goto out;
 		}
-		err = phrase_norm(st->lex, g->name, g->phrases[i], norm,
+		err = phrase_norm(lex, g->name, g->phrases[i], norm,
 				  sizeof(norm));
 		if (err)
 			goto out;
@@ -484,32 +484,14 @@ static int grammar_compile(struct psi *st, const struct bt_stt_grammar *g,
 			     "phrases", g->name, mb->end, JSGF_MAX);
 		goto out;
 	}
-	err = dict_take(st->fsg, st->lex, strchr((const char *)mb->buf, '='),
-			true, g->name);
+	err = str_dup(&sg->jsgf, (const char *)mb->buf);
 	if (err)
-		goto out;
-	err = bt_psm_grammar_set(st->fsg, sg->search, (const char *)mb->buf,
-				 true, st->lms ? &sg->fsg : NULL);
-	if (err)
-		err = bt_err(err, "STT grammar \"%s\" could not be compiled "
-			     "by pocketsphinx", g->name);
+		err = bt_err(ENOMEM, "out of memory compiling grammar \"%s\"",
+			     g->name);
 
  out:
 	mem_deref(mb);
 	return err;
-}
-
-bool ps_needs_fsg(const struct bt_stt_prm *prm)
-{
-	size_t i;
-
-	if (!prm || !prm->grammars)
-		return false;
-	for (i = 0; i < prm->n_grammars; i++) {
-		if (prm->grammars[i].type != BT_SLOT_TEXT)
-			return true;
-	}
-	return false;
 }
 
 /* What can be checked before the models load (which takes a while). */
@@ -547,27 +529,23 @@ int ps_prm_check(const struct bt_stt_prm *prm)
 	return 0;
 }
 
-int ps_grammars_make(struct psi *st, const struct bt_stt_prm *prm)
+int ps_grammars_make(struct ps_kit *kit, const struct bt_stt_prm *prm)
 {
-	bool selected = false;
 	size_t i;
 	int err;
 
-	if (!prm || !prm->n_grammars)
-		return 0;
-
-	st->gramv = mem_zalloc(prm->n_grammars * sizeof(*st->gramv), NULL);
-	if (!st->gramv)
+	kit->gramv = mem_zalloc(prm->n_grammars * sizeof(*kit->gramv), NULL);
+	if (!kit->gramv)
 		return bt_err(ENOMEM, "out of memory making STT grammars");
 
 	for (i = 0; i < prm->n_grammars; i++) {
 		const struct bt_stt_grammar *g = &prm->grammars[i];
-		struct gram *sg = &st->gramv[i];
+		struct gram *sg = &kit->gramv[i];
 
 		err = str_dup(&sg->name, g->name);
 		if (err)
 			return bt_err(err, "out of memory making STT grammars");
-		st->gramc = i + 1;
+		kit->gramc = i + 1;
 		sg->type = g->type;
 
 		/* a text slot is free speech: the open language model */
@@ -575,19 +553,9 @@ int ps_grammars_make(struct psi *st, const struct bt_stt_prm *prm)
 			continue;
 		snprintf(sg->search, sizeof(sg->search), "bt_g%u",
 			 (unsigned)i);
-		err = grammar_compile(st, g, sg);
+		err = grammar_compile(kit->lex, g, sg);
 		if (err)
 			return err;
-
-		/* fsg is fed in every utterance (see the file comment), so
-		 * it always needs a search, even under the open LM */
-		if (!selected) {
-			if (ps_set_search(st->fsg, sg->search) < 0)
-				return bt_err(EINVAL, "pocketsphinx could not "
-					      "select grammar \"%s\"",
-					      g->name);
-			selected = true;
-		}
 	}
 	return 0;
 }

@@ -45,7 +45,33 @@ struct gram {
 	char *name;              /* the caller's name (owned) */
 	enum bt_slot_type type;
 	char search[SEARCH_LEN]; /* "" = the open language model */
+	char *jsgf;              /* its source (owned); NULL with "" */
 	struct bt_psm_fsg *fsg;  /* its compiled grammar, when shared */
+};
+
+/*
+ * Grammars and the decoders that search them (ps_kit.c): an agent's slot
+ * grammars (kind BT_PSM_FSG, key: what prm_key makes of them), or one
+ * class of the overlap classifier (BT_PSM_OVL). With shared models the
+ * instances of a thread with the same grammars hold one kit (a mem
+ * object; references taken and dropped with the models' lock held), and
+ * where they also share scores its decoders are lent per utterance from
+ * its shelf, like the open-LM decoder. Otherwise an instance makes its
+ * own decoders from it.
+ */
+struct ps_kit {
+	struct le le;              /* in the kits (shared models only) */
+	pthread_t thread;
+	enum bt_psm_kind kind;
+	uint64_t key;
+	bool alts;                 /* every pronunciation of its words */
+	ps_decoder_t *lex;         /* where its words come from (the
+				      process's lexicon: bt_psm_lexicon,
+				      when cached) */
+	bool cached;               /* grammars compiled into the cache */
+	struct gram *gramv;
+	size_t gramc;
+	struct bt_psm_shelf shelf; /* idle decoders, when lent */
 };
 
 /* The decoders of one recogniser: made once, reused by call after call
@@ -61,21 +87,26 @@ struct psi {
 	int32 lm_score;            /* the open LM's path score and words */
 	char lm_hyp[512];          /* of the utterance psi_finish ends (its
 				      decoder is lent: gone after it) */
-	ps_decoder_t *fsg;         /* NULL if no grammar needs one */
+	ps_decoder_t *fsg;         /* NULL if no grammar needs one; lent
+				      like lm (only while a grammar
+				      utterance runs) */
 	ps_decoder_t *phones;
 	ps_decoder_t *ovb;         /* overlap classifier (see above): */
-	ps_decoder_t *ovs;         /* backchannels, stop phrases */
+	ps_decoder_t *ovs;         /* backchannels, stop phrases; lent like
+				      fsg, while speech over the agent
+				      runs */
+	bool lent;                 /* lm, fsg, ovb, ovs are lent (shared
+				      models and scores) */
 	ps_decoder_t *lex;         /* where words are looked up: the shared
 				      lexicon, or lm if nothing is shared */
 	struct bt_psm_lms *lms;    /* this thread's LMs; NULL: own models */
 	struct pss *share;         /* phones scores for the others; NULL:
 				      each decoder scores (ps_share.c) */
 	bool shared_utt;           /* this utterance is read that way */
-	struct bt_psm_fsg *ov_fsg[2]; /* ovb's and ovs's grammars, shared */
+	struct ps_kit *kit;        /* its grammars (NULL: none declared) */
+	struct ps_kit *ovk[2];     /* ovb's and ovs's */
 	pthread_t thread;          /* the thread lms belongs to */
 	struct bt_stt_overlap ov;  /* its reading of the last utterance */
-	struct gram *gramv;
-	size_t gramc;
 	bool in_utt;
 	bool grammar;              /* this utterance's words come from fsg */
 	bool overlap;              /* ovb, ovs read it (in_utt or the last
@@ -145,8 +176,32 @@ void pss_stop(struct pss *s);
 
 /* ps_grammar.c */
 int ps_prm_check(const struct bt_stt_prm *prm);
-bool ps_needs_fsg(const struct bt_stt_prm *prm);
-int ps_overlap_make(struct psi *st);
-int ps_grammars_make(struct psi *st, const struct bt_stt_prm *prm);
+/* kit's grammars (gramv), from prm's, or the overlap class `which`
+ * (0 backchannels, 1 stop phrases); their words checked with lex */
+int ps_grammars_make(struct ps_kit *kit, const struct bt_stt_prm *prm);
+int ps_overlap_make(struct ps_kit *kit, unsigned which);
+/* give decoder to (an empty dictionary) the words of JSGF rules from
+ * from's dictionary; alts: "word(2)" too */
+int ps_dict_take(ps_decoder_t *to, ps_decoder_t *from, const char *rules,
+		 bool alts, const char *what);
+
+/* ps_kit.c, with the models' lock held except take and give */
+/* what prm's grammars are made of, as a number: a recogniser's key */
+uint64_t ps_prm_key(const struct bt_stt_prm *prm);
+/* this thread's kit of prm's grammars (NULL *kp: none declared), those
+ * with key st->key */
+int ps_kit_grammars(struct ps_kit **kp, const struct psi *st,
+		    const struct bt_stt_prm *prm);
+/* this thread's kits of the overlap classes */
+int ps_kit_overlap(struct ps_kit *kv[2], const struct psi *st);
+/* whether the kit's grammars need a decoder (not all free speech) */
+bool ps_kit_searches(const struct ps_kit *kit);
+/* a new decoder with the kit's grammars, the first one selected */
+int ps_kit_decoder(struct ps_kit *kit, ps_decoder_t **psp);
+/* a decoder lent from the kit's shelf; back to it */
+int ps_kit_take(struct ps_kit *kit, ps_decoder_t **psp);
+void ps_kit_give(struct ps_kit *kit, ps_decoder_t *ps);
+/* make its spares */
+int ps_kit_fill(struct ps_kit *kit);
 
 #endif

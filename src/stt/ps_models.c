@@ -41,8 +41,9 @@
  * (The senone scores of each frame are shared: ps_share.c.) But the
  * open-LM decoder, which holds the largest of those, keeps nothing of a
  * call between utterances where it reads shared scores, so a thread lends
- * its own to its instances per utterance (bt_psm_lm_take): it needs as
- * many as its callers speak at once.
+ * its own to its instances per utterance (a shelf: bt_psm_shelf_take): it
+ * needs as many as its callers speak at once. The grammar and overlap
+ * decoders are lent the same way, from the thread's kits (ps_kit.c).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -74,27 +75,23 @@ enum {
 	KEEP_MAX = 4096,     /* phrase words kept past it; more: all words */
 };
 
-enum { LM_IDLE_MAX = 64 };  /* idle open-LM decoders a thread can keep */
-
 struct bt_psm_lms {
 	struct le le;           /* in m.lms */
 	pthread_t thread;
 	ngram_model_t *words;   /* en-us.lm.bin */
 	ngram_model_t *phones;  /* en-us-phone.lm.bin */
 	logmath_t *lmath;       /* theirs (they do not retain it) */
-	/* open-LM decoders between utterances (bt_psm_lm_take), with the
-	 * LM dictionary each was made with; only this thread touches them */
-	ps_decoder_t *idle[LM_IDLE_MAX];
-	unsigned idle_gen[LM_IDLE_MAX];
-	unsigned n_idle;
+	/* open-LM decoders between utterances, with the LM dictionary each
+	 * was made with (its gen) */
+	struct bt_psm_shelf lm;
 };
 
 /* The LM dictionary's version: lm_dict_make makes a new one. */
 static _Atomic unsigned dict_gen;
-/* open-LM decoders made ready per thread (bt_psm_lm_spare; 0 means 1),
- * and idle ones kept per thread: read when an utterance ends, where the
- * lock (held while another thread makes a decoder) would make it wait */
-static _Atomic unsigned lm_spare, lm_keep;
+/* decoders made ready per thread (bt_psm_set_spare; 0 means 1), and idle
+ * ones kept per shelf: read when an utterance ends, where the lock (held
+ * while another thread makes a decoder) would make it wait */
+static _Atomic unsigned spare_agent, spare_agents, shelf_keep;
 
 /* sphinxbase's log stream is a global and ps_init() is not documented as
  * thread-safe: decoders are also built one at a time under this lock. */
@@ -309,8 +306,9 @@ static ps_decoder_t *with_search(ps_decoder_t *ps, const char *name,
 	return ps;
 }
 
-ps_decoder_t *bt_psm_decoder(enum bt_psm_kind kind, struct bt_psm_lms *lms,
-			     const char *senlogdir)
+static ps_decoder_t *decoder_make(enum bt_psm_kind kind,
+				  struct bt_psm_lms *lms,
+				  const char *senlogdir)
 {
 	cmd_ln_t *cfg;
 
@@ -348,8 +346,21 @@ ps_decoder_t *bt_psm_decoder(enum bt_psm_kind kind, struct bt_psm_lms *lms,
 		return lms ? with_search(decoder_init(cfg), "bt_phones",
 					 ps_set_allphone, lms->phones) :
 			decoder_init(cfg);
+
+	case BT_PSM_KINDS:
+		break;
 	}
 	return NULL;
+}
+
+ps_decoder_t *bt_psm_decoder(enum bt_psm_kind kind, struct bt_psm_lms *lms,
+			     const char *senlogdir)
+{
+	ps_decoder_t *ps = decoder_make(kind, lms, senlogdir);
+
+	if (ps && kind < BT_PSM_KINDS)
+		m.stats.made[kind]++;
+	return ps;
 }
 
 int bt_psm_lexicon(ps_decoder_t **psp)
@@ -581,8 +592,7 @@ static void lms_destructor(void *arg)
 	struct bt_psm_lms *l = arg;
 
 	list_unlink(&l->le);
-	while (l->n_idle)  /* before the models they search */
-		ps_free(l->idle[--l->n_idle]);
+	bt_psm_shelf_clear(&l->lm);  /* before the models they search */
 	if (l->words)
 		ngram_model_free(l->words);
 	if (l->phones)
@@ -644,6 +654,7 @@ int bt_psm_lms_get(struct bt_psm_lms **lp)
 		return bt_err(ENOMEM, "out of memory loading pocketsphinx's "
 			      "language models");
 	l->thread = self;
+	l->lm.kind = BT_PSM_LM;
 	l->lmath = logmath_retain(ps_get_logmath(lex));
 	cfg = ps_get_config(lex);
 	l->words = ngram_model_read(cfg, LM_FILE, NGRAM_AUTO, l->lmath);
@@ -665,97 +676,97 @@ int bt_psm_lms_get(struct bt_psm_lms **lp)
 }
 
 /* ------------------------------------------------------------------ */
-/* open-LM decoders, lent per utterance                                */
+/* decoders lent per utterance                                         */
 /* ------------------------------------------------------------------ */
 
-/* Whether a decoder made with gen's dictionary hears what it should. */
-static bool lm_current(unsigned gen)
+/* Whether a decoder made with generation gen hears what it should: an
+ * open-LM one, the current LM dictionary. */
+static bool shelf_current(const struct bt_psm_shelf *s, unsigned gen)
 {
-	return gen == atomic_load(&dict_gen) && !keep_added_peek();
+	return s->kind != BT_PSM_LM ||
+		(gen == atomic_load(&dict_gen) && !keep_added_peek());
 }
 
 /* Free the idle ones made with an older dictionary (lock held). */
-static void lm_drop_stale(struct bt_psm_lms *lms)
+static void shelf_drop_stale(struct bt_psm_shelf *s)
 {
 	unsigned k = 0;
 
-	for (unsigned i = 0; i < lms->n_idle; i++) {
-		if (lm_current(lms->idle_gen[i])) {
-			lms->idle_gen[k] = lms->idle_gen[i];
-			lms->idle[k++] = lms->idle[i];
+	for (unsigned i = 0; i < s->n; i++) {
+		if (shelf_current(s, s->gen[i])) {
+			s->gen[k] = s->gen[i];
+			s->v[k++] = s->v[i];
 		}
 		else {
-			ps_free(lms->idle[i]);
+			ps_free(s->v[i]);
 		}
 	}
-	lms->n_idle = k;
+	s->n = k;
 }
 
-/* A new one, with the dictionary's version it was made with (lock
- * held). */
-static ps_decoder_t *lm_make(struct bt_psm_lms *lms, unsigned *genp)
+static ps_decoder_t *shelf_pop(struct bt_psm_shelf *s, unsigned *genp)
 {
-	ps_decoder_t *ps = bt_psm_decoder(BT_PSM_LM, lms, NULL);
-
-	*genp = atomic_load(&dict_gen);
-	if (ps)
-		m.stats.lm_decoders++;
-	return ps;
+	--s->n;
+	*genp = s->gen[s->n];
+	return s->v[s->n];
 }
 
-ps_decoder_t *bt_psm_lm_take(struct bt_psm_lms *lms, unsigned *genp)
+ps_decoder_t *bt_psm_shelf_take(struct bt_psm_shelf *s,
+				bt_psm_make_h *makeh, void *arg,
+				unsigned *genp)
 {
 	ps_decoder_t *ps;
 
 	/* without the lock when one waits: it is held while another thread
 	 * makes a decoder */
-	if (lms->n_idle && lm_current(lms->idle_gen[lms->n_idle - 1])) {
-		--lms->n_idle;
-		*genp = lms->idle_gen[lms->n_idle];
-		return lms->idle[lms->n_idle];
-	}
+	if (s->n && shelf_current(s, s->gen[s->n - 1]))
+		return shelf_pop(s, genp);
 	bt_psm_lock();
-	lm_drop_stale(lms);
-	if (lms->n_idle) {
-		--lms->n_idle;
-		*genp = lms->idle_gen[lms->n_idle];
-		ps = lms->idle[lms->n_idle];
-	}
-	else {
-		ps = lm_make(lms, genp);
-	}
+	shelf_drop_stale(s);
+	ps = s->n ? shelf_pop(s, genp) : makeh(arg, genp);
 	bt_psm_unlock();
 	return ps;
 }
 
-void bt_psm_lm_set_spare(unsigned n)
+void bt_psm_set_spare(unsigned per_agent, unsigned agents)
 {
-	atomic_store(&lm_spare, n < LM_IDLE_MAX ? n : LM_IDLE_MAX);
+	atomic_store(&spare_agent, per_agent < BT_PSM_SHELF_MAX ?
+		     per_agent : BT_PSM_SHELF_MAX);
+	atomic_store(&spare_agents, agents ? agents : 1);
 }
 
-void bt_psm_lm_set_keep(unsigned n)
+void bt_psm_set_keep(unsigned n)
 {
-	atomic_store(&lm_keep, n < LM_IDLE_MAX ? n : LM_IDLE_MAX);
+	atomic_store(&shelf_keep, n < BT_PSM_SHELF_MAX ? n :
+		     BT_PSM_SHELF_MAX);
 }
 
-static unsigned lm_spare_n(void)
+/* The spares of a shelf of this kind: an agent's grammar decoders are
+ * its callers' only, the others every agent's. */
+static unsigned shelf_spare(const struct bt_psm_shelf *s)
 {
-	unsigned n = atomic_load(&lm_spare);
+	unsigned n = atomic_load(&spare_agent);
 
-	return n ? n : 1;
+	if (!n)
+		n = 1;
+	if (s->kind != BT_PSM_FSG)
+		n *= atomic_load(&spare_agents) ? atomic_load(&spare_agents) :
+			1;
+	return n < BT_PSM_SHELF_MAX ? n : BT_PSM_SHELF_MAX;
 }
 
-void bt_psm_lm_give(struct bt_psm_lms *lms, ps_decoder_t *ps, unsigned gen)
+void bt_psm_shelf_give(struct bt_psm_shelf *s, ps_decoder_t *ps,
+		       unsigned gen)
 {
-	unsigned cap = atomic_load(&lm_keep);
+	unsigned cap = atomic_load(&shelf_keep);
 
 	if (!ps)
 		return;
-	if (cap < lm_spare_n())
-		cap = lm_spare_n();
-	if (lms->n_idle < cap && lm_current(gen)) {
-		lms->idle_gen[lms->n_idle] = gen;
-		lms->idle[lms->n_idle++] = ps;
+	if (cap < shelf_spare(s))
+		cap = shelf_spare(s);
+	if (s->n < cap && shelf_current(s, gen)) {
+		s->gen[s->n] = gen;
+		s->v[s->n++] = ps;
 		return;
 	}
 	bt_psm_lock();
@@ -763,23 +774,44 @@ void bt_psm_lm_give(struct bt_psm_lms *lms, ps_decoder_t *ps, unsigned gen)
 	bt_psm_unlock();
 }
 
-int bt_psm_lm_spare(struct bt_psm_lms *lms)
+int bt_psm_shelf_fill(struct bt_psm_shelf *s, bt_psm_make_h *makeh,
+		      void *arg)
 {
 	/* those made before the dictionary changed would be made again
 	 * when taken, in an utterance: now instead */
-	lm_drop_stale(lms);
-	while (lms->n_idle < lm_spare_n()) {
+	shelf_drop_stale(s);
+	while (s->n < shelf_spare(s)) {
 		unsigned gen;
-		ps_decoder_t *ps = lm_make(lms, &gen);
+		ps_decoder_t *ps = makeh(arg, &gen);
 
 		if (!ps)
-			return bt_err(EIO, "pocketsphinx could not make its "
-				      "language model decoder (out of memory "
-				      "or damaged model files)");
-		lms->idle_gen[lms->n_idle] = gen;
-		lms->idle[lms->n_idle++] = ps;
+			return EIO;
+		s->gen[s->n] = gen;
+		s->v[s->n++] = ps;
 	}
 	return 0;
+}
+
+void bt_psm_shelf_clear(struct bt_psm_shelf *s)
+{
+	while (s->n)
+		ps_free(s->v[--s->n]);
+}
+
+struct bt_psm_shelf *bt_psm_lm_shelf(struct bt_psm_lms *lms)
+{
+	return &lms->lm;
+}
+
+/* A new open-LM decoder, with the dictionary's version it was made with
+ * (lock held). */
+ps_decoder_t *bt_psm_lm_make(void *arg, unsigned *genp)
+{
+	/* after: making it may make the dictionary again */
+	ps_decoder_t *ps = bt_psm_decoder(BT_PSM_LM, arg, NULL);
+
+	*genp = atomic_load(&dict_gen);
+	return ps;
 }
 
 /* ------------------------------------------------------------------ */

@@ -21,6 +21,7 @@ enum bt_psm_kind {
 	BT_PSM_FSG,     /* grammars; an empty dictionary (dict_take) */
 	BT_PSM_PHONES,  /* the phone loop */
 	BT_PSM_OVL,     /* an overlap class; an empty dictionary */
+	BT_PSM_KINDS
 };
 
 /** One thread's language models (a mem object: an instance that uses them
@@ -57,28 +58,57 @@ struct ps_decoder_s *bt_psm_decoder(enum bt_psm_kind kind,
 				    const char *senlogdir);
 
 /**
- * The open-LM decoders of lms's thread, lent per utterance. Such a decoder
- * keeps nothing of a call between utterances (it takes the phone loop's
- * CMN at each start and, with shared scores, reads its scores), so a
- * thread needs as many as its callers speak at once, not one per call.
- * Called on lms's thread, without the lock (each takes it to make or free
- * a decoder).
- *  - take: an idle one, or a new one (NULL: pocketsphinx could not); *genp
- *    gets the dictionary it was made with, for give;
- *  - give: back, idle, for the next utterance (up to a bound; one made
- *    before the LM dictionary changed is freed).
- * bt_psm_lm_spare (with the lock held, on lms's thread: psi_make) makes
- * them until the spare count waits, so that the thread's next utterances
- * find one. Any thread, no lock: bt_psm_lm_set_spare sets that count
- * (0: 1), bt_psm_lm_set_keep how many idle ones a thread keeps (at least
- * the spares).
+ * Decoders lent per utterance: a shelf holds one thread's idle decoders of
+ * one kind and grammars. A decoder that reads the phone loop's shared
+ * scores keeps nothing of a call between utterances (it takes the phone
+ * loop's CMN at each start, its search starts afresh), so a thread needs
+ * as many as its callers speak at once, not one per call. Only the
+ * shelf's thread touches it (take and give without the lock; each takes
+ * it to make or free a decoder); fill and clear with the lock held.
+ *  - take: an idle one, or a new one from makeh (called with the lock
+ *    held; NULL: pocketsphinx could not); *genp gets the generation it
+ *    was made with, for give. An open-LM decoder (kind BT_PSM_LM) made
+ *    before the LM dictionary changed is freed, not taken;
+ *  - give: back, idle, for the next utterance, up to the thread's bound
+ *    (bt_psm_set_keep, at least the spares); else freed;
+ *  - fill: make them until the spare count waits (psi_make), so that the
+ *    thread's next utterances find one;
+ *  - clear: free the idle ones.
  */
-struct ps_decoder_s *bt_psm_lm_take(struct bt_psm_lms *lms, unsigned *genp);
-void bt_psm_lm_give(struct bt_psm_lms *lms, struct ps_decoder_s *ps,
-		    unsigned gen);
-int bt_psm_lm_spare(struct bt_psm_lms *lms);
-void bt_psm_lm_set_spare(unsigned n);
-void bt_psm_lm_set_keep(unsigned n);
+enum { BT_PSM_SHELF_MAX = 64 };
+
+struct bt_psm_shelf {
+	enum bt_psm_kind kind;
+	struct ps_decoder_s *v[BT_PSM_SHELF_MAX];
+	unsigned gen[BT_PSM_SHELF_MAX];
+	unsigned n;
+};
+
+typedef struct ps_decoder_s *(bt_psm_make_h)(void *arg, unsigned *genp);
+
+struct ps_decoder_s *bt_psm_shelf_take(struct bt_psm_shelf *s,
+				       bt_psm_make_h *makeh, void *arg,
+				       unsigned *genp);
+void bt_psm_shelf_give(struct bt_psm_shelf *s, struct ps_decoder_s *ps,
+		       unsigned gen);
+int bt_psm_shelf_fill(struct bt_psm_shelf *s, bt_psm_make_h *makeh,
+		      void *arg);
+void bt_psm_shelf_clear(struct bt_psm_shelf *s);
+
+/**
+ * How many decoders a thread makes ready (any thread, no lock): per_agent
+ * grammar decoders of each agent's grammars, and per_agent x agents
+ * open-LM decoders and overlap classifiers, which every agent's callers
+ * use (0: 1 each). bt_psm_set_keep: how many idle ones a shelf keeps (at
+ * least its spares).
+ */
+void bt_psm_set_spare(unsigned per_agent, unsigned agents);
+void bt_psm_set_keep(unsigned n);
+
+/** The calling thread's shelf of open-LM decoders, with its maker (arg:
+ *  lms), for bt_psm_shelf_take and _fill. */
+struct bt_psm_shelf *bt_psm_lm_shelf(struct bt_psm_lms *lms);
+struct ps_decoder_s *bt_psm_lm_make(void *lms, unsigned *genp);
 
 /** The full pronunciation dictionary, as a decoder without a search, to
  *  look words up (ps_lookup_word only reads it). Not owned. */
@@ -94,6 +124,11 @@ int bt_psm_lexicon(struct ps_decoder_s **psp);
  */
 int bt_psm_grammar_set(struct ps_decoder_s *ps, const char *search,
 		       const char *jsgf, bool alts, struct bt_psm_fsg **fp);
+
+/** Add grammar f, compiled already, to decoder ps as search `search`
+ *  (another decoder with the same grammars; f stays the caller's). */
+int bt_psm_grammar_use(struct ps_decoder_s *ps, const char *search,
+		       struct bt_psm_fsg *f);
 
 /**
  * Words (lower case, space-separated, as phrase_norm writes them) the LM
@@ -112,8 +147,7 @@ struct bt_psm_stats {
 	unsigned lms_held;      /**< ... held now (one per thread) */
 	unsigned grammars;      /**< grammars compiled into the cache */
 	unsigned grammar_hits;  /**< grammars taken from the cache */
-	unsigned lm_decoders;   /**< open-LM decoders made (lent per
-				     utterance: bt_psm_lm_take) */
+	unsigned made[BT_PSM_KINDS]; /**< decoders made, per kind */
 };
 
 /** Takes the lock. */

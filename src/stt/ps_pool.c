@@ -12,11 +12,11 @@ static bool registered;
 
 
 /*
- * The pool. Making a recogniser costs ~75 ms of CPU and ~14 MB (its
- * open-LM decoder, ~0.18 s and ~23 MB more, is lent per utterance by the
- * thread: bt_psm_lm_take; ~0.35 s and ~50 MB in all where scores are not
- * shared), on the thread of the call that needs it, where it holds up
- * every other call of that event loop. So a call's decoders are not freed
+ * The pool. Making a recogniser costs ~15 ms of CPU and ~3 MB (its phone
+ * loop; its other decoders, ~0.25 s and ~35 MB more, are lent per
+ * utterance by the thread: ps_models.c, ps_kit.c; ~0.35 s and ~50 MB in
+ * all where scores are not shared), on the thread of the call that needs
+ * it, where it holds up every other call of that event loop. So a call's decoders are not freed
  * when it ends: they wait, idle, for the next call on the same thread with
  * the same grammars
  * (an agent's), up to bt_stt_pocketsphinx_pool() per thread (the server
@@ -27,34 +27,6 @@ static bool registered;
 static struct list idle;
 static unsigned pool_max;       /* idle instances kept per thread */
 static unsigned n_made, n_reused;
-
-/* FNV-1a over what the grammars are made of */
-static uint64_t key_add(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 1099511628211ULL;
-	return h;
-}
-
-static uint64_t prm_key(const struct bt_stt_prm *prm)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (size_t i = 0; prm && i < prm->n_grammars; i++) {
-		const struct bt_stt_grammar *g = &prm->grammars[i];
-		int t = (int)g->type;
-
-		h = key_add(h, g->name, strlen(g->name) + 1);
-		h = key_add(h, &t, sizeof(t));
-		for (size_t k = 0; k < g->n_phrases; k++)
-			h = key_add(h, g->phrases[k],
-				    strlen(g->phrases[k]) + 1);
-		h = key_add(h, "|", 1);
-	}
-	return h;
-}
 
 static struct psi *pool_take(uint64_t key)
 {
@@ -143,7 +115,7 @@ static int ps_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm)
 	st->stt = &ps_stt;
 	st->partialh = prm ? prm->partialh : NULL;
 	st->arg = prm ? prm->arg : NULL;
-	key = prm_key(prm);
+	key = ps_prm_key(prm);
 	st->p = pool_take(key);
 	bt_psm_lock();
 	if (st->p)
@@ -161,7 +133,6 @@ static int ps_alloc(struct bt_stt_st **stp, const struct bt_stt_prm *prm)
 			mem_deref(st);
 			return err;
 		}
-		st->p->key = key;
 	}
 	*stp = st;
 	return 0;
@@ -216,13 +187,13 @@ void bt_stt_pocketsphinx_pool(unsigned per_thread)
 	bt_psm_lock();
 	pool_max = per_thread;
 	bt_psm_unlock();
-	/* the open-LM decoders a thread keeps idle: as many */
-	bt_psm_lm_set_keep(per_thread);
+	/* the lent decoders a thread keeps idle: as many of each */
+	bt_psm_set_keep(per_thread);
 }
 
-void bt_stt_pocketsphinx_spare(unsigned per_thread)
+void bt_stt_pocketsphinx_spare(unsigned per_agent, unsigned agents)
 {
-	bt_psm_lm_set_spare(per_thread);
+	bt_psm_set_spare(per_agent, agents);
 }
 
 /* Free what the pool holds: this thread's (all, when all is set). */

@@ -466,7 +466,7 @@ int bt_server_run(const struct bt_server_prm *prm)
 				 prm->pool : prm->warm * prm->n_agents);
 	/* as many callers of a loop can start speaking at once as it has
 	 * warm recognisers, without it making a decoder then */
-	bt_stt_pocketsphinx_spare(prm->warm * prm->n_agents);
+	bt_stt_pocketsphinx_spare(prm->warm, prm->n_agents);
 	/* the loops' threads must not take the stop signals: libre notes a
 	 * signal in the loop of the thread that caught it (see main()) */
 	sigemptyset(&sigs);

@@ -671,12 +671,16 @@ static void test_shared_next(void **state)
 		job_same(&first, &j);
 	}
 	bt_psm_stats(&s1);
+	for (size_t i = 0; i <= N; i++)
+		v[i] = mem_deref(v[i]);
 	assert_int_equal(s1.lexicons, s0.lexicons);
 	assert_int_equal(s1.lms, s0.lms);
 	assert_int_equal(s1.grammars, s0.grammars);
-	assert_int_equal(s1.grammar_hits - s0.grammar_hits, 6 * N);
-	for (size_t i = 0; i <= N; i++)
-		v[i] = mem_deref(v[i]);
+	/* the thread's grammars (ps_kit.c) are the instances', with the
+	 * decoders lent that search them: none made again */
+	assert_int_equal(s1.grammar_hits, s0.grammar_hits);
+	assert_int_equal(s1.made[BT_PSM_FSG], s0.made[BT_PSM_FSG]);
+	assert_int_equal(s1.made[BT_PSM_OVL], s0.made[BT_PSM_OVL]);
 }
 
 /* Feed name's audio from sample `from` to `to` (0: its end) into s,
@@ -724,8 +728,8 @@ static void test_lm_lent(void **state)
 	assert_int_equal(decode(a, "hours_rms", NULL, false, &t2, &ov), 0);
 	bt_psm_stats(&s1);
 	print_message("  one after another: %u open-LM decoders made\n",
-		      s1.lm_decoders - s0.lm_decoders);
-	assert_int_equal(s1.lm_decoders, s0.lm_decoders);
+		      s1.made[BT_PSM_LM] - s0.made[BT_PSM_LM]);
+	assert_int_equal(s1.made[BT_PSM_LM], s0.made[BT_PSM_LM]);
 	assert_string_equal(t1.text, alone.text);
 	assert_string_equal(t2.text, alone.text);
 	assert_true(t1.confidence == alone.confidence);
@@ -745,18 +749,18 @@ static void test_lm_lent(void **state)
 	assert_int_equal(stt->finishh(a, &t2), 0);
 	bt_psm_stats(&s2);
 	print_message("  two at once: %u more\n",
-		      s2.lm_decoders - s1.lm_decoders);
-	assert_int_equal(s2.lm_decoders - s1.lm_decoders, 1);
+		      s2.made[BT_PSM_LM] - s1.made[BT_PSM_LM]);
+	assert_int_equal(s2.made[BT_PSM_LM] - s1.made[BT_PSM_LM], 1);
 	assert_string_equal(t1.text, alone.text);
 	assert_string_equal(t2.text, alone.text);
 
 	/* three made ready: a new recogniser tops the idle ones up to 3
 	 * (without a pool a thread keeps one idle: the second was freed) */
-	bt_stt_pocketsphinx_spare(3);
+	bt_stt_pocketsphinx_spare(3, 1);
 	assert_int_equal(job_alloc(&c), 0);
 	bt_psm_stats(&s3);
-	bt_stt_pocketsphinx_spare(0);
-	assert_int_equal(s3.lm_decoders - s2.lm_decoders, 2);
+	bt_stt_pocketsphinx_spare(0, 0);
+	assert_int_equal(s3.made[BT_PSM_LM] - s2.made[BT_PSM_LM], 2);
 	assert_int_equal(decode(c, "hours_rms", NULL, false, &t1, &ov), 0);
 	assert_string_equal(t1.text, alone.text);
 	mem_deref(buf);
@@ -764,6 +768,84 @@ static void test_lm_lent(void **state)
 	mem_deref(a);
 	mem_deref(b);
 	mem_deref(c);
+}
+
+/*
+ * The grammar decoder and the overlap classes are lent the same way, from
+ * the thread's kit of their grammars (ps_kit.c): a recogniser made after
+ * another of the same agent makes none of them; two speaking in turn, in
+ * a grammar and over the agent, make none either, two at once make one
+ * more of each, and each hears (words, confidence, overlap reading) what
+ * it hears alone.
+ */
+static void test_kit_lent(void **state)
+{
+	struct bt_stt_st *a = NULL, *b = NULL;
+	struct bt_psm_stats s0, s1, s2;
+	struct bt_transcript alone = {0}, t1 = {0}, t2 = {0};
+	struct bt_stt_overlap ova, ov1, ov2;
+	int16_t *pcm = NULL, *buf;
+	size_t n = 0, total = 0;
+	uint32_t rate = 0;
+
+	(void)state;
+	if (!bt_psm_sharing() || access("/dev/shm", W_OK))
+		skip();
+	assert_int_equal(job_alloc(&a), 0);
+	assert_int_equal(decode(a, "people3_kal", "party", true, &alone,
+				&ova), 0);
+	bt_psm_stats(&s0);
+	assert_int_equal(job_alloc(&b), 0);
+	assert_int_equal(decode(b, "people3_kal", "party", true, &t1, &ov1),
+			 0);
+	assert_int_equal(decode(a, "people3_kal", "party", true, &t2, &ov2),
+			 0);
+	bt_psm_stats(&s1);
+	print_message("  one after another: %u grammar, %u overlap decoders "
+		      "made\n", s1.made[BT_PSM_FSG] - s0.made[BT_PSM_FSG],
+		      s1.made[BT_PSM_OVL] - s0.made[BT_PSM_OVL]);
+	assert_int_equal(s1.made[BT_PSM_FSG], s0.made[BT_PSM_FSG]);
+	assert_int_equal(s1.made[BT_PSM_OVL], s0.made[BT_PSM_OVL]);
+	assert_int_equal(s1.made[BT_PSM_PHONES] - s0.made[BT_PSM_PHONES], 1);
+	assert_string_equal(alone.text, "three people");
+	assert_string_equal(t1.text, alone.text);
+	assert_string_equal(t2.text, alone.text);
+	assert_true(t1.confidence == alone.confidence);
+	assert_string_equal(ov1.text, ova.text);
+	assert_int_equal(ov1.kind, ova.kind);
+	assert_true(ov1.stop_llr == ova.stop_llr);
+	/* a's front end has heard an utterance more: only its words */
+	assert_string_equal(ov2.text, ova.text);
+
+	/* b starts while a still speaks */
+	assert_int_equal(bt_wav_read("tests/data/stt_people3_kal.wav", &pcm,
+				     &n, &rate), 0);
+	buf = with_room(pcm, n, &total);
+	assert_non_null(buf);
+	assert_int_equal(stt->starth(a, "party", true), 0);
+	feed_part(a, buf, total, 0, total / 2);
+	assert_int_equal(stt->starth(b, "party", true), 0);
+	feed_part(b, buf, total, 0, 0);
+	feed_part(a, buf, total, total / 2 / BT_FRAME_SAMPLES *
+		  BT_FRAME_SAMPLES, 0);
+	assert_int_equal(stt->finishh(b, &t1), 0);
+	assert_int_equal(stt->overlaph(b, &ov1), 0);
+	assert_int_equal(stt->finishh(a, &t2), 0);
+	assert_int_equal(stt->overlaph(a, &ov2), 0);
+	bt_psm_stats(&s2);
+	print_message("  two at once: %u grammar, %u overlap decoders more\n",
+		      s2.made[BT_PSM_FSG] - s1.made[BT_PSM_FSG],
+		      s2.made[BT_PSM_OVL] - s1.made[BT_PSM_OVL]);
+	assert_int_equal(s2.made[BT_PSM_FSG] - s1.made[BT_PSM_FSG], 1);
+	assert_int_equal(s2.made[BT_PSM_OVL] - s1.made[BT_PSM_OVL], 2);
+	assert_string_equal(t1.text, alone.text);
+	assert_string_equal(t2.text, alone.text);
+	assert_string_equal(ov1.text, ova.text);
+	assert_string_equal(ov2.text, ova.text);
+	mem_deref(buf);
+	mem_deref(pcm);
+	mem_deref(a);
+	mem_deref(b);
 }
 
 /*
@@ -1182,6 +1264,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_overlap_sat_out),
 		cmocka_unit_test(test_pool),
 		cmocka_unit_test(test_lm_lent),
+		cmocka_unit_test(test_kit_lent),
 		cmocka_unit_test(test_shared_scores),
 		cmocka_unit_test(test_level),
 		cmocka_unit_test(test_noisy_value),
