@@ -94,6 +94,22 @@ static int16_t *with_room(const int16_t *pcm, size_t n, size_t *totalp)
 	return buf;
 }
 
+/* tests/data/stt_NAME.wav with room around it (with_room) */
+static int16_t *wav_with_room(const char *name, size_t *totalp)
+{
+	char path[256];
+	int16_t *pcm = NULL, *buf;
+	size_t n = 0;
+	uint32_t rate = 0;
+
+	snprintf(path, sizeof(path), "tests/data/stt_%s.wav", name);
+	assert_int_equal(bt_wav_read(path, &pcm, &n, &rate), 0);
+	buf = with_room(pcm, n, totalp);
+	assert_non_null(buf);
+	mem_deref(pcm);
+	return buf;
+}
+
 /* Feed a WAV as the session does: 20 ms frames, a partial after each. */
 static void run_pcm(const char *name, const int16_t *pcm, size_t n,
 		    const char *grammar, bool overlap, struct utt *u)
@@ -699,6 +715,31 @@ static void feed_part(struct bt_stt_st *s, const int16_t *buf, size_t total,
 	}
 }
 
+/* name's audio into a and b, b starting while a is half-way through;
+ * their transcripts and overlap readings (with overlap). */
+static void two_at_once(struct bt_stt_st *a, struct bt_stt_st *b,
+			const char *name, const char *grammar, bool overlap,
+			struct bt_transcript ta[1], struct bt_transcript tb[1],
+			struct bt_stt_overlap oa[1], struct bt_stt_overlap ob[1])
+{
+	size_t total = 0;
+	int16_t *buf = wav_with_room(name, &total);
+
+	assert_int_equal(stt->starth(a, grammar, overlap), 0);
+	feed_part(a, buf, total, 0, total / 2);
+	assert_int_equal(stt->starth(b, grammar, overlap), 0);
+	feed_part(b, buf, total, 0, 0);
+	feed_part(a, buf, total, total / 2 / BT_FRAME_SAMPLES *
+		  BT_FRAME_SAMPLES, 0);
+	assert_int_equal(stt->finishh(b, tb), 0);
+	assert_int_equal(stt->finishh(a, ta), 0);
+	if (overlap) {
+		assert_int_equal(stt->overlaph(a, oa), 0);
+		assert_int_equal(stt->overlaph(b, ob), 0);
+	}
+	mem_deref(buf);
+}
+
 /*
  * The open-LM decoder (most of a recogniser's set-up) is its thread's,
  * lent for each utterance: recognisers made one after another and
@@ -712,9 +753,6 @@ static void test_lm_lent(void **state)
 	struct bt_psm_stats s0, s1, s2, s3;
 	struct bt_transcript alone = {0}, t1 = {0}, t2 = {0};
 	struct bt_stt_overlap ov;
-	int16_t *pcm = NULL, *buf;
-	size_t n = 0, total = 0;
-	uint32_t rate = 0;
 
 	(void)state;
 	/* lent only where models and scores are shared */
@@ -735,18 +773,7 @@ static void test_lm_lent(void **state)
 	assert_true(t1.confidence == alone.confidence);
 
 	/* b starts speaking while a still speaks */
-	assert_int_equal(bt_wav_read("tests/data/stt_hours_rms.wav", &pcm, &n,
-				     &rate), 0);
-	buf = with_room(pcm, n, &total);
-	assert_non_null(buf);
-	assert_int_equal(stt->starth(a, NULL, false), 0);
-	feed_part(a, buf, total, 0, total / 2);
-	assert_int_equal(stt->starth(b, NULL, false), 0);
-	feed_part(b, buf, total, 0, 0);
-	feed_part(a, buf, total, total / 2 / BT_FRAME_SAMPLES *
-		  BT_FRAME_SAMPLES, 0);
-	assert_int_equal(stt->finishh(b, &t1), 0);
-	assert_int_equal(stt->finishh(a, &t2), 0);
+	two_at_once(a, b, "hours_rms", NULL, false, &t2, &t1, &ov, &ov);
 	bt_psm_stats(&s2);
 	print_message("  two at once: %u more\n",
 		      s2.made[BT_PSM_LM] - s1.made[BT_PSM_LM]);
@@ -763,8 +790,6 @@ static void test_lm_lent(void **state)
 	assert_int_equal(s3.made[BT_PSM_LM] - s2.made[BT_PSM_LM], 2);
 	assert_int_equal(decode(c, "hours_rms", NULL, false, &t1, &ov), 0);
 	assert_string_equal(t1.text, alone.text);
-	mem_deref(buf);
-	mem_deref(pcm);
 	mem_deref(a);
 	mem_deref(b);
 	mem_deref(c);
@@ -784,9 +809,6 @@ static void test_kit_lent(void **state)
 	struct bt_psm_stats s0, s1, s2;
 	struct bt_transcript alone = {0}, t1 = {0}, t2 = {0};
 	struct bt_stt_overlap ova, ov1, ov2;
-	int16_t *pcm = NULL, *buf;
-	size_t n = 0, total = 0;
-	uint32_t rate = 0;
 
 	(void)state;
 	if (!bt_psm_sharing() || access("/dev/shm", W_OK))
@@ -818,20 +840,7 @@ static void test_kit_lent(void **state)
 	assert_string_equal(ov2.text, ova.text);
 
 	/* b starts while a still speaks */
-	assert_int_equal(bt_wav_read("tests/data/stt_people3_kal.wav", &pcm,
-				     &n, &rate), 0);
-	buf = with_room(pcm, n, &total);
-	assert_non_null(buf);
-	assert_int_equal(stt->starth(a, "party", true), 0);
-	feed_part(a, buf, total, 0, total / 2);
-	assert_int_equal(stt->starth(b, "party", true), 0);
-	feed_part(b, buf, total, 0, 0);
-	feed_part(a, buf, total, total / 2 / BT_FRAME_SAMPLES *
-		  BT_FRAME_SAMPLES, 0);
-	assert_int_equal(stt->finishh(b, &t1), 0);
-	assert_int_equal(stt->overlaph(b, &ov1), 0);
-	assert_int_equal(stt->finishh(a, &t2), 0);
-	assert_int_equal(stt->overlaph(a, &ov2), 0);
+	two_at_once(a, b, "people3_kal", "party", true, &t2, &t1, &ov2, &ov1);
 	bt_psm_stats(&s2);
 	print_message("  two at once: %u grammar, %u overlap decoders more\n",
 		      s2.made[BT_PSM_FSG] - s1.made[BT_PSM_FSG],
@@ -842,8 +851,6 @@ static void test_kit_lent(void **state)
 	assert_string_equal(t2.text, alone.text);
 	assert_string_equal(ov1.text, ova.text);
 	assert_string_equal(ov2.text, ova.text);
-	mem_deref(buf);
-	mem_deref(pcm);
 	mem_deref(a);
 	mem_deref(b);
 }
@@ -1003,15 +1010,9 @@ static void shared_run(struct psi *inst, const char *name, const char *gram,
 		       bool overlap, struct bt_transcript *tr, int32 *lm_score,
 		       bool *shared)
 {
-	char path[256];
-	int16_t *pcm = NULL, *buf;
-	size_t n = 0, total = 0;
-	uint32_t rate = 0;
+	size_t total = 0;
+	int16_t *buf = wav_with_room(name, &total);
 
-	snprintf(path, sizeof(path), "tests/data/stt_%s.wav", name);
-	assert_int_equal(bt_wav_read(path, &pcm, &n, &rate), 0);
-	buf = with_room(pcm, n, &total);
-	assert_non_null(buf);
 	assert_int_equal(psi_start(inst, gram, overlap), 0);
 	*shared = inst->shared_utt;
 	for (size_t i = 0; i < total; i += BT_FRAME_SAMPLES) {
@@ -1024,7 +1025,6 @@ static void shared_run(struct psi *inst, const char *name, const char *gram,
 	assert_int_equal(psi_finish(inst, tr), 0);
 	*lm_score = inst->lm_score;
 	mem_deref(buf);
-	mem_deref(pcm);
 }
 
 static void test_shared_scores(void **state)
