@@ -801,12 +801,13 @@ static void test_lm_lent(void **state)
  * another of the same agent makes none of them; two speaking in turn, in
  * a grammar and over the agent, make none either, two at once make one
  * more of each, and each hears (words, confidence, overlap reading) what
- * it hears alone.
+ * it hears alone. Another agent's grammars are another kit.
  */
 static void test_kit_lent(void **state)
 {
-	struct bt_stt_st *a = NULL, *b = NULL;
-	struct bt_psm_stats s0, s1, s2;
+	struct bt_stt_prm other = {.grammars = grammars, .n_grammars = 2};
+	struct bt_stt_st *a = NULL, *b = NULL, *c = NULL;
+	struct bt_psm_stats s0, s1, s2, s3;
 	struct bt_transcript alone = {0}, t1 = {0}, t2 = {0};
 	struct bt_stt_overlap ova, ov1, ov2;
 
@@ -851,8 +852,24 @@ static void test_kit_lent(void **state)
 	assert_string_equal(t2.text, alone.text);
 	assert_string_equal(ov1.text, ova.text);
 	assert_string_equal(ov2.text, ova.text);
+
+	/* another agent's grammars are another kit: its recogniser makes
+	 * that kit's grammar decoder, none of the overlap classes', and
+	 * knows only its own grammars */
+	assert_int_equal(stt->alloch(&c, &other), 0);
+	bt_psm_stats(&s3);
+	assert_int_equal(s3.made[BT_PSM_FSG] - s2.made[BT_PSM_FSG], 1);
+	assert_int_equal(s3.made[BT_PSM_OVL], s2.made[BT_PSM_OVL]);
+	assert_int_equal(decode(c, "people3_kal", "party", true, &t1, &ov1),
+			 0);
+	assert_string_equal(t1.text, alone.text);
+	assert_int_equal(stt->starth(c, "time", false), EINVAL);
+	assert_int_equal(decode(a, "people3_kal", "party", true, &t2, &ov2),
+			 0);
+	assert_string_equal(t2.text, alone.text);
 	mem_deref(a);
 	mem_deref(b);
+	mem_deref(c);
 }
 
 /*
