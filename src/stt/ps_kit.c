@@ -179,15 +179,13 @@ int ps_kit_decoder(struct ps_kit *kit, ps_decoder_t **psp)
 	const char *first = NULL;
 	int err = 0;
 
-	/* the process's lexicon: made again after bt_psm_close, which a
-	 * kit that a pooled recogniser holds outlives */
-	if (ps && kit->cached && bt_psm_lexicon(&lex)) {
-		ps_free(ps);
-		return EIO;
-	}
 	if (!ps)
 		return bt_err(EIO, "pocketsphinx could not make its grammar "
 			      "decoder (out of memory or damaged model files)");
+	/* the process's lexicon: made again after bt_psm_close, which a
+	 * kit that a pooled recogniser holds outlives */
+	if (kit->cached)
+		err = bt_psm_lexicon(&lex);
 	for (size_t i = 0; i < kit->gramc && !err; i++) {
 		struct gram *g = &kit->gramv[i];
 

@@ -106,9 +106,11 @@ void bt_psm_set_spare(unsigned per_agent, unsigned agents);
 void bt_psm_set_keep(unsigned n);
 
 /** The calling thread's shelf of open-LM decoders, with its maker (arg:
- *  lms), for bt_psm_shelf_take and _fill. */
+ *  lms), for bt_psm_shelf_take and _fill; whether one made with the LM
+ *  dictionary of generation gen hears what it should now. */
 struct bt_psm_shelf *bt_psm_lm_shelf(struct bt_psm_lms *lms);
 struct ps_decoder_s *bt_psm_lm_make(void *lms, unsigned *genp);
+bool bt_psm_lm_current(unsigned gen);
 
 /** The full pronunciation dictionary, as a decoder without a search, to
  *  look words up (ps_lookup_word only reads it). Not owned. */

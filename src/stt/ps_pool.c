@@ -16,11 +16,11 @@ static bool registered;
  * loop; its other decoders, ~0.25 s and ~35 MB more, are lent per
  * utterance by the thread: ps_models.c, ps_kit.c; ~0.35 s and ~50 MB in
  * all where scores are not shared), on the thread of the call that needs
- * it, where it holds up every other call of that event loop. So a call's decoders are not freed
- * when it ends: they wait, idle, for the next call on the same thread with
- * the same grammars
- * (an agent's), up to bt_stt_pocketsphinx_pool() per thread (the server
- * also makes some before calls come: bt_session_warm). A reused
+ * it, where it holds up every other call of that event loop. So a call's
+ * decoders are not freed when it ends: they wait, idle, for the next call
+ * on the same thread with the same grammars (an agent's), up to
+ * bt_stt_pocketsphinx_pool() per thread (the server also makes some
+ * before calls come: bt_session_warm). A reused
  * instance keeps its live CMN estimate, as one decoder does from one
  * utterance to the next. Under bt_psm_lock (alloc and free only).
  */
